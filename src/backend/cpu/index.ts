@@ -1,0 +1,98 @@
+import { allocate, type DType } from '../../dtype.js';
+import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../../shape.js';
+import { Tensor } from '../../tensor.js';
+import type { Backend } from '../backend.js';
+import * as K from './kernels.js';
+
+const out = (shape: Shape, dtype: DType): Tensor => new Tensor(allocate(dtype, sizeOf(shape)), shape);
+
+/** The reference backend: always present, pure TypeScript, no native build. */
+export const cpu: Backend = {
+  name: 'cpu',
+  unary(op, x) {
+    const o = out(x.shape, x.dtype);
+    K.unary(op, x.data, o.data);
+    return o;
+  },
+  binary(op, a, b, os) {
+    const o = out(os, a.dtype);
+    K.binary(op, a.data, a.shape, b.data, b.shape, o.data, os);
+    return o;
+  },
+  where(c, a, b, os) {
+    const o = out(os, a.dtype);
+    K.where(c.data, c.shape, a.data, a.shape, b.data, b.shape, o.data, os);
+    return o;
+  },
+  reduce(op, x, axes) {
+    const o = out(x.shape.map((d, i) => (axes.includes(i) ? 1 : d)), x.dtype);
+    K.reduce(op, x.data, x.shape, axes, o.data);
+    return o;
+  },
+  argReduce(op, x, axis) {
+    const o = out(x.shape.map((d, i) => (i === axis ? 1 : d)), 'int32');
+    K.argReduce(op, x.data, x.shape, axis, o.data);
+    return o;
+  },
+  matmul(a, b, os, ta, tb) {
+    const o = out(os, a.dtype);
+    K.matmul(a.data, a.shape, b.data, b.shape, o.data, os, ta, tb);
+    return o;
+  },
+  permute(x, perm) {
+    const st = stridesOf(x.shape);
+    const os = perm.map((p) => x.shape[p]!);
+    const o = out(os, x.dtype);
+    K.stridedCopy(x.data, 0, perm.map((p) => st[p]!), o.data, os);
+    return o;
+  },
+  expand(x, shape) {
+    const o = out(shape, x.dtype);
+    K.stridedCopy(x.data, 0, broadcastStrides(x.shape, shape), o.data, shape);
+    return o;
+  },
+  slice(x, starts, steps, os) {
+    const st = stridesOf(x.shape);
+    const o = out(os, x.dtype);
+    const base = starts.reduce((acc, s, i) => acc + s * st[i]!, 0);
+    K.stridedCopy(x.data, base, st.map((s, i) => s * steps[i]!), o.data, os);
+    return o;
+  },
+  sliceScatter(src, shape, starts, steps) {
+    const st = stridesOf(shape);
+    const o = out(shape, src.dtype);
+    const base = starts.reduce((acc, s, i) => acc + s * st[i]!, 0);
+    K.stridedWrite(src.data, src.shape, o.data, base, st.map((s, i) => s * steps[i]!));
+    return o;
+  },
+  concat(xs, axis, os) {
+    const o = out(os, xs[0]!.dtype);
+    const outer = sizeOf(os.slice(0, axis));
+    const rowOut = sizeOf(os.slice(axis));
+    let off = 0;
+    for (const x of xs) {
+      const row = sizeOf(x.shape.slice(axis));
+      const d = x.data;
+      for (let r = 0; r < outer; r++) o.data.set(d.subarray(r * row, (r + 1) * row), r * rowOut + off);
+      off += row;
+    }
+    return o;
+  },
+  gather(x, axis, index) {
+    const o = out(index.shape, x.dtype);
+    const xd = x.data, od = o.data;
+    K.indexWalk(x.shape, axis, index.data, index.shape, (i, xo) => { od[i] = xd[xo]!; }, 'gather');
+    return o;
+  },
+  scatterAdd(shape, axis, index, src) {
+    const o = out(shape, src.dtype);
+    const sd = src.data, od = o.data;
+    K.indexWalk(shape, axis, index.data, index.shape, (i, xo) => { od[xo] += sd[i]!; }, 'scatterAdd');
+    return o;
+  },
+  cast(x, dtype) {
+    const o = out(x.shape, dtype);
+    o.data.set(x.data);
+    return o;
+  },
+};

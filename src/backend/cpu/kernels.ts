@@ -1,0 +1,238 @@
+/**
+ * Reference CPU kernels over typed arrays: plain loops, written for clarity first.
+ * They are the correctness oracle for every faster backend.
+ */
+import type { TypedArray } from '../../dtype.js';
+import type { BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
+import { broadcastStrides, shapeEq, sizeOf, stridesOf, type Shape } from '../../shape.js';
+import { forEachRow } from './loops.js';
+import { IndexError } from '../../errors.js';
+
+/** erf to ~1e-15 relative: Taylor series below 2.5, continued fraction for erfc above. */
+export function erf(x: number): number {
+  if (x !== x) return x;
+  const ax = Math.abs(x);
+  if (ax < 2.5) {
+    const x2 = x * x;
+    let term = x, sum = x;
+    for (let n = 1; n < 100; n++) {
+      term *= -x2 / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  if (ax > 6) return Math.sign(x);
+  // erfc(ax) = exp(-ax²)/√π · 1/(ax + (1/2)/(ax + 1/(ax + (3/2)/(ax + …)))), evaluated bottom-up.
+  let f = ax;
+  for (let k = 60; k >= 1; k--) f = ax + k / 2 / f;
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  return Math.sign(x) * (1 - erfc);
+}
+
+const sigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+
+export const UNARY: Record<UnaryOp, (x: number) => number> = {
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+  tanh: Math.tanh,
+  sigmoid,
+  relu: (x) => (x > 0 ? x : x === x ? 0 : x),
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x === x ? 0 : x),
+  sin: Math.sin,
+  cos: Math.cos,
+  erf,
+  log1p: Math.log1p,
+};
+
+export const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: Math.pow,
+  maximum: (a, b) => (a > b || a !== a ? a : b),
+  minimum: (a, b) => (a < b || a !== a ? a : b),
+  eq: (a, b) => +(a === b),
+  ne: (a, b) => +(a !== b),
+  lt: (a, b) => +(a < b),
+  le: (a, b) => +(a <= b),
+  gt: (a, b) => +(a > b),
+  ge: (a, b) => +(a >= b),
+};
+
+export function unary(op: UnaryOp, x: TypedArray, out: TypedArray): void {
+  const f = UNARY[op];
+  const n = out.length;
+  if (op === 'neg') for (let i = 0; i < n; i++) out[i] = -x[i]!;
+  else if (op === 'exp') for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]!);
+  else for (let i = 0; i < n; i++) out[i] = f(x[i]!);
+}
+
+export function binary(op: BinaryOp, a: TypedArray, as: Shape, b: TypedArray, bs: Shape, out: TypedArray, os: Shape): void {
+  const n = out.length;
+  const f = BINARY[op];
+  if (shapeEq(as, os) && shapeEq(bs, os)) {
+    switch (op) {
+      case 'add': for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!; return;
+      case 'sub': for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!; return;
+      case 'mul': for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!; return;
+      case 'div': for (let i = 0; i < n; i++) out[i] = a[i]! / b[i]!; return;
+      default: for (let i = 0; i < n; i++) out[i] = f(a[i]!, b[i]!); return;
+    }
+  }
+  if (b.length === 1 && shapeEq(as, os)) {
+    const y = b[0]!;
+    switch (op) {
+      case 'add': for (let i = 0; i < n; i++) out[i] = a[i]! + y; return;
+      case 'mul': for (let i = 0; i < n; i++) out[i] = a[i]! * y; return;
+      default: for (let i = 0; i < n; i++) out[i] = f(a[i]!, y); return;
+    }
+  }
+  if (a.length === 1 && shapeEq(bs, os)) {
+    const x = a[0]!;
+    for (let i = 0; i < n; i++) out[i] = f(x, b[i]!);
+    return;
+  }
+  forEachRow(os, [broadcastStrides(as, os), broadcastStrides(bs, os)], (offs, len, inner, row) => {
+    let ia = offs[0]!, ib = offs[1]!, o = row * len;
+    const sa = inner[0]!, sb = inner[1]!;
+    for (let i = 0; i < len; i++, ia += sa, ib += sb) out[o++] = f(a[ia]!, b[ib]!);
+  });
+}
+
+export function where(c: TypedArray, cs: Shape, a: TypedArray, as: Shape, b: TypedArray, bs: Shape, out: TypedArray, os: Shape): void {
+  forEachRow(os, [broadcastStrides(cs, os), broadcastStrides(as, os), broadcastStrides(bs, os)], (offs, len, inner, row) => {
+    let ic = offs[0]!, ia = offs[1]!, ib = offs[2]!, o = row * len;
+    for (let i = 0; i < len; i++, ic += inner[0]!, ia += inner[1]!, ib += inner[2]!) out[o++] = c[ic] ? a[ia]! : b[ib]!;
+  });
+}
+
+/** Reduces `x` (shape xs) into `out` whose shape keeps reduced axes as 1. */
+export function reduce(op: ReduceOp, x: TypedArray, xs: Shape, axes: readonly number[], out: TypedArray): void {
+  const os = xs.map((d, i) => (axes.includes(i) ? 1 : d));
+  const init = op === 'sum' ? 0 : op === 'max' ? -Infinity : Infinity;
+  out.fill(init);
+  const n = x.length;
+  if (n === 0) return;
+  // Fast path: reducing the trailing axes of a contiguous array.
+  const trailing = axes.length > 0 && axes.every((a, i) => a === xs.length - axes.length + i);
+  if (trailing || axes.length === 0) {
+    const inner = axes.length === 0 ? 1 : sizeOf(axes.map((a) => xs[a]!));
+    const rows = n / inner;
+    for (let r = 0; r < rows; r++) {
+      let acc = init;
+      const base = r * inner;
+      if (op === 'sum') for (let i = 0; i < inner; i++) acc += x[base + i]!;
+      else if (op === 'max') for (let i = 0; i < inner; i++) { const v = x[base + i]!; if (v > acc || v !== v) acc = v; if (acc !== acc) break; }
+      else for (let i = 0; i < inner; i++) { const v = x[base + i]!; if (v < acc || v !== v) acc = v; if (acc !== acc) break; }
+      out[r] = acc;
+    }
+    return;
+  }
+  const ost = broadcastStrides(os, xs);
+  forEachRow(xs, [stridesOf(xs), ost], (offs, len, inner) => {
+    let ix = offs[0]!, io = offs[1]!;
+    const sx = inner[0]!, so = inner[1]!;
+    if (op === 'sum') for (let i = 0; i < len; i++, ix += sx, io += so) out[io] += x[ix]!;
+    else if (op === 'max') for (let i = 0; i < len; i++, ix += sx, io += so) { const v = x[ix]!; if (v > out[io]! || v !== v) out[io] = v; }
+    else for (let i = 0; i < len; i++, ix += sx, io += so) { const v = x[ix]!; if (v < out[io]! || v !== v) out[io] = v; }
+  });
+}
+
+export function argReduce(op: 'argmax' | 'argmin', x: TypedArray, xs: Shape, axis: number, out: TypedArray): void {
+  const n = xs[axis]!;
+  const inner = sizeOf(xs.slice(axis + 1));
+  const outer = sizeOf(xs.slice(0, axis));
+  const better = op === 'argmax' ? (v: number, b: number) => v > b : (v: number, b: number) => v < b;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const base = o * n * inner + j;
+      let best = x[base]!, bi = 0;
+      for (let i = 1; i < n && best === best; i++) {
+        const v = x[base + i * inner]!;
+        if (better(v, best) || v !== v) { best = v; bi = i; }
+      }
+      out[o * inner + j] = bi;
+    }
+  }
+}
+
+/**
+ * out[m,n] = A[m,k] @ B[k,n] at the given offsets, with A read as a[ao + i*ars + p*acs]
+ * and B as b[bo + p*brs + j*bcs] (so transposed operands cost nothing). `out` must be zeroed.
+ */
+export function gemm(
+  a: TypedArray, ao: number, ars: number, acs: number,
+  b: TypedArray, bo: number, brs: number, bcs: number,
+  out: TypedArray, oo: number, m: number, k: number, n: number,
+): void {
+  for (let i = 0; i < m; i++) {
+    const orow = oo + i * n;
+    for (let p = 0; p < k; p++) {
+      const aip = a[ao + i * ars + p * acs]!;
+      const brow = bo + p * brs;
+      if (bcs === 1) for (let j = 0; j < n; j++) out[orow + j] += aip * b[brow + j]!;
+      else for (let j = 0; j < n; j++) out[orow + j] += aip * b[brow + j * bcs]!;
+    }
+  }
+}
+
+export function matmul(a: TypedArray, as: Shape, b: TypedArray, bs: Shape, out: TypedArray, os: Shape, ta: boolean, tb: boolean): void {
+  const nd = os.length;
+  const m = os[nd - 2]!, n = os[nd - 1]!, k = ta ? as[as.length - 2]! : as[as.length - 1]!;
+  // Stored layouts: a is (m,k) or, transposed, (k,m); b is (k,n) or (n,k).
+  const [ars, acs] = ta ? [1, m] : [k, 1];
+  const [brs, bcs] = tb ? [1, k] : [n, 1];
+  const batch = os.slice(0, nd - 2);
+  const aB = broadcastStrides(as.slice(0, -2), batch).map((s) => s * m * k);
+  const bB = broadcastStrides(bs.slice(0, -2), batch).map((s) => s * k * n);
+  const nb = sizeOf(batch);
+  if (nb === 0 || m * n === 0) return;
+  if (batch.length === 0) return gemm(a, 0, ars, acs, b, 0, brs, bcs, out, 0, m, k, n);
+  forEachRow(batch, [aB, bB], (offs, len, inner, row) => {
+    for (let i = 0; i < len; i++) {
+      gemm(a, offs[0]! + i * inner[0]!, ars, acs, b, offs[1]! + i * inner[1]!, brs, bcs, out, (row * len + i) * m * n, m, k, n);
+    }
+  });
+}
+
+/** Copies x, read through arbitrary strides `xsStrides` laid over `os`, plus a base offset, into contiguous `out`. */
+export function stridedCopy(x: TypedArray, base: number, xStrides: readonly number[], out: TypedArray, os: Shape): void {
+  forEachRow(os, [xStrides], (offs, len, inner, row) => {
+    let ix = base + offs[0]!, o = row * len;
+    const s = inner[0]!;
+    if (s === 1) for (let i = 0; i < len; i++) out[o++] = x[ix++]!;
+    else for (let i = 0; i < len; i++, ix += s) out[o++] = x[ix]!;
+  });
+}
+
+/** Writes contiguous `src` (shape ss) into `out` through strides plus a base offset. */
+export function stridedWrite(src: TypedArray, ss: Shape, out: TypedArray, base: number, oStrides: readonly number[]): void {
+  forEachRow(ss, [oStrides], (offs, len, inner, row) => {
+    let io = base + offs[0]!, s = row * len;
+    const st = inner[0]!;
+    for (let i = 0; i < len; i++, io += st) out[io] = src[s++]!;
+  });
+}
+
+/** Shared walk for gather/scatterAdd: calls f(indexPos, xOffset) for each index element. */
+export function indexWalk(xs: Shape, axis: number, idx: TypedArray, is: Shape, f: (i: number, xo: number) => void, op: string): void {
+  const xst = stridesOf(xs);
+  const stIdx = xst.map((s, d) => (d === axis ? 0 : s));
+  const dim = xs[axis]!;
+  forEachRow(is, [stIdx], (offs, len, inner, row) => {
+    let xo = offs[0]!;
+    for (let i = 0; i < len; i++, xo += inner[0]!) {
+      const p = row * len + i;
+      let j = idx[p]!;
+      if (!Number.isInteger(j) || j < -dim || j >= dim) throw new IndexError(`${op}: index ${j} is out of range for axis ${axis} of size ${dim}`);
+      if (j < 0) j += dim;
+      f(p, xo + j * xst[axis]!);
+    }
+  });
+}

@@ -1,0 +1,149 @@
+import type { BinaryOp, UnaryOp } from '../backend/backend.js';
+import type { DType } from '../dtype.js';
+import { DTypeError } from '../errors.js';
+import { broadcastShapes } from '../shape.js';
+import { asTensor, Tensor, type TensorLike } from '../tensor.js';
+import { apply, type Ctx, type Grads, type OpDef } from './define.js';
+
+function requireFloat(op: string, ...ts: Tensor[]): void {
+  for (const t of ts) if (t.dtype === 'int32') throw new DTypeError(`${op}: expected a float tensor, got int32 (cast with .to('float32') first)`);
+}
+function sameDType(op: string, a: Tensor, b: Tensor): void {
+  if (a.dtype !== b.dtype) {
+    throw new DTypeError(`${op}: dtypes ${a.dtype} and ${b.dtype} differ; cast one explicitly with .to('${a.dtype}') or .to('${b.dtype}')`);
+  }
+}
+
+// ---- unary ------------------------------------------------------------------
+type UnaryRule = (g: Tensor, x: Tensor, out: Tensor) => Tensor | null;
+const unaryRules: Record<UnaryOp, UnaryRule> = {
+  neg: (g) => g.neg(),
+  exp: (g, _x, y) => g.mul(y),
+  log: (g, x) => g.div(x),
+  sqrt: (g, _x, y) => g.div(y.mul(2)),
+  abs: (g, x) => g.mul(x.sign()),
+  tanh: (g, _x, y) => g.mul(y.mul(y).neg().add(1)),
+  sigmoid: (g, _x, y) => g.mul(y.mul(y.neg().add(1))),
+  relu: (g, x) => g.mul(x.gt(0)),
+  sign: () => null,
+  sin: (g, x) => g.mul(x.cos()),
+  cos: (g, x) => g.mul(x.sin()).neg(),
+  erf: (g, x) => g.mul(x.mul(x).neg().exp().mul(2 / Math.sqrt(Math.PI))),
+  log1p: (g, x) => g.div(x.add(1)),
+};
+const unaryDefs = Object.fromEntries(
+  (Object.keys(unaryRules) as UnaryOp[]).map((op): [UnaryOp, OpDef<null>] => [
+    op,
+    {
+      name: op,
+      kind: 'elementwise',
+      shape: ([x]) => (requireFloat(op, x!), x!.shape),
+      forward: (be, [x]) => be.unary(op, x!),
+      backward: (g, { inputs: [x], out }) => [unaryRules[op](g, x!, out)],
+    },
+  ]),
+) as Record<UnaryOp, OpDef<null>>;
+
+const unary = (op: UnaryOp) => (x: Tensor): Tensor => apply(unaryDefs[op], [x], null);
+export const neg = unary('neg');
+export const exp = unary('exp');
+export const log = unary('log');
+export const sqrt = unary('sqrt');
+export const abs = unary('abs');
+export const tanh = unary('tanh');
+export const sigmoid = unary('sigmoid');
+export const relu = unary('relu');
+export const sign = unary('sign');
+export const sin = unary('sin');
+export const cos = unary('cos');
+export const erf = unary('erf');
+export const log1p = unary('log1p');
+
+// ---- binary -----------------------------------------------------------------
+type BinaryRule = (g: Tensor, ctx: Ctx<null>) => Grads;
+const half = (t: Tensor): Tensor => t.mul(0.5);
+const binaryRules: Record<BinaryOp, BinaryRule | null> = {
+  add: (g) => [g, g],
+  sub: (g) => [g, g.neg()],
+  mul: (g, { inputs: [a, b] }) => [g.mul(b!), g.mul(a!)],
+  div: (g, { inputs: [, b], out, needs }) => [g.div(b!), needs[1] ? g.mul(out).div(b!).neg() : null],
+  pow: (g, { inputs: [a, b], out, needs }) => {
+    // d/da a^b = b a^(b-1) (0 where b = 0, as PyTorch); d/db a^b = a^b log a (0 where a = 0 and b ≥ 0).
+    let ga: Tensor | null = null;
+    if (needs[0]) {
+      const d = b!.mul(a!.pow(b!.sub(1)));
+      ga = g.mul(b!.size === 1 && !b!.requiresGrad ? (b!.data[0] === 0 ? d.mul(0) : d) : where(b!.eq(0), 0, d));
+    }
+    const gb = needs[1] ? g.mul(where(a!.eq(0).mul(b!.ge(0)), 0, out.mul(a!.log()))) : null;
+    return [ga, gb];
+  },
+  maximum: (g, { inputs: [a, b] }) => [g.mul(a!.gt(b!).add(half(a!.eq(b!)))), g.mul(a!.lt(b!).add(half(a!.eq(b!))))],
+  minimum: (g, { inputs: [a, b] }) => [g.mul(a!.lt(b!).add(half(a!.eq(b!)))), g.mul(a!.gt(b!).add(half(a!.eq(b!))))],
+  eq: null, ne: null, lt: null, le: null, gt: null, ge: null,
+};
+const binaryDefs = Object.fromEntries(
+  (Object.keys(binaryRules) as BinaryOp[]).map((op): [BinaryOp, OpDef<null>] => {
+    const rule = binaryRules[op];
+    const def: OpDef<null> = {
+      name: op,
+      kind: 'elementwise',
+      shape: ([a, b]) => {
+        requireFloat(op, a!, b!);
+        sameDType(op, a!, b!);
+        return broadcastShapes(op, a!.shape, b!.shape);
+      },
+      forward: (be, [a, b], _attrs, os) => be.binary(op, a!, b!, os),
+    };
+    return [op, rule ? { ...def, backward: rule } : def];
+  }),
+) as Record<BinaryOp, OpDef<null>>;
+
+/** Lifts a scalar operand to a 0-d tensor of the other operand's dtype. */
+export function lift(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor] {
+  if (a instanceof Tensor) return [a, asTensor(b, a.dtype)];
+  if (b instanceof Tensor) return [asTensor(a, b.dtype), b];
+  throw new DTypeError(`${op}: at least one operand must be a Tensor`);
+}
+const binary = (op: BinaryOp) => (a: TensorLike, b: TensorLike): Tensor => apply(binaryDefs[op], lift(a, b, op), null);
+export const add = binary('add');
+export const sub = binary('sub');
+export const mul = binary('mul');
+export const div = binary('div');
+export const pow = binary('pow');
+export const maximum = binary('maximum');
+export const minimum = binary('minimum');
+export const eq = binary('eq');
+export const ne = binary('ne');
+export const lt = binary('lt');
+export const le = binary('le');
+export const gt = binary('gt');
+export const ge = binary('ge');
+
+// ---- where, cast --------------------------------------------------------------
+const whereDef: OpDef<null> = {
+  name: 'where',
+  kind: 'elementwise',
+  shape: ([c, a, b]) => (sameDType('where', a!, b!), broadcastShapes('where', c!.shape, a!.shape, b!.shape)),
+  forward: (be, [c, a, b], _attrs, os) => be.where(c!, a!, b!, os),
+  backward: (g, { inputs: [c] }) => {
+    const zero = asTensor(0, g.dtype);
+    return [null, where(c!, g, zero), where(c!, zero, g)];
+  },
+};
+/** Picks `a` where `cond` is non-zero, else `b` (broadcasting all three). */
+export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = lift(a, b, 'where');
+  return apply(whereDef, [cond, x, y], null);
+}
+
+const castDef: OpDef<DType> = {
+  name: 'cast',
+  kind: 'elementwise',
+  shape: ([x]) => x!.shape,
+  forward: (be, [x], dtype) => be.cast(x!, dtype),
+  backward: (g, { inputs: [x] }) => [x!.dtype === 'int32' ? null : g.to(x!.dtype)],
+};
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (dtype === 'int32' && x.requiresGrad) return apply(castDef, [x.detach()], dtype);
+  return apply(castDef, [x], dtype);
+}

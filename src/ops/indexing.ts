@@ -1,0 +1,55 @@
+import { DTypeError, IndexError, ShapeError } from '../errors.js';
+import { fmt, normAxis, type Shape } from '../shape.js';
+import { Tensor, tensor } from '../tensor.js';
+import { apply, type OpDef } from './define.js';
+
+/** Accepts an index tensor (any dtype, integer values) or a plain number[]. */
+export function asIndex(index: Tensor | readonly number[], op: string): Tensor {
+  const t = index instanceof Tensor ? index : tensor(Int32Array.from(index));
+  if (t.requiresGrad) throw new DTypeError(`${op}: index tensors cannot require gradients`);
+  return t;
+}
+
+const gatherDef: OpDef<{ axis: number }> = {
+  name: 'gather',
+  kind: 'other',
+  shape: ([x, idx], { axis }) => {
+    if (idx!.ndim !== x!.ndim || idx!.shape.some((d, i) => i !== axis && d > x!.shape[i]!)) {
+      throw new ShapeError(`gather: index of shape ${fmt(idx!.shape)} does not fit input ${fmt(x!.shape)} along axis ${axis} (same rank, sizes ≤ the input's off the axis)`);
+    }
+    return idx!.shape;
+  },
+  forward: (be, [x, idx], { axis }) => be.gather(x!, axis, idx!),
+  backward: (g, { inputs: [x, idx], attrs: { axis } }) => [scatterAdd(x!.shape, axis, idx!, g), null],
+};
+const scatterAddDef: OpDef<{ axis: number; shape: Shape }> = {
+  name: 'scatterAdd',
+  kind: 'other',
+  shape: (_i, { shape }) => shape,
+  forward: (be, [idx, src], { axis, shape }) => be.scatterAdd(shape, axis, idx!, src!),
+  backward: (g, { inputs: [idx], attrs: { axis } }) => [null, apply(gatherDef, [g, idx!], { axis })],
+};
+
+/** out[…i…] = x[…index[…i…]…] along `dim` (like torch.gather). */
+export function gather(x: Tensor, dim: number, index: Tensor | readonly number[]): Tensor {
+  const axis = normAxis(dim, x.ndim, 'gather');
+  return apply(gatherDef, [x, asIndex(index, 'gather')], { axis });
+}
+/** Zeros of `shape`, then out[…index[…i…]…] += src[…i…] along `dim` (the adjoint of gather). */
+export function scatterAdd(shape: Shape, dim: number, index: Tensor | readonly number[], src: Tensor): Tensor {
+  const axis = normAxis(dim, shape.length, 'scatterAdd');
+  const idx = asIndex(index, 'scatterAdd');
+  if (idx.ndim !== src.ndim || idx.shape.some((d, i) => d !== src.shape[i])) {
+    throw new ShapeError(`scatterAdd: index shape ${fmt(idx.shape)} must equal src shape ${fmt(src.shape)}`);
+  }
+  return apply(scatterAddDef, [idx, src], { axis, shape });
+}
+/** Picks whole slices along `dim` by a 1-D index (like torch.index_select). */
+export function indexSelect(x: Tensor, dim: number, index: Tensor | readonly number[]): Tensor {
+  const axis = normAxis(dim, x.ndim, 'indexSelect');
+  const idx = asIndex(index, 'indexSelect');
+  if (idx.ndim !== 1) throw new IndexError(`indexSelect: index must be 1-D, got shape ${fmt(idx.shape)}`);
+  const view = x.shape.map((_, i) => (i === axis ? idx.size : 1));
+  const out = x.shape.map((d, i) => (i === axis ? idx.size : d));
+  return gather(x, axis, idx.reshape(view).expand(out));
+}

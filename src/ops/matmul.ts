@@ -1,0 +1,46 @@
+import { DTypeError, ShapeError } from '../errors.js';
+import { broadcastShapes, fmt } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import { apply, type OpDef } from './define.js';
+
+interface MatmulAttrs {
+  readonly ta: boolean;
+  readonly tb: boolean;
+}
+const dims = (t: Tensor, trans: boolean): [number, number] => {
+  const r = t.shape[t.ndim - 2]!, c = t.shape[t.ndim - 1]!;
+  return trans ? [c, r] : [r, c];
+};
+
+/**
+ * The primitive: op(a) @ op(b), op = optional transpose of the last two axes. Backward passes
+ * use the flags instead of materialising transposes.
+ */
+const matmulDef: OpDef<MatmulAttrs> = {
+  name: 'matmul',
+  kind: 'matmul',
+  shape: ([a, b], { ta, tb }) => {
+    if (a!.dtype !== b!.dtype) throw new DTypeError(`matmul: dtypes ${a!.dtype} and ${b!.dtype} differ; cast one explicitly`);
+    if (a!.dtype === 'int32') throw new DTypeError('matmul: expected float tensors, got int32');
+    const [m, k] = dims(a!, ta), [k2, n] = dims(b!, tb);
+    if (k !== k2) throw new ShapeError(`matmul: shapes ${fmt(a!.shape)} and ${fmt(b!.shape)} are incompatible: inner dimensions ${k} ≠ ${k2}`);
+    return [...broadcastShapes('matmul (batch dimensions)', a!.shape.slice(0, -2), b!.shape.slice(0, -2)), m, n];
+  },
+  forward: (be, [a, b], { ta, tb }, os) => be.matmul(a!, b!, os, ta, tb),
+  backward: (g, { inputs: [a, b], attrs: { ta, tb }, needs }) => [
+    needs[0] ? (ta ? mm(b!, g, tb, true) : mm(g, b!, false, !tb)) : null,
+    needs[1] ? (tb ? mm(g, a!, true, ta) : mm(a!, g, !ta, false)) : null,
+  ],
+};
+const mm = (a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor => apply(matmulDef, [a, b], { ta, tb });
+
+/** Matrix product with NumPy semantics: 1-D operands are promoted and the added axis removed; batch dims broadcast. */
+export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
+  if (a.ndim === 0 || b.ndim === 0) throw new ShapeError(`matmul: operands must be at least 1-D, got shapes ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
+  const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
+  let out = mm(a2, b2, opts.transA ?? false, opts.transB ?? false);
+  if (b.ndim === 1) out = out.squeeze(-1);
+  if (a.ndim === 1) out = out.squeeze(out.ndim - (b.ndim === 1 ? 1 : 2));
+  return out;
+}

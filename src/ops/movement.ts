@@ -1,0 +1,199 @@
+import { IndexError, ShapeError, DTypeError } from '../errors.js';
+import { fmt, normAxes, normAxis, sizeOf, type Shape } from '../shape.js';
+import { ones, Tensor } from '../tensor.js';
+import { apply, type OpDef } from './define.js';
+
+/** The same storage under another shape (no copy): how reshape and reductions shape their outputs. */
+export function viewAs(t: Tensor, shape: Shape): Tensor {
+  const dev = t.deviceBuffer;
+  return dev ? new Tensor(dev.share(), shape, t.dtype) : new Tensor(t.data, shape);
+}
+
+// ---- reshape ------------------------------------------------------------------
+const reshapeDef: OpDef<Shape> = {
+  name: 'reshape',
+  kind: 'other',
+  shape: (_x, shape) => shape,
+  forward: (_be, [x], shape) => viewAs(x!, shape),
+  backward: (g, { inputs: [x] }) => [g.reshape(x!.shape)],
+};
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const infer = shape.indexOf(-1);
+  if (shape.some((d, i) => !Number.isInteger(d) || d < -1 || (d === -1 && i !== infer))) {
+    throw new ShapeError(`reshape: invalid target shape ${fmt(shape)} (dimensions must be ≥ 0, with at most one -1)`);
+  }
+  let target = [...shape];
+  if (infer >= 0) {
+    const rest = sizeOf(shape.filter((_, i) => i !== infer));
+    if (rest === 0 || x.size % rest !== 0) throw new ShapeError(`reshape: cannot reshape ${fmt(x.shape)} (${x.size} elements) to ${fmt(shape)}`);
+    target[infer] = x.size / rest;
+  }
+  if (sizeOf(target) !== x.size) throw new ShapeError(`reshape: cannot reshape ${fmt(x.shape)} (${x.size} elements) to ${fmt(shape)} (${sizeOf(target)} elements)`);
+  if (target.length === x.ndim && target.every((d, i) => d === x.shape[i])) return x;
+  return apply(reshapeDef, [x], target);
+}
+export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  if (x.ndim === 0) return reshape(x, [1]);
+  const s = normAxis(startDim, x.ndim, 'flatten'), e = normAxis(endDim, x.ndim, 'flatten');
+  if (s > e) throw new IndexError(`flatten: startDim ${startDim} comes after endDim ${endDim}`);
+  return reshape(x, [...x.shape.slice(0, s), sizeOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
+}
+export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
+  const axes = dim === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normAxes(dim, x.ndim, 'squeeze');
+  return reshape(x, x.shape.filter((d, i) => !(axes.includes(i) && d === 1)));
+}
+export function unsqueeze(x: Tensor, dim: number): Tensor {
+  const d = normAxis(dim, x.ndim + 1, 'unsqueeze');
+  return reshape(x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
+}
+
+// ---- permute --------------------------------------------------------------------
+const permuteDef: OpDef<readonly number[]> = {
+  name: 'permute',
+  kind: 'other',
+  shape: ([x], perm) => perm.map((p) => x!.shape[p]!),
+  forward: (be, [x], perm) => be.permute(x!, perm),
+  backward: (g, { attrs: perm }) => {
+    const inv = new Array<number>(perm.length);
+    perm.forEach((p, i) => (inv[p] = i));
+    return [g.permute(inv)];
+  },
+};
+export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  const perm = dims.map((d) => normAxis(d, x.ndim, 'permute'));
+  if (perm.length !== x.ndim || new Set(perm).size !== perm.length) {
+    throw new IndexError(`permute: ${JSON.stringify(dims)} is not a permutation of the ${x.ndim} axes of a tensor of shape ${fmt(x.shape)}`);
+  }
+  if (perm.every((p, i) => p === i)) return x;
+  return apply(permuteDef, [x], perm);
+}
+export function transpose(x: Tensor, d0 = -2, d1 = -1): Tensor {
+  const a = normAxis(d0, x.ndim, 'transpose'), b = normAxis(d1, x.ndim, 'transpose');
+  const perm = x.shape.map((_, i) => i);
+  [perm[a], perm[b]] = [b, a];
+  return permute(x, perm);
+}
+
+// ---- expand ---------------------------------------------------------------------
+const expandDef: OpDef<Shape> = {
+  name: 'expand',
+  kind: 'elementwise',
+  shape: (_x, shape) => shape,
+  forward: (be, [x], shape) => be.expand(x!, shape),
+  backward: (g) => [g], // apply() sums it back to the input's shape
+};
+/** Broadcasts to `shape` (a -1 keeps that dimension), materialising the result. */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  const lead = shape.length - x.ndim;
+  if (lead < 0) throw new ShapeError(`expand: cannot expand shape ${fmt(x.shape)} to fewer dimensions ${fmt(shape)}`);
+  const target = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead]! : d));
+  x.shape.forEach((d, i) => {
+    if (d !== 1 && d !== target[lead + i]) {
+      throw new ShapeError(`expand: shape ${fmt(x.shape)} cannot be broadcast to ${fmt(shape)}: dimension ${d} ≠ ${target[lead + i]} at axis ${lead + i}`);
+    }
+  });
+  if (lead === 0 && target.every((d, i) => d === x.shape[i])) return x;
+  return apply(expandDef, [x], target);
+}
+
+// ---- slice and its adjoint ------------------------------------------------------------
+/** Per axis: null (everything) or [start, stop?, step?] with Python semantics (negatives count from the end). */
+export type SliceSpec = null | readonly [number?, number?, number?];
+interface SliceAttrs {
+  readonly starts: readonly number[];
+  readonly steps: readonly number[];
+  readonly shape: Shape; // slice: output shape; sliceScatter: full shape
+}
+const sliceDef: OpDef<SliceAttrs> = {
+  name: 'slice',
+  kind: 'other',
+  shape: (_x, a) => a.shape,
+  forward: (be, [x], a) => be.slice(x!, a.starts, a.steps, a.shape),
+  backward: (g, { inputs: [x], attrs }) => [sliceScatter(g, x!.shape, attrs.starts, attrs.steps)],
+};
+const sliceScatterDef: OpDef<SliceAttrs> = {
+  name: 'sliceScatter',
+  kind: 'other',
+  shape: (_x, a) => a.shape,
+  forward: (be, [src], a) => be.sliceScatter(src!, a.shape, a.starts, a.steps),
+  backward: (g, { inputs: [src], attrs }) => [apply(sliceDef, [g], { ...attrs, shape: src!.shape })],
+};
+/** Zeros of `shape` with `src` written at start + i*step along each axis (the adjoint of slice). */
+export function sliceScatter(src: Tensor, shape: Shape, starts: readonly number[], steps: readonly number[]): Tensor {
+  return apply(sliceScatterDef, [src], { starts, steps, shape });
+}
+export function slice(x: Tensor, ranges: readonly SliceSpec[]): Tensor {
+  if (ranges.length > x.ndim) throw new IndexError(`slice: ${ranges.length} ranges given for a tensor of rank ${x.ndim}`);
+  const starts: number[] = [], steps: number[] = [], shape: number[] = [];
+  x.shape.forEach((n, i) => {
+    const r = ranges[i] ?? null;
+    const step = r?.[2] ?? 1;
+    if (!Number.isInteger(step) || step <= 0) throw new IndexError(`slice: step must be a positive integer, got ${step} at axis ${i}`);
+    const clampIdx = (v: number | undefined, dflt: number): number => {
+      if (v === undefined) return dflt;
+      if (!Number.isInteger(v)) throw new IndexError(`slice: index ${v} at axis ${i} is not an integer`);
+      return Math.min(Math.max(v < 0 ? v + n : v, 0), n);
+    };
+    const start = clampIdx(r?.[0], 0), stop = clampIdx(r?.[1], n);
+    starts.push(start);
+    steps.push(step);
+    shape.push(Math.max(0, Math.ceil((stop - start) / step)));
+  });
+  if (shape.every((d, i) => d === x.shape[i])) return x;
+  return apply(sliceDef, [x], { starts, steps, shape });
+}
+/** Pads each axis by [before, after] (NumPy order: first pair = first axis) with a constant. */
+export function pad(x: Tensor, widths: readonly (readonly [number, number])[], value = 0): Tensor {
+  if (widths.length > x.ndim) throw new IndexError(`pad: ${widths.length} pad widths for a tensor of rank ${x.ndim}`);
+  const w = x.shape.map((_, i) => widths[i] ?? [0, 0]);
+  if (w.some(([a, b]) => !Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b < 0)) {
+    throw new ShapeError(`pad: widths must be non-negative integers, got ${JSON.stringify(widths)}`);
+  }
+  const shape = x.shape.map((d, i) => d + w[i]![0] + w[i]![1]);
+  const starts = w.map(([a]) => a), steps = w.map(() => 1);
+  const inner = sliceScatter(x, shape, starts, steps);
+  if (value === 0) return inner;
+  const border = sliceScatter(ones(x.shape, { dtype: x.dtype }), shape, starts, steps);
+  return inner.add(border.neg().add(1).mul(value));
+}
+
+// ---- concat / stack -------------------------------------------------------------------
+const concatDef: OpDef<{ axis: number }> = {
+  name: 'concat',
+  kind: 'other',
+  shape: (xs, { axis }) => {
+    const first = xs[0]!;
+    for (const t of xs) {
+      if (t.dtype !== first.dtype) throw new DTypeError(`concat: dtypes ${first.dtype} and ${t.dtype} differ`);
+      if (t.ndim !== first.ndim || t.shape.some((d, i) => i !== axis && d !== first.shape[i])) {
+        throw new ShapeError(`concat: shapes ${xs.map((s) => fmt(s.shape)).join(', ')} differ outside axis ${axis}`);
+      }
+    }
+    return first.shape.map((d, i) => (i === axis ? xs.reduce((acc, t) => acc + t.shape[axis]!, 0) : d));
+  },
+  forward: (be, xs, { axis }, os) => be.concat(xs, axis, os),
+  backward: (g, { inputs, attrs: { axis } }) => {
+    let off = 0;
+    return inputs.map((t) => {
+      const r: SliceSpec[] = t.shape.map(() => null);
+      r[axis] = [off, off + t.shape[axis]!];
+      off += t.shape[axis]!;
+      return slice(g, r);
+    });
+  },
+};
+export function concat(xs: readonly Tensor[], dim = 0): Tensor {
+  if (xs.length === 0) throw new ShapeError('concat: needs at least one tensor');
+  const axis = normAxis(dim, xs[0]!.ndim, 'concat');
+  if (xs.length === 1) return xs[0]!;
+  return apply(concatDef, xs, { axis });
+}
+export function stack(xs: readonly Tensor[], dim = 0): Tensor {
+  if (xs.length === 0) throw new ShapeError('stack: needs at least one tensor');
+  const first = xs[0]!;
+  for (const t of xs) if (t.ndim !== first.ndim || t.shape.some((d, i) => d !== first.shape[i])) {
+    throw new ShapeError(`stack: all shapes must be equal, got ${xs.map((s) => fmt(s.shape)).join(', ')}`);
+  }
+  const axis = normAxis(dim, first.ndim + 1, 'stack');
+  return concat(xs.map((t) => unsqueeze(t, axis)), axis);
+}

@@ -1,0 +1,71 @@
+import type { ReduceOp } from '../backend/backend.js';
+import { DTypeError } from '../errors.js';
+import { normAxes, normAxis, reducedShape, sizeOf } from '../shape.js';
+import { Tensor, type Dim } from '../tensor.js';
+import { apply, type OpDef } from './define.js';
+import { viewAs } from './movement.js';
+
+interface ReduceAttrs {
+  readonly axes: readonly number[];
+  readonly keepdim: boolean;
+}
+const keptShape = (x: Tensor, axes: readonly number[]): number[] => reducedShape(x.shape, axes, true);
+
+const backwards = {
+  // d sum / dx = 1: broadcast the gradient back over the reduced axes.
+  sum: (g: Tensor, x: Tensor, _y: Tensor, axes: readonly number[]) => g.reshape(keptShape(x, axes)).expand(x.shape),
+  // Ties share the gradient equally (like torch.amax); see docs/autograd.md.
+  max: (g: Tensor, x: Tensor, y: Tensor, axes: readonly number[]) => extremumGrad(g, x, y, axes),
+  min: (g: Tensor, x: Tensor, y: Tensor, axes: readonly number[]) => extremumGrad(g, x, y, axes),
+};
+function extremumGrad(g: Tensor, x: Tensor, y: Tensor, axes: readonly number[]): Tensor {
+  const keep = keptShape(x, axes);
+  const mask = x.eq(y.detach().reshape(keep));
+  return g.reshape(keep).mul(mask).div(mask.sum(axes, true));
+}
+
+const defs = Object.fromEntries(
+  (['sum', 'max', 'min'] as const).map((op): [ReduceOp, OpDef<ReduceAttrs>] => [
+    op,
+    {
+      name: op,
+      kind: 'reduce',
+      shape: ([x], { axes, keepdim }) => {
+        if (x!.dtype === 'int32') throw new DTypeError(`${op}: expected a float tensor, got int32`);
+        if (op !== 'sum' && sizeOf(x!.shape) === 0) throw new DTypeError(`${op}: cannot reduce an empty tensor of shape [${x!.shape}]`);
+        return reducedShape(x!.shape, axes, keepdim);
+      },
+      forward: (be, [x], { axes }, os) => viewAs(be.reduce(op, x!, axes), os),
+      backward: (g, { inputs: [x], out, attrs }) => [backwards[op](g, x!, out, attrs.axes)],
+    },
+  ]),
+) as Record<ReduceOp, OpDef<ReduceAttrs>>;
+
+const reducer = (op: ReduceOp) => (x: Tensor, dim?: Dim, keepdim = false): Tensor =>
+  apply(defs[op], [x], { axes: normAxes(dim, x.ndim, op), keepdim });
+
+export const sum = reducer('sum');
+export const max = reducer('max');
+export const min = reducer('min');
+export function mean(x: Tensor, dim?: Dim, keepdim = false): Tensor {
+  const axes = normAxes(dim, x.ndim, 'mean');
+  return sum(x, axes, keepdim).div(sizeOf(axes.map((a) => x.shape[a]!)));
+}
+
+const argDef = (op: 'argmax' | 'argmin'): OpDef<{ axis: number; keepdim: boolean }> => ({
+  name: op,
+  kind: 'reduce',
+  shape: ([x], { axis, keepdim }) => {
+    if (x!.shape[axis] === 0) throw new DTypeError(`${op}: cannot take ${op} over an empty axis`);
+    return reducedShape(x!.shape, [axis], keepdim);
+  },
+  forward: (be, [x], { axis }, os) => viewAs(be.argReduce(op, x!, axis), os),
+});
+const argDefs = { argmax: argDef('argmax'), argmin: argDef('argmin') };
+/** Indices (int32, no gradient) of the maximum along `dim`, or of the flattened tensor. */
+function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
+  if (dim === undefined) return apply(argDefs[op], [x.reshape([-1])], { axis: 0, keepdim: false });
+  return apply(argDefs[op], [x], { axis: normAxis(dim, x.ndim, op), keepdim });
+}
+export const argmax = (x: Tensor, dim?: number, keepdim = false): Tensor => argReduce('argmax', x, dim, keepdim);
+export const argmin = (x: Tensor, dim?: number, keepdim = false): Tensor => argReduce('argmin', x, dim, keepdim);

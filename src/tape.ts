@@ -1,0 +1,32 @@
+import type { Tensor } from './tensor.js';
+
+/** A recorded application of an op: its output holds it as `.node`. */
+export interface Node {
+  /** Monotonic: creation order is a topological order. */
+  readonly id: number;
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  /** Maps the output's gradient to one gradient per input (null = none). Null once freed. */
+  backward: ((gradOut: Tensor) => readonly (Tensor | null)[]) | null;
+}
+
+let nextId = 0;
+let gradEnabled = true;
+
+export const newNodeId = (): number => nextId++;
+export const isGradEnabled = (): boolean => gradEnabled;
+
+function withGradMode<T>(mode: boolean, fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = mode;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Runs `fn` with recording off and returns its result (synchronous functions only). */
+export const noGrad = <T>(fn: () => T): T => withGradMode(false, fn);
+/** Runs `fn` with recording on, e.g. inside a `noGrad` block. */
+export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn);
