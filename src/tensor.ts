@@ -119,7 +119,8 @@ export class Tensor {
   }
   /** A new leaf sharing this tensor's values, cut from the tape. */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape);
+    const dev = this.#device;
+    return dev ? new Tensor(dev.share(), this.shape, this.dtype) : new Tensor(this.#data!, this.shape);
   }
   /** Sets requiresGrad in place (leaves only) and returns this. */
   requiresGrad_(flag = true): this {
