@@ -1,0 +1,239 @@
+/** Layers: each a small Module whose forward is written with Tensor ops (so it needs no backward). */
+import type { DType } from '../dtype.js';
+import { DTypeError, IndexError, ShapeError, ValueError } from '../errors.js';
+import { gelu } from '../ops/composite.js';
+import { matmul } from '../ops/matmul.js';
+import { defaultGenerator, rand, type Generator } from '../random.js';
+import { fmt } from '../shape.js';
+import { ones, tensor, Tensor, zeros } from '../tensor.js';
+import * as init from './init.js';
+import { floatDType, Module, Parameter, type UnaryModule } from './module.js';
+
+export interface LayerOptions {
+  /** Parameter dtype: 'float32' (default) or 'float64'. */
+  dtype?: DType;
+  /** Stream for the initial values (default: the global generator, reset by `manualSeed`). */
+  generator?: Generator;
+}
+
+function checkSize(layer: string, what: string, n: number): void {
+  if (!Number.isInteger(n) || n <= 0) throw new ValueError(`${layer}: ${what} must be a positive integer, got ${n}`);
+}
+function checkInput(layer: string, x: Tensor, dtype: DType, lastDim: number | null, expected: string): void {
+  if (!(x instanceof Tensor)) throw new ValueError(`${layer}: expected a Tensor input, got ${typeof x}`);
+  if (x.dtype !== dtype) throw new DTypeError(`${layer}: input dtype ${x.dtype} does not match the layer's ${dtype} parameters (cast with .to('${dtype}'))`);
+  if (lastDim !== null && (x.ndim < 1 || x.shape[x.ndim - 1] !== lastDim)) {
+    throw new ShapeError(`${layer}: expected input of shape ${expected}, got ${fmt(x.shape)}`);
+  }
+}
+
+export interface LinearOptions extends LayerOptions {
+  /** Add a learnable bias (default true). */
+  bias?: boolean;
+}
+/**
+ * y = x Wᵀ + b, with W of shape [outFeatures, inFeatures] as in PyTorch. Initialised like
+ * torch.nn.Linear: W ~ kaimingUniform(a = √5) = U(−1/√in, 1/√in), b ~ U(−1/√in, 1/√in).
+ */
+export class Linear extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+    super();
+    checkSize('Linear', 'inFeatures', inFeatures);
+    checkSize('Linear', 'outFeatures', outFeatures);
+    const dtype = floatDType(opts.dtype, 'Linear');
+    const g = opts.generator ?? defaultGenerator;
+    this.weight = new Parameter(init.kaimingUniform(zeros([outFeatures, inFeatures], { dtype }), { a: Math.sqrt(5), generator: g }));
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.bias = opts.bias === false ? null : new Parameter(init.uniform(zeros([outFeatures], { dtype }), -bound, bound, { generator: g }));
+  }
+  forward(x: Tensor): Tensor {
+    checkInput('Linear', x, this.weight.dtype, this.inFeatures, `[…, ${this.inFeatures}]`);
+    const y = matmul(x, this.weight, { transB: true });
+    return this.bias ? y.add(this.bias) : y;
+  }
+  protected override extraRepr(): string {
+    return `${this.inFeatures} → ${this.outFeatures}${this.bias ? '' : ', no bias'}${this.weight.dtype === 'float64' ? ', float64' : ''}`;
+  }
+}
+
+/** Applies its layers in order; children are named "0", "1", … as in PyTorch. */
+export class Sequential extends Module {
+  declare readonly layers: readonly UnaryModule[];
+  constructor(...layers: UnaryModule[]) {
+    super();
+    layers.forEach((m, i) => {
+      if (!(m instanceof Module) || typeof m.forward !== 'function') {
+        throw new ValueError(`Sequential: argument ${i} is not a Module with a forward(x) method`);
+      }
+      this.registerModule(String(i), m);
+    });
+    // Hidden from property discovery: the children are the registered "0", "1", ….
+    Object.defineProperty(this, 'layers', { value: Object.freeze([...layers]), enumerable: false });
+  }
+  get length(): number {
+    return this.layers.length;
+  }
+  at(i: number): UnaryModule {
+    const m = this.layers[i < 0 ? i + this.layers.length : i];
+    if (!m) throw new IndexError(`Sequential: index ${i} is out of range for ${this.layers.length} layers`);
+    return m;
+  }
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const m of this.layers) y = m.forward(y);
+    return y;
+  }
+}
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor {
+    return x.relu();
+  }
+}
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor {
+    return x.tanh();
+  }
+}
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return x.sigmoid();
+  }
+}
+export class Identity extends Module {
+  forward(x: Tensor): Tensor {
+    return x;
+  }
+}
+/** GELU, exact (erf) by default; `approximate: 'tanh'` for the tanh form. */
+export class GELU extends Module {
+  readonly approximate: 'none' | 'tanh';
+  constructor(opts: { approximate?: 'none' | 'tanh' } = {}) {
+    super();
+    this.approximate = opts.approximate ?? 'none';
+    if (this.approximate !== 'none' && this.approximate !== 'tanh') {
+      throw new ValueError(`GELU: approximate must be 'none' or 'tanh', got ${JSON.stringify(this.approximate)}`);
+    }
+  }
+  forward(x: Tensor): Tensor {
+    return gelu(x, this.approximate);
+  }
+  protected override extraRepr(): string {
+    return this.approximate === 'tanh' ? "approximate='tanh'" : '';
+  }
+}
+
+/**
+ * Zeroes each element with probability p while training and scales the rest by 1/(1−p)
+ * (inverted dropout), so eval mode is the identity. The mask comes from the seeded RNG.
+ */
+export class Dropout extends Module {
+  readonly p: number;
+  readonly #generator: Generator | undefined;
+  constructor(p = 0.5, opts: { generator?: Generator } = {}) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new ValueError(`Dropout: p must be in [0, 1], got ${p}`);
+    this.p = p;
+    this.#generator = opts.generator;
+  }
+  forward(x: Tensor): Tensor {
+    if (!this.training || this.p === 0) return x;
+    if (x.dtype === 'int32') throw new DTypeError('Dropout: expected a float tensor, got int32');
+    if (this.p === 1) return x.mul(0);
+    const keep = rand(x.shape, { dtype: x.dtype, generator: this.#generator ?? defaultGenerator }).ge(this.p);
+    return x.mul(keep.mul(1 / (1 - this.p)));
+  }
+  protected override extraRepr(): string {
+    return `p=${this.p}`;
+  }
+}
+
+export interface LayerNormOptions extends LayerOptions {
+  /** Added to the variance (default 1e-5). */
+  eps?: number;
+  /** Learnable per-element scale and shift (default true). */
+  elementwiseAffine?: boolean;
+  /** With elementwiseAffine, whether to learn the shift too (default true). */
+  bias?: boolean;
+}
+/** Normalises over the last dims (`normalizedShape`): (x − mean) / √(var + eps) · weight + bias, biased variance as torch. */
+export class LayerNorm extends Module {
+  readonly normalizedShape: readonly number[];
+  readonly eps: number;
+  readonly weight: Parameter | null;
+  readonly bias: Parameter | null;
+  readonly #dtype: 'float32' | 'float64';
+  constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
+    super();
+    const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+    if (shape.length === 0) throw new ShapeError('LayerNorm: normalizedShape must have at least one dimension');
+    shape.forEach((d) => checkSize('LayerNorm', 'each normalizedShape dimension', d));
+    this.normalizedShape = Object.freeze(shape);
+    this.eps = opts.eps ?? 1e-5;
+    if (!(this.eps >= 0)) throw new ValueError(`LayerNorm: eps must be ≥ 0, got ${this.eps}`);
+    const dtype = (this.#dtype = floatDType(opts.dtype, 'LayerNorm'));
+    const affine = opts.elementwiseAffine ?? true;
+    this.weight = affine ? new Parameter(ones(shape, { dtype })) : null;
+    this.bias = affine && opts.bias !== false ? new Parameter(zeros(shape, { dtype })) : null;
+  }
+  forward(x: Tensor): Tensor {
+    const k = this.normalizedShape.length;
+    checkInput('LayerNorm', x, this.#dtype, null, '');
+    const tail = x.shape.slice(x.ndim - k);
+    if (x.ndim < k || tail.some((d, i) => d !== this.normalizedShape[i])) {
+      throw new ShapeError(`LayerNorm: expected input of shape […, ${this.normalizedShape.join(', ')}], got ${fmt(x.shape)}`);
+    }
+    const axes = Array.from({ length: k }, (_, i) => x.ndim - k + i);
+    const mu = x.mean(axes, true);
+    const d = x.sub(mu);
+    const v = d.mul(d).mean(axes, true);
+    let y = d.div(v.add(this.eps).sqrt());
+    if (this.weight) y = y.mul(this.weight);
+    if (this.bias) y = y.add(this.bias);
+    return y;
+  }
+  protected override extraRepr(): string {
+    return `${fmt(this.normalizedShape)}, eps=${this.eps}${this.weight ? '' : ', no affine'}`;
+  }
+}
+
+/** A lookup table: row i of `weight` [numEmbeddings, embeddingDim] for each index i; initialised N(0, 1) as torch. */
+export class Embedding extends Module {
+  readonly weight: Parameter;
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: LayerOptions = {}) {
+    super();
+    checkSize('Embedding', 'numEmbeddings', numEmbeddings);
+    checkSize('Embedding', 'embeddingDim', embeddingDim);
+    const dtype = floatDType(opts.dtype, 'Embedding');
+    this.weight = new Parameter(init.normal(zeros([numEmbeddings, embeddingDim], { dtype }), 0, 1, { generator: opts.generator ?? defaultGenerator }));
+  }
+  /** indices: an integer tensor (any shape) or number[]; returns shape [...indices.shape, embeddingDim]. */
+  forward(indices: Tensor | readonly number[]): Tensor {
+    const idx = indices instanceof Tensor ? indices : tensor(Int32Array.from(indices));
+    if (idx.requiresGrad) throw new DTypeError('Embedding: indices cannot require gradients');
+    const d = idx.data;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i]!;
+      if (!Number.isInteger(v) || v < 0 || v >= this.numEmbeddings) {
+        throw new IndexError(`Embedding: index ${v} is out of range for ${this.numEmbeddings} embeddings (expected integers in [0, ${this.numEmbeddings}))`);
+      }
+    }
+    const flat = idx.ndim === 1 ? idx : idx.reshape([-1]);
+    return this.weight.indexSelect(0, flat).reshape([...idx.shape, this.embeddingDim]);
+  }
+  protected override extraRepr(): string {
+    return `${this.numEmbeddings}, ${this.embeddingDim}`;
+  }
+}
+
+/** Flattens dims startDim..endDim (default 1..−1: everything but the batch). */
+export class Flatten extends Module {
+  constructor(readonly startDim = 1, readonly endDim = -1) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return x.flatten(this.startDim, this.endDim);
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * Modules: a tree of layers that owns parameters. Children and parameters are found the way
+ * PyTorch finds them, by looking at the module's own properties (a `Parameter`, a `Module`, or
+ * an array of Modules), plus anything registered explicitly with `registerModule` /
+ * `registerParameter` (how `Sequential` names its children "0", "1", …).
+ */
+import type { DType, TypedArray } from '../dtype.js';
+import { DTypeError, ShapeError, ValueError } from '../errors.js';
+import { fmt, shapeEq } from '../shape.js';
+import { Tensor } from '../tensor.js';
+
+/**
+ * A trainable tensor: a leaf that requires grad and that modules collect in `parameters()`.
+ * `new Parameter(t)` shares `t`'s storage.
+ */
+export class Parameter extends Tensor {
+  constructor(data: Tensor | TypedArray, shape?: readonly number[]) {
+    if (data instanceof Tensor) {
+      if (data.dtype === 'int32') throw new DTypeError(`Parameter: only float tensors can be parameters, got int32 of shape ${fmt(data.shape)}`);
+      super(data.data, shape ?? data.shape);
+    } else {
+      super(data, shape ?? [data.length]);
+      if (this.dtype === 'int32') throw new DTypeError('Parameter: only float tensors can be parameters, got an Int32Array');
+    }
+    this.requiresGrad = true;
+  }
+}
+
+/** A problem loading a state dict: missing or unexpected keys, or a tensor of the wrong shape or dtype. */
+export class StateDictError extends ValueError {
+  constructor(
+    message: string,
+    readonly missingKeys: readonly string[],
+    readonly unexpectedKeys: readonly string[],
+    readonly mismatched: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+export interface LoadStateDictOptions {
+  /** Require the keys to match the model's exactly (default true, as PyTorch). */
+  strict?: boolean;
+}
+export interface LoadStateDictResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+type Entry = Module | Parameter;
+
+/** Base class of every layer. Subclasses define `forward(...)`. */
+export abstract class Module {
+  /** True after `train()` (the default), false after `eval()`; read by Dropout and friends. */
+  training = true;
+  readonly #registered = new Map<string, Entry | null>();
+
+  /** The layer's name in messages and `toString()` (the class name by default). */
+  get name(): string {
+    return this.constructor.name;
+  }
+
+  /** Registers (or, with null, hides) a child under an explicit name. */
+  protected registerModule(name: string, module: Module | null): void {
+    this.#checkName(name);
+    this.#registered.set(name, module);
+  }
+  /** Registers (or, with null, hides) a parameter under an explicit name. */
+  protected registerParameter(name: string, param: Parameter | null): void {
+    this.#checkName(name);
+    this.#registered.set(name, param);
+  }
+  #checkName(name: string): void {
+    if (typeof name !== 'string' || name === '' || name.includes('.')) {
+      throw new ValueError(`${this.name}: invalid child name ${JSON.stringify(name)} (a non-empty string without '.')`);
+    }
+  }
+
+  /** Direct entries in a fixed order: explicit registrations, then own properties in definition order. */
+  #entries(): [string, Entry][] {
+    const out: [string, Entry][] = [];
+    for (const [k, v] of this.#registered) if (v !== null) out.push([k, v]);
+    for (const [k, v] of Object.entries(this)) {
+      if (this.#registered.has(k)) continue;
+      if (v instanceof Parameter || v instanceof Module) out.push([k, v]);
+      else if (Array.isArray(v) && v.length > 0 && v.every((m) => m instanceof Module)) {
+        v.forEach((m: Module, i) => out.push([`${k}.${i}`, m]));
+      }
+    }
+    return out;
+  }
+
+  /** Direct sub-modules with their names. */
+  namedChildren(): [string, Module][] {
+    return this.#entries().filter((e): e is [string, Module] => e[1] instanceof Module);
+  }
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+  /** This module and all below it, depth first, each once; the root's name is ''. */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [];
+    const seen = new Set<Module>();
+    const visit = (m: Module, p: string): void => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      out.push([p, m]);
+      for (const [k, c] of m.namedChildren()) visit(c, p ? `${p}.${k}` : k);
+    };
+    visit(this, prefix);
+    return out;
+  }
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+  /** Every parameter with its dotted path ("0.weight"), each shared parameter once. */
+  namedParameters(): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    const seen = new Set<Parameter>();
+    for (const [p, m] of this.namedModules()) {
+      for (const [k, v] of m.#entries()) {
+        if (!(v instanceof Parameter) || seen.has(v)) continue;
+        seen.add(v);
+        out.push([p ? `${p}.${k}` : k, v]);
+      }
+    }
+    return out;
+  }
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+  /** Total number of scalar parameters. */
+  numParameters(): number {
+    return this.parameters().reduce((n, p) => n + p.size, 0);
+  }
+  /** Clears `.grad` on every parameter. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** Sets training mode on this module and every sub-module. */
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+  /** Evaluation mode: `train(false)`. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** The parameters by dotted name, as tensors that share storage with the model and carry no gradient. */
+  stateDict(): Record<string, Tensor> {
+    const sd: Record<string, Tensor> = {};
+    for (const [k, p] of this.namedParameters()) sd[k] = p.detach();
+    return sd;
+  }
+
+  /**
+   * Copies values into the existing parameters (in place, so optimizers keep their references).
+   * Everything is checked before anything is written: missing or unexpected keys (strict mode),
+   * and shape or dtype mismatches (always) throw a StateDictError listing every problem.
+   */
+  loadStateDict(stateDict: Readonly<Record<string, Tensor>>, opts: LoadStateDictOptions = {}): LoadStateDictResult {
+    const strict = opts.strict ?? true;
+    const own = new Map(this.namedParameters());
+    const missingKeys = [...own.keys()].filter((k) => !Object.hasOwn(stateDict, k));
+    const unexpectedKeys = Object.keys(stateDict).filter((k) => !own.has(k));
+    const mismatched: string[] = [];
+    const problems: string[] = [];
+    for (const [k, p] of own) {
+      if (!Object.hasOwn(stateDict, k)) continue;
+      const t = stateDict[k];
+      if (!(t instanceof Tensor)) {
+        mismatched.push(k);
+        problems.push(`"${k}" is not a Tensor (got ${typeof t})`);
+      } else if (!shapeEq(t.shape, p.shape)) {
+        mismatched.push(k);
+        problems.push(`shape mismatch for "${k}": state dict has ${fmt(t.shape)}, model expects ${fmt(p.shape)}`);
+      } else if (t.dtype !== p.dtype) {
+        mismatched.push(k);
+        problems.push(`dtype mismatch for "${k}": state dict has ${t.dtype}, model expects ${p.dtype}`);
+      }
+    }
+    const list = (ks: readonly string[]): string => ks.map((k) => `"${k}"`).join(', ');
+    if (strict && unexpectedKeys.length) problems.unshift(`unexpected keys: ${list(unexpectedKeys)}`);
+    if (strict && missingKeys.length) problems.unshift(`missing keys: ${list(missingKeys)}`);
+    if (problems.length) {
+      throw new StateDictError(`loadStateDict(${this.name}): ${problems.join('; ')}`, missingKeys, unexpectedKeys, mismatched);
+    }
+    for (const [k, p] of own) {
+      const t = stateDict[k];
+      if (t && t !== p) p.data.set(t.data);
+    }
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** A one-line-per-layer summary, e.g. `Sequential(\n  (0): Linear(784 → 128)\n …)`. */
+  toString(): string {
+    const kids = this.namedChildren();
+    const head = `${this.name}${this.extraRepr() ? `(${this.extraRepr()})` : kids.length ? '' : '()'}`;
+    if (!kids.length) return head;
+    const body = kids.map(([k, m]) => `  (${k}): ${m.toString().split('\n').join('\n  ')}`).join('\n');
+    return `${head}(\n${body}\n)`;
+  }
+  /** Extra text for `toString()` (sizes, options). */
+  protected extraRepr(): string {
+    return '';
+  }
+}
+
+/** A module mapping one tensor to one tensor: what `Sequential` chains. */
+export interface UnaryModule extends Module {
+  forward(x: Tensor): Tensor;
+}
+
+/** Checks a layer's dtype option (float layers only). */
+export function floatDType(dtype: DType | undefined, layer: string): 'float32' | 'float64' {
+  const d = dtype ?? 'float32';
+  if (d !== 'float32' && d !== 'float64') throw new DTypeError(`${layer}: dtype must be 'float32' or 'float64', got ${JSON.stringify(d)}`);
+  return d;
+}
