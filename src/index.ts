@@ -25,3 +25,6 @@ export {
   TapegradError, ShapeError, DTypeError, IndexError, AutogradError, ValueError, FormatError, BackendError,
 } from './errors.js';
 export { broadcastShapes } from './shape.js';
+export * as nn from './nn/index.js';
+export { DataLoader, datasets } from './data/index.js';
+export type { DataLoaderOptions, MnistDigits, MnistDigitsOptions, MnistSplit } from './data/index.js';
