@@ -1,0 +1,29 @@
+/** tapegrad optim: optimizers, learning-rate schedulers, gradient clipping, multi-task gradients. */
+export { Optimizer, zerosFor } from './optimizer.js';
+export type {
+  BaseGroupOptions, ParamGroup, ParamGroupInput, Params, OptimizerOptions, ParamState, OptimizerStateDict,
+} from './optimizer.js';
+export { GD, SGD } from './sgd.js';
+export type { GDOptions, SGDOptions } from './sgd.js';
+export { Adam, AdamW } from './adam.js';
+export type { AdamOptions, AdamState } from './adam.js';
+export { RMSprop } from './rmsprop.js';
+export type { RMSpropOptions, RMSpropState } from './rmsprop.js';
+export { Adagrad } from './adagrad.js';
+export type { AdagradOptions, AdagradState } from './adagrad.js';
+export { Adamax } from './adamax.js';
+export type { AdamaxOptions, AdamaxState } from './adamax.js';
+export { NAdam } from './nadam.js';
+export type { NAdamOptions, NAdamState } from './nadam.js';
+export { Lion } from './lion.js';
+export type { LionOptions, LionState } from './lion.js';
+export { clipGradNorm, clipGradValue } from './clip.js';
+export type { ClipGradNormOptions } from './clip.js';
+export {
+  sgdUpdate, adamUpdate, rmspropUpdate, adagradUpdate, adamaxUpdate, nadamUpdate, lionUpdate, lerp,
+  getUpdateKernel, setUpdateKernel, resetUpdateKernel,
+} from './updates.js';
+export type {
+  FloatArray, SgdHyper, AdamHyper, RmspropHyper, AdagradHyper, AdamaxHyper, NadamHyper, LionHyper, UpdateKernels, UpdateKernelName,
+} from './updates.js';
+export type { StateJson, EncodedArray, EncodedNumber } from './codec.js';

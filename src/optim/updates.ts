@@ -1,0 +1,259 @@
+/**
+ * The optimizers' update math: small pure functions over typed arrays, updating in place.
+ *
+ * Each mirrors the operation order of PyTorch's `_single_tensor_*` implementation
+ * (torch/optim/*.py), so that in float64 the trajectories agree to rounding (PyTorch's
+ * vectorised CPU kernels may fuse a multiply-add; we cannot, hence ~1e-15 relative, not 0).
+ * Scalars that PyTorch computes in Python (bias corrections, step sizes) are computed here
+ * in JS doubles the same way. The classes in this folder call these through `getUpdateKernel`,
+ * so a WASM or GPU version can replace one with `setUpdateKernel`.
+ */
+
+import { ValueError } from '../errors.js';
+
+export type FloatArray = Float32Array | Float64Array;
+
+/** `torch.lerp(a, b, w)` exactly as ATen computes it (two formulas, split at |w| < 0.5). */
+export const lerp = (a: number, b: number, w: number): number =>
+  Math.abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w);
+
+export interface SgdHyper {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  weightDecay: number;
+  maximize: boolean;
+}
+/**
+ * SGD: g ← ±grad + wd·θ; b ← g (first step) or μ·b + (1−τ)·g; g ← g + μ·b (Nesterov) or b; θ ← θ − lr·g.
+ * `buf` is null when momentum is 0; `firstStep` means the momentum buffer is not yet initialised.
+ */
+export function sgdUpdate(param: FloatArray, grad: FloatArray, buf: FloatArray | null, h: SgdHyper, firstStep: boolean): void {
+  const { lr, momentum, nesterov, weightDecay: wd, maximize } = h;
+  const damp = 1 - h.dampening;
+  for (let i = 0; i < param.length; i++) {
+    let g = maximize ? -grad[i]! : grad[i]!;
+    if (wd !== 0) g = g + wd * param[i]!;
+    if (momentum !== 0 && buf !== null) {
+      buf[i] = firstStep ? g : buf[i]! * momentum + damp * g;
+      g = nesterov ? g + momentum * buf[i]! : buf[i]!;
+    }
+    param[i] = param[i]! + -lr * g;
+  }
+}
+
+export interface AdamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** L2 penalty added to the gradient (Adam). */
+  weightDecay: number;
+  /** Decoupled decay θ ← θ·(1 − lr·wd) before the update (AdamW). */
+  decoupledWeightDecay: number;
+  maximize: boolean;
+}
+/**
+ * Adam / AdamW at step `step` (1-based): m ← lerp(m, g, 1−β1); v ← β2·v + (1−β2)·g²;
+ * v̂max ← max(v̂max, v) (AMSGrad, when `vmax` is given);
+ * θ ← θ − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε).
+ */
+export function adamUpdate(
+  param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, vmax: FloatArray | null, h: AdamHyper, step: number,
+): void {
+  const { lr, beta1, beta2, eps, weightDecay: wd, maximize } = h;
+  const w1 = 1 - beta1, w2 = 1 - beta2;
+  const bc1 = 1 - beta1 ** step;
+  const bc2 = 1 - beta2 ** step;
+  const stepSize = lr / bc1;
+  const bc2Sqrt = Math.sqrt(bc2);
+  const decay = 1 - lr * h.decoupledWeightDecay;
+  const decoupled = h.decoupledWeightDecay !== 0;
+  for (let i = 0; i < param.length; i++) {
+    let g = maximize ? -grad[i]! : grad[i]!;
+    if (decoupled) param[i] = param[i]! * decay;
+    if (wd !== 0) g = g + wd * param[i]!;
+    m[i] = lerp(m[i]!, g, w1);
+    v[i] = v[i]! * beta2 + w2 * g * g;
+    let s = v[i]!;
+    if (vmax !== null) {
+      vmax[i] = Math.max(vmax[i]!, s);
+      s = vmax[i]!;
+    }
+    const denom = Math.sqrt(s) / bc2Sqrt + eps;
+    param[i] = param[i]! + (-stepSize * m[i]!) / denom;
+  }
+}
+
+export interface RmspropHyper {
+  lr: number;
+  alpha: number;
+  eps: number;
+  weightDecay: number;
+  momentum: number;
+  maximize: boolean;
+}
+/**
+ * RMSprop: s ← α·s + (1−α)·g²; centered: ḡ ← lerp(ḡ, g, 1−α), a = √(s − ḡ²) + ε, else a = √s + ε;
+ * with momentum b ← μ·b + g/a, θ ← θ − lr·b; without, θ ← θ − lr·g/a.
+ */
+export function rmspropUpdate(
+  param: FloatArray, grad: FloatArray, squareAvg: FloatArray, gradAvg: FloatArray | null, buf: FloatArray | null, h: RmspropHyper,
+): void {
+  const { lr, alpha, eps, weightDecay: wd, momentum, maximize } = h;
+  const w = 1 - alpha;
+  for (let i = 0; i < param.length; i++) {
+    let g = maximize ? -grad[i]! : grad[i]!;
+    if (wd !== 0) g = g + wd * param[i]!;
+    squareAvg[i] = squareAvg[i]! * alpha + w * g * g;
+    let avg: number;
+    if (gradAvg !== null) {
+      gradAvg[i] = lerp(gradAvg[i]!, g, w);
+      avg = Math.sqrt(squareAvg[i]! + -1 * gradAvg[i]! * gradAvg[i]!);
+    } else {
+      avg = Math.sqrt(squareAvg[i]!);
+    }
+    avg = avg + eps;
+    if (momentum > 0 && buf !== null) {
+      buf[i] = buf[i]! * momentum + g / avg;
+      param[i] = param[i]! + -lr * buf[i]!;
+    } else {
+      param[i] = param[i]! + (-lr * g) / avg;
+    }
+  }
+}
+
+export interface AdagradHyper {
+  lr: number;
+  lrDecay: number;
+  weightDecay: number;
+  eps: number;
+  maximize: boolean;
+}
+/** Adagrad at step `step`: clr = lr / (1 + (t−1)·lrDecay); S ← S + g²; θ ← θ − clr·g / (√S + ε). */
+export function adagradUpdate(param: FloatArray, grad: FloatArray, sum: FloatArray, h: AdagradHyper, step: number): void {
+  const { lr, lrDecay, weightDecay: wd, eps, maximize } = h;
+  const clr = lr / (1 + (step - 1) * lrDecay);
+  for (let i = 0; i < param.length; i++) {
+    let g = maximize ? -grad[i]! : grad[i]!;
+    if (wd !== 0) g = g + wd * param[i]!;
+    sum[i] = sum[i]! + 1 * g * g;
+    const std = Math.sqrt(sum[i]!) + eps;
+    param[i] = param[i]! + (-clr * g) / std;
+  }
+}
+
+export interface AdamaxHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  maximize: boolean;
+}
+/** Adamax: m ← lerp(m, g, 1−β1); u ← max(β2·u, |g| + ε); θ ← θ − (lr / (1−β1ᵗ)) · m / u. */
+export function adamaxUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, u: FloatArray, h: AdamaxHyper, step: number): void {
+  const { lr, beta1, beta2, eps, weightDecay: wd, maximize } = h;
+  const w1 = 1 - beta1;
+  const clr = lr / (1 - beta1 ** step);
+  for (let i = 0; i < param.length; i++) {
+    let g = maximize ? -grad[i]! : grad[i]!;
+    if (wd !== 0) g = g + wd * param[i]!;
+    m[i] = lerp(m[i]!, g, w1);
+    u[i] = Math.max(u[i]! * beta2, Math.abs(g) + eps);
+    param[i] = param[i]! + (-clr * m[i]!) / u[i]!;
+  }
+}
+
+export interface NadamHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  decoupledWeightDecay: boolean;
+  maximize: boolean;
+  /** μₜ, μₜ₊₁ and the products Π μ up to t and t+1 (computed by the NAdam class). */
+  mu: number;
+  muNext: number;
+  muProduct: number;
+  muProductNext: number;
+}
+/**
+ * NAdam (Dozat 2016, PyTorch form): m ← lerp(m, g, 1−β1); v ← β2·v + (1−β2)·g²; d = √(v / (1−β2ᵗ)) + ε;
+ * θ ← θ − lr·(1−μₜ)/(1−Πμ)·g/d − lr·μₜ₊₁/(1−Πμ·μₜ₊₁)·m/d.
+ */
+export function nadamUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: NadamHyper, step: number): void {
+  const { lr, beta1, beta2, eps, weightDecay: wd, maximize } = h;
+  const w1 = 1 - beta1, w2 = 1 - beta2;
+  const bc2 = 1 - beta2 ** step;
+  const c1 = (-lr * (1 - h.mu)) / (1 - h.muProduct);
+  const c2 = (-lr * h.muNext) / (1 - h.muProductNext);
+  const decay = 1 - lr * wd;
+  for (let i = 0; i < param.length; i++) {
+    let g = maximize ? -grad[i]! : grad[i]!;
+    if (wd !== 0) {
+      if (h.decoupledWeightDecay) param[i] = param[i]! * decay;
+      else g = g + wd * param[i]!;
+    }
+    m[i] = lerp(m[i]!, g, w1);
+    v[i] = v[i]! * beta2 + w2 * g * g;
+    const denom = Math.sqrt(v[i]! / bc2) + eps;
+    param[i] = param[i]! + (c1 * g) / denom;
+    param[i] = param[i]! + (c2 * m[i]!) / denom;
+  }
+}
+
+export interface LionHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  weightDecay: number;
+  maximize: boolean;
+}
+/**
+ * Lion (Chen et al. 2023, as in lucidrains/lion-pytorch and optax): θ ← θ·(1 − lr·wd);
+ * θ ← θ − lr·sign(β1·m + (1−β1)·g); m ← β2·m + (1−β2)·g.
+ */
+export function lionUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, h: LionHyper): void {
+  const { lr, beta1, beta2, weightDecay: wd, maximize } = h;
+  const decay = 1 - lr * wd;
+  const w1 = 1 - beta1, w2 = 1 - beta2;
+  for (let i = 0; i < param.length; i++) {
+    const g = maximize ? -grad[i]! : grad[i]!;
+    if (wd !== 0) param[i] = param[i]! * decay;
+    const c = m[i]! * beta1 + w1 * g;
+    param[i] = param[i]! + -lr * Math.sign(c);
+    m[i] = m[i]! * beta2 + w2 * g;
+  }
+}
+
+// ---- the registry: one swappable function per algorithm ---------------------------------
+const builtin = {
+  sgd: sgdUpdate,
+  adam: adamUpdate,
+  rmsprop: rmspropUpdate,
+  adagrad: adagradUpdate,
+  adamax: adamaxUpdate,
+  nadam: nadamUpdate,
+  lion: lionUpdate,
+};
+/** The signature each kernel must have, by name. */
+export type UpdateKernels = typeof builtin;
+export type UpdateKernelName = keyof UpdateKernels;
+
+const kernels: { -readonly [K in UpdateKernelName]: UpdateKernels[K] } = { ...builtin };
+
+/** The update function the optimizers currently call for `name`. */
+export const getUpdateKernel = <K extends UpdateKernelName>(name: K): UpdateKernels[K] => kernels[name];
+/** Replaces the update function for `name` (e.g. with a WASM or GPU kernel with the same contract). */
+export function setUpdateKernel<K extends UpdateKernelName>(name: K, fn: UpdateKernels[K]): void {
+  if (!(name in builtin)) throw new ValueError(`setUpdateKernel: unknown kernel '${String(name)}'`);
+  kernels[name] = fn;
+}
+/** Restores the reference implementation for `name` (or all of them). */
+export function resetUpdateKernel(name?: UpdateKernelName): void {
+  if (name === undefined) Object.assign(kernels, builtin);
+  else (kernels as Record<string, unknown>)[name] = builtin[name];
+}
