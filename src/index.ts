@@ -28,3 +28,4 @@ export { broadcastShapes } from './shape.js';
 export * as nn from './nn/index.js';
 export { DataLoader, datasets } from './data/index.js';
 export type { DataLoaderOptions, MnistDigits, MnistDigitsOptions, MnistSplit } from './data/index.js';
+export * as optim from './optim/index.js';
