@@ -1,0 +1,72 @@
+/**
+ * Crash-safe file replacement: write a temp file in the destination's directory, fsync it,
+ * rename it over the destination, fsync the directory. A reader (or a crash) sees either the
+ * old file or the complete new one, never a half-written file.
+ */
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+
+let counter = 0;
+
+/** Name of the temp file used while `path` is being written (starts with `.` and ends with `.tmp`). */
+export function tempPathFor(path: string): string {
+  const abs = resolve(path);
+  counter = (counter + 1) % 0x7fffffff;
+  const stamp = process.hrtime.bigint().toString(36);
+  return join(dirname(abs), `.${basename(abs)}.${process.pid}.${counter.toString(36)}${stamp}.tmp`);
+}
+
+export interface AtomicWriteOptions {
+  /** fsync the file before the rename and the directory after it (default true). */
+  fsync?: boolean;
+}
+
+/**
+ * Writes `chunks` to `path` atomically. If anything fails (a chunk source throws, the disk is full,
+ * the rename is refused) the temp file is removed, the previous content of `path` is untouched,
+ * and the error is rethrown.
+ */
+export async function writeFileAtomic(
+  path: string,
+  chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  opts: AtomicWriteOptions = {},
+): Promise<void> {
+  const doSync = opts.fsync !== false;
+  const abs = resolve(path);
+  const tmp = tempPathFor(abs);
+  const fh = await open(tmp, 'wx', 0o644);
+  let closed = false;
+  let renamed = false;
+  try {
+    for await (const chunk of chunks) {
+      let off = 0;
+      while (off < chunk.byteLength) {
+        const len = Math.min(chunk.byteLength - off, 1 << 30);
+        const { bytesWritten } = await fh.write(chunk, off, len, null);
+        off += bytesWritten;
+      }
+    }
+    if (doSync) await fh.sync();
+    closed = true;
+    await fh.close();
+    await rename(tmp, abs);
+    renamed = true;
+  } finally {
+    if (!closed) await fh.close().catch(() => undefined);
+    if (!renamed) await unlink(tmp).catch(() => undefined);
+  }
+  if (doSync) await syncDir(dirname(abs));
+}
+
+/** fsync a directory so a rename in it is durable; silently skipped where unsupported (Windows). */
+async function syncDir(dir: string): Promise<void> {
+  let dh;
+  try {
+    dh = await open(dir, 'r');
+    await dh.sync();
+  } catch {
+    // not supported on this platform / filesystem: the rename itself is still atomic
+  } finally {
+    await dh?.close().catch(() => undefined);
+  }
+}
