@@ -1,0 +1,170 @@
+/**
+ * The GPU backend: float32 kernels generated per shape (see source.ts) and run through gpu.js
+ * in headless-gl mode. Results stay on the GPU as textures (GpuBuffer) and feed the next kernel
+ * directly; they are read back only when `.data` is asked for. Everything it does not implement
+ * (int32/float64, gather/scatter, concat, argmax, …) is delegated to the CPU reference backend,
+ * which reads its inputs back through `.data`.
+ */
+import type { DType } from '../../dtype.js';
+import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../../shape.js';
+import { Tensor } from '../../tensor.js';
+import type { Backend } from '../backend.js';
+import { cpu } from '../cpu/index.js';
+import type { DeviceBackend, OpKind } from '../dispatch.js';
+import { GpuBuffer, MAX_GPU_ELEMENTS, runKernel } from './runtime.js';
+import {
+  BINARY_SRC, UNARY_SRC, elementwiseSource, gatherSource, matmulSource, reduceSource,
+  type ArgKind, type KernelSource,
+} from './source.js';
+
+/** Per-kind size thresholds for 'auto' (see docs/gpu.md for how the defaults were chosen). */
+export interface GpuThresholds {
+  /** Output elements of an elementwise/movement op. */
+  elementwise: number;
+  /** Multiply-adds (m·n·k per batch) of a matmul. */
+  matmul: number;
+  /** Input elements of a reduction. */
+  reduce: number;
+}
+export const DEFAULT_THRESHOLDS: Readonly<GpuThresholds> = Object.freeze({
+  elementwise: 1 << 17,
+  matmul: 1 << 18,
+  reduce: 1 << 17,
+});
+export const thresholds: GpuThresholds = { ...DEFAULT_THRESHOLDS };
+
+/** A tensor whose values live in a texture of our runtime. */
+export const onGpu = (t: Tensor): boolean => {
+  const d = t.deviceBuffer;
+  return d instanceof GpuBuffer && !d.disposed;
+};
+
+interface Arg {
+  kind: ArgKind;
+  value: unknown;
+}
+/** How an input reaches a kernel: its texture if resident, a uniform if it is one value, else an upload. */
+function arg(t: Tensor): Arg {
+  const d = t.deviceBuffer;
+  if (d instanceof GpuBuffer && !d.disposed) return { kind: 'texture', value: d.texture };
+  if (t.size === 1) return { kind: 'scalar', value: t.data[0]! };
+  return { kind: 'array', value: t.data };
+}
+
+const fits = (n: number): boolean => n > 0 && n <= MAX_GPU_ELEMENTS;
+const allF32 = (ts: readonly Tensor[]): boolean => ts.every((t) => t.dtype === 'float32' && t.size <= MAX_GPU_ELEMENTS);
+
+function run(src: KernelSource, args: readonly Arg[], shape: Shape): Tensor {
+  const buf = runKernel(src, args.map((a) => a.kind), args.map((a) => a.value), sizeOf(shape));
+  return new Tensor(buf, shape, 'float32');
+}
+
+function strided(x: Tensor, strides: readonly number[], base: number, shape: Shape): Tensor {
+  const a = arg(x);
+  return run(gatherSource(a.kind, strides, base, shape), [a], shape);
+}
+
+/** Multiply-adds of a matmul, from sizes alone: for 2-D, |A|·|B|/|out| = k². */
+export function matmulWork(inputs: readonly Tensor[], outSize: number): number {
+  const [a, b] = inputs;
+  if (!a || !b || outSize === 0) return 0;
+  const k = Math.sqrt((a.size * b.size) / outSize);
+  return outSize * k;
+}
+
+export const gpuBackend: DeviceBackend = {
+  name: 'gpu',
+
+  accepts(kind: OpKind, inputs: readonly Tensor[], outSize: number, forced: boolean): boolean {
+    if (!fits(outSize) || !allF32(inputs)) return false;
+    if (forced) return true;
+    // An input already on the GPU keeps the chain there (a readback costs more than a small kernel).
+    if (inputs.some(onGpu)) return true;
+    switch (kind) {
+      case 'matmul': return matmulWork(inputs, outSize) >= thresholds.matmul;
+      case 'reduce': return (inputs[0]?.size ?? 0) >= thresholds.reduce;
+      default: return outSize >= thresholds.elementwise;
+    }
+  },
+
+  unary(op, x) {
+    if (x.dtype !== 'float32' || !fits(x.size)) return cpu.unary(op, x);
+    const [expr, natives] = UNARY_SRC[op];
+    const a = arg(x);
+    return run(elementwiseSource(expr, natives, [{ kind: a.kind, strides: stridesOf(x.shape) }], x.shape, ['a']), [a], x.shape);
+  },
+
+  binary(op, a, b, os) {
+    if (!allF32([a, b]) || !fits(sizeOf(os))) return cpu.binary(op, a, b, os);
+    const [expr, natives] = BINARY_SRC[op];
+    const xa = arg(a), xb = arg(b);
+    const src = elementwiseSource(expr, natives, [
+      { kind: xa.kind, strides: broadcastStrides(a.shape, os) },
+      { kind: xb.kind, strides: broadcastStrides(b.shape, os) },
+    ], os, ['a', 'b']);
+    return run(src, [xa, xb], os);
+  },
+
+  where(c, a, b, os) {
+    if (!allF32([c, a, b]) || !fits(sizeOf(os))) return cpu.where(c, a, b, os);
+    const xs = [arg(c), arg(a), arg(b)];
+    const src = elementwiseSource('(x != 0.0 ? y : z)', [], xs.map((x, i) => ({ kind: x.kind, strides: broadcastStrides([c, a, b][i]!.shape, os) })), os, ['a', 'b', 'c']);
+    return run(src, xs, os);
+  },
+
+  reduce(op, x, axes) {
+    const os = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    if (x.dtype !== 'float32' || !fits(x.size) || !fits(sizeOf(os))) return cpu.reduce(op, x, axes);
+    if (axes.length === 0 || axes.every((ax) => x.shape[ax] === 1)) return strided(x, stridesOf(x.shape), 0, os);
+    const a = arg(x);
+    return run(reduceSource(op, a.kind, x.shape, axes), [a], os);
+  },
+
+  argReduce: (op, x, axis) => cpu.argReduce(op, x, axis),
+
+  matmul(a, b, os, ta, tb) {
+    if (!allF32([a, b]) || !fits(sizeOf(os))) return cpu.matmul(a, b, os, ta, tb);
+    const nd = os.length;
+    const m = os[nd - 2]!, n = os[nd - 1]!, k = ta ? a.shape[a.ndim - 2]! : a.shape[a.ndim - 1]!;
+    if (k === 0) return cpu.matmul(a, b, os, ta, tb);
+    const [ars, acs] = ta ? [1, m] : [k, 1];
+    const [brs, bcs] = tb ? [1, k] : [n, 1];
+    const batch = os.slice(0, nd - 2);
+    const aB = broadcastStrides(a.shape.slice(0, -2), batch).map((s) => s * m * k);
+    const bB = broadcastStrides(b.shape.slice(0, -2), batch).map((s) => s * k * n);
+    const xa = arg(a), xb = arg(b);
+    // A one-element operand still has to be indexed like an array.
+    const fix = (x: Arg, t: Tensor): Arg => (x.kind === 'scalar' ? { kind: 'array', value: t.data } : x);
+    const pa = fix(xa, a), pb = fix(xb, b);
+    return run(matmulSource(pa.kind, pb.kind, batch, aB, bB, m, n, k, ars, acs, brs, bcs), [pa, pb], os);
+  },
+
+  permute(x, perm) {
+    const os = perm.map((p) => x.shape[p]!);
+    if (x.dtype !== 'float32' || !fits(x.size)) return cpu.permute(x, perm);
+    const st = stridesOf(x.shape);
+    return strided(x, perm.map((p) => st[p]!), 0, os);
+  },
+
+  expand(x, shape) {
+    if (x.dtype !== 'float32' || !fits(sizeOf(shape)) || !fits(x.size)) return cpu.expand(x, shape);
+    return strided(x, broadcastStrides(x.shape, shape), 0, shape);
+  },
+
+  slice(x, starts, steps, os) {
+    if (x.dtype !== 'float32' || !fits(sizeOf(os)) || !fits(x.size)) return cpu.slice(x, starts, steps, os);
+    const st = stridesOf(x.shape);
+    const base = starts.reduce((acc, s, i) => acc + s * st[i]!, 0);
+    return strided(x, st.map((s, i) => s * steps[i]!), base, os);
+  },
+
+  sliceScatter: (src, shape, starts, steps) => cpu.sliceScatter(src, shape, starts, steps),
+  concat: (xs, axis, os) => cpu.concat(xs, axis, os),
+  gather: (x, axis, index) => cpu.gather(x, axis, index),
+  scatterAdd: (shape, axis, index, src) => cpu.scatterAdd(shape, axis, index, src),
+
+  cast(x, dtype: DType) {
+    if (x.dtype === 'float32' && dtype === 'float32' && fits(x.size)) return strided(x, stridesOf(x.shape), 0, x.shape);
+    return cpu.cast(x, dtype);
+  },
+} satisfies DeviceBackend & Backend;

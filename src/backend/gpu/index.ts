@@ -1,0 +1,101 @@
+/**
+ * Public controls of where ops run: setBackend('auto' | 'cpu' | 'gpu'), backendInfo(),
+ * setGpuThresholds(). Importing this module does not load gpu.js; setBackend('gpu' | 'auto') does.
+ */
+import { BackendError, ValueError } from '../../errors.js';
+import { getMode, installDevice, type BackendName } from '../dispatch.js';
+import { DEFAULT_THRESHOLDS, gpuBackend, thresholds, type GpuThresholds } from './backend.js';
+import { resetStats, setCacheCapacity, startRuntime, stats, type GpuStats, type Runtime } from './runtime.js';
+
+export type { GpuThresholds } from './backend.js';
+export type { GpuStats } from './runtime.js';
+
+export interface BackendInfo {
+  /** Where eligible ops run now. */
+  name: 'cpu' | 'gpu';
+  /** What setBackend asked for. */
+  requested: BackendName;
+  /** gpu.js mode when the GPU is in use (only real GPU modes are ever used). */
+  gpuMode?: 'headlessgl';
+  /** GL renderer and version strings, when started. */
+  renderer?: string;
+  /** Why 'auto' is running on the CPU, when it is. */
+  reason?: string;
+  thresholds: GpuThresholds;
+}
+
+let requested: BackendName = 'cpu';
+let rt: Runtime | null = null;
+let fallbackReason: string | undefined;
+let warned = false;
+
+/**
+ * Chooses where ops run. 'cpu' (the default): always the CPU. 'gpu': every supported float32 op
+ * on the GPU whatever its size (throws a BackendError saying why when the GPU cannot start).
+ * 'auto': the GPU for float32 ops above the thresholds (or whose inputs are already on the GPU);
+ * if the GPU cannot start, the CPU, with one console warning. float64 and int32 always run on the CPU.
+ */
+export function setBackend(name: BackendName): void {
+  if (name !== 'cpu' && name !== 'gpu' && name !== 'auto') {
+    throw new ValueError(`setBackend: unknown backend ${JSON.stringify(name)} (expected 'auto', 'cpu' or 'gpu')`);
+  }
+  requested = name;
+  fallbackReason = undefined;
+  if (name === 'cpu') {
+    installDevice(null, 'cpu');
+    return;
+  }
+  try {
+    rt = startRuntime();
+  } catch (e) {
+    if (name === 'gpu' || !(e instanceof BackendError)) {
+      installDevice(null, 'cpu');
+      requested = 'cpu';
+      throw e;
+    }
+    fallbackReason = e.message;
+    installDevice(null, 'cpu');
+    if (!warned) {
+      warned = true;
+      console.warn(`tapegrad: setBackend('auto') is using the CPU. ${e.message}`);
+    }
+    return;
+  }
+  installDevice(gpuBackend, name);
+}
+
+export function backendInfo(): BackendInfo {
+  const onGpu = rt !== null && getMode() !== 'cpu';
+  const info: BackendInfo = { name: onGpu ? 'gpu' : 'cpu', requested, thresholds: { ...thresholds } };
+  if (onGpu && rt) {
+    info.gpuMode = rt.mode;
+    info.renderer = rt.renderer;
+  }
+  if (fallbackReason !== undefined) info.reason = fallbackReason;
+  return info;
+}
+
+/** Sets the 'auto' size thresholds (omitted fields keep their value); returns the result. */
+export function setGpuThresholds(t: Partial<GpuThresholds> | 'default'): GpuThresholds {
+  const next = t === 'default' ? DEFAULT_THRESHOLDS : t;
+  for (const key of ['elementwise', 'matmul', 'reduce'] as const) {
+    const v = next[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !(v >= 0)) throw new ValueError(`setGpuThresholds: ${key} must be a non-negative number, got ${v}`);
+    thresholds[key] = v;
+  }
+  return { ...thresholds };
+}
+
+/** Counters of GPU work and readbacks since the last reset (for tests and profiling). */
+export function gpuStats(reset = false): GpuStats {
+  const s = { ...stats };
+  if (reset) resetStats();
+  return s;
+}
+
+/** Maximum number of compiled kernels kept; least recently used ones are destroyed beyond it. */
+export function setGpuKernelCacheSize(n: number): void {
+  if (!Number.isFinite(n) || n < 1) throw new ValueError(`setGpuKernelCacheSize: expected a positive number, got ${n}`);
+  setCacheCapacity(n);
+}
