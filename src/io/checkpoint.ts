@@ -6,8 +6,9 @@
  * - the model's `stateDict()` tensors under their own names, so the file is an ordinary safetensors
  *   weights file that PyTorch / HF tooling can open;
  * - tensors found inside optimizer / scheduler / extra state under reserved names `__state__/…`
- *   (Tensors, Float32/Float64/Int32 arrays, and plain number arrays of 64+ elements, which are
- *   stored as F64 so every value, NaN and -0 included, survives exactly and the header stays small);
+ *   (Tensors, Float32/Float64/Int32 arrays, optimizers' base64-encoded buffers, and plain number
+ *   arrays of 64+ elements, stored as F64), so every value, NaN and -0 included, survives exactly,
+ *   bulk state is binary, and the JSON header stays small;
  * - `__metadata__`: `tapegrad.format` = "checkpoint", `tapegrad.version` = "1", and
  *   `tapegrad.state` = JSON of { step, rng, generators, optimizer: { kind, state }, scheduler, extra }
  *   where a tensor inside a state is the marker `{ "$tensor": "__state__/…" }`.
@@ -162,6 +163,8 @@ class Encoder {
       }
       const proto: unknown = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) throw fail(`is a ${kindOf(v)}, which cannot be saved`);
+      const packed = base64Array(v as Record<string, unknown>);
+      if (packed) return { $b64: this.add(what.split(' ')[0]!, v, () => packed) };
       const out: Record<string, JsonValue> = {};
       for (const [k, x] of Object.entries(v)) {
         if (x === undefined) continue;
@@ -172,6 +175,26 @@ class Encoder {
       this.stack.delete(v);
     }
   }
+}
+
+/**
+ * Optimizers serialize their buffers as `{ dtype: 'float32' | 'float64', length, base64 }` (see
+ * optim/codec.ts) so their state dicts are plain JSON. In a checkpoint such an object is moved out of
+ * the JSON header into a binary tensor (4/3 smaller, and the header stays far below its 100 MB
+ * limit) and rebuilt byte for byte on load. Anything not exactly in that canonical form stays JSON.
+ */
+function base64Array(o: Record<string, unknown>): Tensor | undefined {
+  const keys = Object.keys(o);
+  if (keys.length !== 3 || !hasOwn(o, 'dtype') || !hasOwn(o, 'length') || !hasOwn(o, 'base64')) return undefined;
+  const { dtype, length, base64 } = o;
+  if ((dtype !== 'float32' && dtype !== 'float64') || !isCount(length) || typeof base64 !== 'string') return undefined;
+  const width = dtype === 'float64' ? 8 : 4;
+  if (base64.length !== 4 * Math.ceil((length * width) / 3)) return undefined;
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.length !== length * width || bytes.toString('base64') !== base64) return undefined;
+  const data = dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
+  new Uint8Array(data.buffer).set(bytes);
+  return new Tensor(data, [length]);
 }
 
 class Decoder {
@@ -208,6 +231,11 @@ class Decoder {
         out = this.tensor(arg, path);
       } else if (m === '$typed') {
         out = this.tensor(arg, path).data;
+      } else if (m === '$b64') {
+        const t = this.tensor(arg, path);
+        if ((t.dtype !== 'float32' && t.dtype !== 'float64') || t.ndim !== 1) throw this.fail(`state at ${path || '(root)'}: tensor ${JSON.stringify(arg)} should be a 1-d float array`);
+        const d = t.data;
+        out = { dtype: t.dtype, length: d.length, base64: Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('base64') };
       } else if (m === '$f64') {
         const t = this.tensor(arg, path);
         if (t.dtype !== 'float64' || t.ndim !== 1) throw this.fail(`state at ${path || '(root)'}: tensor ${JSON.stringify(arg)} should be a 1-d float64 array`);
