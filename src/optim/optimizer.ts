@@ -68,7 +68,7 @@ export abstract class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S
   readonly paramGroups: ParamGroup<O>[] = [];
   /** Per-parameter state, created at a parameter's first update. */
   readonly state = new Map<Tensor, S>();
-  readonly skipNonFinite: boolean;
+  skipNonFinite: boolean;
   /** True when the last step() was skipped because of a non-finite gradient (see `skipNonFinite`). */
   lastStepSkipped = false;
 
