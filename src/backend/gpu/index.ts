@@ -5,10 +5,12 @@
 import { BackendError, ValueError } from '../../errors.js';
 import { getMode, installDevice, type BackendName } from '../dispatch.js';
 import { DEFAULT_THRESHOLDS, gpuBackend, thresholds, type GpuThresholds } from './backend.js';
+import { installGpuUpdates, uninstallGpuUpdates } from './optim.js';
 import { resetStats, setCacheCapacity, startRuntime, stats, type GpuStats, type Runtime } from './runtime.js';
 
 export type { GpuThresholds } from './backend.js';
 export type { GpuStats } from './runtime.js';
+export { gpuAdamUpdate, gpuSgdUpdate } from './optim.js';
 
 export interface BackendInfo {
   /** Where eligible ops run now. */
@@ -43,6 +45,7 @@ export function setBackend(name: BackendName): void {
   fallbackReason = undefined;
   if (name === 'cpu') {
     installDevice(null, 'cpu');
+    uninstallGpuUpdates();
     return;
   }
   try {
@@ -62,6 +65,7 @@ export function setBackend(name: BackendName): void {
     return;
   }
   installDevice(gpuBackend, name);
+  installGpuUpdates();
 }
 
 export function backendInfo(): BackendInfo {

@@ -231,48 +231,54 @@ export function reduceSource(op: 'sum' | 'max' | 'min', kind: ArgKind, shape: Sh
   return { source: fn(['a'], lines), natives: [] };
 }
 
+/** Splits the output index of a fused update into segment `seg` and element `i` (n per segment). */
+const segment = (n: number): string[] => [
+  'var t = this.thread.x + 0.5;',
+  `var seg = Math.floor(t / ${f(n)});`,
+  `var i = t - seg * ${f(n)};`,
+  `if (i < 0.0) { seg = seg - 1.0; i = i + ${f(n)}; }`,
+  `if (i >= ${f(n)}) { seg = seg + 1.0; i = i - ${f(n)}; }`,
+  'i = Math.floor(i);',
+];
+
 /**
- * Fused optimizer step over flat parameter buffers of length n. The output has 3n values
- * (Adam: [m', v', p']; SGD-momentum has 2n: [buf', p']) so one kernel launch and one readback
- * update every buffer. Hyper-parameters arrive as uniforms so steps share one compiled kernel.
+ * Fused Adam/AdamW step over flat buffers of length n, mirroring optim/updates.ts adamUpdate
+ * (PyTorch's operation order). One launch writes 3n values [m', v', θ'], read back at once.
+ * Hyper-parameters are uniforms, so every step of a parameter shares one compiled kernel.
  */
 export function adamSource(n: number): KernelSource {
-  // h = [lr, beta1, beta2, eps, weightDecay, bc1, bc2, decoupled(0/1)]
   const lines = [
-    'var t = this.thread.x + 0.5;',
-    `var seg = Math.floor(t / ${f(n)});`,
-    `var i = t - seg * ${f(n)} - 0.5;`,
-    `if (i < 0.0) { seg = seg - 1.0; i = i + ${f(n)}; }`,
-    `if (i >= ${f(n)}) { seg = seg + 1.0; i = i - ${f(n)}; }`,
+    ...segment(n),
     'var pv = p[i];',
-    'var g = gr[i];',
-    'if (decoupled < 0.5) { g = g + wd * pv; }',
-    'var m2 = beta1 * m[i] + (1.0 - beta1) * g;',
-    'var v2 = beta2 * v[i] + (1.0 - beta2) * g * g;',
+    'var g = sgn * gr[i];',
+    'if (decoupled > 0.5) { pv = pv * decay; }',
+    'g = g + wd * pv;',
+    'var mo = m[i];',
+    'var m2 = mo + w1 * (g - mo);',
+    'if (w1 >= 0.5) { m2 = g - (g - mo) * (1.0 - w1); }',
+    'var v2 = v[i] * beta2 + w2 * g * g;',
     'if (seg < 0.5) { return m2; }',
     'if (seg < 1.5) { return v2; }',
-    'var p2 = pv;',
-    'if (decoupled > 0.5) { p2 = p2 * (1.0 - lr * wd); }',
-    'return p2 - (lr / bc1) * m2 / (Math.sqrt(v2 / bc2) + eps);',
+    'var denom = Math.sqrt(v2) / bc2Sqrt + eps;',
+    'return pv + (-stepSize * m2) / denom;',
   ];
-  return { source: fn(['p', 'gr', 'm', 'v', 'lr', 'beta1', 'beta2', 'eps', 'wd', 'bc1', 'bc2', 'decoupled'], lines), natives: [] };
+  return { source: fn(['p', 'gr', 'm', 'v', 'sgn', 'w1', 'beta2', 'w2', 'eps', 'wd', 'decay', 'decoupled', 'stepSize', 'bc2Sqrt'], lines), natives: [] };
 }
 
-export function sgdMomentumSource(n: number): KernelSource {
+/** Fused SGD (with momentum) step mirroring optim/updates.ts sgdUpdate: writes 2n values [buf', θ']. */
+export function sgdSource(n: number): KernelSource {
   const lines = [
-    'var t = this.thread.x + 0.5;',
-    `var seg = Math.floor(t / ${f(n)});`,
-    `var i = t - seg * ${f(n)} - 0.5;`,
-    `if (i < 0.0) { seg = seg - 1.0; i = i + ${f(n)}; }`,
-    `if (i >= ${f(n)}) { seg = seg + 1.0; i = i - ${f(n)}; }`,
+    ...segment(n),
     'var pv = p[i];',
-    'var g = gr[i] + wd * pv;',
-    'var b2 = g;',
-    'if (first < 0.5) { b2 = momentum * buf[i] + (1.0 - dampening) * g; }',
+    'var g = sgn * gr[i] + wd * pv;',
+    'var b2 = 0.0;',
+    'if (hasBuf > 0.5) {',
+    '  b2 = buf[i] * momentum + damp * g;',
+    '  if (first > 0.5) { b2 = g; }',
+    '  if (nesterov > 0.5) { g = g + momentum * b2; } else { g = b2; }',
+    '}',
     'if (seg < 0.5) { return b2; }',
-    'var d = b2;',
-    'if (nesterov > 0.5) { d = g + momentum * b2; }',
-    'return pv - lr * d;',
+    'return pv + (-lr) * g;',
   ];
-  return { source: fn(['p', 'gr', 'buf', 'lr', 'momentum', 'dampening', 'wd', 'nesterov', 'first'], lines), natives: [] };
+  return { source: fn(['p', 'gr', 'buf', 'sgn', 'lr', 'momentum', 'damp', 'wd', 'nesterov', 'first', 'hasBuf'], lines), natives: [] };
 }
