@@ -3,6 +3,19 @@ import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../../shape.js'
 import { Tensor } from '../../tensor.js';
 import type { Backend } from '../backend.js';
 import * as K from './kernels.js';
+import * as W from '../wasm/index.js';
+
+export type CpuKernels = 'wasm' | 'reference';
+let useWasm = process.env['TAPEGRAD_KERNELS'] !== 'reference';
+/**
+ * Chooses the CPU kernels: 'wasm' (WebAssembly SIMD for float32 hot paths, the default) or
+ * 'reference' (the pure-TypeScript kernels only). `TAPEGRAD_KERNELS=reference` sets it at startup.
+ */
+export function setCpuKernels(k: CpuKernels): void {
+  useWasm = k === 'wasm';
+}
+export const getCpuKernels = (): CpuKernels => (useWasm ? 'wasm' : 'reference');
+const f32 = (...ts: Tensor[]): boolean => useWasm && ts.every((t) => t.dtype === 'float32');
 
 const out = (shape: Shape, dtype: DType): Tensor => new Tensor(allocate(dtype, sizeOf(shape)), shape);
 
@@ -11,11 +24,13 @@ export const cpu: Backend = {
   name: 'cpu',
   unary(op, x) {
     const o = out(x.shape, x.dtype);
+    if (f32(x) && W.unary(op, x.data as Float32Array, o.data as Float32Array)) return o;
     K.unary(op, x.data, o.data);
     return o;
   },
   binary(op, a, b, os) {
     const o = out(os, a.dtype);
+    if (f32(a, b) && W.binary(op, a.data as Float32Array, a.shape, b.data as Float32Array, b.shape, o.data as Float32Array, os)) return o;
     K.binary(op, a.data, a.shape, b.data, b.shape, o.data, os);
     return o;
   },
@@ -26,6 +41,7 @@ export const cpu: Backend = {
   },
   reduce(op, x, axes) {
     const o = out(x.shape.map((d, i) => (axes.includes(i) ? 1 : d)), x.dtype);
+    if (op === 'sum' && f32(x) && W.sum(x.data as Float32Array, x.shape, axes, o.data as Float32Array)) return o;
     K.reduce(op, x.data, x.shape, axes, o.data);
     return o;
   },
@@ -36,6 +52,7 @@ export const cpu: Backend = {
   },
   matmul(a, b, os, ta, tb) {
     const o = out(os, a.dtype);
+    if (f32(a, b) && W.matmul(a.data as Float32Array, a.shape, b.data as Float32Array, b.shape, o.data as Float32Array, os, ta, tb)) return o;
     K.matmul(a.data, a.shape, b.data, b.shape, o.data, os, ta, tb);
     return o;
   },

@@ -1,0 +1,437 @@
+// tapegrad WebAssembly kernels (AssemblyScript, 128-bit SIMD).
+// Memory is owned by the JS loader: every pointer here is a byte offset it chose.
+// No allocation, no strings, no data segments: the module can be instantiated once per
+// thread over one shared memory without re-initialising anything.
+
+// ---- GEMM ---------------------------------------------------------------------------
+// C[m,n] (+)= A[m,k] @ B[k,n], A(i,p) at a + 4*(i*ars + p*acs), B(p,j) at b + 4*(p*brs + j*bcs).
+// Goto-style: B blocks (KC x NC) packed into 8-wide panels, A blocks (MC x KC) packed into
+// 5-row strips, a 5x8 register tile (10 f32x4 accumulators + 2 B vectors + 1 A splat).
+
+export const MR: i32 = 5;
+export const NR: i32 = 8;
+export const KC: i32 = 256;
+export const MC: i32 = 120;
+export const NC: i32 = 1024;
+/** Bytes of packing scratch one thread needs: A block, B block, one edge tile. */
+export const PACK_BYTES: i32 = (MC * KC + KC * NC + MR * NR) * 4;
+
+@inline function fma(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
+/** The micro-kernel: a 5x8 tile of C over kc steps. A separate function so V8 tiers it up early. */
+function micro(kc: i32, ap: usize, bp: usize, cp: usize, ldc: usize, first: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap);
+    c00 = fma(a, b0, c00); c01 = fma(a, b1, c01);
+    a = v128.load32_splat(ap, 4);
+    c10 = fma(a, b0, c10); c11 = fma(a, b1, c11);
+    a = v128.load32_splat(ap, 8);
+    c20 = fma(a, b0, c20); c21 = fma(a, b1, c21);
+    a = v128.load32_splat(ap, 12);
+    c30 = fma(a, b0, c30); c31 = fma(a, b1, c31);
+    a = v128.load32_splat(ap, 16);
+    c40 = fma(a, b0, c40); c41 = fma(a, b1, c41);
+    ap += 20;
+    bp += 32;
+  }
+  if (!first) {
+    c00 = f32x4.add(c00, v128.load(cp)); c01 = f32x4.add(c01, v128.load(cp, 16)); cp += ldc;
+    c10 = f32x4.add(c10, v128.load(cp)); c11 = f32x4.add(c11, v128.load(cp, 16)); cp += ldc;
+    c20 = f32x4.add(c20, v128.load(cp)); c21 = f32x4.add(c21, v128.load(cp, 16)); cp += ldc;
+    c30 = f32x4.add(c30, v128.load(cp)); c31 = f32x4.add(c31, v128.load(cp, 16)); cp += ldc;
+    c40 = f32x4.add(c40, v128.load(cp)); c41 = f32x4.add(c41, v128.load(cp, 16));
+    cp -= 4 * ldc;
+  }
+  v128.store(cp, c00); v128.store(cp, c01, 16); cp += ldc;
+  v128.store(cp, c10); v128.store(cp, c11, 16); cp += ldc;
+  v128.store(cp, c20); v128.store(cp, c21, 16); cp += ldc;
+  v128.store(cp, c30); v128.store(cp, c31, 16); cp += ldc;
+  v128.store(cp, c40); v128.store(cp, c41, 16);
+}
+
+/** Packs rows [i0, i0+mc) x cols [p0, p0+kc) of A into 5-row strips, k-major, zero-padded. */
+function packA(dst: usize, a: usize, ars: i32, acs: i32, i0: i32, mc: i32, p0: i32, kc: i32): void {
+  for (let s = 0; s < mc; s += MR) {
+    const rows = min(MR, mc - s);
+    const base = a + (<usize>(i0 + s) * ars + <usize>p0 * acs) * 4;
+    if (rows == MR) {
+      const r1 = <usize>ars * 4;
+      const step = <usize>acs * 4;
+      let src = base;
+      for (let p = 0; p < kc; p++) {
+        store<f32>(dst, load<f32>(src));
+        store<f32>(dst, load<f32>(src + r1), 4);
+        store<f32>(dst, load<f32>(src + 2 * r1), 8);
+        store<f32>(dst, load<f32>(src + 3 * r1), 12);
+        store<f32>(dst, load<f32>(src + 4 * r1), 16);
+        src += step;
+        dst += 20;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let r = 0; r < MR; r++) {
+          store<f32>(dst, r < rows ? load<f32>(base + (<usize>r * ars + <usize>p * acs) * 4) : 0);
+          dst += 4;
+        }
+      }
+    }
+  }
+}
+
+/** Packs rows [p0, p0+kc) x cols [j0, j0+nc) of B into 8-wide panels, zero-padded. */
+function packB(dst: usize, b: usize, brs: i32, bcs: i32, p0: i32, kc: i32, j0: i32, nc: i32): void {
+  for (let s = 0; s < nc; s += NR) {
+    const cols = min(NR, nc - s);
+    const base = b + (<usize>p0 * brs + <usize>(j0 + s) * bcs) * 4;
+    if (cols == NR && bcs == 1) {
+      let src = base;
+      const step = <usize>brs * 4;
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        src += step;
+        dst += 32;
+      }
+    } else if (cols == NR) {
+      const c1 = <usize>bcs * 4;
+      const step = <usize>brs * 4;
+      let src = base;
+      for (let p = 0; p < kc; p++) {
+        let q = src;
+        for (let c = 0; c < NR; c++) { store<f32>(dst, load<f32>(q)); dst += 4; q += c1; }
+        src += step;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let c = 0; c < NR; c++) {
+          store<f32>(dst, c < cols ? load<f32>(base + (<usize>p * brs + <usize>c * bcs) * 4) : 0);
+          dst += 4;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Rows [r0, r1) of C = op(A) @ op(B), C row-major with n columns. C need not be zeroed.
+ * `pack` is this thread's scratch of PACK_BYTES.
+ */
+export function gemm(
+  a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32, c: usize,
+  m: i32, k: i32, n: i32, r0: i32, r1: i32, pack: usize,
+): void {
+  const pa = pack;
+  const pb = pack + <usize>(MC * KC) * 4;
+  const tile = pb + <usize>(KC * NC) * 4;
+  const ldc = <usize>n * 4;
+  if (k == 0) {
+    for (let i = r0; i < r1; i++) memory.fill(c + <usize>i * ldc, 0, ldc);
+    return;
+  }
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      const first = pc == 0;
+      packB(pb, b, brs, bcs, pc, kc, jc, nc);
+      for (let ic = r0; ic < r1; ic += MC) {
+        const mc = min(MC, r1 - ic);
+        packA(pa, a, ars, acs, ic, mc, pc, kc);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          const bp = pb + <usize>jr * kc * 4;
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = min(MR, mc - ir);
+            const ap = pa + <usize>ir * kc * 4;
+            const cp = c + <usize>(ic + ir) * ldc + <usize>(jc + jr) * 4;
+            if (mr == MR && nr == NR) {
+              micro(kc, ap, bp, cp, ldc, first);
+            } else {
+              micro(kc, ap, bp, tile, NR * 4, true);
+              for (let r = 0; r < mr; r++) {
+                for (let q = 0; q < nr; q++) {
+                  const dst = cp + <usize>r * ldc + <usize>q * 4;
+                  const v = load<f32>(tile + <usize>(r * NR + q) * 4);
+                  store<f32>(dst, first ? v : load<f32>(dst) + v);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---- elementwise --------------------------------------------------------------------
+// Binary op codes: 0 add, 1 sub, 2 mul, 3 div, 4 maximum, 5 minimum.
+// Unary op codes: 0 neg, 1 abs, 2 sqrt, 3 relu, 4 exp, 5 sigmoid.
+
+@inline function vbin(op: i32, x: v128, y: v128): v128 {
+  switch (op) {
+    case 0: return f32x4.add(x, y);
+    case 1: return f32x4.sub(x, y);
+    case 2: return f32x4.mul(x, y);
+    case 3: return f32x4.div(x, y);
+    case 4: return v128.bitselect(x, y, v128.or(f32x4.gt(x, y), f32x4.ne(x, x)));
+    default: return v128.bitselect(x, y, v128.or(f32x4.lt(x, y), f32x4.ne(x, x)));
+  }
+}
+@inline function sbin(op: i32, x: f32, y: f32): f32 {
+  switch (op) {
+    case 0: return x + y;
+    case 1: return x - y;
+    case 2: return x * y;
+    case 3: return x / y;
+    case 4: return x > y || x != x ? x : y;
+    default: return x < y || x != x ? x : y;
+  }
+}
+
+/**
+ * out[r*C + c] = op(A[r*ar + c*ac], B[r*br + c*bc]) for r < R, c < C, where ac, bc are 0 or 1
+ * (same shape, scalar, row-broadcast bias and column broadcast all land here).
+ */
+export function binary(op: i32, a: usize, ar: i32, ac: i32, b: usize, br: i32, bc: i32, o: usize, R: i32, C: i32): void {
+  const n4 = C & ~3;
+  for (let r = 0; r < R; r++) {
+    const pa = a + <usize>r * ar * 4, pb = b + <usize>r * br * 4, po = o + <usize>r * C * 4;
+    let c = 0;
+    if (ac == 1 && bc == 1) {
+      for (; c + 8 <= C; c += 8) {
+        const q = <usize>c * 4;
+        v128.store(po + q, vbin(op, v128.load(pa + q), v128.load(pb + q)));
+        v128.store(po + q, vbin(op, v128.load(pa + q, 16), v128.load(pb + q, 16)), 16);
+      }
+      for (; c < n4; c += 4) {
+        const q = <usize>c * 4;
+        v128.store(po + q, vbin(op, v128.load(pa + q), v128.load(pb + q)));
+      }
+      for (; c < C; c++) {
+        const q = <usize>c * 4;
+        store<f32>(po + q, sbin(op, load<f32>(pa + q), load<f32>(pb + q)));
+      }
+    } else if (ac == 1) {
+      const ys = load<f32>(pb);
+      const y = f32x4.splat(ys);
+      for (; c + 8 <= C; c += 8) {
+        const q = <usize>c * 4;
+        v128.store(po + q, vbin(op, v128.load(pa + q), y));
+        v128.store(po + q, vbin(op, v128.load(pa + q, 16), y), 16);
+      }
+      for (; c < n4; c += 4) { const q = <usize>c * 4; v128.store(po + q, vbin(op, v128.load(pa + q), y)); }
+      for (; c < C; c++) { const q = <usize>c * 4; store<f32>(po + q, sbin(op, load<f32>(pa + q), ys)); }
+    } else if (bc == 1) {
+      const xs = load<f32>(pa);
+      const x = f32x4.splat(xs);
+      for (; c + 8 <= C; c += 8) {
+        const q = <usize>c * 4;
+        v128.store(po + q, vbin(op, x, v128.load(pb + q)));
+        v128.store(po + q, vbin(op, x, v128.load(pb + q, 16)), 16);
+      }
+      for (; c < n4; c += 4) { const q = <usize>c * 4; v128.store(po + q, vbin(op, x, v128.load(pb + q))); }
+      for (; c < C; c++) { const q = <usize>c * 4; store<f32>(po + q, sbin(op, xs, load<f32>(pb + q))); }
+    } else {
+      const v = sbin(op, load<f32>(pa), load<f32>(pb));
+      const vv = f32x4.splat(v);
+      for (; c < n4; c += 4) v128.store(po + <usize>c * 4, vv);
+      for (; c < C; c++) store<f32>(po + <usize>c * 4, v);
+    }
+  }
+}
+
+// exp for f32x4: x = k*ln2 + r, |r| <= ln2/2, degree-6 polynomial, 2^k by exponent bits.
+// Max error ~1.5 ulp over the float range; overflow to inf, underflow to 0, NaN kept.
+@inline function vexp(x: v128): v128 {
+  const hi = f32x4.splat(88.72284);
+  const lo = f32x4.splat(-103.97208);
+  const xc = f32x4.min(f32x4.max(x, lo), hi);
+  const k = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504)));
+  let r = f32x4.sub(xc, f32x4.mul(k, f32x4.splat(0.693145752)));
+  r = f32x4.sub(r, f32x4.mul(k, f32x4.splat(1.42860677e-6)));
+  let p = f32x4.splat(1.0 / 720.0);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  // 2^k split in two factors so k in [-150, 128] never overflows the exponent field.
+  const ki = i32x4.trunc_sat_f32x4_s(k);
+  const k1 = i32x4.shr_s(ki, 1);
+  const k2 = i32x4.sub(ki, k1);
+  const s1 = i32x4.shl(i32x4.add(k1, i32x4.splat(127)), 23);
+  const s2 = i32x4.shl(i32x4.add(k2, i32x4.splat(127)), 23);
+  let y = f32x4.mul(f32x4.mul(p, s1), s2);
+  // Exact over/underflow and NaN passthrough.
+  y = v128.bitselect(f32x4.splat(Infinity), y, f32x4.gt(x, hi));
+  y = v128.bitselect(f32x4.splat(0), y, f32x4.lt(x, lo));
+  return v128.bitselect(x, y, f32x4.ne(x, x));
+}
+
+@inline function vun(op: i32, x: v128): v128 {
+  switch (op) {
+    case 0: return f32x4.neg(x);
+    case 1: return f32x4.abs(x);
+    case 2: return f32x4.sqrt(x);
+    case 3: return v128.bitselect(x, f32x4.splat(0), v128.or(f32x4.gt(x, f32x4.splat(0)), f32x4.ne(x, x)));
+    case 4: return vexp(x);
+    default: {
+      // sigmoid: 1/(1+e^-|x|) for x >= 0, e^x/(1+e^x) below (no overflow, keeps small values exact).
+      const e = vexp(f32x4.neg(f32x4.abs(x)));
+      const d = f32x4.add(f32x4.splat(1), e);
+      const pos = f32x4.div(f32x4.splat(1), d);
+      const neg = f32x4.div(e, d);
+      return v128.bitselect(pos, neg, f32x4.ge(x, f32x4.splat(0)));
+    }
+  }
+}
+
+/** out[i] = op(x[i]) for i < n. */
+export function unary(op: i32, x: usize, o: usize, n: i32): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const q = <usize>i * 4;
+    v128.store(o + q, vun(op, v128.load(x + q)));
+    v128.store(o + q, vun(op, v128.load(x + q, 16)), 16);
+  }
+  for (; i + 4 <= n; i += 4) {
+    const q = <usize>i * 4;
+    v128.store(o + q, vun(op, v128.load(x + q)));
+  }
+  if (i < n) {
+    // Tail through a zero-padded vector so scalar and vector paths agree bit for bit.
+    let t = f32x4.splat(0);
+    for (let j = 0; j < n - i; j++) t = f32x4.replace_lane(t, 0, load<f32>(x + <usize>(i + j) * 4)), t = rot(t);
+    // rot applied (n-i) times; rotate back so lanes are in order
+    for (let j = n - i; j < 4; j++) t = rot(t);
+    const y = vun(op, t);
+    for (let j = 0; j < n - i; j++) store<f32>(o + <usize>(i + j) * 4, lane(y, j));
+  }
+}
+@inline function rot(t: v128): v128 { return i32x4.shuffle(t, t, 1, 2, 3, 0); }
+@inline function lane(v: v128, j: i32): f32 {
+  switch (j) {
+    case 0: return f32x4.extract_lane(v, 0);
+    case 1: return f32x4.extract_lane(v, 1);
+    case 2: return f32x4.extract_lane(v, 2);
+    default: return f32x4.extract_lane(v, 3);
+  }
+}
+
+// ---- reductions ---------------------------------------------------------------------
+
+/** out[r] = sum of x[r*C .. r*C+C), accumulated in float64 (like the reference kernel). */
+export function sumRows(x: usize, o: usize, R: i32, C: i32): void {
+  for (let r = 0; r < R; r++) {
+    const p = x + <usize>r * C * 4;
+    let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
+    let c = 0;
+    for (; c + 8 <= C; c += 8) {
+      const v0 = v128.load(p + <usize>c * 4), v1 = v128.load(p + <usize>c * 4, 16);
+      s0 = f64x2.add(s0, f64x2.promote_low_f32x4(v0));
+      s1 = f64x2.add(s1, f64x2.promote_low_f32x4(i32x4.shuffle(v0, v0, 2, 3, 0, 1)));
+      s2 = f64x2.add(s2, f64x2.promote_low_f32x4(v1));
+      s3 = f64x2.add(s3, f64x2.promote_low_f32x4(i32x4.shuffle(v1, v1, 2, 3, 0, 1)));
+    }
+    const s = f64x2.add(f64x2.add(s0, s1), f64x2.add(s2, s3));
+    let acc = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+    for (; c < C; c++) acc += <f64>load<f32>(p + <usize>c * 4);
+    store<f32>(o + <usize>r * 4, <f32>acc);
+  }
+}
+
+/** o[j] (+)= sum over r < R of x[r*C + j], in row order (bitwise equal to a sequential float32 sum). */
+export function sumCols(x: usize, o: usize, R: i32, C: i32, accumulate: bool): void {
+  const n4 = C & ~3;
+  if (!accumulate) memory.fill(o, 0, <usize>C * 4);
+  for (let r = 0; r < R; r++) {
+    const p = x + <usize>r * C * 4;
+    let c = 0;
+    for (; c < n4; c += 4) {
+      const q = <usize>c * 4;
+      v128.store(o + q, f32x4.add(v128.load(o + q), v128.load(p + q)));
+    }
+    for (; c < C; c++) {
+      const q = <usize>c * 4;
+      store<f32>(o + q, load<f32>(o + q) + load<f32>(p + q));
+    }
+  }
+}
+
+// ---- optimizer updates --------------------------------------------------------------
+
+/**
+ * Adam / AdamW over n float32 values in place (PyTorch's formulas, non-amsgrad):
+ *   g += wd*p (Adam) or p *= 1 - lr*wd (AdamW); m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g;
+ *   p -= stepSize * m / (sqrt(v)/bc2sqrt + eps)
+ */
+export function adam(
+  p: usize, g: usize, m: usize, v: usize, n: i32,
+  stepSize: f32, b1: f32, b2: f32, eps: f32, bc2sqrt: f32, wd: f32, decoupled: bool, lr: f32,
+): void {
+  const B1 = f32x4.splat(b1), B2 = f32x4.splat(b2), C1 = f32x4.splat(1 - b1), C2 = f32x4.splat(1 - b2);
+  const EPS = f32x4.splat(eps), S = f32x4.splat(stepSize), IB = f32x4.splat(1 / bc2sqrt);
+  const WD = f32x4.splat(wd), DEC = f32x4.splat(1 - lr * wd);
+  const useWd = wd != 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const q = <usize>i * 4;
+    let pv = v128.load(p + q), gv = v128.load(g + q);
+    if (useWd) {
+      if (decoupled) pv = f32x4.mul(pv, DEC);
+      else gv = f32x4.add(gv, f32x4.mul(WD, pv));
+    }
+    const mv = f32x4.add(f32x4.mul(B1, v128.load(m + q)), f32x4.mul(C1, gv));
+    const vv = f32x4.add(f32x4.mul(B2, v128.load(v + q)), f32x4.mul(C2, f32x4.mul(gv, gv)));
+    const den = f32x4.add(f32x4.mul(f32x4.sqrt(vv), IB), EPS);
+    v128.store(p + q, f32x4.sub(pv, f32x4.mul(S, f32x4.div(mv, den))));
+    v128.store(m + q, mv);
+    v128.store(v + q, vv);
+  }
+  for (; i < n; i++) {
+    const q = <usize>i * 4;
+    let pv = load<f32>(p + q), gv = load<f32>(g + q);
+    if (useWd) {
+      if (decoupled) pv = pv * (1 - lr * wd);
+      else gv = gv + wd * pv;
+    }
+    const mv = b1 * load<f32>(m + q) + (1 - b1) * gv;
+    const vv = b2 * load<f32>(v + q) + (1 - b2) * gv * gv;
+    const den = sqrt<f32>(vv) * (1 / bc2sqrt) + eps;
+    store<f32>(p + q, pv - stepSize * (mv / den));
+    store<f32>(m + q, mv);
+    store<f32>(v + q, vv);
+  }
+}
+
+/**
+ * SGD with momentum in place (PyTorch): g += wd*p; buf = first ? g : momentum*buf + (1-dampening)*g;
+ * d = nesterov ? g + momentum*buf : buf; p -= lr*d. With momentum 0, buf is unused.
+ */
+export function sgd(
+  p: usize, g: usize, buf: usize, n: i32,
+  lr: f32, momentum: f32, dampening: f32, wd: f32, nesterov: bool, first: bool,
+): void {
+  for (let i = 0; i < n; i++) {
+    const q = <usize>i * 4;
+    const pv = load<f32>(p + q);
+    let d = load<f32>(g + q);
+    if (wd != 0) d = d + wd * pv;
+    if (momentum != 0) {
+      const b = first ? d : momentum * load<f32>(buf + q) + (1 - dampening) * d;
+      store<f32>(buf + q, b);
+      d = nesterov ? d + momentum * b : b;
+    }
+    store<f32>(p + q, pv - lr * d);
+  }
+}

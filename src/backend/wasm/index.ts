@@ -1,0 +1,265 @@
+/**
+ * WebAssembly SIMD kernels for float32, behind plain functions over typed arrays. Each returns
+ * true when it handled the call, false when the caller should use the reference kernel.
+ * Tensors keep ordinary Float32Arrays: inputs are copied into WebAssembly memory and results
+ * copied out (streaming ops do this in cache-sized chunks, so the copies cost L2 bandwidth,
+ * not DRAM bandwidth). See docs/performance.md for why tensor data does not live in wasm memory.
+ */
+import { broadcastStrides, sizeOf, type Shape } from '../../shape.js';
+import type { BinaryOp, UnaryOp } from '../backend.js';
+import {
+  alloc, F32, K, PACK, reset, runTasks, setTask, TASK_CAP, TASK_GEMM, threadsAvailable,
+  SCRATCH_LIMIT, relaxedSimd, getNumThreads, setNumThreads,
+} from './runtime.js';
+
+export { setNumThreads, getNumThreads };
+
+/** What the WebAssembly kernels run with here. */
+export function wasmInfo(): { simd: true; relaxedSimd: boolean; threads: number } {
+  return { simd: true, relaxedSimd, threads: getNumThreads() };
+}
+
+/** Matmuls below this many flops stay on one thread (a round trip to a worker costs ~10 µs). */
+export let parallelFlops = 1e7;
+/** Elementwise ops below this many elements use the reference kernels (call overhead wins). */
+export let minElements = 64;
+export function setWasmThresholds(t: { parallelFlops?: number; minElements?: number }): void {
+  if (t.parallelFlops !== undefined) parallelFlops = t.parallelFlops;
+  if (t.minElements !== undefined) minElements = t.minElements;
+}
+
+/** Elements per chunk for streaming ops: three 64 KiB buffers stay in L2. */
+const CHUNK = 16384;
+
+const copyIn = (src: Float32Array, p: number): void => F32.set(src, p >> 2);
+const view = (p: number, n: number): Float32Array => F32.subarray(p >> 2, (p >> 2) + n);
+
+// ---- matmul -----------------------------------------------------------------------------
+
+/** out = op(a) @ op(b) with broadcast batch dims (the contract of Backend.matmul). */
+export function matmul(a: Float32Array, as: Shape, b: Float32Array, bs: Shape, out: Float32Array, os: Shape, ta: boolean, tb: boolean): boolean {
+  const nd = os.length;
+  const m = os[nd - 2]!, n = os[nd - 1]!, k = ta ? as[as.length - 2]! : as[as.length - 1]!;
+  const batch = os.slice(0, nd - 2);
+  const nb = sizeOf(batch);
+  if (nb === 0 || m * n === 0) return true;
+  if ((a.length + b.length + out.length) * 4 > SCRATCH_LIMIT) return false;
+  reset();
+  const pa = alloc(a.length), pb = alloc(b.length), pc = alloc(out.length);
+  copyIn(a, pa);
+  copyIn(b, pb);
+  const [ars, acs] = ta ? [1, m] : [k, 1];
+  const [brs, bcs] = tb ? [1, k] : [n, 1];
+  const aB = broadcastStrides(as.slice(0, -2), batch).map((s) => s * m * k);
+  const bB = broadcastStrides(bs.slice(0, -2), batch).map((s) => s * k * n);
+  const flops = 2 * m * n * k * nb;
+  const threads = flops >= parallelFlops ? threadsAvailable() : 1;
+  // Split each product into row ranges (multiples of 5, the tile height) when there are fewer
+  // products than threads; otherwise one task per product.
+  const splits = nb >= threads ? 1 : Math.max(1, Math.min(Math.ceil(m / 40), Math.ceil(threads / nb) * 2));
+  if (threads === 1 || nb * splits > TASK_CAP) {
+    const idx = new Array<number>(batch.length).fill(0);
+    for (let i = 0; i < nb; i++) {
+      let ao = 0, bo = 0;
+      for (let d = 0; d < batch.length; d++) { ao += idx[d]! * aB[d]!; bo += idx[d]! * bB[d]!; }
+      K.gemm(pa + ao * 4, ars, acs, pb + bo * 4, brs, bcs, pc + i * m * n * 4, m, k, n, 0, m, PACK);
+      for (let d = batch.length - 1; d >= 0; d--) { if (++idx[d]! < batch[d]!) break; idx[d] = 0; }
+    }
+  } else {
+    const rows = Math.ceil(m / splits / 5) * 5;
+    const idx = new Array<number>(batch.length).fill(0);
+    let t = 0;
+    for (let i = 0; i < nb; i++) {
+      let ao = 0, bo = 0;
+      for (let d = 0; d < batch.length; d++) { ao += idx[d]! * aB[d]!; bo += idx[d]! * bB[d]!; }
+      for (let r0 = 0; r0 < m; r0 += rows) {
+        setTask(t++, TASK_GEMM, [pa + ao * 4, ars, acs, pb + bo * 4, brs, bcs, pc + i * m * n * 4, m, k, n, r0, Math.min(m, r0 + rows)]);
+      }
+      for (let d = batch.length - 1; d >= 0; d--) { if (++idx[d]! < batch[d]!) break; idx[d] = 0; }
+    }
+    runTasks(t);
+  }
+  out.set(view(pc, out.length));
+  return true;
+}
+
+// ---- elementwise ------------------------------------------------------------------------
+
+const BIN: Partial<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
+const UN: Partial<Record<UnaryOp, number>> = { neg: 0, abs: 1, sqrt: 2, relu: 3, exp: 4, sigmoid: 5 };
+
+export function unary(op: UnaryOp, x: Float32Array, out: Float32Array): boolean {
+  const code = UN[op];
+  const n = out.length;
+  if (code === undefined || n < minElements) return false;
+  reset();
+  const c = Math.min(n, CHUNK);
+  const px = alloc(c), po = alloc(c);
+  for (let s = 0; s < n; s += CHUNK) {
+    const len = Math.min(CHUNK, n - s);
+    copyIn(x.subarray(s, s + len), px);
+    K.unary(code, px, po, len);
+    out.set(view(po, len), s);
+  }
+  return true;
+}
+
+/**
+ * Collapses out-shape `os` and the operands' broadcast strides into at most two dims
+ * (rows R, cols C) with row/col strides per operand, or null when that is impossible.
+ */
+function collapse2(os: Shape, sa: number[], sb: number[]): [number, number, number, number, number, number] | null {
+  const dims: number[] = [], A: number[] = [], B: number[] = [];
+  for (let i = 0; i < os.length; i++) {
+    if (os[i] === 1) continue;
+    const last = dims.length - 1;
+    if (last >= 0 && A[last] === sa[i]! * os[i]! && B[last] === sb[i]! * os[i]!) {
+      dims[last] = dims[last]! * os[i]!;
+      A[last] = sa[i]!;
+      B[last] = sb[i]!;
+    } else if (last >= 0 && A[last] === 0 && sa[i] === 0 && B[last] === sb[i]! * os[i]!) {
+      dims[last] = dims[last]! * os[i]!; B[last] = sb[i]!;
+    } else if (last >= 0 && B[last] === 0 && sb[i] === 0 && A[last] === sa[i]! * os[i]!) {
+      dims[last] = dims[last]! * os[i]!; A[last] = sa[i]!;
+    } else {
+      dims.push(os[i]!); A.push(sa[i]!); B.push(sb[i]!);
+    }
+  }
+  if (dims.length === 0) return [1, 1, 0, 0, 0, 0];
+  if (dims.length === 1) return [1, dims[0]!, 0, A[0]!, 0, B[0]!];
+  if (dims.length === 2) return [dims[0]!, dims[1]!, A[0]!, A[1]!, B[0]!, B[1]!];
+  return null;
+}
+
+export function binary(op: BinaryOp, a: Float32Array, as: Shape, b: Float32Array, bs: Shape, out: Float32Array, os: Shape): boolean {
+  const code = BIN[op];
+  const total = out.length;
+  if (code === undefined || total < minElements) return false;
+  const g = collapse2(os, broadcastStrides(as, os), broadcastStrides(bs, os));
+  if (g === null) return false;
+  const [R, C, ar, ac, br, bc] = g;
+  if ((ac !== 0 && ac !== 1) || (bc !== 0 && bc !== 1)) return false;
+  reset();
+  if (R === 1) {
+    // One long row: stream it in chunks; a broadcast operand is a scalar.
+    const c = Math.min(C, CHUNK);
+    const pa = alloc(ac ? c : 1), pb = alloc(bc ? c : 1), po = alloc(c);
+    if (!ac) F32[pa >> 2] = a[0]!;
+    if (!bc) F32[pb >> 2] = b[0]!;
+    for (let s = 0; s < C; s += CHUNK) {
+      const len = Math.min(CHUNK, C - s);
+      if (ac) copyIn(a.subarray(s, s + len), pa);
+      if (bc) copyIn(b.subarray(s, s + len), pb);
+      K.binary(code, pa, 0, ac, pb, 0, bc, po, 1, len);
+      out.set(view(po, len), s);
+    }
+    return true;
+  }
+  // Rows: an operand is a matrix (ar = C), a row vector (ar = 0, ac = 1), a column (ar = 1, ac = 0) or a scalar.
+  const rowsPer = Math.max(1, Math.floor(CHUNK / C));
+  const chunkRows = Math.min(R, rowsPer);
+  const place = (x: Float32Array, r: number, c: number): number => {
+    if (r === 0) { const p = alloc(c ? C : 1); copyIn(c ? x.subarray(0, C) : x.subarray(0, 1), p); return p; }
+    if (c === 0) { const p = alloc(R); copyIn(x.subarray(0, R), p); return p; }
+    return alloc(chunkRows * C);
+  };
+  const pa = place(a, ar, ac), pb = place(b, br, bc), po = alloc(chunkRows * C);
+  for (let r0 = 0; r0 < R; r0 += rowsPer) {
+    const rows = Math.min(rowsPer, R - r0);
+    let qa = pa, qb = pb;
+    if (ar === C) copyIn(a.subarray(r0 * C, (r0 + rows) * C), pa);
+    else if (ar === 1) qa = pa + r0 * 4;
+    if (br === C) copyIn(b.subarray(r0 * C, (r0 + rows) * C), pb);
+    else if (br === 1) qb = pb + r0 * 4;
+    K.binary(code, qa, ar === C ? C : ar, ac, qb, br === C ? C : br, bc, po, rows, C);
+    out.set(view(po, rows * C), r0 * C);
+  }
+  return true;
+}
+
+// ---- reductions -------------------------------------------------------------------------
+
+/** Sum over `axes` (sorted, distinct) of x with shape xs into out (reduced axes kept as 1). */
+export function sum(x: Float32Array, xs: Shape, axes: readonly number[], out: Float32Array): boolean {
+  if (x.length < minElements) return false;
+  // Collapse to (outer O, reduced Rd, inner I): needs the reduced axes to form one block.
+  let O = 1, Rd = 1, I = 1, phase = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const d = xs[i]!;
+    if (d === 1) continue;
+    const red = axes.includes(i);
+    if (phase === 0) { if (red) { phase = 1; Rd *= d; } else O *= d; }
+    else if (phase === 1) { if (red) Rd *= d; else { phase = 2; I *= d; } }
+    else { if (red) return false; I *= d; }
+  }
+  reset();
+  if (I === 1) {
+    // Row sums: out[o] = sum of row o (length Rd), chunked by rows.
+    const rowsPer = Math.max(1, Math.floor(CHUNK / Rd));
+    const px = alloc(Math.min(O, rowsPer) * Rd), po = alloc(Math.min(O, rowsPer));
+    for (let r0 = 0; r0 < O; r0 += rowsPer) {
+      const rows = Math.min(rowsPer, O - r0);
+      copyIn(x.subarray(r0 * Rd, (r0 + rows) * Rd), px);
+      K.sumRows(px, po, rows, Rd);
+      out.set(view(po, rows), r0);
+    }
+    return true;
+  }
+  // Column sums per outer index: out[o, i] = sum_r x[o, r, i], in row order.
+  const rowsPer = Math.max(1, Math.floor(CHUNK / I));
+  const px = alloc(Math.min(Rd, rowsPer) * I), po = alloc(I);
+  for (let o = 0; o < O; o++) {
+    const base = o * Rd * I;
+    for (let r0 = 0; r0 < Rd; r0 += rowsPer) {
+      const rows = Math.min(rowsPer, Rd - r0);
+      copyIn(x.subarray(base + r0 * I, base + (r0 + rows) * I), px);
+      K.sumCols(px, po, rows, I, r0 === 0 ? 0 : 1);
+    }
+    out.set(view(po, I), o * I);
+  }
+  return true;
+}
+
+// ---- optimizer updates ------------------------------------------------------------------
+
+export interface AdamHyper {
+  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
+  /** AdamW's decoupled weight decay instead of L2 added to the gradient. */
+  decoupled: boolean;
+  /** The step number after this update (1 for the first). */
+  step: number;
+}
+
+/** One Adam/AdamW (non-amsgrad) step in place over float32 params p, grads g and moments m, v. */
+export function adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: AdamHyper): void {
+  const n = p.length;
+  const bc1 = 1 - h.beta1 ** h.step, bc2 = 1 - h.beta2 ** h.step;
+  reset();
+  const c = Math.min(n, CHUNK);
+  const pp = alloc(c), pg = alloc(c), pm = alloc(c), pv = alloc(c);
+  for (let s = 0; s < n; s += CHUNK) {
+    const len = Math.min(CHUNK, n - s), e = s + len;
+    copyIn(p.subarray(s, e), pp); copyIn(g.subarray(s, e), pg); copyIn(m.subarray(s, e), pm); copyIn(v.subarray(s, e), pv);
+    K.adam(pp, pg, pm, pv, len, h.lr / bc1, h.beta1, h.beta2, h.eps, Math.sqrt(bc2), h.weightDecay, h.decoupled ? 1 : 0, h.lr);
+    p.set(view(pp, len), s); m.set(view(pm, len), s); v.set(view(pv, len), s);
+  }
+}
+
+export interface SgdHyper { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; first: boolean }
+
+/** One SGD step in place; `buf` is the momentum buffer (ignored when momentum is 0). */
+export function sgdStep(p: Float32Array, g: Float32Array, buf: Float32Array, h: SgdHyper): void {
+  const n = p.length;
+  reset();
+  const c = Math.min(n, CHUNK);
+  const pp = alloc(c), pg = alloc(c), pb = alloc(c);
+  const mom = h.momentum !== 0;
+  for (let s = 0; s < n; s += CHUNK) {
+    const len = Math.min(CHUNK, n - s), e = s + len;
+    copyIn(p.subarray(s, e), pp); copyIn(g.subarray(s, e), pg);
+    if (mom && !h.first) copyIn(buf.subarray(s, e), pb);
+    K.sgd(pp, pg, pb, len, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov ? 1 : 0, h.first ? 1 : 0);
+    p.set(view(pp, len), s);
+    if (mom) buf.set(view(pb, len), s);
+  }
+}

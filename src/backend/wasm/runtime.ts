@@ -1,0 +1,210 @@
+/**
+ * Loads the WebAssembly kernels synchronously over one shared WebAssembly.Memory and runs
+ * parallel work on persistent worker threads that instantiate the same module over the
+ * same memory. Memory layout (bytes), chosen here, never by the module:
+ *   [0, 64K)                 reserved (the module's own globals/stack, none used today)
+ *   [CTRL, CTRL+64)          control words for the thread pool (Int32, Atomics)
+ *   [TASKS, TASKS+TASK_CAP*64)  task table, 16 Int32 per task
+ *   [PACK, PACK+MAX_THREADS*packBytes)  per-thread GEMM packing scratch
+ *   [DATA, …)                per-op scratch: inputs copied in, outputs copied out, reset per op
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { BackendError } from '../../errors.js';
+import { RELAXED_WASM, SIMD_WASM } from './binary.js';
+
+// The WebAssembly JS API, typed locally (lib ES2022 and @types/node 20 do not declare it).
+interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+interface WasmModule { readonly __brand?: 'Module' }
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (m: WasmModule, imports: object) => { readonly exports: object };
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+}
+const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+export interface KernelExports {
+  readonly PACK_BYTES: { readonly value: number };
+  gemm(a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number,
+    m: number, k: number, n: number, r0: number, r1: number, pack: number): void;
+  binary(op: number, a: number, ar: number, ac: number, b: number, br: number, bc: number, o: number, R: number, C: number): void;
+  unary(op: number, x: number, o: number, n: number): void;
+  sumRows(x: number, o: number, R: number, C: number): void;
+  sumCols(x: number, o: number, R: number, C: number, accumulate: number): void;
+  adam(p: number, g: number, m: number, v: number, n: number, stepSize: number, b1: number, b2: number,
+    eps: number, bc2sqrt: number, wd: number, decoupled: number, lr: number): void;
+  sgd(p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number,
+    wd: number, nesterov: number, first: number): void;
+}
+
+const PAGE = 65536;
+export const MAX_THREADS = 8;
+const CTRL = 65536;
+const TASKS = CTRL + 256;
+export const TASK_CAP = 4096;
+export const PACK = TASKS + TASK_CAP * 64;
+// Control words (Int32 indices from CTRL): the job, then per worker w (1..7) its posted
+// job number, its acknowledged job number and whether it has started.
+const NTASK = 0, NEXT = 1;
+const JOB = (w: number): number => 8 + w * 4, ACKW = (w: number): number => 9 + w * 4, READYW = (w: number): number => 10 + w * 4;
+// Task kinds (first Int32 of a task).
+export const TASK_GEMM = 0, TASK_BINARY = 1, TASK_UNARY = 2;
+
+function decode(b64: string): Uint8Array {
+  return new Uint8Array(Buffer.from(b64, 'base64'));
+}
+
+const envFlag = (name: string): string | undefined => process.env[name];
+
+const relaxedBytes = decode(RELAXED_WASM);
+const relaxedOk = envFlag('TAPEGRAD_RELAXED_SIMD') !== '0' && WA.validate(relaxedBytes);
+const simdBytes = relaxedOk ? relaxedBytes : decode(SIMD_WASM);
+export const wasmModule = new WA.Module(simdBytes);
+export const memory = new WA.Memory({ initial: 64, maximum: 65536, shared: true });
+export const K = new WA.Instance(wasmModule, { env: { memory } }).exports as unknown as KernelExports;
+export const PACK_BYTES = (K.PACK_BYTES.value + 63) & ~63;
+export const DATA = PACK + MAX_THREADS * PACK_BYTES;
+export const relaxedSimd = relaxedOk;
+
+/** Float32/Int32 views over the whole memory; re-created after every grow (old views cover only the old length). */
+export let F32 = new Float32Array(memory.buffer);
+export let I32 = new Int32Array(memory.buffer);
+const ctl = new Int32Array(memory.buffer, CTRL, 64);
+
+let top = DATA;
+/** Starts a new op: everything allocated by the previous one is dropped. */
+export function reset(): void {
+  top = DATA;
+}
+/** Allocates `n` float32 slots (64-byte aligned) in the per-op scratch, growing memory if needed. */
+export function alloc(n: number): number {
+  const p = top;
+  top = (top + n * 4 + 63) & ~63;
+  if (top > memory.buffer.byteLength) {
+    const need = Math.ceil((top - memory.buffer.byteLength) / PAGE);
+    const pages = memory.buffer.byteLength / PAGE;
+    const target = Math.min(65536, Math.max(pages + need, Math.ceil(pages * 1.25)));
+    if (target * PAGE < top) throw new BackendError(`wasm: an op needs ${top} bytes of scratch, more than the 4 GiB WebAssembly limit`);
+    memory.grow(target - pages);
+    F32 = new Float32Array(memory.buffer);
+    I32 = new Int32Array(memory.buffer);
+  }
+  return p;
+}
+/** Bytes of per-op scratch an op may use before the caller should prefer the reference kernel. */
+export const SCRATCH_LIMIT = 65536 * PAGE - DATA - (1 << 20);
+
+// ---- threads --------------------------------------------------------------------------
+
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, ctrl, tasks, pack, w } = workerData;
+const K = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const c = new Int32Array(memory.buffer, ctrl, 64);
+const JOB = 8 + w * 4, ACK = 9 + w * 4, READY = 10 + w * 4;
+let seen = Atomics.load(c, JOB);
+Atomics.store(c, READY, 1);
+for (;;) {
+  Atomics.wait(c, JOB, seen);
+  seen = Atomics.load(c, JOB);
+  const T = new Int32Array(memory.buffer);
+  const n = Atomics.load(c, ${NTASK});
+  let i;
+  while ((i = Atomics.add(c, ${NEXT}, 1)) < n) {
+    const t = (tasks >> 2) + i * 16;
+    switch (T[t]) {
+      case ${TASK_GEMM}: K.gemm(T[t+1], T[t+2], T[t+3], T[t+4], T[t+5], T[t+6], T[t+7], T[t+8], T[t+9], T[t+10], T[t+11], T[t+12], pack); break;
+      case ${TASK_BINARY}: K.binary(T[t+1], T[t+2], T[t+3], T[t+4], T[t+5], T[t+6], T[t+7], T[t+8], T[t+9], T[t+10]); break;
+      case ${TASK_UNARY}: K.unary(T[t+1], T[t+2], T[t+3], T[t+4]); break;
+    }
+  }
+  Atomics.store(c, ACK, seen);
+  Atomics.notify(c, ACK);
+}
+`;
+
+let wanted = Math.max(1, Math.min(MAX_THREADS, Number(envFlag('TAPEGRAD_THREADS') ?? '') || Math.min(availableParallelism(), 4)));
+const workers: Worker[] = [];
+let dead = false;
+
+/** Sets how many threads (the calling thread included) large kernels may use. 1 turns threading off. */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new BackendError(`setNumThreads: expected a positive integer, got ${n}`);
+  wanted = Math.min(MAX_THREADS, n);
+}
+export const getNumThreads = (): number => wanted;
+
+/** Indices (1-based) of worker threads that have started; spawns missing ones without waiting. */
+function readyWorkers(): number[] {
+  while (workers.length < wanted - 1) {
+    const w = workers.length + 1;
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { module: wasmModule, memory, ctrl: CTRL, tasks: TASKS, pack: PACK + w * PACK_BYTES, w },
+    });
+    worker.unref();
+    worker.on('error', () => { dead = true; });
+    workers.push(worker);
+  }
+  const ready: number[] = [];
+  if (dead) return ready;
+  for (let w = 1; w < wanted; w++) if (Atomics.load(ctl, READYW(w)) === 1) ready.push(w);
+  return ready;
+}
+
+/** Writes task i of the task table (16 Int32 slots; slot 0 = kind). */
+export function setTask(i: number, kind: number, args: readonly number[]): void {
+  const t = (TASKS >> 2) + i * 16;
+  I32[t] = kind;
+  for (let j = 0; j < args.length; j++) I32[t + 1 + j] = args[j]!;
+}
+
+function runLocal(i: number): void {
+  const T = I32;
+  const t = (TASKS >> 2) + i * 16;
+  switch (T[t]) {
+    case TASK_GEMM: K.gemm(T[t + 1]!, T[t + 2]!, T[t + 3]!, T[t + 4]!, T[t + 5]!, T[t + 6]!, T[t + 7]!, T[t + 8]!, T[t + 9]!, T[t + 10]!, T[t + 11]!, T[t + 12]!, PACK); break;
+    case TASK_BINARY: K.binary(T[t + 1]!, T[t + 2]!, T[t + 3]!, T[t + 4]!, T[t + 5]!, T[t + 6]!, T[t + 7]!, T[t + 8]!, T[t + 9]!, T[t + 10]!); break;
+    case TASK_UNARY: K.unary(T[t + 1]!, T[t + 2]!, T[t + 3]!, T[t + 4]!); break;
+  }
+}
+
+/** How many threads a parallel run would use right now (1 while no worker has started). */
+export function threadsAvailable(): number {
+  return wanted <= 1 ? 1 : 1 + readyWorkers().length;
+}
+
+/**
+ * Runs tasks 0..n-1 of the task table: the calling thread and every started worker claim
+ * tasks from a shared counter; returns when every participant has acknowledged the job, so
+ * the next job can rewrite the table safely. Results do not depend on who ran which task.
+ */
+export function runTasks(n: number): void {
+  const helpers = wanted > 1 && n > 1 ? readyWorkers() : [];
+  if (helpers.length === 0) {
+    for (let i = 0; i < n; i++) runLocal(i);
+    return;
+  }
+  Atomics.store(ctl, NTASK, n);
+  Atomics.store(ctl, NEXT, 0);
+  const seqs = helpers.map((w) => {
+    const s = (Atomics.load(ctl, JOB(w)) + 1) | 0;
+    Atomics.store(ctl, JOB(w), s);
+    Atomics.notify(ctl, JOB(w));
+    return s;
+  });
+  let i: number;
+  while ((i = Atomics.add(ctl, NEXT, 1)) < n) runLocal(i);
+  const deadline = Date.now() + 120_000;
+  helpers.forEach((w, j) => {
+    const want = seqs[j]!;
+    for (let spin = 0; ; spin++) {
+      const cur = Atomics.load(ctl, ACKW(w));
+      if (cur === want) break;
+      if (spin < 1000) continue;
+      Atomics.wait(ctl, ACKW(w), cur, 20);
+      if (dead || Date.now() > deadline) throw new BackendError('wasm: a kernel worker thread stopped responding');
+    }
+  });
+}
