@@ -27,7 +27,7 @@ describe('shape properties', () => {
         expect(a.grad!.shape).toEqual(sa);
         expect(b.grad!.shape).toEqual(sb);
         // d/db Σ a·b = a summed over b's broadcast axes: the totals agree.
-        const total = (t: Tensor): number => t.data.reduce((x, y) => x + y, 0);
+        const total = (t: Tensor): number => Array.from(t.data).reduce((x, y) => x + y, 0);
         expect(total(b.grad!)).toBeCloseTo(total(a) * (out.size / a.size), 9);
         expect(total(a.grad!)).toBeCloseTo(total(b) * (out.size / b.size), 9);
       }),
