@@ -27,3 +27,7 @@ export type {
   FloatArray, SgdHyper, AdamHyper, RmspropHyper, AdagradHyper, AdamaxHyper, NadamHyper, LionHyper, UpdateKernels, UpdateKernelName,
 } from './updates.js';
 export type { StateJson, EncodedArray, EncodedNumber } from './codec.js';
+export {
+  LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LambdaLR, OneCycleLR, SequentialLR, ReduceLROnPlateau,
+} from './schedulers.js';
+export type { AnyOptimizer, SchedulerStateDict, OneCycleLROptions, ReduceLROnPlateauOptions } from './schedulers.js';
