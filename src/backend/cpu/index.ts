@@ -4,6 +4,7 @@ import { Tensor } from '../../tensor.js';
 import type { Backend } from '../backend.js';
 import * as K from './kernels.js';
 import * as W from '../wasm/index.js';
+import { adamUpdate, getUpdateKernel, setUpdateKernel, sgdUpdate, type FloatArray } from '../../optim/updates.js';
 
 export type CpuKernels = 'wasm' | 'reference';
 let useWasm = process.env['TAPEGRAD_KERNELS'] !== 'reference';
@@ -13,7 +14,25 @@ let useWasm = process.env['TAPEGRAD_KERNELS'] !== 'reference';
  */
 export function setCpuKernels(k: CpuKernels): void {
   useWasm = k === 'wasm';
+  installUpdates();
 }
+
+// Optimizer updates: float32 Adam/AdamW (not AMSGrad) and SGD run in WebAssembly; everything
+// else, and every float64 parameter, keeps the reference update.
+const isF32 = (x: FloatArray | null): x is Float32Array => x instanceof Float32Array;
+const wasmAdam: typeof adamUpdate = (p, g, m, v, vmax, h, step) =>
+  useWasm && vmax === null && isF32(p) && isF32(g) && isF32(m) && isF32(v)
+    ? W.adamStep(p, g, m, v, h, step) : adamUpdate(p, g, m, v, vmax, h, step);
+const wasmSgd: typeof sgdUpdate = (p, g, buf, h, first) =>
+  useWasm && isF32(p) && isF32(g) && (buf === null || isF32(buf))
+    ? W.sgdStep(p, g, buf, h, first) : sgdUpdate(p, g, buf, h, first);
+function installUpdates(): void {
+  // Only replace the reference (or our own) kernels: a GPU or user kernel stays in place.
+  const a = getUpdateKernel('adam'), s = getUpdateKernel('sgd');
+  if (a === adamUpdate || a === wasmAdam) setUpdateKernel('adam', useWasm ? wasmAdam : adamUpdate);
+  if (s === sgdUpdate || s === wasmSgd) setUpdateKernel('sgd', useWasm ? wasmSgd : sgdUpdate);
+}
+installUpdates();
 export const getCpuKernels = (): CpuKernels => (useWasm ? 'wasm' : 'reference');
 const f32 = (...ts: Tensor[]): boolean => useWasm && ts.every((t) => t.dtype === 'float32');
 

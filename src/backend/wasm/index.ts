@@ -221,44 +221,44 @@ export function sum(x: Float32Array, xs: Shape, axes: readonly number[], out: Fl
 }
 
 // ---- optimizer updates ------------------------------------------------------------------
+// Same contracts as adamUpdate / sgdUpdate in src/optim/updates.ts (float32, no AMSGrad),
+// registered through setUpdateKernel by the cpu backend.
 
 export interface AdamHyper {
-  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
-  /** AdamW's decoupled weight decay instead of L2 added to the gradient. */
-  decoupled: boolean;
-  /** The step number after this update (1 for the first). */
-  step: number;
+  lr: number; beta1: number; beta2: number; eps: number;
+  weightDecay: number; decoupledWeightDecay: number; maximize: boolean;
 }
 
-/** One Adam/AdamW (non-amsgrad) step in place over float32 params p, grads g and moments m, v. */
-export function adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: AdamHyper): void {
+/** One Adam/AdamW step (1-based `step`) in place over float32 params p, grads g and moments m, v. */
+export function adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: AdamHyper, step: number): void {
   const n = p.length;
-  const bc1 = 1 - h.beta1 ** h.step, bc2 = 1 - h.beta2 ** h.step;
+  const bc1 = 1 - h.beta1 ** step, bc2 = 1 - h.beta2 ** step;
   reset();
   const c = Math.min(n, CHUNK);
   const pp = alloc(c), pg = alloc(c), pm = alloc(c), pv = alloc(c);
   for (let s = 0; s < n; s += CHUNK) {
     const len = Math.min(CHUNK, n - s), e = s + len;
     copyIn(p.subarray(s, e), pp); copyIn(g.subarray(s, e), pg); copyIn(m.subarray(s, e), pm); copyIn(v.subarray(s, e), pv);
-    K.adam(pp, pg, pm, pv, len, h.lr / bc1, h.beta1, h.beta2, h.eps, Math.sqrt(bc2), h.weightDecay, h.decoupled ? 1 : 0, h.lr);
+    K.adam(pp, pg, pm, pv, len, h.lr / bc1, 1 - h.beta1, 1 - (1 - h.beta1), h.beta2, 1 - h.beta2, h.eps, Math.sqrt(bc2), h.weightDecay,
+      1 - h.lr * h.decoupledWeightDecay, h.maximize ? -1 : 1);
     p.set(view(pp, len), s); m.set(view(pm, len), s); v.set(view(pv, len), s);
   }
 }
 
-export interface SgdHyper { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; first: boolean }
+export interface SgdHyper { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; maximize: boolean }
 
-/** One SGD step in place; `buf` is the momentum buffer (ignored when momentum is 0). */
-export function sgdStep(p: Float32Array, g: Float32Array, buf: Float32Array, h: SgdHyper): void {
+/** One SGD step in place; `buf` is the momentum buffer (null or ignored when momentum is 0). */
+export function sgdStep(p: Float32Array, g: Float32Array, buf: Float32Array | null, h: SgdHyper, firstStep: boolean): void {
   const n = p.length;
   reset();
   const c = Math.min(n, CHUNK);
   const pp = alloc(c), pg = alloc(c), pb = alloc(c);
-  const mom = h.momentum !== 0;
+  const mom = h.momentum !== 0 && buf !== null;
   for (let s = 0; s < n; s += CHUNK) {
     const len = Math.min(CHUNK, n - s), e = s + len;
     copyIn(p.subarray(s, e), pp); copyIn(g.subarray(s, e), pg);
-    if (mom && !h.first) copyIn(buf.subarray(s, e), pb);
-    K.sgd(pp, pg, pb, len, h.lr, h.momentum, h.dampening, h.weightDecay, h.nesterov ? 1 : 0, h.first ? 1 : 0);
+    if (mom && !firstStep) copyIn(buf.subarray(s, e), pb);
+    K.sgd(pp, pg, pb, len, h.lr, mom ? h.momentum : 0, h.dampening, h.weightDecay, h.nesterov ? 1 : 0, firstStep ? 1 : 0, h.maximize ? -1 : 1);
     p.set(view(pp, len), s);
     if (mom) buf.set(view(pb, len), s);
   }

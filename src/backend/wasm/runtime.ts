@@ -32,10 +32,10 @@ export interface KernelExports {
   unary(op: number, x: number, o: number, n: number): void;
   sumRows(x: number, o: number, R: number, C: number): void;
   sumCols(x: number, o: number, R: number, C: number, accumulate: number): void;
-  adam(p: number, g: number, m: number, v: number, n: number, stepSize: number, b1: number, b2: number,
-    eps: number, bc2sqrt: number, wd: number, decoupled: number, lr: number): void;
+  adam(p: number, g: number, m: number, v: number, n: number, stepSize: number, w1: number, ow1: number, b2: number, w2: number,
+    eps: number, bc2sqrt: number, wd: number, decay: number, sign: number): void;
   sgd(p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number,
-    wd: number, nesterov: number, first: number): void;
+    wd: number, nesterov: number, first: number, sign: number): void;
 }
 
 const PAGE = 65536;

@@ -371,67 +371,71 @@ export function sumCols(x: usize, o: usize, R: i32, C: i32, accumulate: bool): v
 // ---- optimizer updates --------------------------------------------------------------
 
 /**
- * Adam / AdamW over n float32 values in place (PyTorch's formulas, non-amsgrad):
- *   g += wd*p (Adam) or p *= 1 - lr*wd (AdamW); m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g;
- *   p -= stepSize * m / (sqrt(v)/bc2sqrt + eps)
+ * Adam / AdamW over n float32 values in place, in the operation order of PyTorch's
+ * single-tensor Adam (and src/optim/updates.ts): g = ±g; p *= decay (AdamW); g += wd*p (Adam);
+ * m = lerp(m, g, 1-b1); v = b2*v + (1-b2)*g*g; p += (-stepSize*m) / (sqrt(v)/bc2sqrt + eps).
+ * lerp(a, b, w) = w < 0.5 ? a + w*(b-a) : b - (b-a)*(1-w), as ATen computes it.
  */
 export function adam(
   p: usize, g: usize, m: usize, v: usize, n: i32,
-  stepSize: f32, b1: f32, b2: f32, eps: f32, bc2sqrt: f32, wd: f32, decoupled: bool, lr: f32,
+  stepSize: f32, w1: f32, ow1: f32, b2: f32, w2: f32, eps: f32, bc2sqrt: f32, wd: f32, decay: f32, sign: f32,
 ): void {
-  const B1 = f32x4.splat(b1), B2 = f32x4.splat(b2), C1 = f32x4.splat(1 - b1), C2 = f32x4.splat(1 - b2);
-  const EPS = f32x4.splat(eps), S = f32x4.splat(stepSize), IB = f32x4.splat(1 / bc2sqrt);
-  const WD = f32x4.splat(wd), DEC = f32x4.splat(1 - lr * wd);
-  const useWd = wd != 0;
+  const lowW = w1 < 0.5;
+  const W1 = f32x4.splat(w1), OW1 = f32x4.splat(ow1), B2 = f32x4.splat(b2), W2 = f32x4.splat(w2);
+  const EPS = f32x4.splat(eps), NS = f32x4.splat(-stepSize), BC = f32x4.splat(bc2sqrt);
+  const WD = f32x4.splat(wd), DEC = f32x4.splat(decay), SG = f32x4.splat(sign);
+  const useWd = wd != 0, useDec = decay != 1, neg = sign != 1;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const q = <usize>i * 4;
     let pv = v128.load(p + q), gv = v128.load(g + q);
-    if (useWd) {
-      if (decoupled) pv = f32x4.mul(pv, DEC);
-      else gv = f32x4.add(gv, f32x4.mul(WD, pv));
-    }
-    const mv = f32x4.add(f32x4.mul(B1, v128.load(m + q)), f32x4.mul(C1, gv));
-    const vv = f32x4.add(f32x4.mul(B2, v128.load(v + q)), f32x4.mul(C2, f32x4.mul(gv, gv)));
-    const den = f32x4.add(f32x4.mul(f32x4.sqrt(vv), IB), EPS);
-    v128.store(p + q, f32x4.sub(pv, f32x4.mul(S, f32x4.div(mv, den))));
+    if (neg) gv = f32x4.mul(gv, SG);
+    if (useDec) pv = f32x4.mul(pv, DEC);
+    if (useWd) gv = f32x4.add(gv, f32x4.mul(WD, pv));
+    const m0 = v128.load(m + q);
+    const d = f32x4.sub(gv, m0);
+    const mv = lowW ? f32x4.add(m0, f32x4.mul(W1, d)) : f32x4.sub(gv, f32x4.mul(d, OW1));
+    const vv = f32x4.add(f32x4.mul(v128.load(v + q), B2), f32x4.mul(f32x4.mul(W2, gv), gv));
+    const den = f32x4.add(f32x4.div(f32x4.sqrt(vv), BC), EPS);
+    v128.store(p + q, f32x4.add(pv, f32x4.div(f32x4.mul(NS, mv), den)));
     v128.store(m + q, mv);
     v128.store(v + q, vv);
   }
   for (; i < n; i++) {
     const q = <usize>i * 4;
-    let pv = load<f32>(p + q), gv = load<f32>(g + q);
-    if (useWd) {
-      if (decoupled) pv = pv * (1 - lr * wd);
-      else gv = gv + wd * pv;
-    }
-    const mv = b1 * load<f32>(m + q) + (1 - b1) * gv;
-    const vv = b2 * load<f32>(v + q) + (1 - b2) * gv * gv;
-    const den = sqrt<f32>(vv) * (1 / bc2sqrt) + eps;
-    store<f32>(p + q, pv - stepSize * (mv / den));
+    let pv = load<f32>(p + q), gv = load<f32>(g + q) * sign;
+    if (useDec) pv = pv * decay;
+    if (useWd) gv = gv + wd * pv;
+    const m0 = load<f32>(m + q);
+    const mv = lowW ? m0 + w1 * (gv - m0) : gv - (gv - m0) * ow1;
+    const vv = load<f32>(v + q) * b2 + w2 * gv * gv;
+    const den = sqrt<f32>(vv) / bc2sqrt + eps;
+    store<f32>(p + q, pv + (-stepSize * mv) / den);
     store<f32>(m + q, mv);
     store<f32>(v + q, vv);
   }
 }
 
 /**
- * SGD with momentum in place (PyTorch): g += wd*p; buf = first ? g : momentum*buf + (1-dampening)*g;
- * d = nesterov ? g + momentum*buf : buf; p -= lr*d. With momentum 0, buf is unused.
+ * SGD in place, in the order of PyTorch / src/optim/updates.ts: g = ±g + wd*p;
+ * buf = first ? g : buf*momentum + (1-dampening)*g; g = nesterov ? g + momentum*buf : buf; p += -lr*g.
+ * With momentum 0 the buffer is neither read nor written.
  */
 export function sgd(
   p: usize, g: usize, buf: usize, n: i32,
-  lr: f32, momentum: f32, dampening: f32, wd: f32, nesterov: bool, first: bool,
+  lr: f32, momentum: f32, dampening: f32, wd: f32, nesterov: bool, first: bool, sign: f32,
 ): void {
+  const damp: f32 = 1 - dampening;
   for (let i = 0; i < n; i++) {
     const q = <usize>i * 4;
     const pv = load<f32>(p + q);
-    let d = load<f32>(g + q);
+    let d = load<f32>(g + q) * sign;
     if (wd != 0) d = d + wd * pv;
     if (momentum != 0) {
-      const b = first ? d : momentum * load<f32>(buf + q) + (1 - dampening) * d;
+      const b = first ? d : load<f32>(buf + q) * momentum + damp * d;
       store<f32>(buf + q, b);
       d = nesterov ? d + momentum * b : b;
     }
-    store<f32>(p + q, pv - lr * d);
+    store<f32>(p + q, pv + -lr * d);
   }
 }
