@@ -31,3 +31,5 @@ export {
   LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LambdaLR, OneCycleLR, SequentialLR, ReduceLROnPlateau,
 } from './schedulers.js';
 export type { AnyOptimizer, SchedulerStateDict, OneCycleLROptions, ReduceLROnPlateauOptions } from './schedulers.js';
+export { multiTaskBackward } from './multitask.js';
+export type { MultiTaskOptions, MultiTaskReport } from './multitask.js';
