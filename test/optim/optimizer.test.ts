@@ -267,9 +267,12 @@ describe('update kernel registry', () => {
       }
       expect(calls).toEqual([1, 2]);
     } finally {
-      optim.resetUpdateKernel('adam');
+      optim.setUpdateKernel('adam', original);
     }
+    expect(optim.getUpdateKernel('adam')).toBe(original);
+    optim.resetUpdateKernel('adam');
     expect(optim.getUpdateKernel('adam')).toBe(optim.adamUpdate);
+    optim.setUpdateKernel('adam', original); // leave whatever a backend had installed
   });
   it('rejects unknown kernel names', () => {
     expect(() => optim.setUpdateKernel('nope' as 'adam', optim.adamUpdate)).toThrow(ValueError);
