@@ -159,6 +159,7 @@ describe.skipIf(unavailable !== '' && !REQUIRE)('GPU backend (gpu.js on headless
 
   const reduceCases: [readonly number[], number | number[] | undefined][] = [
     [[1000, 3], 0], [[1000, 3], 1], [[7], 0], [[1], 0], [[257], undefined], [[4, 5, 6], [0, 2]], [[4, 5, 6], 1], [[2, 3, 4, 5], [1, 3]],
+    [[3, 5000], 1], [[5000, 3], 0], [[9000], undefined], [[40, 30, 7], [0, 2]], // two-pass reductions
   ];
   it.each(reduceCases)('sum/mean/max/min of %j over %j match the CPU', (shape, dim) => {
     const x = data(shape, 31);

@@ -13,7 +13,7 @@ import { cpu } from '../cpu/index.js';
 import type { DeviceBackend, OpKind } from '../dispatch.js';
 import { GpuBuffer, MAX_GPU_ELEMENTS, runKernel } from './runtime.js';
 import {
-  BINARY_SRC, UNARY_SRC, elementwiseSource, gatherSource, matmulSource, reduceSource,
+  BINARY_SRC, UNARY_SRC, chunkReduceSource, elementwiseSource, gatherSource, matmulSource, reduceSource,
   type ArgKind, type KernelSource,
 } from './source.js';
 
@@ -72,6 +72,26 @@ export function matmulWork(inputs: readonly Tensor[], outSize: number): number {
   return outSize * k;
 }
 
+/** Reductions of more than this many elements into few outputs run in two passes. */
+const TWO_PASS_MIN = 4096;
+const TWO_PASS_MAX_ROWS = 4096;
+function twoPass(op: 'sum' | 'max' | 'min', x: Tensor, axes: readonly number[], os: Shape, rows: number, R: number): Tensor {
+  // Kept axes first, reduced axes last, contiguous: a [rows, R] array.
+  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const perm = [...kept, ...axes];
+  const st = stridesOf(x.shape);
+  const flat = perm.every((p, i) => p === i) ? x : strided(x, perm.map((p) => st[p]!), 0, perm.map((p) => x.shape[p]!));
+  const C = Math.ceil(Math.sqrt(R));
+  const nc = Math.ceil(R / C);
+  const a = arg(flat);
+  const partial = run(chunkReduceSource(op, a.kind, rows, R, C), [a], [rows, nc]);
+  const p = arg(partial);
+  const out = run(reduceSource(op, p.kind, [rows, nc], [1]), [p], os);
+  partial.dispose();
+  if (flat !== x) flat.dispose();
+  return out;
+}
+
 export const gpuBackend: DeviceBackend = {
   name: 'gpu',
 
@@ -116,6 +136,8 @@ export const gpuBackend: DeviceBackend = {
     const os = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
     if (x.dtype !== 'float32' || !fits(x.size) || !fits(sizeOf(os))) return cpu.reduce(op, x, axes);
     if (axes.length === 0 || axes.every((ax) => x.shape[ax] === 1)) return strided(x, stridesOf(x.shape), 0, os);
+    const rows = sizeOf(os), R = x.size / rows;
+    if (R > TWO_PASS_MIN && rows <= TWO_PASS_MAX_ROWS) return twoPass(op, x, axes, os, rows, R);
     const a = arg(x);
     return run(reduceSource(op, a.kind, x.shape, axes), [a], os);
   },

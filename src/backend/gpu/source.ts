@@ -282,3 +282,34 @@ export function sgdSource(n: number): KernelSource {
   ];
   return { source: fn(['p', 'gr', 'buf', 'sgn', 'lr', 'momentum', 'damp', 'wd', 'nesterov', 'first', 'hasBuf'], lines), natives: [] };
 }
+
+/**
+ * First pass of a two-pass reduction of a contiguous [rows, R] array: thread (o, c) reduces
+ * elements [c·C, min((c+1)·C, R)) of row o. One thread per output would loop R times serially.
+ */
+export function chunkReduceSource(op: 'sum' | 'max' | 'min', kind: ArgKind, rows: number, R: number, C: number): KernelSource {
+  const nc = Math.ceil(R / C);
+  const lines = ['var t0 = this.thread.x + 0.5;'];
+  // Row o and chunk c of this thread.
+  if (rows === 1) lines.push('var c = Math.floor(t0);', 'var o = 0.0;');
+  else if (nc === 1) lines.push('var o = Math.floor(t0);', 'var c = 0.0;');
+  else {
+    lines.push(
+      `var o = Math.floor(t0 / ${f(nc)});`,
+      `var tc = t0 - o * ${f(nc)};`,
+      `if (tc < 0.0) { o = o - 1.0; tc = tc + ${f(nc)}; }`,
+      `if (tc >= ${f(nc)}) { o = o + 1.0; tc = tc - ${f(nc)}; }`,
+      'var c = Math.floor(tc);',
+    );
+  }
+  const o = 'o', c = 'c';
+  const init = op === 'sum' ? '0.0' : op === 'max' ? '-3.4e38' : '3.4e38';
+  lines.push(`var start = ${c} * ${f(C)};`, `var rowBase = ${o} * ${f(R)};`, `var acc = ${init};`);
+  lines.push(`for (var j = 0; j < ${C}; j++) {`);
+  lines.push('  var idx = start + j;');
+  lines.push(`  if (idx < ${f(R)}) {`);
+  lines.push(`    var v = ${read('a', kind, 'rowBase + idx')};`);
+  lines.push(op === 'sum' ? '    acc += v;' : op === 'max' ? '    acc = Math.max(acc, v);' : '    acc = Math.min(acc, v);');
+  lines.push('  }', '}', 'return acc;');
+  return { source: fn(['a'], lines), natives: [] };
+}
