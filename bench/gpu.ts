@@ -17,7 +17,6 @@ import { Generator, Tensor, optim } from '../src/index.js';
 import { backendInfo, setBackend } from '../src/backend/gpu/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 const args = process.argv.slice(2);
@@ -161,10 +160,20 @@ async function main(): Promise<void> {
     const W2 = tf.variable(tf.tensor2d(data(H * C, 8).map((v) => v * 0.1), [H, C]));
     const b2 = tf.variable(tf.zeros([C]));
     const opt = tf.train.adam(1e-3);
+    // tfjs-core alone registers no gradients, so the backward pass is written out (same work).
     await record('mlp-step', `${B}x${D}-${H}-${C}`, `tfjs-${t}`, () => {
-      const loss = opt.minimize(() => tf.mean(tf.square(tf.sub(tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(tX, W1), b1)), W2), b2), tY))), true);
-      const v = loss!.dataSync()[0];
-      loss!.dispose();
+      const v = tf.tidy(() => {
+        const h = tf.relu(tf.add(tf.matMul(tX, W1), b1));
+        const d = tf.sub(tf.add(tf.matMul(h, W2), b2), tY);
+        const loss = tf.mean(tf.square(d));
+        const dP = tf.mul(d, 2 / (B * C));
+        const dH = tf.mul(tf.matMul(dP, W2, false, true), tf.step(h));
+        opt.applyGradients({
+          [W2.name]: tf.matMul(h, dP, true, false), [b2.name]: tf.sum(dP, 0),
+          [W1.name]: tf.matMul(tX, dH, true, false), [b1.name]: tf.sum(dH, 0),
+        });
+        return loss.dataSync()[0];
+      });
       return v;
     }, 'forward + backward + Adam');
   }

@@ -9,10 +9,10 @@ import { broadcastStrides, sizeOf, type Shape } from '../../shape.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import {
   alloc, F32, K, PACK, reset, runTasks, setTask, TASK_CAP, TASK_GEMM, threadsAvailable,
-  SCRATCH_LIMIT, relaxedSimd, getNumThreads, setNumThreads,
+  SCRATCH_LIMIT, relaxedSimd, getNumThreads, setNumThreads, startThreads,
 } from './runtime.js';
 
-export { setNumThreads, getNumThreads };
+export { setNumThreads, getNumThreads, startThreads };
 
 /** What the WebAssembly kernels run with here. */
 export function wasmInfo(): { simd: true; relaxedSimd: boolean; threads: number } {

@@ -170,6 +170,18 @@ function runLocal(i: number): void {
   }
 }
 
+/**
+ * Starts the worker threads now and waits (up to `timeoutMs`) until they can take work;
+ * returns the number of threads ready, the calling thread included. Optional: without it,
+ * work stays on one thread until the workers have started by themselves.
+ */
+export function startThreads(timeoutMs = 5000): number {
+  const end = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (wanted > 1 && readyWorkers().length < wanted - 1 && !dead && Date.now() < end) Atomics.wait(pause, 0, 0, 2);
+  return threadsAvailable();
+}
+
 /** How many threads a parallel run would use right now (1 while no worker has started). */
 export function threadsAvailable(): number {
   return wanted <= 1 ? 1 : 1 + readyWorkers().length;
