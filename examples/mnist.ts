@@ -110,12 +110,15 @@ function evaluate(model: nn.Module & { forward(x: Tensor): Tensor }): number {
 // ---- progress -------------------------------------------------------------------------------
 const tty = process.stderr.isTTY === true;
 const fmtTime = (ms: number): string => (ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${((ms % 60_000) / 1000).toFixed(0)} s`);
-function bar(label: string, epoch: number, frac: number, loss: number, acc: number, rate: number): void {
-  if (!tty) return;
-  const width = 24, filled = Math.round(frac * width);
-  const line = `${label.padEnd(20)} epoch ${epoch}/${epochs} [${'█'.repeat(filled)}${'·'.repeat(width - filled)}] ${(100 * frac).toFixed(0).padStart(3)}%` +
+let lastDraw = 0;
+function bar(epoch: number, frac: number, loss: number, acc: number, rate: number): void {
+  const now = performance.now();
+  if (!tty || (now - lastDraw < 100 && frac < 1)) return;
+  lastDraw = now;
+  const width = 16, filled = Math.round(frac * width);
+  const line = `  epoch ${epoch}/${epochs} [${'█'.repeat(filled)}${'·'.repeat(width - filled)}] ${(100 * frac).toFixed(0).padStart(3)}%` +
     `  loss ${loss.toFixed(4)}  acc ${(100 * acc).toFixed(1)}%  ${rate.toFixed(0)} samples/s`;
-  process.stderr.write(`\r${line.slice(0, (process.stderr.columns ?? 120) - 1)}\x1b[K`);
+  process.stderr.write(`\r${line.slice(0, (process.stderr.columns || 120) - 1)}\x1b[K`);
 }
 
 // ---- training -------------------------------------------------------------------------------
@@ -162,7 +165,7 @@ for (const m of methods) {
         curve.push([steps / loader.length, win / winN]);
         win = winN = 0;
       }
-      bar(m.label, epoch, seen / nTrain, lossSum / seen, hits / seen, (seen * 1000) / (performance.now() - te));
+      bar(epoch, seen / nTrain, lossSum / seen, hits / seen, (seen * 1000) / (performance.now() - te));
     }
     if (winN > 0) curve.push([steps / loader.length, win / winN]), (win = winN = 0);
     trainLoss = lossSum / seen;
