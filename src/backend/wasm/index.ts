@@ -23,6 +23,12 @@ export function wasmInfo(): { simd: true; relaxedSimd: boolean; threads: number 
 export let parallelFlops = 1e7;
 /** Elementwise ops below this many elements use the reference kernels (call overhead wins). */
 export let minElements = 64;
+/** Tests set this to route every supported call through WebAssembly, even where the reference kernel is as fast. */
+let forceAll = false;
+/** @internal For tests: use WebAssembly for every call it supports (no size or speed cut-offs). */
+export function forceWasm(on: boolean): void {
+  forceAll = on;
+}
 export function setWasmThresholds(t: { parallelFlops?: number; minElements?: number }): void {
   if (t.parallelFlops !== undefined) parallelFlops = t.parallelFlops;
   if (t.minElements !== undefined) minElements = t.minElements;
@@ -43,6 +49,7 @@ export function matmul(a: Float32Array, as: Shape, b: Float32Array, bs: Shape, o
   const batch = os.slice(0, nd - 2);
   const nb = sizeOf(batch);
   if (nb === 0 || m * n === 0) return true;
+  if (!forceAll && m * n * k * nb < 512) return false;
   if ((a.length + b.length + out.length) * 4 > SCRATCH_LIMIT) return false;
   reset();
   const pa = alloc(a.length), pb = alloc(b.length), pc = alloc(out.length);
@@ -91,7 +98,7 @@ const UN: Partial<Record<UnaryOp, number>> = { neg: 0, abs: 1, sqrt: 2, relu: 3,
 export function unary(op: UnaryOp, x: Float32Array, out: Float32Array): boolean {
   const code = UN[op];
   const n = out.length;
-  if (code === undefined || n < minElements) return false;
+  if (code === undefined || (!forceAll && (n < minElements || op === 'neg'))) return false;
   reset();
   const c = Math.min(n, CHUNK);
   const px = alloc(c), po = alloc(c);
@@ -134,11 +141,15 @@ function collapse2(os: Shape, sa: number[], sb: number[]): [number, number, numb
 export function binary(op: BinaryOp, a: Float32Array, as: Shape, b: Float32Array, bs: Shape, out: Float32Array, os: Shape): boolean {
   const code = BIN[op];
   const total = out.length;
-  if (code === undefined || total < minElements) return false;
+  if (code === undefined || (!forceAll && total < minElements)) return false;
   const g = collapse2(os, broadcastStrides(as, os), broadcastStrides(bs, os));
   if (g === null) return false;
   const [R, C, ar, ac, br, bc] = g;
   if ((ac !== 0 && ac !== 1) || (bc !== 0 && bc !== 1)) return false;
+  // Same-shape and scalar add/sub/mul/div: the reference kernel's plain JS loop runs at about
+  // the speed of copying the operands in and out of wasm memory, so it wins (measured, see
+  // docs/performance.md). Broadcasts (bias rows, softmax columns) and maximum/minimum gain.
+  if (!forceAll && R === 1 && code <= 3) return false;
   reset();
   if (R === 1) {
     // One long row: stream it in chunks; a broadcast operand is a scalar.
@@ -181,7 +192,8 @@ export function binary(op: BinaryOp, a: Float32Array, as: Shape, b: Float32Array
 
 /** Sum over `axes` (sorted, distinct) of x with shape xs into out (reduced axes kept as 1). */
 export function sum(x: Float32Array, xs: Shape, axes: readonly number[], out: Float32Array): boolean {
-  if (x.length < minElements) return false;
+  if (!forceAll && x.length < minElements) return false;
+  if (x.length === 0) return false;
   // Collapse to (outer O, reduced Rd, inner I): needs the reduced axes to form one block.
   let O = 1, Rd = 1, I = 1, phase = 0;
   for (let i = 0; i < xs.length; i++) {

@@ -141,6 +141,7 @@ function readyWorkers(): number[] {
     const w = workers.length + 1;
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
+      execArgv: [], // plain JS: no loaders or --input-type from the parent
       workerData: { module: wasmModule, memory, ctrl: CTRL, tasks: TASKS, pack: PACK + w * PACK_BYTES, w },
     });
     worker.unref();
