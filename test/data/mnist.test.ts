@@ -15,7 +15,7 @@ describe('datasets.mnistDigits', () => {
     expect(hi).toBe(1);
   });
   it('splits by class: 200 test images per digit, interleaved round-robin', () => {
-    const counts = (y: Int32Array | Float32Array | Float64Array) => y.reduce((c: number[], v: number) => (c[v]!++, c), new Array<number>(10).fill(0));
+    const counts = (y: ArrayLike<number>) => Array.from(y).reduce((c, v) => (c[v]!++, c), new Array<number>(10).fill(0));
     expect(counts(d.test.y.data)).toEqual(new Array(10).fill(200));
     expect(counts(d.train.y.data)).toEqual([801, 927, 791, 832, 780, 663, 814, 870, 744, 778]);
     expect(Array.from(d.test.y.data.subarray(0, 12))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);

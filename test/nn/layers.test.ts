@@ -20,7 +20,7 @@ function checkLayer(m: nn.Module & { forward(x: Tensor): Tensor }, x: Tensor): v
   const r = gradcheck(f, inputs);
   expect(r.ok, JSON.stringify(r.worst)).toBe(true);
   // Not vacuous: the swapped-in parameters really are what forward used.
-  f(...inputs).sum().backward();
+  f(inputs[0]!, ...inputs.slice(1)).sum().backward();
   for (const t of inputs.slice(1)) expect(t.grad, 'parameter unused by forward').not.toBeNull();
 }
 function setPath(root: object, path: string, v: Tensor): void {
