@@ -9,6 +9,13 @@ export function viewAs(t: Tensor, shape: Shape): Tensor {
   return dev ? new Tensor(dev.share(), shape, t.dtype) : new Tensor(t.data, shape);
 }
 
+/** viewAs for a temporary: returns the view and releases the temporary's own device handle. */
+export function reshapeTemp(t: Tensor, shape: Shape): Tensor {
+  const v = viewAs(t, shape);
+  if (t.deviceBuffer) t.dispose();
+  return v;
+}
+
 // ---- reshape ------------------------------------------------------------------
 const reshapeDef: OpDef<Shape> = {
   name: 'reshape',

@@ -3,7 +3,7 @@ import { DTypeError } from '../errors.js';
 import { normAxes, normAxis, reducedShape, sizeOf } from '../shape.js';
 import { Tensor, type Dim } from '../tensor.js';
 import { apply, type OpDef } from './define.js';
-import { viewAs } from './movement.js';
+import { reshapeTemp } from './movement.js';
 
 interface ReduceAttrs {
   readonly axes: readonly number[];
@@ -35,7 +35,7 @@ const defs = Object.fromEntries(
         if (op !== 'sum' && sizeOf(x!.shape) === 0) throw new DTypeError(`${op}: cannot reduce an empty tensor of shape [${x!.shape}]`);
         return reducedShape(x!.shape, axes, keepdim);
       },
-      forward: (be, [x], { axes }, os) => viewAs(be.reduce(op, x!, axes), os),
+      forward: (be, [x], { axes }, os) => reshapeTemp(be.reduce(op, x!, axes), os),
       backward: (g, { inputs: [x], out, attrs }) => [backwards[op](g, x!, out, attrs.axes)],
     },
   ]),
@@ -59,7 +59,7 @@ const argDef = (op: 'argmax' | 'argmin'): OpDef<{ axis: number; keepdim: boolean
     if (x!.shape[axis] === 0) throw new DTypeError(`${op}: cannot take ${op} over an empty axis`);
     return reducedShape(x!.shape, [axis], keepdim);
   },
-  forward: (be, [x], { axis }, os) => viewAs(be.argReduce(op, x!, axis), os),
+  forward: (be, [x], { axis }, os) => reshapeTemp(be.argReduce(op, x!, axis), os),
 });
 const argDefs = { argmax: argDef('argmax'), argmin: argDef('argmin') };
 /** Indices (int32, no gradient) of the maximum along `dim`, or of the flattened tensor. */
