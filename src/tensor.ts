@@ -184,7 +184,7 @@ export class Tensor {
   logSoftmax(dim = -1): Tensor { return C.logSoftmax(this, dim); }
 
   // ---- linear algebra and movement -------------------------------------------
-  matmul(o: Tensor): Tensor { return matmul(this, o); }
+  matmul(o: Tensor, opts: { transA?: boolean; transB?: boolean } = {}): Tensor { return matmul(this, o, opts); }
   reshape(shape: readonly number[]): Tensor { return M.reshape(this, shape); }
   flatten(startDim = 0, endDim = -1): Tensor { return M.flatten(this, startDim, endDim); }
   permute(dims: readonly number[]): Tensor { return M.permute(this, dims); }

@@ -62,3 +62,16 @@ describe('Tensor creation', () => {
     expect(new Tensor(new Float32Array(1), []).ndim).toBe(0);
   });
 });
+
+describe('int32 tensors', () => {
+  it('compare, add and reduce exactly (accuracy without leaving tensors)', () => {
+    const pred = tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]).argmax(1);
+    const labels = tensor([1, 1, 1], { dtype: 'int32' });
+    const hits = pred.eq(labels);
+    expect(hits.dtype).toBe('int32');
+    expect(hits.sum().item()).toBe(2);
+    expect(tensor([[-5, -7], [-1, -9]], { dtype: 'int32' }).max(0).toArray()).toEqual([-1, -7]);
+    expect(tensor([[5, 7], [1, 9]], { dtype: 'int32' }).min(1).toArray()).toEqual([5, 1]);
+    expect(() => hits.div(2)).toThrow(/div: expected a float tensor, got int32/);
+  });
+});

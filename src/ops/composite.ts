@@ -47,8 +47,14 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   }
   return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
 }
-/** log(1 + eˣ), stable for any x: relu(x) + log1p(e^-|x|). */
-export const softplus = (x: Tensor): Tensor => x.relu().add(x.abs().neg().exp().log1p());
+/**
+ * log(1 + eˣ), stable for any x: max(x, 0) + log1p(e^−|x|), with max(x, 0) written as
+ * (x + |x|)/2 — bitwise equal, and its derivative at 0 is ½, so softplus'(0) = σ(0) = ½ exactly.
+ */
+export function softplus(x: Tensor): Tensor {
+  const ax = x.abs();
+  return x.add(ax).mul(0.5).add(ax.neg().exp().log1p());
+}
 
 // ---- losses -----------------------------------------------------------------
 export type Reduction = 'mean' | 'sum' | 'none';

@@ -81,6 +81,8 @@ const binaryRules: Record<BinaryOp, BinaryRule | null> = {
   minimum: (g, { inputs: [a, b] }) => [g.mul(a!.lt(b!).add(half(a!.eq(b!)))), g.mul(a!.gt(b!).add(half(a!.eq(b!))))],
   eq: null, ne: null, lt: null, le: null, gt: null, ge: null,
 };
+/** Binary ops that also take int32 (exact in int32, and never differentiated): comparisons and ring arithmetic. */
+const INT_OK = new Set<BinaryOp>(['add', 'sub', 'mul', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge']);
 const binaryDefs = Object.fromEntries(
   (Object.keys(binaryRules) as BinaryOp[]).map((op): [BinaryOp, OpDef<null>] => {
     const rule = binaryRules[op];
@@ -88,7 +90,7 @@ const binaryDefs = Object.fromEntries(
       name: op,
       kind: 'elementwise',
       shape: ([a, b]) => {
-        requireFloat(op, a!, b!);
+        if (!INT_OK.has(op)) requireFloat(op, a!, b!);
         sameDType(op, a!, b!);
         return broadcastShapes(op, a!.shape, b!.shape);
       },

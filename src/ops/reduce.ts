@@ -1,5 +1,5 @@
 import type { ReduceOp } from '../backend/backend.js';
-import { DTypeError } from '../errors.js';
+import { ShapeError } from '../errors.js';
 import { normAxes, normAxis, reducedShape, sizeOf } from '../shape.js';
 import { Tensor, type Dim } from '../tensor.js';
 import { apply, type OpDef } from './define.js';
@@ -31,8 +31,7 @@ const defs = Object.fromEntries(
       name: op,
       kind: 'reduce',
       shape: ([x], { axes, keepdim }) => {
-        if (x!.dtype === 'int32') throw new DTypeError(`${op}: expected a float tensor, got int32`);
-        if (op !== 'sum' && sizeOf(x!.shape) === 0) throw new DTypeError(`${op}: cannot reduce an empty tensor of shape [${x!.shape}]`);
+        if (op !== 'sum' && sizeOf(x!.shape) === 0) throw new ShapeError(`${op}: cannot reduce an empty tensor of shape [${x!.shape}]`);
         return reducedShape(x!.shape, axes, keepdim);
       },
       forward: (be, [x], { axes }, os) => reshapeTemp(be.reduce(op, x!, axes), os),
@@ -56,7 +55,7 @@ const argDef = (op: 'argmax' | 'argmin'): OpDef<{ axis: number; keepdim: boolean
   name: op,
   kind: 'reduce',
   shape: ([x], { axis, keepdim }) => {
-    if (x!.shape[axis] === 0) throw new DTypeError(`${op}: cannot take ${op} over an empty axis`);
+    if (x!.shape[axis] === 0) throw new ShapeError(`${op}: cannot take ${op} over an empty axis`);
     return reducedShape(x!.shape, [axis], keepdim);
   },
   forward: (be, [x], { axis }, os) => reshapeTemp(be.argReduce(op, x!, axis), os),

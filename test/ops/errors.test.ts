@@ -51,3 +51,16 @@ describe('bad input gives a clear TapegradError naming the op and shapes', () =>
     }
   });
 });
+
+describe('softplus and BCE at exactly 0', () => {
+  it("softplus'(0) = 1/2 and BCE-with-logits' gradient at a 0 logit is σ(0) − t", async () => {
+    const { binaryCrossEntropyWithLogits: bce, tensor: t } = await import('../../src/index.js');
+    const x = t([0, 0], { dtype: 'float64', requiresGrad: true });
+    x.softplus().sum().backward();
+    expect(Array.from(x.grad!.data)).toEqual([0.5, 0.5]);
+    x.zeroGrad();
+    bce(x, t([1, 0], { dtype: 'float64' }), 'sum').backward();
+    expect(Array.from(x.grad!.data)).toEqual([-0.5, 0.5]);
+    expect(t([0], { dtype: 'float64' }).softplus().item()).toBe(Math.LN2);
+  });
+});

@@ -115,7 +115,8 @@ export function where(c: TypedArray, cs: Shape, a: TypedArray, as: Shape, b: Typ
 /** Reduces `x` (shape xs) into `out` whose shape keeps reduced axes as 1. */
 export function reduce(op: ReduceOp, x: TypedArray, xs: Shape, axes: readonly number[], out: TypedArray): void {
   const os = xs.map((d, i) => (axes.includes(i) ? 1 : d));
-  const init = op === 'sum' ? 0 : op === 'max' ? -Infinity : Infinity;
+  const int = x instanceof Int32Array;
+  const init = op === 'sum' ? 0 : op === 'max' ? (int ? -2147483648 : -Infinity) : int ? 2147483647 : Infinity;
   out.fill(init);
   const n = x.length;
   if (n === 0) return;
