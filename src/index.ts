@@ -29,6 +29,17 @@ export * as nn from './nn/index.js';
 export { DataLoader, datasets } from './data/index.js';
 export type { DataLoaderOptions, MnistDigits, MnistDigitsOptions, MnistSplit } from './data/index.js';
 export * as optim from './optim/index.js';
-export { saveSafetensors, loadSafetensors, loadSafetensorsWithMetadata, readSafetensorsHeader, encodeSafetensors, decodeSafetensors, decodeSafetensorsWithMetadata, saveCheckpoint, loadCheckpoint, CHECKPOINT_VERSION } from './io/index.js'; export type { SafetensorsEntry, SafetensorsHeader, SafetensorsContents, SaveSafetensorsOptions, DecodeOptions, JsonValue, StateValue, StatefulModel, Stateful, StatefulGenerator, CheckpointContents, CheckpointTargets, SaveCheckpointOptions, LoadCheckpointOptions, LoadedCheckpoint, AtomicWriteOptions } from './io/index.js';
+export {
+  saveSafetensors, loadSafetensors, loadSafetensorsWithMetadata, readSafetensorsHeader, encodeSafetensors,
+  decodeSafetensors, decodeSafetensorsWithMetadata, saveCheckpoint, loadCheckpoint, CHECKPOINT_VERSION,
+} from './io/index.js';
+export type {
+  SafetensorsEntry, SafetensorsHeader, SafetensorsContents, SaveSafetensorsOptions, DecodeOptions, JsonValue, StateValue,
+  StatefulModel, Stateful, StatefulGenerator, CheckpointContents, CheckpointTargets, SaveCheckpointOptions,
+  LoadCheckpointOptions, LoadedCheckpoint, AtomicWriteOptions,
+} from './io/index.js';
 export { setBackend, backendInfo, setGpuThresholds, gpuStats, setGpuKernelCacheSize } from './backend/gpu/index.js';
 export type { BackendInfo, GpuThresholds, GpuStats } from './backend/gpu/index.js';
+export { setCpuKernels } from './backend/cpu/index.js';
+export { setNumThreads } from './backend/wasm/runtime.js';
+export { wasmInfo, setWasmThresholds } from './backend/wasm/index.js';

@@ -31,21 +31,23 @@ describe('multiTaskBackward', () => {
     optim.multiTaskBackward(linearLosses(x, [[1, 2, 0], [0, 1, 1], [3, 0, 1]]), [x], { method: 'pcgrad' });
     expect([...x.grad!.data]).toEqual([4, 3, 2]);
   });
+  // Values on a 1e-3 grid in [-10, 10]: no subnormal products, so the bound is purely relative.
+  const milli = fc.integer({ min: -10_000, max: 10_000 }).map((v) => v / 1000);
   it('property: with two tasks the PCGrad direction never increases either loss to first order', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: 3, maxLength: 3 }),
-        fc.array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: 3, maxLength: 3 }),
+        fc.array(milli, { minLength: 3, maxLength: 3 }),
+        fc.array(milli, { minLength: 3, maxLength: 3 }),
         (a, b) => {
           const x = tensor([0, 0, 0], { dtype: 'float64', requiresGrad: true });
           optim.multiTaskBackward(linearLosses(x, [a, b]), [x], { method: 'pcgrad' });
           const d = [...x.grad!.data];
-          const scale = (dotp(a, a) + dotp(b, b)) * 1e-12 + 1e-250; // floor: products of denormal-sized inputs round
+          const scale = (dotp(a, a) + dotp(b, b)) * 1e-12;
           expect(dotp(d, a)).toBeGreaterThanOrEqual(-scale);
           expect(dotp(d, b)).toBeGreaterThanOrEqual(-scale);
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 200, seed: 5 },
     );
   });
   it('works with a shared graph and several parameters, accumulates onto existing grads, and an optimizer step uses it', () => {
