@@ -141,7 +141,9 @@ for (const m of methods) {
   // Same seed for every mini-batch method, so they see the same batches in the same order.
   const loader = new DataLoader(data.train.x, data.train.y, { batchSize: bs, shuffle: m.batchSize !== null, seed });
   const curve: [number, number][] = [];
-  // Mini-batch losses are noisy: the curve shows the mean over windows of ~1/20 epoch.
+  // Mini-batch losses are noisy: the curve shows the mean over windows of ~1/20 epoch. Step i's loss is
+  // measured before its update, at epoch (i−1)/len, so a window is drawn at its mean position.
+  const at = (): number => (steps - (winN + 1) / 2) / loader.length;
   const window = Math.max(1, Math.round(loader.length / 20));
   let win = 0, winN = 0, steps = 0, trainLoss = NaN;
   const t0 = performance.now();
@@ -162,12 +164,12 @@ for (const m of methods) {
       hits += correct(logits, yb);
       win += l;
       if (++winN === window) {
-        curve.push([steps / loader.length, win / winN]);
+        curve.push([at(), win / winN]);
         win = winN = 0;
       }
       bar(epoch, seen / nTrain, lossSum / seen, hits / seen, (seen * 1000) / (performance.now() - te));
     }
-    if (winN > 0) curve.push([steps / loader.length, win / winN]), (win = winN = 0);
+    if (winN > 0) curve.push([at(), win / winN]), (win = winN = 0);
     trainLoss = lossSum / seen;
     const rate = (seen * 1000) / (performance.now() - te);
     const testAcc = evaluate(model);
