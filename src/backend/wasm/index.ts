@@ -61,7 +61,7 @@ export function matmul(a: Float32Array, as: Shape, b: Float32Array, bs: Shape, o
   const bB = broadcastStrides(bs.slice(0, -2), batch).map((s) => s * k * n);
   const flops = 2 * m * n * k * nb;
   const threads = flops >= parallelFlops ? threadsAvailable() : 1;
-  // Split each product into row ranges (multiples of 5, the tile height) when there are fewer
+  // Split each product into row ranges (multiples of 4, the tile height) when there are fewer
   // products than threads; otherwise one task per product.
   const splits = nb >= threads ? 1 : Math.max(1, Math.min(Math.ceil(m / 40), Math.ceil(threads / nb) * 2));
   if (threads === 1 || nb * splits > TASK_CAP) {
@@ -73,7 +73,7 @@ export function matmul(a: Float32Array, as: Shape, b: Float32Array, bs: Shape, o
       for (let d = batch.length - 1; d >= 0; d--) { if (++idx[d]! < batch[d]!) break; idx[d] = 0; }
     }
   } else {
-    const rows = Math.ceil(m / splits / 5) * 5;
+    const rows = Math.ceil(m / splits / 4) * 4;
     const idx = new Array<number>(batch.length).fill(0);
     let t = 0;
     for (let i = 0; i < nb; i++) {
