@@ -21,7 +21,7 @@ export { clipGradNorm, clipGradValue } from './clip.js';
 export type { ClipGradNormOptions } from './clip.js';
 export {
   sgdUpdate, adamUpdate, rmspropUpdate, adagradUpdate, adamaxUpdate, nadamUpdate, lionUpdate, lerp,
-  getUpdateKernel, setUpdateKernel, resetUpdateKernel,
+  getUpdateKernel, setUpdateKernel, resetUpdateKernel, defaultUpdateKernel,
 } from './updates.js';
 export type {
   FloatArray, SgdHyper, AdamHyper, RmspropHyper, AdagradHyper, AdamaxHyper, NadamHyper, LionHyper, UpdateKernels, UpdateKernelName,
