@@ -120,7 +120,8 @@ type ReduceKernel = (x: TypedArray, xs: Shape, axes: readonly number[], out: Typ
 /** Trailing axes of a contiguous array (or all axes): rows of `inner` elements; null for the strided walk. */
 function trailingInner(xs: Shape, axes: readonly number[]): number | null {
   const trailing = axes.length > 0 && axes.every((a, i) => a === xs.length - axes.length + i);
-  return trailing || axes.length === 0 ? (axes.length === 0 ? sizeOf(xs) : sizeOf(axes.map((a) => xs[a] ?? 1))) : null;
+  if (axes.length === 0) return 1;
+  return trailing ? sizeOf(axes.map((a) => xs[a] ?? 1)) : null;
 }
 /** Walks x (strided) against `out`, whose shape keeps the reduced axes as 1. */
 function reduceWalk(xs: Shape, axes: readonly number[], body: (ix: number, sx: number, io: number, so: number, len: number) => void): void {
