@@ -9,6 +9,7 @@ export { matmul } from './ops/matmul.js';
 export { concat, stack, reshape, permute, transpose, expand, squeeze, unsqueeze, slice, pad, sliceScatter } from './ops/movement.js';
 export type { SliceSpec } from './ops/movement.js';
 export { gather, scatterAdd, indexSelect } from './ops/indexing.js';
+export { cumsum } from './ops/scan.js';
 export {
   softmax, logSoftmax, logSumExp, variance, std, clamp, gelu, softplus,
   mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits,
