@@ -6,35 +6,16 @@
  * `KernelSigs` is the list of primitives: `Primitive = keyof KernelSigs`. Every backend's kernel
  * table is typed `{ [P in Primitive]: … }`, so a primitive without a kernel does not compile.
  */
-import type { DType, TypedArray } from '../dtype.js';
+import type { DType } from '../dtype.js';
 import type { Shape } from '../shape.js';
-import type { Buf } from './buffer.js';
+import type { Buf, BufferView } from './buffer.js';
 
-export type { Buf } from './buffer.js';
+export type { Buf, BufferView, DeviceStorage } from './buffer.js';
 export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'tanh' | 'sigmoid' | 'relu' | 'sign' | 'sin' | 'cos' | 'erf' | 'log1p';
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
 export type ReduceOp = 'sum' | 'max' | 'min';
 export type ArgReduceOp = 'argmax' | 'argmin';
 
-/** Storage that lives off the CPU (e.g. a GPU texture); read back lazily. */
-export interface DeviceStorage {
-  readonly device: string;
-  read(): TypedArray;
-  dispose(): void;
-  /** A second handle to the same storage (for reshape views); storage lives until all are disposed. */
-  share(): DeviceStorage;
-}
-
-/** What a kernel reads. A Tensor satisfies it structurally, and so does a `Buf`. */
-export interface BufferView {
-  readonly shape: Shape;
-  readonly dtype: DType;
-  readonly size: number;
-  /** Host values (reads device storage back). */
-  readonly data: TypedArray;
-  /** Device storage, when the values live off the CPU. */
-  readonly deviceBuffer: DeviceStorage | null;
-}
 type In = BufferView;
 
 /** One kernel signature per primitive. Output shapes are computed (and validated) by the op before the call. */

@@ -1,6 +1,25 @@
 import { allocate, dtypeOfArray, type DType, type TypedArray } from '../dtype.js';
 import { sizeOf, type Shape } from '../shape.js';
-import type { BufferView, DeviceStorage } from './backend.js';
+
+/** Storage that lives off the CPU (e.g. a GPU texture); read back lazily. */
+export interface DeviceStorage {
+  readonly device: string;
+  read(): TypedArray;
+  dispose(): void;
+  /** A second handle to the same storage (for reshape views); storage lives until all are disposed. */
+  share(): DeviceStorage;
+}
+
+/** What a kernel reads. A Tensor satisfies it structurally, and so does a `Buf`. */
+export interface BufferView {
+  readonly shape: Shape;
+  readonly dtype: DType;
+  readonly size: number;
+  /** Host values (reads device storage back). */
+  readonly data: TypedArray;
+  /** Device storage, when the values live off the CPU. */
+  readonly deviceBuffer: DeviceStorage | null;
+}
 
 /** A kernel result: host values or device storage, with its dtype and shape. `ops/define.ts` wraps it in a Tensor. */
 export class Buf implements BufferView {

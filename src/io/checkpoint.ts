@@ -17,7 +17,7 @@
  * swaps the old checkpoint for the complete new one, with no window where neither exists.
  */
 import type { TypedArray } from '../dtype.js';
-import { FormatError, ValueError } from '../errors.js';
+import { type FormatError, ValueError } from '../errors.js';
 import { getRngState, setRngState, type GeneratorState } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { writeFileAtomic, type AtomicWriteOptions } from './atomic.js';
@@ -111,7 +111,7 @@ interface StateDoc {
 function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
-const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+const hasOwn = (o: object, k: string): boolean => Object.hasOwn(o, k);
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const kindOf = (x: object): string => (Object.getPrototypeOf(x) as { constructor?: { name?: string } } | null)?.constructor?.name || 'Object';
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;

@@ -1,6 +1,6 @@
 import { IndexError, ShapeError, DTypeError } from '../errors.js';
 import { fmt, normAxes, normAxis, sizeOf, type Shape } from '../shape.js';
-import { ones, Tensor } from '../tensor.js';
+import { ones, type Tensor } from '../tensor.js';
 import { apply, type OpDef } from './define.js';
 
 // ---- reshape ------------------------------------------------------------------
@@ -18,7 +18,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (shape.some((d, i) => !Number.isInteger(d) || d < -1 || (d === -1 && i !== infer))) {
     throw new ShapeError(`reshape: invalid target shape ${fmt(shape)} (dimensions must be ≥ 0, with at most one -1)`);
   }
-  let target = [...shape];
+  const target = [...shape];
   if (infer >= 0) {
     const rest = sizeOf(shape.filter((_, i) => i !== infer));
     if (rest === 0 || x.size % rest !== 0) throw new ShapeError(`reshape: cannot reshape ${fmt(x.shape)} (${x.size} elements) to ${fmt(shape)}`);

@@ -10,7 +10,7 @@ type SGDState = { momentumBuffer?: FloatArray };
 
 const SGD_DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, maximize: false };
 
-function checkSGD(name: string, o: SGDOptions, where: string): void {
+function checkSGD(_name: string, o: SGDOptions, where: string): void {
   checkLr(where, o.lr);
   checkNumber(where, 'momentum', o.momentum, { min: 0 });
   checkNumber(where, 'dampening', o.dampening);
@@ -20,7 +20,6 @@ function checkSGD(name: string, o: SGDOptions, where: string): void {
   if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
     throw new ValueError(`${where}: option nesterov requires momentum > 0 and dampening 0, got momentum ${o.momentum}, dampening ${o.dampening}`);
   }
-  void name;
 }
 
 /**

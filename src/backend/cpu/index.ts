@@ -1,7 +1,7 @@
 import type { DType } from '../../dtype.js';
 import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../../shape.js';
 import type { ArgReduceOp, Backend, BinaryOp, BufferView, Kernels, ReduceOp, UnaryOp } from '../backend.js';
-import { Buf, hostBuf, view } from '../buffer.js';
+import { type Buf, hostBuf, view } from '../buffer.js';
 import { offerFusedUpdates, type FloatArray, type FusedUpdates } from '../fused.js';
 import * as K from './kernels.js';
 import * as W from '../wasm/index.js';

@@ -240,7 +240,10 @@ export function matmul(a: TypedArray, as: Shape, b: TypedArray, bs: Shape, out: 
   const bB = broadcastStrides(bs.slice(0, -2), batch).map((s) => s * k * n);
   const nb = sizeOf(batch);
   if (nb === 0 || m * n === 0) return;
-  if (batch.length === 0) return gemm(a, 0, ars, acs, b, 0, brs, bcs, out, 0, m, k, n);
+  if (batch.length === 0) {
+    gemm(a, 0, ars, acs, b, 0, brs, bcs, out, 0, m, k, n);
+    return;
+  }
   forEachRow(batch, [aB, bB], (offs, len, inner, row) => {
     for (let i = 0; i < len; i++) {
       gemm(a, offs[0]! + i * inner[0]!, ars, acs, b, offs[1]! + i * inner[1]!, brs, bcs, out, (row * len + i) * m * n, m, k, n);
