@@ -131,7 +131,7 @@ export const cpuKernels: Kernels = {
   scatterAdd(shape, axis, index, src) {
     const o = out(shape, src.dtype);
     const sd = src.data, od = o.data;
-    K.indexWalk(shape, axis, index.data, index.shape, (i, xo) => { od[xo] += sd[i]!; }, 'scatterAdd');
+    K.indexWalk(shape, axis, index.data, index.shape, (i, xo) => { od[xo]! += sd[i]!; }, 'scatterAdd');
     return o;
   },
   cast(x, dtype: DType) {

@@ -143,7 +143,7 @@ const sumKernel: ReduceKernel = (x, xs, axes, out) => {
     return;
   }
   reduceWalk(xs, axes, (ix, sx, io, so, len) => {
-    for (let i = 0; i < len; i++, ix += sx, io += so) out[io] += x[ix]!;
+    for (let i = 0; i < len; i++, ix += sx, io += so) out[io]! += x[ix]!;
   });
 };
 /** max/min: `better(v, acc)` says v replaces acc; NaN always wins and then sticks. */
@@ -223,8 +223,8 @@ export function gemm(
     for (let p = 0; p < k; p++) {
       const aip = a[ao + i * ars + p * acs]!;
       const brow = bo + p * brs;
-      if (bcs === 1) for (let j = 0; j < n; j++) out[orow + j] += aip * b[brow + j]!;
-      else for (let j = 0; j < n; j++) out[orow + j] += aip * b[brow + j * bcs]!;
+      if (bcs === 1) for (let j = 0; j < n; j++) out[orow + j]! += aip * b[brow + j]!;
+      else for (let j = 0; j < n; j++) out[orow + j]! += aip * b[brow + j * bcs]!;
     }
   }
 }
