@@ -32,6 +32,6 @@ export class Adam extends defineOptimizer(adam) {}
  * AdamW (Loshchilov & Hutter 2019), exactly torch.optim.AdamW: Adam with decoupledWeightDecay, so
  * θ ← θ·(1 − lr·wd) before the Adam step, independent of the gradient's scale. Default weightDecay 1e-2.
  */
-export class AdamW extends defineOptimizer({
+export class AdamW extends defineOptimizer<AdamOptions, AdamState>({
   ...adam, name: 'AdamW', options: { ...adam.options, weightDecay: weightDecay(1e-2), decoupledWeightDecay: fixed(true) },
 }) {}

@@ -52,6 +52,16 @@ describe('misspelled and unknown options are refused, naming the known ones (ite
       expect(f).toThrow(re);
     });
   }
+  it('property: any key an optimizer does not know is refused by name, in the options and in a group', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: all.length - 1 }), fc.string({ minLength: 1, maxLength: 12 }), fc.boolean(), (oi, key, inGroup) => {
+      const [name, make] = all[oi]!;
+      const known = Object.keys(make(params()).defaults);
+      fc.pre(![...known, 'skipNonFinite', 'params', 'initialLr', '__proto__'].includes(key));
+      const f = () => (inGroup ? make([{ params: params(), [key]: 1 } as never]) : make(params(), { [key]: 1 }));
+      expect(f).toThrow(ValueError);
+      expect(f).toThrow(`${name}: ${inGroup ? 'param group 0: ' : ''}unknown option ${key} (known: ${known.join(', ')}`);
+    }), { numRuns: 200 });
+  });
   for (const [name, make] of all) {
     it(`${name} refuses weight_decay`, () => expect(() => make(params(), { weight_decay: 0.1 })).toThrow(new RegExp(`^${name}: unknown option weight_decay \\(known: lr`)));
   }
