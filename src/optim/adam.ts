@@ -14,7 +14,9 @@ export const adam: OptimizerDef<AdamOptions, AdamState> = {
     amsgrad: bool(false), decoupledWeightDecay: bool(false), maximize: bool(false),
   },
   state: { step: 'count', expAvg: 'buffer', expAvgSq: 'buffer', maxExpAvgSq: 'buffer?' },
-  init: (p, o) => ({ step: 0, expAvg: zerosFor(p), expAvgSq: zerosFor(p), ...(o.amsgrad ? { maxExpAvgSq: zerosFor(p) } : {}) }),
+  init: (p, o) => ({
+    step: 0, expAvg: zerosFor(p), expAvgSq: zerosFor(p), ...(o.amsgrad ? { maxExpAvgSq: zerosFor(p) } : {}),
+  }),
   update(p, g, s, o) {
     if (o.amsgrad) s.maxExpAvgSq ??= zerosFor(p);
     s.step += 1;
@@ -33,5 +35,7 @@ export class Adam extends defineOptimizer(adam) {}
  * θ ← θ·(1 − lr·wd) before the Adam step, independent of the gradient's scale. Default weightDecay 1e-2.
  */
 export class AdamW extends defineOptimizer<AdamOptions, AdamState>({
-  ...adam, name: 'AdamW', options: { ...adam.options, weightDecay: weightDecay(1e-2), decoupledWeightDecay: fixed(true) },
+  ...adam,
+  name: 'AdamW',
+  options: { ...adam.options, weightDecay: weightDecay(1e-2), decoupledWeightDecay: fixed(true) },
 }) {}

@@ -9,7 +9,9 @@ export type AdamaxState = { step: number; expAvg: FloatArray; expInf: FloatArray
 /** Adamax, exactly torch.optim.Adamax: m ← lerp(m, g, 1−β1); u ← max(β2·u, |g|+ε); θ ← θ − lr/(1−β1ᵗ)·m/u. */
 export class Adamax extends defineOptimizer<AdamaxOptions, AdamaxState>({
   name: 'Adamax',
-  options: { lr: lr(2e-3), betas: betas([0.9, 0.999]), eps: eps(1e-8), weightDecay: weightDecay(0), maximize: bool(false) },
+  options: {
+    lr: lr(2e-3), betas: betas([0.9, 0.999]), eps: eps(1e-8), weightDecay: weightDecay(0), maximize: bool(false),
+  },
   state: { step: 'count', expAvg: 'buffer', expInf: 'buffer' },
   init: (p) => ({ step: 0, expAvg: zerosFor(p), expInf: zerosFor(p) }),
   update(p, g, s, o) {

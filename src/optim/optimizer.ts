@@ -8,8 +8,10 @@
 import { ValueError } from '../errors.js';
 import { enableGrad, noGrad } from '../tape.js';
 import { Tensor } from '../tensor.js';
-import { decodeValue, encodeValue, isEncodedArray, isObject, show, type FloatArray, type StateJson } from '../io/codec.js';
-import { checkLr, type Fields } from './validate.js';
+import {
+  decodeValue, encodeValue, isEncodedArray, isObject, show, type FloatArray, type StateJson,
+} from '../io/codec.js';
+import { checkLr, type Field, type Fields } from './validate.js';
 
 /** Options every parameter group has. */
 export interface BaseGroupOptions {
@@ -47,7 +49,8 @@ export type ParamState = Record<string, number | FloatArray>;
  */
 export type Slots<S> = {
   readonly [K in keyof S]-?: undefined extends S[K] ? 'buffer?'
-    : S[K] extends number ? 'count' | 'number' : S[K] extends FloatArray ? 'buffer' : 'count' | 'number' | 'buffer' | 'buffer?';
+    : S[K] extends number ? 'count' | 'number'
+    : S[K] extends FloatArray ? 'buffer' : 'count' | 'number' | 'buffer' | 'buffer?';
 };
 
 /** An optimizer, declared: see docs/optimizers.md ("Declaring an optimizer"). */
@@ -82,7 +85,8 @@ const shape = (p: Tensor): string => `[${p.shape.join(',')}]`;
 /** A zero-filled state buffer with the dtype and size of a parameter (or of its data). */
 export function zerosFor(p: Tensor | FloatArray): FloatArray {
   const n = p instanceof Tensor ? p.size : p.length;
-  return (p instanceof Tensor ? p.dtype === 'float64' : p instanceof Float64Array) ? new Float64Array(n) : new Float32Array(n);
+  const f64 = p instanceof Tensor ? p.dtype === 'float64' : p instanceof Float64Array;
+  return f64 ? new Float64Array(n) : new Float32Array(n);
 }
 
 /** The driver every declared optimizer runs on. */
@@ -108,7 +112,7 @@ export class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S extends 
       throw new ValueError(`${name}: option skipNonFinite must be a boolean, got ${show(skipNonFinite)}`);
     }
     this.skipNonFinite = skipNonFinite ?? false;
-    const base = Object.fromEntries(Object.entries(def.options).map(([k, f]) => [k, (f as { default: unknown }).default]));
+    const base = Object.fromEntries(Object.entries(def.options).map(([k, f]) => [k, (f as Field<unknown>).default]));
     this.defaults = Object.freeze(this.#fill(base as unknown as O, rest, name, ['skipNonFinite']));
     if (params === null || typeof params !== 'object' || !(Symbol.iterator in params)) {
       throw new ValueError(`${name}: params must be an iterable of Tensors or of parameter groups, got ${show(params)}`);
@@ -275,7 +279,7 @@ export class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S extends 
           if (raw.dtype !== p.dtype || raw.length !== p.size) {
             throw new ValueError(`${at}.${k} holds ${raw.length} ${raw.dtype} values, but parameter ${i} has shape ${shape(p)} (${p.size} values) and dtype ${p.dtype}`);
           }
-        } else if (typeof v !== 'number' || !Number.isFinite(v) || (slot === 'count' && (!Number.isSafeInteger(v) || v < 0))) {
+        } else if (typeof v !== 'number' || !Number.isFinite(v) || (slot === 'count' && !(Number.isSafeInteger(v) && v >= 0))) {
           const want = slot === 'count' ? 'a non-negative integer' : 'a finite number';
           throw new ValueError(`${at}.${k} must be ${want}, got ${typeof v === 'number' ? String(v) : show(raw)}`);
         }
@@ -299,7 +303,9 @@ export interface OptimizerClass<O extends BaseGroupOptions, S extends ParamState
 }
 
 /** Turns a declaration into a class: `export class Adam extends defineOptimizer(adam) {}`. */
-export function defineOptimizer<O extends BaseGroupOptions, S extends ParamState>(def: OptimizerDef<O, S>): OptimizerClass<O, S> {
+export function defineOptimizer<O extends BaseGroupOptions, S extends ParamState>(
+  def: OptimizerDef<O, S>,
+): OptimizerClass<O, S> {
   return class extends Optimizer<O, S> {
     static readonly def = def;
     constructor(params: Params<O>, options: Partial<O> & OptimizerOptions = {}) {

@@ -25,6 +25,7 @@ export class RMSprop extends defineOptimizer<RMSpropOptions, RMSpropState>({
     if (o.momentum > 0) s.momentumBuffer ??= zerosFor(p);
     if (o.centered) s.gradAvg ??= zerosFor(p);
     s.step += 1;
-    getUpdateKernel('rmsprop')(p, g, s.squareAvg, o.centered ? s.gradAvg! : null, o.momentum > 0 ? s.momentumBuffer! : null, o);
+    const gradAvg = o.centered ? s.gradAvg! : null, buf = o.momentum > 0 ? s.momentumBuffer! : null;
+    getUpdateKernel('rmsprop')(p, g, s.squareAvg, gradAvg, buf, o);
   },
 }) {}
