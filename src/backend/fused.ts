@@ -6,19 +6,18 @@
  */
 export type FloatArray = Float32Array | Float64Array;
 
-/** Adam/AdamW hyper-parameters for one step (same meaning as optim's AdamHyper). */
+/** Adam/AdamW hyper-parameters for one step (the fields of optim's AdamOptions that the update reads). */
 export interface AdamStepHyper {
   readonly lr: number;
-  readonly beta1: number;
-  readonly beta2: number;
+  readonly betas: readonly [number, number];
   readonly eps: number;
-  /** L2 penalty added to the gradient (Adam). */
+  /** L2 penalty added to the gradient, or with decoupledWeightDecay the decay rate. */
   readonly weightDecay: number;
-  /** Decoupled decay θ ← θ·(1 − lr·wd) before the update (AdamW). */
-  readonly decoupledWeightDecay: number;
+  /** θ ← θ·(1 − lr·wd) before the step instead of an L2 term (AdamW). */
+  readonly decoupledWeightDecay: boolean;
   readonly maximize: boolean;
 }
-/** SGD hyper-parameters for one step (same meaning as optim's SgdHyper). */
+/** SGD hyper-parameters for one step (the fields of optim's SGDOptions). */
 export interface SgdStepHyper {
   readonly lr: number;
   readonly momentum: number;

@@ -29,12 +29,12 @@ export const gpuUpdates: FusedUpdates = {
   adam(param, grad, m, v, h, step) {
     if (!eligible(param, grad, m, v)) return false;
     const n = param.length;
-    const bc1 = 1 - h.beta1 ** step;
-    const bc2 = 1 - h.beta2 ** step;
-    const decoupled = h.decoupledWeightDecay !== 0;
+    const [beta1, beta2] = h.betas, dwd = h.decoupledWeightDecay ? h.weightDecay : 0;
+    const bc1 = 1 - beta1 ** step;
+    const bc2 = 1 - beta2 ** step;
     const uniforms = [
-      h.maximize ? -1 : 1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.eps, h.weightDecay,
-      1 - h.lr * h.decoupledWeightDecay, decoupled ? 1 : 0, h.lr / bc1, Math.sqrt(bc2),
+      h.maximize ? -1 : 1, 1 - beta1, beta2, 1 - beta2, h.eps, h.weightDecay - dwd,
+      1 - h.lr * dwd, dwd !== 0 ? 1 : 0, h.lr / bc1, Math.sqrt(bc2),
     ];
     const kinds = ['array', 'array', 'array', 'array', ...uniforms.map(() => 'scalar' as const)] as const;
     const buf = runKernel(adamSource(n), kinds, [param, grad, m, v, ...uniforms], 3 * n);
