@@ -31,5 +31,7 @@ export {
   LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LambdaLR, OneCycleLR, SequentialLR, ReduceLROnPlateau,
 } from './schedulers.js';
 export type { AnyOptimizer, SchedulerStateDict, OneCycleLROptions, ReduceLROnPlateauOptions } from './schedulers.js';
+export { ConstantLR, PolynomialLR, CosineAnnealingWarmRestarts, CyclicLR, ChainedScheduler } from './schedulers.js';
+export type { CyclicLROptions } from './schedulers.js';
 export { multiTaskBackward } from './multitask.js';
 export type { MultiTaskOptions, MultiTaskReport } from './multitask.js';
