@@ -35,3 +35,6 @@ export { ConstantLR, PolynomialLR, CosineAnnealingWarmRestarts, CyclicLR, Chaine
 export type { CyclicLROptions } from './schedulers.js';
 export { multiTaskBackward } from './multitask.js';
 export type { MultiTaskOptions, MultiTaskReport } from './multitask.js';
+export * as swa from './swa.js';
+export { AveragedModel, SWALR, updateBn, getEmaMultiAvgFn, getSwaMultiAvgFn, getEmaAvgFn, getSwaAvgFn } from './swa.js';
+export type { AvgFn, MultiAvgFn, AveragedModelOptions, SWALROptions } from './swa.js';
