@@ -38,3 +38,6 @@ export type { MultiTaskOptions, MultiTaskReport } from './multitask.js';
 export * as swa from './swa.js';
 export { AveragedModel, SWALR, updateBn, getEmaMultiAvgFn, getSwaMultiAvgFn, getEmaAvgFn, getSwaAvgFn } from './swa.js';
 export type { AvgFn, MultiAvgFn, AveragedModelOptions, SWALROptions } from './swa.js';
+export type { MultiTaskMethod } from './multitask.js';
+export { GradNorm, UncertaintyWeighting, DWA } from './multitask-weighting.js';
+export type { WeightingReport, GradNormOptions } from './multitask-weighting.js';
