@@ -194,10 +194,14 @@ function mgdaNormalizers(kind: string, norms: number[], lossValues: number[], op
   throw new ValueError(`${op}: option mgdaNormalization must be 'none', 'l2', 'loss' or 'loss+', got ${show(kind)}`);
 }
 
-/** min over γ ∈ [0, 1] of ‖γv₁ + (1 − γ)v₂‖² from the three dot products (the paper's Algorithm 1). */
+/**
+ * min over γ ∈ [0, 1] of ‖γv₁ + (1 − γ)v₂‖² from the three dot products (the paper's Algorithm 1,
+ * with its exact γ = 1 and γ = 0 at the ends; the paper's code and LibMTL clamp those to 0.999 and
+ * 0.001, which makes Frank–Wolfe drift 0.1% per iteration towards a vertex that does not lower the norm).
+ */
 function minNorm2(v1v1: number, v1v2: number, v2v2: number): [gamma: number, cost: number] {
-  if (v1v2 >= v1v1) return [0.999, v1v1];
-  if (v1v2 >= v2v2) return [0.001, v2v2];
+  if (v1v2 >= v1v1) return [1, v1v1];
+  if (v1v2 >= v2v2) return [0, v2v2];
   const gamma = -1.0 * ((v1v2 - v2v2) / (v1v1 + v2v2 - 2 * v1v2));
   return [gamma, v2v2 + gamma * (v1v2 - v2v2)];
 }
@@ -205,7 +209,7 @@ function minNorm2(v1v1: number, v1v2: number, v2v2: number): [gamma: number, cos
 /**
  * MGDA-UB's min-norm element (Sener & Koltun 2018, Algorithm 2): start from the best pair, then
  * Frank–Wolfe: move towards the vertex eₜ with t = argminᵣ (Gα)ᵣ by the exact line search of
- * minNorm2, until Σ|Δα| < tol. The 0.999/0.001 clamps are the paper code's (isl-org/MultiObjectiveOptimization).
+ * minNorm2, until Σ|Δα| < tol (as find_min_norm_element_FW in isl-org/MultiObjectiveOptimization).
  */
 function mgdaWeights(G: number[][], maxIter: number, tol: number): number[] {
   const n = G.length;
