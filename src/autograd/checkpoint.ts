@@ -73,7 +73,8 @@ export function checkpoint<Args extends Tensor[]>(fn: (...inputs: Args) => Tenso
         setRngState(now);
       }
       if (!(yr instanceof Tensor) || yr.shape.length !== shape.length || yr.shape.some((d, i) => d !== shape[i])) {
-        throw new AutogradError(`checkpoint: recomputing fn gave ${yr instanceof Tensor ? `shape [${yr.shape.join(',')}]` : typeof yr}, `
+        const got = yr instanceof Tensor ? `shape [${yr.shape.join(',')}]` : typeof yr;
+        throw new AutogradError(`checkpoint: recomputing fn gave ${got}, `
           + `the forward gave [${shape.join(',')}]: fn must be deterministic`);
       }
       if (!yr.requiresGrad) return boundary.map(() => null);
@@ -91,7 +92,9 @@ export type SequentialStage = ((x: Tensor) => Tensor) | { forward(x: Tensor): Te
  * stages and checkpoints every run but the last (which backward needs at once anyway).
  */
 export function checkpointSequential(stages: readonly SequentialStage[], segments: number, input: Tensor): Tensor {
-  if (!Array.isArray(stages) || stages.length === 0) throw new ValueError('checkpointSequential: stages must be a non-empty array');
+  if (!Array.isArray(stages) || stages.length === 0) {
+    throw new ValueError('checkpointSequential: stages must be a non-empty array');
+  }
   if (!Number.isInteger(segments) || segments < 1) {
     throw new ValueError(`checkpointSequential: segments must be a positive integer, got ${String(segments)}`);
   }

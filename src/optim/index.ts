@@ -40,4 +40,4 @@ export { AveragedModel, SWALR, updateBn, getEmaMultiAvgFn, getSwaMultiAvgFn, get
 export type { AvgFn, MultiAvgFn, AveragedModelOptions, SWALROptions } from './swa.js';
 export type { MultiTaskMethod } from './multitask.js';
 export { GradNorm, UncertaintyWeighting, DWA } from './multitask-weighting.js';
-export type { WeightingReport, GradNormOptions } from './multitask-weighting.js';
+export type { WeightingReport, GradNormOptions, GradNormReport } from './multitask-weighting.js';

@@ -17,13 +17,17 @@ export interface WeightingReport extends MultiTaskReport {
 }
 
 function checkKeys(op: string, options: object, known: readonly string[]): void {
-  if (options === null || typeof options !== 'object') throw new ValueError(`${op}: options must be an object, got ${show(options)}`);
+  if (options === null || typeof options !== 'object') {
+    throw new ValueError(`${op}: options must be an object, got ${show(options)}`);
+  }
   for (const k of Object.keys(options)) {
     if (!known.includes(k)) throw new ValueError(`${op}: unknown option '${k}' (known: ${known.join(', ')})`);
   }
 }
 function checkLosses(op: string, losses: readonly Tensor[], n: number): number[] {
-  if (!Array.isArray(losses) || losses.length !== n) throw new ValueError(`${op}: expected ${n} losses, got ${show(Array.isArray(losses) ? losses.length : losses)}`);
+  if (!Array.isArray(losses) || losses.length !== n) {
+    throw new ValueError(`${op}: expected ${n} losses, got ${show(Array.isArray(losses) ? losses.length : losses)}`);
+  }
   return losses.map((l, k) => {
     if (!(l instanceof Tensor) || l.size !== 1) throw new ValueError(`${op}: loss ${k} must be a scalar Tensor`);
     return l.item();
@@ -35,6 +39,13 @@ function arrayOf(op: string, dtype: unknown): Float32ArrayConstructor | Float64A
   throw new ValueError(`${op}: option dtype must be 'float32' or 'float64', got ${show(dtype)}`);
 }
 const checkTasks = (op: string, n: number) => checkNumber(op, 'numTasks', n, { min: 1, integer: true });
+
+/** GradNorm's report: the weights used, L_grad, the targets Ḡ·rᵢ^α and the norms G⁽ⁱ⁾ = wᵢ‖∇_W Lᵢ‖. */
+export interface GradNormReport extends WeightingReport {
+  gradLoss: number;
+  targets: number[];
+  gradNorms: number[];
+}
 
 export interface GradNormOptions {
   /** α, the strength of the pull towards a common training rate (default 1.5, the paper's). */
@@ -63,7 +74,8 @@ export class GradNorm {
     checkKeys(op, options, ['alpha', 'dtype']);
     this.numTasks = checkTasks(op, numTasks);
     this.alpha = checkNumber(op, 'alpha', options.alpha ?? 1.5, { min: 0 });
-    this.weights = tensor(new (arrayOf(op, options.dtype))(numTasks).fill(1), { shape: [numTasks], requiresGrad: true });
+    const data = new (arrayOf(op, options.dtype))(numTasks).fill(1);
+    this.weights = tensor(data, { shape: [numTasks], requiresGrad: true });
   }
   /** w ← K·w/Σw (done at the start of every backward). */
   renormalize(): void {
@@ -77,15 +89,15 @@ export class GradNorm {
    * `sharedParams`: the parameters W whose gradient norms are balanced; the paper uses the last
    * shared layer (default: all of `params`).
    */
-  backward(losses: readonly Tensor[], params: Iterable<Tensor>, options: { sharedParams?: Iterable<Tensor> } = {}): WeightingReport & {
-    gradLoss: number; targets: number[]; gradNorms: number[];
-  } {
+  backward(losses: readonly Tensor[], params: Iterable<Tensor>, options: { sharedParams?: Iterable<Tensor> } = {}): GradNormReport {
     const op = 'GradNorm.backward';
     checkKeys(op, options, ['sharedParams']);
     const L = checkLosses(op, losses, this.numTasks);
     const ps = [...params];
     const shared = options.sharedParams === undefined ? ps : [...options.sharedParams];
-    if (shared.some((p) => !ps.includes(p))) throw new ValueError(`${op}: every sharedParams tensor must be one of params`);
+    if (shared.some((p) => !ps.includes(p))) {
+      throw new ValueError(`${op}: every sharedParams tensor must be one of params`);
+    }
     this.renormalize();
     if (this.initialLosses === null) this.initialLosses = L;
     const w = [...this.weights.data];
@@ -107,7 +119,9 @@ export class GradNorm {
 }
 
 /** multiTaskBackward with weights w, also collecting ‖∇_W Lᵢ‖ (unweighted) over the shared subset W. */
-function multiTaskBackwardCollect(losses: readonly Tensor[], ps: Tensor[], w: number[], shared: Tensor[], out: number[]): MultiTaskReport {
+function multiTaskBackwardCollect(
+  losses: readonly Tensor[], ps: Tensor[], w: number[], shared: Tensor[], out: number[],
+): MultiTaskReport {
   // Gradients of each loss on W, unweighted: a first pass with retained graphs.
   const saved = ps.map((p) => p.grad);
   try {
@@ -139,7 +153,8 @@ export class UncertaintyWeighting {
     checkKeys(op, options, ['init', 'dtype']);
     this.numTasks = checkTasks(op, numTasks);
     const init = checkNumber(op, 'init', options.init ?? -0.5);
-    this.logVars = tensor(new (arrayOf(op, options.dtype))(numTasks).fill(init), { shape: [numTasks], requiresGrad: true });
+    const data = new (arrayOf(op, options.dtype))(numTasks).fill(init);
+    this.logVars = tensor(data, { shape: [numTasks], requiresGrad: true });
   }
   /** The task weights e^(−sᵢ)/2. */
   get weights(): number[] {
@@ -165,7 +180,7 @@ export class UncertaintyWeighting {
     const w = this.weights;
     const report = multiTaskBackward(losses, params, { weights: w });
     const gv = L.map((l, i) => -w[i]! * l + 0.5);
-    const g = tensor(this.logVars.dtype === 'float64' ? Float64Array.from(gv) : Float32Array.from(gv), { shape: [this.numTasks] });
+    const g = tensor(this.logVars.dtype === 'float64' ? Float64Array.from(gv) : Float32Array.from(gv), { shape: [gv.length] });
     this.logVars.grad = this.logVars.grad === null ? g : this.logVars.grad.add(g);
     return { ...report, weights: w };
   }

@@ -40,7 +40,8 @@ export interface MultiTaskOptions {
   /** CAGrad's rescaling of the result: 0 none, 1 divide by 1 + c² (default), 2 divide by 1 + c. */
   cagradRescale?: 0 | 1 | 2;
 }
-const KNOWN_OPTIONS = ['method', 'weights', 'shuffle', 'generator', 'mgdaNormalization', 'mgdaMaxIter', 'mgdaTol', 'cagradC',
+const KNOWN_OPTIONS = ['method', 'weights', 'shuffle', 'generator', 'mgdaNormalization', 'mgdaMaxIter', 'mgdaTol',
+  'cagradC',
   'cagradRescale'];
 
 export interface MultiTaskReport {
@@ -82,12 +83,19 @@ export function multiTaskBackward(losses: readonly Tensor[], params: Iterable<Te
   ps.forEach((p, i) => {
     if (!(p instanceof Tensor) || !p.requiresGrad) throw new ValueError(`${op}: parameter ${i} must be a Tensor that requires grad`);
   });
-  if (options === null || typeof options !== 'object') throw new ValueError(`${op}: options must be an object, got ${show(options)}`);
+  if (options === null || typeof options !== 'object') {
+    throw new ValueError(`${op}: options must be an object, got ${show(options)}`);
+  }
   for (const k of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.includes(k)) throw new ValueError(`${op}: unknown option '${k}' (known: ${KNOWN_OPTIONS.join(', ')})`);
+    if (!KNOWN_OPTIONS.includes(k)) {
+      throw new ValueError(`${op}: unknown option '${k}' (known: ${KNOWN_OPTIONS.join(', ')})`);
+    }
   }
   const method = options.method ?? 'weighted';
-  if (!METHODS.includes(method)) throw new ValueError(`${op}: option method must be one of ${METHODS.map((m) => `'${m}'`).join(', ')}, got ${show(method)}`);
+  if (!METHODS.includes(method)) {
+    throw new ValueError(`${op}: option method must be one of ${METHODS.map((m) => `'${m}'`).join(', ')}, got `
+        + `${show(method)}`);
+  }
   const n = losses.length;
   const weights = options.weights ?? losses.map(() => 1);
   if (!Array.isArray(weights) || weights.length !== n) throw new ValueError(`${op}: option weights must hold one number per loss (${n}), got ${show(weights)}`);
@@ -173,7 +181,9 @@ function combinationWeights(method: MultiTaskMethod, gram: number[][], o: MultiT
     case 'cagrad': {
       const c = checkNumber(op, 'cagradC', o.cagradC ?? 0.5, { min: 0, below: 1 });
       const rescale = o.cagradRescale ?? 1;
-      if (rescale !== 0 && rescale !== 1 && rescale !== 2) throw new ValueError(`${op}: option cagradRescale must be 0, 1 or 2, got ${show(rescale)}`);
+      if (rescale !== 0 && rescale !== 1 && rescale !== 2) {
+        throw new ValueError(`${op}: option cagradRescale must be 0, 1 or 2, got ${show(rescale)}`);
+      }
       return cagradWeights(gram, c, rescale);
     }
     case 'imtl-g':
@@ -327,7 +337,9 @@ function solve(A: number[][], b: number[], op: string): number[] {
   for (let c = 0; c < n; c++) {
     let p = c;
     for (let r = c + 1; r < n; r++) if (Math.abs(M[r]![c]!) > Math.abs(M[p]![c]!)) p = r;
-    if (Math.abs(M[p]![c]!) < 1e-300) throw new ValueError(`${op}: imtl-g: the task gradients are linearly dependent (singular system)`);
+    if (Math.abs(M[p]![c]!) < 1e-300) {
+      throw new ValueError(`${op}: imtl-g: the task gradients are linearly dependent (singular system)`);
+    }
     [M[c], M[p]] = [M[p]!, M[c]!];
     for (let r = c + 1; r < n; r++) {
       const f = M[r]![c]! / M[c]![c]!;

@@ -353,7 +353,8 @@ export class OneCycleLR extends LRScheduler {
     this.useBeta1 = 'betas' in optimizer.defaults;
     if (this.cycleMomentum) {
       if (!this.useBeta1 && !('momentum' in optimizer.defaults)) {
-        throw new ValueError(`${op}: optimizer ${optimizer.name} has neither momentum nor betas; pass cycleMomentum: false`);
+        throw new ValueError(`${op}: optimizer ${optimizer.name} has neither momentum nor betas; pass `
+            + `cycleMomentum: false`);
       }
       optimizer.paramGroups.forEach((g, i) => this.setMomentum(g, this.maxMomentums[i]!));
     }
@@ -417,7 +418,9 @@ export class SequentialLR extends LRScheduler {
       if (i > 0 && m <= milestones[i - 1]!) throw new ValueError(`${op}: option milestones must increase, got ${show(milestones)}`);
     });
     schedulers.forEach((s, i) => {
-      if (s.optimizer !== optimizer) throw new ValueError(`${op}: scheduler ${i} (${s.name}) is bound to a different optimizer`);
+      if (s.optimizer !== optimizer) {
+        throw new ValueError(`${op}: scheduler ${i} (${s.name}) is bound to a different optimizer`);
+      }
     });
     this.schedulers = [...schedulers];
     this.milestones = [...milestones];
@@ -552,7 +555,9 @@ export class ReduceLROnPlateau {
 /** Refuses option keys outside `known`, naming the known ones. */
 function checkKeys(op: string, options: object | undefined, known: readonly string[]): void {
   if (options === undefined) return;
-  if (options === null || typeof options !== 'object') throw new ValueError(`${op}: options must be an object, got ${show(options)}`);
+  if (options === null || typeof options !== 'object') {
+    throw new ValueError(`${op}: options must be an object, got ${show(options)}`);
+  }
   for (const k of Object.keys(options)) {
     if (!known.includes(k)) throw new ValueError(`${op}: unknown option '${k}' (known: ${known.join(', ')})`);
   }
@@ -560,8 +565,11 @@ function checkKeys(op: string, options: object | undefined, known: readonly stri
 /** A number or one number per param group, as PyTorch's _format_param. */
 function perGroupOf(op: string, name: string, optimizer: AnyOptimizer, v: unknown, r: { min?: number } = {}): number[] {
   const n = optimizer.paramGroups.length;
-  const list = typeof v === 'number' ? Array.from({ length: n }, () => v) : Array.isArray(v) ? [...(v as unknown[])] : [];
-  if (list.length !== n) throw new ValueError(`${op}: option ${name} must be a number or one per param group (${n}), got ${show(v)}`);
+  const list = typeof v === 'number' ? Array.from({ length: n }, () => v)
+    : Array.isArray(v) ? [...(v as unknown[])] : [];
+  if (list.length !== n) {
+    throw new ValueError(`${op}: option ${name} must be a number or one per param group (${n}), got ${show(v)}`);
+  }
   return list.map((x, i) => checkNumber(op, `${name}[${i}]`, x, r));
 }
 
@@ -619,7 +627,8 @@ export class PolynomialLR extends LRScheduler {
     return this.groupLrs.map((lr) => lr * decay);
   }
   override closedFormLr(): number[] {
-    return this.baseLrs.map((b) => b * (1.0 - Math.min(this.totalIters, this.lastEpoch) / this.totalIters) ** this.power);
+    const e = Math.min(this.totalIters, this.lastEpoch);
+    return this.baseLrs.map((b) => b * (1.0 - e / this.totalIters) ** this.power);
   }
 }
 
@@ -651,7 +660,8 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     return [...super.fields, 't0', 'tI', 'tMult', 'etaMin', 'tCur'];
   }
   protected getLr(): number[] {
-    return this.baseLrs.map((b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.tCur) / this.tI))) / 2);
+    const lo = this.etaMin, c = Math.cos((Math.PI * this.tCur) / this.tI);
+    return this.baseLrs.map((b) => lo + ((b - lo) * (1 + c)) / 2);
   }
   override closedFormLr(): number[] {
     return this.getLr();
@@ -742,12 +752,15 @@ export class CyclicLR extends LRScheduler {
     this.gamma = checkNumber(op, 'gamma', o.gamma ?? 1.0);
     this.scaleFnCustom = o.scaleFn;
     const sm = o.scaleMode ?? 'cycle';
-    if (sm !== 'cycle' && sm !== 'iterations') throw new ValueError(`${op}: option scaleMode must be 'cycle' or 'iterations', got ${show(sm)}`);
+    if (sm !== 'cycle' && sm !== 'iterations') {
+      throw new ValueError(`${op}: option scaleMode must be 'cycle' or 'iterations', got ${show(sm)}`);
+    }
     this.scaleMode = o.scaleFn !== undefined ? sm : mode === 'exp_range' ? 'iterations' : 'cycle';
     this.cycleMomentum = checkBoolean(op, 'cycleMomentum', o.cycleMomentum ?? true);
     if (this.cycleMomentum) {
       if (!('momentum' in optimizer.defaults) && !('betas' in optimizer.defaults)) {
-        throw new ValueError(`${op}: optimizer ${optimizer.name} has neither momentum nor betas; pass cycleMomentum: false`);
+        throw new ValueError(`${op}: optimizer ${optimizer.name} has neither momentum nor betas; pass `
+            + `cycleMomentum: false`);
       }
       this.useBeta1 = 'betas' in optimizer.defaults;
       this.baseMomentums = perGroupOf(op, 'baseMomentum', optimizer, o.baseMomentum ?? 0.8);
@@ -771,7 +784,8 @@ export class CyclicLR extends LRScheduler {
     return optimizer;
   }
   protected override get fields(): readonly string[] {
-    return [...super.fields, 'maxLrs', 'totalSize', 'stepRatio', 'mode', 'gamma', 'scaleMode', 'cycleMomentum', 'useBeta1',
+    return [...super.fields, 'maxLrs', 'totalSize', 'stepRatio', 'mode', 'gamma', 'scaleMode', 'cycleMomentum',
+      'useBeta1',
       'baseMomentums', 'maxMomentums'];
   }
   private setMomentum(g: MomentumGroup, m: number): void {
@@ -818,7 +832,9 @@ export class ChainedScheduler extends LRScheduler {
     const optimizer = options.optimizer ?? schedulers[0]!.optimizer;
     super(optimizer);
     schedulers.forEach((s, i) => {
-      if (s.optimizer !== optimizer) throw new ValueError(`${op}: scheduler ${i} (${s.name}) is bound to a different optimizer`);
+      if (s.optimizer !== optimizer) {
+        throw new ValueError(`${op}: scheduler ${i} (${s.name}) is bound to a different optimizer`);
+      }
     });
     this.schedulers = [...schedulers];
     this.lastLr = this.groupLrs;
@@ -839,7 +855,8 @@ export class ChainedScheduler extends LRScheduler {
   override loadStateDict(sd: SchedulerStateDict): void {
     const children = sd?.schedulers;
     if (!Array.isArray(children) || children.length !== this.schedulers.length) {
-      throw new ValueError(`ChainedScheduler.loadStateDict: expected ${this.schedulers.length} scheduler state(s), got ${show(children)}`);
+      throw new ValueError(`ChainedScheduler.loadStateDict: expected ${this.schedulers.length} scheduler `
+          + `state(s), got ${show(children)}`);
     }
     super.loadStateDict(sd);
     this.schedulers.forEach((s, i) => s.loadStateDict(children[i] as SchedulerStateDict));

@@ -50,11 +50,13 @@ export function getSwaMultiAvgFn(): MultiAvgFn {
 /** EMA of one tensor: decay·avg + (1 − decay)·cur (torch's get_ema_avg_fn). */
 export function getEmaAvgFn(decay = 0.999): AvgFn {
   checkDecay('getEmaAvgFn', decay);
-  return (a, c) => (isFloat(a) ? noGrad(() => a.mul(decay).add(c.mul(1 - decay))) : mapInt(a, c, (x, y) => x * decay + y * (1 - decay)));
+  return (a, c) => (isFloat(a) ? noGrad(() => a.mul(decay).add(c.mul(1 - decay)))
+    : mapInt(a, c, (x, y) => x * decay + y * (1 - decay)));
 }
 /** SWA of one tensor: avg + (cur − avg)/(n + 1) (torch's get_swa_avg_fn; AveragedModel's default). */
 export function getSwaAvgFn(): AvgFn {
-  return (a, c, n) => (isFloat(a) ? noGrad(() => a.add(c.sub(a).div(n + 1))) : mapInt(a, c, (x, y) => x + (y - x) / (n + 1)));
+  return (a, c, n) => (isFloat(a) ? noGrad(() => a.add(c.sub(a).div(n + 1)))
+    : mapInt(a, c, (x, y) => x + (y - x) / (n + 1)));
 }
 
 /** Buffers of a module, where the Module API has them (registerBuffer); none otherwise. */
@@ -95,7 +97,9 @@ export class AveragedModel<M extends Module> {
   readonly useBuffers: boolean;
   constructor(model: M, options: AveragedModelOptions<M>) {
     const op = 'AveragedModel';
-    if (options === null || typeof options !== 'object') throw new ValueError(`${op}: options { module } are required, got ${show(options)}`);
+    if (options === null || typeof options !== 'object') {
+      throw new ValueError(`${op}: options { module } are required, got ${show(options)}`);
+    }
     const known = ['module', 'avgFn', 'multiAvgFn', 'useBuffers'];
     for (const k of Object.keys(options)) {
       if (!known.includes(k)) throw new ValueError(`${op}: unknown option '${k}' (known: ${known.join(', ')})`);
@@ -104,13 +108,18 @@ export class AveragedModel<M extends Module> {
       throw new ValueError(`${op}: only one of avgFn and multiAvgFn should be provided`);
     }
     for (const k of ['avgFn', 'multiAvgFn'] as const) {
-      if (options[k] !== undefined && typeof options[k] !== 'function') throw new ValueError(`${op}: option ${k} must be a function`);
+      if (options[k] !== undefined && typeof options[k] !== 'function') {
+        throw new ValueError(`${op}: option ${k} must be a function`);
+      }
     }
     const m = typeof options.module === 'function' ? options.module() : options.module;
-    if (m === model) throw new ValueError(`${op}: option module must be a separate copy of the model, not the model itself`);
+    if (m === model) {
+      throw new ValueError(`${op}: option module must be a separate copy of the model, not the model itself`);
+    }
     const a = m?.parameters?.(), b = model?.parameters?.();
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length || a.some((p, i) => p.size !== b[i]!.size)) {
-      throw new ValueError(`${op}: option module must have the model's architecture (${b?.length ?? 0} parameters of the same sizes)`);
+      throw new ValueError(`${op}: option module must have the model's architecture (${b?.length ?? 0} `
+          + `parameters of the same sizes)`);
     }
     this.module = m;
     this.avgFn = options.avgFn;
@@ -130,7 +139,8 @@ export class AveragedModel<M extends Module> {
     const mine = this.useBuffers ? [...this.module.parameters(), ...buffersOf(this.module)] : this.module.parameters();
     const theirs = this.useBuffers ? [...model.parameters(), ...buffersOf(model)] : model.parameters();
     if (mine.length !== theirs.length || mine.some((p, i) => p.size !== theirs[i]!.size)) {
-      throw new ValueError(`AveragedModel.updateParameters: the model has ${theirs.length} tensors, the average ${mine.length} (or their sizes differ)`);
+      throw new ValueError(`AveragedModel.updateParameters: the model has ${theirs.length} tensors, the `
+          + `average ${mine.length} (or their sizes differ)`);
     }
     noGrad(() => {
       const cur = theirs.map((t) => t.detach());
@@ -162,7 +172,9 @@ export class AveragedModel<M extends Module> {
     const inner: Record<string, Tensor> = {};
     for (const [k, v] of Object.entries(sd)) {
       if (k === 'nAveraged') continue;
-      if (!k.startsWith('module.')) throw new ValueError(`AveragedModel.loadStateDict: unexpected key "${k}" (expected module.* and nAveraged)`);
+      if (!k.startsWith('module.')) {
+        throw new ValueError(`AveragedModel.loadStateDict: unexpected key "${k}" (expected module.* and nAveraged)`);
+      }
       inner[k.slice('module.'.length)] = v;
     }
     this.module.loadStateDict(inner, { strict: true });
@@ -213,7 +225,10 @@ export function updateBn(loader: Iterable<Tensor | readonly Tensor[]>, model: Mo
     noGrad(() => {
       for (const batch of loader) {
         const x = batch instanceof Tensor ? batch : batch[0];
-        if (!(x instanceof Tensor)) throw new ValueError(`updateBn: each batch must be a Tensor or an array starting with one, got ${show(batch)}`);
+        if (!(x instanceof Tensor)) {
+          throw new ValueError(`updateBn: each batch must be a Tensor or an array starting with one, got `
+              + `${show(batch)}`);
+        }
         fwd(x);
       }
     });
@@ -245,17 +260,23 @@ export class SWALR extends LRScheduler {
   constructor(optimizer: AnyOptimizer, options: SWALROptions) {
     super(optimizer);
     const op = 'SWALR';
-    if (options === null || typeof options !== 'object') throw new ValueError(`${op}: options { swaLr } are required, got ${show(options)}`);
+    if (options === null || typeof options !== 'object') {
+      throw new ValueError(`${op}: options { swaLr } are required, got ${show(options)}`);
+    }
     const known = ['swaLr', 'annealEpochs', 'annealStrategy'];
     for (const k of Object.keys(options)) {
       if (!known.includes(k)) throw new ValueError(`${op}: unknown option '${k}' (known: ${known.join(', ')})`);
     }
     const n = optimizer.paramGroups.length, v = options.swaLr;
     const list = typeof v === 'number' ? Array.from({ length: n }, () => v) : Array.isArray(v) ? [...v] : [];
-    if (list.length !== n) throw new ValueError(`${op}: option swaLr must be a number or one per param group (${n}), got ${show(v)}`);
+    if (list.length !== n) {
+      throw new ValueError(`${op}: option swaLr must be a number or one per param group (${n}), got ${show(v)}`);
+    }
     this.swaLrs = list.map((x, i) => checkNumber(op, `swaLr[${i}]`, x, { min: 0 }));
     const s = options.annealStrategy ?? 'cos';
-    if (s !== 'cos' && s !== 'linear') throw new ValueError(`${op}: option annealStrategy must be 'cos' or 'linear', got ${show(s)}`);
+    if (s !== 'cos' && s !== 'linear') {
+      throw new ValueError(`${op}: option annealStrategy must be 'cos' or 'linear', got ${show(s)}`);
+    }
     this.annealStrategy = s;
     this.annealEpochs = checkNumber(op, 'annealEpochs', options.annealEpochs ?? 10, { min: 0, integer: true });
     this.initialStep();
