@@ -21,7 +21,7 @@ function checkKeys(op: string, options: object, known: readonly string[]): void 
     throw new ValueError(`${op}: options must be an object, got ${show(options)}`);
   }
   for (const k of Object.keys(options)) {
-    if (!known.includes(k)) throw new ValueError(`${op}: unknown option '${k}' (known: ${known.join(', ')})`);
+    if (!known.includes(k)) throw new ValueError(`${op}: unknown option ${k} (known: ${known.join(', ')})`);
   }
 }
 function checkLosses(op: string, losses: readonly Tensor[], n: number): number[] {

@@ -88,7 +88,7 @@ export function multiTaskBackward(losses: readonly Tensor[], params: Iterable<Te
   }
   for (const k of Object.keys(options)) {
     if (!KNOWN_OPTIONS.includes(k)) {
-      throw new ValueError(`${op}: unknown option '${k}' (known: ${KNOWN_OPTIONS.join(', ')})`);
+      throw new ValueError(`${op}: unknown option ${k} (known: ${KNOWN_OPTIONS.join(', ')})`);
     }
   }
   const method = options.method ?? 'weighted';

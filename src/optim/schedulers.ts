@@ -559,7 +559,7 @@ function checkKeys(op: string, options: object | undefined, known: readonly stri
     throw new ValueError(`${op}: options must be an object, got ${show(options)}`);
   }
   for (const k of Object.keys(options)) {
-    if (!known.includes(k)) throw new ValueError(`${op}: unknown option '${k}' (known: ${known.join(', ')})`);
+    if (!known.includes(k)) throw new ValueError(`${op}: unknown option ${k} (known: ${known.join(', ')})`);
   }
 }
 /** A number or one number per param group, as PyTorch's _format_param. */

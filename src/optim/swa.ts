@@ -102,7 +102,7 @@ export class AveragedModel<M extends Module> {
     }
     const known = ['module', 'avgFn', 'multiAvgFn', 'useBuffers'];
     for (const k of Object.keys(options)) {
-      if (!known.includes(k)) throw new ValueError(`${op}: unknown option '${k}' (known: ${known.join(', ')})`);
+      if (!known.includes(k)) throw new ValueError(`${op}: unknown option ${k} (known: ${known.join(', ')})`);
     }
     if (options.avgFn !== undefined && options.multiAvgFn !== undefined) {
       throw new ValueError(`${op}: only one of avgFn and multiAvgFn should be provided`);
@@ -265,7 +265,7 @@ export class SWALR extends LRScheduler {
     }
     const known = ['swaLr', 'annealEpochs', 'annealStrategy'];
     for (const k of Object.keys(options)) {
-      if (!known.includes(k)) throw new ValueError(`${op}: unknown option '${k}' (known: ${known.join(', ')})`);
+      if (!known.includes(k)) throw new ValueError(`${op}: unknown option ${k} (known: ${known.join(', ')})`);
     }
     const n = optimizer.paramGroups.length, v = options.swaLr;
     const list = typeof v === 'number' ? Array.from({ length: n }, () => v) : Array.isArray(v) ? [...v] : [];
