@@ -19,7 +19,8 @@ function run(cs: number[][], options: MultiTaskOptions) {
   return { d: [...x.grad!.data], report };
 }
 const milli = fc.integer({ min: -3000, max: 3000 }).map((v) => v / 1000);
-const vecs = (k: number, dim: number) => fc.array(fc.array(milli, { minLength: dim, maxLength: dim }), { minLength: k, maxLength: k })
+const vecs = (k: number, dim: number) => fc.array(fc.array(milli, { minLength: dim, maxLength: dim }),
+    { minLength: k, maxLength: k })
   .filter((cs) => cs.every((c) => norm(c) > 0.1));
 
 describe('MGDA (Sener & Koltun 2018): the min-norm point of the convex hull', () => {
@@ -57,7 +58,8 @@ describe('MGDA (Sener & Koltun 2018): the min-norm point of the convex hull', ()
     expect(d[0]).toBeCloseTo(0.5, 15);
     expect(d[1]).toBeCloseTo(0.5, 15);
     expect(report.taskWeights![0]).toBeCloseTo(0.5 / 3, 15);
-    expect(() => run([[1, 0], [0, 1]], { method: 'mgda', mgdaNormalization: 'l3' as never })).toThrow(/mgdaNormalization/);
+    expect(() => run([[1, 0], [0, 1]], { method: 'mgda', mgdaNormalization: 'l3' as never }))
+      .toThrow(/mgdaNormalization/);
   });
 });
 
@@ -109,7 +111,8 @@ describe('IMTL-G (Liu et al. 2021)', () => {
       const units = cs.map((c) => c.map((v) => v / norm(c)));
       // skip nearly dependent unit-gradient differences (the system is then ill-conditioned)
       const G = units.map((a) => units.map((b) => dot(a, b)));
-      const det = G[0]![0]! * (G[1]![1]! * G[2]![2]! - G[1]![2]! ** 2) - G[0]![1]! * (G[0]![1]! * G[2]![2]! - G[1]![2]! * G[0]![2]!)
+      const det = G[0]![0]! * (G[1]![1]! * G[2]![2]! - G[1]![2]! ** 2)
+        - G[0]![1]! * (G[0]![1]! * G[2]![2]! - G[1]![2]! * G[0]![2]!)
         + G[0]![2]! * (G[0]![1]! * G[1]![2]! - G[1]![1]! * G[0]![2]!);
       fc.pre(det > 1e-3);
       const { d, report } = run(cs, { method: 'imtl-g' });
@@ -146,7 +149,8 @@ describe('Aligned-MTL (Senushkin et al. 2023)', () => {
       const Ma = M.map((r) => dot(r, alpha));
       const mu = dot(alpha, Ma) / 3;
       const A = M.map((r, i) => r.map((v, j) => v - (i === j ? mu : 0)));
-      const det = A[0]![0]! * (A[1]![1]! * A[2]![2]! - A[1]![2]! * A[2]![1]!) - A[0]![1]! * (A[1]![0]! * A[2]![2]! - A[1]![2]! * A[2]![0]!)
+      const det = A[0]![0]! * (A[1]![1]! * A[2]![2]! - A[1]![2]! * A[2]![1]!)
+        - A[0]![1]! * (A[1]![0]! * A[2]![2]! - A[1]![2]! * A[2]![0]!)
         + A[0]![2]! * (A[1]![0]! * A[2]![1]! - A[1]![1]! * A[2]![0]!);
       const tr = M[0]![0]! + M[1]![1]! + M[2]![2]!;
       fc.pre(mu > 1e-6 * tr); // well-conditioned cases
@@ -156,11 +160,12 @@ describe('Aligned-MTL (Senushkin et al. 2023)', () => {
 });
 
 describe('GradNorm (Chen et al. 2018)', () => {
-  it('weights.grad = ∂/∂w Σ|wᵢ‖∇_W Lᵢ‖ − Ḡ·rᵢ^α| with the target held constant (the paper’s L_grad, by autograd)', () => {
+  it('weights.grad = ∂/∂w Σ|wᵢ‖∇_W Lᵢ‖ − Ḡ·rᵢ^α|, target constant (the paper’s L_grad, by autograd)', () => {
     const x = tensor([0.5, -1, 2], { dtype: 'float64', requiresGrad: true });
     const gn = new optim.GradNorm(3, { alpha: 1.5, dtype: 'float64' });
     const cs = [[1, 2, 0], [0, 0.1, 0], [3, 0, 1]];
-    const mk = (scale: number) => cs.map((c, k) => x.mul(tensor(c, { dtype: 'float64' })).sum().add(10 + k).mul(scale ** k));
+    const mk = (scale: number) => cs.map((c, k) => x.mul(tensor(c,
+        { dtype: 'float64' })).sum().add(10 + k).mul(scale ** k));
     gn.backward(mk(1), [x]); // records L(0)
     gn.weights.data.set([0.5, 1.5, 1]);
     gn.weights.grad = null;
@@ -179,7 +184,8 @@ describe('GradNorm (Chen et al. 2018)', () => {
     expect([...gn.weights.grad!.data]).toEqual([...w.grad!.data]);
     expect(r.gradLoss).toBeCloseTo(Lgrad.item(), 13);
     // and the network gets Σ wᵢ∇Lᵢ
-    [0, 1, 2].forEach((j) => expect(x.grad!.data[j]).toBeCloseTo([0, 1, 2].reduce((s, k) => s + [0.5, 1.5, 1][k]! * cs[k]![j]! * 0.8 ** k, 0), 13));
+    [0, 1, 2].forEach((j) => expect(x.grad!.data[j]).toBeCloseTo([0, 1, 2].reduce((s, k) => s + [0.5, 1.5,
+        1][k]! * cs[k]![j]! * 0.8 ** k, 0), 13));
     expect(r.weights).toEqual([0.5, 1.5, 1]);
   });
   it('renormalises Σw = K, and training w with an optimizer pulls the weighted gradient norms together', () => {
@@ -209,7 +215,8 @@ describe('Uncertainty weighting (Kendall et al. 2018) and DWA (Liu et al. 2019)'
     const mk = () => tensor([0.3, -0.7], { dtype: 'float64', requiresGrad: true });
     const a = mk(), b = mk();
     const cs = [[1, 2], [-2, 0.5], [0.1, 0.1]];
-    const uwA = new optim.UncertaintyWeighting(3, { dtype: 'float64' }), uwB = new optim.UncertaintyWeighting(3, { dtype: 'float64' });
+    const uwA = new optim.UncertaintyWeighting(3, { dtype: 'float64' }), uwB = new optim.UncertaintyWeighting(3,
+        { dtype: 'float64' });
     for (const uw of [uwA, uwB]) uw.logVars.data.set([-0.5, 0.2, 1.1]);
     const losses = (x: Tensor) => cs.map((c) => x.mul(tensor(c, { dtype: 'float64' })).sum().square());
     const r = uwA.backward(losses(a), [a]);

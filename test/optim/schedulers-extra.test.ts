@@ -54,7 +54,8 @@ class PyPolynomialLR extends PyScheduler {
   }
   get_lr() {
     if (this._is_initial || this.last_epoch > this.total_iters) return this.groups.map((g) => g.lr);
-    const decay_factor = ((1.0 - this.last_epoch / this.total_iters) / (1.0 - (this.last_epoch - 1) / this.total_iters)) ** this.power;
+    const decay_factor = ((1.0 - this.last_epoch / this.total_iters)
+      / (1.0 - (this.last_epoch - 1) / this.total_iters)) ** this.power;
     return this.groups.map((g) => g.lr * decay_factor);
   }
 }
@@ -68,7 +69,8 @@ class PyWarmRestarts extends PyScheduler {
     this._initial_step();
   }
   get_lr() {
-    return this.base_lrs.map((b) => this.eta_min + ((b - this.eta_min) * (1 + Math.cos((Math.PI * this.T_cur) / this.T_i))) / 2);
+    return this.base_lrs.map((b) =>
+      this.eta_min + ((b - this.eta_min) * (1 + Math.cos((Math.PI * this.T_cur) / this.T_i))) / 2);
   }
   override step(epoch?: number) {
     if (epoch === undefined && this.last_epoch < 0) epoch = 0;
@@ -101,8 +103,10 @@ class PyCyclicLR extends PyScheduler {
   scale_mode: 'cycle' | 'iterations';
   base_momentums: number[];
   max_momentums: number[];
-  constructor(g: PyGroup[], base_lr: number[], max_lr: number[], step_size_up = 2000, step_size_down: number | null = null,
-    readonly mode = 'triangular', readonly gamma = 1.0, readonly cycle_momentum = true, base_momentum = 0.8, max_momentum = 0.9,
+  constructor(g: PyGroup[], base_lr: number[], max_lr: number[], step_size_up = 2000,
+      step_size_down: number | null = null,
+    readonly mode = 'triangular', readonly gamma = 1.0, readonly cycle_momentum = true, base_momentum = 0.8,
+    max_momentum = 0.9,
     readonly use_beta1 = false) {
     base_lr.forEach((lr, i) => (g[i]!.lr = lr)); // before super().__init__ in PyTorch
     super(g);
@@ -133,7 +137,8 @@ class PyCyclicLR extends PyScheduler {
     const scale_factor = x <= this.step_ratio ? x / this.step_ratio : (x - 1) / (this.step_ratio - 1);
     const lrs = this.base_lrs.map((base_lr, i) => {
       const base_height = (this.max_lrs[i]! - base_lr) * scale_factor;
-      return this.scale_mode === 'cycle' ? base_lr + base_height * this.scale_fn(cycle) : base_lr + base_height * this.scale_fn(this.last_epoch);
+      return this.scale_mode === 'cycle' ? base_lr + base_height * this.scale_fn(cycle)
+        : base_lr + base_height * this.scale_fn(this.last_epoch);
     });
     if (this.cycle_momentum) {
       this.groups.forEach((grp, i) => {
@@ -165,13 +170,15 @@ function lockstep(opt: optim.Optimizer, ours: { step(): void }, groups: PyGroup[
   for (let e = 0; e < n; e++) {
     if (e > 0) (ours.step(), ref.step());
     expect(groupLrs(opt)).toEqual(groups.map((g) => g.lr));
-    if (momentum === 'momentum') expect(opt.paramGroups.map((g) => (g as unknown as { momentum: number }).momentum)).toEqual(groups.map((g) => g.momentum));
-    if (momentum === 'beta1') expect(opt.paramGroups.map((g) => (g as unknown as { betas: number[] }).betas)).toEqual(groups.map((g) => g.betas));
+    const mine = opt.paramGroups as unknown as { momentum: number; betas: number[] }[];
+    if (momentum === 'momentum') expect(mine.map((g) => g.momentum)).toEqual(groups.map((g) => g.momentum));
+    if (momentum === 'beta1') expect(mine.map((g) => g.betas)).toEqual(groups.map((g) => g.betas));
     seq.push(groupLrs(opt));
   }
   return seq;
 }
-const maxRel = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i]!) / Math.max(1e-300, Math.abs(b[i]!))));
+const maxRel = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i]!) / Math.max(1e-300,
+    Math.abs(b[i]!))));
 
 describe('new schedulers equal PyTorch’s code bit for bit', () => {
   it('ConstantLR (defaults, and factor 0.25 over 7 epochs), two groups', () => {
@@ -183,7 +190,8 @@ describe('new schedulers equal PyTorch’s code bit for bit', () => {
       expect(seq[0]![0]).toBe(0.37 * (factor ?? 1 / 3));
       // the closed form (base·(factor + [e ≥ T]·(1 − factor))) agrees to rounding
       const T_ = T ?? 5, f = factor ?? 1 / 3;
-      expect(maxRel(seq.map((l) => l[0]!), seq.map((_, e) => 0.37 * (f + (e >= T_ ? 1 : 0) * (1 - f))))).toBeLessThan(1e-15);
+      expect(maxRel(seq.map((l) => l[0]!), seq.map((_,
+          e) => 0.37 * (f + (e >= T_ ? 1 : 0) * (1 - f))))).toBeLessThan(1e-15);
     }
   });
   it('PolynomialLR (power 1, 0.9, 2.5), continued past totalIters', () => {
@@ -226,7 +234,8 @@ describe('new schedulers equal PyTorch’s code bit for bit', () => {
     ] as const;
     for (const c of cases) {
       const opt = sgd([0.9, 0.9]);
-      const s = new optim.CyclicLR(opt, { baseLr: [0.01, 0.02], maxLr: [0.1, 0.5], stepSizeUp: c.up, stepSizeDown: c.down, mode: c.mode, gamma: c.gamma });
+      const s = new optim.CyclicLR(opt, { baseLr: [0.01, 0.02], maxLr: [0.1, 0.5], stepSizeUp: c.up,
+          stepSizeDown: c.down, mode: c.mode, gamma: c.gamma });
       const g: PyGroup[] = [{ lr: 0.9 }, { lr: 0.9 }];
       const ref = new PyCyclicLR(g, [0.01, 0.02], [0.1, 0.5], c.up, c.down ?? null, c.mode, c.gamma);
       const seq = lockstep(opt, s, g, ref, 40, 'momentum');
@@ -236,17 +245,22 @@ describe('new schedulers equal PyTorch’s code bit for bit', () => {
   });
   it('CyclicLR on Adam cycles betas[0]; cycleMomentum: false leaves momentum alone', () => {
     const opt = new optim.Adam([tensor([1], { requiresGrad: true })], { lr: 1e-3, betas: [0.9, 0.99] });
-    const s = new optim.CyclicLR(opt, { baseLr: 0.001, maxLr: 0.006, stepSizeUp: 3, baseMomentum: 0.85, maxMomentum: 0.95 });
+    const s = new optim.CyclicLR(opt, { baseLr: 0.001, maxLr: 0.006, stepSizeUp: 3, baseMomentum: 0.85,
+        maxMomentum: 0.95 });
     const g: PyGroup[] = [{ lr: 1e-3, betas: [0.9, 0.99] }];
-    lockstep(opt, s, g, new PyCyclicLR(g, [0.001], [0.006], 3, null, 'triangular', 1, true, 0.85, 0.95, true), 12, 'beta1');
+    lockstep(opt, s, g, new PyCyclicLR(g, [0.001], [0.006], 3, null, 'triangular', 1, true, 0.85, 0.95, true), 12,
+        'beta1');
     const opt2 = sgd([0.1]);
     new optim.CyclicLR(opt2, { baseLr: 0.001, maxLr: 0.006, cycleMomentum: false }).step();
     expect((opt2.paramGroups[0] as unknown as { momentum: number }).momentum).toBe(0.9);
-    expect(() => new optim.CyclicLR(new optim.Adagrad([tensor([1], { requiresGrad: true })]), { baseLr: 0.1, maxLr: 1 })).toThrow(/cycleMomentum: false/);
+    expect(() => new optim.CyclicLR(new optim.Adagrad([tensor([1], { requiresGrad: true })]), { baseLr: 0.1,
+        maxLr: 1 }))
+      .toThrow(/cycleMomentum: false/);
   });
   it('CyclicLR custom scaleFn with scaleMode iterations', () => {
     const opt = sgd([0.1]);
-    const s = new optim.CyclicLR(opt, { baseLr: 0.1, maxLr: 1, stepSizeUp: 2, scaleFn: (x) => 1 / (1 + x), scaleMode: 'iterations', cycleMomentum: false });
+    const s = new optim.CyclicLR(opt, { baseLr: 0.1, maxLr: 1, stepSizeUp: 2, scaleFn: (x) => 1 / (1 + x),
+        scaleMode: 'iterations', cycleMomentum: false });
     const got = [opt.paramGroups[0]!.lr];
     for (let e = 1; e < 8; e++) (s.step(), got.push(opt.paramGroups[0]!.lr));
     const want = got.map((_, e) => {
@@ -258,7 +272,8 @@ describe('new schedulers equal PyTorch’s code bit for bit', () => {
   });
   it('ChainedScheduler: ConstantLR × ExponentialLR as in PyTorch’s docstring (0.05, 0.045, …, 0.06078 at 20)', () => {
     const opt = sgd([0.05]);
-    const s = new optim.ChainedScheduler([new optim.ConstantLR(opt, { factor: 0.1, totalIters: 20 }), new optim.ExponentialLR(opt, { gamma: 0.9 })]);
+    const s = new optim.ChainedScheduler([new optim.ConstantLR(opt, { factor: 0.1, totalIters: 20 }),
+        new optim.ExponentialLR(opt, { gamma: 0.9 })]);
     const g: PyGroup[] = [{ lr: 0.05 }];
     const refs = [new PyConstantLR(g, 0.1, 20), new PyExponentialLR(g, 0.9)];
     const seq = lockstep(opt, s, g, { step: () => refs.forEach((r) => r.step()) }, 30);
@@ -271,7 +286,8 @@ describe('new schedulers equal PyTorch’s code bit for bit', () => {
   it('SequentialLR with ConstantLR then PolynomialLR restarts the second through its closed form', () => {
     const opt = sgd([0.2]);
     const s = new optim.SequentialLR(opt, {
-      schedulers: [new optim.ConstantLR(opt, { factor: 0.5, totalIters: 3 }), new optim.PolynomialLR(opt, { totalIters: 4, power: 2 })],
+      schedulers: [new optim.ConstantLR(opt, { factor: 0.5, totalIters: 3 }), new optim.PolynomialLR(opt,
+          { totalIters: 4, power: 2 })],
       milestones: [3],
     });
     const got = [opt.paramGroups[0]!.lr];
@@ -294,7 +310,8 @@ describe('state dicts and options', () => {
       (o) => new optim.PolynomialLR(o, { totalIters: 9, power: 1.5 }),
       (o) => new optim.CosineAnnealingWarmRestarts(o, { t0: 3, tMult: 2, etaMin: 0.01 }),
       (o) => new optim.CyclicLR(o, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 3, mode: 'exp_range', gamma: 0.9 }),
-      (o) => new optim.ChainedScheduler([new optim.ConstantLR(o, { factor: 0.5, totalIters: 4 }), new optim.ExponentialLR(o, { gamma: 0.8 })]),
+      (o) => new optim.ChainedScheduler([new optim.ConstantLR(o, { factor: 0.5, totalIters: 4 }),
+          new optim.ExponentialLR(o, { gamma: 0.8 })]),
     ];
     for (const make of makers) {
       const a = sgd([0.3]), sa = make(a);
@@ -303,7 +320,8 @@ describe('state dicts and options', () => {
       const b = sgd([0.3]), sb = make(b);
       sb.loadStateDict(sd);
       b.paramGroups[0]!.lr = a.paramGroups[0]!.lr;
-      (b.paramGroups[0] as unknown as { momentum: number }).momentum = (a.paramGroups[0] as unknown as { momentum: number }).momentum;
+      const mom = (o: optim.Optimizer) => o.paramGroups[0] as unknown as { momentum: number };
+      mom(b).momentum = mom(a).momentum;
       for (let i = 0; i < 12; i++) {
         sa.step(), sb.step();
         expect(b.paramGroups[0]!.lr).toBe(a.paramGroups[0]!.lr);
@@ -314,14 +332,16 @@ describe('state dicts and options', () => {
   it('options are checked and unknown keys refused', () => {
     const opt = sgd([0.1]);
     expect(() => new optim.ConstantLR(opt, { factor: 1.5 })).toThrow(/factor must be/);
-    expect(() => new optim.ConstantLR(opt, { totalIter: 3 } as never)).toThrow(/unknown option totalIter \(known: factor, totalIters\)/);
+    expect(() => new optim.ConstantLR(opt, { totalIter: 3 } as never))
+      .toThrow(/unknown option totalIter \(known: factor, totalIters\)/);
     expect(() => new optim.PolynomialLR(opt, { totalIters: 0 })).toThrow(/totalIters/);
     expect(() => new optim.CosineAnnealingWarmRestarts(opt, { t0: 0 })).toThrow(/t0/);
     expect(() => new optim.CosineAnnealingWarmRestarts(opt, { t0: 2, tMult: 1.5 })).toThrow(/tMult/);
     expect(() => new optim.CyclicLR(opt, { baseLr: [0.1, 0.2], maxLr: 1 })).toThrow(/one per param group \(1\)/);
     expect(() => new optim.CyclicLR(opt, { baseLr: 0.1, maxLr: 1, mode: 'tri' as never })).toThrow(/mode/);
     const other = sgd([0.1]);
-    expect(() => new optim.ChainedScheduler([new optim.ConstantLR(opt), new optim.ConstantLR(other)])).toThrow(/different optimizer/);
+    expect(() => new optim.ChainedScheduler([new optim.ConstantLR(opt), new optim.ConstantLR(other)]))
+      .toThrow(/different optimizer/);
     expect(() => new optim.ChainedScheduler([])).toThrow(/non-empty/);
   });
 });

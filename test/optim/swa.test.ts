@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { manualSeed, nn, optim, Tensor, tensor, ValueError, zeros } from '../../src/index.js';
 import { rnd } from '../helpers.js';
 
-const makeNet = () => new nn.Sequential(new nn.Linear(3, 4, { dtype: 'float64' }), new nn.Tanh(), new nn.Linear(4, 2, { dtype: 'float64' }));
+const makeNet = () => new nn.Sequential(new nn.Linear(3, 4, { dtype: 'float64' }), new nn.Tanh(), new nn.Linear(4,
+    2, { dtype: 'float64' }));
 const flat = (m: { parameters(): Tensor[] }) => m.parameters().flatMap((p) => [...p.data]);
 const atenLerp = (a: number, b: number, w: number) => (Math.abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w));
 
@@ -41,7 +42,7 @@ describe('AveragedModel', () => {
     other.loadStateDict(swa.module.stateDict());
     expect([...swa.forward(x).data]).toEqual([...other.forward(x).data]);
   });
-  it('EMA (getEmaMultiAvgFn): lerp(ema, cur, 1 − decay) as torch._foreach_lerp_; getEmaAvgFn: decay·ema + (1 − decay)·cur', () => {
+  it('EMA: getEmaMultiAvgFn = lerp(ema, cur, 1 − decay) as _foreach_lerp_; getEmaAvgFn = decay·ema + (1 − decay)·cur', () => {
     for (const decay of [0.9, 0.3]) { // 1 − decay on both sides of ATen's 0.5 split
       const net = makeNet();
       const ema = new optim.AveragedModel(net, { module: makeNet(), multiAvgFn: optim.getEmaMultiAvgFn(decay) });
@@ -62,14 +63,19 @@ describe('AveragedModel', () => {
   });
   it('getSwaMultiAvgFn equals the default SWA to rounding; options are checked', () => {
     const net = makeNet();
-    const a = new optim.AveragedModel(net, { module: makeNet }), b = new optim.AveragedModel(net, { module: makeNet, multiAvgFn: optim.getSwaMultiAvgFn() });
+    const a = new optim.AveragedModel(net, { module: makeNet }), b = new optim.AveragedModel(net,
+        { module: makeNet, multiAvgFn: optim.getSwaMultiAvgFn() });
     for (let k = 0; k < 5; k++) (jiggle(net, 70 + k), a.updateParameters(net), b.updateParameters(net));
     const fa = flat(a), fb = flat(b);
     expect(Math.max(...fa.map((v, i) => Math.abs(v - fb[i]!)))).toBeLessThan(1e-15);
-    expect(() => new optim.AveragedModel(net, { module: makeNet, avgFn: optim.getSwaAvgFn(), multiAvgFn: optim.getSwaMultiAvgFn() })).toThrow(/only one/);
+    expect(() => new optim.AveragedModel(net, { module: makeNet, avgFn: optim.getSwaAvgFn(),
+        multiAvgFn: optim.getSwaMultiAvgFn() }))
+      .toThrow(/only one/);
     expect(() => new optim.AveragedModel(net, { module: net })).toThrow(/separate copy/);
-    expect(() => new optim.AveragedModel(net, { module: () => new nn.Sequential(new nn.Linear(3, 2)) })).toThrow(/architecture/);
-    expect(() => new optim.AveragedModel(net, { module: makeNet, use_buffers: true } as never)).toThrow(/unknown option use_buffers/);
+    expect(() => new optim.AveragedModel(net, { module: () => new nn.Sequential(new nn.Linear(3, 2)) }))
+      .toThrow(/architecture/);
+    expect(() => new optim.AveragedModel(net, { module: makeNet, use_buffers: true } as never))
+      .toThrow(/unknown option use_buffers/);
     expect(() => optim.getEmaMultiAvgFn(1.5)).toThrow(/decay/);
   });
   it('stateDict / loadStateDict carry the average and nAveraged', () => {
@@ -132,7 +138,7 @@ class BNNet extends nn.Module {
 }
 
 describe('updateBn', () => {
-  it('resets the statistics and recomputes them as the cumulative average over one pass; momentum and mode restored', () => {
+  it('resets the statistics, recomputes them as the cumulative average of one pass; restores momentum and mode', () => {
     manualSeed(1);
     const net = new BNNet();
     net.bn.runningMean.data.fill(7); // stale statistics
@@ -152,7 +158,7 @@ describe('updateBn', () => {
       expect(net.bn.runningVar.data[j]).toBeCloseTo(wantVar, 14);
     }
   });
-  it('works on an AveragedModel (its module), keeps buffers in sync without useBuffers and averages them with it', () => {
+  it('on an AveragedModel: buffers copied without useBuffers, averaged with it; updateBn on its module', () => {
     manualSeed(2);
     const net = new BNNet();
     const avg = new optim.AveragedModel(net, { module: () => new BNNet() });
@@ -173,7 +179,8 @@ describe('updateBn', () => {
 });
 
 /** SWALR.get_lr transcribed; `lr` is group["lr"] as the previous step left it. */
-function pySwalr(base: number, swaLr: number, annealEpochs: number, strategy: 'cos' | 'linear', n: number, lrBefore?: (e: number, lr: number) => number) {
+function pySwalr(base: number, swaLr: number, annealEpochs: number, strategy: 'cos' | 'linear', n: number,
+    lrBefore?: (e: number, lr: number) => number) {
   const f = strategy === 'cos' ? (t: number) => (1 - Math.cos(Math.PI * t)) / 2 : (t: number) => t;
   const init = (lr: number, swa: number, alpha: number) => (alpha === 1 ? swa : (lr - alpha * swa) / (1 - alpha));
   const out: number[] = [];
@@ -205,7 +212,8 @@ describe('SWALR', () => {
     }
   });
   it('after another scheduler: starts from the lr it left (chainable), per-group swaLr, state dict', () => {
-    const opt = new optim.SGD([{ params: [tensor([1], { requiresGrad: true })], lr: 0.4 }, { params: [tensor([1], { requiresGrad: true })], lr: 0.2 }], { lr: 0.4 });
+    const opt = new optim.SGD([{ params: [tensor([1], { requiresGrad: true })], lr: 0.4 }, { params: [tensor([1],
+        { requiresGrad: true })], lr: 0.2 }], { lr: 0.4 });
     const cos = new optim.CosineAnnealingLR(opt, { tMax: 10 });
     for (let i = 0; i < 4; i++) cos.step();
     const left = opt.paramGroups.map((g) => g.lr);
