@@ -86,6 +86,22 @@ describe('CAGrad (Liu et al. 2021)', () => {
       [0, 1].forEach((j) => expect(w[0]! * cs[0]![j]! + w[1]! * cs[1]![j]!).toBeCloseTo(d[j]!, 12));
     }
   });
+  it('three tasks: ω minimises the dual F(ω) = g_ωᵀg₀ + c‖g₀‖‖g_ω‖ on the simplex (vs a 0.002 grid)', () => {
+    const cs = [[1, 0.2, 0], [-0.6, 1, 0.3], [0.2, -0.8, 1]], c = 0.5;
+    const { report } = run(cs, { method: 'cagrad', cagradC: c, cagradRescale: 0 });
+    const a = report.taskWeights!, lambda = a.reduce((s, v) => s + v - 1 / 3, 0);
+    const omega = a.map((v) => (v - 1 / 3) / lambda); // α = 1/K + λω with Σω = 1
+    const G = cs.map((x) => cs.map((y) => dot(x, y)));
+    const g0n = Math.sqrt(G.flat().reduce((s, v) => s + v, 0) / 9 + 1e-8), cc = c * g0n + 1e-8;
+    const F = (w: number[]) => {
+      const Gw = G.map((r) => dot(r, w)), Gb = G.map((r) => dot(r, [1 / 3, 1 / 3, 1 / 3]));
+      return dot(w, Gb) + cc * Math.sqrt(dot(w, Gw) + 1e-8);
+    };
+    let best = Infinity;
+    for (let i = 0; i <= 500; i++) for (let j = 0; i + j <= 500; j++) best = Math.min(best, F([i / 500, j / 500, 1 - (i + j) / 500]));
+    expect(F(omega)).toBeLessThanOrEqual(best + 1e-9);
+    expect(best - F(omega)).toBeLessThan(1e-3);
+  });
   it("rescale 1 divides by 1 + c², 2 by 1 + c (LibMTL's `rescale`)", () => {
     const cs = [[1, 0.2], [-0.6, 1], [0.3, 0.3]];
     const d0 = run(cs, { method: 'cagrad', cagradRescale: 0 }).d, d1 = run(cs, { method: 'cagrad' }).d;
