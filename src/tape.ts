@@ -3,8 +3,8 @@ import type { Tensor } from './tensor.js';
 
 /** A user op's name (defineOp), distinct from the built-in primitives at the type level. */
 export type CustomOpName = string & { readonly customOp: true };
-/** What made a tape node: a primitive, or a custom op. */
-export type OpName = Primitive | CustomOpName;
+/** What made a tape node: a primitive, a checkpointed segment (autograd/checkpoint.ts), or a custom op. */
+export type OpName = Primitive | 'checkpoint' | CustomOpName;
 
 /** A recorded application of an op: its output holds it as `.node`. */
 export interface Node {
