@@ -7,6 +7,9 @@ import { fmt, normAxes, sizeOf } from '../shape.js';
 import { Tensor, type Dim, type TensorLike } from '../tensor.js';
 import { where } from './elementwise.js';
 import { asIndex } from './indexing.js';
+import { gelu, logSoftmax, softmax, softmaxCrossEntropy } from './fused.js';
+
+export { gelu, logSoftmax, softmax };
 
 export function logSumExp(x: Tensor, dim?: Dim, keepdim = false): Tensor {
   const axes = normAxes(dim, x.ndim, 'logSumExp');
@@ -15,11 +18,13 @@ export function logSumExp(x: Tensor, dim?: Dim, keepdim = false): Tensor {
   const out = x.sub(shift).exp().sum(axes, true).log().add(shift);
   return keepdim ? out : out.squeeze(axes);
 }
-export function softmax(x: Tensor, dim = -1): Tensor {
+/** The composite softmax: the oracle of the fused primitive (ops/fused.ts). */
+export function softmaxComposite(x: Tensor, dim = -1): Tensor {
   const e = x.sub(x.max(dim, true).detach()).exp();
   return e.div(e.sum(dim, true));
 }
-export function logSoftmax(x: Tensor, dim = -1): Tensor {
+/** The composite logSoftmax: the oracle of the fused primitive. */
+export function logSoftmaxComposite(x: Tensor, dim = -1): Tensor {
   const z = x.sub(x.max(dim, true).detach());
   return z.sub(z.exp().sum(dim, true).log());
 }
@@ -39,8 +44,8 @@ export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   if (max !== undefined) y = where(x.gt(max), max, y);
   return y;
 }
-/** GELU, exact (erf) by default as torch; `approximate: 'tanh'` for the tanh form. */
-export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+/** The composite GELU (exact erf by default, `'tanh'` form): the oracle of the fused primitive. */
+export function geluComposite(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
   if (approximate === 'tanh') {
     const inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
     return x.mul(0.5).mul(inner.tanh().add(1));
@@ -100,7 +105,16 @@ export function crossEntropy(logits: Tensor, targets: Tensor | readonly number[]
   const eps = opts.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps <= 1)) throw new ValueError(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
   const t = classTargets('crossEntropy', logits, targets);
-  const logp = logits.logSoftmax(1);
+  // The fused softmax + NLL (one kernel forward, softmax − onehot backward).
+  let l = softmaxCrossEntropy(logits, t.reshape([t.size]));
+  if (eps > 0) l = l.mul(1 - eps).add(logSoftmax(logits, 1).mean(1).neg().mul(eps));
+  return reduce(l, opts.reduction ?? 'mean', 'crossEntropy');
+}
+/** crossEntropy from composites (logSoftmax, gather): the oracle of the fused path. */
+export function crossEntropyComposite(logits: Tensor, targets: Tensor | readonly number[], opts: CrossEntropyOptions = {}): Tensor {
+  const eps = opts.labelSmoothing ?? 0;
+  const t = classTargets('crossEntropy', logits, targets);
+  const logp = logSoftmaxComposite(logits, 1);
   let l = logp.gather(1, t).squeeze(1).neg();
   if (eps > 0) l = l.mul(1 - eps).add(logp.mean(1).neg().mul(eps));
   return reduce(l, opts.reduction ?? 'mean', 'crossEntropy');

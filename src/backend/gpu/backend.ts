@@ -181,6 +181,11 @@ const kernels: DeviceKernels = {
   gather: REFERENCE,
   scatterAdd: REFERENCE,
   cumsum: REFERENCE,
+  softmax: REFERENCE,
+  logSoftmax: REFERENCE,
+  softmaxCrossEntropy: REFERENCE,
+  gelu: REFERENCE,
+  geluBackward: REFERENCE,
 
   cast(x, dtype: DType) {
     if (x.dtype === 'float32' && dtype === 'float32' && fits(x.size)) return strided(x, stridesOf(x.shape), 0, x.shape);

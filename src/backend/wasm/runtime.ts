@@ -30,6 +30,8 @@ export interface KernelExports {
     m: number, k: number, n: number, r0: number, r1: number, pack: number): void;
   binary(op: number, a: number, ar: number, ac: number, b: number, br: number, bc: number, o: number, R: number, C: number): void;
   unary(op: number, x: number, o: number, n: number): void;
+  gelu(mode: number, x: number, g: number, o: number, n: number): void;
+  softmaxRows(x: number, o: number, R: number, C: number, log: number): void;
   sumRows(x: number, o: number, R: number, C: number): void;
   sumCols(x: number, o: number, R: number, C: number, accumulate: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, stepSize: number, w1: number, ow1: number, b2: number, w2: number,
