@@ -483,6 +483,24 @@ export function sgd(
 /** o[i] = GELU(x[i]) or g[i]·GELU′(x[i]) (see vgelu's mode), i < n. */
 export function gelu(mode: i32, x: usize, g: usize, o: usize, n: i32): void {
   let i = 0;
+  // Two independent vectors per iteration: the polynomial and exp chains are latency-bound.
+  if (mode & 2) {
+    for (; i + 8 <= n; i += 8) {
+      const q = <usize>i * 4;
+      const y0 = vgelu(mode, v128.load(x + q), v128.load(g + q));
+      const y1 = vgelu(mode, v128.load(x + q, 16), v128.load(g + q, 16));
+      v128.store(o + q, y0);
+      v128.store(o + q, y1, 16);
+    }
+  } else {
+    for (; i + 8 <= n; i += 8) {
+      const q = <usize>i * 4;
+      const y0 = vgelu(mode, v128.load(x + q), f32x4.splat(0));
+      const y1 = vgelu(mode, v128.load(x + q, 16), f32x4.splat(0));
+      v128.store(o + q, y0);
+      v128.store(o + q, y1, 16);
+    }
+  }
   for (; i + 4 <= n; i += 4) {
     const q = <usize>i * 4;
     v128.store(o + q, vgelu(mode, v128.load(x + q), mode & 2 ? v128.load(g + q) : f32x4.splat(0)));
