@@ -2,8 +2,11 @@ import type { Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { DType } from '../dtype.js';
 
-export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'tanh' | 'sigmoid' | 'relu' | 'sign' | 'sin' | 'cos' | 'erf' | 'log1p';
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'tanh' | 'sigmoid' | 'relu' | 'sign' | 'sin' | 'cos' | 'erf' | 'log1p'
+  | 'expm1' | 'atan' | 'asin' | 'acos' | 'floor' | 'ceil' | 'round' | 'trunc'
+  | 'log2' | 'log10';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'
+  | 'atan2';
 export type ReduceOp = 'sum' | 'max' | 'min';
 
 /**
@@ -38,4 +41,6 @@ export interface Backend {
   /** zeros(shape) then out[…index[…i…]…] += src[…i…] along `axis`. */
   scatterAdd(shape: Shape, axis: number, index: Tensor, src: Tensor): Tensor;
   cast(x: Tensor, dtype: DType): Tensor;
+  /** Stable sort order along `axis` (int32, the output has x's shape); NaN sorts above every number, as PyTorch. */
+  argsort(x: Tensor, axis: number, descending: boolean): Tensor;
 }

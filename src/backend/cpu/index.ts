@@ -131,4 +131,9 @@ export const cpu: Backend = {
     o.data.set(x.data);
     return o;
   },
+  argsort(x, axis, descending) {
+    const o = out(x.shape, 'int32');
+    K.argsort(x.data, x.shape, axis, descending, o.data);
+    return o;
+  },
 };

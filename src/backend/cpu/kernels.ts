@@ -47,6 +47,17 @@ export const UNARY: Record<UnaryOp, (x: number) => number> = {
   cos: Math.cos,
   erf,
   log1p: Math.log1p,
+  expm1: Math.expm1,
+  atan: Math.atan,
+  asin: Math.asin,
+  acos: Math.acos,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  // Half to even, as torch.round: ties go to the even neighbour.
+  round: (x) => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x)),
+  trunc: Math.trunc,
+  log2: Math.log2,
+  log10: Math.log10,
 };
 
 export const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
@@ -63,6 +74,7 @@ export const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   le: (a, b) => +(a <= b),
   gt: (a, b) => +(a > b),
   ge: (a, b) => +(a >= b),
+  atan2: Math.atan2,
 };
 
 export function unary(op: UnaryOp, x: TypedArray, out: TypedArray): void {
@@ -236,4 +248,30 @@ export function indexWalk(xs: Shape, axis: number, idx: TypedArray, is: Shape, f
       f(p, xo + j * xst[axis]!);
     }
   });
+}
+
+/** Stable argsort of every row along `axis` (NaN above every number, as PyTorch), written into `out`. */
+export function argsort(x: TypedArray, shape: Shape, axis: number, descending: boolean, out: TypedArray): void {
+  const n = shape[axis]!;
+  const inner = sizeOf(shape.slice(axis + 1));
+  const outer = sizeOf(shape.slice(0, axis));
+  const idx = new Array<number>(n), vals = new Array<number>(n);
+  // NaN compares as the largest value; equal keys keep their order (Array.prototype.sort is stable).
+  const cmp = (i: number, j: number): number => {
+    const a = vals[i]!, b = vals[j]!;
+    const an = a !== a, bn = b !== b;
+    const c = an || bn ? +an - +bn : a < b ? -1 : a > b ? 1 : 0;
+    return descending ? -c : c;
+  };
+  for (let o = 0; o < outer; o++) {
+    for (let r = 0; r < inner; r++) {
+      const base = o * n * inner + r;
+      for (let k = 0; k < n; k++) {
+        idx[k] = k;
+        vals[k] = x[base + k * inner]!;
+      }
+      idx.sort(cmp);
+      for (let k = 0; k < n; k++) out[base + k * inner] = idx[k]!;
+    }
+  }
 }

@@ -108,15 +108,17 @@ export const gpuBackend: DeviceBackend = {
   },
 
   unary(op, x) {
-    if (x.dtype !== 'float32' || !fits(x.size)) return cpu.unary(op, x);
-    const [expr, natives] = UNARY_SRC[op];
+    const code = UNARY_SRC[op];
+    if (code === null || x.dtype !== 'float32' || !fits(x.size)) return cpu.unary(op, x);
+    const [expr, natives] = code;
     const a = arg(x);
     return run(elementwiseSource(expr, natives, [{ kind: a.kind, strides: stridesOf(x.shape) }], x.shape, ['a']), [a], x.shape);
   },
 
   binary(op, a, b, os) {
-    if (!allF32([a, b]) || !fits(sizeOf(os))) return cpu.binary(op, a, b, os);
-    const [expr, natives] = BINARY_SRC[op];
+    const code = BINARY_SRC[op];
+    if (code === null || !allF32([a, b]) || !fits(sizeOf(os))) return cpu.binary(op, a, b, os);
+    const [expr, natives] = code;
     const xa = arg(a), xb = arg(b);
     const src = elementwiseSource(expr, natives, [
       { kind: xa.kind, strides: broadcastStrides(a.shape, os) },
@@ -174,7 +176,8 @@ export const gpuBackend: DeviceBackend = {
   },
 
   slice(x, starts, steps, os) {
-    if (x.dtype !== 'float32' || !fits(sizeOf(os)) || !fits(x.size)) return cpu.slice(x, starts, steps, os);
+    const back = steps.some((s) => s < 0); // negative steps: explicit CPU fallback
+    if (back || x.dtype !== 'float32' || !fits(sizeOf(os)) || !fits(x.size)) return cpu.slice(x, starts, steps, os);
     const st = stridesOf(x.shape);
     const base = starts.reduce((acc, s, i) => acc + s * st[i]!, 0);
     return strided(x, st.map((s, i) => s * steps[i]!), base, os);
@@ -184,6 +187,7 @@ export const gpuBackend: DeviceBackend = {
   concat: (xs, axis, os) => cpu.concat(xs, axis, os),
   gather: (x, axis, index) => cpu.gather(x, axis, index),
   scatterAdd: (shape, axis, index, src) => cpu.scatterAdd(shape, axis, index, src),
+  argsort: (x, axis, descending) => cpu.argsort(x, axis, descending), // explicit CPU fallback
 
   cast(x, dtype: DType) {
     if (x.dtype === 'float32' && dtype === 'float32' && fits(x.size)) return strided(x, stridesOf(x.shape), 0, x.shape);
