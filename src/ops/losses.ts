@@ -178,16 +178,19 @@ function classIndexLoss(op: string, input: Tensor, logp: Tensor, targets: Tensor
     valid[i] = 1;
   });
   const idxT = new Tensor(idx, [m, 1]);
+  // Unweighted with nothing ignored (the common case): no masks, a plain mean.
+  const plain = !o.weight && valid.every((v) => v === 1);
   const validT = new Tensor(logp.dtype === 'float64' ? valid : Float32Array.from(valid), [m]);
   const w = o.weight ? o.weight.gather(0, idxT.reshape([m])).mul(validT) : validT;
-  let loss = logp.gather(1, idxT).squeeze(1).neg().mul(w);
+  let loss = logp.gather(1, idxT).squeeze(1).neg();
+  if (!plain) loss = loss.mul(w);
   const eps = o.labelSmoothing ?? 0;
   if (eps > 0) {
-    const all = o.weight ? logp.mul(o.weight) : logp;
-    loss = loss.mul(1 - eps).add(all.sum(1).neg().mul(validT).mul(eps / c));
+    const all = (o.weight ? logp.mul(o.weight) : logp).sum(1).neg();
+    loss = loss.mul(1 - eps).add((plain ? all : all.mul(validT)).mul(eps / c));
   }
   const r = o.reduction ?? 'mean';
-  if (r === 'mean') return loss.sum().div(w.sum());
+  if (r === 'mean') return plain ? loss.mean() : loss.sum().div(w.sum());
   if (r === 'sum') return loss.sum();
   if (r === 'none') return loss.reshape(want);
   return reduce(loss, r, op);
