@@ -429,3 +429,26 @@ describe('losses: values as torch.nn.functional', () => {
     expect(() => new nn.HuberLoss({ beta: 1 } as never)).toThrow(/unknown option beta/);
   });
 });
+
+describe('issue-12 ops: errors name the op, the argument and what was expected', () => {
+  const x = arange(6, undefined, 1, { dtype: 'float64' }).reshape([2, 3]);
+  it.each<[string, () => unknown, RegExp]>([
+    ['split size', () => x.split(0, 1), /split: splitSize must be an integer ≥ 1, got 0/],
+    ['chunk count', () => x.chunk(1.5), /chunk: chunks must be an integer ≥ 1, got 1.5/],
+    ['roll lengths', () => x.roll([1, 2], [0]), /roll: shifts \[1,2\] and dims \[0\] must have the same length/],
+    ['roll shift', () => x.roll(0.5, 0), /roll: shifts must be integers/],
+    ['flip axis', () => x.flip(2), /flip: axis 2 is out of range for a tensor of rank 2/],
+    ['repeat count', () => x.repeat(1, -1), /repeat: each repeat must be an integer ≥ 0, got -1/],
+    ['tril diagonal', () => x.tril(0.5), /tril: diagonal must be an integer/],
+    ['norm dtype', () => arange(3, undefined, 1, { dtype: 'int32' }).norm(), /norm: expected a float tensor, got int32/],
+    ['einsum subscript', () => einsum('i1,i->', x, x), /einsum: invalid subscript '1'/],
+    ['einsum rank', () => einsum('ijk->', x), /einsum: subscripts 'ijk' name 3 dimensions but the operand has shape \[2,3\]/],
+    ['sort dim', () => x.sort(2), /argsort: axis 2 is out of range/],
+    ['klDiv shapes', () => klDiv(x, x.reshape([3, 2])), /klDiv: input shape \[2,3\] and target shape \[3,2\] must be equal/],
+    ['huber delta', () => huberLoss(x, x, { delta: 0 }), /huberLoss: delta must be positive, got 0/],
+    ['crossEntropy weight', () => crossEntropy(x, [0, 1], { weight: f64([1, 2]) }), /crossEntropy: weight must have shape \[3\], got \[2\]/],
+    ['crossEntropy target', () => crossEntropy(x, [0, 3]), /crossEntropy: target 3 is not a class index in \[0, 3\)/],
+    ['crossEntropy soft + ignoreIndex', () => crossEntropy(x, x.softmax(1), { ignoreIndex: 0 }), /ignoreIndex applies to class-index targets/],
+    ['hardtanh range', () => x.hardtanh(1, -1), /hardtanh: minVal 1 must not exceed maxVal -1/],
+  ])('%s', (_name, f, re) => expect(f).toThrow(re));
+});
