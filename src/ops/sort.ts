@@ -26,13 +26,13 @@ export interface SortResult {
   indices: Tensor;
 }
 /** Indices that sort `x` along `dim`, stably (equal values keep their order); NaN counts as the largest value. */
-export function argsort(x: Tensor, dim = -1, descending = false): Tensor {
-  if (x.ndim === 0) return argsort(x.reshape([1]), 0, descending).reshape([]);
-  return apply(argsortDef, [x], { axis: normAxis(dim, x.ndim, 'argsort'), descending });
+export function argsort(x: Tensor, dim = -1, descending = false, op = 'argsort'): Tensor {
+  if (x.ndim === 0) return argsort(x.reshape([1]), dim, descending, op).reshape([]);
+  return apply(argsortDef, [x], { axis: normAxis(dim, x.ndim, op), descending });
 }
 /** Stable sort along `dim`: `{ values, indices }` (as torch.sort with stable = true). */
 export function sort(x: Tensor, dim = -1, descending = false): SortResult {
-  const indices = argsort(x, dim, descending);
+  const indices = argsort(x, dim, descending, 'sort');
   const values = x.ndim === 0 ? x : gather(x, dim, indices);
   return { values, indices };
 }
@@ -46,7 +46,7 @@ export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = tr
   const x1 = x.ndim === 0 ? x.reshape([1]) : x;
   const r: SliceSpec[] = x1.shape.map(() => null);
   r[axis] = [0, k];
-  const indices = slice(argsort(x1, axis, largest), r);
+  const indices = slice(argsort(x1, axis, largest, 'topk'), r);
   const values = gather(x1, axis, indices);
   return x.ndim === 0 ? { values: values.reshape([]), indices: indices.reshape([]) } : { values, indices };
 }
