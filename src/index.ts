@@ -11,7 +11,8 @@ export type { SliceSpec } from './ops/movement.js';
 export { gather, scatterAdd, indexSelect } from './ops/indexing.js';
 export { softmax, logSoftmax, logSumExp, variance, std, clamp, gelu, softplus } from './ops/composite.js';
 export {
-  mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits, l1Loss, smoothL1Loss, huberLoss, klDiv, binaryCrossEntropy,
+  mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits, l1Loss, smoothL1Loss, huberLoss, klDiv,
+  binaryCrossEntropy,
 } from './ops/losses.js';
 export type {
   Reduction, CrossEntropyOptions, NLLLossOptions, LossOptions, SmoothL1LossOptions, HuberLossOptions, KLDivOptions,

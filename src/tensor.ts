@@ -235,11 +235,15 @@ export class Tensor {
   norm(p: X.NormOrder = 'fro', dim?: Dim, keepdim = false): Tensor { return X.norm(this, p, dim, keepdim); }
   sort(dim = -1, descending = false): S.SortResult { return S.sort(this, dim, descending); }
   argsort(dim = -1, descending = false): Tensor { return S.argsort(this, dim, descending); }
-  topk(k: number, dim = -1, largest = true, sorted = true): S.SortResult { return S.topk(this, k, dim, largest, sorted); }
+  topk(k: number, dim = -1, largest = true, sorted = true): S.SortResult {
+    return S.topk(this, k, dim, largest, sorted);
+  }
   tril(diagonal = 0): Tensor { return X.tril(this, diagonal); }
   triu(diagonal = 0): Tensor { return X.triu(this, diagonal); }
   maskedFill(mask: Tensor, value: TensorLike): Tensor { return X.maskedFill(this, mask, value); }
-  split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] { return X.split(this, splitSizeOrSections, dim); }
+  split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+    return X.split(this, splitSizeOrSections, dim);
+  }
   chunk(chunks: number, dim = 0): Tensor[] { return X.chunk(this, chunks, dim); }
   unbind(dim = 0): Tensor[] { return X.unbind(this, dim); }
   /** `x.repeat(2, 3)` or `x.repeat([2, 3])`, as torch.Tensor.repeat. */

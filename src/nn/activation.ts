@@ -1,12 +1,16 @@
 /** Activation modules (PyTorch's names and defaults), each a thin Module over a composite op. */
-import { checkOptions, elu, glu, hardtanh, leakyRelu, logSigmoid, mish, relu6, selu, silu } from '../ops/composite-math.js';
+import {
+  checkOptions, elu, glu, hardtanh, leakyRelu, logSigmoid, mish, relu6, selu, silu,
+} from '../ops/composite-math.js';
 import { logSoftmax, softmax } from '../ops/composite.js';
 import { ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 
-/** The single-option constructors take the option itself or an options object: `new LeakyReLU(0.2)`, `{ negativeSlope: 0.2 }`. */
-function opt<K extends string>(layer: string, arg: number | Partial<Record<K, number>> | undefined, key: K): number | undefined {
+/** Single-option constructors take the option or an options object: `new LeakyReLU(0.2)`, `{ negativeSlope: 0.2 }`. */
+function opt<K extends string>(
+  layer: string, arg: number | Partial<Record<K, number>> | undefined, key: K,
+): number | undefined {
   if (typeof arg === 'number' || arg === undefined) return arg;
   checkOptions(layer, arg, [key]);
   return arg[key];
@@ -96,7 +100,9 @@ export class Softmax extends Module {
   constructor(opts: number | { dim: number }) {
     super();
     const dim = opt('Softmax', opts, 'dim');
-    if (dim === undefined) throw new ValueError('Softmax: dim is required (PyTorch\'s implicit dim choice is deprecated)');
+    if (dim === undefined) {
+      throw new ValueError('Softmax: dim is required (PyTorch\'s implicit dim choice is deprecated)');
+    }
     this.dim = dim;
   }
   forward(x: Tensor): Tensor {
@@ -108,7 +114,9 @@ export class LogSoftmax extends Module {
   constructor(opts: number | { dim: number }) {
     super();
     const dim = opt('LogSoftmax', opts, 'dim');
-    if (dim === undefined) throw new ValueError('LogSoftmax: dim is required (PyTorch\'s implicit dim choice is deprecated)');
+    if (dim === undefined) {
+      throw new ValueError('LogSoftmax: dim is required (PyTorch\'s implicit dim choice is deprecated)');
+    }
     this.dim = dim;
   }
   forward(x: Tensor): Tensor {

@@ -12,7 +12,9 @@ export type {
   LossOptions, CrossEntropyOptions, Reduction, NLLLossOptions, SmoothL1LossOptions, HuberLossOptions, KLDivOptions,
   KLDivReduction, BCELossOptions,
 } from './losses.js';
-export { LeakyReLU, ELU, SELU, SiLU, Mish, Hardtanh, ReLU6, LogSigmoid, GLU, Softmax, LogSoftmax } from './activation.js';
+export {
+  LeakyReLU, ELU, SELU, SiLU, Mish, Hardtanh, ReLU6, LogSigmoid, GLU, Softmax, LogSoftmax,
+} from './activation.js';
 export {
   leakyRelu, elu, selu, silu, mish, hardtanh, relu6, logSigmoid, glu, oneHot,
 } from '../ops/composite-math.js';

@@ -1,9 +1,11 @@
 /**
  * Losses as functions (re-exported from ops/losses.ts, where they are built from primitives)
- * and as modules holding their options, PyTorch style: `new CrossEntropyLoss({ labelSmoothing: 0.1 }).forward(logits, y)`.
+ * and as modules holding their options, PyTorch style:
+ * `new CrossEntropyLoss({ labelSmoothing: 0.1 }).forward(logits, y)`.
  */
 import {
-  binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, huberLoss, klDiv, l1Loss, mseLoss, nllLoss, smoothL1Loss,
+  binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, huberLoss, klDiv, l1Loss, mseLoss, nllLoss,
+  smoothL1Loss,
   type BCELossOptions, type CrossEntropyOptions, type HuberLossOptions, type KLDivOptions, type KLDivReduction,
   type LossOptions, type NLLLossOptions, type Reduction, type SmoothL1LossOptions,
 } from '../ops/losses.js';
@@ -12,7 +14,8 @@ import type { Tensor, TensorLike } from '../tensor.js';
 import { Module } from './module.js';
 
 export {
-  binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, huberLoss, klDiv, l1Loss, mseLoss, nllLoss, smoothL1Loss,
+  binaryCrossEntropy, binaryCrossEntropyWithLogits, crossEntropy, huberLoss, klDiv, l1Loss, mseLoss, nllLoss,
+  smoothL1Loss,
 };
 export type {
   BCELossOptions, CrossEntropyOptions, HuberLossOptions, KLDivOptions, KLDivReduction, LossOptions, NLLLossOptions,
@@ -144,6 +147,7 @@ export class BCELoss extends Module {
     this.weight = opts.weight;
   }
   forward(input: Tensor, target: Tensor): Tensor {
-    return binaryCrossEntropy(input, target, this.weight ? { reduction: this.reduction, weight: this.weight } : this.reduction);
+    const opts = this.weight ? { reduction: this.reduction, weight: this.weight } : this.reduction;
+    return binaryCrossEntropy(input, target, opts);
   }
 }

@@ -12,7 +12,9 @@ import { concat, reshape, slice, type SliceSpec } from './movement.js';
 /** Refuses keys an options object does not know, naming the known ones. */
 export function checkOptions(op: string, opts: object | undefined, known: readonly string[]): void {
   if (opts === undefined) return;
-  if (typeof opts !== 'object' || opts === null) throw new ValueError(`${op}: options must be an object, got ${typeof opts}`);
+  if (typeof opts !== 'object' || opts === null) {
+    throw new ValueError(`${op}: options must be an object, got ${typeof opts}`);
+  }
   for (const k of Object.keys(opts)) {
     if (!known.includes(k)) throw new ValueError(`${op}: unknown option ${k} (known: ${known.join(', ')})`);
   }
@@ -70,7 +72,9 @@ export const logSigmoid = (x: Tensor): Tensor => x.neg().softplus().neg();
 export function glu(x: Tensor, dim = -1): Tensor {
   const axis = normAxis(dim, x.ndim, 'glu');
   const n = x.shape[axis]!;
-  if (n % 2 !== 0) throw new ShapeError(`glu: dimension ${dim} of shape ${fmt(x.shape)} must have an even size, got ${n}`);
+  if (n % 2 !== 0) {
+    throw new ShapeError(`glu: dimension ${dim} of shape ${fmt(x.shape)} must have an even size, got ${n}`);
+  }
   return along(x, axis, 0, n / 2).mul(along(x, axis, n / 2, n).sigmoid());
 }
 
@@ -115,14 +119,18 @@ export type NormOrder = number | 'fro';
  * The 2-norm of a zero vector has gradient 0 (a subgradient), not NaN.
  */
 export function norm(x: Tensor, p: NormOrder = 'fro', dim?: number | readonly number[], keepdim = false): Tensor {
-  if (x.dtype === 'int32') throw new DTypeError("norm: expected a float tensor, got int32 (cast with .to('float32') first)");
+  if (x.dtype === 'int32') {
+    throw new DTypeError("norm: expected a float tensor, got int32 (cast with .to('float32') first)");
+  }
   const axes = normAxes(dim, x.ndim, 'norm');
   if (p === 'fro' || p === 2) {
     const s = x.mul(x).sum(axes, keepdim);
     const zero = s.eq(0);
     return where(zero, 0, sqrt(where(zero, 1, s)));
   }
-  if (typeof p !== 'number' || Number.isNaN(p)) throw new ValueError(`norm: p must be a number or 'fro', got ${String(p)}`);
+  if (typeof p !== 'number' || Number.isNaN(p)) {
+    throw new ValueError(`norm: p must be a number or 'fro', got ${String(p)}`);
+  }
   if (p === 1) return x.abs().sum(axes, keepdim);
   if (p === Infinity) return x.abs().max(axes, keepdim);
   if (p === -Infinity) return x.abs().min(axes, keepdim);
@@ -150,7 +158,9 @@ export function maskedFill(x: Tensor, mask: Tensor, value: TensorLike): Tensor {
   }
   const out = where(mask, value, x);
   if (!shapeEq(out.shape, x.shape)) {
-    throw new ShapeError(`maskedFill: mask of shape ${fmt(mask.shape)} must broadcast to the input's shape ${fmt(x.shape)}`);
+    throw new ShapeError(
+      `maskedFill: mask of shape ${fmt(mask.shape)} must broadcast to the input's shape ${fmt(x.shape)}`,
+    );
   }
   return out;
 }
@@ -170,7 +180,11 @@ export function split(x: Tensor, splitSizeOrSections: number | readonly number[]
     sizes = [...splitSizeOrSections];
     sizes.forEach((s) => checkInt('split', 'each section size', s));
     const total = sizes.reduce((a, b) => a + b, 0);
-    if (total !== n) throw new ShapeError(`split: section sizes ${JSON.stringify(sizes)} sum to ${total}, but dimension ${dim} has size ${n}`);
+    if (total !== n) {
+      throw new ShapeError(
+        `split: section sizes ${JSON.stringify(sizes)} sum to ${total}, but dimension ${dim} has size ${n}`,
+      );
+    }
   }
   let off = 0;
   return sizes.map((s) => along(x, axis, off, (off += s)));
@@ -190,7 +204,9 @@ export function unbind(x: Tensor, dim = 0): Tensor[] {
 /** Repeats the tensor `repeats[i]` times along axis i (as torch.Tensor.repeat; extra leading repeats add axes). */
 export function repeat(x: Tensor, repeats: readonly number[]): Tensor {
   if (repeats.length < x.ndim) {
-    throw new ShapeError(`repeat: got ${repeats.length} repeats for a tensor of rank ${x.ndim} (need at least one per dimension)`);
+    throw new ShapeError(
+      `repeat: got ${repeats.length} repeats for a tensor of rank ${x.ndim} (need at least one per dimension)`,
+    );
   }
   repeats.forEach((r) => checkInt('repeat', 'each repeat', r));
   const shape = [...new Array<number>(repeats.length - x.ndim).fill(1), ...x.shape];
@@ -215,11 +231,17 @@ export function roll(x: Tensor, shifts: number | readonly number[], dims?: numbe
     if (!Number.isInteger(s)) throw new ValueError(`roll: shifts must be integers, got ${s}`);
   });
   if (dims === undefined) {
-    if (sh.length !== 1) throw new ValueError(`roll: without dims, shifts must be a single number, got ${JSON.stringify(shifts)}`);
+    if (sh.length !== 1) {
+      throw new ValueError(`roll: without dims, shifts must be a single number, got ${JSON.stringify(shifts)}`);
+    }
     return roll(reshape(x, [-1]), sh[0]!, 0).reshape(x.shape);
   }
   const ds = typeof dims === 'number' ? [dims] : [...dims];
-  if (ds.length !== sh.length) throw new ValueError(`roll: shifts ${JSON.stringify(shifts)} and dims ${JSON.stringify(dims)} must have the same length`);
+  if (ds.length !== sh.length) {
+    throw new ValueError(
+      `roll: shifts ${JSON.stringify(shifts)} and dims ${JSON.stringify(dims)} must have the same length`,
+    );
+  }
   let y = x;
   ds.forEach((d, i) => {
     const axis = normAxis(d, x.ndim, 'roll');
@@ -235,12 +257,16 @@ export function oneHot(index: Tensor | readonly number[], numClasses = -1): Tens
   const d = t.data;
   let max = -1;
   for (const v of d) {
-    if (!Number.isInteger(v) || v < 0) throw new IndexError(`oneHot: class values must be non-negative integers, got ${v}`);
+    if (!Number.isInteger(v) || v < 0) {
+      throw new IndexError(`oneHot: class values must be non-negative integers, got ${v}`);
+    }
     max = Math.max(max, v);
   }
   if (numClasses === -1) numClasses = max + 1;
   checkInt('oneHot', 'numClasses', numClasses, 1);
-  if (max >= numClasses) throw new IndexError(`oneHot: class value ${max} is out of range for numClasses ${numClasses}`);
+  if (max >= numClasses) {
+    throw new IndexError(`oneHot: class value ${max} is out of range for numClasses ${numClasses}`);
+  }
   const out = allocate('int32', sizeOf(t.shape) * numClasses);
   for (let i = 0; i < d.length; i++) out[i * numClasses + d[i]!] = 1;
   return new Tensor(out, [...t.shape, numClasses]);

@@ -20,18 +20,28 @@ function parseSpec(spec: string, x: Tensor, nEll: number, op: string): string[] 
   const parts = spec.split('...');
   if (parts.length > 2) throw new ValueError(`${op}: an operand may contain at most one ellipsis, got '${spec}'`);
   const check = (s: string): void => {
-    for (const ch of s) if (!/[a-zA-Z]/.test(ch)) throw new ValueError(`${op}: invalid subscript '${ch}' in '${spec}' (letters and '...' only)`);
+    for (const ch of s) {
+      if (!/[a-zA-Z]/.test(ch)) {
+        throw new ValueError(`${op}: invalid subscript '${ch}' in '${spec}' (letters and '...' only)`);
+      }
+    }
   };
   parts.forEach(check);
   labels.push(...parts[0]!);
   if (parts.length === 2) {
     const k = x.ndim - parts[0]!.length - parts[1]!.length;
-    if (k < 0) throw new ShapeError(`${op}: subscripts '${spec}' need at least ${x.ndim - k} dimensions, operand has shape ${fmt(x.shape)}`);
+    if (k < 0) {
+      throw new ShapeError(
+        `${op}: subscripts '${spec}' need at least ${x.ndim - k} dimensions, operand has shape ${fmt(x.shape)}`,
+      );
+    }
     for (let i = nEll - k; i < nEll; i++) labels.push(`${ELL}${i}`);
     labels.push(...parts[1]!);
   }
   if (labels.length !== x.ndim) {
-    throw new ShapeError(`${op}: subscripts '${spec}' name ${labels.length} dimensions but the operand has shape ${fmt(x.shape)}`);
+    throw new ShapeError(
+      `${op}: subscripts '${spec}' name ${labels.length} dimensions but the operand has shape ${fmt(x.shape)}`,
+    );
   }
   return labels;
 }
@@ -44,7 +54,9 @@ function diagonalize(term: Term, op: string): Term {
     if (i < 0) return { t, labels };
     const j = labels.indexOf(labels[i]!);
     const n = t.shape[j]!;
-    if (t.shape[i] !== n) throw new ShapeError(`${op}: label '${labels[i]}' has sizes ${n} and ${t.shape[i]} in one operand`);
+    if (t.shape[i] !== n) {
+      throw new ShapeError(`${op}: label '${labels[i]}' has sizes ${n} and ${t.shape[i]} in one operand`);
+    }
     const eye = allocate(t.dtype, n * n);
     for (let k = 0; k < n; k++) eye[k * n + k] = 1;
     const shape = t.shape.map((_, k) => (k === j || k === i ? n : 1));
@@ -88,12 +100,18 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   const op = 'einsum';
   const eqn = equation.replace(/\s+/g, '');
   const [lhs, rhs, more] = eqn.split('->');
-  if (more !== undefined || lhs === undefined) throw new ValueError(`${op}: equation '${equation}' must have the form 'ab,bc->ac'`);
+  if (more !== undefined || lhs === undefined) {
+    throw new ValueError(`${op}: equation '${equation}' must have the form 'ab,bc->ac'`);
+  }
   const specs = lhs.split(',');
   if (specs.length !== operands.length) {
-    throw new ValueError(`${op}: equation '${equation}' names ${specs.length} operands, but ${operands.length} were given`);
+    throw new ValueError(
+      `${op}: equation '${equation}' names ${specs.length} operands, but ${operands.length} were given`,
+    );
   }
-  const nEll = Math.max(0, ...specs.map((s, i) => (s.includes('...') ? operands[i]!.ndim - s.replace('...', '').length : 0)));
+  const ellRank = (s: string, i: number): number =>
+    s.includes('...') ? operands[i]!.ndim - s.replace('...', '').length : 0;
+  const nEll = Math.max(0, ...specs.map(ellRank));
   let terms: Term[] = specs.map((s, i) => ({ t: operands[i]!, labels: parseSpec(s, operands[i]!, nEll, op) }));
   const ellLabels = Array.from({ length: nEll }, (_, i) => `${ELL}${i}`);
   // Output labels.
@@ -105,9 +123,12 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   } else {
     const parts = rhs.split('...');
     if (parts.length > 2) throw new ValueError(`${op}: the output may contain at most one ellipsis, got '${rhs}'`);
-    for (const ch of parts.join('')) if (!/[a-zA-Z]/.test(ch)) throw new ValueError(`${op}: invalid output subscript '${ch}'`);
+    for (const ch of parts.join('')) {
+      if (!/[a-zA-Z]/.test(ch)) throw new ValueError(`${op}: invalid output subscript '${ch}'`);
+    }
     out = parts.length === 2 ? [...parts[0]!, ...ellLabels, ...parts[1]!] : [...parts[0]!];
-    if (parts.length === 1 && nEll > 0 && terms.some((t) => t.labels.some((l) => l.startsWith(ELL) && t.t.shape[t.labels.indexOf(l)] !== 1))) {
+    const wideEll = (t: Term): boolean => t.labels.some((l, i) => l.startsWith(ELL) && t.t.shape[i] !== 1);
+    if (parts.length === 1 && nEll > 0 && terms.some(wideEll)) {
       throw new ValueError(`${op}: '...' dimensions must appear in the output ('${equation}')`);
     }
     if (new Set(out).size !== out.length) throw new ValueError(`${op}: output subscripts '${rhs}' repeat a label`);
@@ -118,10 +139,14 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
     t.labels.forEach((l, i) => {
       const d = t.t.shape[i]!, prev = size.get(l);
       if (prev === undefined || prev === 1) size.set(l, d);
-      else if (d !== prev && d !== 1) throw new ShapeError(`${op}: label '${l.startsWith(ELL) ? '...' : l}' has sizes ${prev} and ${d}`);
+      else if (d !== prev && d !== 1) {
+        throw new ShapeError(`${op}: label '${l.startsWith(ELL) ? '...' : l}' has sizes ${prev} and ${d}`);
+      }
     });
   }
-  for (const l of out) if (!size.has(l)) throw new ValueError(`${op}: output label '${l}' does not appear in any operand`);
+  for (const l of out) {
+    if (!size.has(l)) throw new ValueError(`${op}: output label '${l}' does not appear in any operand`);
+  }
   terms = terms.map((t) => diagonalize(t, op));
   const needed = (from: number): Set<string> => {
     const s = new Set(out);

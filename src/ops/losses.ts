@@ -23,7 +23,9 @@ function sameShape(op: string, a: Tensor, b: Tensor): void {
   }
 }
 /** A loss's third argument: a reduction name, or an options object (checked against `known`). */
-function lossOpts<O extends { reduction?: Reduction }>(op: string, arg: Reduction | O | undefined, known: readonly string[]): O {
+function lossOpts<O extends { reduction?: Reduction }>(
+  op: string, arg: Reduction | O | undefined, known: readonly string[],
+): O {
   if (arg === undefined) return {} as O;
   if (typeof arg === 'string') return { reduction: arg } as O;
   checkOptions(op, arg, known);
@@ -71,7 +73,8 @@ export function huberLoss(input: Tensor, target: TensorLike, opts: Reduction | H
   const delta = o.delta ?? 1;
   if (!(delta > 0)) throw new ValueError(`huberLoss: delta must be positive, got ${delta}`);
   const a = pointwise('huberLoss', input, target).abs();
-  return reduce(where(a.lt(delta), a.mul(a).mul(0.5), a.sub(0.5 * delta).mul(delta)), o.reduction ?? 'mean', 'huberLoss');
+  const l = where(a.lt(delta), a.mul(a).mul(0.5), a.sub(0.5 * delta).mul(delta));
+  return reduce(l, o.reduction ?? 'mean', 'huberLoss');
 }
 export type KLDivReduction = Reduction | 'batchmean';
 export interface KLDivOptions {
@@ -112,7 +115,9 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: Reductio
   const o = lossOpts<BCELossOptions>('binaryCrossEntropy', opts, ['reduction', 'weight']);
   sameShape('binaryCrossEntropy', input, target);
   for (const v of input.data) {
-    if (v < 0 || v > 1) throw new ValueError(`binaryCrossEntropy: all elements of input must be probabilities in [0, 1], got ${v}`);
+    if (v < 0 || v > 1) {
+      throw new ValueError(`binaryCrossEntropy: all elements of input must be probabilities in [0, 1], got ${v}`);
+    }
   }
   const clampedLog = (p: Tensor): Tensor => {
     const lp = where(p.gt(0), p, 1).log();
@@ -123,7 +128,9 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: Reductio
   return reduce(l, o.reduction ?? 'mean', 'binaryCrossEntropy');
 }
 /** Sigmoid + binary cross-entropy in one stable expression: max(x,0) − x·t + log1p(e^−|x|). */
-export function binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor, reduction: Reduction | LossOptions = 'mean'): Tensor {
+export function binaryCrossEntropyWithLogits(
+  logits: Tensor, targets: Tensor, reduction: Reduction | LossOptions = 'mean',
+): Tensor {
   const o = lossOpts<LossOptions>('binaryCrossEntropyWithLogits', reduction, ['reduction']);
   sameShape('binaryCrossEntropyWithLogits', logits, targets);
   return reduce(softplus(logits).sub(logits.mul(targets)), o.reduction ?? 'mean', 'binaryCrossEntropyWithLogits');
@@ -142,7 +149,9 @@ export interface CrossEntropyOptions extends NLLLossOptions {
 }
 /** Moves the class axis of [C], [N, C] or [N, C, d1, …] last and flattens the rest: [M, C]. */
 function classesLast(op: string, x: Tensor): Tensor {
-  if (x.ndim === 0) throw new ShapeError(`${op}: expected input of shape [C], [N, C] or [N, C, d1, …], got a 0-d tensor`);
+  if (x.ndim === 0) {
+    throw new ShapeError(`${op}: expected input of shape [C], [N, C] or [N, C, d1, …], got a 0-d tensor`);
+  }
   if (x.ndim === 1) return x.reshape([1, -1]);
   if (x.ndim === 2) return x;
   const perm = [0, ...x.shape.slice(2).map((_, i) => i + 2), 1];
@@ -154,26 +163,36 @@ const targetShape = (x: Tensor): number[] => (x.ndim === 1 ? [] : [x.shape[0]!, 
 function classWeight(op: string, logp: Tensor, w: Tensor | undefined): void {
   if (w === undefined) return;
   const c = logp.shape[1]!;
-  if (w.ndim !== 1 || w.shape[0] !== c) throw new ShapeError(`${op}: weight must have shape [${c}], got ${fmt(w.shape)}`);
-  if (w.dtype !== logp.dtype) throw new DTypeError(`${op}: weight dtype ${w.dtype} must equal the input's ${logp.dtype}`);
+  if (w.ndim !== 1 || w.shape[0] !== c) {
+    throw new ShapeError(`${op}: weight must have shape [${c}], got ${fmt(w.shape)}`);
+  }
+  if (w.dtype !== logp.dtype) {
+    throw new DTypeError(`${op}: weight dtype ${w.dtype} must equal the input's ${logp.dtype}`);
+  }
 }
 
 /**
  * The shared core of nllLoss and crossEntropy on class indices: per-target losses
  * (1 − ε)·wₜ·(−log pₜ) + ε/C·Σ_c w_c·(−log p_c), zero at ignored targets, and their weights.
  */
-function classIndexLoss(op: string, input: Tensor, logp: Tensor, targets: Tensor | readonly number[], o: CrossEntropyOptions): Tensor {
+function classIndexLoss(
+  op: string, input: Tensor, logp: Tensor, targets: Tensor | readonly number[], o: CrossEntropyOptions,
+): Tensor {
   const want = targetShape(input);
   const t = asIndex(targets, op);
   if (!shapeEq(t.shape, want) && !(want.length === 0 && t.size === 1)) {
-    throw new ShapeError(`${op}: targets must have shape ${fmt(want)} for input ${fmt(input.shape)}, got ${fmt(t.shape)}`);
+    throw new ShapeError(
+      `${op}: targets must have shape ${fmt(want)} for input ${fmt(input.shape)}, got ${fmt(t.shape)}`,
+    );
   }
   const [m, c] = logp.shape as [number, number];
   const ignore = o.ignoreIndex ?? -100;
   const idx = new Int32Array(m), valid = new Float64Array(m);
   t.data.forEach((v, i) => {
     if (v === ignore) return;
-    if (!Number.isInteger(v) || v < 0 || v >= c) throw new ValueError(`${op}: target ${v} is not a class index in [0, ${c})`);
+    if (!Number.isInteger(v) || v < 0 || v >= c) {
+      throw new ValueError(`${op}: target ${v} is not a class index in [0, ${c})`);
+    }
     idx[i] = v;
     valid[i] = 1;
   });
@@ -197,7 +216,9 @@ function classIndexLoss(op: string, input: Tensor, logp: Tensor, targets: Tensor
 }
 
 /** Negative log-likelihood of log-probabilities [C], [N, C] or [N, C, d1, …] at class indices. */
-export function nllLoss(logProbs: Tensor, targets: Tensor | readonly number[], opts: Reduction | NLLLossOptions = 'mean'): Tensor {
+export function nllLoss(
+  logProbs: Tensor, targets: Tensor | readonly number[], opts: Reduction | NLLLossOptions = 'mean',
+): Tensor {
   const o = lossOpts<NLLLossOptions>('nllLoss', opts, ['reduction', 'ignoreIndex', 'weight']);
   const logp = classesLast('nllLoss', logProbs);
   classWeight('nllLoss', logp, o.weight);
@@ -208,7 +229,9 @@ export function nllLoss(logProbs: Tensor, targets: Tensor | readonly number[], o
  * Softmax cross-entropy of logits [C], [N, C] or [N, C, d1, …] against class indices
  * ([], [N] or [N, d1, …]) or class probabilities (a float tensor of the input's shape).
  */
-export function crossEntropy(logits: Tensor, targets: Tensor | readonly number[], opts: CrossEntropyOptions = {}): Tensor {
+export function crossEntropy(
+  logits: Tensor, targets: Tensor | readonly number[], opts: CrossEntropyOptions = {},
+): Tensor {
   const op = 'crossEntropy';
   checkOptions(op, opts, ['reduction', 'ignoreIndex', 'weight', 'labelSmoothing']);
   const eps = opts.labelSmoothing ?? 0;
@@ -219,8 +242,14 @@ export function crossEntropy(logits: Tensor, targets: Tensor | readonly number[]
     return classIndexLoss(op, logits, logp, targets, opts);
   }
   // Probability targets.
-  if (targets.dtype !== logits.dtype) throw new DTypeError(`${op}: probability targets must have the input's dtype ${logits.dtype}, got ${targets.dtype}`);
-  if (opts.ignoreIndex !== undefined) throw new ValueError(`${op}: ignoreIndex applies to class-index targets, not probability targets`);
+  if (targets.dtype !== logits.dtype) {
+    throw new DTypeError(
+      `${op}: probability targets must have the input's dtype ${logits.dtype}, got ${targets.dtype}`,
+    );
+  }
+  if (opts.ignoreIndex !== undefined) {
+    throw new ValueError(`${op}: ignoreIndex applies to class-index targets, not probability targets`);
+  }
   const c = logp.shape[1]!;
   let t = classesLast(op, targets);
   if (eps > 0) t = t.mul(1 - eps).add(eps / c);

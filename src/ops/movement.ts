@@ -135,7 +135,9 @@ export function slice(x: Tensor, ranges: readonly SliceSpec[]): Tensor {
   x.shape.forEach((n, i) => {
     const r = ranges[i] ?? null;
     const step = r?.[2] ?? 1;
-    if (!Number.isInteger(step) || step === 0) throw new IndexError(`slice: step must be a non-zero integer, got ${step} at axis ${i}`);
+    if (!Number.isInteger(step) || step === 0) {
+      throw new IndexError(`slice: step must be a non-zero integer, got ${step} at axis ${i}`);
+    }
     // Python semantics: with a negative step, omitted start/stop mean "from the end" / "through index 0".
     const lo = step > 0 ? 0 : -1, hi = step > 0 ? n : n - 1;
     const clampIdx = (v: number | undefined, dflt: number): number => {

@@ -42,7 +42,9 @@ export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = tr
   const nd = Math.max(1, x.ndim);
   const axis = normAxis(dim, nd, 'topk');
   const n = x.ndim === 0 ? 1 : x.shape[axis]!;
-  if (!Number.isInteger(k) || k < 0 || k > n) throw new ValueError(`topk: k must be an integer in [0, ${n}] for dimension ${dim}, got ${k}`);
+  if (!Number.isInteger(k) || k < 0 || k > n) {
+    throw new ValueError(`topk: k must be an integer in [0, ${n}] for dimension ${dim}, got ${k}`);
+  }
   const x1 = x.ndim === 0 ? x.reshape([1]) : x;
   const r: SliceSpec[] = x1.shape.map(() => null);
   r[axis] = [0, k];
