@@ -250,28 +250,60 @@ export function indexWalk(xs: Shape, axis: number, idx: TypedArray, is: Shape, f
   });
 }
 
+/**
+ * Stable sort of the indices `a[0..m)` by `v[index]` (ascending, or descending with `sign` = -1):
+ * insertion-sorted runs of 16, then bottom-up merges through `tmp`. Returns the array holding the result.
+ */
+function mergeSortIdx(a: Int32Array, tmp: Int32Array, m: number, v: Float64Array, sign: number): Int32Array {
+  const RUN = 16;
+  for (let lo = 0; lo < m; lo += RUN) {
+    const hi = Math.min(lo + RUN, m);
+    for (let i = lo + 1; i < hi; i++) {
+      const k = a[i]!, kv = sign * v[k]!;
+      let j = i - 1;
+      while (j >= lo && sign * v[a[j]!]! > kv) {
+        a[j + 1] = a[j]!;
+        j--;
+      }
+      a[j + 1] = k;
+    }
+  }
+  let src = a, dst = tmp;
+  for (let w = RUN; w < m; w *= 2) {
+    for (let lo = 0; lo < m; lo += 2 * w) {
+      const mid = Math.min(lo + w, m), hi = Math.min(lo + 2 * w, m);
+      let i = lo, j = mid, o = lo;
+      while (i < mid && j < hi) dst[o++] = sign * v[src[j]!]! < sign * v[src[i]!]! ? src[j++]! : src[i++]!;
+      while (i < mid) dst[o++] = src[i++]!;
+      while (j < hi) dst[o++] = src[j++]!;
+    }
+    [src, dst] = [dst, src];
+  }
+  return src;
+}
+
 /** Stable argsort of every row along `axis` (NaN above every number, as PyTorch), written into `out`. */
 export function argsort(x: TypedArray, shape: Shape, axis: number, descending: boolean, out: TypedArray): void {
   const n = shape[axis]!;
   const inner = sizeOf(shape.slice(axis + 1));
   const outer = sizeOf(shape.slice(0, axis));
-  const idx = new Array<number>(n), vals = new Array<number>(n);
-  // NaN compares as the largest value; equal keys keep their order (Array.prototype.sort is stable).
-  const cmp = (i: number, j: number): number => {
-    const a = vals[i]!, b = vals[j]!;
-    const an = a !== a, bn = b !== b;
-    const c = an || bn ? +an - +bn : a < b ? -1 : a > b ? 1 : 0;
-    return descending ? -c : c;
-  };
+  const vals = new Float64Array(n), keys = new Int32Array(n), tmp = new Int32Array(n), nans = new Int32Array(n);
+  const sign = descending ? -1 : 1;
   for (let o = 0; o < outer; o++) {
     for (let r = 0; r < inner; r++) {
       const base = o * n * inner + r;
+      let m = 0, q = 0;
       for (let k = 0; k < n; k++) {
-        idx[k] = k;
-        vals[k] = x[base + k * inner]!;
+        const v = x[base + k * inner]!;
+        vals[k] = v;
+        if (v !== v) nans[q++] = k; // NaNs are equal among themselves: they keep their order
+        else keys[m++] = k;
       }
-      idx.sort(cmp);
-      for (let k = 0; k < n; k++) out[base + k * inner] = idx[k]!;
+      const sorted = mergeSortIdx(keys, tmp, m, vals, sign);
+      let p = base;
+      if (descending) for (let k = 0; k < q; k++, p += inner) out[p] = nans[k]!;
+      for (let k = 0; k < m; k++, p += inner) out[p] = sorted[k]!;
+      if (!descending) for (let k = 0; k < q; k++, p += inner) out[p] = nans[k]!;
     }
   }
 }
