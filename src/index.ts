@@ -13,11 +13,11 @@ export { softmax, logSoftmax, logSumExp, variance, std, clamp, gelu, softplus } 
 export {
   mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits, l1Loss, smoothL1Loss, huberLoss, klDiv,
   binaryCrossEntropy,
-} from './ops/losses.js';
+} from './nn/losses.js';
 export type {
   Reduction, CrossEntropyOptions, NLLLossOptions, LossOptions, SmoothL1LossOptions, HuberLossOptions, KLDivOptions,
   KLDivReduction, BCELossOptions,
-} from './ops/losses.js';
+} from './nn/losses.js';
 export {
   expm1, log2, log10, atan, asin, acos, atan2, floor, ceil, round, trunc,
 } from './ops/elementwise.js';
