@@ -317,7 +317,8 @@ describe('einsum against a naive loop over all labels', () => {
       const val = (l: string): number => assign[labels.indexOf(l)]!;
       let p = 1;
       specs.forEach((s, k) => (p *= ops[k]!.data[offset(ops[k]!.shape, [...s].map(val))]!));
-      out[offset(outShape, [...rhs].map(val))] += p;
+      const o = offset(outShape, [...rhs].map(val));
+      out[o] = out[o]! + p;
     });
     return { shape: outShape, data: out };
   };
