@@ -9,16 +9,12 @@ import { apply, type OpDef } from './define.js';
 import { gather } from './indexing.js';
 import { slice, type SliceSpec } from './movement.js';
 
-interface SortAttrs {
-  readonly axis: number;
-  readonly descending: boolean;
-}
-const argsortDef: OpDef<SortAttrs> = {
+export const argsortDef: OpDef<'argsort'> = {
   name: 'argsort',
   kind: 'other',
-  shape: ([x]) => x!.shape,
-  forward: (be, [x], { axis, descending }) => be.argsort(x!, axis, descending),
-  // no backward: indices carry no gradient
+  shape: ([x]) => x.shape,
+  forward: (k, [x], { axis, descending }) => k.argsort(x, axis, descending),
+  backward: null, // indices carry no gradient
 };
 /** Values and their source indices along a dim (int32 indices). */
 export interface SortResult {
