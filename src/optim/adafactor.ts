@@ -46,7 +46,7 @@ export class Adafactor extends defineOptimizer<AdafactorOptions, AdafactorState>
       if (n === undefined && a !== undefined) {
         throw new ValueError(`${where} has ${k}, but a parameter of shape [${shape.join(',')}] keeps ${f ? 'rowVar and colVar' : 'variance'}`);
       }
-      if (n !== undefined && s.step > 0 && a === undefined) throw new ValueError(`${where} is missing ${k}`);
+      if (n !== undefined && a === undefined) throw new ValueError(`${where} is missing ${k} (a parameter of shape [${shape.join(',')}] keeps it)`);
       if (n !== undefined && a !== undefined && a.length !== n) {
         throw new ValueError(`${where}.${k} holds ${a.length} values, but a parameter of shape [${shape.join(',')}] needs ${n}`);
       }

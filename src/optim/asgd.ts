@@ -1,4 +1,5 @@
 /** ASGD, averaged stochastic gradient descent (torch.optim.ASGD). */
+import { ValueError } from '../errors.js';
 import { defineOptimizer, zerosFor } from './optimizer.js';
 import { asgdSchedule, getUpdateKernel, type ASGDOptions, type FloatArray } from './updates.js';
 import { bool, lr, num, weightDecay } from './validate.js';
@@ -18,6 +19,10 @@ export class ASGD extends defineOptimizer<ASGDOptions, ASGDState>({
     maximize: bool(false),
   },
   state: { step: 'count', eta: 'number', mu: 'number', ax: 'buffer' },
+  checkState(s, _shape, _o, where) {
+    if (!(s.eta >= 0)) throw new ValueError(`${where}.eta must be a non-negative step size, got ${s.eta}`);
+    if (!(s.mu > 0 && s.mu <= 1)) throw new ValueError(`${where}.mu must be an averaging weight in (0, 1], got ${s.mu}`);
+  },
   init: (p, o) => ({ step: 0, eta: o.lr, mu: 1, ax: zerosFor(p) }),
   update(p, g, s, o) {
     s.step += 1;

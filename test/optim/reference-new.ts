@@ -197,7 +197,7 @@ export function torchMuon(rows: number, cols: number, o: { lr?: number; weightDe
 }
 
 /** torch/optim/lbfgs.py: `LBFGS.step` with `_strong_wolfe` and `_cubic_interpolate`, over one flat vector `x`. */
-export function torchLBFGS(o: { lr?: number; maxIter?: number; maxEval?: number; toleranceGrad?: number; toleranceChange?: number; historySize?: number; lineSearchFn?: null | 'strongWolfe' }) {
+export function torchLBFGS(o: { lr?: number; maxIter?: number; maxEval?: number | null; toleranceGrad?: number; toleranceChange?: number; historySize?: number; lineSearchFn?: null | 'strongWolfe' }) {
   const lr = o.lr ?? 1, maxIter = o.maxIter ?? 20, maxEval = o.maxEval ?? Math.floor((maxIter * 5) / 4);
   const tolGrad = o.toleranceGrad ?? 1e-7, tolChange = o.toleranceChange ?? 1e-9, historySize = o.historySize ?? 100;
   const state: Record<string, unknown> = { func_evals: 0, n_iter: 0 };
