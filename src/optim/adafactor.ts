@@ -11,7 +11,9 @@ export type AdafactorState = { step: number; rowVar?: FloatArray; colVar?: Float
 const epsPair: Field<[number | null, number]> = {
   default: [null, 1e-3],
   check(where, name, v) {
-    if (!Array.isArray(v) || v.length !== 2) throw new ValueError(`${where}: option ${name} must be a pair [eps1 | null, eps2], got ${show(v)}`);
+    if (!Array.isArray(v) || v.length !== 2) {
+      throw new ValueError(`${where}: option ${name} must be a pair [eps1 | null, eps2], got ${show(v)}`);
+    }
     if (v[0] !== null) checkNumber(where, `${name}[0]`, v[0], { min: 0 });
     checkNumber(where, `${name}[1]`, v[1], { min: 0 });
   },
@@ -46,7 +48,9 @@ export class Adafactor extends defineOptimizer<AdafactorOptions, AdafactorState>
       if (n === undefined && a !== undefined) {
         throw new ValueError(`${where} has ${k}, but a parameter of shape [${shape.join(',')}] keeps ${f ? 'rowVar and colVar' : 'variance'}`);
       }
-      if (n !== undefined && a === undefined) throw new ValueError(`${where} is missing ${k} (a parameter of shape [${shape.join(',')}] keeps it)`);
+      if (n !== undefined && a === undefined) {
+        throw new ValueError(`${where} is missing ${k} (a parameter of shape [${shape.join(',')}] keeps it)`);
+      }
       if (n !== undefined && a !== undefined && a.length !== n) {
         throw new ValueError(`${where}.${k} holds ${a.length} values, but a parameter of shape [${shape.join(',')}] needs ${n}`);
       }

@@ -21,7 +21,9 @@ export class ASGD extends defineOptimizer<ASGDOptions, ASGDState>({
   state: { step: 'count', eta: 'number', mu: 'number', ax: 'buffer' },
   checkState(s, _shape, _o, where) {
     if (!(s.eta >= 0)) throw new ValueError(`${where}.eta must be a non-negative step size, got ${s.eta}`);
-    if (!(s.mu > 0 && s.mu <= 1)) throw new ValueError(`${where}.mu must be an averaging weight in (0, 1], got ${s.mu}`);
+    if (!(s.mu > 0 && s.mu <= 1)) {
+      throw new ValueError(`${where}.mu must be an averaging weight in (0, 1], got ${s.mu}`);
+    }
   },
   init: (p, o) => ({ step: 0, eta: o.lr, mu: 1, ax: zerosFor(p) }),
   update(p, g, s, o) {

@@ -54,7 +54,9 @@ const absMax = (a: FloatArray): number => {
 };
 
 /** Minimiser of the cubic through (x1, f1, g1), (x2, f2, g2) inside `bounds` (torch/optim/lbfgs.py `_cubic_interpolate`). */
-export function cubicInterpolate(x1: number, f1: number, g1: number, x2: number, f2: number, g2: number, bounds?: [number, number]): number {
+export function cubicInterpolate(
+  x1: number, f1: number, g1: number, x2: number, f2: number, g2: number, bounds?: [number, number],
+): number {
   const [lo, hi] = bounds ?? (x1 <= x2 ? [x1, x2] : [x2, x1]);
   const d1 = g1 + g2 - (3 * (f1 - f2)) / (x1 - x2);
   const d2Square = d1 * d1 - g1 * g2;
@@ -179,8 +181,12 @@ export class LBFGS extends Base {
     }
     const ps = this.paramGroups[0]!.params;
     const bad = ps.findIndex((p) => p.dtype !== ps[0]!.dtype);
-    if (bad >= 0) throw new ValueError(`LBFGS: parameter ${bad} is ${ps[bad]!.dtype} but parameter 0 is ${ps[0]!.dtype}; L-BFGS needs one dtype`);
-    if (this.skipNonFinite) throw new ValueError('LBFGS: option skipNonFinite is not supported (L-BFGS evaluates the closure several times per step)');
+    if (bad >= 0) {
+      throw new ValueError(`LBFGS: parameter ${bad} is ${ps[bad]!.dtype} but parameter 0 is ${ps[0]!.dtype}; L-BFGS needs one dtype`);
+    }
+    if (this.skipNonFinite) {
+      throw new ValueError('LBFGS: option skipNonFinite is not supported (L-BFGS evaluates the closure several times per step)');
+    }
   }
 
   get #params(): Tensor[] {
@@ -361,7 +367,9 @@ export class LBFGS extends Base {
           throw new ValueError(`${where}: state 0.${key} holds ${len(key)} values, expected ${n} (${k} history pairs over ${N} parameters)`);
         }
       }
-      if (k > h && h > 0) throw new ValueError(`${where}: state 0.ro has ${k} history pairs, more than historySize ${h}`);
+      if (k > h && h > 0) {
+        throw new ValueError(`${where}: state 0.ro has ${k} history pairs, more than historySize ${h}`);
+      }
     }
     super.loadStateDict(sd);
   }

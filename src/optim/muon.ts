@@ -11,7 +11,9 @@ export type MuonState = { momentumBuffer: FloatArray };
 const coefficients: Field<[number, number, number]> = {
   default: [3.4445, -4.775, 2.0315],
   check(where, name, v) {
-    if (!Array.isArray(v) || v.length !== 3) throw new ValueError(`${where}: option ${name} must be a triple [a, b, c], got ${show(v)}`);
+    if (!Array.isArray(v) || v.length !== 3) {
+      throw new ValueError(`${where}: option ${name} must be a triple [a, b, c], got ${show(v)}`);
+    }
     v.forEach((x, i) => checkNumber(where, `${name}[${i}]`, x));
   },
 };

@@ -288,7 +288,9 @@ export interface RAdamOptions {
  * θ ← θ − m/(1−β1ᵗ)·lr·(√(1−β2ᵗ)/(√v + ε))·rₜ with rₜ = √((ρₜ−4)(ρₜ−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρₜ)),
  * otherwise θ ← θ − m/(1−β1ᵗ)·lr (SGD with momentum while the variance estimate is unreliable).
  */
-export function radamUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: RAdamOptions, step: number): void {
+export function radamUpdate(
+  param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: RAdamOptions, step: number,
+): void {
   const { lr, betas: [beta1, beta2], eps, weightDecay: wd, maximize } = h;
   const w1 = 1 - beta1, w2 = 1 - beta2;
   const decay = 1 - lr * wd;
@@ -333,7 +335,9 @@ export interface AdadeltaOptions {
  * Adadelta (Zeiler 2012), torch.optim.Adadelta's order: s ← ρ·s + (1−ρ)·g²;
  * Δ ← √(u + ε)/√(s + ε)·g; u ← ρ·u + (1−ρ)·Δ²; θ ← θ − lr·Δ.
  */
-export function adadeltaUpdate(param: FloatArray, grad: FloatArray, squareAvg: FloatArray, accDelta: FloatArray, h: AdadeltaOptions): void {
+export function adadeltaUpdate(
+  param: FloatArray, grad: FloatArray, squareAvg: FloatArray, accDelta: FloatArray, h: AdadeltaOptions,
+): void {
   const { lr, rho, eps, weightDecay: wd, maximize } = h;
   const w = 1 - rho;
   for (let i = 0; i < param.length; i++) {
@@ -361,7 +365,9 @@ export interface RpropOptions {
  * s = sign(g·g₋₁): Δ ← clamp(Δ·(η+ if s > 0, η− if s < 0, else 1), min, max); where the sign flipped
  * g ← 0 (no move, and the next step sees no flip); θ ← θ − sign(g)·Δ; g₋₁ ← g.
  */
-export function rpropUpdate(param: FloatArray, grad: FloatArray, prev: FloatArray, stepSize: FloatArray, h: RpropOptions): void {
+export function rpropUpdate(
+  param: FloatArray, grad: FloatArray, prev: FloatArray, stepSize: FloatArray, h: RpropOptions,
+): void {
   const { etas: [etaminus, etaplus], stepSizes: [lo, hi], maximize } = h;
   for (let i = 0; i < param.length; i++) {
     let g = maximize ? -grad[i]! : grad[i]!;
@@ -392,7 +398,9 @@ export interface ASGDOptions {
  * θ ← θ·(1 − λη); θ ← θ − η·g; θ̄ ← θ (μ = 1) or θ̄ + μ·(θ − θ̄). The caller then sets
  * η ← lr / (1 + λ·lr·t)^α and μ ← 1 / max(1, t − t0) (`asgdSchedule`).
  */
-export function asgdUpdate(param: FloatArray, grad: FloatArray, ax: FloatArray, h: ASGDOptions, eta: number, mu: number): void {
+export function asgdUpdate(
+  param: FloatArray, grad: FloatArray, ax: FloatArray, h: ASGDOptions, eta: number, mu: number,
+): void {
   const { lambd, weightDecay: wd, maximize } = h;
   const decay = 1 - lambd * eta;
   for (let i = 0; i < param.length; i++) {
@@ -507,7 +515,9 @@ export interface MuonOptions {
  * `_zeropower_via_newtonschulz` orders them (in the array's dtype; PyTorch runs them in bfloat16):
  * X = G (Gᵀ when rows > cols) / max(‖G‖_F, ε); repeat A = XXᵀ, B = bA + c·AA, X = aX + BX.
  */
-export function newtonSchulz(g: FloatArray, rows: number, cols: number, h: Pick<MuonOptions, 'nsCoefficients' | 'nsSteps' | 'eps'>): FloatArray {
+export function newtonSchulz(
+  g: FloatArray, rows: number, cols: number, h: Pick<MuonOptions, 'nsCoefficients' | 'nsSteps' | 'eps'>,
+): FloatArray {
   const [a, b, c] = h.nsCoefficients;
   const tall = rows > cols, m = tall ? cols : rows, n = tall ? rows : cols;
   const make = (k: number): FloatArray => (g instanceof Float64Array ? new Float64Array(k) : new Float32Array(k));
@@ -555,7 +565,9 @@ export function muonAdjustedLr(h: Pick<MuonOptions, 'lr' | 'adjustLrFn'>, rows: 
  * Muon (Jordan et al. 2024) on a rows×cols matrix, torch.optim.Muon's order: B ← lerp(B, g, 1−μ);
  * U = lerp(g, B, μ) (Nesterov) or B; O = NS(U); θ ← θ·(1 − lr·wd); θ ← θ − adjustedLr·O.
  */
-export function muonUpdate(param: FloatArray, grad: FloatArray, buf: FloatArray, rows: number, cols: number, h: MuonOptions): void {
+export function muonUpdate(
+  param: FloatArray, grad: FloatArray, buf: FloatArray, rows: number, cols: number, h: MuonOptions,
+): void {
   const { lr, weightDecay: wd, momentum, nesterov } = h;
   const w = 1 - momentum;
   const u = param instanceof Float64Array ? new Float64Array(param.length) : new Float32Array(param.length);

@@ -99,7 +99,9 @@ export const pair = (
 ): Field<[number, number]> => ({
   default: def,
   check: (where, name, v) => {
-    if (!Array.isArray(v) || v.length !== 2) throw new ValueError(`${where}: option ${name} must be a pair [a, b], got ${show(v)}`);
+    if (!Array.isArray(v) || v.length !== 2) {
+      throw new ValueError(`${where}: option ${name} must be a pair [a, b], got ${show(v)}`);
+    }
     checkNumber(where, `${name}[0]`, v[0], ranges[0]);
     checkNumber(where, `${name}[1]`, v[1], ranges[1]);
     const why = both?.(v[0] as number, v[1] as number);
