@@ -111,8 +111,18 @@ export function torchASGD(o: { lr?: number; lambd?: number; alpha?: number; t0?:
   return Object.assign(fn, { ax: () => ax });
 }
 
-/** torch/optim/_adafactor.py `_single_tensor_adafactor` for one parameter of `shape` (row-major). */
-export function torchAdafactor(shape: number[], o: { lr?: number; beta2Decay?: number; eps?: [number | null, number]; d?: number; weightDecay?: number; maximize?: boolean }): TorchStep {
+/**
+ * torch/optim/_adafactor.py `_single_tensor_adafactor` for one parameter of `shape` (row-major).
+ * `meanSq` is how a row's or column's mean of g² is formed: PyTorch's `norm(g, dim)².div(n)` unless a
+ * test swaps in another order to show that the comparison notices.
+ */
+export function torchAdafactor(
+  shape: number[], o: { lr?: number; beta2Decay?: number; eps?: [number | null, number]; d?: number; weightDecay?: number; maximize?: boolean },
+  meanSq: (v: Vec) => number = (v) => {
+    const r = norm2(v);
+    return (r * r) / v.length;
+  },
+): TorchStep {
   const lr = o.lr ?? 1e-2, beta2Decay = o.beta2Decay ?? -0.8, [eps1Opt, eps2] = o.eps ?? [null, 1e-3], d = o.d ?? 1.0, wd = o.weightDecay ?? 0;
   const eps1 = eps1Opt ?? 2.220446049250313e-16;                                    // torch.finfo(torch.float64).eps
   const multi = shape.length > 1;
@@ -136,15 +146,10 @@ export function torchAdafactor(shape: number[], o: { lr?: number; beta2Decay?: n
       varEstimate = new Array<number>(param.length).fill(0);
       for (let b = 0; b < B; b++) {
         const at = (i: number, j: number) => grad[b * m * n + i * n + j]!;
-        const rowMean = Array.from({ length: m }, (_, i) => {                       // torch.norm(grad, dim=-1, keepdim=True).square_().div_(grad.size(-1))
-          const r = norm2(Array.from({ length: n }, (_, j) => at(i, j)));
-          return (r * r) / n;
-        });
+        // torch.norm(grad, dim=-1, keepdim=True).square_().div_(grad.size(-1))
+        const rowMean = Array.from({ length: m }, (_, i) => meanSq(Array.from({ length: n }, (_, j) => at(i, j))));
         rowVar[b] = rowVar[b]!.map((r, i) => aten.lerp(r, rowMean[i]!, oneMinusBeta2T));
-        const colMean = Array.from({ length: n }, (_, j) => {
-          const c = norm2(Array.from({ length: m }, (_, i) => at(i, j)));
-          return (c * c) / m;
-        });
+        const colMean = Array.from({ length: n }, (_, j) => meanSq(Array.from({ length: m }, (_, i) => at(i, j))));
         colVar[b] = colVar[b]!.map((c, j) => aten.lerp(c, colMean[j]!, oneMinusBeta2T));
         const denom = Math.max(sumOf(rowVar[b]!) / m, eps1);                         // row_var.mean(dim=-2, keepdim=True).clamp_(min=eps1)
         for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) varEstimate[b * m * n + i * n + j] = (rowVar[b]![i]! * colVar[b]![j]!) / denom;

@@ -297,3 +297,54 @@ describe('a state dict taken mid-run continues exactly like the uninterrupted ru
     }
   });
 });
+
+describe('the bit-for-bit checks can tell operation orders apart, and Newton–Schulz orthogonalises', () => {
+  it('RAdam with bc2Sqrt / (√v + ε) instead of PyTorch’s reciprocal(√v + ε)·bc2Sqrt leaves the trajectory (by rounding only)', () => {
+    const [b1, b2, lr, eps] = [0.9, 0.999, 0.05, 1e-8];
+    const variant = (): TorchStep => {
+      let m: number[] = [], v: number[] = [];
+      return (th, g, t) => {
+        if (t === 1) (m = th.map(() => 0), v = th.map(() => 0));
+        const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t, rhoInf = 2 / (1 - b2) - 1, rhoT = rhoInf - (2 * t * b2 ** t) / bc2;
+        const rect = (((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) ** 0.5;
+        return th.map((x, i) => {
+          m[i] = m[i]! + (1 - b1) * (g[i]! - m[i]!);
+          v[i] = v[i]! * b2 + (1 - b2) * g[i]! * g[i]!;
+          const mh = m[i]! / bc1;
+          return rhoT > 5 ? x - mh * lr * (bc2 ** 0.5 / (Math.sqrt(v[i]!) + eps)) * rect : x - mh * lr;
+        });
+      };
+    };
+    const ours = runOurs(vec, (p) => new optim.RAdam(p, { lr }));
+    const other = runTorch(vec, [variant(), variant()]);
+    expect(ours.some((row, t) => row.some((x, i) => x !== other[t]![i]))).toBe(true);
+    ours.forEach((row, t) => row.forEach((x, i) => expect(Math.abs(x - other[t]![i]!)).toBeLessThan(1e-12)));
+  });
+  it('Adafactor with Σg²/n instead of PyTorch’s norm(g)²/n leaves the trajectory (by rounding only)', () => {
+    const ours = runOurs([[3, 4]], (p) => new optim.Adafactor(p, { lr: 0.05 }));
+    expect(ours).toEqual(runTorch([[3, 4]], [torchAdafactor([3, 4], { lr: 0.05 })]));
+    const other = runTorch([[3, 4]], [torchAdafactor([3, 4], { lr: 0.05 }, (v) => v.reduce((s, x) => s + x * x, 0) / v.length)]);
+    expect(ours.some((row, t) => row.some((x, i) => x !== other[t]![i]))).toBe(true);
+    ours.forEach((row, t) => row.forEach((x, i) => expect(Math.abs(x - other[t]![i]!)).toBeLessThan(1e-12)));
+  });
+  it('newtonSchulz with the cubic coefficients (1.5, −0.5, 0) converges to the orthogonal polar factor (wide and tall)', () => {
+    for (const [r, c] of [[3, 5], [5, 3]] as const) {
+      const G = Float64Array.from({ length: r * c }, (_, i) => Math.sin(1.3 * i + 0.4) + (i % (c + 1) === 0 ? 1 : 0));
+      const O = optim.newtonSchulz(G, r, c, { nsCoefficients: [1.5, -0.5, 0], nsSteps: 60, eps: 1e-7 });
+      const k = Math.min(r, c);
+      // O Oᵀ (wide) or Oᵀ O (tall) is the k×k identity.
+      for (let i = 0; i < k; i++) {
+        for (let j = 0; j < k; j++) {
+          let s = 0;
+          for (let l = 0; l < Math.max(r, c); l++) s += r <= c ? O[i * c + l]! * O[j * c + l]! : O[l * c + i]! * O[l * c + j]!;
+          expect(Math.abs(s - (i === j ? 1 : 0))).toBeLessThan(1e-10);
+        }
+      }
+      // The quintic default leaves singular values spread around 1 (Jordan: roughly U(0.5, 1.5)), not exactly 1.
+      const Q = optim.newtonSchulz(G, r, c, { nsCoefficients: [3.4445, -4.775, 2.0315], nsSteps: 5, eps: 1e-7 });
+      const fro2 = [...Q].reduce((s, x) => s + x * x, 0);
+      expect(fro2 / k).toBeGreaterThan(0.5 ** 2);
+      expect(fro2 / k).toBeLessThan(1.5 ** 2);
+    }
+  });
+});
