@@ -251,6 +251,23 @@ describe('convergence (issue 14)', () => {
   });
 });
 
+describe('LBFGS through autograd, in both dtypes', () => {
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const lineSearchFn of [null, 'strongWolfe'] as const) {
+      it(`${dtype}, lineSearchFn ${String(lineSearchFn)}: an ill-conditioned quadratic over two parameters`, () => {
+        const a = tensor([0, 0], { dtype, requiresGrad: true }), b = tensor([[0], [0]], { dtype, requiresGrad: true });
+        const c = tensor([1, 10], { dtype }), t = tensor([1, -2], { dtype });
+        const f = () => a.sub(t).square().mul(c).sum().add(b.sub(3).square().sum().mul(0.5));
+        const opt = new optim.LBFGS([a, b], { lineSearchFn, lr: lineSearchFn === null ? 0.05 : 1 });
+        for (let k = 0; k < 10; k++) opt.step(() => (opt.zeroGrad(), f().backward(), f()));
+        expect(f().item()).toBeLessThan(1e-4);
+        expect(opt.state.get(a)!.funcEvals).toBeGreaterThan(10);
+        expect(opt.state.get(b)).toBeUndefined();
+      });
+    }
+  }
+});
+
 describe('a state dict taken mid-run continues exactly like the uninterrupted run (issue 14)', () => {
   const rows: [string, number[][], Make][] = [
     ['RAdam', vec, (p) => new optim.RAdam(p, { lr: 0.05, decoupledWeightDecay: true, weightDecay: 0.1 })],
