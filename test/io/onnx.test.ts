@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import {
   concat, defineOp, ExportError, exportOnnx, exportOnnxBytes, manualSeed, nn, pad, randn, tensor, type Tensor, ValueError, where, scatterAdd,
 } from '../../src/index.js';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,6 +20,21 @@ async function runOrt(bytes: Uint8Array, feeds: Record<string, Tensor>): Promise
   const out = await session.run(inputs);
   return out[session.outputNames[0]!]!.data as Float32Array | Float64Array;
 }
+/** ONNX's own checker and strict shape inference, where Python's `onnx` package is installed (Debian: python3-onnx). */
+const PYTHON = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0);
+function onnxCheck(bytes: Uint8Array): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tg-onnx-check-'));
+  writeFileSync(join(dir, 'm.onnx'), bytes);
+  const code = [
+    'import onnx, sys',
+    'm = onnx.load(sys.argv[1])',
+    'onnx.checker.check_model(m, full_check=True)',
+    'onnx.shape_inference.infer_shapes(m, check_type=True, strict_mode=True)',
+    'print("ok")',
+  ].join('\n');
+  const r = spawnSync(PYTHON!, ['-c', code, join(dir, 'm.onnx')], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : r.stderr;
+}
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   expect(a.length).toBe(b.length);
   let m = 0;
@@ -31,6 +47,7 @@ describe('exportOnnx', () => {
     manualSeed(0);
     const model = new nn.Sequential(new nn.Linear(6, 16), new nn.ReLU(), new nn.Linear(16, 16), new nn.Tanh(), new nn.Linear(16, 3));
     const bytes = exportOnnxBytes(model, [randn([4, 6])], { dynamicAxes: { input0: { 0: 'batch' } } });
+    if (PYTHON) expect(onnxCheck(bytes)).toBe('ok');
     for (const n of [1, 4, 7]) {
       const x = randn([n, 6]);
       expect(maxDiff(await runOrt(bytes, { input0: x }), model.forward(x).data)).toBeLessThan(1e-5);
@@ -59,7 +76,9 @@ describe('exportOnnx', () => {
       return where(h.gt(m.mul(0.5)), h, h.neg()).permute([1, 0]).reshape([-1]).abs().sqrt().log1p();
     };
     const x = randn([3, 4], { dtype: 'float64' });
-    const bytes = exportOnnxBytes(f, [x], { opset: 18 });
+    const bytes = exportOnnxBytes(f, [x], { opset: 17 });
+    if (PYTHON) expect(onnxCheck(bytes)).toBe('ok');
+    expect(maxDiff(await runOrt(exportOnnxBytes(f, [x], { opset: 18 }), { input0: x }), f(x).data)).toBeLessThan(1e-12);
     expect(maxDiff(await runOrt(bytes, { input0: x }), f(x).data)).toBeLessThan(1e-12);
   });
 
@@ -73,6 +92,7 @@ describe('exportOnnx', () => {
     };
     const idx = tensor([3, 1, 4, 1, 5], { dtype: 'int32' });
     const bytes = exportOnnxBytes(f, [idx], { dynamicAxes: { input0: [0] } });
+    if (PYTHON) expect(onnxCheck(bytes)).toBe('ok');
     for (const ids of [[3, 1, 4, 1, 5], [9, 2]]) {
       const t = tensor(ids, { dtype: 'int32' });
       expect(maxDiff(await runOrt(bytes, { input0: t }), f(t).data)).toBeLessThan(1e-6);
