@@ -10,11 +10,26 @@ export { concat, stack, reshape, permute, transpose, expand, squeeze, unsqueeze,
 export type { SliceSpec } from './ops/movement.js';
 export { gather, scatterAdd, indexSelect } from './ops/indexing.js';
 export { cumsum } from './ops/scan.js';
+export { softmax, logSoftmax, logSumExp, variance, std, clamp, gelu, softplus } from './ops/composite.js';
 export {
-  softmax, logSoftmax, logSumExp, variance, std, clamp, gelu, softplus,
-  mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits,
-} from './ops/composite.js';
-export type { Reduction, CrossEntropyOptions } from './ops/composite.js';
+  mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits, l1Loss, smoothL1Loss, huberLoss, klDiv,
+  binaryCrossEntropy,
+} from './nn/losses.js';
+export type {
+  Reduction, CrossEntropyOptions, NLLLossOptions, LossOptions, SmoothL1LossOptions, HuberLossOptions, KLDivOptions,
+  KLDivReduction, BCELossOptions,
+} from './nn/losses.js';
+export {
+  expm1, log2, log10, atan, asin, acos, atan2, floor, ceil, round, trunc,
+} from './ops/elementwise.js';
+export {
+  tan, sinh, cosh, rsqrt, reciprocal, logaddexp, leakyRelu, elu, selu, silu, mish, hardtanh, relu6, logSigmoid, glu,
+  prod, cumprod, norm, tril, triu, maskedFill, split, chunk, unbind, repeat, tile, flip, roll, oneHot,
+} from './ops/composite-math.js';
+export type { NormOrder } from './ops/composite-math.js';
+export { sort, argsort, topk } from './ops/sort.js';
+export type { SortResult } from './ops/sort.js';
+export { einsum } from './ops/einsum.js';
 export { grad, valueAndGrad, vjp, hvp } from './autograd/functional.js';
 export type { GradOptions } from './autograd/functional.js';
 export type { BackwardOptions } from './autograd/backward.js';
@@ -25,7 +40,7 @@ export type { SequentialStage } from './autograd/checkpoint.js';
 export { gradcheck, gradgradcheck, GradcheckError } from './autograd/gradcheck.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckWorst } from './autograd/gradcheck.js';
 export {
-  TapegradError, ShapeError, DTypeError, IndexError, AutogradError, ValueError, FormatError, BackendError,
+  TapegradError, ShapeError, DTypeError, IndexError, AutogradError, ValueError, FormatError, BackendError, ExportError,
 } from './errors.js';
 export { broadcastShapes } from './shape.js';
 export * as nn from './nn/index.js';
@@ -35,11 +50,12 @@ export * as optim from './optim/index.js';
 export {
   saveSafetensors, loadSafetensors, loadSafetensorsWithMetadata, readSafetensorsHeader, encodeSafetensors,
   decodeSafetensors, decodeSafetensorsWithMetadata, saveCheckpoint, loadCheckpoint, CHECKPOINT_VERSION,
+  exportOnnx, exportOnnxBytes,
 } from './io/index.js';
 export type {
   SafetensorsEntry, SafetensorsHeader, SafetensorsContents, SaveSafetensorsOptions, DecodeOptions, JsonValue, StateValue,
   StatefulModel, Stateful, StatefulGenerator, CheckpointContents, CheckpointTargets, SaveCheckpointOptions,
-  LoadCheckpointOptions, LoadedCheckpoint, AtomicWriteOptions,
+  LoadCheckpointOptions, LoadedCheckpoint, AtomicWriteOptions, ExportOnnxOptions, Exportable, ExportableModule, DynamicAxes,
 } from './io/index.js';
 export { setBackend, backendInfo } from './backend/gpu/index.js';
 export type { BackendInfo, GpuThresholds, GpuStats } from './backend/gpu/index.js';

@@ -3,7 +3,7 @@ import type { DType } from '../dtype.js';
 import { pickBackend } from '../backend/dispatch.js';
 import { ShapeError } from '../errors.js';
 import { broadcastAxes, fmt, shapeEq, sizeOf, type Shape } from '../shape.js';
-import { isGradEnabled, newNodeId, type OpName } from '../tape.js';
+import { activeTracer, isGradEnabled, newNodeId, type OpName } from '../tape.js';
 import { Tensor } from '../tensor.js';
 
 export type { Primitive } from '../backend/backend.js';
@@ -69,6 +69,7 @@ export type Sigs = { readonly [P in UnaryOp]: Sig<T1, null> } & { readonly [P in
   readonly softmaxCrossEntropy: Sig<T2, null>;
   readonly gelu: Sig<T1, { readonly approximate: 'none' | 'tanh' }>;
   readonly geluBackward: Sig<T2, { readonly approximate: 'none' | 'tanh' }>;
+  readonly argsort: Sig<T1, { readonly axis: number; readonly descending: boolean }>;
 };
 // Every primitive has a signature (and nothing else does).
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
@@ -98,6 +99,7 @@ export function apply<N extends OpName, I extends readonly Tensor[], A>(def: Def
   const outShape = def.shape(inputs, attrs);
   const be = pickBackend(def.kind, inputs, sizeOf(outShape));
   const out = toTensor(def.forward(be.kernels, inputs, attrs, outShape));
+  activeTracer()?.(def.name, inputs, attrs, out);
   const rule = def.backward;
   if (rule && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     const needs = inputs.map((t) => t.requiresGrad);

@@ -14,6 +14,7 @@ import { concatDef, expandDef, permuteDef, reshapeDef, sliceDef, sliceScatterDef
 import { argReduceDefs, reduceDefs } from './reduce.js';
 import { cumsumDef } from './scan.js';
 import { fusedDefs } from './fused.js';
+import { argsortDef } from './sort.js';
 
 export type { Primitive } from '../backend/backend.js';
 export type Registry = { readonly [P in Primitive]: OpDef<P> };
@@ -36,6 +37,7 @@ export const registry: Registry = {
   scatterAdd: scatterAddDef,
   cumsum: cumsumDef,
   ...fusedDefs,
+  argsort: argsortDef,
 };
 
 /** Every primitive, in registry order. */

@@ -6,10 +6,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crossEntropy, gelu, grad, Tensor, tensor } from '../../src/index.js';
-import { crossEntropyComposite, geluComposite, logSoftmaxComposite, softmaxComposite } from '../../src/ops/composite.js';
+import { geluComposite, logSoftmaxComposite, softmaxComposite } from '../../src/ops/composite.js';
 import * as F from '../../src/backend/cpu/fused.js';
 import * as W from '../../src/backend/wasm/index.js';
-import { rnd } from '../helpers.js';
+import { crossEntropyComposite, rnd } from '../helpers.js';
 
 type Pair = readonly [string, (x: Tensor) => Tensor, (x: Tensor) => Tensor];
 const pairs: Pair[] = [

@@ -175,6 +175,11 @@ export const cpuKernels: Kernels = {
     F.geluBackward(g.data, x.data, tanh, o.data);
     return o;
   },
+  argsort(x, axis, descending) {
+    const o = out(x.shape, 'int32');
+    K.argsort(x.data, x.shape, axis, descending, o.data);
+    return o;
+  },
 };
 
 /** The reference backend: always present, pure TypeScript (plus WebAssembly for float32 hot paths). */
