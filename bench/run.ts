@@ -12,7 +12,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gelu, manualSeed, randn, optim, nn, type Tensor } from '../src/index.js';
-import { geluComposite } from '../src/ops/composite.js';
+import { geluComposite } from '../src/ops/fused-oracles.js';
 import { getNumThreads, setNumThreads, startThreads, wasmInfo } from '../src/backend/wasm/index.js';
 import { initTf, tf, useTf, type TfBackend } from './lib/tf.js';
 import { tapegradMlp, tfMlp, type Step } from './lib/mlp.js';

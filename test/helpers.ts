@@ -1,4 +1,4 @@
-import { logSoftmaxComposite } from '../src/ops/composite.js';
+import { logSoftmaxComposite } from '../src/ops/fused-oracles.js';
 import { Generator, Tensor } from '../src/index.js';
 
 /** Deterministic float64 test data: values from a seeded generator, optionally kept away from 0 or positive. */

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crossEntropy, gelu, grad, Tensor, tensor } from '../../src/index.js';
-import { geluComposite, logSoftmaxComposite, softmaxComposite } from '../../src/ops/composite.js';
+import { geluComposite, logSoftmaxComposite, softmaxComposite } from '../../src/ops/fused-oracles.js';
 import * as F from '../../src/backend/cpu/fused.js';
 import * as W from '../../src/backend/wasm/index.js';
 import { crossEntropyComposite, rnd } from '../helpers.js';

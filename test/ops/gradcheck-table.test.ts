@@ -10,7 +10,7 @@ import {
 } from '../../src/index.js';
 import { PRIMITIVES, registry, type Primitive } from '../../src/ops/registry.js';
 import { crossEntropyComposite, rnd } from '../helpers.js';
-import { geluComposite, logSoftmaxComposite, softmaxComposite } from '../../src/ops/composite.js';
+import { geluComposite, logSoftmaxComposite, softmaxComposite } from '../../src/ops/fused-oracles.js';
 
 /** g · GELU′(x) as a function of both (the geluBackward primitive, reached through grad with createGraph). */
 const geluVjp = (approximate: 'none' | 'tanh') => (x: Tensor, g: Tensor): Tensor =>
