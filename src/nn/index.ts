@@ -1,6 +1,7 @@
 /** `nn`: modules, layers, losses and initialisers. Import as `import { nn } from 'tapegrad'`. */
 export { Module, Parameter, StateDictError } from './module.js';
-export type { UnaryModule, LoadStateDictOptions, LoadStateDictResult } from './module.js';
+export type { UnaryModule, AnyModule, LoadStateDictOptions, LoadStateDictResult, RegisterBufferOptions } from './module.js';
+export { ModuleList, ModuleDict } from './container.js';
 export { Linear, Sequential, ReLU, GELU, Tanh, Sigmoid, Identity, Dropout, LayerNorm, Embedding, Flatten } from './layers.js';
 export type { LayerOptions, LinearOptions, LayerNormOptions } from './layers.js';
 export {
