@@ -60,7 +60,8 @@ const mhaForwardKeys = ['keyPaddingMask', 'needWeights', 'attnMask', 'averageAtt
  * torch.nn.MultiheadAttention: attention over numHeads heads of size embedDim / numHeads, then an
  * output projection. forward(query, key, value, opts) → [output, weights | null].
  */
-export class MultiheadAttention extends Module {
+export class MultiheadAttention extends Module<
+  [query: Tensor, key?: Tensor, value?: Tensor, opts?: MultiheadAttentionForwardOptions], [Tensor, Tensor | null]> {
   readonly embedDim: number;
   readonly numHeads: number;
   readonly headDim: number;
@@ -256,7 +257,7 @@ export interface TransformerEncoderLayerForwardOptions {
 const telForwardKeys = ['srcMask', 'srcKeyPaddingMask', 'isCausal'] as const;
 
 /** torch.nn.TransformerEncoderLayer: self-attention and a feed-forward block, each with a residual and LayerNorm. */
-export class TransformerEncoderLayer extends Module {
+export class TransformerEncoderLayer extends Module<[src: Tensor, opts?: TransformerEncoderLayerForwardOptions], Tensor> {
   declare readonly selfAttn: MultiheadAttention;
   readonly linear1: Linear;
   readonly dropout: Dropout;

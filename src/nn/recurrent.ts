@@ -95,7 +95,8 @@ export interface RNNOptions extends RecurrentOptions {
 const baseKeys = ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'dtype', 'generator'] as const;
 
 /** The shared machinery of RNN, LSTM and GRU (torch.nn.RNNBase). */
-export abstract class RNNBase extends Module {
+export abstract class RNNBase<In extends unknown[] = [x: Tensor, h0?: Tensor | null], Out = [Tensor, Tensor]>
+  extends Module<In, Out> {
   readonly mode: RecurrentMode;
   readonly inputSize: number;
   readonly hiddenSize: number;
@@ -243,7 +244,7 @@ export class RNN extends RNNBase {
 }
 
 /** torch.nn.LSTM: forward(x, [h0, c0]?) → [output, [hN, cN]]; gate order i, f, g, o. */
-export class LSTM extends RNNBase {
+export class LSTM extends RNNBase<[x: Tensor, hx?: readonly [Tensor, Tensor] | null], [Tensor, [Tensor, Tensor]]> {
   constructor(inputSize: number, hiddenSize: number, opts: RecurrentOptions = {}) {
     super('LSTM', 'LSTM', inputSize, hiddenSize, opts);
   }
@@ -275,7 +276,7 @@ export interface RNNCellOptions extends CellOptions {
   nonlinearity?: 'tanh' | 'relu';
 }
 
-abstract class CellBase extends Module {
+abstract class CellBase<In extends unknown[] = [x: Tensor, hx?: Tensor | null], Out = Tensor> extends Module<In, Out> {
   readonly inputSize: number;
   readonly hiddenSize: number;
   declare readonly weightIh: Parameter;
@@ -353,7 +354,7 @@ export class RNNCell extends CellBase {
   }
 }
 /** torch.nn.LSTMCell: forward(x, [h, c]?) → [h', c']. */
-export class LSTMCell extends CellBase {
+export class LSTMCell extends CellBase<[x: Tensor, hx?: readonly [Tensor, Tensor] | null], [Tensor, Tensor]> {
   constructor(inputSize: number, hiddenSize: number, opts: CellOptions = {}) {
     super('LSTMCell', 'LSTM', inputSize, hiddenSize, opts);
   }
