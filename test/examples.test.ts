@@ -21,6 +21,9 @@ const expectedFiles: Record<string, readonly string[]> = {
   'mnist.ts': ['loss-curves.svg', 'best-model.safetensors'],
   'optimizers-rosenbrock.ts': ['optimizers-rosenbrock-loss.svg', 'optimizers-rosenbrock-paths.svg'],
   'multi-task.ts': ['multi-task.svg'],
+  'char-transformer.ts': ['char-transformer.svg'],
+  'recommender.ts': ['recommender.svg'],
+  'sequence-lstm.ts': ['sequence-lstm.svg'],
 };
 
 describe('examples run with --quick', () => {
@@ -47,6 +50,9 @@ describe('examples run with --quick', () => {
         expect(existsSync(join(out, f)), `${file} should write ${f}\n${stdout}\n${stderr}`).toBe(true);
         if (f.endsWith('.svg')) expect(readFileSync(join(out, f), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
       }
+      if (file === 'char-transformer.ts') expect(stdout).toMatch(/validation: \d+\.\d+ bits\/char vs unigram \d+\.\d+/);
+      if (file === 'recommender.ts') expect(stdout).toMatch(/\| rank-8 MF \(\d+ epochs\) \| \d+\.\d+ \|/);
+      if (file === 'sequence-lstm.ts') for (const m of ['LSTM', 'GRU']) expect(stdout).toMatch(new RegExp(`\\| ${m} \\| \\d+ \\| \\d+\\.\\d%`));
       if (file === 'mnist.ts') {
         expect(stdout).toMatch(/\| method\s+\|\s+lr \| epochs \| steps \| train loss \| test accuracy \| wall time \|/);
         for (const m of ['GD (full batch)', 'SGD', 'SGD + momentum 0.9', 'Adam']) expect(stdout).toContain(`| ${m}`);
