@@ -76,6 +76,36 @@ const maxPoolIndicesDef: OpDef<IdxAttrs> = {
   forward: (_be, [x], { g }, os) => new Tensor(KC.maxPoolIndices(x!.data, g), os),
 };
 
+/**
+ * Values at given in-plane positions: x [..., H·W] and idx [..., L] (int32) → [..., L]. Its
+ * adjoint (planeScatter) sums back into the positions; each is the other's backward.
+ */
+interface PlaneAttrs {
+  readonly hw: number;
+}
+const planeGatherDef: OpDef<PlaneAttrs> = {
+  name: 'maxPoolGather',
+  kind: 'other',
+  shape: ([, idx]) => idx!.shape,
+  forward: (_be, [x, idx], { hw }, os) => {
+    const out = new (x!.data.constructor as new (n: number) => Float32Array)(idx!.size);
+    KC.planeGather(x!.data, idx!.data as Int32Array, hw, os[os.length - 1]!, out);
+    return new Tensor(out, os);
+  },
+  backward: (g, { inputs: [x, idx], attrs }) => [apply(planeScatterDef, [g, idx!], { ...attrs, shape: x!.shape }), null],
+};
+const planeScatterDef: OpDef<PlaneAttrs & { readonly shape: readonly number[] }> = {
+  name: 'maxPoolScatter',
+  kind: 'other',
+  shape: (_i, { shape }) => shape,
+  forward: (_be, [g, idx], { hw, shape }) => {
+    const out = new (g!.data.constructor as new (n: number) => Float32Array)(shape.reduce((a, b) => a * b, 1));
+    KC.planeScatter(g!.data, idx!.data as Int32Array, hw, idx!.shape[idx!.ndim - 1]!, out);
+    return new Tensor(out, shape);
+  },
+  backward: (g, { inputs: [, idx], attrs }) => [apply(planeGatherDef, [g, idx!], { hw: attrs.hw }), null],
+};
+
 function maxPool(x: Tensor, nd: 1 | 2, kernelSize: number | readonly number[], opts: MaxPoolOptions, op: string): Tensor {
   checkKeys(opts, ['stride', 'padding', 'dilation', 'ceilMode'], op);
   const { k, s, p, d, o } = poolSpec(x, nd, kernelSize, opts, op);
@@ -90,7 +120,7 @@ function maxPool(x: Tensor, nd: 1 | 2, kernelSize: number | readonly number[], o
   const lead = x.shape.slice(0, x.ndim - nd);
   const x3 = x.reshape([...lead, h * w]);
   const idx = apply(maxPoolIndicesDef, [x.reshape([...lead, h, w]).detach()], { g }).reshape([...lead, ho * wo]);
-  return x3.gather(x3.ndim - 1, idx).reshape([...lead, ...o]);
+  return apply(planeGatherDef, [x3, idx], { hw: h * w }).reshape([...lead, ...o]);
 }
 /** 2-D max pooling (torch.nn.functional.max_pool2d): x [N, C, H, W] or [C, H, W]. A NaN in a window wins. */
 export function maxPool2d(x: Tensor, kernelSize: number | readonly number[], opts: MaxPoolOptions = {}): Tensor {

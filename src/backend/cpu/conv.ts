@@ -193,3 +193,21 @@ export function maxPoolIndices(x: TypedArray, g: PoolGeom): Int32Array {
   }
   return out;
 }
+
+/** out[p, k] = x[p, idx[p, k]] over planes of `hw` values (the values at pooling winners). */
+export function planeGather(x: TypedArray, idx: Int32Array, hw: number, per: number, out: TypedArray): void {
+  const planes = idx.length / per;
+  for (let p = 0, k = 0; p < planes; p++) {
+    const b = p * hw;
+    for (let j = 0; j < per; j++, k++) out[k] = x[b + idx[k]!]!;
+  }
+}
+/** The adjoint of planeGather: out (zeroed) [p, idx[p, k]] += g[p, k]. */
+export function planeScatter(g: TypedArray, idx: Int32Array, hw: number, per: number, out: TypedArray): void {
+  const planes = idx.length / per;
+  out.fill(0);
+  for (let p = 0, k = 0; p < planes; p++) {
+    const b = p * hw;
+    for (let j = 0; j < per; j++, k++) out[b + idx[k]!] += g[k]!;
+  }
+}
