@@ -9,6 +9,7 @@
 import * as KC from '../backend/cpu/conv.js';
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { fmt, type Shape } from '../shape.js';
+import { isGradEnabled } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import { apply, type OpDef } from './define.js';
 import { checkKeys, tuple } from './options.js';
@@ -62,19 +63,27 @@ const wrap = (data: ReturnType<typeof KC.conv2d>, shape: Shape): Tensor => new T
 const conv2dDef: OpDef<ConvAttrs> = {
   name: 'conv2d',
   kind: 'other',
-  shape: ([x, w], a) => {
+  shape: ([x, w, b], a) => {
     sameFloat('conv2d', x!, w!, 'input', 'weight');
     checkWeight('conv2d', x!.shape[1]!, w!, a.groups);
+    if (b) {
+      sameFloat('conv2d', x!, b, 'input', 'bias');
+      if (b.ndim !== 1 || b.shape[0] !== w!.shape[0]) throw new ShapeError(`conv2d: bias must be a 1-D tensor of ${w!.shape[0]} values, got ${fmt(b.shape)}`);
+    }
     const g = geom(x!.shape, [w!.shape[2]!, w!.shape[3]!], a, 'conv2d');
     return [g.n, w!.shape[0]!, g.ho, g.wo];
   },
-  forward: (_be, [x, w], a, os) => {
+  forward: (_be, [x, w, b], a, os) => {
     const g = geom(x!.shape, [w!.shape[2]!, w!.shape[3]!], a, 'conv2d');
-    return wrap(KC.conv2d(x!.data, w!.data, g, w!.shape[0]!), os);
+    // The columns are kept for the weight gradient when one will be asked for.
+    const keep = isGradEnabled() && w!.requiresGrad;
+    const y = KC.conv2d(x!.data, w!.data, g, w!.shape[0]!, b ? b.data : null, keep ? (col) => colCache.set(x!, { a, col }) : null);
+    return wrap(y, os);
   },
-  backward: (gy, { inputs: [x, w], attrs, needs }) => [
+  backward: (gy, { inputs: [x, w, b], attrs, needs }) => [
     needs[0] ? convT(gy, w!, { ...attrs, inSize: [x!.shape[2]!, x!.shape[3]!] }) : null,
     needs[1] ? convW(x!, gy, { ...attrs, kernel: [w!.shape[2]!, w!.shape[3]!] }) : null,
+    b && needs[2] ? gy.sum([2, 3]).sum(0) : null,
   ],
 };
 const convTDef: OpDef<ConvTAttrs> = {
@@ -115,7 +124,10 @@ const convWDef: OpDef<ConvWAttrs> = {
   },
   forward: (_be, [x, gy], a, os) => {
     const g = geom(x!.shape, a.kernel, a, 'conv2dWeight');
-    return wrap(KC.conv2dWeight(x!.data, gy!.data, g, gy!.shape[1]!), os);
+    const hit = colCache.get(x!);
+    const col = hit && sameGeom(hit.a, a) ? hit.col : null;
+    if (hit) colCache.delete(x!);
+    return wrap(KC.conv2dWeight(x!.data, gy!.data, g, gy!.shape[1]!, col), os);
   },
   backward: (gw, { inputs: [x, gy], attrs, needs }) => [
     needs[0] ? convT(gy!, gw, { ...attrs, inSize: [x!.shape[2]!, x!.shape[3]!] }) : null,
@@ -123,6 +135,13 @@ const convWDef: OpDef<ConvWAttrs> = {
   ],
 };
 const convT = (y: Tensor, w: Tensor, a: ConvTAttrs): Tensor => apply(convTDef, [y, w], a);
+/** im2col of a conv's input from its forward pass, reused (once) by the weight gradient; dropped with the input. */
+const colCache = new WeakMap<Tensor, { a: ConvAttrs; col: ReturnType<typeof KC.conv2d> }>();
+const sameGeom = (p: ConvAttrs, q: ConvAttrs): boolean => p.groups === q.groups
+  && [p.stride, p.padBegin, p.padEnd, p.dilation].every((v, i) => {
+    const u = [q.stride, q.padBegin, q.padEnd, q.dilation][i]!;
+    return v[0] === u[0] && v[1] === u[1];
+  });
 const convW = (x: Tensor, gy: Tensor, a: ConvWAttrs): Tensor => apply(convWDef, [x, gy], a);
 
 // ---- the public functions -----------------------------------------------------------------
@@ -169,6 +188,12 @@ function addBias(y: Tensor, bias: Tensor | null | undefined, op: string): Tensor
   return y.add(bias.reshape([1, y.shape[1]!, ...y.shape.slice(2).map(() => 1)]));
 }
 
+function checkBias(bias: Tensor, n: number, op: string): Tensor {
+  if (!(bias instanceof Tensor) || bias.ndim !== 1 || bias.shape[0] !== n) {
+    throw new ShapeError(`${op}: bias must be a 1-D tensor of ${n} values, got ${bias instanceof Tensor ? fmt(bias.shape) : typeof bias}`);
+  }
+  return bias;
+}
 function convAttrs(kernel: readonly number[], opts: ConvOptions, nd: number, op: string): ConvAttrs {
   checkKeys(opts, CONV_KEYS, op);
   const stride = tuple(opts.stride, nd, 1, 'stride', op, 1);
@@ -193,7 +218,8 @@ function convAttrs(kernel: readonly number[], opts: ConvOptions, nd: number, op:
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: ConvOptions = {}): Tensor {
   const [xb, unb] = batched(x, 4, 'conv2d', '[N, C, H, W]');
   if (!(weight instanceof Tensor) || weight.ndim !== 4) throw new ShapeError(`conv2d: weight must be 4-D [out, in/groups, kh, kw], got ${weight instanceof Tensor ? fmt(weight.shape) : typeof weight}`);
-  const y = addBias(apply(conv2dDef, [xb, weight], convAttrs(weight.shape.slice(2), opts, 2, 'conv2d')), bias, 'conv2d');
+  const a = convAttrs(weight.shape.slice(2), opts, 2, 'conv2d');
+  const y = apply(conv2dDef, bias ? [xb, weight, checkBias(bias, weight.shape[0]!, 'conv2d')] : [xb, weight], a);
   return unb ? y.squeeze(0) : y;
 }
 /** 1-D convolution: x [N, C, L] (or [C, L]), weight [O, C/groups, k], bias [O] → [N, O, Lo]. */
@@ -201,8 +227,8 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   const [xb, unb] = batched(x, 3, 'conv1d', '[N, C, L]');
   if (!(weight instanceof Tensor) || weight.ndim !== 3) throw new ShapeError(`conv1d: weight must be 3-D [out, in/groups, k], got ${weight instanceof Tensor ? fmt(weight.shape) : typeof weight}`);
   const a = convAttrs(weight.shape.slice(2), opts, 1, 'conv1d');
-  const y = apply(conv2dDef, [xb.unsqueeze(2), weight.unsqueeze(2)], a).squeeze(2);
-  const out = addBias(y, bias, 'conv1d');
+  const w2 = weight.unsqueeze(2);
+  const out = apply(conv2dDef, bias ? [xb.unsqueeze(2), w2, checkBias(bias, weight.shape[0]!, 'conv1d')] : [xb.unsqueeze(2), w2], a).squeeze(2);
   return unb ? out.squeeze(0) : out;
 }
 

@@ -102,14 +102,24 @@ export function col2im(col: TypedArray, g: ConvGeom, x: TypedArray): void {
   }
 }
 
-/** y [N, O, Ho, Wo] = conv(x, w [O, C/groups, kh, kw]). */
-export function conv2d(x: TypedArray, w: TypedArray, g: ConvGeom, o: number): TypedArray {
+/** y [N, O, Ho, Wo] = conv(x, w [O, C/groups, kh, kw]) + bias[O]; `keep` receives the im2col matrix. */
+export function conv2d(x: TypedArray, w: TypedArray, g: ConvGeom, o: number, bias: TypedArray | null = null,
+  keep: ((col: TypedArray) => void) | null = null): TypedArray {
   const G = g.groups, kg = (g.c / G) * g.kh * g.kw, L = g.ho * g.wo;
   const col = make(x, g.n * g.c * g.kh * g.kw * L);
   im2col(x, g, col);
   const y = make(x, g.n * o * L);
   // [1, G, O/G, kg] @ [N, G, kg, L] → [N, G, O/G, L]
   gemm(w, [1, G, o / G, kg], col, [g.n, G, kg, L], y, [g.n, G, o / G, L], false, false);
+  if (bias) {
+    for (let b = 0, r = 0; b < g.n; b++) {
+      for (let c = 0; c < o; c++, r += L) {
+        const v = bias[c]!;
+        for (let i = r; i < r + L; i++) y[i] += v;
+      }
+    }
+  }
+  keep?.(col);
   return y;
 }
 
@@ -125,10 +135,13 @@ export function conv2dInput(y: TypedArray, w: TypedArray, g: ConvGeom, o: number
 }
 
 /** gw [O, C/groups, kh, kw] = Σₙ gy[n] · im2col(x)[n]ᵀ: the adjoint of conv2d in its weight. */
-export function conv2dWeight(x: TypedArray, gy: TypedArray, g: ConvGeom, o: number): TypedArray {
+export function conv2dWeight(x: TypedArray, gy: TypedArray, g: ConvGeom, o: number, cached: TypedArray | null = null): TypedArray {
   const G = g.groups, kg = (g.c / G) * g.kh * g.kw, L = g.ho * g.wo;
-  const col = make(x, g.n * g.c * g.kh * g.kw * L);
-  im2col(x, g, col);
+  let col = cached;
+  if (col === null || col.length !== g.n * g.c * g.kh * g.kw * L) {
+    col = make(x, g.n * g.c * g.kh * g.kw * L);
+    im2col(x, g, col);
+  }
   const per = make(x, g.n * o * kg);
   // [N, G, O/G, L] @ [N, G, kg, L]ᵀ → [N, G, O/G, kg], then the sum over N.
   gemm(gy, [g.n, G, o / G, L], col, [g.n, G, kg, L], per, [g.n, G, o / G, kg], false, true);
@@ -174,6 +187,21 @@ export function maxPoolIndices(x: TypedArray, g: PoolGeom): Int32Array {
       for (let ow = 0; ow < wo; ow++, k++) {
         const w0 = ow * sw - pw;
         let best = -1, bv = -Infinity;
+        if (h0 >= 0 && w0 >= 0 && h0 + (kh - 1) * dh < H && w0 + (kw - 1) * dw < Wd) {
+          // Window inside the plane: no bounds checks.
+          for (let i = 0; i < kh; i++) {
+            const r = (h0 + i * dh) * Wd + w0;
+            for (let j = 0; j < kw; j++) {
+              const q = r + j * dw, v = x[xb + q]!;
+              if (best < 0 || v > bv || (v !== v && bv === bv)) {
+                best = q;
+                bv = v;
+              }
+            }
+          }
+          out[k] = best;
+          continue;
+        }
         for (let i = 0; i < kh; i++) {
           const ih = h0 + i * dh;
           if (ih < 0 || ih >= H) continue;
