@@ -24,6 +24,7 @@ const expectedFiles: Record<string, readonly string[]> = {
   'char-transformer.ts': ['char-transformer.svg'],
   'recommender.ts': ['recommender.svg'],
   'sequence-lstm.ts': ['sequence-lstm.svg'],
+  'mnist-cnn.ts': ['cnn-loss.svg', 'cnn.safetensors'],
 };
 
 describe('examples run with --quick', () => {

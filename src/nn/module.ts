@@ -9,6 +9,8 @@ import type { DType, TypedArray } from '../dtype.js';
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { fmt, shapeEq } from '../shape.js';
 import { Tensor } from '../tensor.js';
+import { checkKeys } from '../ops/options.js';
+export { checkKeys };
 
 /**
  * A trainable tensor: a leaf that requires grad and that modules collect in `parameters()`.
@@ -298,14 +300,6 @@ export abstract class Module<In extends unknown[] = Tensor[], Out = Tensor> {
 /** A module mapping one tensor to one tensor: what `Sequential` chains. */
 export interface UnaryModule extends Module {
   forward(x: Tensor): Tensor;
-}
-
-/** Refuses unknown keys in an options object, naming the known ones. */
-export function checkKeys(opts: object, known: readonly string[], op: string): void {
-  if (opts === null || typeof opts !== 'object') throw new ValueError(`${op}: options must be an object, got ${opts === null ? 'null' : typeof opts}`);
-  for (const k of Object.keys(opts)) {
-    if (!known.includes(k)) throw new ValueError(`${op}: unknown option "${k}" (known: ${known.join(', ')})`);
-  }
 }
 
 /** Checks a layer's dtype option (float layers only). */
