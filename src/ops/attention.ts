@@ -11,6 +11,7 @@
  * `dropoutP` drops attention weights (inverted dropout, from src/random.ts) whenever it is > 0,
  * so a layer passes `training ? p : 0`.
  */
+import { defineOp } from '../autograd/custom.js';
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { defaultGenerator, rand, type Generator } from '../random.js';
 import { fmt } from '../shape.js';
@@ -30,8 +31,13 @@ export interface ScaledDotProductAttentionOptions {
   scale?: number | null;
   /** Stream for the dropout mask (default: the global generator). */
   generator?: Generator;
+  /**
+   * Without dropout, run as one op with its own backward (default true); false records the composite
+   * (the oracle the fused op is tested against).
+   */
+  fused?: boolean;
 }
-const sdpaKeys = ['attnMask', 'isCausal', 'dropoutP', 'scale', 'generator'] as const;
+const sdpaKeys = ['attnMask', 'isCausal', 'dropoutP', 'scale', 'generator', 'fused'] as const;
 
 function checkKeys(op: string, opts: object, known: readonly string[]): void {
   if (opts === null || typeof opts !== 'object') throw new ValueError(`${op}: options must be an object`);
@@ -129,16 +135,55 @@ export function attentionCore(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | nu
 }
 
 /**
+ * The same attention as one op with its own backward (no dropout): the forward runs the composite with
+ * recording off, so the tape holds one node instead of about ten and keeps no [.., L, S] intermediates;
+ * the backward recomputes the weights P and applies the closed form
+ *   dV = Pᵀ g,  dP = g Vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dQ = scale · dS K,  dK = scale · dSᵀ Q,  dMask = dS,
+ * written with Tensor ops, so it is differentiable again (second order). The composite stays its test oracle.
+ */
+export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, scale: number): Tensor {
+  const weights = (qq: Tensor, kk: Tensor, m: Tensor | null): Tensor => {
+    let s = qq.matmul(kk, { transB: true }).mul(scale);
+    if (m) s = s.add(m);
+    return m ? safeSoftmax(s) : s.softmax(-1);
+  };
+  const op = defineOp({
+    name: 'scaledDotProductAttention',
+    forward: (qq, kk, vv, m) => weights(qq!, kk!, m ?? null).matmul(vv!),
+    backward: (g, ...xs) => {
+      const [qq, kk, vv] = xs as [Tensor, Tensor, Tensor];
+      const m = mask ? xs[3]! : null;
+      const p = weights(qq, kk, m);
+      const dv = p.matmul(g, { transA: true });
+      const dp = g.matmul(vv, { transB: true });
+      const ds = p.mul(dp.sub(dp.mul(p).sum(-1, true)));
+      const dq = ds.matmul(kk).mul(scale);
+      const dk = ds.matmul(qq, { transA: true }).mul(scale);
+      return mask ? [dq, dk, dv, mask.requiresGrad ? ds : null] : [dq, dk, dv];
+    },
+  });
+  return mask ? op(q, k, v, mask) : op(q, k, v);
+}
+
+/**
  * `torch.nn.functional.scaled_dot_product_attention`: q [..., L, E], k [..., S, E], v [..., S, Ev]
  * (batch dims broadcast) → [..., L, Ev].
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions = {}): Tensor {
-  return scaledDotProductAttentionWithWeights(q, k, v, opts).output;
+  const { mask, scale, p } = setup(q, k, v, opts);
+  if (p === 0 && (opts.fused ?? true)) return fusedAttention(q, k, v, mask, scale);
+  return attentionCore(q, k, v, mask, scale, p, opts.generator).output;
 }
 
-/** As scaledDotProductAttention, also returning the attention weights (after dropout). */
+/** As scaledDotProductAttention, also returning the attention weights (after dropout); always the composite. */
 export function scaledDotProductAttentionWithWeights(q: Tensor, k: Tensor, v: Tensor,
   opts: ScaledDotProductAttentionOptions = {}): AttentionResult {
+  const { mask, scale, p } = setup(q, k, v, opts);
+  return attentionCore(q, k, v, mask, scale, p, opts.generator);
+}
+
+function setup(q: Tensor, k: Tensor, v: Tensor,
+  opts: ScaledDotProductAttentionOptions): { mask: Tensor | null; scale: number; p: number } {
   const op = 'scaledDotProductAttention';
   checkKeys(op, opts, sdpaKeys);
   checkQkv(op, q, k, v);
@@ -166,5 +211,5 @@ export function scaledDotProductAttentionWithWeights(q: Tensor, k: Tensor, v: Te
       }
     });
   }
-  return attentionCore(q, k, v, mask, scale, p, opts.generator);
+  return { mask, scale, p };
 }

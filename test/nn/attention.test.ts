@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  Generator, gradcheck, nn, scaledDotProductAttention, scaledDotProductAttentionWithWeights, Tensor, tensor, ValueError,
+  Generator, gradcheck, gradgradcheck, nn, scaledDotProductAttention, scaledDotProductAttentionWithWeights, Tensor, tensor, ValueError,
   ShapeError,
 } from '../../src/index.js';
 import { rnd } from '../helpers.js';
@@ -92,6 +92,27 @@ describe('scaledDotProductAttention', () => {
     expect(gradcheck((a, b, c) => scaledDotProductAttention(a, b, c, { isCausal: true, scale: 0.7 }), [q, k, v]).ok).toBe(true);
     const q4 = rnd([1, 2, 3, 2], 6), k4 = rnd([1, 2, 3, 2], 7), v4 = rnd([1, 2, 3, 2], 8);
     expect(gradcheck((a, b, c) => scaledDotProductAttention(a, b, c, { isCausal: true }), [q4, k4, v4]).ok).toBe(true);
+  });
+  it('the fused op (default without dropout) equals the composite oracle in value and gradients', () => {
+    const fm = rnd([L, S], 9);
+    const cases: [string, (a: Tensor, b: Tensor, c: Tensor, m: Tensor, fused: boolean) => Tensor][] = [
+      ['plain', (a, b, c, _m, fused) => scaledDotProductAttention(a, b, c, { fused })],
+      ['causal', (a, b, c, _m, fused) => scaledDotProductAttention(a, b, c, { isCausal: true, scale: 0.4, fused })],
+      ['float mask', (a, b, c, m, fused) => scaledDotProductAttention(a, b, c, { attnMask: m, fused })],
+      ['broadcast k/v', (a, _b, _c, _m, fused) => scaledDotProductAttention(a, k.slice([[0, 1]]), v.slice([[0, 1]]), { fused })],
+    ];
+    for (const [name, f] of cases) {
+      const run = (fused: boolean): number[][] => {
+        const ins = [q, k, v, fm].map((t) => t.detach().requiresGrad_());
+        const out = f(ins[0]!, ins[1]!, ins[2]!, ins[3]!, fused);
+        out.mul(rnd(out.shape, 10).detach()).sum().backward();
+        return [Array.from(out.data), ...ins.map((t) => (t.grad ? Array.from(t.grad.data) : []))];
+      };
+      const [a, b] = [run(true), run(false)];
+      a.forEach((xs, i) => xs.forEach((x, j) => expect(Math.abs(x - b[i]![j]!), `${name} #${i}`).toBeLessThan(1e-12)));
+    }
+    expect(gradgradcheck((a, b, c) => scaledDotProductAttention(a, b, c, { isCausal: true }), [q, k, v]).ok).toBe(true);
+    expect(gradgradcheck((a, b, c, m) => scaledDotProductAttention(a, b, c, { attnMask: m }), [q, k, v, fm]).ok).toBe(true);
   });
   it('refuses bad arguments with messages that name them', () => {
     expect(() => scaledDotProductAttention(q, k, v, { isCausal: true, attnMask: rnd([L, S], 1) })).toThrow(/either attnMask or isCausal/);
