@@ -26,11 +26,11 @@ const { values: args } = parseArgs({
   },
 });
 const quick = args.quick ?? false;
-const steps = Number(args.steps ?? (quick ? 4 : 1500));
+const steps = Number(args.steps ?? (quick ? 3 : 1500));
 const lr = Number(args.lr ?? 3e-3);
 const seed = Number(args.seed ?? 0);
 const outDir = resolve(args.out ?? 'out');
-const sampleLength = Number(args['sample-length'] ?? (quick ? 20 : 400));
+const sampleLength = Number(args['sample-length'] ?? (quick ? 10 : 400));
 const batchSize = 16, blockSize = 32, evalBatches = quick ? 1 : 40, evalEvery = quick ? 2 : 100;
 const LN2 = Math.LN2;
 

@@ -31,14 +31,16 @@ describe('examples run with --quick', () => {
   it('finds the examples', () => {
     expect(examples).toEqual(expect.arrayContaining(['mnist.ts', 'linear-regression.ts', 'custom-op-gradcheck.ts', 'hessian-vector.ts']));
   });
+  // Generous: the examples run concurrently in child processes, and a loaded 2-core machine slows them ~10×.
+  const timeoutMs = 180_000;
   for (const file of examples) {
-    it.concurrent(file, async () => {
+    it.concurrent(file, { timeout: timeoutMs + 5_000 }, async () => {
       const out = join(outRoot, file.replace(/\.ts$/, ''));
       let stdout = '', stderr = '';
       try {
         ({ stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join('examples', file), '--quick', '--out', out], {
           cwd: root,
-          timeout: 60_000,
+          timeout: timeoutMs,
           maxBuffer: 16 * 1024 * 1024,
           env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
         }));
