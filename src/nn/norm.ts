@@ -21,7 +21,8 @@ export interface BatchNormLayerOptions {
 
 abstract class BatchNormBase extends Module {
   readonly eps: number;
-  readonly momentum: number | null;
+  /** Assignable (optim.updateBn sets it to null for a cumulative pass, as PyTorch). */
+  momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
   readonly weight: Parameter | null;
