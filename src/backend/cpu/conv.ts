@@ -34,8 +34,10 @@ type Ctor = new (n: number) => TypedArray;
 const make = (like: TypedArray, n: number): TypedArray => new (like.constructor as Ctor)(n);
 
 /** out = op(a) @ op(b) with broadcast batch dims, through the fastest kernel that takes it. */
-export function gemm(a: TypedArray, as: Shape, b: TypedArray, bs: Shape, out: TypedArray, os: Shape, ta: boolean, tb: boolean): void {
-  if (a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array && getCpuKernels() === 'wasm'
+export function gemm(a: TypedArray, as: Shape, b: TypedArray, bs: Shape, out: TypedArray, os: Shape, ta: boolean,
+  tb: boolean): void {
+  const f32 = a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array;
+  if (f32 && getCpuKernels() === 'wasm'
     && W.matmul(a, as, b, bs, out, os, ta, tb)) return;
   K.matmul(a, as, b, bs, out, os, ta, tb);
 }
@@ -135,7 +137,8 @@ export function conv2dInput(y: TypedArray, w: TypedArray, g: ConvGeom, o: number
 }
 
 /** gw [O, C/groups, kh, kw] = Σₙ gy[n] · im2col(x)[n]ᵀ: the adjoint of conv2d in its weight. */
-export function conv2dWeight(x: TypedArray, gy: TypedArray, g: ConvGeom, o: number, cached: TypedArray | null = null): TypedArray {
+export function conv2dWeight(x: TypedArray, gy: TypedArray, g: ConvGeom, o: number,
+  cached: TypedArray | null = null): TypedArray {
   const G = g.groups, kg = (g.c / G) * g.kh * g.kw, L = g.ho * g.wo;
   let col = cached;
   if (col === null || col.length !== g.n * g.c * g.kh * g.kw * L) {
