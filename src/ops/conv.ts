@@ -11,7 +11,14 @@ import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { fmt, type Shape } from '../shape.js';
 import { isGradEnabled } from '../tape.js';
 import { Tensor } from '../tensor.js';
-import { apply, type OpDef } from './define.js';
+import { apply, type Def } from './define.js';
+import type { CustomOpName } from '../tape.js';
+
+/**
+ * These ops are not (yet) members of the typed Primitive registry: they are defined the way
+ * custom ops are (a Def whose forward calls the CPU conv kernels and returns a Tensor).
+ */
+type LocalDef<A> = Def<CustomOpName, readonly Tensor[], A>;
 import { checkKeys, tuple } from './options.js';
 
 type Pair = readonly [number, number];
@@ -65,8 +72,8 @@ function checkWeight(op: string, c: number, w: Tensor, groups: number): void {
 }
 const wrap = (data: ReturnType<typeof KC.conv2d>, shape: Shape): Tensor => new Tensor(data, shape);
 
-const conv2dDef: OpDef<ConvAttrs> = {
-  name: 'conv2d',
+const conv2dDef: LocalDef<ConvAttrs> = {
+  name: 'conv2d' as CustomOpName,
   kind: 'other',
   shape: ([x, w, b], a) => {
     sameFloat('conv2d', x!, w!, 'input', 'weight');
@@ -93,8 +100,8 @@ const conv2dDef: OpDef<ConvAttrs> = {
     b && needs[2] ? gy.sum([2, 3]).sum(0) : null,
   ],
 };
-const convTDef: OpDef<ConvTAttrs> = {
-  name: 'convTranspose2d',
+const convTDef: LocalDef<ConvTAttrs> = {
+  name: 'convTranspose2d' as CustomOpName,
   kind: 'other',
   shape: ([y, w], a) => {
     sameFloat('convTranspose2d', y!, w!, 'input', 'weight');
@@ -120,8 +127,8 @@ const convTDef: OpDef<ConvTAttrs> = {
     needs[1] ? convW(gx, y!, { ...attrs, kernel: [w!.shape[2]!, w!.shape[3]!] }) : null,
   ],
 };
-const convWDef: OpDef<ConvWAttrs> = {
-  name: 'conv2dWeight',
+const convWDef: LocalDef<ConvWAttrs> = {
+  name: 'conv2dWeight' as CustomOpName,
   kind: 'other',
   shape: ([x, gy], a) => {
     sameFloat('conv2dWeight', x!, gy!, 'input', 'output gradient');
@@ -290,8 +297,8 @@ interface UnfoldAttrs extends ConvAttrs {
   /** Spatial size of the image (fold's output). */
   readonly size: Pair;
 }
-const unfoldDef: OpDef<UnfoldAttrs> = {
-  name: 'unfold',
+const unfoldDef: LocalDef<UnfoldAttrs> = {
+  name: 'unfold' as CustomOpName,
   kind: 'other',
   shape: ([x], a) => {
     const g = geom(x!.shape, a.kernel, a, 'unfold');
@@ -305,8 +312,8 @@ const unfoldDef: OpDef<UnfoldAttrs> = {
   },
   backward: (g, { attrs }) => [apply(foldDef, [g], attrs)],
 };
-const foldDef: OpDef<UnfoldAttrs> = {
-  name: 'fold',
+const foldDef: LocalDef<UnfoldAttrs> = {
+  name: 'fold' as CustomOpName,
   kind: 'other',
   shape: ([c], a) => {
     const [n, ck, l] = c!.shape as [number, number, number];

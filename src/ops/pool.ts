@@ -8,7 +8,14 @@ import * as KC from '../backend/cpu/conv.js';
 import { ShapeError, ValueError } from '../errors.js';
 import { fmt } from '../shape.js';
 import { ones, Tensor, tensor } from '../tensor.js';
-import { apply, type OpDef } from './define.js';
+import { apply, type Def } from './define.js';
+import type { CustomOpName } from '../tape.js';
+
+/**
+ * These ops are not (yet) members of the typed Primitive registry: they are defined the way
+ * custom ops are (a Def whose forward calls the CPU conv kernels and returns a Tensor).
+ */
+type LocalDef<A> = Def<CustomOpName, readonly Tensor[], A>;
 import { matmul } from './matmul.js';
 import { checkKeys, tuple } from './options.js';
 import { conv2d } from './conv.js';
@@ -73,11 +80,12 @@ interface IdxAttrs {
   readonly g: KC.PoolGeom;
 }
 /** The argmax of each window, flat within its plane; int32, no gradient. */
-const maxPoolIndicesDef: OpDef<IdxAttrs> = {
-  name: 'maxPool2dIndices',
+const maxPoolIndicesDef: LocalDef<IdxAttrs> = {
+  name: 'maxPool2dIndices' as CustomOpName,
   kind: 'other',
   shape: ([x], { g }) => [...x!.shape.slice(0, -2), g.ho, g.wo],
   forward: (_be, [x], { g }, os) => new Tensor(KC.maxPoolIndices(x!.data, g), os),
+  backward: null,
 };
 
 /**
@@ -87,8 +95,8 @@ const maxPoolIndicesDef: OpDef<IdxAttrs> = {
 interface PlaneAttrs {
   readonly hw: number;
 }
-const planeGatherDef: OpDef<PlaneAttrs> = {
-  name: 'maxPoolGather',
+const planeGatherDef: LocalDef<PlaneAttrs> = {
+  name: 'maxPoolGather' as CustomOpName,
   kind: 'other',
   shape: ([, idx]) => idx!.shape,
   forward: (_be, [x, idx], { hw }, os) => {
@@ -99,8 +107,8 @@ const planeGatherDef: OpDef<PlaneAttrs> = {
   backward: (g, { inputs: [x, idx], attrs }) => [apply(planeScatterDef, [g, idx!], { ...attrs, shape: x!.shape }),
     null],
 };
-const planeScatterDef: OpDef<PlaneAttrs & { readonly shape: readonly number[] }> = {
-  name: 'maxPoolScatter',
+const planeScatterDef: LocalDef<PlaneAttrs & { readonly shape: readonly number[] }> = {
+  name: 'maxPoolScatter' as CustomOpName,
   kind: 'other',
   shape: (_i, { shape }) => shape,
   forward: (_be, [g, idx], { hw, shape }) => {

@@ -96,7 +96,7 @@ export function col2im(col: TypedArray, g: ConvGeom, x: TypedArray): void {
             if (ih < 0 || ih >= H) continue;
             const o = base + oh * wo;
             const xr = xb + ih * Wd + off;
-            for (let ow = lo; ow < hi; ow++) x[xr + ow * sw] += col[o + ow]!;
+            for (let ow = lo; ow < hi; ow++) x[xr + ow * sw] = x[xr + ow * sw]! + col[o + ow]!;
           }
         }
       }
@@ -117,7 +117,7 @@ export function conv2d(x: TypedArray, w: TypedArray, g: ConvGeom, o: number, bia
     for (let b = 0, r = 0; b < g.n; b++) {
       for (let c = 0; c < o; c++, r += L) {
         const v = bias[c]!;
-        for (let i = r; i < r + L; i++) y[i] += v;
+        for (let i = r; i < r + L; i++) y[i] = y[i]! + v;
       }
     }
   }
@@ -153,7 +153,7 @@ export function conv2dWeight(x: TypedArray, gy: TypedArray, g: ConvGeom, o: numb
   const m = o * kg;
   for (let b = 1; b < g.n; b++) {
     const off = b * m;
-    for (let i = 0; i < m; i++) gw[i] += per[off + i]!;
+    for (let i = 0; i < m; i++) gw[i] = gw[i]! + per[off + i]!;
   }
   return gw.slice();
 }
@@ -239,6 +239,9 @@ export function planeScatter(g: TypedArray, idx: Int32Array, hw: number, per: nu
   out.fill(0);
   for (let p = 0, k = 0; p < planes; p++) {
     const b = p * hw;
-    for (let j = 0; j < per; j++, k++) out[b + idx[k]!] += g[k]!;
+    for (let j = 0; j < per; j++, k++) {
+      const q = b + idx[k]!;
+      out[q] = out[q]! + g[k]!;
+    }
   }
 }
