@@ -6,12 +6,14 @@
  *   cnn-loss.svg        training loss and test accuracy against epochs
  *   cnn.safetensors     the trained weights (a state dict, loadable by name into the same model)
  *
- *   npx tsx examples/mnist-cnn.ts [--epochs 8] [--batch-size 32] [--lr 2e-3] [--shift 1] [--seed 0] [--out out/] [--quick]
+ *   npx tsx examples/mnist-cnn.ts [--epochs 8] [--batch-size 32] [--lr 2e-3] [--shift 1] [--seed 0] [--out out/]
+ *                                 [--quick]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DataLoader, datasets, manualSeed, nn, noGrad, optim, saveSafetensors, Tensor, Generator } from '../src/index.js';
+import { DataLoader, datasets, manualSeed, nn, noGrad, optim, saveSafetensors, Tensor,
+  Generator } from '../src/index.js';
 import { lineChartSvg } from './lib/plot.js';
 
 const { values: args } = parseArgs({
@@ -28,7 +30,8 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: npx tsx examples/mnist-cnn.ts [--epochs N] [--batch-size B] [--lr η] [--shift PIXELS] [--seed S] [--out DIR] [--quick]');
+  console.log('usage: npx tsx examples/mnist-cnn.ts [--epochs N] [--batch-size B] [--lr η] [--shift PIXELS] [--seed S]\n'
+    + '       [--out DIR] [--quick]');
   process.exit(0);
 }
 function num(name: string, v: string | undefined, dflt: number, check: (x: number) => boolean, what: string): number {
@@ -59,8 +62,10 @@ const model = new nn.Sequential(
   new nn.Conv2d(8, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
   new nn.Flatten(), new nn.Linear(16 * 7 * 7, 10),
 );
-console.log(`${model.toString()}\n${model.numParameters()} parameters; Adam lr ${lr}, batch ${batchSize}, ${epochs} epoch(s), ` +
-  `augmentation: ${maxShift ? `random shifts up to ±${maxShift} px` : 'none'}, seed ${seed}${quick ? ' (--quick)' : ''}\n`);
+console.log(`${model.toString()}\n${model.numParameters()} parameters; Adam lr ${lr}, batch ${batchSize},`
+  + ` ${epochs} epoch(s), ` +
+  `augmentation: ${maxShift ? `random shifts up to ±${maxShift} px` : 'none'}, seed ${seed}`
+  + `${quick ? ' (--quick)' : ''}\n`);
 const opt = new optim.Adam(model.parameters(), { lr });
 // A step schedule: the second half of the epochs runs at 0.3 × lr.
 const sched = new optim.StepLR(opt, { stepSize: Math.max(1, Math.ceil(epochs / 2)), gamma: 0.3 });
@@ -124,20 +129,25 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
     }
     if (tty) {
       const f = seen / nTrain, w = 20, filled = Math.round(f * w);
-      process.stderr.write(`\r  epoch ${epoch}/${epochs} [${'█'.repeat(filled)}${'·'.repeat(w - filled)}] ${(100 * f).toFixed(0).padStart(3)}%` +
-        `  loss ${(lossSum / seen).toFixed(4)}  ${((seen * 1000) / (performance.now() - te)).toFixed(0)} images/s\x1b[K`);
+      process.stderr.write(`\r  epoch ${epoch}/${epochs} [${'█'.repeat(filled)}${'·'.repeat(w - filled)}]`
+        + ` ${(100 * f).toFixed(0).padStart(3)}%` +
+        `  loss ${(lossSum / seen).toFixed(4)}  ${((seen * 1000) / (performance.now() - te)).toFixed(0)}`
+          + ` images/s\x1b[K`);
     }
   }
   sched.step();
   testAcc = accuracy();
   accCurve.push([epoch, 1 - testAcc]);
   if (tty) process.stderr.write('\r\x1b[K');
-  console.log(`  epoch ${epoch}/${epochs}  train loss ${(lossSum / seen).toFixed(4)}  test accuracy ${(100 * testAcc).toFixed(2)}%  ` +
-    `${((seen * 1000) / (performance.now() - te)).toFixed(0)} images/s  ${((performance.now() - te) / 1000).toFixed(1)} s`);
+  console.log(`  epoch ${epoch}/${epochs}  train loss ${(lossSum / seen).toFixed(4)}  test accuracy`
+    + ` ${(100 * testAcc).toFixed(2)}%  ` +
+    `${((seen * 1000) / (performance.now() - te)).toFixed(0)} images/s `
+      + ` ${((performance.now() - te) / 1000).toFixed(1)} s`);
 }
 const wall = (performance.now() - t0) / 1000;
 console.log(`\n| model | epochs | steps | augmentation | test accuracy | wall time |\n|:--|--:|--:|:--|--:|--:|`);
-console.log(`| LeNet-ish CNN | ${epochs} | ${steps} | ${maxShift ? `shift ±${maxShift}` : 'none'} | ${(100 * testAcc).toFixed(2)}% | ${wall.toFixed(1)} s |`);
+const aug = maxShift ? `shift ±${maxShift}` : 'none';
+console.log(`| LeNet-ish CNN | ${epochs} | ${steps} | ${aug} | ${(100 * testAcc).toFixed(2)}% | ${wall.toFixed(1)} s |`);
 if (!quick) console.log(`target ≥ 96.5% on the ${nTest} test digits: ${testAcc >= 0.965 ? 'met' : 'NOT met'}`);
 
 mkdirSync(outDir, { recursive: true });
@@ -149,5 +159,6 @@ const svg = await lineChartSvg({
   series: [{ name: 'training loss (window mean)', points: lossCurve }, { name: 'test error rate', points: accCurve }],
 });
 writeFileSync(join(outDir, 'cnn-loss.svg'), svg);
-await saveSafetensors(join(outDir, 'cnn.safetensors'), model.stateDict(), { testAccuracy: String(testAcc), epochs: String(epochs) });
+await saveSafetensors(join(outDir, 'cnn.safetensors'), model.stateDict(), { testAccuracy: String(testAcc),
+  epochs: String(epochs) });
 console.log(`wrote ${join(outDir, 'cnn-loss.svg')}\nwrote ${join(outDir, 'cnn.safetensors')}`);

@@ -15,6 +15,7 @@ export { maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool1d, adaptive
 export type { MaxPoolOptions, AvgPoolOptions } from './ops/pool.js';
 export { batchNorm, layerNorm, groupNorm, rmsNorm } from './ops/norm.js';
 export type { BatchNormOptions, LayerNormFnOptions, RMSNormFnOptions } from './ops/norm.js';
+export { cumsum } from './ops/scan.js';
 export {
   softmax, logSoftmax, logSumExp, variance, std, clamp, gelu, softplus,
   mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits,
@@ -46,10 +47,9 @@ export type {
   StatefulModel, Stateful, StatefulGenerator, CheckpointContents, CheckpointTargets, SaveCheckpointOptions,
   LoadCheckpointOptions, LoadedCheckpoint, AtomicWriteOptions,
 } from './io/index.js';
-export { setBackend, backendInfo, setGpuThresholds, gpuStats, setGpuKernelCacheSize } from './backend/gpu/index.js';
+export { setBackend, backendInfo } from './backend/gpu/index.js';
 export type { BackendInfo, GpuThresholds, GpuStats } from './backend/gpu/index.js';
-export { setCpuKernels } from './backend/cpu/index.js';
-export { setNumThreads } from './backend/wasm/runtime.js';
-export { wasmInfo, setWasmThresholds } from './backend/wasm/index.js';
+/** Performance knobs: setNumThreads, setWasmThresholds, setGpuThresholds, setGpuKernelCacheSize, setCpuKernels, wasmInfo, gpuStats. */
+export * as tuning from './tuning.js';
 export { scaledDotProductAttention, scaledDotProductAttentionWithWeights } from './ops/attention.js';
 export type { ScaledDotProductAttentionOptions, AttentionResult } from './ops/attention.js';

@@ -70,7 +70,8 @@ export class ModuleDict<M extends AnyModule = AnyModule> extends Module<never[],
   readonly #items = new Map<string, M>();
   constructor(modules: Readonly<Record<string, M>> | Iterable<readonly [string, M]> = {}) {
     super();
-    const entries = Symbol.iterator in modules ? [...(modules as Iterable<readonly [string, M]>)] : Object.entries(modules);
+    const entries = Symbol.iterator in modules ? [...(modules as Iterable<readonly [string,
+      M]>)] : Object.entries(modules);
     for (const [k, m] of entries) this.set(k, m);
   }
   get size(): number {
@@ -81,7 +82,8 @@ export class ModuleDict<M extends AnyModule = AnyModule> extends Module<never[],
   }
   get(key: string): M {
     const m = this.#items.get(key);
-    if (!m) throw new IndexError(`ModuleDict.get: no module under key ${JSON.stringify(key)} (keys: ${[...this.#items.keys()].join(', ')})`);
+    if (!m) throw new IndexError(`ModuleDict.get: no module under key ${JSON.stringify(key)} (keys:`
+      + ` ${[...this.#items.keys()].join(', ')})`);
     return m;
   }
   set(key: string, m: M): this {

@@ -2,7 +2,8 @@
 import { ShapeError, ValueError } from '../errors.js';
 import { conv1d, conv2d, convTranspose2d } from '../ops/conv.js';
 import { checkKeys, tuple } from '../ops/options.js';
-import { adaptiveAvgPool2d, avgPool2d, maxPool1d, maxPool2d, type AvgPoolOptions, type MaxPoolOptions } from '../ops/pool.js';
+import { adaptiveAvgPool2d, avgPool2d, maxPool1d, maxPool2d, type AvgPoolOptions,
+  type MaxPoolOptions } from '../ops/pool.js';
 import { defaultGenerator } from '../random.js';
 import { fmt } from '../shape.js';
 import { Tensor, zeros } from '../tensor.js';
@@ -37,7 +38,8 @@ function channels(layer: string, inC: number, outC: number, groups: number): voi
   if (outC % groups !== 0) throw new ValueError(`${layer}: outChannels ${outC} must be divisible by groups ${groups}`);
 }
 /** weight ~ kaimingUniform(a = √5), bias ~ U(±1/√fanIn), fanIn from the weight as torch computes it. */
-function initConv(shape: number[], biasSize: number, bias: boolean, opts: LayerOptions, layer: string): [Parameter, Parameter | null] {
+function initConv(shape: number[], biasSize: number, bias: boolean, opts: LayerOptions, layer: string): [Parameter,
+  Parameter | null] {
   const dtype = floatDType(opts.dtype, layer);
   const g = opts.generator ?? defaultGenerator;
   const w = new Parameter(init.kaimingUniform(zeros(shape, { dtype }), { a: Math.sqrt(5), generator: g }));
@@ -55,7 +57,8 @@ abstract class ConvNd extends Module {
   readonly padding: readonly number[] | 'valid' | 'same';
   readonly dilation: readonly number[];
   readonly groups: number;
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | readonly number[], nd: number, opts: ConvLayerOptions) {
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | readonly number[],
+    nd: number, opts: ConvLayerOptions) {
     super();
     const layer = new.target.name;
     checkKeys(opts, CONV_KEYS, layer);
@@ -65,24 +68,30 @@ abstract class ConvNd extends Module {
     this.stride = Object.freeze(tuple(opts.stride, nd, 1, 'stride', layer, 1));
     this.dilation = Object.freeze(tuple(opts.dilation, nd, 1, 'dilation', layer, 1));
     const p = opts.padding;
-    if (p === 'same' && this.stride.some((s) => s !== 1)) throw new ValueError(`${layer}: padding='same' needs stride 1`);
+    if (p === 'same' && this.stride.some((s) => s !== 1)) throw new ValueError(`${layer}: padding='same' needs`
+      + ` stride 1`);
     this.padding = p === 'same' || p === 'valid' ? p : Object.freeze(tuple(p, nd, 0, 'padding', layer, 0));
     const shape = [outChannels, inChannels / this.groups, ...this.kernelSize];
     [this.weight, this.bias] = initConv(shape, outChannels, opts.bias ?? true, opts, layer);
   }
-  protected convOpts(): { stride: readonly number[]; padding: readonly number[] | 'valid' | 'same'; dilation: readonly number[]; groups: number } {
+  protected convOpts(): {
+    stride: readonly number[]; padding: readonly number[] | 'valid' | 'same';
+    dilation: readonly number[]; groups: number;
+  } {
     return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
   }
   protected override extraRepr(): string {
     const p = typeof this.padding === 'string' ? `'${this.padding}'` : fmt(this.padding);
-    return `${this.inChannels}, ${this.outChannels}, kernelSize=${fmt(this.kernelSize)}, stride=${fmt(this.stride)}, padding=${p}`
+    return `${this.inChannels}, ${this.outChannels}, kernelSize=${fmt(this.kernelSize)},`
+      + ` stride=${fmt(this.stride)}, padding=${p}`
       + `${this.groups > 1 ? `, groups=${this.groups}` : ''}${this.bias ? '' : ', bias=false'}`;
   }
 }
 
 /** 2-D convolution over [N, C, H, W]: weight [out, in/groups, kh, kw], as torch.nn.Conv2d. */
 export class Conv2d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvLayerOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[],
+    opts: ConvLayerOptions = {}) {
     super(inChannels, outChannels, kernelSize, 2, opts);
   }
   forward(x: Tensor): Tensor {
@@ -91,7 +100,8 @@ export class Conv2d extends ConvNd {
 }
 /** 1-D convolution over [N, C, L]: weight [out, in/groups, k], as torch.nn.Conv1d. */
 export class Conv1d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[], opts: ConvLayerOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[],
+    opts: ConvLayerOptions = {}) {
     super(inChannels, outChannels, kernelSize, 1, opts);
   }
   forward(x: Tensor): Tensor {
@@ -109,7 +119,8 @@ export class ConvTranspose2d extends Module {
   readonly outputPadding: readonly number[];
   readonly dilation: readonly number[];
   readonly groups: number;
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | readonly number[], opts: ConvTransposeLayerOptions = {}) {
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | readonly number[],
+    opts: ConvTransposeLayerOptions = {}) {
     super();
     const layer = 'ConvTranspose2d';
     checkKeys(opts, [...CONV_KEYS, 'outputPadding'], layer);
@@ -125,11 +136,13 @@ export class ConvTranspose2d extends Module {
   }
   forward(x: Tensor): Tensor {
     return convTranspose2d(x, this.weight, this.bias, {
-      stride: this.stride, padding: this.padding, outputPadding: this.outputPadding, dilation: this.dilation, groups: this.groups,
+      stride: this.stride, padding: this.padding, outputPadding: this.outputPadding,
+      dilation: this.dilation, groups: this.groups,
     });
   }
   protected override extraRepr(): string {
-    return `${this.inChannels}, ${this.outChannels}, kernelSize=${fmt(this.kernelSize)}, stride=${fmt(this.stride)}, padding=${fmt(this.padding)}`;
+    return `${this.inChannels}, ${this.outChannels}, kernelSize=${fmt(this.kernelSize)},`
+      + ` stride=${fmt(this.stride)}, padding=${fmt(this.padding)}`;
   }
 }
 
@@ -145,7 +158,8 @@ export class MaxPool2d extends Module {
     return maxPool2d(x, this.kernelSize, this.opts);
   }
   protected override extraRepr(): string {
-    return `kernelSize=${JSON.stringify(this.kernelSize)}${this.opts.stride !== undefined ? `, stride=${JSON.stringify(this.opts.stride)}` : ''}`;
+    const s = this.opts.stride !== undefined ? `, stride=${JSON.stringify(this.opts.stride)}` : '';
+    return `kernelSize=${JSON.stringify(this.kernelSize)}${s}`;
   }
 }
 /** 1-D max pooling, as torch.nn.MaxPool1d. */
@@ -180,7 +194,8 @@ export class AdaptiveAvgPool2d extends Module {
   constructor(readonly outputSize: number | readonly (number | null)[]) {
     super();
     if (typeof outputSize !== 'number' && !(Array.isArray(outputSize) && outputSize.length === 2)) {
-      throw new ShapeError(`AdaptiveAvgPool2d: outputSize must be an int or two of them, got ${JSON.stringify(outputSize)}`);
+      throw new ShapeError(`AdaptiveAvgPool2d: outputSize must be an int or two of them, got`
+        + ` ${JSON.stringify(outputSize)}`);
     }
   }
   forward(x: Tensor): Tensor {

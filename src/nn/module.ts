@@ -6,7 +6,7 @@
  * statistics and other non-trained state) are registered explicitly with `registerBuffer`.
  */
 import type { DType, TypedArray } from '../dtype.js';
-import { DTypeError, ShapeError, ValueError } from '../errors.js';
+import { DTypeError, ValueError } from '../errors.js';
 import { fmt, shapeEq } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { checkKeys } from '../ops/options.js';

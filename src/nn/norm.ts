@@ -21,7 +21,8 @@ export interface BatchNormLayerOptions {
 
 abstract class BatchNormBase extends Module {
   readonly eps: number;
-  readonly momentum: number | null;
+  /** Assignable (optim.updateBn sets it to null for a cumulative pass, as PyTorch). */
+  momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
   readonly weight: Parameter | null;
@@ -33,10 +34,13 @@ abstract class BatchNormBase extends Module {
   constructor(readonly numFeatures: number, opts: BatchNormLayerOptions, readonly layer: string) {
     super();
     checkKeys(opts, ['eps', 'momentum', 'affine', 'trackRunningStats', 'dtype'], layer);
-    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new ValueError(`${layer}: numFeatures must be a positive integer, got ${numFeatures}`);
+    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new ValueError(`${layer}: numFeatures must be`
+      + ` a positive integer, got ${numFeatures}`);
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
-    if (this.momentum !== null && !(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`${layer}: momentum must be in [0, 1] or null, got ${this.momentum}`);
+    if (this.momentum !== null && !(this.momentum >= 0 && this.momentum <= 1)) {
+      throw new ValueError(`${layer}: momentum must be in [0, 1] or null, got ${this.momentum}`);
+    }
     this.affine = opts.affine ?? true;
     this.trackRunningStats = opts.trackRunningStats ?? true;
     const dtype = floatDType(opts.dtype, layer);
@@ -57,7 +61,8 @@ abstract class BatchNormBase extends Module {
   forward(x: Tensor): Tensor {
     this.checkRank(x);
     if (x.shape[1] !== this.numFeatures) {
-      throw new ShapeError(`${this.layer}: expected ${this.numFeatures} channels (dim 1), got input of shape ${fmt(x.shape)}`);
+      throw new ShapeError(`${this.layer}: expected ${this.numFeatures} channels (dim 1), got input of shape`
+        + ` ${fmt(x.shape)}`);
     }
     let momentum = this.momentum ?? 0;
     if (this.training && this.trackRunningStats && this.numBatchesTracked) {
@@ -71,7 +76,8 @@ abstract class BatchNormBase extends Module {
     });
   }
   protected override extraRepr(): string {
-    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}`;
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine},`
+      + ` trackRunningStats=${this.trackRunningStats}`;
   }
 }
 /** Batch normalisation over [N, C] or [N, C, L], as torch.nn.BatchNorm1d. */
@@ -81,7 +87,8 @@ export class BatchNorm1d extends BatchNormBase {
   }
   protected checkRank(x: Tensor): void {
     if (!(x instanceof Tensor) || (x.ndim !== 2 && x.ndim !== 3)) {
-      throw new ShapeError(`BatchNorm1d: expected a 2-D or 3-D input [N, C(, L)], got ${x instanceof Tensor ? fmt(x.shape) : typeof x}`);
+      throw new ShapeError(`BatchNorm1d: expected a 2-D or 3-D input [N, C(, L)], got`
+        + ` ${x instanceof Tensor ? fmt(x.shape) : typeof x}`);
     }
   }
 }
@@ -92,7 +99,8 @@ export class BatchNorm2d extends BatchNormBase {
   }
   protected checkRank(x: Tensor): void {
     if (!(x instanceof Tensor) || x.ndim !== 4) {
-      throw new ShapeError(`BatchNorm2d: expected a 4-D input [N, C, H, W], got ${x instanceof Tensor ? fmt(x.shape) : typeof x}`);
+      throw new ShapeError(`BatchNorm2d: expected a 4-D input [N, C, H, W], got`
+        + ` ${x instanceof Tensor ? fmt(x.shape) : typeof x}`);
     }
   }
 }
@@ -111,7 +119,8 @@ export class GroupNorm extends Module {
   constructor(readonly numGroups: number, readonly numChannels: number, opts: GroupNormLayerOptions = {}) {
     super();
     checkKeys(opts, ['eps', 'affine', 'dtype'], 'GroupNorm');
-    if (!Number.isInteger(numGroups) || numGroups < 1 || !Number.isInteger(numChannels) || numChannels % numGroups !== 0) {
+    const ints = Number.isInteger(numGroups) && numGroups >= 1 && Number.isInteger(numChannels);
+    if (!ints || numChannels % numGroups !== 0) {
       throw new ValueError(`GroupNorm: numChannels ${numChannels} must be divisible by numGroups ${numGroups}`);
     }
     this.eps = opts.eps ?? 1e-5;
@@ -145,7 +154,8 @@ export class RMSNorm extends Module {
     checkKeys(opts, ['eps', 'elementwiseAffine', 'dtype'], 'RMSNorm');
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
-      throw new ValueError(`RMSNorm: normalizedShape must be positive integers, got ${JSON.stringify(normalizedShape)}`);
+      throw new ValueError(`RMSNorm: normalizedShape must be positive integers, got`
+        + ` ${JSON.stringify(normalizedShape)}`);
     }
     this.normalizedShape = Object.freeze(shape);
     this.eps = opts.eps ?? null;

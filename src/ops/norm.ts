@@ -27,7 +27,8 @@ function checkFloat(x: Tensor, op: string): void {
 function checkParam(t: Tensor | null | undefined, shape: readonly number[], what: string, op: string): Tensor | null {
   if (t === null || t === undefined) return null;
   if (!(t instanceof Tensor) || t.ndim !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new ShapeError(`${op}: ${what} must have shape ${fmt(shape)}, got ${t instanceof Tensor ? fmt(t.shape) : typeof t}`);
+    throw new ShapeError(`${op}: ${what} must have shape ${fmt(shape)}, got`
+      + ` ${t instanceof Tensor ? fmt(t.shape) : typeof t}`);
   }
   return t;
 }
@@ -41,7 +42,8 @@ const checkEps = (eps: number, op: string): number => {
  * Training uses the batch mean and biased variance, and updates `runningMean` / `runningVar`
  * in place (no gradient) with the unbiased variance, as PyTorch; otherwise uses the running ones.
  */
-export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, opts: BatchNormOptions = {}): Tensor {
+export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null,
+  opts: BatchNormOptions = {}): Tensor {
   const op = 'batchNorm';
   checkKeys(opts, ['weight', 'bias', 'training', 'momentum', 'eps'], op);
   checkFloat(x, op);
@@ -57,7 +59,8 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   const count = x.size / c;
   let y: Tensor;
   if (training || rm === null) {
-    if (count <= 1 && training) throw new ValueError(`${op}: expected more than 1 value per channel when training, got input ${fmt(x.shape)}`);
+    if (count <= 1 && training) throw new ValueError(`${op}: expected more than 1 value per channel when`
+      + ` training, got input ${fmt(x.shape)}`);
     const mu = x.mean(axes, true);
     const d = x.sub(mu);
     const v = d.mul(d).mean(axes, true);
@@ -92,8 +95,9 @@ function lastAxes(x: Tensor, shape: readonly number[], op: string): number[] {
   }
   return Array.from({ length: k }, (_, i) => x.ndim - k + i);
 }
-/** Layer normalisation over the trailing `normalizedShape` dims (biased variance), as torch.nn.functional.layer_norm. */
-export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], opts: LayerNormFnOptions = {}): Tensor {
+/** Layer normalisation over the trailing `normalizedShape` dims (biased variance), as F.layer_norm. */
+export function layerNorm(x: Tensor, normalizedShape: number | readonly number[],
+  opts: LayerNormFnOptions = {}): Tensor {
   const op = 'layerNorm';
   checkKeys(opts, ['weight', 'bias', 'eps'], op);
   checkFloat(x, op);
@@ -107,7 +111,7 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   return y;
 }
 
-/** Group normalisation: channels of x [N, C, …] split into `numGroups`, each normalised over its channels and positions. */
+/** Group normalisation: channels of x [N, C, …] in `numGroups` groups, each normalised over channels and positions. */
 export function groupNorm(x: Tensor, numGroups: number, opts: LayerNormFnOptions = {}): Tensor {
   const op = 'groupNorm';
   checkKeys(opts, ['weight', 'bias', 'eps'], op);
@@ -132,7 +136,7 @@ export interface RMSNormFnOptions {
   /** Added to the mean square (default: the dtype's machine epsilon, as torch). */
   eps?: number | null;
 }
-/** RMS normalisation over the trailing `normalizedShape` dims: x / √(mean(x²) + eps) · weight, as torch.nn.functional.rms_norm. */
+/** RMS normalisation over the trailing `normalizedShape` dims: x / √(mean(x²) + eps) · weight, as F.rms_norm. */
 export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], opts: RMSNormFnOptions = {}): Tensor {
   const op = 'rmsNorm';
   checkKeys(opts, ['weight', 'eps'], op);

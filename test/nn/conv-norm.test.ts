@@ -146,3 +146,16 @@ describe('init.orthogonal / init.truncNormal', () => {
     expect(() => nn.init.truncNormal(zeros([2]), 0, 1, 10, 11)).toThrow(/holds under 1e-4/);
   });
 });
+
+describe('BatchNorm with optim.updateBn', () => {
+  it('recomputes the running statistics as a cumulative average over the loader', async () => {
+    const { optim } = await import('../../src/index.js');
+    const bn = new nn.BatchNorm1d(2, { dtype: 'float64' });
+    const net = new nn.Sequential(bn);
+    const a = rnd([4, 2], 1).detach(), b = rnd([4, 2], 2).detach();
+    optim.updateBn([a, b], net);
+    close(bn.runningMean!, a.mean(0).add(b.mean(0)).div(2));
+    expect(bn.momentum).toBe(0.1);
+    expect(bn.numBatchesTracked!.item()).toBe(2);
+  });
+});

@@ -34,8 +34,10 @@ type Ctor = new (n: number) => TypedArray;
 const make = (like: TypedArray, n: number): TypedArray => new (like.constructor as Ctor)(n);
 
 /** out = op(a) @ op(b) with broadcast batch dims, through the fastest kernel that takes it. */
-export function gemm(a: TypedArray, as: Shape, b: TypedArray, bs: Shape, out: TypedArray, os: Shape, ta: boolean, tb: boolean): void {
-  if (a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array && getCpuKernels() === 'wasm'
+export function gemm(a: TypedArray, as: Shape, b: TypedArray, bs: Shape, out: TypedArray, os: Shape, ta: boolean,
+  tb: boolean): void {
+  const f32 = a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array;
+  if (f32 && getCpuKernels() === 'wasm'
     && W.matmul(a, as, b, bs, out, os, ta, tb)) return;
   K.matmul(a, as, b, bs, out, os, ta, tb);
 }
@@ -94,7 +96,7 @@ export function col2im(col: TypedArray, g: ConvGeom, x: TypedArray): void {
             if (ih < 0 || ih >= H) continue;
             const o = base + oh * wo;
             const xr = xb + ih * Wd + off;
-            for (let ow = lo; ow < hi; ow++) x[xr + ow * sw] += col[o + ow]!;
+            for (let ow = lo; ow < hi; ow++) x[xr + ow * sw] = x[xr + ow * sw]! + col[o + ow]!;
           }
         }
       }
@@ -115,7 +117,7 @@ export function conv2d(x: TypedArray, w: TypedArray, g: ConvGeom, o: number, bia
     for (let b = 0, r = 0; b < g.n; b++) {
       for (let c = 0; c < o; c++, r += L) {
         const v = bias[c]!;
-        for (let i = r; i < r + L; i++) y[i] += v;
+        for (let i = r; i < r + L; i++) y[i] = y[i]! + v;
       }
     }
   }
@@ -135,7 +137,8 @@ export function conv2dInput(y: TypedArray, w: TypedArray, g: ConvGeom, o: number
 }
 
 /** gw [O, C/groups, kh, kw] = Σₙ gy[n] · im2col(x)[n]ᵀ: the adjoint of conv2d in its weight. */
-export function conv2dWeight(x: TypedArray, gy: TypedArray, g: ConvGeom, o: number, cached: TypedArray | null = null): TypedArray {
+export function conv2dWeight(x: TypedArray, gy: TypedArray, g: ConvGeom, o: number,
+  cached: TypedArray | null = null): TypedArray {
   const G = g.groups, kg = (g.c / G) * g.kh * g.kw, L = g.ho * g.wo;
   let col = cached;
   if (col === null || col.length !== g.n * g.c * g.kh * g.kw * L) {
@@ -150,7 +153,7 @@ export function conv2dWeight(x: TypedArray, gy: TypedArray, g: ConvGeom, o: numb
   const m = o * kg;
   for (let b = 1; b < g.n; b++) {
     const off = b * m;
-    for (let i = 0; i < m; i++) gw[i] += per[off + i]!;
+    for (let i = 0; i < m; i++) gw[i] = gw[i]! + per[off + i]!;
   }
   return gw.slice();
 }
@@ -236,6 +239,9 @@ export function planeScatter(g: TypedArray, idx: Int32Array, hw: number, per: nu
   out.fill(0);
   for (let p = 0, k = 0; p < planes; p++) {
     const b = p * hw;
-    for (let j = 0; j < per; j++, k++) out[b + idx[k]!] += g[k]!;
+    for (let j = 0; j < per; j++, k++) {
+      const q = b + idx[k]!;
+      out[q] = out[q]! + g[k]!;
+    }
   }
 }
