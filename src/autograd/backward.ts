@@ -1,6 +1,6 @@
 import { AutogradError } from '../errors.js';
 import { fmt, shapeEq } from '../shape.js';
-import { enableGrad, noGrad, type Node } from '../tape.js';
+import { enableGrad, isAnomalyEnabled, noGrad, type Node } from '../tape.js';
 import { asTensor, full, Tensor, type TensorLike } from '../tensor.js';
 
 export interface BackwardOptions {
@@ -47,6 +47,24 @@ function seed(root: Tensor, gradOutput: TensorLike | undefined, op: string): Ten
   return g;
 }
 
+/** Anomaly mode: the first non-finite gradient names the op whose backward produced it and where it was recorded. */
+function checkFiniteGrads(node: Node, gs: readonly (Tensor | null)[]): void {
+  gs.forEach((gi, i) => {
+    if (!gi) return;
+    const d = gi.data;
+    for (let j = 0; j < d.length; j++) {
+      const v = d[j]!;
+      if (!Number.isFinite(v)) {
+        throw new AutogradError(
+          `backward (anomaly mode): function '${node.op}' returned ${v} in its gradient for input ${i} ` +
+            `(shape ${fmt(gi.shape)}, at flat index ${j}); the op was recorded at:\n${node.stack ?? '  (not recorded: the ' +
+            'forward pass ran outside anomaly mode)'}`,
+        );
+      }
+    }
+  });
+}
+
 const acc = (a: Tensor | undefined, b: Tensor): Tensor => (a === undefined ? b : a.add(b));
 /** Into `.grad`: a buffer of its own (gradients inside the walk may alias each other or gradOutput). */
 const accOwned = (a: Tensor | null, b: Tensor, createGraph: boolean): Tensor =>
@@ -78,6 +96,7 @@ export function runBackward(
       if (stopAt?.has(t)) continue;
       if (node.backward === null) FREED(node)();
       const gs = node.backward!(g);
+      if (isAnomalyEnabled()) checkFiniteGrads(node, gs);
       if (!retain) node.backward = null;
       node.inputs.forEach((x, i) => {
         const gi = gs[i];

@@ -2,6 +2,7 @@
  * Losses as functions (re-exported from ops/composite.ts, where they are built from primitives)
  * and as modules holding their options, PyTorch style: `new CrossEntropyLoss({ labelSmoothing: 0.1 }).forward(logits, y)`.
  */
+import { checkOptions } from '../validate.js';
 import {
   binaryCrossEntropyWithLogits, crossEntropy, mseLoss, nllLoss,
   type CrossEntropyOptions, type Reduction,
@@ -21,6 +22,7 @@ export class MSELoss extends Module {
   readonly reduction: Reduction;
   constructor(opts: LossOptions = {}) {
     super();
+    checkOptions(this.constructor.name, opts, ['reduction']);
     this.reduction = opts.reduction ?? 'mean';
   }
   forward(input: Tensor, target: TensorLike): Tensor {
@@ -33,6 +35,7 @@ export class CrossEntropyLoss extends Module {
   readonly labelSmoothing: number;
   constructor(opts: CrossEntropyOptions = {}) {
     super();
+    checkOptions('CrossEntropyLoss', opts, ['reduction', 'labelSmoothing']);
     this.reduction = opts.reduction ?? 'mean';
     this.labelSmoothing = opts.labelSmoothing ?? 0;
   }
@@ -45,6 +48,7 @@ export class NLLLoss extends Module {
   readonly reduction: Reduction;
   constructor(opts: LossOptions = {}) {
     super();
+    checkOptions(this.constructor.name, opts, ['reduction']);
     this.reduction = opts.reduction ?? 'mean';
   }
   forward(logProbs: Tensor, targets: Tensor | readonly number[]): Tensor {
@@ -56,6 +60,7 @@ export class BCEWithLogitsLoss extends Module {
   readonly reduction: Reduction;
   constructor(opts: LossOptions = {}) {
     super();
+    checkOptions(this.constructor.name, opts, ['reduction']);
     this.reduction = opts.reduction ?? 'mean';
   }
   forward(logits: Tensor, targets: Tensor): Tensor {

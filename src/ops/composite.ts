@@ -4,9 +4,10 @@
  */
 import { ShapeError, ValueError } from '../errors.js';
 import { fmt, normAxes, sizeOf } from '../shape.js';
-import { Tensor, type Dim, type TensorLike } from '../tensor.js';
+import { expectTensor, Tensor, type Dim, type TensorLike } from '../tensor.js';
 import { where } from './elementwise.js';
 import { asIndex } from './indexing.js';
+import { checkOptions } from '../validate.js';
 
 export function logSumExp(x: Tensor, dim?: Dim, keepdim = false): Tensor {
   const axes = normAxes(dim, x.ndim, 'logSumExp');
@@ -52,8 +53,9 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
  * (x + |x|)/2 — bitwise equal, and its derivative at 0 is ½, so softplus'(0) = σ(0) = ½ exactly.
  */
 export function softplus(x: Tensor): Tensor {
+  // x/2 + |x|/2 rather than (x + |x|)/2: the sum overflows float32 for x > ~1.7e38.
   const ax = x.abs();
-  return x.add(ax).mul(0.5).add(ax.neg().exp().log1p());
+  return x.mul(0.5).add(ax.mul(0.5)).add(ax.neg().exp().log1p());
 }
 
 // ---- losses -----------------------------------------------------------------
@@ -70,12 +72,14 @@ function sameShape(op: string, a: Tensor, b: Tensor): void {
   }
 }
 export function mseLoss(pred: Tensor, target: TensorLike, reduction: Reduction = 'mean'): Tensor {
+  expectTensor('mseLoss', 'input', pred);
   if (target instanceof Tensor) sameShape('mseLoss', pred, target);
   const d = pred.sub(target);
   return reduce(d.mul(d), reduction, 'mseLoss');
 }
 /** Class-index targets as an int32 tensor of shape [N], validated against C classes. */
 function classTargets(op: string, logits: Tensor, targets: Tensor | readonly number[]): Tensor {
+  expectTensor(op, 'input', logits);
   if (logits.ndim !== 2) throw new ShapeError(`${op}: expected input of shape [N, C], got ${fmt(logits.shape)}`);
   const [n, c] = logits.shape as [number, number];
   const t = asIndex(targets, op);
@@ -97,6 +101,7 @@ export function nllLoss(logProbs: Tensor, targets: Tensor | readonly number[], r
 }
 /** Softmax cross-entropy of logits [N, C] against integer class targets [N]. */
 export function crossEntropy(logits: Tensor, targets: Tensor | readonly number[], opts: CrossEntropyOptions = {}): Tensor {
+  checkOptions('crossEntropy', opts, ['reduction', 'labelSmoothing']);
   const eps = opts.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps <= 1)) throw new ValueError(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
   const t = classTargets('crossEntropy', logits, targets);
@@ -107,6 +112,17 @@ export function crossEntropy(logits: Tensor, targets: Tensor | readonly number[]
 }
 /** Sigmoid + binary cross-entropy in one stable expression: max(x,0) − x·t + log1p(e^−|x|). */
 export function binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor, reduction: Reduction = 'mean'): Tensor {
+  expectTensor('binaryCrossEntropyWithLogits', 'input', logits);
+  expectTensor('binaryCrossEntropyWithLogits', 'target', targets);
   sameShape('binaryCrossEntropyWithLogits', logits, targets);
   return reduce(softplus(logits).sub(logits.mul(targets)), reduction, 'binaryCrossEntropyWithLogits');
 }
+
+// ---- floating-point classification (no gradient: built from comparisons) ------------------
+/** 1 where x is NaN, else 0 (in x's dtype; NaN is the only value unequal to itself). */
+export const isnan = (x: Tensor): Tensor => expectTensor('isnan', 'input', x).ne(x);
+/** 1 where x is +Infinity or −Infinity, else 0. */
+export const isinf = (x: Tensor): Tensor =>
+  expectTensor('isinf', 'input', x).dtype === 'int32' ? x.ne(x) : x.abs().eq(Infinity);
+/** 1 where x is finite (neither NaN nor ±Infinity), else 0: x − x is 0 exactly for finite x and NaN otherwise. */
+export const isfinite = (x: Tensor): Tensor => expectTensor('isfinite', 'input', x).sub(x).eq(0);

@@ -5,7 +5,7 @@
  * (which calls a pure kernel from updates.ts).
  */
 import { ValueError } from '../errors.js';
-import { noGrad } from '../tape.js';
+import { bumpVersion, noGrad } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import { decodeValue, encodeValue, isEncodedArray, type StateJson } from './codec.js';
 import type { FloatArray } from './updates.js';
@@ -163,6 +163,7 @@ export abstract class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S
             this.state.set(p, s);
           }
           this.updateParam(p.data as FloatArray, p.grad.data as FloatArray, s, group);
+          bumpVersion(p); // a forward recorded before this step can no longer be differentiated
         }
       }
     });
