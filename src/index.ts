@@ -1,7 +1,7 @@
 /** tapegrad: the public API. */
 export { Tensor, tensor, zeros, ones, full, zerosLike, onesLike, scalar, arange, linspace, eye, asTensor } from './tensor.js';
 export type { DType, TypedArray, NestedArray, TensorLike, TensorOptions, FromArrayOptions, Dim, DeviceBuffer } from './tensor.js';
-export { noGrad, enableGrad, isGradEnabled } from './tape.js';
+export { noGrad, enableGrad, isGradEnabled, detectAnomaly, setDetectAnomaly, isAnomalyEnabled } from './tape.js';
 export { manualSeed, rand, randn, randint, permutation, Generator, getRngState, setRngState } from './random.js';
 export type { GeneratorState, RandomOptions } from './random.js';
 export { where, erf } from './ops/elementwise.js';
@@ -11,7 +11,7 @@ export type { SliceSpec } from './ops/movement.js';
 export { gather, scatterAdd, indexSelect } from './ops/indexing.js';
 export {
   softmax, logSoftmax, logSumExp, variance, std, clamp, gelu, softplus,
-  mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits,
+  mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits, isnan, isinf, isfinite,
 } from './ops/composite.js';
 export type { Reduction, CrossEntropyOptions } from './ops/composite.js';
 export { grad, valueAndGrad, vjp, hvp } from './autograd/functional.js';

@@ -136,13 +136,17 @@ export function reduce(op: ReduceOp, x: TypedArray, xs: Shape, axes: readonly nu
     return;
   }
   const ost = broadcastStrides(os, xs);
+  // Sums accumulate in float64 (one double per output), rounded once at the end: a float32
+  // accumulator's error grows with the length of the reduced axis.
+  const accs = op === 'sum' ? new Float64Array(out.length) : null;
   forEachRow(xs, [stridesOf(xs), ost], (offs, len, inner) => {
     let ix = offs[0]!, io = offs[1]!;
     const sx = inner[0]!, so = inner[1]!;
-    if (op === 'sum') for (let i = 0; i < len; i++, ix += sx, io += so) out[io] += x[ix]!;
+    if (accs !== null) for (let i = 0; i < len; i++, ix += sx, io += so) accs[io] += x[ix]!;
     else if (op === 'max') for (let i = 0; i < len; i++, ix += sx, io += so) { const v = x[ix]!; if (v > out[io]! || v !== v) out[io] = v; }
     else for (let i = 0; i < len; i++, ix += sx, io += so) { const v = x[ix]!; if (v < out[io]! || v !== v) out[io] = v; }
   });
+  if (accs !== null) out.set(accs);
 }
 
 export function argReduce(op: 'argmax' | 'argmin', x: TypedArray, xs: Shape, axis: number, out: TypedArray): void {

@@ -206,6 +206,12 @@ export function matmulSource(
 }
 
 /**
+ * Compensated (Kahan) summation step: shaders have no float64, so the running error is carried
+ * in `comp` and the sum's error does not grow with the number of terms.
+ */
+const KAHAN = 'var ky = v - comp; var kt = acc + ky; comp = (kt - acc) - ky; acc = kt;';
+
+/**
  * Reduces over `axes` (sum/max/min): one thread per kept element loops over the reduced
  * elements, decomposing the loop counter over the reduced sub-shape.
  */
@@ -219,12 +225,12 @@ export function reduceSource(op: 'sum' | 'max' | 'min', kind: ArgKind, shape: Sh
   const [base] = emitOffsets(lines, 't0', keptShape, [{ strides: keptShape.map((d, i) => (d === 1 ? 0 : st[i]!)), base: 0 }], 'o');
   lines.push(`var xb = ${base};`);
   const init = op === 'sum' ? '0.0' : op === 'max' ? '-3.4e38' : '3.4e38';
-  lines.push(`var acc = ${init};`);
+  lines.push(`var acc = ${init};`, 'var comp = 0.0;');
   lines.push(`for (var r = 0; r < ${R}; r++) {`);
   const inner: string[] = ['var u0 = r + 0.5;'];
   const [off] = emitOffsets(inner, 'u0', redShape, [{ strides: redStrides, base: 0 }], 'r');
   inner.push(`var v = ${read('a', kind, `xb + ${off}`)};`);
-  inner.push(op === 'sum' ? 'acc += v;' : op === 'max' ? 'acc = Math.max(acc, v);' : 'acc = Math.min(acc, v);');
+  inner.push(op === 'sum' ? KAHAN : op === 'max' ? 'acc = Math.max(acc, v);' : 'acc = Math.min(acc, v);');
   for (const l of inner) lines.push(`  ${l}`);
   lines.push('}');
   lines.push('return acc;');
@@ -304,12 +310,12 @@ export function chunkReduceSource(op: 'sum' | 'max' | 'min', kind: ArgKind, rows
   }
   const o = 'o', c = 'c';
   const init = op === 'sum' ? '0.0' : op === 'max' ? '-3.4e38' : '3.4e38';
-  lines.push(`var start = ${c} * ${f(C)};`, `var rowBase = ${o} * ${f(R)};`, `var acc = ${init};`);
+  lines.push(`var start = ${c} * ${f(C)};`, `var rowBase = ${o} * ${f(R)};`, `var acc = ${init};`, 'var comp = 0.0;');
   lines.push(`for (var j = 0; j < ${C}; j++) {`);
   lines.push('  var idx = start + j;');
   lines.push(`  if (idx < ${f(R)}) {`);
   lines.push(`    var v = ${read('a', kind, 'rowBase + idx')};`);
-  lines.push(op === 'sum' ? '    acc += v;' : op === 'max' ? '    acc = Math.max(acc, v);' : '    acc = Math.min(acc, v);');
+  lines.push(op === 'sum' ? `    ${KAHAN}` : op === 'max' ? '    acc = Math.max(acc, v);' : '    acc = Math.min(acc, v);');
   lines.push('  }', '}', 'return acc;');
   return { source: fn(['a'], lines), natives: [] };
 }
