@@ -102,3 +102,23 @@ export const TENSOR_BRAND = Symbol.for('tapegrad.Tensor');
 /** True for an object that is a tapegrad Tensor of some copy of the package. */
 export const isForeignTensor = (v: unknown): boolean =>
   typeof v === 'object' && v !== null && (v as { [TENSOR_BRAND]?: unknown })[TENSOR_BRAND] === true;
+
+/** Deepest nesting of arrays/objects accepted in saved state (checkpoints): bounded, so save and load never overflow the stack. */
+export const MAX_STATE_DEPTH = 1000;
+/**
+ * The nesting depth of a JSON-like value, measured iteratively, stopping once past `limit`
+ * (so a value nested 100k deep costs no recursion and little work). Cycles count as too deep.
+ */
+export function nestingDepth(v: unknown, limit = MAX_STATE_DEPTH): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[v, 0]];
+  let visited = 0;
+  while (stack.length) {
+    const [x, d] = stack.pop()!;
+    if (x === null || typeof x !== 'object' || ArrayBuffer.isView(x)) continue;
+    if (d + 1 > max) max = d + 1;
+    if (max > limit || ++visited > 1e7) return limit + 1;
+    for (const c of Array.isArray(x) ? x : Object.values(x)) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
+  }
+  return max;
+}
