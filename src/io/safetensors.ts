@@ -214,6 +214,7 @@ export async function saveSafetensors(
   metadata?: Record<string, string>,
   opts: SaveSafetensorsOptions = {},
 ): Promise<void> {
+  checkOptions('saveSafetensors', opts, ['fsync']);
   const bytes = encode('saveSafetensors', tensors, metadata);
   await writeFileAtomic(path, [bytes], opts);
 }

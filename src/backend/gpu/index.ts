@@ -2,6 +2,7 @@
  * Public controls of where ops run: setBackend('auto' | 'cpu' | 'gpu'), backendInfo(),
  * setGpuThresholds(). Importing this module does not load gpu.js; setBackend('gpu' | 'auto') does.
  */
+import { checkOptions } from '../../validate.js';
 import { BackendError, ValueError } from '../../errors.js';
 import { getMode, installDevice, type BackendName } from '../dispatch.js';
 import { DEFAULT_THRESHOLDS, gpuBackend, thresholds, type GpuThresholds } from './backend.js';
@@ -81,7 +82,7 @@ export function backendInfo(): BackendInfo {
 
 /** Sets the 'auto' size thresholds (omitted fields keep their value); returns the result. */
 export function setGpuThresholds(t: Partial<GpuThresholds> | 'default'): GpuThresholds {
-  const next = t === 'default' ? DEFAULT_THRESHOLDS : t;
+  const next = t === 'default' ? DEFAULT_THRESHOLDS : checkOptions('setGpuThresholds', t, ['elementwise', 'matmul', 'reduce']);
   for (const key of ['elementwise', 'matmul', 'reduce'] as const) {
     const v = next[key];
     if (v === undefined) continue;

@@ -5,6 +5,7 @@
  * copied out (streaming ops do this in cache-sized chunks, so the copies cost L2 bandwidth,
  * not DRAM bandwidth). See docs/performance.md for why tensor data does not live in wasm memory.
  */
+import { checkNonNegative, checkOptions } from '../../validate.js';
 import type { AdamHyper, SgdHyper } from '../../optim/updates.js';
 import { broadcastStrides, sizeOf, type Shape } from '../../shape.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
@@ -31,6 +32,9 @@ export function forceWasm(on: boolean): void {
   forceAll = on;
 }
 export function setWasmThresholds(t: { parallelFlops?: number; minElements?: number }): void {
+  checkOptions('setWasmThresholds', t, ['parallelFlops', 'minElements']);
+  if (t.parallelFlops !== undefined) checkNonNegative('setWasmThresholds', 'parallelFlops', t.parallelFlops);
+  if (t.minElements !== undefined) checkNonNegative('setWasmThresholds', 'minElements', t.minElements);
   if (t.parallelFlops !== undefined) parallelFlops = t.parallelFlops;
   if (t.minElements !== undefined) minElements = t.minElements;
 }

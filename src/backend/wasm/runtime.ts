@@ -8,6 +8,7 @@
  *   [PACK, PACK+MAX_THREADS*packBytes)  per-thread GEMM packing scratch
  *   [DATA, …)                per-op scratch: inputs copied in, outputs copied out, reset per op
  */
+import { ValueError } from '../../errors.js';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BackendError } from '../../errors.js';
@@ -153,7 +154,7 @@ let dead = false;
 
 /** Sets how many threads (the calling thread included) large kernels may use. 1 turns threading off. */
 export function setNumThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new BackendError(`setNumThreads: expected a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new ValueError(`setNumThreads: expected a positive integer, got ${n}`);
   wanted = Math.min(MAX_THREADS, n);
 }
 export const getNumThreads = (): number => wanted;
