@@ -38,8 +38,10 @@ export type {
   StatefulModel, Stateful, StatefulGenerator, CheckpointContents, CheckpointTargets, SaveCheckpointOptions,
   LoadCheckpointOptions, LoadedCheckpoint, AtomicWriteOptions,
 } from './io/index.js';
-export { setBackend, backendInfo, setGpuThresholds, gpuStats, setGpuKernelCacheSize } from './backend/gpu/index.js';
-export type { BackendInfo, GpuThresholds, GpuStats } from './backend/gpu/index.js';
+export {
+  setBackend, backendInfo, setGpuThresholds, gpuStats, setGpuKernelCacheSize, setGpuMemoryLimits,
+} from './backend/gpu/index.js';
+export type { BackendInfo, GpuThresholds, GpuStats, GpuMemoryLimits } from './backend/gpu/index.js';
 export { setCpuKernels } from './backend/cpu/index.js';
 export { setNumThreads } from './backend/wasm/runtime.js';
 export { wasmInfo, setWasmThresholds } from './backend/wasm/index.js';

@@ -68,3 +68,34 @@ export function detectAnomaly<T>(fn: () => T): T {
     anomaly = prev;
   }
 }
+
+// ---- release scopes ----------------------------------------------------------------------
+// Device memory cannot wait for GC in a loop that never yields. Inside a backward pass (without
+// createGraph) every tensor an op creates is internal to the pass unless it becomes a result
+// (a .grad, or a returned gradient), so the pass releases the others' device buffers when it ends.
+let sink: Tensor[] | null = null;
+/** @internal Records a device-resident op output while a release scope is open. */
+export function noteCreated(t: Tensor): void {
+  if (sink !== null && t.deviceBuffer !== null) sink.push(t);
+}
+/**
+ * Runs `fn` in a release scope: device buffers of tensors created by ops inside it are disposed
+ * when it returns, except those of the tensors `keep` names (they pass to an enclosing scope).
+ */
+export function withReleaseScope<T>(fn: () => T, keep: () => Iterable<Tensor | null>): T {
+  const prev = sink;
+  const mine: Tensor[] = [];
+  sink = mine;
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    sink = prev;
+  }
+  const kept = new Set<Tensor | null>(keep());
+  for (const t of mine) {
+    if (kept.has(t)) prev?.push(t);
+    else t.deviceBuffer?.dispose();
+  }
+  return result;
+}

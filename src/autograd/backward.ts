@@ -1,6 +1,6 @@
 import { AutogradError } from '../errors.js';
 import { fmt, shapeEq } from '../shape.js';
-import { enableGrad, isAnomalyEnabled, noGrad, type Node } from '../tape.js';
+import { enableGrad, isAnomalyEnabled, noGrad, withReleaseScope, type Node } from '../tape.js';
 import { asTensor, full, Tensor, type TensorLike } from '../tensor.js';
 
 export interface BackwardOptions {
@@ -85,6 +85,7 @@ export function runBackward(
   const createGraph = opts.createGraph ?? false;
   const retain = opts.retainGraph ?? createGraph;
   const stopAt = targets ? new Set(targets) : null;
+  const kept: Tensor[] = [];
   const walk = (): (Tensor | null)[] => {
     const grads = new Map<Tensor, Tensor>([[root, g0]]);
     const order = reachable(root, stopAt);
@@ -92,7 +93,7 @@ export function runBackward(
       const g = grads.get(t);
       if (g === undefined) continue;
       const node = t.node!;
-      if (!targets && t.retainsGrad) t.grad = accOwned(t.grad, g, createGraph);
+      if (!targets && t.retainsGrad) kept.push((t.grad = accOwned(t.grad, g, createGraph)));
       if (stopAt?.has(t)) continue;
       if (node.backward === null) FREED(node)();
       const gs = node.backward!(g);
@@ -106,11 +107,15 @@ export function runBackward(
     }
     if (targets) return targets.map((x) => grads.get(x) ?? null);
     for (const [x, g] of grads) {
-      if (x.node === null && x.requiresGrad) x.grad = accOwned(x.grad, g, createGraph);
+      if (x.node === null && x.requiresGrad) kept.push((x.grad = accOwned(x.grad, g, createGraph)));
     }
     return [];
   };
-  return createGraph ? enableGrad(walk) : noGrad(walk);
+  if (createGraph) return enableGrad(walk);
+  // Everything the walk creates is internal except the gradients it hands out: release the rest's
+  // device buffers now (see tape.ts), so a synchronous training loop holds flat GPU memory.
+  let out: (Tensor | null)[] = [];
+  return withReleaseScope(() => (out = noGrad(walk)), () => [...out, ...kept]);
 }
 
 export function backward(root: Tensor, gradOutput: TensorLike | undefined, opts: BackwardOptions = {}): void {

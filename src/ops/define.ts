@@ -2,7 +2,7 @@ import type { Backend } from '../backend/backend.js';
 import { pickBackend, type OpKind } from '../backend/dispatch.js';
 import { ShapeError } from '../errors.js';
 import { broadcastAxes, fmt, shapeEq, sizeOf, type Shape } from '../shape.js';
-import { isAnomalyEnabled, isGradEnabled, newNodeId, versionOf } from '../tape.js';
+import { isAnomalyEnabled, isGradEnabled, newNodeId, noteCreated, versionOf } from '../tape.js';
 import { AutogradError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 
@@ -44,6 +44,7 @@ export function sumToShape(g: Tensor, shape: Shape, op: string): Tensor {
 export function apply<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor {
   const outShape = def.shape(inputs, attrs);
   const out = def.forward(pickBackend(def.kind, inputs, sizeOf(outShape)), inputs, attrs, outShape);
+  noteCreated(out);
   const rule = def.backward;
   if (rule && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     const needs = inputs.map((t) => t.requiresGrad);
