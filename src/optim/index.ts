@@ -4,7 +4,11 @@ export type {
   BaseGroupOptions, ParamGroup, ParamGroupInput, Params, OptimizerOptions, ParamState, OptimizerStateDict,
 } from './optimizer.js';
 export { GD, SGD } from './sgd.js';
-export type { GDOptions, SGDOptions } from './sgd.js';
+export { defineOptimizer } from './optimizer.js';
+export type { OptimizerDef, OptimizerClass, Slots } from './optimizer.js';
+export type { Field, Fields, RangeSpec } from './validate.js';
+export { fields } from './validate.js';
+export type { GDOptions, SGDOptions, SGDState } from './sgd.js';
 export { Adam, AdamW } from './adam.js';
 export type { AdamOptions, AdamState } from './adam.js';
 export { RMSprop } from './rmsprop.js';
@@ -20,11 +24,11 @@ export type { LionOptions, LionState } from './lion.js';
 export { clipGradNorm, clipGradValue } from './clip.js';
 export type { ClipGradNormOptions } from './clip.js';
 export {
-  sgdUpdate, adamUpdate, rmspropUpdate, adagradUpdate, adamaxUpdate, nadamUpdate, lionUpdate, lerp,
+  sgdUpdate, adamUpdate, rmspropUpdate, adagradUpdate, adamaxUpdate, nadamUpdate, nadamMu, lionUpdate, lerp,
   getUpdateKernel, setUpdateKernel, resetUpdateKernel,
 } from './updates.js';
 export type {
-  FloatArray, SgdHyper, AdamHyper, RmspropHyper, AdagradHyper, AdamaxHyper, NadamHyper, LionHyper, UpdateKernels, UpdateKernelName,
+  FloatArray, UpdateKernels, UpdateKernelName,
 } from './updates.js';
 export type { StateJson, EncodedArray, EncodedNumber } from './codec.js';
 export {

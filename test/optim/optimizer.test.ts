@@ -279,7 +279,7 @@ describe('update kernel registry', () => {
   });
   it('kernels update in place and allocate no state', () => {
     const p = new Float64Array([1, 2]), g = new Float64Array([0.5, -0.5]), m = new Float64Array(2), v = new Float64Array(2);
-    optim.adamUpdate(p, g, m, v, null, { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupledWeightDecay: 0, maximize: false }, 1);
+    optim.adamUpdate(p, g, m, v, null, { lr: 0.1, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, decoupledWeightDecay: false, maximize: false }, 1);
     expect(p[0]).toBeLessThan(1);
     expect(p[1]).toBeGreaterThan(2);
     expect(m[0]).toBeCloseTo(0.05, 15);

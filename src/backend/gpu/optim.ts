@@ -7,7 +7,7 @@
  */
 import {
   adamUpdate, sgdUpdate, getUpdateKernel, resetUpdateKernel, setUpdateKernel,
-  type AdamHyper, type FloatArray, type SgdHyper, type UpdateKernels,
+  type AdamOptions, type FloatArray, type SGDOptions, type UpdateKernels,
 } from '../../optim/updates.js';
 import { getDevice, getMode } from '../dispatch.js';
 import { thresholds } from './backend.js';
@@ -31,15 +31,15 @@ let cpuAdam: UpdateKernels['adam'] | null = null;
 let cpuSgd: UpdateKernels['sgd'] | null = null;
 
 /** Adam/AdamW on the GPU (falls back to the previous kernel for AMSGrad, float64, small tensors). */
-export const gpuAdamUpdate: UpdateKernels['adam'] = (param, grad, m, v, vmax, h: AdamHyper, step) => {
+export const gpuAdamUpdate: UpdateKernels['adam'] = (param, grad, m, v, vmax, h: AdamOptions, step) => {
   if (vmax !== null || !eligible(param, grad, m, v)) return (cpuAdam ?? adamUpdate)(param, grad, m, v, vmax, h, step);
   const n = param.length;
-  const bc1 = 1 - h.beta1 ** step;
-  const bc2 = 1 - h.beta2 ** step;
-  const decoupled = h.decoupledWeightDecay !== 0;
+  const [beta1, beta2] = h.betas, dwd = h.decoupledWeightDecay ? h.weightDecay : 0;
+  const bc1 = 1 - beta1 ** step;
+  const bc2 = 1 - beta2 ** step;
   const uniforms = [
-    h.maximize ? -1 : 1, 1 - h.beta1, h.beta2, 1 - h.beta2, h.eps, h.weightDecay,
-    1 - h.lr * h.decoupledWeightDecay, decoupled ? 1 : 0, h.lr / bc1, Math.sqrt(bc2),
+    h.maximize ? -1 : 1, 1 - beta1, beta2, 1 - beta2, h.eps, h.weightDecay - dwd,
+    1 - h.lr * dwd, dwd !== 0 ? 1 : 0, h.lr / bc1, Math.sqrt(bc2),
   ];
   const buf = runKernel(adamSource(n), ['array', 'array', 'array', 'array', ...uniforms.map(() => 'scalar' as const)], [param, grad, m, v, ...uniforms], 3 * n);
   const out = buf.read();
@@ -50,7 +50,7 @@ export const gpuAdamUpdate: UpdateKernels['adam'] = (param, grad, m, v, vmax, h:
 };
 
 /** SGD (with or without momentum) on the GPU. */
-export const gpuSgdUpdate: UpdateKernels['sgd'] = (param, grad, mbuf, h: SgdHyper, firstStep) => {
+export const gpuSgdUpdate: UpdateKernels['sgd'] = (param, grad, mbuf, h: SGDOptions, firstStep) => {
   if (!eligible(param, grad, mbuf)) return (cpuSgd ?? sgdUpdate)(param, grad, mbuf, h, firstStep);
   const n = param.length;
   const hasBuf = h.momentum !== 0 && mbuf !== null;
