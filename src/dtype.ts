@@ -46,6 +46,7 @@ export const arrayKind = (a: unknown): string =>
  * Integer typed arrays other than Int32Array (Uint8, Int8, Uint8Clamped, Int16, Uint16, Uint32) are
  * taken by value into int32 (or the requested dtype); 64-bit integer arrays are refused.
  */
+export type NarrowIntArray = Uint8Array | Uint8ClampedArray | Int8Array | Int16Array | Uint16Array | Uint32Array;
 export const CONVERTIBLE_ARRAYS = ['Uint8Array', 'Uint8ClampedArray', 'Int8Array', 'Int16Array', 'Uint16Array', 'Uint32Array'];
 
 export function checkDType(d: unknown, op: string): DType {

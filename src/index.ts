@@ -1,6 +1,6 @@
 /** tapegrad: the public API. */
 export { Tensor, tensor, zeros, ones, full, zerosLike, onesLike, scalar, arange, linspace, eye, asTensor } from './tensor.js';
-export type { DType, TypedArray, NestedArray, TensorLike, TensorOptions, FromArrayOptions, Dim, DeviceBuffer } from './tensor.js';
+export type { DType, TypedArray, NarrowIntArray, NestedArray, TensorLike, TensorOptions, FromArrayOptions, Dim, DeviceBuffer } from './tensor.js';
 export { noGrad, enableGrad, isGradEnabled, detectAnomaly, setDetectAnomaly, isAnomalyEnabled } from './tape.js';
 export { manualSeed, rand, randn, randint, permutation, Generator, getRngState, setRngState } from './random.js';
 export type { GeneratorState, RandomOptions } from './random.js';

@@ -1,4 +1,6 @@
-import { allocate, arrayKind, checkDType, CONVERTIBLE_ARRAYS, dtypeOfArray, type DType, type TypedArray } from './dtype.js';
+import {
+  allocate, arrayKind, checkDType, CONVERTIBLE_ARRAYS, dtypeOfArray, type DType, type NarrowIntArray, type TypedArray,
+} from './dtype.js';
 import { checkInt32Values, checkOptions, describeValue, isForeignTensor, TENSOR_BRAND } from './validate.js';
 import { versionOf } from './tape.js';
 import { DTypeError, ShapeError, ValueError } from './errors.js';
@@ -12,7 +14,7 @@ import * as C from './ops/composite.js';
 import { matmul } from './ops/matmul.js';
 import { backward, type BackwardOptions } from './autograd/backward.js';
 
-export type { DType, TypedArray } from './dtype.js';
+export type { DType, TypedArray, NarrowIntArray } from './dtype.js';
 export type NestedArray = number | readonly NestedArray[];
 export type TensorLike = Tensor | number;
 export type Dim = number | readonly number[];
@@ -282,7 +284,7 @@ function finish(t: Tensor, opts: TensorOptions): Tensor {
  * Creates a tensor from a number, a nested array, or a typed array (taken without copying
  * when its dtype matches; give `shape` for a flat array).
  */
-export function tensor(values: NestedArray | TypedArray, opts: FromArrayOptions = {}): Tensor {
+export function tensor(values: NestedArray | TypedArray | NarrowIntArray, opts: FromArrayOptions = {}): Tensor {
   checkOptions('tensor', opts, FROM_ARRAY_KEYS);
   if (opts.dtype !== undefined) checkDType(opts.dtype, 'tensor');
   if (opts.shape !== undefined) checkShape(opts.shape, 'tensor');

@@ -107,17 +107,18 @@ export const isForeignTensor = (v: unknown): boolean =>
 export const MAX_STATE_DEPTH = 1000;
 /**
  * The nesting depth of a JSON-like value, measured iteratively, stopping once past `limit`
- * (so a value nested 100k deep costs no recursion and little work). Cycles count as too deep.
+ * (so a value nested 100k deep costs no recursion and little work).
  */
 export function nestingDepth(v: unknown, limit = MAX_STATE_DEPTH): number {
   let max = 0;
   const stack: [unknown, number][] = [[v, 0]];
-  let visited = 0;
+  const seen = new Set<object>(); // a cycle is left to the encoder, which names it
   while (stack.length) {
     const [x, d] = stack.pop()!;
-    if (x === null || typeof x !== 'object' || ArrayBuffer.isView(x)) continue;
+    if (x === null || typeof x !== 'object' || ArrayBuffer.isView(x) || seen.has(x)) continue;
+    seen.add(x);
     if (d + 1 > max) max = d + 1;
-    if (max > limit || ++visited > 1e7) return limit + 1;
+    if (max > limit) return limit + 1;
     for (const c of Array.isArray(x) ? x : Object.values(x)) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
   }
   return max;
