@@ -399,3 +399,27 @@ describe('Embedding paddingIdx (13)', () => {
     expect(new nn.Embedding(4, 2, { paddingIdx: -1 }).paddingIdx).toBe(3);
   });
 });
+
+describe('15. deep nesting in checkpoints is bounded on save and on load', () => {
+  it('saving state nested 20k deep is a ValueError; loading state nested 100k deep is a FormatError', async () => {
+    const { saveCheckpoint, loadCheckpoint, CHECKPOINT_VERSION } = await import('../src/index.js');
+    const dir = await mkdtemp(join(tmpdir(), 'tg-deep-'));
+    try {
+      const model = new nn.Linear(2, 1);
+      const p = join(dir, 'c.safetensors');
+      await expect(saveCheckpoint(p, { model, extra: nested(20_000) as never })).rejects.toThrow(ValueError);
+      await expect(saveCheckpoint(p, { model, extra: nested(20_000) as never })).rejects.toThrow(/nested more than 1000 levels/);
+      await saveCheckpoint(p, { model, extra: nested(50) as never }); // shallow nesting is fine
+      const deep = `{"step":0,"extra":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+      const bytes = encodeSafetensors(model.stateDict(), {
+        'tapegrad.format': 'checkpoint', 'tapegrad.version': String(CHECKPOINT_VERSION), 'tapegrad.state': deep,
+      });
+      const q = join(dir, 'deep.safetensors');
+      await writeFile(q, bytes);
+      await expect(loadCheckpoint(q, { model })).rejects.toThrow(FormatError);
+      await expect(loadCheckpoint(q, { model })).rejects.toThrow(/nested more than 1000 levels deep/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
