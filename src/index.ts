@@ -19,6 +19,8 @@ export type { GradOptions } from './autograd/functional.js';
 export type { BackwardOptions } from './autograd/backward.js';
 export { defineOp } from './autograd/custom.js';
 export type { CustomOpSpec } from './autograd/custom.js';
+export { checkpoint, checkpointSequential } from './autograd/checkpoint.js';
+export type { SequentialStage } from './autograd/checkpoint.js';
 export { gradcheck, gradgradcheck, GradcheckError } from './autograd/gradcheck.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckWorst } from './autograd/gradcheck.js';
 export {

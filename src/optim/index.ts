@@ -35,5 +35,13 @@ export {
   LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LambdaLR, OneCycleLR, SequentialLR, ReduceLROnPlateau,
 } from './schedulers.js';
 export type { AnyOptimizer, SchedulerStateDict, OneCycleLROptions, ReduceLROnPlateauOptions } from './schedulers.js';
+export { ConstantLR, PolynomialLR, CosineAnnealingWarmRestarts, CyclicLR, ChainedScheduler } from './schedulers.js';
+export type { CyclicLROptions } from './schedulers.js';
 export { multiTaskBackward } from './multitask.js';
 export type { MultiTaskOptions, MultiTaskReport } from './multitask.js';
+export * as swa from './swa.js';
+export { AveragedModel, SWALR, updateBn, getEmaMultiAvgFn, getSwaMultiAvgFn, getEmaAvgFn, getSwaAvgFn } from './swa.js';
+export type { AvgFn, MultiAvgFn, AveragedModelOptions, SWALROptions } from './swa.js';
+export type { MultiTaskMethod } from './multitask.js';
+export { GradNorm, UncertaintyWeighting, DWA } from './multitask-weighting.js';
+export type { WeightingReport, GradNormOptions, GradNormReport } from './multitask-weighting.js';
