@@ -423,3 +423,14 @@ describe('15. deep nesting in checkpoints is bounded on save and on load', () =>
     }
   });
 });
+
+describe('7. version counters through gradient checkpointing', () => {
+  it('a step between a checkpointed forward and backward is refused', async () => {
+    const { checkpoint } = await import('../src/index.js');
+    const w = tensor([1, 2], { requiresGrad: true });
+    const y = checkpoint((a: Tensor) => a.mul(a).exp(), w).sum();
+    w.grad = ones([2]);
+    new optim.SGD([w], { lr: 0.1 }).step();
+    expect(() => y.backward()).toThrow(/input 0 of 'checkpoint'/);
+  });
+});

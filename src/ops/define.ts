@@ -74,11 +74,11 @@ export function apply<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): Te
  * Refuses to differentiate through a tensor that was written in place after it was saved
  * (an optimizer step between forward and backward): the gradient would use the new values.
  */
-export function checkVersions(op: string, saved: readonly Tensor[], versions: readonly number[]): void {
+export function checkVersions(op: string, saved: readonly Tensor[], versions: readonly number[], lastIsOutput = true): void {
   for (let i = 0; i < saved.length; i++) {
     const v = versionOf(saved[i]!);
     if (v !== versions[i]) {
-      const which = i === saved.length - 1 ? 'its output' : `input ${i}`;
+      const which = lastIsOutput && i === saved.length - 1 ? 'its output' : `input ${i}`;
       throw new AutogradError(
         `backward: one of the variables needed for gradient computation has been modified by an in-place operation: ` +
           `${which} of '${op}' (shape ${fmt(saved[i]!.shape)}) is at version ${v}; expected version ${versions[i]} ` +
