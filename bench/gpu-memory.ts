@@ -2,7 +2,9 @@
  * GPU memory in a plain synchronous training loop (no tidy, no dispose, never yields):
  * prints live textures and RSS at a few steps. `xvfb-run -a npx tsx bench/gpu-memory.ts [steps]`.
  */
-import { nn, optim, randn, setBackend, gpuStats, manualSeed, tensor } from '../src/index.js';
+import { nn, optim, randn, setBackend, tuning, manualSeed, tensor } from '../src/index.js';
+
+const { gpuStats } = tuning;
 
 const steps = Number(process.argv[2] ?? 1500);
 setBackend('gpu');

@@ -1,13 +1,10 @@
 import { DTypeError, ShapeError } from './errors.js';
 
 export type DType = 'float32' | 'float64' | 'int32';
-export type FloatDType = 'float32' | 'float64';
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
 /** The most elements one tensor may hold (the typed-array length limit of V8, 2³²−1). */
 export const MAX_ELEMENTS = 2 ** 32 - 1;
-
-export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
 
 export function allocate(dtype: DType, n: number): TypedArray {
   if (!Number.isSafeInteger(n) || n < 0 || n > MAX_ELEMENTS) {

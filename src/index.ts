@@ -9,6 +9,7 @@ export { matmul } from './ops/matmul.js';
 export { concat, stack, reshape, permute, transpose, expand, squeeze, unsqueeze, slice, pad, sliceScatter } from './ops/movement.js';
 export type { SliceSpec } from './ops/movement.js';
 export { gather, scatterAdd, indexSelect } from './ops/indexing.js';
+export { cumsum } from './ops/scan.js';
 export {
   softmax, logSoftmax, logSumExp, variance, std, clamp, gelu, softplus,
   mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits, isnan, isinf, isfinite,
@@ -40,10 +41,7 @@ export type {
   StatefulModel, Stateful, StatefulGenerator, CheckpointContents, CheckpointTargets, SaveCheckpointOptions,
   LoadCheckpointOptions, LoadedCheckpoint, AtomicWriteOptions,
 } from './io/index.js';
-export {
-  setBackend, backendInfo, setGpuThresholds, gpuStats, setGpuKernelCacheSize, setGpuMemoryLimits,
-} from './backend/gpu/index.js';
+export { setBackend, backendInfo } from './backend/gpu/index.js';
 export type { BackendInfo, GpuThresholds, GpuStats, GpuMemoryLimits } from './backend/gpu/index.js';
-export { setCpuKernels } from './backend/cpu/index.js';
-export { setNumThreads } from './backend/wasm/runtime.js';
-export { wasmInfo, setWasmThresholds } from './backend/wasm/index.js';
+/** Performance knobs: setNumThreads, setWasmThresholds, setGpuThresholds, setGpuKernelCacheSize, setCpuKernels, wasmInfo, gpuStats. */
+export * as tuning from './tuning.js';

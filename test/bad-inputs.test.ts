@@ -11,9 +11,10 @@ import {
   AutogradError, BackendError, DTypeError, FormatError, IndexError, ShapeError, TapegradError, ValueError, arange,
   binaryCrossEntropyWithLogits, concat, decodeSafetensors, detectAnomaly, encodeSafetensors, full, gather, gradcheck,
   isfinite, isinf, isnan, linspace, loadSafetensors, manualSeed, matmul, nn, ones, optim, pad, rand, randint, randn,
-  saveSafetensors, scatterAdd, setCpuKernels, setDetectAnomaly, setGpuMemoryLimits, setGpuThresholds, setNumThreads,
-  setWasmThresholds, softplus, stack, tensor, where, zeros, DataLoader, Tensor,
+  saveSafetensors, scatterAdd, setDetectAnomaly, softplus, stack, tensor, tuning, where, zeros, DataLoader, Tensor,
 } from '../src/index.js';
+
+const { setCpuKernels, setGpuMemoryLimits, setGpuThresholds, setNumThreads, setWasmThresholds } = tuning;
 import * as init from '../src/nn/init.js';
 import { planAlloc, MAX_PAGES } from '../src/backend/wasm/runtime.js';
 import { removeOrphanTemps } from '../src/io/atomic.js';

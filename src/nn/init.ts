@@ -7,7 +7,7 @@ import { bumpVersion } from '../tape.js';
 import { checkOptions } from '../validate.js';
 import { ShapeError, ValueError } from '../errors.js';
 import { fmt } from '../shape.js';
-import { defaultGenerator, Generator } from '../random.js';
+import { defaultGenerator, type Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 
 export interface InitOptions {

@@ -7,7 +7,7 @@
 import { bumpVersion } from '../tape.js';
 import { checkOptions } from '../validate.js';
 import type { DType, TypedArray } from '../dtype.js';
-import { DTypeError, ShapeError, ValueError } from '../errors.js';
+import { DTypeError, ValueError } from '../errors.js';
 import { fmt, shapeEq } from '../shape.js';
 import { Tensor } from '../tensor.js';
 

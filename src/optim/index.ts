@@ -25,7 +25,7 @@ export { clipGradNorm, clipGradValue } from './clip.js';
 export type { ClipGradNormOptions } from './clip.js';
 export {
   sgdUpdate, adamUpdate, rmspropUpdate, adagradUpdate, adamaxUpdate, nadamUpdate, nadamMu, lionUpdate, lerp,
-  getUpdateKernel, setUpdateKernel, resetUpdateKernel,
+  getUpdateKernel, setUpdateKernel, resetUpdateKernel, defaultUpdateKernel,
 } from './updates.js';
 export type {
   FloatArray, UpdateKernels, UpdateKernelName,

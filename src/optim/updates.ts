@@ -7,9 +7,11 @@
  * vectorised CPU kernels may fuse a multiply-add; we cannot, hence ~1e-15 relative, not 0).
  * Scalars that PyTorch computes in Python (bias corrections, step sizes) are computed here
  * in JS doubles the same way. The declarations in this folder call these through `getUpdateKernel`,
- * so a WASM or GPU version can replace one with `setUpdateKernel`.
+ * whose defaults for adam and sgd first try the fused kernels backends offer (backend/fused.ts:
+ * WebAssembly, GPU); a user can replace any of them with `setUpdateKernel`.
  */
 
+import { fusedUpdates } from '../backend/fused.js';
 import { ValueError } from '../errors.js';
 import type { FloatArray } from '../io/codec.js';
 
@@ -281,7 +283,19 @@ const builtin = {
 export type UpdateKernels = typeof builtin;
 export type UpdateKernelName = keyof UpdateKernels;
 
-const kernels: { -readonly [K in UpdateKernelName]: UpdateKernels[K] } = { ...builtin };
+/** Adam/AdamW through the first fused kernel a backend offers that accepts the buffers (not AMSGrad), else the reference. */
+const adamFused: UpdateKernels['adam'] = (param, grad, m, v, vmax, h, step) => {
+  if (vmax === null) for (const k of fusedUpdates()) if (k.adam(param, grad, m, v, h, step)) return;
+  adamUpdate(param, grad, m, v, vmax, h, step);
+};
+const sgdFused: UpdateKernels['sgd'] = (param, grad, buf, h, firstStep) => {
+  for (const k of fusedUpdates()) if (k.sgd(param, grad, buf, h, firstStep)) return;
+  sgdUpdate(param, grad, buf, h, firstStep);
+};
+/** What the optimizers call by default: the reference updates, with adam and sgd picking up offered fused kernels. */
+const defaults: UpdateKernels = { ...builtin, adam: adamFused, sgd: sgdFused };
+
+const kernels: { -readonly [K in UpdateKernelName]: UpdateKernels[K] } = { ...defaults };
 
 /** The update function the optimizers currently call for `name`. */
 export const getUpdateKernel = <K extends UpdateKernelName>(name: K): UpdateKernels[K] => kernels[name];
@@ -290,8 +304,10 @@ export function setUpdateKernel<K extends UpdateKernelName>(name: K, fn: UpdateK
   if (!(name in builtin)) throw new ValueError(`setUpdateKernel: unknown kernel '${String(name)}'`);
   kernels[name] = fn;
 }
-/** Restores the reference implementation for `name` (or all of them). */
+/** Restores the default for `name` (or all of them): the reference update, using fused backend kernels where offered. */
 export function resetUpdateKernel(name?: UpdateKernelName): void {
-  if (name === undefined) Object.assign(kernels, builtin);
-  else (kernels as Record<string, unknown>)[name] = builtin[name];
+  if (name === undefined) Object.assign(kernels, defaults);
+  else (kernels as Record<string, unknown>)[name] = defaults[name];
 }
+/** The default update function for `name` (what resetUpdateKernel restores). */
+export const defaultUpdateKernel = <K extends UpdateKernelName>(name: K): UpdateKernels[K] => defaults[name];

@@ -4,7 +4,9 @@
  * Needs an X display: `TAPEGRAD_REQUIRE_GPU=1 xvfb-run -a npx vitest run test/backend/gpu`.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { full, gpuStats, manualSeed, nn, optim, randn, setBackend, setGpuMemoryLimits, tensor } from '../../src/index.js';
+import { full, manualSeed, nn, optim, randn, setBackend, tensor, tuning } from '../../src/index.js';
+
+const { gpuStats, setGpuMemoryLimits } = tuning;
 
 const REQUIRE = process.env['TAPEGRAD_REQUIRE_GPU'] === '1';
 let unavailable = '';

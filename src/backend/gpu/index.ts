@@ -14,7 +14,7 @@ import {
 
 export type { GpuThresholds } from './backend.js';
 export type { GpuStats, GpuMemoryLimits } from './runtime.js';
-export { gpuAdamUpdate, gpuSgdUpdate } from './optim.js';
+export { gpuUpdates } from './optim.js';
 
 export interface BackendInfo {
   /** Where eligible ops run now. */

@@ -6,7 +6,7 @@
  * not DRAM bandwidth). See docs/performance.md for why tensor data does not live in wasm memory.
  */
 import { checkNonNegative, checkOptions } from '../../validate.js';
-import type { AdamOptions, SGDOptions } from '../../optim/updates.js';
+import type { AdamStepHyper as AdamOptions, SgdStepHyper as SGDOptions } from '../fused.js';
 import { broadcastStrides, sizeOf, type Shape } from '../../shape.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import {
@@ -237,8 +237,7 @@ export function sum(x: Float32Array, xs: Shape, axes: readonly number[], out: Fl
 }
 
 // ---- optimizer updates ------------------------------------------------------------------
-// Same contracts as adamUpdate / sgdUpdate in src/optim/updates.ts (float32, no AMSGrad),
-// registered through setUpdateKernel by the cpu backend.
+// Same contracts as the FusedUpdates of backend/fused.ts (float32, no AMSGrad), offered by the cpu backend.
 
 
 /** One Adam/AdamW step (1-based `step`) in place over float32 params p, grads g and moments m, v. */
