@@ -283,14 +283,7 @@ export function runKernel(src: KernelSource, kinds: readonly ArgKind[], args: re
   const s = new Storage(out, e, size);
   const buf = new GpuBuffer(s);
   enforceLimits(s);
-  onCreate?.(buf);
   return buf;
-}
-
-/** @internal Called with every new buffer while a release scope is open (see scope.ts). */
-let onCreate: ((b: GpuBuffer) => void) | null = null;
-export function setOnCreate(f: ((b: GpuBuffer) => void) | null): void {
-  onCreate = f;
 }
 
 /** @internal A refcounted output texture, or (once spilled) its values in CPU memory. */
