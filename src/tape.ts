@@ -105,3 +105,18 @@ export function withReleaseScope<T>(fn: () => T, keep: () => Iterable<Tensor | n
   }
   return result;
 }
+/** Sees every op applied (recording or not): how `exportOnnx` traces a forward pass. */
+export type Tracer = (op: string, inputs: readonly Tensor[], attrs: unknown, out: Tensor) => void;
+let tracer: Tracer | null = null;
+/** The active tracer, if a trace is running. */
+export const activeTracer = (): Tracer | null => tracer;
+/** Runs `fn` with `t` seeing every op (one trace at a time; synchronous functions only). */
+export function withTracer<T>(t: Tracer, fn: () => T): T {
+  const prev = tracer;
+  tracer = t;
+  try {
+    return fn();
+  } finally {
+    tracer = prev;
+  }
+}

@@ -3,7 +3,7 @@ import type { DType } from '../dtype.js';
 import { pickBackend } from '../backend/dispatch.js';
 import { ShapeError } from '../errors.js';
 import { broadcastAxes, fmt, shapeEq, sizeOf, type Shape } from '../shape.js';
-import { isAnomalyEnabled, isGradEnabled, newNodeId, noteCreated, versionOf, type OpName } from '../tape.js';
+import { activeTracer, isAnomalyEnabled, isGradEnabled, newNodeId, noteCreated, versionOf, type OpName } from '../tape.js';
 import { AutogradError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
@@ -95,6 +95,7 @@ export function apply<N extends OpName, I extends readonly Tensor[], A>(def: Def
   const be = pickBackend(def.kind, inputs, sizeOf(outShape));
   const out = toTensor(def.forward(be.kernels, inputs, attrs, outShape));
   noteCreated(out);
+  activeTracer()?.(def.name, inputs, attrs, out);
   const rule = def.backward;
   if (rule && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     const needs = inputs.map((t) => t.requiresGrad);
