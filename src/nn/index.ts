@@ -2,7 +2,7 @@
 export { Module, Parameter, StateDictError } from './module.js';
 export type { UnaryModule, LoadStateDictOptions, LoadStateDictResult } from './module.js';
 export { Linear, Sequential, ReLU, GELU, Tanh, Sigmoid, Identity, Dropout, LayerNorm, Embedding, Flatten } from './layers.js';
-export type { LayerOptions, LinearOptions, LayerNormOptions } from './layers.js';
+export type { LayerOptions, LinearOptions, LayerNormOptions, EmbeddingOptions } from './layers.js';
 export {
   mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits,
   MSELoss, CrossEntropyLoss, NLLLoss, BCEWithLogitsLoss,

@@ -4,6 +4,8 @@
  * an array of Modules), plus anything registered explicitly with `registerModule` /
  * `registerParameter` (how `Sequential` names its children "0", "1", …).
  */
+import { bumpVersion } from '../tape.js';
+import { checkOptions } from '../validate.js';
 import type { DType, TypedArray } from '../dtype.js';
 import { DTypeError, ValueError } from '../errors.js';
 import { fmt, shapeEq } from '../shape.js';
@@ -161,6 +163,7 @@ export abstract class Module {
    * and shape or dtype mismatches (always) throw a StateDictError listing every problem.
    */
   loadStateDict(stateDict: Readonly<Record<string, Tensor>>, opts: LoadStateDictOptions = {}): LoadStateDictResult {
+  checkOptions('loadStateDict', opts, ['strict']);
     const strict = opts.strict ?? true;
     const own = new Map(this.namedParameters());
     const missingKeys = [...own.keys()].filter((k) => !Object.hasOwn(stateDict, k));
@@ -189,7 +192,10 @@ export abstract class Module {
     }
     for (const [k, p] of own) {
       const t = stateDict[k];
-      if (t && t !== p) p.data.set(t.data);
+      if (t && t !== p) {
+        p.data.set(t.data);
+        bumpVersion(p);
+      }
     }
     return { missingKeys, unexpectedKeys };
   }
