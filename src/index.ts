@@ -43,3 +43,5 @@ export type { BackendInfo, GpuThresholds, GpuStats } from './backend/gpu/index.j
 export { setCpuKernels } from './backend/cpu/index.js';
 export { setNumThreads } from './backend/wasm/runtime.js';
 export { wasmInfo, setWasmThresholds } from './backend/wasm/index.js';
+export { setPrintOptions, getPrintOptions } from './format.js';
+export type { PrintOptions } from './format.js';

@@ -9,6 +9,7 @@ import * as I from './ops/indexing.js';
 import * as C from './ops/composite.js';
 import { matmul } from './ops/matmul.js';
 import { backward, type BackwardOptions } from './autograd/backward.js';
+import { formatTensor, inspectSymbol } from './format.js';
 
 export type { DType, TypedArray } from './dtype.js';
 export type NestedArray = number | readonly NestedArray[];
@@ -106,8 +107,16 @@ export class Tensor {
     if (this.size !== 1) throw new ShapeError(`item: tensor of shape ${fmt(this.shape)} has ${this.size} elements, expected exactly 1`);
     return this.data[0]!;
   }
+  /** PyTorch-style printout: values (summarised past a threshold), shape, dtype, device, requiresGrad or op. */
   toString(): string {
-    return `Tensor(${JSON.stringify(this.toArray())}, shape=${fmt(this.shape)}, dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    return formatTensor(this.#device ? this.#device.read() : this.#data!, {
+      shape: this.shape, dtype: this.dtype, device: this.#device?.device ?? 'cpu',
+      requiresGrad: this.requiresGrad, op: this.node?.op,
+    });
+  }
+  /** What `console.log` and `util.inspect` show: the same as `toString()`. */
+  [inspectSymbol](): string {
+    return this.toString();
   }
 
   // ---- autograd -------------------------------------------------------------
