@@ -9,6 +9,7 @@ export { matmul } from './ops/matmul.js';
 export { concat, stack, reshape, permute, transpose, expand, squeeze, unsqueeze, slice, pad, sliceScatter } from './ops/movement.js';
 export type { SliceSpec } from './ops/movement.js';
 export { gather, scatterAdd, indexSelect } from './ops/indexing.js';
+export { cumsum } from './ops/scan.js';
 export {
   softmax, logSoftmax, logSumExp, variance, std, clamp, gelu, softplus,
   mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits,
@@ -19,6 +20,8 @@ export type { GradOptions } from './autograd/functional.js';
 export type { BackwardOptions } from './autograd/backward.js';
 export { defineOp } from './autograd/custom.js';
 export type { CustomOpSpec } from './autograd/custom.js';
+export { checkpoint, checkpointSequential } from './autograd/checkpoint.js';
+export type { SequentialStage } from './autograd/checkpoint.js';
 export { gradcheck, gradgradcheck, GradcheckError } from './autograd/gradcheck.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckWorst } from './autograd/gradcheck.js';
 export {
@@ -38,10 +41,9 @@ export type {
   StatefulModel, Stateful, StatefulGenerator, CheckpointContents, CheckpointTargets, SaveCheckpointOptions,
   LoadCheckpointOptions, LoadedCheckpoint, AtomicWriteOptions,
 } from './io/index.js';
-export { setBackend, backendInfo, setGpuThresholds, gpuStats, setGpuKernelCacheSize } from './backend/gpu/index.js';
+export { setBackend, backendInfo } from './backend/gpu/index.js';
 export type { BackendInfo, GpuThresholds, GpuStats } from './backend/gpu/index.js';
-export { setCpuKernels } from './backend/cpu/index.js';
-export { setNumThreads } from './backend/wasm/runtime.js';
-export { wasmInfo, setWasmThresholds } from './backend/wasm/index.js';
+/** Performance knobs: setNumThreads, setWasmThresholds, setGpuThresholds, setGpuKernelCacheSize, setCpuKernels, wasmInfo, gpuStats. */
+export * as tuning from './tuning.js';
 export { setPrintOptions, getPrintOptions } from './format.js';
 export type { PrintOptions } from './format.js';

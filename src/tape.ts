@@ -1,10 +1,16 @@
+import type { Primitive } from './backend/backend.js';
 import type { Tensor } from './tensor.js';
+
+/** A user op's name (defineOp), distinct from the built-in primitives at the type level. */
+export type CustomOpName = string & { readonly customOp: true };
+/** What made a tape node: a primitive, a checkpointed segment (autograd/checkpoint.ts), or a custom op. */
+export type OpName = Primitive | 'checkpoint' | CustomOpName;
 
 /** A recorded application of an op: its output holds it as `.node`. */
 export interface Node {
   /** Monotonic: creation order is a topological order. */
   readonly id: number;
-  readonly op: string;
+  readonly op: OpName;
   readonly inputs: readonly Tensor[];
   /** Maps the output's gradient to one gradient per input (null = none). Null once freed. */
   backward: ((gradOut: Tensor) => readonly (Tensor | null)[]) | null;

@@ -21,6 +21,7 @@ import { FormatError, ValueError } from '../errors.js';
 import { getRngState, setRngState, type GeneratorState } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { writeFileAtomic, type AtomicWriteOptions } from './atomic.js';
+import { decodeArray, decodeNumber, encodeNumber, isObject as isObj, kindOf, setOwn, typeName } from './codec.js';
 import { encode, SafetensorsReader, type SafetensorsEntry } from './safetensors.js';
 
 export const CHECKPOINT_VERSION = 1;
@@ -108,16 +109,10 @@ interface StateDoc {
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-}
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const kindOf = (x: object): string => (Object.getPrototypeOf(x) as { constructor?: { name?: string } } | null)?.constructor?.name || 'Object';
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isRngState = (v: unknown): v is GeneratorState => isObj(v) && isCount(v['seed']) && isCount(v['offset']);
 const list = (names: string[]): string => names.slice(0, 8).map((n) => JSON.stringify(n)).join(', ') + (names.length > 8 ? `, … (${names.length} in all)` : '');
-const typeName = (v: unknown): string => (v === null ? 'null' : typeof v === 'object' ? kindOf(v) : typeof v);
 
 // ---------------------------------------------------------------------------------------------
 // state encoding: StateValue <-> JSON with tensor markers
@@ -142,10 +137,7 @@ class Encoder {
   encode(v: unknown, what: string, path: string): JsonValue {
     const fail = (why: string): ValueError => new ValueError(`${this.op}: ${what} at ${path || '(root)'} ${why}; a checkpoint holds JSON values, Tensors and Float32/Float64/Int32 arrays`);
     if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
-    if (typeof v === 'number') {
-      if (Number.isFinite(v) && !Object.is(v, -0)) return v;
-      return { $num: Object.is(v, -0) ? '-0' : String(v) };
-    }
+    if (typeof v === 'number') return encodeNumber(v) as JsonValue;
     if (typeof v !== 'object') throw fail(`is ${v === undefined ? 'undefined' : `a ${typeof v}`}`);
     if (v instanceof Tensor) return { $tensor: this.add(what.split(' ')[0]!, v, () => v) };
     if (v instanceof Float32Array || v instanceof Float64Array || v instanceof Int32Array) {
@@ -187,14 +179,9 @@ function base64Array(o: Record<string, unknown>): Tensor | undefined {
   const keys = Object.keys(o);
   if (keys.length !== 3 || !hasOwn(o, 'dtype') || !hasOwn(o, 'length') || !hasOwn(o, 'base64')) return undefined;
   const { dtype, length, base64 } = o;
-  if ((dtype !== 'float32' && dtype !== 'float64') || !isCount(length) || typeof base64 !== 'string') return undefined;
-  const width = dtype === 'float64' ? 8 : 4;
-  if (base64.length !== 4 * Math.ceil((length * width) / 3)) return undefined;
-  const bytes = Buffer.from(base64, 'base64');
-  if (bytes.length !== length * width || bytes.toString('base64') !== base64) return undefined;
-  const data = dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
-  new Uint8Array(data.buffer).set(bytes);
-  return new Tensor(data, [length]);
+  if ((dtype !== 'float32' && dtype !== 'float64') || typeof length !== 'number' || typeof base64 !== 'string') return undefined;
+  const data = decodeArray({ dtype, length, base64 }, 'saveCheckpoint', true);
+  return data && new Tensor(data, [length]);
 }
 
 class Decoder {
@@ -224,9 +211,9 @@ class Decoder {
       if (hit !== undefined) return hit;
       let out: StateValue;
       if (m === '$num') {
-        const table: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity, '-0': -0 };
-        if (typeof arg !== 'string' || !hasOwn(table, arg)) throw this.fail(`state at ${path || '(root)'} has an invalid number marker ${JSON.stringify(arg)}`);
-        return table[arg]!;
+        const x = decodeNumber(arg);
+        if (x === undefined) throw this.fail(`state at ${path || '(root)'} has an invalid number marker ${JSON.stringify(arg)}`);
+        return x;
       } else if (m === '$tensor') {
         out = this.tensor(arg, path);
       } else if (m === '$typed') {
@@ -369,7 +356,9 @@ function parseDoc(md: Record<string, string>, r: SafetensorsReader): StateDoc {
 /**
  * Restores a checkpoint written by `saveCheckpoint` into `targets` and returns `{ step, extra, rng }`.
  * The file, its state and (in strict mode) the match between its weights and the model are all
- * checked before anything is allocated or restored; a bad file is a `FormatError`.
+ * checked before anything is allocated or restored; a bad file is a `FormatError`. All or nothing:
+ * when any target refuses its state (an optimizer validates every step counter and buffer), the
+ * targets already restored are put back as they were and nothing else is touched.
  */
 export async function loadCheckpoint(path: string, targets: CheckpointTargets, opts: LoadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
   const op = 'loadCheckpoint';
@@ -426,14 +415,30 @@ export async function loadCheckpoint(path: string, targets: CheckpointTargets, o
     const schedState = targets.scheduler && doc.scheduler ? dec.decode(doc.scheduler.state, '') : undefined;
     const extra = doc.extra === undefined ? undefined : dec.decode(doc.extra, '');
 
-    targets.model.loadStateDict(weights, { strict });
-    if (optState !== undefined) targets.optimizer!.loadStateDict(optState);
-    if (schedState !== undefined) targets.scheduler!.loadStateDict(schedState);
-    if (doc.rng && opts.restoreRng !== false) setRngState(doc.rng);
-    for (const [name, g] of Object.entries(targets.generators ?? {})) {
-      const s = doc.generators?.[name];
-      if (s) g.setState({ seed: s.seed, offset: s.offset });
+    // Restore. A target that refuses its state (each load is itself all-or-nothing) undoes the ones
+    // restored before it from their snapshots; the model, checked above, goes last, the RNG after it.
+    const undo: (() => void)[] = [];
+    const restore = (target: Stateful, state: unknown): void => {
+      const before = target.stateDict();
+      target.loadStateDict(state);
+      undo.push(() => target.loadStateDict(before));
+    };
+    try {
+      if (optState !== undefined) restore(targets.optimizer!, optState);
+      if (schedState !== undefined) restore(targets.scheduler!, schedState);
+      for (const [name, g] of Object.entries(targets.generators ?? {})) {
+        const s = doc.generators?.[name];
+        if (!s) continue;
+        const before = g.getState();
+        g.setState({ seed: s.seed, offset: s.offset });
+        undo.push(() => g.setState(before));
+      }
+      targets.model.loadStateDict(weights, { strict });
+    } catch (e) {
+      for (const u of undo.reverse()) u();
+      throw e;
     }
+    if (doc.rng && opts.restoreRng !== false) setRngState(doc.rng);
     return { step: doc.step, extra, rng: doc.rng };
   } finally {
     await r.close();

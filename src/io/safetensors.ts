@@ -21,6 +21,7 @@ import type { DType, TypedArray } from '../dtype.js';
 import { FormatError, ValueError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { writeFileAtomic, type AtomicWriteOptions } from './atomic.js';
+import { setOwn } from './codec.js';
 
 /** The reference implementation's header limit; a header above it is rejected, never allocated. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -88,10 +89,6 @@ function swapInPlace(bytes: Uint8Array, width: number): void {
 // ---------------------------------------------------------------------------------------------
 // small helpers
 
-/** Sets an own enumerable property, so a tensor named "__proto__" is data, not a prototype. */
-function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-}
 
 const utf8 = new TextEncoder();
 function compareUtf8(a: string, b: string): number {

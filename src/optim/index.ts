@@ -4,7 +4,11 @@ export type {
   BaseGroupOptions, ParamGroup, ParamGroupInput, Params, OptimizerOptions, ParamState, OptimizerStateDict,
 } from './optimizer.js';
 export { GD, SGD } from './sgd.js';
-export type { GDOptions, SGDOptions } from './sgd.js';
+export { defineOptimizer } from './optimizer.js';
+export type { OptimizerDef, OptimizerClass, Slots } from './optimizer.js';
+export type { Field, Fields, RangeSpec } from './validate.js';
+export { fields } from './validate.js';
+export type { GDOptions, SGDOptions, SGDState } from './sgd.js';
 export { Adam, AdamW } from './adam.js';
 export type { AdamOptions, AdamState } from './adam.js';
 export { RMSprop } from './rmsprop.js';
@@ -20,16 +24,24 @@ export type { LionOptions, LionState } from './lion.js';
 export { clipGradNorm, clipGradValue } from './clip.js';
 export type { ClipGradNormOptions } from './clip.js';
 export {
-  sgdUpdate, adamUpdate, rmspropUpdate, adagradUpdate, adamaxUpdate, nadamUpdate, lionUpdate, lerp,
-  getUpdateKernel, setUpdateKernel, resetUpdateKernel,
+  sgdUpdate, adamUpdate, rmspropUpdate, adagradUpdate, adamaxUpdate, nadamUpdate, nadamMu, lionUpdate, lerp,
+  getUpdateKernel, setUpdateKernel, resetUpdateKernel, defaultUpdateKernel,
 } from './updates.js';
 export type {
-  FloatArray, SgdHyper, AdamHyper, RmspropHyper, AdagradHyper, AdamaxHyper, NadamHyper, LionHyper, UpdateKernels, UpdateKernelName,
+  FloatArray, UpdateKernels, UpdateKernelName,
 } from './updates.js';
 export type { StateJson, EncodedArray, EncodedNumber } from './codec.js';
 export {
   LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LambdaLR, OneCycleLR, SequentialLR, ReduceLROnPlateau,
 } from './schedulers.js';
 export type { AnyOptimizer, SchedulerStateDict, OneCycleLROptions, ReduceLROnPlateauOptions } from './schedulers.js';
+export { ConstantLR, PolynomialLR, CosineAnnealingWarmRestarts, CyclicLR, ChainedScheduler } from './schedulers.js';
+export type { CyclicLROptions } from './schedulers.js';
 export { multiTaskBackward } from './multitask.js';
 export type { MultiTaskOptions, MultiTaskReport } from './multitask.js';
+export * as swa from './swa.js';
+export { AveragedModel, SWALR, updateBn, getEmaMultiAvgFn, getSwaMultiAvgFn, getEmaAvgFn, getSwaAvgFn } from './swa.js';
+export type { AvgFn, MultiAvgFn, AveragedModelOptions, SWALROptions } from './swa.js';
+export type { MultiTaskMethod } from './multitask.js';
+export { GradNorm, UncertaintyWeighting, DWA } from './multitask-weighting.js';
+export type { WeightingReport, GradNormOptions, GradNormReport } from './multitask-weighting.js';

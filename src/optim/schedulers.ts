@@ -87,8 +87,15 @@ export abstract class LRScheduler {
   /** Subclasses call this at the end of their constructor: lr at epoch 0. */
   protected initialStep(): void {
     this.stepCount = 0;
-    this.step();
+    this.isInitial = true;
+    try {
+      this.step();
+    } finally {
+      this.isInitial = false;
+    }
   }
+  /** True only during the constructor's initial step (PyTorch's `_is_initial`). */
+  protected isInitial = false;
   /** Advances one epoch and writes the new lr into every group. */
   step(): void {
     this.stepCount += 1;
@@ -346,7 +353,8 @@ export class OneCycleLR extends LRScheduler {
     this.useBeta1 = 'betas' in optimizer.defaults;
     if (this.cycleMomentum) {
       if (!this.useBeta1 && !('momentum' in optimizer.defaults)) {
-        throw new ValueError(`${op}: optimizer ${optimizer.name} has neither momentum nor betas; pass cycleMomentum: false`);
+        throw new ValueError(`${op}: optimizer ${optimizer.name} has neither momentum nor betas; pass `
+            + `cycleMomentum: false`);
       }
       optimizer.paramGroups.forEach((g, i) => this.setMomentum(g, this.maxMomentums[i]!));
     }
@@ -410,7 +418,9 @@ export class SequentialLR extends LRScheduler {
       if (i > 0 && m <= milestones[i - 1]!) throw new ValueError(`${op}: option milestones must increase, got ${show(milestones)}`);
     });
     schedulers.forEach((s, i) => {
-      if (s.optimizer !== optimizer) throw new ValueError(`${op}: scheduler ${i} (${s.name}) is bound to a different optimizer`);
+      if (s.optimizer !== optimizer) {
+        throw new ValueError(`${op}: scheduler ${i} (${s.name}) is bound to a different optimizer`);
+      }
     });
     this.schedulers = [...schedulers];
     this.milestones = [...milestones];
@@ -539,5 +549,316 @@ export class ReduceLROnPlateau {
   }
   loadStateDict(sd: SchedulerStateDict): void {
     loadFields(this.name, this, ReduceLROnPlateau.FIELDS, sd);
+  }
+}
+
+/** Refuses option keys outside `known`, naming the known ones. */
+function checkKeys(op: string, options: object | undefined, known: readonly string[]): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object') {
+    throw new ValueError(`${op}: options must be an object, got ${show(options)}`);
+  }
+  for (const k of Object.keys(options)) {
+    if (!known.includes(k)) throw new ValueError(`${op}: unknown option ${k} (known: ${known.join(', ')})`);
+  }
+}
+/** A number or one number per param group, as PyTorch's _format_param. */
+function perGroupOf(op: string, name: string, optimizer: AnyOptimizer, v: unknown, r: { min?: number } = {}): number[] {
+  const n = optimizer.paramGroups.length;
+  const list = typeof v === 'number' ? Array.from({ length: n }, () => v)
+    : Array.isArray(v) ? [...(v as unknown[])] : [];
+  if (list.length !== n) {
+    throw new ValueError(`${op}: option ${name} must be a number or one per param group (${n}), got ${show(v)}`);
+  }
+  return list.map((x, i) => checkNumber(op, `${name}[${i}]`, x, r));
+}
+
+/**
+ * lr = base·factor until epoch totalIters, then base (torch.optim.lr_scheduler.ConstantLR).
+ * Chainable form: ×factor at epoch 0, ×1/factor at totalIters.
+ */
+export class ConstantLR extends LRScheduler {
+  readonly name = 'ConstantLR';
+  factor: number;
+  totalIters: number;
+  constructor(optimizer: AnyOptimizer, options: { factor?: number; totalIters?: number } = {}) {
+    super(optimizer);
+    checkKeys('ConstantLR', options, ['factor', 'totalIters']);
+    this.factor = checkNumber('ConstantLR', 'factor', options.factor ?? 1 / 3, { min: 0, max: 1 });
+    this.totalIters = checkNumber('ConstantLR', 'totalIters', options.totalIters ?? 5, { min: 0, integer: true });
+    this.initialStep();
+  }
+  protected override get fields(): readonly string[] {
+    return [...super.fields, 'factor', 'totalIters'];
+  }
+  protected getLr(): number[] {
+    if (this.lastEpoch === 0) return this.groupLrs.map((lr) => lr * this.factor);
+    if (this.lastEpoch !== this.totalIters) return this.groupLrs;
+    return this.groupLrs.map((lr) => lr * (1.0 / this.factor));
+  }
+  override closedFormLr(): number[] {
+    const f = this.factor + (this.lastEpoch >= this.totalIters ? 1 : 0) * (1 - this.factor);
+    return this.baseLrs.map((b) => b * f);
+  }
+}
+
+/**
+ * lr = base·(1 − min(epoch, totalIters)/totalIters)^power (torch.optim.lr_scheduler.PolynomialLR).
+ * Chainable form: lr·((1 − e/T)/(1 − (e−1)/T))^power.
+ */
+export class PolynomialLR extends LRScheduler {
+  readonly name = 'PolynomialLR';
+  totalIters: number;
+  power: number;
+  constructor(optimizer: AnyOptimizer, options: { totalIters?: number; power?: number } = {}) {
+    super(optimizer);
+    checkKeys('PolynomialLR', options, ['totalIters', 'power']);
+    this.totalIters = checkNumber('PolynomialLR', 'totalIters', options.totalIters ?? 5, { min: 1, integer: true });
+    this.power = checkNumber('PolynomialLR', 'power', options.power ?? 1.0);
+    this.initialStep();
+  }
+  protected override get fields(): readonly string[] {
+    return [...super.fields, 'totalIters', 'power'];
+  }
+  protected getLr(): number[] {
+    if (this.isInitial || this.lastEpoch > this.totalIters) return this.groupLrs;
+    const e = this.lastEpoch, T = this.totalIters;
+    const decay = ((1.0 - e / T) / (1.0 - (e - 1) / T)) ** this.power;
+    return this.groupLrs.map((lr) => lr * decay);
+  }
+  override closedFormLr(): number[] {
+    const e = Math.min(this.totalIters, this.lastEpoch);
+    return this.baseLrs.map((b) => b * (1.0 - e / this.totalIters) ** this.power);
+  }
+}
+
+/**
+ * SGDR (Loshchilov & Hutter 2017): lr = ηmin + (base − ηmin)·(1 + cos(π·Tcur/Ti))/2, restarting
+ * when Tcur reaches Ti, with Ti multiplied by tMult at each restart
+ * (torch.optim.lr_scheduler.CosineAnnealingWarmRestarts). `stepAt(epoch)` takes fractional
+ * epochs (`epoch + i/iters` per batch), as PyTorch's step(epoch).
+ */
+export class CosineAnnealingWarmRestarts extends LRScheduler {
+  readonly name = 'CosineAnnealingWarmRestarts';
+  t0: number;
+  tI: number;
+  tMult: number;
+  etaMin: number;
+  tCur: number;
+  constructor(optimizer: AnyOptimizer, options: { t0: number; tMult?: number; etaMin?: number }) {
+    super(optimizer);
+    const op = 'CosineAnnealingWarmRestarts';
+    checkKeys(op, options, ['t0', 'tMult', 'etaMin']);
+    this.t0 = checkNumber(op, 't0', options?.t0, { min: 1, integer: true });
+    this.tI = this.t0;
+    this.tMult = checkNumber(op, 'tMult', options.tMult ?? 1, { min: 1, integer: true });
+    this.etaMin = checkNumber(op, 'etaMin', options.etaMin ?? 0);
+    this.tCur = this.lastEpoch;
+    this.initialStep();
+  }
+  protected override get fields(): readonly string[] {
+    return [...super.fields, 't0', 'tI', 'tMult', 'etaMin', 'tCur'];
+  }
+  protected getLr(): number[] {
+    const lo = this.etaMin, c = Math.cos((Math.PI * this.tCur) / this.tI);
+    return this.baseLrs.map((b) => lo + ((b - lo) * (1 + c)) / 2);
+  }
+  override closedFormLr(): number[] {
+    return this.getLr();
+  }
+  override step(): void {
+    if (this.lastEpoch < 0) return this.stepAt(0);
+    this.tCur += 1;
+    if (this.tCur >= this.tI) {
+      this.tCur = this.tCur % this.tI;
+      this.tI = this.tI * this.tMult;
+    }
+    this.lastEpoch += 1;
+    this.apply(this.getLr());
+  }
+  /** Jumps to a (possibly fractional) epoch, as PyTorch's step(epoch). */
+  override stepAt(epoch: number): void {
+    checkNumber(this.name, 'epoch', epoch, { min: 0 });
+    if (epoch >= this.t0) {
+      if (this.tMult === 1) this.tCur = mod(epoch, this.t0);
+      else {
+        const n = Math.trunc(Math.log((epoch / this.t0) * (this.tMult - 1) + 1) / Math.log(this.tMult));
+        this.tCur = epoch - (this.t0 * (this.tMult ** n - 1)) / (this.tMult - 1);
+        this.tI = this.t0 * this.tMult ** n;
+      }
+    } else {
+      this.tI = this.t0;
+      this.tCur = epoch;
+    }
+    this.lastEpoch = Math.floor(epoch);
+    this.apply(this.getLr());
+  }
+}
+
+export interface CyclicLROptions {
+  /** Lower lr boundary (one for all groups or one per group); the optimizer's lr is set to it. */
+  baseLr: number | readonly number[];
+  /** Upper lr boundary. */
+  maxLr: number | readonly number[];
+  /** Iterations in the increasing half of a cycle (default 2000). */
+  stepSizeUp?: number;
+  /** Iterations in the decreasing half (default stepSizeUp). */
+  stepSizeDown?: number;
+  /** Amplitude policy (default 'triangular'); ignored when scaleFn is given. */
+  mode?: 'triangular' | 'triangular2' | 'exp_range';
+  /** exp_range's scale gamma^iterations (default 1). */
+  gamma?: number;
+  /** Custom amplitude scaling, 0 ≤ scaleFn(x) ≤ 1 (not saved by stateDict). */
+  scaleFn?: (x: number) => number;
+  /** Whether scaleFn takes the cycle number or the iteration (default 'cycle'). */
+  scaleMode?: 'cycle' | 'iterations';
+  /** Cycle momentum (or Adam's beta1) inversely to the lr (default true). */
+  cycleMomentum?: boolean;
+  baseMomentum?: number | readonly number[];
+  maxMomentum?: number | readonly number[];
+}
+
+/** Cyclical learning rates (Smith 2017), as torch.optim.lr_scheduler.CyclicLR. Step it once per batch. */
+export class CyclicLR extends LRScheduler {
+  readonly name = 'CyclicLR';
+  maxLrs: number[];
+  totalSize: number;
+  stepRatio: number;
+  mode: 'triangular' | 'triangular2' | 'exp_range';
+  gamma: number;
+  scaleMode: 'cycle' | 'iterations';
+  cycleMomentum: boolean;
+  useBeta1 = false;
+  baseMomentums: number[] = [];
+  maxMomentums: number[] = [];
+  readonly scaleFnCustom: ((x: number) => number) | undefined;
+  constructor(optimizer: AnyOptimizer, options: CyclicLROptions) {
+    super(CyclicLR.prepare(optimizer, options));
+    const op = 'CyclicLR', o = options;
+    const base = perGroupOf(op, 'baseLr', optimizer, o.baseLr, { min: 0 });
+    this.maxLrs = perGroupOf(op, 'maxLr', optimizer, o.maxLr, { min: 0 });
+    const up = checkNumber(op, 'stepSizeUp', o.stepSizeUp ?? 2000, { above: 0 });
+    const down = o.stepSizeDown === undefined ? up : checkNumber(op, 'stepSizeDown', o.stepSizeDown, { above: 0 });
+    this.totalSize = up + down;
+    this.stepRatio = up / this.totalSize;
+    const mode = o.mode ?? 'triangular';
+    if (!['triangular', 'triangular2', 'exp_range'].includes(mode) && o.scaleFn === undefined) {
+      throw new ValueError(`${op}: option mode must be 'triangular', 'triangular2' or 'exp_range', got ${show(mode)}`);
+    }
+    if (o.scaleFn !== undefined && typeof o.scaleFn !== 'function') {
+      throw new ValueError(`${op}: option scaleFn must be a function, got ${show(o.scaleFn)}`);
+    }
+    this.mode = mode;
+    this.gamma = checkNumber(op, 'gamma', o.gamma ?? 1.0);
+    this.scaleFnCustom = o.scaleFn;
+    const sm = o.scaleMode ?? 'cycle';
+    if (sm !== 'cycle' && sm !== 'iterations') {
+      throw new ValueError(`${op}: option scaleMode must be 'cycle' or 'iterations', got ${show(sm)}`);
+    }
+    this.scaleMode = o.scaleFn !== undefined ? sm : mode === 'exp_range' ? 'iterations' : 'cycle';
+    this.cycleMomentum = checkBoolean(op, 'cycleMomentum', o.cycleMomentum ?? true);
+    if (this.cycleMomentum) {
+      if (!('momentum' in optimizer.defaults) && !('betas' in optimizer.defaults)) {
+        throw new ValueError(`${op}: optimizer ${optimizer.name} has neither momentum nor betas; pass `
+            + `cycleMomentum: false`);
+      }
+      this.useBeta1 = 'betas' in optimizer.defaults;
+      this.baseMomentums = perGroupOf(op, 'baseMomentum', optimizer, o.baseMomentum ?? 0.8);
+      this.maxMomentums = perGroupOf(op, 'maxMomentum', optimizer, o.maxMomentum ?? 0.9);
+      optimizer.paramGroups.forEach((g, i) => this.setMomentum(g, this.maxMomentums[i]!));
+    }
+    this.initialStep();
+    this.baseLrs = base;
+  }
+  /** Before the base constructor (as PyTorch does before super().__init__): group lr = baseLr. */
+  private static prepare(optimizer: AnyOptimizer, options: CyclicLROptions): AnyOptimizer {
+    const op = 'CyclicLR';
+    if (optimizer === null || typeof optimizer !== 'object' || !Array.isArray(optimizer.paramGroups)) {
+      throw new ValueError(`${op}: expected an optimizer, got ${show(optimizer)}`);
+    }
+    checkKeys(op, options, ['baseLr', 'maxLr', 'stepSizeUp', 'stepSizeDown', 'mode', 'gamma', 'scaleFn', 'scaleMode',
+      'cycleMomentum', 'baseMomentum', 'maxMomentum']);
+    if (options === undefined) throw new ValueError(`${op}: options { baseLr, maxLr } are required`);
+    const base = perGroupOf(op, 'baseLr', optimizer, options.baseLr, { min: 0 });
+    optimizer.paramGroups.forEach((g, i) => (g.lr = base[i]!));
+    return optimizer;
+  }
+  protected override get fields(): readonly string[] {
+    return [...super.fields, 'maxLrs', 'totalSize', 'stepRatio', 'mode', 'gamma', 'scaleMode', 'cycleMomentum',
+      'useBeta1',
+      'baseMomentums', 'maxMomentums'];
+  }
+  private setMomentum(g: MomentumGroup, m: number): void {
+    if (this.useBeta1) g.betas = [m, g.betas![1]];
+    else g.momentum = m;
+  }
+  /** The amplitude scale at x (cycle number or iteration). */
+  scaleFn(x: number): number {
+    if (this.scaleFnCustom !== undefined) return this.scaleFnCustom(x);
+    if (this.mode === 'triangular') return 1.0;
+    if (this.mode === 'triangular2') return 1 / 2.0 ** (x - 1);
+    return this.gamma ** x;
+  }
+  protected getLr(): number[] {
+    const e = this.lastEpoch;
+    const cycle = Math.floor(1 + e / this.totalSize);
+    const x = 1.0 + e / this.totalSize - cycle;
+    const scaleFactor = x <= this.stepRatio ? x / this.stepRatio : (x - 1) / (this.stepRatio - 1);
+    const s = this.scaleFn(this.scaleMode === 'cycle' ? cycle : e);
+    const lrs = this.baseLrs.map((b, i) => b + (this.maxLrs[i]! - b) * scaleFactor * s);
+    if (this.cycleMomentum) {
+      this.optimizer.paramGroups.forEach((g, i) => {
+        const height = (this.maxMomentums[i]! - this.baseMomentums[i]!) * scaleFactor;
+        this.setMomentum(g, this.maxMomentums[i]! - height * s);
+      });
+    }
+    return lrs;
+  }
+}
+
+/**
+ * Steps several schedulers of one optimizer together, each on the lr the previous one left
+ * (torch.optim.lr_scheduler.ChainedScheduler): their chainable forms multiply.
+ */
+export class ChainedScheduler extends LRScheduler {
+  readonly name = 'ChainedScheduler';
+  readonly schedulers: LRScheduler[];
+  constructor(schedulers: readonly LRScheduler[], options: { optimizer?: AnyOptimizer } = {}) {
+    const op = 'ChainedScheduler';
+    if (!Array.isArray(schedulers) || schedulers.length < 1 || !schedulers.every((s) => s instanceof LRScheduler)) {
+      throw new ValueError(`${op}: expected a non-empty array of schedulers, got ${show(schedulers)}`);
+    }
+    checkKeys(op, options, ['optimizer']);
+    const optimizer = options.optimizer ?? schedulers[0]!.optimizer;
+    super(optimizer);
+    schedulers.forEach((s, i) => {
+      if (s.optimizer !== optimizer) {
+        throw new ValueError(`${op}: scheduler ${i} (${s.name}) is bound to a different optimizer`);
+      }
+    });
+    this.schedulers = [...schedulers];
+    this.lastLr = this.groupLrs;
+  }
+  protected getLr(): number[] {
+    return this.groupLrs;
+  }
+  override step(): void {
+    for (const s of this.schedulers) s.step();
+    this.lastLr = this.groupLrs;
+  }
+  override stepAt(): void {
+    throw new ValueError('ChainedScheduler.stepAt: a chain has no closed form; call step()');
+  }
+  override stateDict(): SchedulerStateDict {
+    return { ...super.stateDict(), schedulers: this.schedulers.map((s) => s.stateDict()) };
+  }
+  override loadStateDict(sd: SchedulerStateDict): void {
+    const children = sd?.schedulers;
+    if (!Array.isArray(children) || children.length !== this.schedulers.length) {
+      throw new ValueError(`ChainedScheduler.loadStateDict: expected ${this.schedulers.length} scheduler `
+          + `state(s), got ${show(children)}`);
+    }
+    super.loadStateDict(sd);
+    this.schedulers.forEach((s, i) => s.loadStateDict(children[i] as SchedulerStateDict));
   }
 }

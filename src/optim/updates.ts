@@ -1,23 +1,27 @@
 /**
- * The optimizers' update math: small pure functions over typed arrays, updating in place.
+ * The optimizers' update math: small pure functions over typed arrays, updating in place, each taking
+ * its optimizer's options type (the one users write) as its hyper-parameters.
  *
  * Each mirrors the operation order of PyTorch's `_single_tensor_*` implementation
  * (torch/optim/*.py), so that in float64 the trajectories agree to rounding (PyTorch's
  * vectorised CPU kernels may fuse a multiply-add; we cannot, hence ~1e-15 relative, not 0).
  * Scalars that PyTorch computes in Python (bias corrections, step sizes) are computed here
- * in JS doubles the same way. The classes in this folder call these through `getUpdateKernel`,
- * so a WASM or GPU version can replace one with `setUpdateKernel`.
+ * in JS doubles the same way. The declarations in this folder call these through `getUpdateKernel`,
+ * whose defaults for adam and sgd first try the fused kernels backends offer (backend/fused.ts:
+ * WebAssembly, GPU); a user can replace any of them with `setUpdateKernel`.
  */
 
+import { fusedUpdates } from '../backend/fused.js';
 import { ValueError } from '../errors.js';
+import type { FloatArray } from '../io/codec.js';
 
-export type FloatArray = Float32Array | Float64Array;
+export type { FloatArray };
 
 /** `torch.lerp(a, b, w)` exactly as ATen computes it (two formulas, split at |w| < 0.5). */
 export const lerp = (a: number, b: number, w: number): number =>
   Math.abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w);
 
-export interface SgdHyper {
+export interface SGDOptions {
   /** Learning rate (PyTorch default 1e-3). */
   lr: number;
   /** Momentum factor μ (default 0). */
@@ -35,7 +39,7 @@ export interface SgdHyper {
  * SGD: g ← ±grad + wd·θ; b ← g (first step) or μ·b + (1−τ)·g; g ← g + μ·b (Nesterov) or b; θ ← θ − lr·g.
  * `buf` is null when momentum is 0; `firstStep` means the momentum buffer is not yet initialised.
  */
-export function sgdUpdate(param: FloatArray, grad: FloatArray, buf: FloatArray | null, h: SgdHyper, firstStep: boolean): void {
+export function sgdUpdate(param: FloatArray, grad: FloatArray, buf: FloatArray | null, h: SGDOptions, firstStep: boolean): void {
   const { lr, momentum, nesterov, weightDecay: wd, maximize } = h;
   const damp = 1 - h.dampening;
   for (let i = 0; i < param.length; i++) {
@@ -49,15 +53,20 @@ export function sgdUpdate(param: FloatArray, grad: FloatArray, buf: FloatArray |
   }
 }
 
-export interface AdamHyper {
+export interface AdamOptions {
+  /** Learning rate (default 1e-3). */
   lr: number;
-  beta1: number;
-  beta2: number;
+  /** Decay rates of the first and second moment estimates (default [0.9, 0.999]). */
+  betas: [number, number];
+  /** Added to the denominator (default 1e-8). */
   eps: number;
-  /** L2 penalty added to the gradient (Adam). */
+  /** L2 penalty added to the gradient, or with decoupledWeightDecay the decay rate (Adam 0, AdamW 1e-2). */
   weightDecay: number;
-  /** Decoupled decay θ ← θ·(1 − lr·wd) before the update (AdamW). */
-  decoupledWeightDecay: number;
+  /** Use the running maximum of v (AMSGrad; default false). */
+  amsgrad: boolean;
+  /** θ ← θ·(1 − lr·wd) before the step instead of an L2 term (Adam false; AdamW: always true). */
+  decoupledWeightDecay: boolean;
+  /** Ascend instead of descend. */
   maximize: boolean;
 }
 /**
@@ -66,16 +75,17 @@ export interface AdamHyper {
  * θ ← θ − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε).
  */
 export function adamUpdate(
-  param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, vmax: FloatArray | null, h: AdamHyper, step: number,
+  param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, vmax: FloatArray | null, h: AdamOptions, step: number,
 ): void {
-  const { lr, beta1, beta2, eps, weightDecay: wd, maximize } = h;
+  const { lr, betas: [beta1, beta2], eps, maximize } = h;
+  const wd = h.decoupledWeightDecay ? 0 : h.weightDecay;
   const w1 = 1 - beta1, w2 = 1 - beta2;
   const bc1 = 1 - beta1 ** step;
   const bc2 = 1 - beta2 ** step;
   const stepSize = lr / bc1;
   const bc2Sqrt = Math.sqrt(bc2);
-  const decay = 1 - lr * h.decoupledWeightDecay;
-  const decoupled = h.decoupledWeightDecay !== 0;
+  const decay = 1 - lr * h.weightDecay;
+  const decoupled = h.decoupledWeightDecay && h.weightDecay !== 0;
   for (let i = 0; i < param.length; i++) {
     let g = maximize ? -grad[i]! : grad[i]!;
     if (decoupled) param[i] = param[i]! * decay;
@@ -92,12 +102,19 @@ export function adamUpdate(
   }
 }
 
-export interface RmspropHyper {
+export interface RMSpropOptions {
+  /** Learning rate (default 1e-2). */
   lr: number;
+  /** Smoothing constant of the squared-gradient average (default 0.99). */
   alpha: number;
+  /** Added to the denominator (default 1e-8). */
   eps: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay: number;
+  /** Momentum factor (default 0). */
   momentum: number;
+  /** Normalise by an estimate of the gradient's variance instead of its second moment (default false). */
+  centered: boolean;
   maximize: boolean;
 }
 /**
@@ -105,7 +122,7 @@ export interface RmspropHyper {
  * with momentum b ← μ·b + g/a, θ ← θ − lr·b; without, θ ← θ − lr·g/a.
  */
 export function rmspropUpdate(
-  param: FloatArray, grad: FloatArray, squareAvg: FloatArray, gradAvg: FloatArray | null, buf: FloatArray | null, h: RmspropHyper,
+  param: FloatArray, grad: FloatArray, squareAvg: FloatArray, gradAvg: FloatArray | null, buf: FloatArray | null, h: RMSpropOptions,
 ): void {
   const { lr, alpha, eps, weightDecay: wd, momentum, maximize } = h;
   const w = 1 - alpha;
@@ -130,15 +147,21 @@ export function rmspropUpdate(
   }
 }
 
-export interface AdagradHyper {
+export interface AdagradOptions {
+  /** Learning rate (default 1e-2). */
   lr: number;
+  /** lr at step t is lr / (1 + (t−1)·lrDecay) (default 0). */
   lrDecay: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay: number;
+  /** Starting value of the squared-gradient sum (default 0). */
+  initialAccumulatorValue: number;
+  /** Added to the denominator (default 1e-10). */
   eps: number;
   maximize: boolean;
 }
 /** Adagrad at step `step`: clr = lr / (1 + (t−1)·lrDecay); S ← S + g²; θ ← θ − clr·g / (√S + ε). */
-export function adagradUpdate(param: FloatArray, grad: FloatArray, sum: FloatArray, h: AdagradHyper, step: number): void {
+export function adagradUpdate(param: FloatArray, grad: FloatArray, sum: FloatArray, h: AdagradOptions, step: number): void {
   const { lr, lrDecay, weightDecay: wd, eps, maximize } = h;
   const clr = lr / (1 + (step - 1) * lrDecay);
   for (let i = 0; i < param.length; i++) {
@@ -150,17 +173,20 @@ export function adagradUpdate(param: FloatArray, grad: FloatArray, sum: FloatArr
   }
 }
 
-export interface AdamaxHyper {
+export interface AdamaxOptions {
+  /** Learning rate (default 2e-3). */
   lr: number;
-  beta1: number;
-  beta2: number;
+  /** default [0.9, 0.999] */
+  betas: [number, number];
+  /** Added inside the max: u ← max(β2·u, |g| + ε) (default 1e-8). */
   eps: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay: number;
   maximize: boolean;
 }
 /** Adamax: m ← lerp(m, g, 1−β1); u ← max(β2·u, |g| + ε); θ ← θ − (lr / (1−β1ᵗ)) · m / u. */
-export function adamaxUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, u: FloatArray, h: AdamaxHyper, step: number): void {
-  const { lr, beta1, beta2, eps, weightDecay: wd, maximize } = h;
+export function adamaxUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, u: FloatArray, h: AdamaxOptions, step: number): void {
+  const { lr, betas: [beta1, beta2], eps, weightDecay: wd, maximize } = h;
   const w1 = 1 - beta1;
   const clr = lr / (1 - beta1 ** step);
   for (let i = 0; i < param.length; i++) {
@@ -172,30 +198,36 @@ export function adamaxUpdate(param: FloatArray, grad: FloatArray, m: FloatArray,
   }
 }
 
-export interface NadamHyper {
+export interface NAdamOptions {
+  /** Learning rate (default 2e-3). */
   lr: number;
-  beta1: number;
-  beta2: number;
+  /** default [0.9, 0.999] */
+  betas: [number, number];
+  /** default 1e-8 */
   eps: number;
+  /** default 0 */
   weightDecay: number;
+  /** ψ in μₜ = β1·(1 − ½·0.96^(t·ψ)) (default 4e-3). */
+  momentumDecay: number;
+  /** Decay θ ← θ·(1 − lr·wd) instead of adding wd·θ to the gradient (default false). */
   decoupledWeightDecay: boolean;
   maximize: boolean;
-  /** μₜ, μₜ₊₁ and the products Π μ up to t and t+1 (computed by the NAdam class). */
-  mu: number;
-  muNext: number;
-  muProduct: number;
-  muProductNext: number;
 }
+/** NAdam's momentum schedule μₜ = β1·(1 − ½·0.96^(t·ψ)). */
+export const nadamMu = (h: NAdamOptions, t: number): number => h.betas[0] * (1 - 0.5 * 0.96 ** (t * h.momentumDecay));
 /**
- * NAdam (Dozat 2016, PyTorch form): m ← lerp(m, g, 1−β1); v ← β2·v + (1−β2)·g²; d = √(v / (1−β2ᵗ)) + ε;
- * θ ← θ − lr·(1−μₜ)/(1−Πμ)·g/d − lr·μₜ₊₁/(1−Πμ·μₜ₊₁)·m/d.
+ * NAdam (Dozat 2016, PyTorch form) at step t with Πμ = `muProduct` (μ₁…μₜ): m ← lerp(m, g, 1−β1);
+ * v ← β2·v + (1−β2)·g²; d = √(v / (1−β2ᵗ)) + ε; θ ← θ − lr·(1−μₜ)/(1−Πμ)·g/d − lr·μₜ₊₁/(1−Πμ·μₜ₊₁)·m/d.
  */
-export function nadamUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: NadamHyper, step: number): void {
-  const { lr, beta1, beta2, eps, weightDecay: wd, maximize } = h;
+export function nadamUpdate(
+  param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: NAdamOptions, step: number, muProduct: number,
+): void {
+  const { lr, betas: [beta1, beta2], eps, weightDecay: wd, maximize } = h;
+  const mu = nadamMu(h, step), muNext = nadamMu(h, step + 1);
   const w1 = 1 - beta1, w2 = 1 - beta2;
   const bc2 = 1 - beta2 ** step;
-  const c1 = (-lr * (1 - h.mu)) / (1 - h.muProduct);
-  const c2 = (-lr * h.muNext) / (1 - h.muProductNext);
+  const c1 = (-lr * (1 - mu)) / (1 - muProduct);
+  const c2 = (-lr * muNext) / (1 - muProduct * muNext);
   const decay = 1 - lr * wd;
   for (let i = 0; i < param.length; i++) {
     let g = maximize ? -grad[i]! : grad[i]!;
@@ -211,10 +243,12 @@ export function nadamUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, 
   }
 }
 
-export interface LionHyper {
+export interface LionOptions {
+  /** Learning rate (default 1e-4; typically 3–10× smaller than AdamW's). */
   lr: number;
-  beta1: number;
-  beta2: number;
+  /** Interpolation for the update direction and for the momentum (default [0.9, 0.99]). */
+  betas: [number, number];
+  /** Decoupled weight decay θ ← θ·(1 − lr·wd) (default 0). */
   weightDecay: number;
   maximize: boolean;
 }
@@ -222,8 +256,8 @@ export interface LionHyper {
  * Lion (Chen et al. 2023, as in lucidrains/lion-pytorch and optax): θ ← θ·(1 − lr·wd);
  * θ ← θ − lr·sign(β1·m + (1−β1)·g); m ← β2·m + (1−β2)·g.
  */
-export function lionUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, h: LionHyper): void {
-  const { lr, beta1, beta2, weightDecay: wd, maximize } = h;
+export function lionUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, h: LionOptions): void {
+  const { lr, betas: [beta1, beta2], weightDecay: wd, maximize } = h;
   const decay = 1 - lr * wd;
   const w1 = 1 - beta1, w2 = 1 - beta2;
   for (let i = 0; i < param.length; i++) {
@@ -249,7 +283,19 @@ const builtin = {
 export type UpdateKernels = typeof builtin;
 export type UpdateKernelName = keyof UpdateKernels;
 
-const kernels: { -readonly [K in UpdateKernelName]: UpdateKernels[K] } = { ...builtin };
+/** Adam/AdamW through the first fused kernel a backend offers that accepts the buffers (not AMSGrad), else the reference. */
+const adamFused: UpdateKernels['adam'] = (param, grad, m, v, vmax, h, step) => {
+  if (vmax === null) for (const k of fusedUpdates()) if (k.adam(param, grad, m, v, h, step)) return;
+  adamUpdate(param, grad, m, v, vmax, h, step);
+};
+const sgdFused: UpdateKernels['sgd'] = (param, grad, buf, h, firstStep) => {
+  for (const k of fusedUpdates()) if (k.sgd(param, grad, buf, h, firstStep)) return;
+  sgdUpdate(param, grad, buf, h, firstStep);
+};
+/** What the optimizers call by default: the reference updates, with adam and sgd picking up offered fused kernels. */
+const defaults: UpdateKernels = { ...builtin, adam: adamFused, sgd: sgdFused };
+
+const kernels: { -readonly [K in UpdateKernelName]: UpdateKernels[K] } = { ...defaults };
 
 /** The update function the optimizers currently call for `name`. */
 export const getUpdateKernel = <K extends UpdateKernelName>(name: K): UpdateKernels[K] => kernels[name];
@@ -258,8 +304,10 @@ export function setUpdateKernel<K extends UpdateKernelName>(name: K, fn: UpdateK
   if (!(name in builtin)) throw new ValueError(`setUpdateKernel: unknown kernel '${String(name)}'`);
   kernels[name] = fn;
 }
-/** Restores the reference implementation for `name` (or all of them). */
+/** Restores the default for `name` (or all of them): the reference update, using fused backend kernels where offered. */
 export function resetUpdateKernel(name?: UpdateKernelName): void {
-  if (name === undefined) Object.assign(kernels, builtin);
-  else (kernels as Record<string, unknown>)[name] = builtin[name];
+  if (name === undefined) Object.assign(kernels, defaults);
+  else (kernels as Record<string, unknown>)[name] = defaults[name];
 }
+/** The default update function for `name` (what resetUpdateKernel restores). */
+export const defaultUpdateKernel = <K extends UpdateKernelName>(name: K): UpdateKernels[K] => defaults[name];

@@ -1,5 +1,10 @@
-/** Option checks shared by the optimizers and schedulers; every message names the option and the value. */
+/**
+ * Option checks shared by the optimizers and schedulers, and the option fields optimizers are declared
+ * with: each field carries its default and its check, so one table gives the defaults, the checks and
+ * the known keys. Every message names the option and the value.
+ */
 import { ValueError } from '../errors.js';
+import { show } from '../io/codec.js';
 
 export interface RangeSpec {
   /** Inclusive lower bound. */
@@ -19,8 +24,6 @@ const describe = (r: RangeSpec): string => {
   const kind = r.integer ? 'an integer' : 'a finite number';
   return [kind, lo, hi].filter(Boolean).join(' ').replace(/(>[^<]*) (<)/, '$1 and $2');
 };
-
-const show = (v: unknown): string => (typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v));
 
 /** Throws `ValueError` "`op`: option `name` must be …, got `v`" unless v is a finite number in range. */
 export function checkNumber(op: string, name: string, v: unknown, r: RangeSpec = {}): number {
@@ -47,7 +50,36 @@ export function checkBetas(op: string, v: unknown): [number, number] {
 }
 
 export const checkLr = (op: string, v: unknown): number => checkNumber(op, 'lr', v, { min: 0 });
-export const checkEps = (op: string, v: unknown): number => checkNumber(op, 'eps', v, { above: 0 });
-export const checkWeightDecay = (op: string, v: unknown): number => checkNumber(op, 'weightDecay', v, { min: 0 });
+
+// ---- option fields -------------------------------------------------------------------------
+/** One option of an optimizer: its default and its check (which throws a named ValueError). */
+export interface Field<T> {
+  readonly default: T;
+  check(where: string, name: string, v: unknown): void;
+}
+/** The option table of an options type: the compiler demands a field for every option. */
+export type Fields<O> = { readonly [K in keyof O]-?: Field<O[K]> };
+
+/** A finite number in `range` (default `{}`: any finite number). */
+export const num = (def: number, range: RangeSpec = {}): Field<number> =>
+  ({ default: def, check: (where, name, v) => void checkNumber(where, name, v, range) });
+export const bool = (def: boolean): Field<boolean> =>
+  ({ default: def, check: (where, name, v) => void checkBoolean(where, name, v) });
+/** A pair of decay rates in [0, 1). */
+export const betas = (def: [number, number]): Field<[number, number]> =>
+  ({ default: def, check: (where, _name, v) => void checkBetas(where, v) });
+/** An option that only has one value (AdamW's decoupledWeightDecay: true). */
+export const fixed = <T extends boolean | number | string>(value: T): Field<T> => ({
+  default: value,
+  check: (where, name, v) => {
+    if (v !== value) throw new ValueError(`${where}: option ${name} can only be ${show(value)}, got ${show(v)}`);
+  },
+});
+export const lr = (def: number): Field<number> => num(def, { min: 0 });
+export const eps = (def: number): Field<number> => num(def, { above: 0 });
+export const weightDecay = (def = 0): Field<number> => num(def, { min: 0 });
+
+/** The option fields, for declaring an optimizer outside this folder (`optim.fields.lr(1e-3)`). */
+export const fields = { num, bool, betas, fixed, lr, eps, weightDecay };
 
 export { show };

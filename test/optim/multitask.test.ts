@@ -77,6 +77,8 @@ describe('multiTaskBackward', () => {
     expect(() => optim.multiTaskBackward([], [x])).toThrow(ValueError);
     expect(() => optim.multiTaskBackward([x.mul(1)], [x])).toThrow(/loss 0 must be a scalar/);
     expect(() => optim.multiTaskBackward([x.sum()], [x], { weights: [1, 2] })).toThrow(/one number per loss \(1\)/);
-    expect(() => optim.multiTaskBackward([x.sum()], [x], { method: 'mgda' as 'pcgrad' })).toThrow(/method/);
+    expect(() => optim.multiTaskBackward([x.sum()], [x], { method: 'nope' as 'pcgrad' }))
+      .toThrow(/method must be one of/);
+    expect(() => optim.multiTaskBackward([x.sum()], [x], { methd: 'pcgrad' } as never)).toThrow(/unknown option methd/);
   });
 });

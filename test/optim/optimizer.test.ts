@@ -270,16 +270,18 @@ describe('update kernel registry', () => {
       optim.setUpdateKernel('adam', original);
     }
     expect(optim.getUpdateKernel('adam')).toBe(original);
+    optim.setUpdateKernel('adam', optim.adamUpdate);
     optim.resetUpdateKernel('adam');
-    expect(optim.getUpdateKernel('adam')).toBe(optim.adamUpdate);
-    optim.setUpdateKernel('adam', original); // leave whatever a backend had installed
+    // The default is not the bare reference: it first asks the fused kernels backends offer.
+    expect(optim.getUpdateKernel('adam')).toBe(optim.defaultUpdateKernel('adam'));
+    expect(optim.getUpdateKernel('adam')).not.toBe(optim.adamUpdate);
   });
   it('rejects unknown kernel names', () => {
     expect(() => optim.setUpdateKernel('nope' as 'adam', optim.adamUpdate)).toThrow(ValueError);
   });
   it('kernels update in place and allocate no state', () => {
     const p = new Float64Array([1, 2]), g = new Float64Array([0.5, -0.5]), m = new Float64Array(2), v = new Float64Array(2);
-    optim.adamUpdate(p, g, m, v, null, { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupledWeightDecay: 0, maximize: false }, 1);
+    optim.adamUpdate(p, g, m, v, null, { lr: 0.1, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, decoupledWeightDecay: false, maximize: false }, 1);
     expect(p[0]).toBeLessThan(1);
     expect(p[1]).toBeGreaterThan(2);
     expect(m[0]).toBeCloseTo(0.05, 15);

@@ -5,7 +5,7 @@
  * copied out (streaming ops do this in cache-sized chunks, so the copies cost L2 bandwidth,
  * not DRAM bandwidth). See docs/performance.md for why tensor data does not live in wasm memory.
  */
-import type { AdamHyper, SgdHyper } from '../../optim/updates.js';
+import type { AdamStepHyper as AdamOptions, SgdStepHyper as SGDOptions } from '../fused.js';
 import { broadcastStrides, sizeOf, type Shape } from '../../shape.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import {
@@ -232,29 +232,29 @@ export function sum(x: Float32Array, xs: Shape, axes: readonly number[], out: Fl
 }
 
 // ---- optimizer updates ------------------------------------------------------------------
-// Same contracts as adamUpdate / sgdUpdate in src/optim/updates.ts (float32, no AMSGrad),
-// registered through setUpdateKernel by the cpu backend.
+// Same contracts as the FusedUpdates of backend/fused.ts (float32, no AMSGrad), offered by the cpu backend.
 
 
 /** One Adam/AdamW step (1-based `step`) in place over float32 params p, grads g and moments m, v. */
-export function adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: AdamHyper, step: number): void {
+export function adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: AdamOptions, step: number): void {
   const n = p.length;
-  const bc1 = 1 - h.beta1 ** step, bc2 = 1 - h.beta2 ** step;
+  const [beta1, beta2] = h.betas, dwd = h.decoupledWeightDecay ? h.weightDecay : 0, wd = h.weightDecay - dwd;
+  const bc1 = 1 - beta1 ** step, bc2 = 1 - beta2 ** step;
   reset();
   const c = Math.min(n, CHUNK);
   const pp = alloc(c), pg = alloc(c), pm = alloc(c), pv = alloc(c);
   for (let s = 0; s < n; s += CHUNK) {
     const len = Math.min(CHUNK, n - s), e = s + len;
     copyIn(p.subarray(s, e), pp); copyIn(g.subarray(s, e), pg); copyIn(m.subarray(s, e), pm); copyIn(v.subarray(s, e), pv);
-    K.adam(pp, pg, pm, pv, len, h.lr / bc1, 1 - h.beta1, 1 - (1 - h.beta1), h.beta2, 1 - h.beta2, h.eps, Math.sqrt(bc2), h.weightDecay,
-      1 - h.lr * h.decoupledWeightDecay, h.maximize ? -1 : 1);
+    K.adam(pp, pg, pm, pv, len, h.lr / bc1, 1 - beta1, 1 - (1 - beta1), beta2, 1 - beta2, h.eps, Math.sqrt(bc2), wd,
+      1 - h.lr * dwd, h.maximize ? -1 : 1);
     p.set(view(pp, len), s); m.set(view(pm, len), s); v.set(view(pv, len), s);
   }
 }
 
 
 /** One SGD step in place; `buf` is the momentum buffer (null or ignored when momentum is 0). */
-export function sgdStep(p: Float32Array, g: Float32Array, buf: Float32Array | null, h: SgdHyper, firstStep: boolean): void {
+export function sgdStep(p: Float32Array, g: Float32Array, buf: Float32Array | null, h: SGDOptions, firstStep: boolean): void {
   const n = p.length;
   reset();
   const c = Math.min(n, CHUNK);
