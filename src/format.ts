@@ -22,7 +22,11 @@ export interface PrintOptions {
 }
 
 const DEFAULTS: Readonly<PrintOptions> = Object.freeze({
-  precision: 4, threshold: 1000, edgeItems: 3, linewidth: 80, sciMode: null,
+  precision: 4,
+  threshold: 1000,
+  edgeItems: 3,
+  linewidth: 80,
+  sciMode: null,
 });
 const opts: PrintOptions = { ...DEFAULTS };
 
@@ -49,7 +53,10 @@ export function setPrintOptions(o: Partial<PrintOptions> | 'default'): PrintOpti
   const next = { ...opts };
   for (const [k, v] of Object.entries(o)) {
     switch (k) {
-      case 'precision': case 'threshold': case 'edgeItems': case 'linewidth': {
+      case 'precision':
+      case 'threshold':
+      case 'edgeItems':
+      case 'linewidth': {
         const max = k === 'precision' ? 100 : Number.MAX_SAFE_INTEGER;
         const min = k === 'linewidth' ? 1 : 0;
         if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
@@ -66,7 +73,8 @@ export function setPrintOptions(o: Partial<PrintOptions> | 'default'): PrintOpti
         break;
       default:
         throw new ValueError(
-          `setPrintOptions: unknown option '${k}' (expected precision, threshold, edgeItems, linewidth, sciMode)`);
+          `setPrintOptions: unknown option '${k}' (expected precision, threshold, edgeItems, linewidth, sciMode)`,
+        );
     }
   }
   Object.assign(opts, next);
@@ -129,7 +137,12 @@ class Formatter {
   sciMode = false;
   maxWidth = 1;
 
-  constructor(values: readonly number[], dtype: DType, readonly precision: number, sci: boolean | null) {
+  constructor(
+    values: readonly number[],
+    dtype: DType,
+    readonly precision: number,
+    sci: boolean | null,
+  ) {
     this.floating = dtype !== 'int32';
     if (!this.floating) {
       for (const v of values) this.maxWidth = Math.max(this.maxWidth, String(v).length);
@@ -222,13 +235,21 @@ function vectorStr(v: View, off: number, indent: number, summarize: boolean, f: 
   return `[${lines.join(`,\n${' '.repeat(indent + 1)}`)}]`;
 }
 
-function tensorStr(v: View, axis: number, off: number, indent: number, summarize: boolean, f: Formatter,
-  o: PrintOptions): string {
+function tensorStr(
+  v: View,
+  axis: number,
+  off: number,
+  indent: number,
+  summarize: boolean,
+  f: Formatter,
+  o: PrintOptions,
+): string {
   const dims = v.shape.length - axis;
   if (dims === 0) return f.format(v.data[off]!);
   if (dims === 1) return vectorStr(v, off, indent, summarize, f, o);
   const parts = shown(v.shape[axis]!, summarize, o.edgeItems).map((i) =>
-    i < 0 ? '...' : tensorStr(v, axis + 1, off + i * v.strides[axis]!, indent + 1, summarize, f, o));
+    i < 0 ? '...' : tensorStr(v, axis + 1, off + i * v.strides[axis]!, indent + 1, summarize, f, o),
+  );
   return `[${parts.join(`,${'\n'.repeat(dims - 1)}${' '.repeat(indent + 1)}`)}]`;
 }
 
@@ -246,8 +267,13 @@ export interface TensorMeta {
  * The body of a printout, exactly PyTorch's `_tensor_str(t, indent)`: for `tensor([[1, 2], [3, 4]])`
  * it is `[[1., 2.],\n        [3., 4.]]` (continuation lines indented by `indent + 1`).
  */
-export function formatValues(data: TypedArray, shape: readonly number[], dtype: DType, indent = 7,
-  o: PrintOptions = opts): string {
+export function formatValues(
+  data: TypedArray,
+  shape: readonly number[],
+  dtype: DType,
+  indent = 7,
+  o: PrintOptions = opts,
+): string {
   const size = shape.reduce((a, b) => a * b, 1);
   if (size === 0) return '[]';
   const strides = new Array<number>(shape.length);

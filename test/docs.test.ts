@@ -9,9 +9,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const root = new URL('..', import.meta.url).pathname;
 const dir = join(root, 'test', '.docs-snippets');
-const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const files = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
-interface Snippet { file: string; index: number; path: string; run: boolean }
+interface Snippet {
+  file: string;
+  index: number;
+  path: string;
+  run: boolean;
+}
 const snippets: Snippet[] = [];
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
@@ -30,12 +40,21 @@ describe('docs snippets type-check', () => {
     const { config } = ts.readConfigFile(join(root, 'tsconfig.json'), (p) => ts.sys.readFile(p));
     const parsed = ts.parseJsonConfigFileContent(config, ts.sys, root);
     const options: ts.CompilerOptions = {
-      ...parsed.options, noEmit: true, declaration: false, sourceMap: false, strict: true,
-      baseUrl: root, paths: { tapegrad: ['src/index.ts'] },
+      ...parsed.options,
+      noEmit: true,
+      declaration: false,
+      sourceMap: false,
+      strict: true,
+      baseUrl: root,
+      paths: { tapegrad: ['src/index.ts'] },
     };
-    const program = ts.createProgram(snippets.map((s) => s.path), options);
+    const program = ts.createProgram(
+      snippets.map((s) => s.path),
+      options,
+    );
     const wanted = new Set(snippets.map((s) => s.path));
-    const errors = ts.getPreEmitDiagnostics(program)
+    const errors = ts
+      .getPreEmitDiagnostics(program)
       .filter((d) => d.file === undefined || wanted.has(d.file.fileName) || !d.file.fileName.includes('node_modules'))
       .map((d) => {
         const msg = ts.flattenDiagnosticMessageText(d.messageText, '\n');

@@ -7,7 +7,16 @@
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { arange, ones, setPrintOptions, getPrintOptions, tensor, zeros, ValueError, type Tensor } from '../src/index.js';
+import {
+  arange,
+  ones,
+  setPrintOptions,
+  getPrintOptions,
+  tensor,
+  zeros,
+  ValueError,
+  type Tensor,
+} from '../src/index.js';
 import { formatExp, formatFixed } from '../src/format.js';
 
 afterEach(() => {
@@ -18,7 +27,15 @@ afterEach(() => {
 const values = (t: Tensor): string => String(t).replace(/,\s+shape=\[[^\]]*\][\s\S]*\)$/, ')');
 
 const cases: [string, () => Tensor, string][] = [
-  ['2-d integers', () => tensor([[1, 2], [3, 4]]), 'tensor([[1., 2.],\n        [3., 4.]])'],
+  [
+    '2-d integers',
+    () =>
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    'tensor([[1., 2.],\n        [3., 4.]])',
+  ],
   ['mixed signs', () => tensor([1.5, -2.25, 3]), 'tensor([ 1.5000, -2.2500,  3.0000])'],
   ['scalar', () => tensor(3), 'tensor(3.)'],
   ['zeros', () => zeros([2]), 'tensor([0., 0.])'],
@@ -54,15 +71,17 @@ describe('values print as PyTorch prints them', () => {
 
   it('summarised 2-d integers (torch.arange(2000).reshape(40, 50))', () => {
     const t = arange(0, 2000, 1, { dtype: 'int32' }).reshape([40, 50]);
-    expect(values(t)).toBe([
-      'tensor([[   0,    1,    2,  ...,   47,   48,   49],',
-      '        [  50,   51,   52,  ...,   97,   98,   99],',
-      '        [ 100,  101,  102,  ...,  147,  148,  149],',
-      '        ...,',
-      '        [1850, 1851, 1852,  ..., 1897, 1898, 1899],',
-      '        [1900, 1901, 1902,  ..., 1947, 1948, 1949],',
-      '        [1950, 1951, 1952,  ..., 1997, 1998, 1999]])',
-    ].join('\n'));
+    expect(values(t)).toBe(
+      [
+        'tensor([[   0,    1,    2,  ...,   47,   48,   49],',
+        '        [  50,   51,   52,  ...,   97,   98,   99],',
+        '        [ 100,  101,  102,  ...,  147,  148,  149],',
+        '        ...,',
+        '        [1850, 1851, 1852,  ..., 1897, 1898, 1899],',
+        '        [1900, 1901, 1902,  ..., 1947, 1948, 1949],',
+        '        [1950, 1951, 1952,  ..., 1997, 1998, 1999]])',
+      ].join('\n'),
+    );
   });
 
   it('precision (torch.set_printoptions(precision=2))', () => {
@@ -81,7 +100,9 @@ describe('values print as PyTorch prints them', () => {
     setPrintOptions({ threshold: 5, edgeItems: 2 });
     expect(values(arange(1, 7))).toBe('tensor([1., 2.,  ..., 5., 6.])');
     setPrintOptions({ threshold: 5, edgeItems: 1 });
-    expect(values(arange(12).reshape([3, 4]))).toBe('tensor([[ 0.,  ...,  3.],\n        ...,\n        [ 8.,  ..., 11.]])');
+    expect(values(arange(12).reshape([3, 4]))).toBe(
+      'tensor([[ 0.,  ...,  3.],\n        ...,\n        [ 8.,  ..., 11.]])',
+    );
   });
 
   it('a 100×100 tensor prints in a few lines, not 200,000 characters', () => {
@@ -93,7 +114,9 @@ describe('values print as PyTorch prints them', () => {
 
 describe('suffixes: shape, dtype, device, requiresGrad or the op', () => {
   it('names shape and dtype, and requiresGrad on a leaf', () => {
-    expect(String(tensor([1, 2], { requiresGrad: true }))).toBe('tensor([1., 2.], shape=[2], dtype=float32, requiresGrad=true)');
+    expect(String(tensor([1, 2], { requiresGrad: true }))).toBe(
+      'tensor([1., 2.], shape=[2], dtype=float32, requiresGrad=true)',
+    );
     expect(String(tensor([1, 2], { dtype: 'int32' }))).toBe('tensor([1, 2], shape=[2], dtype=int32)');
   });
 
@@ -108,7 +131,10 @@ describe('suffixes: shape, dtype, device, requiresGrad or the op', () => {
   });
 
   it('util.inspect and console.log show the same text', () => {
-    const t = tensor([[1, 2], [3, 4]]);
+    const t = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(inspect(t)).toBe(String(t));
     expect(inspect({ t })).toContain('tensor([[1., 2.],');
   });
@@ -123,7 +149,13 @@ describe('setPrintOptions', () => {
     expect(() => setPrintOptions({ linewidth: 0 })).toThrow(/linewidth must be an integer in \[1,/);
     expect(() => setPrintOptions({ sciMode: 'yes' } as never)).toThrow(/sciMode must be true, false or null/);
     expect(getPrintOptions().precision).toBe(6);
-    expect(setPrintOptions('default')).toEqual({ precision: 4, threshold: 1000, edgeItems: 3, linewidth: 80, sciMode: null });
+    expect(setPrintOptions('default')).toEqual({
+      precision: 4,
+      threshold: 1000,
+      edgeItems: 3,
+      linewidth: 80,
+      sciMode: null,
+    });
   });
 });
 
@@ -145,17 +177,26 @@ describe('numbers format like Python format()', () => {
   });
 
   it('agrees with toFixed/toExponential everywhere but at exact ties', () => {
-    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e20, max: 1e20 }),
-      fc.integer({ min: 0, max: 8 }), (x, p) => {
-        const tie = (s: string) => /^50*$/.test(s);
-        const a = Math.abs(x);
-        const fixedRest = a.toFixed(100).split('.')[1]!.slice(p);
-        if (!tie(fixedRest)) expect(formatFixed(x, p)).toBe((x < 0 || Object.is(x, -0) ? '-' : '') + a.toFixed(p));
-        const [m, e] = a.toExponential(p).split('e') as [string, string];
-        const expRest = a.toExponential(100).split('e')[0]!.replace('.', '').slice(p + 1);
-        const sign = e.startsWith('-') ? '-' : '+';
-        const want = `${x < 0 || Object.is(x, -0) ? '-' : ''}${m}e${sign}${e.replace(/^[+-]/, '').padStart(2, '0')}`;
-        if (!tie(expRest)) expect(formatExp(x, p)).toBe(want);
-      }));
+    fc.assert(
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e20, max: 1e20 }),
+        fc.integer({ min: 0, max: 8 }),
+        (x, p) => {
+          const tie = (s: string) => /^50*$/.test(s);
+          const a = Math.abs(x);
+          const fixedRest = a.toFixed(100).split('.')[1]!.slice(p);
+          if (!tie(fixedRest)) expect(formatFixed(x, p)).toBe((x < 0 || Object.is(x, -0) ? '-' : '') + a.toFixed(p));
+          const [m, e] = a.toExponential(p).split('e') as [string, string];
+          const expRest = a
+            .toExponential(100)
+            .split('e')[0]!
+            .replace('.', '')
+            .slice(p + 1);
+          const sign = e.startsWith('-') ? '-' : '+';
+          const want = `${x < 0 || Object.is(x, -0) ? '-' : ''}${m}e${sign}${e.replace(/^[+-]/, '').padStart(2, '0')}`;
+          if (!tie(expRest)) expect(formatExp(x, p)).toBe(want);
+        },
+      ),
+    );
   });
 });
