@@ -62,3 +62,5 @@ export { setBackend, backendInfo } from './backend/gpu/index.js';
 export type { BackendInfo, GpuThresholds, GpuStats, GpuMemoryLimits } from './backend/gpu/index.js';
 /** Performance knobs: setNumThreads, setWasmThresholds, setGpuThresholds, setGpuKernelCacheSize, setCpuKernels, wasmInfo, gpuStats. */
 export * as tuning from './tuning.js';
+export { setPrintOptions, getPrintOptions } from './format.js';
+export type { PrintOptions } from './format.js';

@@ -17,6 +17,7 @@ import { matmul } from './ops/matmul.js';
 import * as X from './ops/composite-math.js';
 import * as S from './ops/sort.js';
 import { backward, type BackwardOptions } from './autograd/backward.js';
+import { formatTensor, inspectSymbol } from './format.js';
 
 export type { DType, TypedArray, NarrowIntArray } from './dtype.js';
 export type NestedArray = number | readonly NestedArray[];
@@ -117,8 +118,16 @@ export class Tensor {
     if (this.size !== 1) throw new ShapeError(`item: tensor of shape ${fmt(this.shape)} has ${this.size} elements, expected exactly 1`);
     return this.data[0]!;
   }
+  /** PyTorch-style printout: values (summarised past a threshold), shape, dtype, device, requiresGrad or op. */
   toString(): string {
-    return `Tensor(${JSON.stringify(this.toArray())}, shape=${fmt(this.shape)}, dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    return formatTensor(this.#device ? this.#device.read() : this.#data!, {
+      shape: this.shape, dtype: this.dtype, device: this.#device?.device ?? 'cpu',
+      requiresGrad: this.requiresGrad, op: this.node?.op,
+    });
+  }
+  /** What `console.log` and `util.inspect` show: the same as `toString()`. */
+  [inspectSymbol](): string {
+    return this.toString();
   }
 
   // ---- autograd -------------------------------------------------------------

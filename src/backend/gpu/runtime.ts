@@ -131,7 +131,7 @@ export interface Runtime {
 }
 
 const FIX_INSTALL =
-  'Install the optional dependencies with `npm install gpu.js@2.24.1 gl@9.0.0-rc.10` ' +
+  'Install the optional peer dependencies with `npm install gpu.js@2.24.1 gl@9.0.0-rc.10` ' +
   '(gl@9 ships prebuilt ANGLE and builds its binding with node-gyp; gl@8 needs libxi-dev to build).';
 const FIX_DISPLAY =
   'headless-gl needs an X display: run under `xvfb-run -a node …` ' +
