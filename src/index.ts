@@ -31,7 +31,7 @@ export type { SequentialStage } from './autograd/checkpoint.js';
 export { gradcheck, gradgradcheck, GradcheckError } from './autograd/gradcheck.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckWorst } from './autograd/gradcheck.js';
 export {
-  TapegradError, ShapeError, DTypeError, IndexError, AutogradError, ValueError, FormatError, BackendError,
+  TapegradError, ShapeError, DTypeError, IndexError, AutogradError, ValueError, FormatError, BackendError, ExportError,
 } from './errors.js';
 export { broadcastShapes } from './shape.js';
 export * as nn from './nn/index.js';
@@ -41,11 +41,12 @@ export * as optim from './optim/index.js';
 export {
   saveSafetensors, loadSafetensors, loadSafetensorsWithMetadata, readSafetensorsHeader, encodeSafetensors,
   decodeSafetensors, decodeSafetensorsWithMetadata, saveCheckpoint, loadCheckpoint, CHECKPOINT_VERSION,
+  exportOnnx, exportOnnxBytes,
 } from './io/index.js';
 export type {
   SafetensorsEntry, SafetensorsHeader, SafetensorsContents, SaveSafetensorsOptions, DecodeOptions, JsonValue, StateValue,
   StatefulModel, Stateful, StatefulGenerator, CheckpointContents, CheckpointTargets, SaveCheckpointOptions,
-  LoadCheckpointOptions, LoadedCheckpoint, AtomicWriteOptions,
+  LoadCheckpointOptions, LoadedCheckpoint, AtomicWriteOptions, ExportOnnxOptions, Exportable, ExportableModule, DynamicAxes,
 } from './io/index.js';
 export { setBackend, backendInfo } from './backend/gpu/index.js';
 export type { BackendInfo, GpuThresholds, GpuStats } from './backend/gpu/index.js';

@@ -36,3 +36,19 @@ function withGradMode<T>(mode: boolean, fn: () => T): T {
 export const noGrad = <T>(fn: () => T): T => withGradMode(false, fn);
 /** Runs `fn` with recording on, e.g. inside a `noGrad` block. */
 export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn);
+
+/** Sees every op applied (recording or not): how `exportOnnx` traces a forward pass. */
+export type Tracer = (op: string, inputs: readonly Tensor[], attrs: unknown, out: Tensor) => void;
+let tracer: Tracer | null = null;
+/** The active tracer, if a trace is running. */
+export const activeTracer = (): Tracer | null => tracer;
+/** Runs `fn` with `t` seeing every op (one trace at a time; synchronous functions only). */
+export function withTracer<T>(t: Tracer, fn: () => T): T {
+  const prev = tracer;
+  tracer = t;
+  try {
+    return fn();
+  } finally {
+    tracer = prev;
+  }
+}

@@ -2,7 +2,7 @@ import { allocate, checkDType, dtypeOfArray, type DType, type TypedArray } from 
 import { DTypeError, ShapeError, ValueError } from './errors.js';
 import { checkShape, fmt, sizeOf, type Shape } from './shape.js';
 import type { DeviceStorage } from './backend/backend.js';
-import type { Node } from './tape.js';
+import { activeTracer, type Node } from './tape.js';
 import * as E from './ops/elementwise.js';
 import * as R from './ops/reduce.js';
 import * as M from './ops/movement.js';
@@ -117,7 +117,9 @@ export class Tensor {
   /** A new leaf sharing this tensor's values, cut from the tape. */
   detach(): Tensor {
     const dev = this.#device;
-    return dev ? new Tensor(dev.share(), this.shape, this.dtype) : new Tensor(this.data, this.shape);
+    const out = dev ? new Tensor(dev.share(), this.shape, this.dtype) : new Tensor(this.data, this.shape);
+    activeTracer()?.('detach', [this], null, out);
+    return out;
   }
   /** Sets requiresGrad in place (leaves only) and returns this. */
   requiresGrad_(flag = true): this {

@@ -3,7 +3,7 @@ import type { DType } from '../dtype.js';
 import { pickBackend } from '../backend/dispatch.js';
 import { ShapeError } from '../errors.js';
 import { broadcastAxes, fmt, shapeEq, sizeOf, type Shape } from '../shape.js';
-import { isGradEnabled, newNodeId, type OpName } from '../tape.js';
+import { activeTracer, isGradEnabled, newNodeId, type OpName } from '../tape.js';
 import { Tensor } from '../tensor.js';
 
 export type { Primitive } from '../backend/backend.js';
@@ -93,6 +93,7 @@ export function apply<N extends OpName, I extends readonly Tensor[], A>(def: Def
   const outShape = def.shape(inputs, attrs);
   const be = pickBackend(def.kind, inputs, sizeOf(outShape));
   const out = toTensor(def.forward(be.kernels, inputs, attrs, outShape));
+  activeTracer()?.(def.name, inputs, attrs, out);
   const rule = def.backward;
   if (rule && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     const needs = inputs.map((t) => t.requiresGrad);
