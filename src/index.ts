@@ -9,6 +9,12 @@ export { matmul } from './ops/matmul.js';
 export { concat, stack, reshape, permute, transpose, expand, squeeze, unsqueeze, slice, pad, sliceScatter } from './ops/movement.js';
 export type { SliceSpec } from './ops/movement.js';
 export { gather, scatterAdd, indexSelect } from './ops/indexing.js';
+export { conv1d, conv2d, convTranspose2d, unfold, fold } from './ops/conv.js';
+export type { ConvOptions, ConvTransposeOptions, UnfoldOptions } from './ops/conv.js';
+export { maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool1d, adaptiveAvgPool2d } from './ops/pool.js';
+export type { MaxPoolOptions, AvgPoolOptions } from './ops/pool.js';
+export { batchNorm, layerNorm, groupNorm, rmsNorm } from './ops/norm.js';
+export type { BatchNormOptions, LayerNormFnOptions, RMSNormFnOptions } from './ops/norm.js';
 export { cumsum } from './ops/scan.js';
 export { softmax, logSoftmax, logSumExp, variance, std, clamp, gelu, softplus } from './ops/composite.js';
 export {

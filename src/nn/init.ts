@@ -124,3 +124,75 @@ export function kaimingUniform(t: Tensor, opts: KaimingOptions = {}): Tensor {
 export function kaimingNormal(t: Tensor, opts: KaimingOptions = {}): Tensor {
   return normal(t, 0, kaimingStd(t, opts, 'kaimingNormal'), { generator: opts.generator });
 }
+
+/**
+ * A (semi-)orthogonal matrix in place, as torch.nn.init.orthogonal_: the tensor viewed as
+ * [shape[0], rest] gets Q from the QR decomposition of a standard normal matrix (signs fixed by
+ * R's diagonal so the result is uniformly distributed), scaled by `gain`.
+ */
+export function orthogonal(t: Tensor, opts: InitOptions & { gain?: number } = {}): Tensor {
+  if (t.ndim < 2) throw new ShapeError(`orthogonal: only tensors with 2 or more dimensions are supported, got shape ${fmt(t.shape)}`);
+  if (t.dtype === 'int32') throw new ValueError('orthogonal: expected a float tensor, got int32');
+  const rows = t.shape[0]!, cols = t.size / rows;
+  // QR of an [m, n] normal matrix with m ≥ n (transposed when rows < cols), by modified Gram–Schmidt.
+  const m = Math.max(rows, cols), n = Math.min(rows, cols);
+  const g = opts.generator ?? defaultGenerator;
+  const a = new Float64Array(m * n);
+  for (let i = 0; i < a.length; i += 2) {
+    const [z0, z1] = g.normalPair();
+    a[i] = z0;
+    if (i + 1 < a.length) a[i + 1] = z1;
+  }
+  // Columns of a (a[i * n + j]) are orthonormalised in place; sign of R's diagonal kept positive.
+  for (let j = 0; j < n; j++) {
+    for (let k = 0; k < j; k++) {
+      let dot = 0;
+      for (let i = 0; i < m; i++) dot += a[i * n + k]! * a[i * n + j]!;
+      for (let i = 0; i < m; i++) a[i * n + j]! -= dot * a[i * n + k]!;
+    }
+    let norm = 0;
+    for (let i = 0; i < m; i++) norm += a[i * n + j]! ** 2;
+    norm = Math.sqrt(norm);
+    if (norm === 0) throw new ValueError('orthogonal: degenerate random matrix (retry with another seed)');
+    for (let i = 0; i < m; i++) a[i * n + j]! /= norm;
+  }
+  const gain = opts.gain ?? 1;
+  const d = t.data;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) d[r * cols + c] = gain * (rows >= cols ? a[r * n + c]! : a[c * n + r]!);
+  }
+  return t;
+}
+
+/**
+ * N(mean, std²) truncated to [a, b] in place, as torch.nn.init.trunc_normal_ (a, b absolute;
+ * defaults −2, 2). Exact by rejection; refuses an interval holding under 1e-4 of the mass.
+ */
+export function truncNormal(t: Tensor, mean = 0, std = 1, a = -2, b = 2, opts: InitOptions = {}): Tensor {
+  if (!(std > 0)) throw new ValueError(`truncNormal: std must be > 0, got ${std}`);
+  if (!(a < b)) throw new ValueError(`truncNormal: need a < b, got a=${a}, b=${b}`);
+  const cdf = (x: number): number => 0.5 * (1 + erf((x - mean) / (std * Math.SQRT2)));
+  if (cdf(b) - cdf(a) < 1e-4) throw new ValueError(`truncNormal: [${a}, ${b}] holds under 1e-4 of N(${mean}, ${std}²); move the interval`);
+  let spare: number | null = null;
+  return fillWith(t, 'truncNormal', (g) => {
+    for (;;) {
+      let z: number;
+      if (spare !== null) {
+        z = spare;
+        spare = null;
+      } else {
+        const [z0, z1] = g.normalPair();
+        z = z0;
+        spare = z1;
+      }
+      const v = mean + std * z;
+      if (v >= a && v <= b) return v;
+    }
+  }, opts);
+}
+/** Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7): only used to size truncNormal's rejection. */
+function erf(x: number): number {
+  const s = Math.sign(x), ax = Math.abs(x), k = 1 / (1 + 0.3275911 * ax);
+  const y = 1 - ((((1.061405429 * k - 1.453152027) * k + 1.421413741) * k - 0.284496736) * k + 0.254829592) * k * Math.exp(-ax * ax);
+  return s * y;
+}
