@@ -7,7 +7,7 @@ export type { ConvLayerOptions, ConvTransposeLayerOptions } from './conv.js';
 export { BatchNorm1d, BatchNorm2d, GroupNorm, RMSNorm } from './norm.js';
 export type { BatchNormLayerOptions, GroupNormLayerOptions, RMSNormLayerOptions } from './norm.js';
 export { Linear, Sequential, ReLU, GELU, Tanh, Sigmoid, Identity, Dropout, LayerNorm, Embedding, Flatten } from './layers.js';
-export type { LayerOptions, LinearOptions, LayerNormOptions } from './layers.js';
+export type { LayerOptions, LinearOptions, LayerNormOptions, EmbeddingOptions } from './layers.js';
 export {
   mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits,
   MSELoss, CrossEntropyLoss, NLLLoss, BCEWithLogitsLoss,

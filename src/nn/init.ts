@@ -3,6 +3,8 @@
  * seeded RNG and returns it. Pass `generator` for a private stream; otherwise the global one
  * (reset by `manualSeed`) is used, so the same seed gives the same model.
  */
+import { bumpVersion } from '../tape.js';
+import { checkOptions } from '../validate.js';
 import { ShapeError, ValueError } from '../errors.js';
 import { fmt } from '../shape.js';
 import { defaultGenerator, type Generator } from '../random.js';
@@ -56,16 +58,19 @@ function fillWith(t: Tensor, op: string, draw: (g: Generator) => number, opts: I
   const g = opts.generator ?? defaultGenerator;
   const d = t.data;
   for (let i = 0; i < d.length; i++) d[i] = draw(g);
+  bumpVersion(t);
   return t;
 }
 
 /** U(low, high) in place. */
 export function uniform(t: Tensor, low = 0, high = 1, opts: InitOptions = {}): Tensor {
+  checkOptions('uniform', opts, ['generator']);
   if (!(high >= low)) throw new ValueError(`uniform: need low ≤ high, got ${low}, ${high}`);
   return fillWith(t, 'uniform', (g) => low + (high - low) * g.uniform(), opts);
 }
 /** N(mean, std²) in place. */
 export function normal(t: Tensor, mean = 0, std = 1, opts: InitOptions = {}): Tensor {
+  checkOptions('normal', opts, ['generator']);
   if (!(std >= 0)) throw new ValueError(`normal: std must be ≥ 0, got ${std}`);
   let spare: number | null = null;
   return fillWith(t, 'normal', (g) => {
@@ -82,6 +87,7 @@ export function normal(t: Tensor, mean = 0, std = 1, opts: InitOptions = {}): Te
 export function constant(t: Tensor, value: number): Tensor {
   if (t.dtype === 'int32' && !Number.isInteger(value)) throw new ValueError(`constant: ${value} does not fit an int32 tensor`);
   t.data.fill(value);
+  bumpVersion(t);
   return t;
 }
 export const zeros = (t: Tensor): Tensor => constant(t, 0);
@@ -90,15 +96,18 @@ export const ones = (t: Tensor): Tensor => constant(t, 1);
 /** U(−b, b) with b = gain·√(6 / (fanIn + fanOut)) (Glorot). */
 export function xavierUniform(t: Tensor, opts: InitOptions & { gain?: number } = {}): Tensor {
   const [fi, fo] = calculateFans(t, 'xavierUniform');
+  checkOptions('xavierUniform', opts, ['generator', 'gain']);
   const b = (opts.gain ?? 1) * Math.sqrt(6 / (fi + fo));
-  return uniform(t, -b, b, opts);
+  return uniform(t, -b, b, { generator: opts.generator });
 }
 /** N(0, σ²) with σ = gain·√(2 / (fanIn + fanOut)) (Glorot). */
 export function xavierNormal(t: Tensor, opts: InitOptions & { gain?: number } = {}): Tensor {
   const [fi, fo] = calculateFans(t, 'xavierNormal');
-  return normal(t, 0, (opts.gain ?? 1) * Math.sqrt(2 / (fi + fo)), opts);
+  checkOptions('xavierNormal', opts, ['generator', 'gain']);
+  return normal(t, 0, (opts.gain ?? 1) * Math.sqrt(2 / (fi + fo)), { generator: opts.generator });
 }
 function kaimingStd(t: Tensor, opts: KaimingOptions, op: string): number {
+  checkOptions(op, opts, ['generator', 'a', 'mode', 'nonlinearity']);
   const [fi, fo] = calculateFans(t, op);
   const mode = opts.mode ?? 'fanIn';
   if (mode !== 'fanIn' && mode !== 'fanOut') throw new ValueError(`${op}: mode must be 'fanIn' or 'fanOut', got ${JSON.stringify(mode)}`);
@@ -109,11 +118,11 @@ function kaimingStd(t: Tensor, opts: KaimingOptions, op: string): number {
 /** U(−b, b) with b = √3 · gain / √fan (He). */
 export function kaimingUniform(t: Tensor, opts: KaimingOptions = {}): Tensor {
   const b = Math.sqrt(3) * kaimingStd(t, opts, 'kaimingUniform');
-  return uniform(t, -b, b, opts);
+  return uniform(t, -b, b, { generator: opts.generator });
 }
 /** N(0, σ²) with σ = gain / √fan (He). */
 export function kaimingNormal(t: Tensor, opts: KaimingOptions = {}): Tensor {
-  return normal(t, 0, kaimingStd(t, opts, 'kaimingNormal'), opts);
+  return normal(t, 0, kaimingStd(t, opts, 'kaimingNormal'), { generator: opts.generator });
 }
 
 /**

@@ -5,6 +5,8 @@
  * `registerParameter` (how `Sequential` names its children "0", "1", …). Buffers (running
  * statistics and other non-trained state) are registered explicitly with `registerBuffer`.
  */
+import { bumpVersion } from '../tape.js';
+import { checkOptions } from '../validate.js';
 import type { DType, TypedArray } from '../dtype.js';
 import { DTypeError, ValueError } from '../errors.js';
 import { fmt, shapeEq } from '../shape.js';
@@ -250,6 +252,7 @@ export abstract class Module<In extends unknown[] = Tensor[], Out = Tensor> {
    * and shape or dtype mismatches (always) throw a StateDictError listing every problem.
    */
   loadStateDict(stateDict: Readonly<Record<string, Tensor>>, opts: LoadStateDictOptions = {}): LoadStateDictResult {
+  checkOptions('loadStateDict', opts, ['strict']);
     const strict = opts.strict ?? true;
     const own = new Map<string, Tensor>(this.#stateEntries());
     const missingKeys = [...own.keys()].filter((k) => !Object.hasOwn(stateDict, k));
@@ -278,7 +281,10 @@ export abstract class Module<In extends unknown[] = Tensor[], Out = Tensor> {
     }
     for (const [k, p] of own) {
       const t = stateDict[k];
-      if (t && t !== p) p.data.set(t.data);
+      if (t && t !== p) {
+        p.data.set(t.data);
+        bumpVersion(p);
+      }
     }
     return { missingKeys, unexpectedKeys };
   }
