@@ -10,11 +10,26 @@ export { concat, stack, reshape, permute, transpose, expand, squeeze, unsqueeze,
 export type { SliceSpec } from './ops/movement.js';
 export { gather, scatterAdd, indexSelect } from './ops/indexing.js';
 export { cumsum } from './ops/scan.js';
+export { softmax, logSoftmax, logSumExp, variance, std, clamp, gelu, softplus } from './ops/composite.js';
 export {
-  softmax, logSoftmax, logSumExp, variance, std, clamp, gelu, softplus,
-  mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits,
-} from './ops/composite.js';
-export type { Reduction, CrossEntropyOptions } from './ops/composite.js';
+  mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits, l1Loss, smoothL1Loss, huberLoss, klDiv,
+  binaryCrossEntropy,
+} from './nn/losses.js';
+export type {
+  Reduction, CrossEntropyOptions, NLLLossOptions, LossOptions, SmoothL1LossOptions, HuberLossOptions, KLDivOptions,
+  KLDivReduction, BCELossOptions,
+} from './nn/losses.js';
+export {
+  expm1, log2, log10, atan, asin, acos, atan2, floor, ceil, round, trunc,
+} from './ops/elementwise.js';
+export {
+  tan, sinh, cosh, rsqrt, reciprocal, logaddexp, leakyRelu, elu, selu, silu, mish, hardtanh, relu6, logSigmoid, glu,
+  prod, cumprod, norm, tril, triu, maskedFill, split, chunk, unbind, repeat, tile, flip, roll, oneHot,
+} from './ops/composite-math.js';
+export type { NormOrder } from './ops/composite-math.js';
+export { sort, argsort, topk } from './ops/sort.js';
+export type { SortResult } from './ops/sort.js';
+export { einsum } from './ops/einsum.js';
 export { grad, valueAndGrad, vjp, hvp } from './autograd/functional.js';
 export type { GradOptions } from './autograd/functional.js';
 export type { BackwardOptions } from './autograd/backward.js';

@@ -10,6 +10,8 @@ import * as I from './ops/indexing.js';
 import * as C from './ops/composite.js';
 import { cumsum } from './ops/scan.js';
 import { matmul } from './ops/matmul.js';
+import * as X from './ops/composite-math.js';
+import * as S from './ops/sort.js';
 import { backward, type BackwardOptions } from './autograd/backward.js';
 
 export type { DType, TypedArray } from './dtype.js';
@@ -200,7 +202,60 @@ export class Tensor {
   gather(dim: number, index: Tensor | readonly number[]): Tensor { return I.gather(this, dim, index); }
   indexSelect(dim: number, index: Tensor | readonly number[]): Tensor { return I.indexSelect(this, dim, index); }
   clone(): Tensor { return E.cast(this, this.dtype); }
+
+  // ---- issue 12: more math, activations, scans, sorting, masks, splitting (PyTorch names) ----
+  expm1(): Tensor { return E.expm1(this); }
+  log2(): Tensor { return E.log2(this); }
+  log10(): Tensor { return E.log10(this); }
+  atan(): Tensor { return E.atan(this); }
+  asin(): Tensor { return E.asin(this); }
+  acos(): Tensor { return E.acos(this); }
+  atan2(other: TensorLike): Tensor { return E.atan2(this, other); }
+  floor(): Tensor { return E.floor(this); }
+  ceil(): Tensor { return E.ceil(this); }
+  /** Half to even, as torch.round; `decimals` rounds to that many decimal places. */
+  round(decimals = 0): Tensor { return E.round(this, decimals); }
+  trunc(): Tensor { return E.trunc(this); }
+  tan(): Tensor { return X.tan(this); }
+  sinh(): Tensor { return X.sinh(this); }
+  cosh(): Tensor { return X.cosh(this); }
+  rsqrt(): Tensor { return X.rsqrt(this); }
+  reciprocal(): Tensor { return X.reciprocal(this); }
+  logaddexp(other: TensorLike): Tensor { return X.logaddexp(this, other); }
+  leakyRelu(negativeSlope = 0.01): Tensor { return X.leakyRelu(this, negativeSlope); }
+  elu(alpha = 1): Tensor { return X.elu(this, alpha); }
+  selu(): Tensor { return X.selu(this); }
+  silu(): Tensor { return X.silu(this); }
+  mish(): Tensor { return X.mish(this); }
+  hardtanh(minVal = -1, maxVal = 1): Tensor { return X.hardtanh(this, minVal, maxVal); }
+  relu6(): Tensor { return X.relu6(this); }
+  logSigmoid(): Tensor { return X.logSigmoid(this); }
+  glu(dim = -1): Tensor { return X.glu(this, dim); }
+  prod(dim?: number, keepdim = false): Tensor { return X.prod(this, dim, keepdim); }
+  cumprod(dim: number): Tensor { return X.cumprod(this, dim); }
+  norm(p: X.NormOrder = 'fro', dim?: Dim, keepdim = false): Tensor { return X.norm(this, p, dim, keepdim); }
+  sort(dim = -1, descending = false): S.SortResult { return S.sort(this, dim, descending); }
+  argsort(dim = -1, descending = false): Tensor { return S.argsort(this, dim, descending); }
+  topk(k: number, dim = -1, largest = true, sorted = true): S.SortResult {
+    return S.topk(this, k, dim, largest, sorted);
+  }
+  tril(diagonal = 0): Tensor { return X.tril(this, diagonal); }
+  triu(diagonal = 0): Tensor { return X.triu(this, diagonal); }
+  maskedFill(mask: Tensor, value: TensorLike): Tensor { return X.maskedFill(this, mask, value); }
+  split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+    return X.split(this, splitSizeOrSections, dim);
+  }
+  chunk(chunks: number, dim = 0): Tensor[] { return X.chunk(this, chunks, dim); }
+  unbind(dim = 0): Tensor[] { return X.unbind(this, dim); }
+  /** `x.repeat(2, 3)` or `x.repeat([2, 3])`, as torch.Tensor.repeat. */
+  repeat(...repeats: number[] | [readonly number[]]): Tensor { return X.repeat(this, dimsArg(repeats)); }
+  tile(...dims: number[] | [readonly number[]]): Tensor { return X.tile(this, dimsArg(dims)); }
+  flip(dims: Dim): Tensor { return X.flip(this, dims); }
+  roll(shifts: number | readonly number[], dims?: Dim): Tensor { return X.roll(this, shifts, dims); }
 }
+/** Varargs or one array, as PyTorch's `*sizes`. */
+const dimsArg = (a: number[] | [readonly number[]]): readonly number[] =>
+  (a.length === 1 && Array.isArray(a[0]) ? a[0] : a) as readonly number[];
 
 // ---- creation -------------------------------------------------------------
 export interface TensorOptions {

@@ -64,6 +64,7 @@ export type Sigs = { readonly [P in UnaryOp]: Sig<T1, null> } & { readonly [P in
   readonly gather: Sig<T2, { readonly axis: number }>;
   readonly scatterAdd: Sig<T2, { readonly axis: number; readonly shape: Shape }>;
   readonly cumsum: Sig<T1, { readonly axis: number }>;
+  readonly argsort: Sig<T1, { readonly axis: number; readonly descending: boolean }>;
 };
 // Every primitive has a signature (and nothing else does).
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;

@@ -118,18 +118,23 @@ export function slice(x: Tensor, ranges: readonly SliceSpec[]): Tensor {
   x.shape.forEach((n, i) => {
     const r = ranges[i] ?? null;
     const step = r?.[2] ?? 1;
-    if (!Number.isInteger(step) || step <= 0) throw new IndexError(`slice: step must be a positive integer, got ${step} at axis ${i}`);
+    if (!Number.isInteger(step) || step === 0) {
+      throw new IndexError(`slice: step must be a non-zero integer, got ${step} at axis ${i}`);
+    }
+    // Python semantics: with a negative step, omitted start/stop mean "from the end" / "through index 0".
+    const lo = step > 0 ? 0 : -1, hi = step > 0 ? n : n - 1;
     const clampIdx = (v: number | undefined, dflt: number): number => {
       if (v === undefined) return dflt;
       if (!Number.isInteger(v)) throw new IndexError(`slice: index ${v} at axis ${i} is not an integer`);
-      return Math.min(Math.max(v < 0 ? v + n : v, 0), n);
+      return Math.min(Math.max(v < 0 ? v + n : v, lo), hi);
     };
-    const start = clampIdx(r?.[0], 0), stop = clampIdx(r?.[1], n);
-    starts.push(start);
+    const start = clampIdx(r?.[0], step > 0 ? 0 : n - 1), stop = clampIdx(r?.[1], step > 0 ? n : -1);
+    const len = Math.max(0, Math.ceil((stop - start) / step));
+    starts.push(len === 0 ? 0 : start);
     steps.push(step);
-    shape.push(Math.max(0, Math.ceil((stop - start) / step)));
+    shape.push(len);
   });
-  if (shape.every((d, i) => d === x.shape[i])) return x;
+  if (shape.every((d, i) => d === x.shape[i]) && steps.every((s) => s > 0)) return x;
   return apply(sliceDef, [x], { starts, steps, shape });
 }
 /** Pads each axis by [before, after] (NumPy order: first pair = first axis) with a constant. */

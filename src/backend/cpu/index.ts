@@ -144,6 +144,11 @@ export const cpuKernels: Kernels = {
     K.cumsum(x.data, x.shape, axis, o.data);
     return o;
   },
+  argsort(x, axis, descending) {
+    const o = out(x.shape, 'int32');
+    K.argsort(x.data, x.shape, axis, descending, o.data);
+    return o;
+  },
 };
 
 /** The reference backend: always present, pure TypeScript (plus WebAssembly for float32 hot paths). */
