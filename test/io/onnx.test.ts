@@ -82,6 +82,18 @@ describe('exportOnnx', () => {
     expect(maxDiff(await runOrt(bytes, { input0: x }), f(x).data)).toBeLessThan(1e-12);
   });
 
+  it('maps the math primitives', async () => {
+    const f = (x: Tensor): Tensor => {
+      const a = x.abs().add(0.5);
+      return a.log2().add(a.log10()).add(x.expm1()).add(x.mul(3).trunc()).add(x.mul(2).floor()).add(x.atan())
+        .add(x.mul(0.5).asin()).add(x.mul(0.5).acos()).add(x.mul(3).ceil()).add(x.mul(3).round());
+    };
+    const x = randn([5, 3]).tanh(); // float32: ONNX Runtime has no float64 Atan/Asin/Acos kernels
+    const bytes = exportOnnxBytes(f, [x]);
+    if (PYTHON) expect(onnxCheck(bytes)).toBe('ok');
+    expect(maxDiff(await runOrt(bytes, { input0: x }), f(x).data)).toBeLessThan(1e-5);
+  });
+
   it('maps slices, concat, pad and gather (Embedding)', async () => {
     manualSeed(1);
     const emb = new nn.Embedding(10, 4);

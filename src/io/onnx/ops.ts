@@ -111,6 +111,20 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
     const one = scalar(c.g, 1, c.rec.inputs[0]!.dtype);
     c.g.node('Log', [c.g.node('Add', [c.input(0), one])], [], c.out);
   },
+  expm1: (c) => {
+    const one = scalar(c.g, 1, c.rec.inputs[0]!.dtype);
+    c.g.node('Sub', [c.g.node('Exp', [c.input(0)]), one], [], c.out);
+  },
+  log2: (c) => {
+    c.g.node('Div', [c.g.node('Log', [c.input(0)]), scalar(c.g, Math.LN2, c.rec.inputs[0]!.dtype)], [], c.out);
+  },
+  log10: (c) => {
+    c.g.node('Div', [c.g.node('Log', [c.input(0)]), scalar(c.g, Math.LN10, c.rec.inputs[0]!.dtype)], [], c.out);
+  },
+  trunc: (c) => {
+    const mag = c.g.node('Floor', [c.g.node('Abs', [c.input(0)])]);
+    c.g.node('Mul', [c.g.node('Sign', [c.input(0)]), mag], [], c.out);
+  },
   eq: compare('Equal'),
   ne: compare('Equal', true),
   lt: compare('Less'),
