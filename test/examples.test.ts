@@ -21,6 +21,7 @@ const expectedFiles: Record<string, readonly string[]> = {
   'mnist.ts': ['loss-curves.svg', 'best-model.safetensors'],
   'optimizers-rosenbrock.ts': ['optimizers-rosenbrock-loss.svg', 'optimizers-rosenbrock-paths.svg'],
   'multi-task.ts': ['multi-task.svg'],
+  'mnist-cnn.ts': ['cnn-loss.svg', 'cnn.safetensors'],
 };
 
 describe('examples run with --quick', () => {

@@ -1,6 +1,7 @@
+import { checkOptions } from '../validate.js';
 /** Activation modules (PyTorch's names and defaults), each a thin Module over a composite op. */
 import {
-  checkOptions, elu, glu, hardtanh, leakyRelu, logSigmoid, mish, relu6, selu, silu,
+  elu, glu, hardtanh, leakyRelu, logSigmoid, mish, relu6, selu, silu,
 } from '../ops/composite-math.js';
 import { logSoftmax, softmax } from '../ops/composite.js';
 import { ValueError } from '../errors.js';

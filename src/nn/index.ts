@@ -1,8 +1,13 @@
 /** `nn`: modules, layers, losses and initialisers. Import as `import { nn } from 'tapegrad'`. */
 export { Module, Parameter, StateDictError } from './module.js';
-export type { UnaryModule, LoadStateDictOptions, LoadStateDictResult } from './module.js';
+export type { UnaryModule, AnyModule, LoadStateDictOptions, LoadStateDictResult, RegisterBufferOptions } from './module.js';
+export { ModuleList, ModuleDict } from './container.js';
+export { Conv1d, Conv2d, ConvTranspose2d, MaxPool1d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './conv.js';
+export type { ConvLayerOptions, ConvTransposeLayerOptions } from './conv.js';
+export { BatchNorm1d, BatchNorm2d, GroupNorm, RMSNorm } from './norm.js';
+export type { BatchNormLayerOptions, GroupNormLayerOptions, RMSNormLayerOptions } from './norm.js';
 export { Linear, Sequential, ReLU, GELU, Tanh, Sigmoid, Identity, Dropout, LayerNorm, Embedding, Flatten } from './layers.js';
-export type { LayerOptions, LinearOptions, LayerNormOptions } from './layers.js';
+export type { LayerOptions, LinearOptions, LayerNormOptions, EmbeddingOptions } from './layers.js';
 export {
   mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits,
   MSELoss, CrossEntropyLoss, NLLLoss, BCEWithLogitsLoss,

@@ -3,13 +3,12 @@
  * their options, PyTorch style: `new CrossEntropyLoss({ labelSmoothing: 0.1 }).forward(logits, y)`.
  * Names, options and defaults follow torch.nn.functional; options objects refuse unknown keys.
  */
-import { DTypeError, ShapeError, ValueError } from '../errors.js';
-import { checkOptions } from '../ops/composite-math.js';
+import { DTypeError, IndexError, ShapeError, ValueError } from '../errors.js';
+import { checkIndexContainer, checkIndexValues, checkOptions } from '../validate.js';
 import { softplus } from '../ops/composite.js';
 import { where } from '../ops/elementwise.js';
-import { asIndex } from '../ops/indexing.js';
 import { fmt, shapeEq } from '../shape.js';
-import { Tensor, type TensorLike } from '../tensor.js';
+import { expectTensor, Tensor, type TensorLike } from '../tensor.js';
 import { Module } from './module.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -43,12 +42,14 @@ export interface LossOptions {
   reduction?: Reduction;
 }
 export function mseLoss(pred: Tensor, target: TensorLike, reduction: Reduction | LossOptions = 'mean'): Tensor {
+  expectTensor('mseLoss', 'input', pred);
   const o = lossOpts<LossOptions>('mseLoss', reduction, ['reduction']);
   const d = pointwise('mseLoss', pred, target);
   return reduce(d.mul(d), o.reduction ?? 'mean', 'mseLoss');
 }
 /** Mean absolute error (torch.nn.functional.l1_loss). */
 export function l1Loss(input: Tensor, target: TensorLike, opts: Reduction | LossOptions = 'mean'): Tensor {
+  expectTensor('l1Loss', 'input', input);
   const o = lossOpts<LossOptions>('l1Loss', opts, ['reduction']);
   return reduce(pointwise('l1Loss', input, target).abs(), o.reduction ?? 'mean', 'l1Loss');
 }
@@ -58,6 +59,7 @@ export interface SmoothL1LossOptions extends LossOptions {
 }
 /** 0.5·d²/β where |d| < β, |d| − 0.5β elsewhere (torch.nn.functional.smooth_l1_loss). */
 export function smoothL1Loss(input: Tensor, target: TensorLike, opts: Reduction | SmoothL1LossOptions = {}): Tensor {
+  expectTensor('smoothL1Loss', 'input', input);
   const o = lossOpts<SmoothL1LossOptions>('smoothL1Loss', opts, ['reduction', 'beta']);
   const beta = o.beta ?? 1;
   if (!(beta >= 0)) throw new ValueError(`smoothL1Loss: beta must be non-negative, got ${beta}`);
@@ -71,6 +73,7 @@ export interface HuberLossOptions extends LossOptions {
 }
 /** 0.5·d² where |d| < δ, δ(|d| − 0.5δ) elsewhere (torch.nn.functional.huber_loss). */
 export function huberLoss(input: Tensor, target: TensorLike, opts: Reduction | HuberLossOptions = {}): Tensor {
+  expectTensor('huberLoss', 'input', input);
   const o = lossOpts<HuberLossOptions>('huberLoss', opts, ['reduction', 'delta']);
   const delta = o.delta ?? 1;
   if (!(delta > 0)) throw new ValueError(`huberLoss: delta must be positive, got ${delta}`);
@@ -90,6 +93,8 @@ export interface KLDivOptions {
  * target = 0 (torch.nn.functional.kl_div).
  */
 export function klDiv(input: Tensor, target: Tensor, opts: KLDivReduction | KLDivOptions = {}): Tensor {
+  expectTensor('klDiv', 'input', input);
+  expectTensor('klDiv', 'target', target);
   const o: KLDivOptions = typeof opts === 'string' ? { reduction: opts } : opts;
   checkOptions('klDiv', o, ['reduction', 'logTarget']);
   sameShape('klDiv', input, target);
@@ -114,6 +119,8 @@ export interface BCELossOptions extends LossOptions {
  * Prefer binaryCrossEntropyWithLogits for stability.
  */
 export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: Reduction | BCELossOptions = {}): Tensor {
+  expectTensor('binaryCrossEntropy', 'input', input);
+  expectTensor('binaryCrossEntropy', 'target', target);
   const o = lossOpts<BCELossOptions>('binaryCrossEntropy', opts, ['reduction', 'weight']);
   sameShape('binaryCrossEntropy', input, target);
   for (const v of input.data) {
@@ -133,6 +140,8 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: Reductio
 export function binaryCrossEntropyWithLogits(
   logits: Tensor, targets: Tensor, reduction: Reduction | LossOptions = 'mean',
 ): Tensor {
+  expectTensor('binaryCrossEntropyWithLogits', 'input', logits);
+  expectTensor('binaryCrossEntropyWithLogits', 'target', targets);
   const o = lossOpts<LossOptions>('binaryCrossEntropyWithLogits', reduction, ['reduction']);
   sameShape('binaryCrossEntropyWithLogits', logits, targets);
   return reduce(softplus(logits).sub(logits.mul(targets)), o.reduction ?? 'mean', 'binaryCrossEntropyWithLogits');
@@ -181,20 +190,25 @@ function classIndexLoss(
   op: string, input: Tensor, logp: Tensor, targets: Tensor | readonly number[], o: CrossEntropyOptions,
 ): Tensor {
   const want = targetShape(input);
-  const t = asIndex(targets, op);
+  // Class indices may hold ignoreIndex (negative by default): check the others before any conversion truncates.
+  const ignore = o.ignoreIndex ?? -100;
+  if (!(targets instanceof Tensor)) {
+    checkIndexContainer(op, 'targets', targets);
+    checkIndexValues(op, 'targets', targets.filter((v) => v !== ignore));
+  }
+  const t = targets instanceof Tensor ? targets : new Tensor(Int32Array.from(targets), [targets.length]);
   if (!shapeEq(t.shape, want) && !(want.length === 0 && t.size === 1)) {
     throw new ShapeError(
       `${op}: targets must have shape ${fmt(want)} for input ${fmt(input.shape)}, got ${fmt(t.shape)}`,
     );
   }
   const [m, c] = logp.shape as [number, number];
-  const ignore = o.ignoreIndex ?? -100;
   const idx = new Int32Array(m), valid = new Float64Array(m);
   t.data.forEach((v, i) => {
     if (v === ignore) return;
-    if (!Number.isInteger(v) || v < 0 || v >= c) {
-      throw new ValueError(`${op}: target ${v} is not a class index in [0, ${c})`);
-    }
+    if (!Number.isInteger(v)) throw new IndexError(`${op}: target ${v} (targets[${i}]) is not an integer`);
+    if (v < 0) throw new IndexError(`${op}: target ${v} is out of range (expected a class index in [0, ${c}) or ignoreIndex)`);
+    if (v >= c) throw new ValueError(`${op}: target ${v} is not a class index in [0, ${c})`);
     idx[i] = v;
     valid[i] = 1;
   });
@@ -221,6 +235,7 @@ function classIndexLoss(
 export function nllLoss(
   logProbs: Tensor, targets: Tensor | readonly number[], opts: Reduction | NLLLossOptions = 'mean',
 ): Tensor {
+  expectTensor('nllLoss', 'input', logProbs);
   const o = lossOpts<NLLLossOptions>('nllLoss', opts, ['reduction', 'ignoreIndex', 'weight']);
   const logp = classesLast('nllLoss', logProbs);
   classWeight('nllLoss', logp, o.weight);
@@ -234,6 +249,7 @@ export function nllLoss(
 export function crossEntropy(
   logits: Tensor, targets: Tensor | readonly number[], opts: CrossEntropyOptions = {},
 ): Tensor {
+  expectTensor('crossEntropy', 'input', logits);
   const op = 'crossEntropy';
   checkOptions(op, opts, ['reduction', 'ignoreIndex', 'weight', 'labelSmoothing']);
   const eps = opts.labelSmoothing ?? 0;
@@ -268,6 +284,7 @@ export class MSELoss extends Module {
   readonly reduction: Reduction;
   constructor(opts: LossOptions = {}) {
     super();
+    checkOptions(this.constructor.name, opts, ['reduction']);
     this.reduction = opts.reduction ?? 'mean';
   }
   forward(input: Tensor, target: TensorLike): Tensor {
@@ -318,6 +335,7 @@ export class BCEWithLogitsLoss extends Module {
   readonly reduction: Reduction;
   constructor(opts: LossOptions = {}) {
     super();
+    checkOptions(this.constructor.name, opts, ['reduction']);
     this.reduction = opts.reduction ?? 'mean';
   }
   forward(logits: Tensor, targets: Tensor): Tensor {

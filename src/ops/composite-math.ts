@@ -9,16 +9,6 @@ import { full, Tensor, type TensorLike } from '../tensor.js';
 import { cos, div, eq, exp, expm1, log1p, maximum, sin, sqrt, where } from './elementwise.js';
 import { concat, reshape, slice, type SliceSpec } from './movement.js';
 
-/** Refuses keys an options object does not know, naming the known ones. */
-export function checkOptions(op: string, opts: object | undefined, known: readonly string[]): void {
-  if (opts === undefined) return;
-  if (typeof opts !== 'object' || opts === null) {
-    throw new ValueError(`${op}: options must be an object, got ${typeof opts}`);
-  }
-  for (const k of Object.keys(opts)) {
-    if (!known.includes(k)) throw new ValueError(`${op}: unknown option ${k} (known: ${known.join(', ')})`);
-  }
-}
 /** A slice spec taking [start, stop) along one axis and everything else. */
 function along(x: Tensor, axis: number, start: number, stop: number, step = 1): Tensor {
   const r: SliceSpec[] = x.shape.map(() => null);

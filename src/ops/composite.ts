@@ -3,7 +3,7 @@
  * backend. Each is written to be numerically stable in float32 and exact in float64.
  */
 import { normAxes, sizeOf } from '../shape.js';
-import type { Tensor, Dim } from '../tensor.js';
+import { expectTensor, type Tensor, type Dim } from '../tensor.js';
 import { where } from './elementwise.js';
 
 export function logSumExp(x: Tensor, dim?: Dim, keepdim = false): Tensor {
@@ -50,8 +50,17 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
  * (x + |x|)/2 — bitwise equal, and its derivative at 0 is ½, so softplus'(0) = σ(0) = ½ exactly.
  */
 export function softplus(x: Tensor): Tensor {
+  // x/2 + |x|/2 rather than (x + |x|)/2: the sum overflows float32 for x > ~1.7e38.
   const ax = x.abs();
-  return x.add(ax).mul(0.5).add(ax.neg().exp().log1p());
+  return x.mul(0.5).add(ax.mul(0.5)).add(ax.neg().exp().log1p());
 }
 
 // Losses live in ./losses.ts.
+// ---- floating-point classification (no gradient: built from comparisons) ------------------
+/** 1 where x is NaN, else 0 (in x's dtype; NaN is the only value unequal to itself). */
+export const isnan = (x: Tensor): Tensor => expectTensor('isnan', 'input', x).ne(x);
+/** 1 where x is +Infinity or −Infinity, else 0. */
+export const isinf = (x: Tensor): Tensor =>
+  expectTensor('isinf', 'input', x).dtype === 'int32' ? x.ne(x) : x.abs().eq(Infinity);
+/** 1 where x is finite (neither NaN nor ±Infinity), else 0: x − x is 0 exactly for finite x and NaN otherwise. */
+export const isfinite = (x: Tensor): Tensor => expectTensor('isfinite', 'input', x).sub(x).eq(0);

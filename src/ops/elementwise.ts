@@ -2,7 +2,8 @@ import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import type { DType } from '../dtype.js';
 import { DTypeError } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
-import { asTensor, full, Tensor, type TensorLike } from '../tensor.js';
+import { asTensor, full, notATensor, Tensor, type TensorLike } from '../tensor.js';
+import { INT32_MAX, INT32_MIN } from '../validate.js';
 import { apply, defsFor, type Ctx, type Grads, type OpDef } from './define.js';
 
 function requireFloat(op: string, ...ts: Tensor[]): void {
@@ -124,8 +125,10 @@ export const binaryDefs = defsFor(binaryRules, <P extends BinaryOp>(op: P, rule:
 
 /** Lifts a scalar operand to a 0-d tensor of the other operand's dtype. */
 export function lift(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor] {
-  if (a instanceof Tensor) return [a, asTensor(b, a.dtype)];
-  if (b instanceof Tensor) return [asTensor(a, b.dtype), b];
+  if (a instanceof Tensor) return [a, asTensor(b, a.dtype, op, 'second operand')];
+  if (b instanceof Tensor) return [asTensor(a, b.dtype, op, 'first operand'), b];
+  if (typeof a !== 'number') throw notATensor(op, 'first operand', a, true);
+  if (typeof b !== 'number') throw notATensor(op, 'second operand', b, true);
   throw new DTypeError(`${op}: at least one operand must be a Tensor`);
 }
 const binary = (op: BinaryOp) => (a: TensorLike, b: TensorLike): Tensor => apply(binaryDefs[op], lift(a, b, op), null);
@@ -158,6 +161,7 @@ export const whereDef: OpDef<'where'> = {
 };
 /** Picks `a` where `cond` is non-zero, else `b` (broadcasting all three). */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  if (!(cond instanceof Tensor)) throw notATensor('where', 'condition', cond);
   const [x, y] = lift(a, b, 'where');
   return apply(whereDef, [cond, x, y], null);
 }
@@ -170,6 +174,16 @@ export const castDef: OpDef<'cast'> = {
   backward: (g, { inputs: [x] }) => [x.dtype === 'int32' ? null : g.to(x.dtype)],
 };
 export function cast(x: Tensor, dtype: DType): Tensor {
+  if (dtype === 'int32' && x.dtype !== 'int32') {
+    // Truncation toward zero, as torch; values that do not fit int32 (or NaN) are refused rather than wrapped.
+    const d = x.data;
+    for (let i = 0; i < d.length; i++) {
+      const v = Math.trunc(d[i]!);
+      if (!(v >= INT32_MIN && v <= INT32_MAX)) {
+        throw new DTypeError(`cast: value ${d[i]} at flat index ${i} does not fit int32 (expected [${INT32_MIN}, ${INT32_MAX}])`);
+      }
+    }
+  }
   if (dtype === 'int32' && x.requiresGrad) return apply(castDef, [x.detach()], dtype);
   return apply(castDef, [x], dtype);
 }

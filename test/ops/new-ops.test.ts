@@ -120,7 +120,7 @@ describe('activations: known PyTorch outputs', () => {
     close(new nn.GLU({ dim: 0 }).forward(x), arr(x.glu(0)));
     close(new nn.Softmax({ dim: 1 }).forward(x), arr(x.softmax(1)));
     close(new nn.LogSoftmax(0).forward(x), arr(x.logSoftmax(0)));
-    expect(() => new nn.LeakyReLU({ slope: 0.1 } as never)).toThrow(/unknown option slope \(known: negativeSlope\)/);
+    expect(() => new nn.LeakyReLU({ slope: 0.1 } as never)).toThrow(/unknown option 'slope' \(known options: negativeSlope\)/);
     expect(() => new nn.Softmax({} as never)).toThrow(ValueError);
     expect(() => x.glu(0).glu(0)).toThrow(/even size/);
   });
@@ -361,7 +361,7 @@ describe('losses: values as torch.nn.functional', () => {
     expect(huberLoss(p, t).item()).toBeCloseTo(2 / 3, 15);
     expect(huberLoss(p, t, { delta: 2 }).item()).toBeCloseTo(2.5 / 3, 15);   // [0.5, 0, 2·(2 − 1)]
     expect(huberLoss(p, t, { delta: 0.5, reduction: 'none' }).toArray()).toEqual([0.375, 0, 0.875]);
-    expect(() => l1Loss(p, t, { reduce: 'sum' } as never)).toThrow(/unknown option reduce/);
+    expect(() => l1Loss(p, t, { reduce: 'sum' } as never)).toThrow(/unknown option 'reduce'/);
   });
   it('klDiv: mean, batchmean, sum, logTarget; zero targets contribute 0', () => {
     const inp = f64([[0.25, 0.75]]).log(), tg = f64([[0.5, 0.5]]);
@@ -396,7 +396,7 @@ describe('losses: values as torch.nn.functional', () => {
     const smooth = [0, 1, 2].reduce((s, i) => s + [0, 1, 2].reduce((a, c) => a + w.data[c]! * l(i, c), 0), 0);
     const nll = 3 * l(0, 2) + 2 * l(1, 1) + 0.5 * l(2, 0);
     expect(crossEntropy(x, [2, 1, 0], { weight: w, labelSmoothing: eps }).item()).toBeCloseTo(((1 - eps) * nll + (eps / 3) * smooth) / 5.5, 14);
-    expect(() => crossEntropy(x, [2, 1, 0], { ignore: 1 } as never)).toThrow(/unknown option ignore/);
+    expect(() => crossEntropy(x, [2, 1, 0], { ignore: 1 } as never)).toThrow(/unknown option 'ignore'/);
   });
   it('crossEntropy: probability targets equal one-hot class targets; [N, C, d1, d2] equals the flattened form', () => {
     const x = gen([4, 3], 7);
@@ -427,7 +427,7 @@ describe('losses: values as torch.nn.functional', () => {
     expect(new nn.KLDivLoss({ reduction: 'batchmean' }).forward(a.logSoftmax(0), b.softmax(0)).item())
       .toBe(klDiv(a.logSoftmax(0), b.softmax(0), { reduction: 'batchmean' }).item());
     expect(new nn.BCELoss().forward(a.sigmoid(), b.sigmoid()).item()).toBe(binaryCrossEntropy(a.sigmoid(), b.sigmoid()).item());
-    expect(() => new nn.HuberLoss({ beta: 1 } as never)).toThrow(/unknown option beta/);
+    expect(() => new nn.HuberLoss({ beta: 1 } as never)).toThrow(/unknown option 'beta'/);
   });
 });
 

@@ -154,9 +154,13 @@ const sumKernel: ReduceKernel = (x, xs, axes, out) => {
     }
     return;
   }
+  // Accumulate in float64 (one double per output), rounded once at the end: a float32
+  // accumulator's error grows with the length of the reduced axis.
+  const accs = new Float64Array(out.length);
   reduceWalk(xs, axes, (ix, sx, io, so, len) => {
-    for (let i = 0; i < len; i++, ix += sx, io += so) out[io]! += x[ix]!;
+    for (let i = 0; i < len; i++, ix += sx, io += so) accs[io]! += x[ix]!;
   });
+  out.set(accs);
 };
 /** max/min: `better(v, acc)` says v replaces acc; NaN always wins and then sticks. */
 const extremumKernel = (better: (v: number, acc: number) => boolean, intInit: number, floatInit: number): ReduceKernel =>

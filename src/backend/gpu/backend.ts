@@ -36,7 +36,7 @@ export const thresholds: GpuThresholds = { ...DEFAULT_THRESHOLDS };
 /** A buffer whose values live in a texture of our runtime. */
 export const onGpu = (t: BufferView): boolean => {
   const d = t.deviceBuffer;
-  return d instanceof GpuBuffer && !d.disposed;
+  return d instanceof GpuBuffer && !d.disposed && !d.spilled;
 };
 
 interface Arg {
@@ -46,7 +46,7 @@ interface Arg {
 /** How an input reaches a kernel: its texture if resident, a uniform if it is one value, else an upload. */
 function arg(t: BufferView): Arg {
   const d = t.deviceBuffer;
-  if (d instanceof GpuBuffer && !d.disposed) return { kind: 'texture', value: d.texture };
+  if (d instanceof GpuBuffer && !d.disposed && !d.spilled) return { kind: 'texture', value: d.texture };
   if (t.size === 1) return { kind: 'scalar', value: t.data[0]! };
   return { kind: 'array', value: t.data };
 }
