@@ -212,8 +212,8 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
     c.g.node('GatherElements', [c.input(0), idx], [{ name: 'axis', i: attrsOf<{ axis: number }>(c).axis }], c.out);
   },
   conv2d: (c) => {
-    const a = attrsOf<ConvAttrs>(c);
-    c.g.node('Conv', [c.input(0), c.input(1)], [
+    const a = attrsOf<ConvAttrs>(c); // inputs: x, weight and (fused) bias
+    c.g.node('Conv', c.rec.inputs.map((_, i) => c.input(i)), [
       { name: 'strides', ints: a.stride },
       { name: 'pads', ints: [...a.padBegin, ...a.padEnd] },
       { name: 'dilations', ints: a.dilation },
@@ -223,7 +223,7 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
   convTranspose2d: (c) => {
     const a = attrsOf<ConvAttrs & { inSize: readonly [number, number] }>(c);
     const w = c.rec.inputs[1]!;
-    c.g.node('ConvTranspose', [c.input(0), c.input(1)], [
+    c.g.node('ConvTranspose', c.rec.inputs.map((_, i) => c.input(i)), [
       { name: 'kernel_shape', ints: [w.shape[2]!, w.shape[3]!] },
       { name: 'strides', ints: a.stride },
       { name: 'dilations', ints: a.dilation },
