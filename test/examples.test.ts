@@ -21,6 +21,7 @@ const expectedFiles: Record<string, readonly string[]> = {
   'mnist.ts': ['loss-curves.svg', 'best-model.safetensors'],
   'optimizers-rosenbrock.ts': ['optimizers-rosenbrock-loss.svg', 'optimizers-rosenbrock-paths.svg'],
   'multi-task.ts': ['multi-task.svg'],
+  'optimizer-zoo.ts': ['optimizer-zoo.svg'],
 };
 
 describe('examples run with --quick', () => {
@@ -46,6 +47,10 @@ describe('examples run with --quick', () => {
       for (const f of expectedFiles[file] ?? []) {
         expect(existsSync(join(out, f)), `${file} should write ${f}\n${stdout}\n${stderr}`).toBe(true);
         if (f.endsWith('.svg')) expect(readFileSync(join(out, f), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+      }
+      if (file === 'optimizer-zoo.ts') {
+        expect(stdout).toMatch(/\| optimizer\s+\| best lr \(of grid\) \| steps to loss [\d.]+ \| time to target \|/);
+        for (const m of ['GD', 'Adam', 'Lion', 'SGDScheduleFree', 'AdamWScheduleFree', 'Prodigy', 'Lamb', 'Lars']) expect(stdout).toContain(`| ${m} `);
       }
       if (file === 'mnist.ts') {
         expect(stdout).toMatch(/\| method\s+\|\s+lr \| epochs \| steps \| train loss \| test accuracy \| wall time \|/);
