@@ -5,6 +5,7 @@ import type { Backend } from '../backend.js';
 import * as K from './kernels.js';
 import * as W from '../wasm/index.js';
 import { adamUpdate, getUpdateKernel, setUpdateKernel, sgdUpdate, type FloatArray } from '../../optim/updates.js';
+import { adamwScheduleFreeUpdate, lambUpdate } from '../../optim/updates.js';
 
 export type CpuKernels = 'wasm' | 'reference';
 let useWasm = process.env['TAPEGRAD_KERNELS'] !== 'reference';
@@ -26,11 +27,20 @@ const wasmAdam: typeof adamUpdate = (p, g, m, v, vmax, h, step) =>
 const wasmSgd: typeof sgdUpdate = (p, g, buf, h, first) =>
   useWasm && isF32(p) && isF32(g) && (buf === null || isF32(buf))
     ? W.sgdStep(p, g, buf, h, first) : sgdUpdate(p, g, buf, h, first);
+const wasmSF: typeof adamwScheduleFreeUpdate = (y, g, z, v, m, h, sc, k) =>
+  useWasm && m === null && isF32(y) && isF32(g) && isF32(z) && isF32(v)
+    ? W.adamwScheduleFreeStep(y, g, z, v, h, sc, k) : adamwScheduleFreeUpdate(y, g, z, v, m, h, sc, k);
+const wasmLamb: typeof lambUpdate = (p, g, m, v, h, count) =>
+  useWasm && isF32(p) && isF32(g) && isF32(m) && isF32(v) ? W.lambStep(p, g, m, v, h, count) : lambUpdate(p, g, m, v, h, count);
 function installUpdates(): void {
   // Only replace the reference (or our own) kernels: a GPU or user kernel stays in place.
   const a = getUpdateKernel('adam'), s = getUpdateKernel('sgd');
   if (a === adamUpdate || a === wasmAdam) setUpdateKernel('adam', useWasm ? wasmAdam : adamUpdate);
   if (s === sgdUpdate || s === wasmSgd) setUpdateKernel('sgd', useWasm ? wasmSgd : sgdUpdate);
+  // Schedule-Free AdamW (without inner momentum) and LAMB (issue 14)
+  const sf = getUpdateKernel('adamwScheduleFree'), lb = getUpdateKernel('lamb');
+  if (sf === adamwScheduleFreeUpdate || sf === wasmSF) setUpdateKernel('adamwScheduleFree', useWasm ? wasmSF : adamwScheduleFreeUpdate);
+  if (lb === lambUpdate || lb === wasmLamb) setUpdateKernel('lamb', useWasm ? wasmLamb : lambUpdate);
 }
 installUpdates();
 export const getCpuKernels = (): CpuKernels => (useWasm ? 'wasm' : 'reference');
