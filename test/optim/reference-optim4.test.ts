@@ -231,3 +231,25 @@ describe('convergence on a quadratic (autograd, both float dtypes)', () => {
     }
   }
 });
+
+describe('bad options are refused with named messages', () => {
+  const p = () => [tensor([1, 2], { requiresGrad: true })];
+  const bad: [string, () => unknown, RegExp][] = [
+    ['SF unknown key', () => new optim.AdamWScheduleFree(p(), { momentum: 0.9 } as never), /AdamWScheduleFree: unknown option momentum \(known: lr, betas, eps, weightDecay, warmupSteps, r, weightLrPower, innerMomentum/],
+    ['SF warmupSteps', () => new optim.SGDScheduleFree(p(), { warmupSteps: 1.5 }), /SGDScheduleFree: option warmupSteps must be an integer >= 0, got 1.5/],
+    ['Prodigy beta3', () => new optim.Prodigy(p(), { beta3: 1 }), /Prodigy: option beta3 must be a finite number >= 0 and < 1, got 1/],
+    ['Prodigy growthRate', () => new optim.Prodigy(p(), { growthRate: 0 }), /Prodigy: option growthRate must be a finite number > 0, got 0/],
+    ['Prodigy d0', () => new optim.Prodigy(p(), { d0: 0 }), /Prodigy: option d0 must be a finite number > 0, got 0/],
+    ['Lamb epsRoot', () => new optim.Lamb(p(), { epsRoot: -1 }), /Lamb: option epsRoot must be a finite number >= 0, got -1/],
+    ['Lars nesterov', () => new optim.Lars(p(), { nesterov: true, momentum: 0 }), /Lars: .*option nesterov requires momentum > 0/],
+    ['Lars trustCoefficient', () => new optim.Lars(p(), { trustCoefficient: 0 }), /Lars: option trustCoefficient must be a finite number > 0, got 0/],
+  ];
+  for (const [name, f, msg] of bad) it(name, () => expect(f).toThrow(msg));
+  it('Prodigy refuses groups with different non-zero lrs at step time, as the reference does', () => {
+    const [a, b] = [tensor([1], { requiresGrad: true }), tensor([2], { requiresGrad: true })];
+    const opt = new optim.Prodigy([{ params: [a] }, { params: [b], lr: 0.5 }]);
+    a.grad = tensor([1]);
+    b.grad = tensor([1]);
+    expect(() => opt.step()).toThrow(/param group 1 has lr 0.5; Prodigy allows only the largest lr \(1\) or 0/);
+  });
+});
