@@ -1,10 +1,7 @@
 import { DTypeError } from './errors.js';
 
 export type DType = 'float32' | 'float64' | 'int32';
-export type FloatDType = 'float32' | 'float64';
 export type TypedArray = Float32Array | Float64Array | Int32Array;
-
-export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
 
 export function allocate(dtype: DType, n: number): TypedArray {
   switch (dtype) {

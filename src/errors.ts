@@ -19,3 +19,5 @@ export class ValueError extends TapegradError {}
 export class FormatError extends TapegradError {}
 /** The requested backend cannot run here. */
 export class BackendError extends TapegradError {}
+/** A model that cannot be exported (an op with no ONNX mapping, a size that cannot follow a dynamic axis). */
+export class ExportError extends TapegradError {}

@@ -9,6 +9,7 @@ export { matmul } from './ops/matmul.js';
 export { concat, stack, reshape, permute, transpose, expand, squeeze, unsqueeze, slice, pad, sliceScatter } from './ops/movement.js';
 export type { SliceSpec } from './ops/movement.js';
 export { gather, scatterAdd, indexSelect } from './ops/indexing.js';
+export { cumsum } from './ops/scan.js';
 export {
   softmax, logSoftmax, logSumExp, variance, std, clamp, gelu, softplus,
   mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits,
@@ -24,7 +25,7 @@ export type { SequentialStage } from './autograd/checkpoint.js';
 export { gradcheck, gradgradcheck, GradcheckError } from './autograd/gradcheck.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckWorst } from './autograd/gradcheck.js';
 export {
-  TapegradError, ShapeError, DTypeError, IndexError, AutogradError, ValueError, FormatError, BackendError,
+  TapegradError, ShapeError, DTypeError, IndexError, AutogradError, ValueError, FormatError, BackendError, ExportError,
 } from './errors.js';
 export { broadcastShapes } from './shape.js';
 export * as nn from './nn/index.js';
@@ -34,14 +35,14 @@ export * as optim from './optim/index.js';
 export {
   saveSafetensors, loadSafetensors, loadSafetensorsWithMetadata, readSafetensorsHeader, encodeSafetensors,
   decodeSafetensors, decodeSafetensorsWithMetadata, saveCheckpoint, loadCheckpoint, CHECKPOINT_VERSION,
+  exportOnnx, exportOnnxBytes,
 } from './io/index.js';
 export type {
   SafetensorsEntry, SafetensorsHeader, SafetensorsContents, SaveSafetensorsOptions, DecodeOptions, JsonValue, StateValue,
   StatefulModel, Stateful, StatefulGenerator, CheckpointContents, CheckpointTargets, SaveCheckpointOptions,
-  LoadCheckpointOptions, LoadedCheckpoint, AtomicWriteOptions,
+  LoadCheckpointOptions, LoadedCheckpoint, AtomicWriteOptions, ExportOnnxOptions, Exportable, ExportableModule, DynamicAxes,
 } from './io/index.js';
-export { setBackend, backendInfo, setGpuThresholds, gpuStats, setGpuKernelCacheSize } from './backend/gpu/index.js';
+export { setBackend, backendInfo } from './backend/gpu/index.js';
 export type { BackendInfo, GpuThresholds, GpuStats } from './backend/gpu/index.js';
-export { setCpuKernels } from './backend/cpu/index.js';
-export { setNumThreads } from './backend/wasm/runtime.js';
-export { wasmInfo, setWasmThresholds } from './backend/wasm/index.js';
+/** Performance knobs: setNumThreads, setWasmThresholds, setGpuThresholds, setGpuKernelCacheSize, setCpuKernels, wasmInfo, gpuStats. */
+export * as tuning from './tuning.js';

@@ -1,12 +1,14 @@
 import { allocate, checkDType, dtypeOfArray, type DType, type TypedArray } from './dtype.js';
 import { DTypeError, ShapeError, ValueError } from './errors.js';
 import { checkShape, fmt, sizeOf, type Shape } from './shape.js';
-import type { Node } from './tape.js';
+import type { DeviceStorage } from './backend/backend.js';
+import { activeTracer, type Node } from './tape.js';
 import * as E from './ops/elementwise.js';
 import * as R from './ops/reduce.js';
 import * as M from './ops/movement.js';
 import * as I from './ops/indexing.js';
 import * as C from './ops/composite.js';
+import { cumsum } from './ops/scan.js';
 import { matmul } from './ops/matmul.js';
 import { backward, type BackwardOptions } from './autograd/backward.js';
 
@@ -16,13 +18,7 @@ export type TensorLike = Tensor | number;
 export type Dim = number | readonly number[];
 
 /** Storage that lives off the CPU (e.g. a GPU texture); read back lazily. */
-export interface DeviceBuffer {
-  readonly device: string;
-  read(): TypedArray;
-  dispose(): void;
-  /** A second handle to the same storage (for reshape views); storage lives until all are disposed. */
-  share(): DeviceBuffer;
-}
+export type DeviceBuffer = DeviceStorage;
 
 /**
  * A dense, contiguous, row-major n-d array that can record its history on the tape.
@@ -62,8 +58,9 @@ export class Tensor {
   /** The values, row-major. For a device-resident tensor this reads it back once. */
   get data(): TypedArray {
     if (this.#data === null) {
-      this.#data = this.#device!.read();
-      this.#device!.dispose();
+      const dev = this.#device;
+      this.#data = dev ? dev.read() : allocate(this.dtype, 0);
+      dev?.dispose();
       this.#device = null;
     }
     return this.#data;
@@ -120,7 +117,9 @@ export class Tensor {
   /** A new leaf sharing this tensor's values, cut from the tape. */
   detach(): Tensor {
     const dev = this.#device;
-    return dev ? new Tensor(dev.share(), this.shape, this.dtype) : new Tensor(this.#data!, this.shape);
+    const out = dev ? new Tensor(dev.share(), this.shape, this.dtype) : new Tensor(this.data, this.shape);
+    activeTracer()?.('detach', [this], null, out);
+    return out;
   }
   /** Sets requiresGrad in place (leaves only) and returns this. */
   requiresGrad_(flag = true): this {
@@ -182,6 +181,8 @@ export class Tensor {
   logSumExp(dim?: Dim, keepdim = false): Tensor { return C.logSumExp(this, dim, keepdim); }
   softmax(dim = -1): Tensor { return C.softmax(this, dim); }
   logSoftmax(dim = -1): Tensor { return C.logSoftmax(this, dim); }
+  /** Inclusive cumulative sum along `dim` (like torch.cumsum). */
+  cumsum(dim: number): Tensor { return cumsum(this, dim); }
 
   // ---- linear algebra and movement -------------------------------------------
   matmul(o: Tensor, opts: { transA?: boolean; transB?: boolean } = {}): Tensor { return matmul(this, o, opts); }

@@ -1,7 +1,7 @@
 import { AutogradError } from '../errors.js';
 import { fmt, shapeEq } from '../shape.js';
 import { enableGrad, noGrad, type Node } from '../tape.js';
-import { asTensor, full, Tensor, type TensorLike } from '../tensor.js';
+import { asTensor, full, type Tensor, type TensorLike } from '../tensor.js';
 
 export interface BackwardOptions {
   /** Keep the saved tensors so backward can run through this graph again. */

@@ -1,7 +1,7 @@
 /** User-defined ops: a forward and a backward in one call, usable like any built-in. */
 import { AutogradError, ValueError } from '../errors.js';
-import { apply, type Grads, type OpDef } from '../ops/define.js';
-import { noGrad } from '../tape.js';
+import { apply, type Def, type Grads } from '../ops/define.js';
+import { noGrad, type CustomOpName } from '../tape.js';
 import { asTensor, Tensor, type TensorLike } from '../tensor.js';
 
 export interface CustomOpSpec {
@@ -25,8 +25,9 @@ function checkGrads(name: string, r: unknown, inputs: readonly Tensor[]): Grads 
   }
   list.forEach((gi: unknown, i) => {
     if (gi !== null && !(gi instanceof Tensor)) throw new AutogradError(`${name}: backward must return Tensors or null, got ${typeof gi} for input ${i}`);
-    if (gi instanceof Tensor && gi.dtype !== inputs[i]!.dtype) {
-      throw new AutogradError(`${name}: gradient for input ${i} has dtype ${gi.dtype}, expected ${inputs[i]!.dtype}`);
+    const want = inputs[i]?.dtype;
+    if (gi instanceof Tensor && gi.dtype !== want) {
+      throw new AutogradError(`${name}: gradient for input ${i} has dtype ${gi.dtype}, expected ${want}`);
     }
   });
   return list as Grads;
@@ -44,8 +45,8 @@ export function defineOp(spec: CustomOpSpec): (...inputs: TensorLike[]) => Tenso
     const inputs = args.map((a) => (a instanceof Tensor ? a : asTensor(a, first.dtype)));
     // The output shape is only known once forward has run, so forward runs in the shape step.
     let out: Tensor | null = null;
-    const def: OpDef<null> = {
-      name,
+    const def: Def<CustomOpName, readonly Tensor[], null> = {
+      name: name as CustomOpName,
       kind: 'other',
       shape: (ins) => {
         const y = noGrad(() => spec.forward(...ins.map((t) => t.detach())));
@@ -53,7 +54,10 @@ export function defineOp(spec: CustomOpSpec): (...inputs: TensorLike[]) => Tenso
         out = y.node === null && !ins.includes(y) ? y : y.detach();
         return out.shape;
       },
-      forward: () => out!,
+      forward: () => {
+        if (out === null) throw new ValueError(`${name}: forward did not run`);
+        return out;
+      },
       backward: (g, ctx) => checkGrads(name, spec.backward(g, ...ctx.inputs, ctx.out), ctx.inputs),
     };
     return apply(def, inputs, null);

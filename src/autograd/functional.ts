@@ -1,7 +1,6 @@
 /** JAX-style functional transforms over the tape: grad, valueAndGrad, vjp, hvp. */
 import { AutogradError, ValueError } from '../errors.js';
-import { apply, type OpDef } from '../ops/define.js';
-import { viewAs } from '../ops/movement.js';
+import { alias } from '../ops/movement.js';
 import { isGradEnabled, enableGrad } from '../tape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { runBackward } from './backward.js';
@@ -17,17 +16,9 @@ export interface GradOptions {
   createGraph?: boolean;
 }
 
-// Identity with a tape node: a fresh differentiation point that stays connected to outer graphs.
-const aliasDef: OpDef<null> = {
-  name: 'alias',
-  kind: 'other',
-  shape: ([x]) => x!.shape,
-  forward: (_be, [x]) => viewAs(x!, x!.shape),
-  backward: (g) => [g],
-};
 function differentiable(x: Tensor): Tensor {
   if (x.dtype === 'int32') throw new AutogradError(`grad: cannot differentiate with respect to an int32 argument`);
-  if (x.requiresGrad && isGradEnabled()) return apply(aliasDef, [x], null);
+  if (x.requiresGrad && isGradEnabled()) return alias(x); // a fresh differentiation point that stays connected to outer graphs
   return x.detach().requiresGrad_();
 }
 

@@ -1,41 +1,75 @@
-import type { Shape } from '../shape.js';
-import type { Tensor } from '../tensor.js';
+/**
+ * The backend contract, over buffers: a kernel reads `BufferView`s (a typed array or device
+ * storage, with dtype and shape) and returns a `Buf`. Nothing here knows Tensor, the tape or
+ * optim/; `ops/define.ts` is the one place a kernel result becomes a Tensor.
+ *
+ * `KernelSigs` is the list of primitives: `Primitive = keyof KernelSigs`. Every backend's kernel
+ * table is typed `{ [P in Primitive]: … }`, so a primitive without a kernel does not compile.
+ */
 import type { DType } from '../dtype.js';
+import type { Shape } from '../shape.js';
+import type { Buf, BufferView } from './buffer.js';
 
+export type { Buf, BufferView, DeviceStorage } from './buffer.js';
 export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'tanh' | 'sigmoid' | 'relu' | 'sign' | 'sin' | 'cos' | 'erf' | 'log1p';
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
 export type ReduceOp = 'sum' | 'max' | 'min';
+export type ArgReduceOp = 'argmax' | 'argmin';
 
-/**
- * A backend computes op outputs from input tensors. Kernels never record on the tape;
- * `ops/` does that. Output shapes are computed (and validated) by the op before the call.
- */
-export interface Backend {
-  readonly name: 'cpu' | 'gpu';
-  unary(op: UnaryOp, x: Tensor): Tensor;
+type In = BufferView;
+
+/** One kernel signature per primitive. Output shapes are computed (and validated) by the op before the call. */
+export type KernelSigs = { readonly [P in UnaryOp]: (x: In) => Buf } & {
   /** Elementwise with NumPy broadcasting to `outShape`. Comparisons return 0/1 in the input dtype. */
-  binary(op: BinaryOp, a: Tensor, b: Tensor, outShape: Shape): Tensor;
-  where(cond: Tensor, a: Tensor, b: Tensor, outShape: Shape): Tensor;
+  readonly [P in BinaryOp]: (a: In, b: In, outShape: Shape) => Buf;
+} & {
   /** Reduces over sorted distinct `axes`; the output keeps them as size-1 dims. */
-  reduce(op: ReduceOp, x: Tensor, axes: readonly number[]): Tensor;
+  readonly [P in ReduceOp]: (x: In, axes: readonly number[]) => Buf;
+} & {
   /** Index of the max/min along one axis (first on ties), kept as size 1, int32. */
-  argReduce(op: 'argmax' | 'argmin', x: Tensor, axis: number): Tensor;
+  readonly [P in ArgReduceOp]: (x: In, axis: number) => Buf;
+} & {
+  readonly where: (cond: In, a: In, b: In, outShape: Shape) => Buf;
+  readonly cast: (x: In, dtype: DType) => Buf;
   /**
    * op(a) @ op(b) with broadcast batch dims, where op transposes the last two axes when
    * `transA`/`transB` is set (read through strides, never copied). Both inputs have rank ≥ 2.
    */
-  matmul(a: Tensor, b: Tensor, outShape: Shape, transA: boolean, transB: boolean): Tensor;
-  permute(x: Tensor, perm: readonly number[]): Tensor;
+  readonly matmul: (a: In, b: In, outShape: Shape, transA: boolean, transB: boolean) => Buf;
+  /** The same storage under another shape (no copy). */
+  readonly reshape: (x: In, shape: Shape) => Buf;
+  readonly permute: (x: In, perm: readonly number[]) => Buf;
   /** Materialises a broadcast of `x` to `shape`. */
-  expand(x: Tensor, shape: Shape): Tensor;
+  readonly expand: (x: In, shape: Shape) => Buf;
   /** out[i] = x[start + i*step] per axis. */
-  slice(x: Tensor, starts: readonly number[], steps: readonly number[], outShape: Shape): Tensor;
+  readonly slice: (x: In, starts: readonly number[], steps: readonly number[], outShape: Shape) => Buf;
   /** The adjoint of slice: zeros of `shape` with `src` written at start + i*step. */
-  sliceScatter(src: Tensor, shape: Shape, starts: readonly number[], steps: readonly number[]): Tensor;
-  concat(xs: readonly Tensor[], axis: number, outShape: Shape): Tensor;
+  readonly sliceScatter: (src: In, shape: Shape, starts: readonly number[], steps: readonly number[]) => Buf;
+  readonly concat: (xs: readonly In[], axis: number, outShape: Shape) => Buf;
   /** out[…i…] = x[…index[…i…]…] along `axis`; index has the output's shape. */
-  gather(x: Tensor, axis: number, index: Tensor): Tensor;
+  readonly gather: (x: In, axis: number, index: In) => Buf;
   /** zeros(shape) then out[…index[…i…]…] += src[…i…] along `axis`. */
-  scatterAdd(shape: Shape, axis: number, index: Tensor, src: Tensor): Tensor;
-  cast(x: Tensor, dtype: DType): Tensor;
+  readonly scatterAdd: (shape: Shape, axis: number, index: In, src: In) => Buf;
+  /** Inclusive prefix sum along `axis` (same shape). */
+  readonly cumsum: (x: In, axis: number) => Buf;
+};
+
+/** Every primitive op. Adding one starts here (its kernel signature); see docs/contributing.md. */
+export type Primitive = keyof KernelSigs;
+
+/** A complete kernel table: one kernel per primitive. */
+export type Kernels = { readonly [P in Primitive]: KernelSigs[P] };
+
+/** In a device kernel table: "no kernel here, run the reference (CPU) kernel", which reads inputs back. */
+export const REFERENCE = 'reference' as const;
+/** A device backend's table: its own kernel or an explicit REFERENCE fallback, for every primitive. */
+export type DeviceKernels = { readonly [P in Primitive]: KernelSigs[P] | typeof REFERENCE };
+
+/** What kind of work an op is, for choosing where it runs. */
+export type OpKind = 'elementwise' | 'matmul' | 'reduce' | 'other';
+
+/** A backend: a name and a complete kernel table. Kernels never record on the tape; `ops/` does that. */
+export interface Backend {
+  readonly name: 'cpu' | 'gpu';
+  readonly kernels: Kernels;
 }

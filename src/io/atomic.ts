@@ -60,7 +60,7 @@ export async function writeFileAtomic(
 
 /** fsync a directory so a rename in it is durable; silently skipped where unsupported (Windows). */
 async function syncDir(dir: string): Promise<void> {
-  let dh;
+  let dh: Awaited<ReturnType<typeof open>> | undefined;
   try {
     dh = await open(dir, 'r');
     await dh.sync();

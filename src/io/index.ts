@@ -12,3 +12,5 @@ export type {
   SaveCheckpointOptions, LoadCheckpointOptions, LoadedCheckpoint,
 } from './checkpoint.js';
 export type { AtomicWriteOptions } from './atomic.js';
+export { exportOnnx, exportOnnxBytes } from './onnx/export.js';
+export type { ExportOnnxOptions, Exportable, ExportableModule, DynamicAxes } from './onnx/export.js';

@@ -5,7 +5,7 @@
  */
 import { ShapeError, ValueError } from '../errors.js';
 import { fmt } from '../shape.js';
-import { defaultGenerator, Generator } from '../random.js';
+import { defaultGenerator, type Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 
 export interface InitOptions {

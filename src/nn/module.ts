@@ -5,7 +5,7 @@
  * `registerParameter` (how `Sequential` names its children "0", "1", …).
  */
 import type { DType, TypedArray } from '../dtype.js';
-import { DTypeError, ShapeError, ValueError } from '../errors.js';
+import { DTypeError, ValueError } from '../errors.js';
 import { fmt, shapeEq } from '../shape.js';
 import { Tensor } from '../tensor.js';
 

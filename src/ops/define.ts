@@ -1,13 +1,16 @@
-import type { Backend } from '../backend/backend.js';
-import { pickBackend, type OpKind } from '../backend/dispatch.js';
+import type { ArgReduceOp, BinaryOp, Buf, Kernels, OpKind, Primitive, ReduceOp, UnaryOp } from '../backend/backend.js';
+import type { DType } from '../dtype.js';
+import { pickBackend } from '../backend/dispatch.js';
 import { ShapeError } from '../errors.js';
 import { broadcastAxes, fmt, shapeEq, sizeOf, type Shape } from '../shape.js';
-import { isGradEnabled, newNodeId } from '../tape.js';
-import type { Tensor } from '../tensor.js';
+import { activeTracer, isGradEnabled, newNodeId, type OpName } from '../tape.js';
+import { Tensor } from '../tensor.js';
+
+export type { Primitive } from '../backend/backend.js';
 
 /** What a backward rule sees: the op's inputs and output (saved on the tape), attrs, and which inputs need a gradient. */
-export interface Ctx<A> {
-  readonly inputs: readonly Tensor[];
+export interface Ctx<I extends readonly Tensor[], A> {
+  readonly inputs: I;
   readonly out: Tensor;
   readonly attrs: A;
   readonly needs: readonly boolean[];
@@ -15,19 +18,62 @@ export interface Ctx<A> {
 /** One gradient per input; null/undefined where none is needed. */
 export type Grads = readonly (Tensor | null | undefined)[];
 
+/** The backward of an op: a rule, or `null` for "no gradient" (comparisons, argmax) — never just absent. */
+export type BackwardRule<I extends readonly Tensor[], A> = ((gradOut: Tensor, ctx: Ctx<I, A>) => Grads) | null;
+
 /**
- * Everything about one primitive: its shape rule (which validates), its forward (a backend
- * kernel call) and its backward (written in Tensor ops, so it is itself differentiable).
+ * Everything about one op: its shape rule (which validates), its forward (a kernel call, returning
+ * a buffer) and its backward (written in Tensor ops, so it is itself differentiable).
  * Gradients may be returned in the broadcast output shape: `apply` sums them back.
  */
-export interface OpDef<A> {
-  readonly name: string;
+export interface Def<N extends OpName, I extends readonly Tensor[], A> {
+  readonly name: N;
   readonly kind: OpKind;
-  shape(inputs: readonly Tensor[], attrs: A): Shape;
-  forward(be: Backend, inputs: readonly Tensor[], attrs: A, outShape: Shape): Tensor;
-  /** Absent for ops with no gradient (comparisons, argmax). */
-  backward?(gradOut: Tensor, ctx: Ctx<A>): Grads;
+  shape(inputs: I, attrs: A): Shape;
+  /** A kernel result (`Buf`); a custom op may return the Tensor its user forward computed. */
+  forward(kernels: Kernels, inputs: I, attrs: A, outShape: Shape): Buf | Tensor;
+  readonly backward: BackwardRule<I, A>;
 }
+
+/** Per-primitive input tuples and attrs: the one declaration `OpDef<P>` is checked against. */
+export interface Sig<I extends readonly Tensor[], A> {
+  readonly inputs: I;
+  readonly attrs: A;
+}
+type T1 = readonly [Tensor];
+type T2 = readonly [Tensor, Tensor];
+type Axes = { readonly axes: readonly number[]; readonly keepdim: boolean };
+export interface SliceAttrs {
+  readonly starts: readonly number[];
+  readonly steps: readonly number[];
+  /** slice: output shape; sliceScatter: full shape. */
+  readonly shape: Shape;
+}
+export type Sigs = { readonly [P in UnaryOp]: Sig<T1, null> } & { readonly [P in BinaryOp]: Sig<T2, null> } & {
+  readonly [P in ReduceOp]: Sig<T1, Axes>;
+} & { readonly [P in ArgReduceOp]: Sig<T1, { readonly axis: number; readonly keepdim: boolean }> } & {
+  readonly where: Sig<readonly [Tensor, Tensor, Tensor], null>;
+  readonly cast: Sig<T1, DType>;
+  readonly matmul: Sig<T2, { readonly ta: boolean; readonly tb: boolean }>;
+  readonly reshape: Sig<T1, Shape>;
+  readonly permute: Sig<T1, readonly number[]>;
+  readonly expand: Sig<T1, Shape>;
+  readonly slice: Sig<T1, SliceAttrs>;
+  readonly sliceScatter: Sig<T1, SliceAttrs>;
+  readonly concat: Sig<readonly Tensor[], { readonly axis: number }>;
+  readonly gather: Sig<T2, { readonly axis: number }>;
+  readonly scatterAdd: Sig<T2, { readonly axis: number; readonly shape: Shape }>;
+  readonly cumsum: Sig<T1, { readonly axis: number }>;
+};
+// Every primitive has a signature (and nothing else does).
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const sigsCoverPrimitives: Exact<keyof Sigs, Primitive> = true;
+void sigsCoverPrimitives;
+
+export type Inputs<P extends Primitive> = Sigs[P]['inputs'];
+export type Attrs<P extends Primitive> = Sigs[P]['attrs'];
+/** One primitive's definition. The registry (ops/registry.ts) holds one per Primitive. */
+export type OpDef<P extends Primitive> = Def<P, Inputs<P>, Attrs<P>>;
 
 /** Sums a gradient over broadcast axes so it has `shape` (the one place broadcasting is undone). */
 export function sumToShape(g: Tensor, shape: Shape, op: string): Tensor {
@@ -39,14 +85,19 @@ export function sumToShape(g: Tensor, shape: Shape, op: string): Tensor {
   return (axes.length ? g.sum(axes, true) : g).reshape(shape);
 }
 
-/** Applies a primitive: shape check, dispatch, forward, and (when recording) a tape node. */
-export function apply<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor {
+/** The one place a kernel result becomes a Tensor. */
+const toTensor = (r: Buf | Tensor): Tensor => (r instanceof Tensor ? r : new Tensor(r.storage, r.shape, r.dtype));
+
+/** Applies an op: shape check, dispatch, forward, and (when recording) a tape node. */
+export function apply<N extends OpName, I extends readonly Tensor[], A>(def: Def<N, I, A>, inputs: I, attrs: A): Tensor {
   const outShape = def.shape(inputs, attrs);
-  const out = def.forward(pickBackend(def.kind, inputs, sizeOf(outShape)), inputs, attrs, outShape);
+  const be = pickBackend(def.kind, inputs, sizeOf(outShape));
+  const out = toTensor(def.forward(be.kernels, inputs, attrs, outShape));
+  activeTracer()?.(def.name, inputs, attrs, out);
   const rule = def.backward;
   if (rule && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     const needs = inputs.map((t) => t.requiresGrad);
-    const ctx: Ctx<A> = { inputs, out, attrs, needs };
+    const ctx: Ctx<I, A> = { inputs, out, attrs, needs };
     out.requiresGrad = true;
     out.node = {
       id: newNodeId(),
@@ -62,4 +113,15 @@ export function apply<A>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): Te
     };
   }
   return out;
+}
+
+/**
+ * One OpDef per key of a complete rule table (`Record<UnaryOp, …>` etc., which the compiler checks):
+ * `f(op, rules[op])`. The one cast is sound because the keys are exactly those of `rules`.
+ */
+export function defsFor<K extends Primitive, R>(
+  rules: { readonly [P in K]: R },
+  f: <P extends K>(op: P, rule: R) => OpDef<P>,
+): { readonly [P in K]: OpDef<P> } {
+  return Object.fromEntries(Object.keys(rules).map((op) => [op, f(op as K, rules[op as K])])) as { [P in K]: OpDef<P> };
 }

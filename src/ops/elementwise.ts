@@ -3,7 +3,7 @@ import type { DType } from '../dtype.js';
 import { DTypeError } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { asTensor, Tensor, type TensorLike } from '../tensor.js';
-import { apply, type Ctx, type Grads, type OpDef } from './define.js';
+import { apply, defsFor, type Ctx, type Grads, type OpDef } from './define.js';
 
 function requireFloat(op: string, ...ts: Tensor[]): void {
   for (const t of ts) if (t.dtype === 'int32') throw new DTypeError(`${op}: expected a float tensor, got int32 (cast with .to('float32') first)`);
@@ -31,20 +31,15 @@ const unaryRules: Record<UnaryOp, UnaryRule> = {
   erf: (g, x) => g.mul(x.mul(x).neg().exp().mul(2 / Math.sqrt(Math.PI))),
   log1p: (g, x) => g.div(x.add(1)),
 };
-const unaryDefs = Object.fromEntries(
-  (Object.keys(unaryRules) as UnaryOp[]).map((op): [UnaryOp, OpDef<null>] => [
-    op,
-    {
-      name: op,
-      kind: 'elementwise',
-      shape: ([x]) => (requireFloat(op, x!), x!.shape),
-      forward: (be, [x]) => be.unary(op, x!),
-      backward: (g, { inputs: [x], out }) => [unaryRules[op](g, x!, out)],
-    },
-  ]),
-) as Record<UnaryOp, OpDef<null>>;
+export const unaryDefs = defsFor(unaryRules, <P extends UnaryOp>(op: P, rule: UnaryRule): OpDef<P> => ({
+  name: op,
+  kind: 'elementwise',
+  shape: ([x]) => (requireFloat(op, x), x.shape),
+  forward: (k, [x]) => k[op](x),
+  backward: (g, { inputs: [x], out }) => [rule(g, x, out)],
+}));
 
-const unary = (op: UnaryOp) => (x: Tensor): Tensor => apply(unaryDefs[op], [x], null);
+const unary = (op: UnaryOp) => (x: Tensor): Tensor => apply(unaryDefs[op], [x] as const, null);
 export const neg = unary('neg');
 export const exp = unary('exp');
 export const log = unary('log');
@@ -60,45 +55,40 @@ export const erf = unary('erf');
 export const log1p = unary('log1p');
 
 // ---- binary -----------------------------------------------------------------
-type BinaryRule = (g: Tensor, ctx: Ctx<null>) => Grads;
+type BinaryRule = (g: Tensor, ctx: Ctx<readonly [Tensor, Tensor], null>) => Grads;
 const half = (t: Tensor): Tensor => t.mul(0.5);
 const binaryRules: Record<BinaryOp, BinaryRule | null> = {
   add: (g) => [g, g],
   sub: (g) => [g, g.neg()],
-  mul: (g, { inputs: [a, b] }) => [g.mul(b!), g.mul(a!)],
-  div: (g, { inputs: [, b], out, needs }) => [g.div(b!), needs[1] ? g.mul(out).div(b!).neg() : null],
+  mul: (g, { inputs: [a, b] }) => [g.mul(b), g.mul(a)],
+  div: (g, { inputs: [, b], out, needs }) => [g.div(b), needs[1] ? g.mul(out).div(b).neg() : null],
   pow: (g, { inputs: [a, b], out, needs }) => {
     // d/da a^b = b a^(b-1) (0 where b = 0, as PyTorch); d/db a^b = a^b log a (0 where a = 0 and b ≥ 0).
     let ga: Tensor | null = null;
     if (needs[0]) {
-      const d = b!.mul(a!.pow(b!.sub(1)));
-      ga = g.mul(b!.size === 1 && !b!.requiresGrad ? (b!.data[0] === 0 ? d.mul(0) : d) : where(b!.eq(0), 0, d));
+      const d = b.mul(a.pow(b.sub(1)));
+      ga = g.mul(b.size === 1 && !b.requiresGrad ? (b.data[0] === 0 ? d.mul(0) : d) : where(b.eq(0), 0, d));
     }
-    const gb = needs[1] ? g.mul(where(a!.eq(0).mul(b!.ge(0)), 0, out.mul(a!.log()))) : null;
+    const gb = needs[1] ? g.mul(where(a.eq(0).mul(b.ge(0)), 0, out.mul(a.log()))) : null;
     return [ga, gb];
   },
-  maximum: (g, { inputs: [a, b] }) => [g.mul(a!.gt(b!).add(half(a!.eq(b!)))), g.mul(a!.lt(b!).add(half(a!.eq(b!))))],
-  minimum: (g, { inputs: [a, b] }) => [g.mul(a!.lt(b!).add(half(a!.eq(b!)))), g.mul(a!.gt(b!).add(half(a!.eq(b!))))],
+  maximum: (g, { inputs: [a, b] }) => [g.mul(a.gt(b).add(half(a.eq(b)))), g.mul(a.lt(b).add(half(a.eq(b))))],
+  minimum: (g, { inputs: [a, b] }) => [g.mul(a.lt(b).add(half(a.eq(b)))), g.mul(a.gt(b).add(half(a.eq(b))))],
   eq: null, ne: null, lt: null, le: null, gt: null, ge: null,
 };
 /** Binary ops that also take int32 (exact in int32, and never differentiated): comparisons and ring arithmetic. */
 const INT_OK = new Set<BinaryOp>(['add', 'sub', 'mul', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge']);
-const binaryDefs = Object.fromEntries(
-  (Object.keys(binaryRules) as BinaryOp[]).map((op): [BinaryOp, OpDef<null>] => {
-    const rule = binaryRules[op];
-    const def: OpDef<null> = {
-      name: op,
-      kind: 'elementwise',
-      shape: ([a, b]) => {
-        if (!INT_OK.has(op)) requireFloat(op, a!, b!);
-        sameDType(op, a!, b!);
-        return broadcastShapes(op, a!.shape, b!.shape);
-      },
-      forward: (be, [a, b], _attrs, os) => be.binary(op, a!, b!, os),
-    };
-    return [op, rule ? { ...def, backward: rule } : def];
-  }),
-) as Record<BinaryOp, OpDef<null>>;
+export const binaryDefs = defsFor(binaryRules, <P extends BinaryOp>(op: P, rule: BinaryRule | null): OpDef<P> => ({
+  name: op,
+  kind: 'elementwise',
+  shape: ([a, b]) => {
+    if (!INT_OK.has(op)) requireFloat(op, a, b);
+    sameDType(op, a, b);
+    return broadcastShapes(op, a.shape, b.shape);
+  },
+  forward: (k, [a, b], _attrs, os) => k[op](a, b, os),
+  backward: rule,
+}));
 
 /** Lifts a scalar operand to a 0-d tensor of the other operand's dtype. */
 export function lift(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor] {
@@ -122,14 +112,14 @@ export const gt = binary('gt');
 export const ge = binary('ge');
 
 // ---- where, cast --------------------------------------------------------------
-const whereDef: OpDef<null> = {
+export const whereDef: OpDef<'where'> = {
   name: 'where',
   kind: 'elementwise',
-  shape: ([c, a, b]) => (sameDType('where', a!, b!), broadcastShapes('where', c!.shape, a!.shape, b!.shape)),
-  forward: (be, [c, a, b], _attrs, os) => be.where(c!, a!, b!, os),
+  shape: ([c, a, b]) => (sameDType('where', a, b), broadcastShapes('where', c.shape, a.shape, b.shape)),
+  forward: (k, [c, a, b], _attrs, os) => k.where(c, a, b, os),
   backward: (g, { inputs: [c] }) => {
     const zero = asTensor(0, g.dtype);
-    return [null, where(c!, g, zero), where(c!, zero, g)];
+    return [null, where(c, g, zero), where(c, zero, g)];
   },
 };
 /** Picks `a` where `cond` is non-zero, else `b` (broadcasting all three). */
@@ -138,12 +128,12 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   return apply(whereDef, [cond, x, y], null);
 }
 
-const castDef: OpDef<DType> = {
+export const castDef: OpDef<'cast'> = {
   name: 'cast',
   kind: 'elementwise',
-  shape: ([x]) => x!.shape,
-  forward: (be, [x], dtype) => be.cast(x!, dtype),
-  backward: (g, { inputs: [x] }) => [x!.dtype === 'int32' ? null : g.to(x!.dtype)],
+  shape: ([x]) => x.shape,
+  forward: (k, [x], dtype) => k.cast(x, dtype),
+  backward: (g, { inputs: [x] }) => [x.dtype === 'int32' ? null : g.to(x.dtype)],
 };
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (dtype === 'int32' && x.requiresGrad) return apply(castDef, [x.detach()], dtype);

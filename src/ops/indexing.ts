@@ -10,24 +10,24 @@ export function asIndex(index: Tensor | readonly number[], op: string): Tensor {
   return t;
 }
 
-const gatherDef: OpDef<{ axis: number }> = {
+export const gatherDef: OpDef<'gather'> = {
   name: 'gather',
   kind: 'other',
   shape: ([x, idx], { axis }) => {
-    if (idx!.ndim !== x!.ndim || idx!.shape.some((d, i) => i !== axis && d > x!.shape[i]!)) {
-      throw new ShapeError(`gather: index of shape ${fmt(idx!.shape)} does not fit input ${fmt(x!.shape)} along axis ${axis} (same rank, sizes ≤ the input's off the axis)`);
+    if (idx.ndim !== x.ndim || idx.shape.some((d, i) => i !== axis && d > (x.shape[i] ?? 0))) {
+      throw new ShapeError(`gather: index of shape ${fmt(idx.shape)} does not fit input ${fmt(x.shape)} along axis ${axis} (same rank, sizes ≤ the input's off the axis)`);
     }
-    return idx!.shape;
+    return idx.shape;
   },
-  forward: (be, [x, idx], { axis }) => be.gather(x!, axis, idx!),
-  backward: (g, { inputs: [x, idx], attrs: { axis } }) => [scatterAdd(x!.shape, axis, idx!, g), null],
+  forward: (k, [x, idx], { axis }) => k.gather(x, axis, idx),
+  backward: (g, { inputs: [x, idx], attrs: { axis } }) => [scatterAdd(x.shape, axis, idx, g), null],
 };
-const scatterAddDef: OpDef<{ axis: number; shape: Shape }> = {
+export const scatterAddDef: OpDef<'scatterAdd'> = {
   name: 'scatterAdd',
   kind: 'other',
   shape: (_i, { shape }) => shape,
-  forward: (be, [idx, src], { axis, shape }) => be.scatterAdd(shape, axis, idx!, src!),
-  backward: (g, { inputs: [idx], attrs: { axis } }) => [null, apply(gatherDef, [g, idx!], { axis })],
+  forward: (k, [idx, src], { axis, shape }) => k.scatterAdd(shape, axis, idx, src),
+  backward: (g, { inputs: [idx], attrs: { axis } }) => [null, apply(gatherDef, [g, idx], { axis })],
 };
 
 /** out[…i…] = x[…index[…i…]…] along `dim` (like torch.gather). */

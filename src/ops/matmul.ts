@@ -3,12 +3,8 @@ import { broadcastShapes, fmt } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { apply, type OpDef } from './define.js';
 
-interface MatmulAttrs {
-  readonly ta: boolean;
-  readonly tb: boolean;
-}
 const dims = (t: Tensor, trans: boolean): [number, number] => {
-  const r = t.shape[t.ndim - 2]!, c = t.shape[t.ndim - 1]!;
+  const r = t.shape[t.ndim - 2] ?? 1, c = t.shape[t.ndim - 1] ?? 1;
   return trans ? [c, r] : [r, c];
 };
 
@@ -16,20 +12,20 @@ const dims = (t: Tensor, trans: boolean): [number, number] => {
  * The primitive: op(a) @ op(b), op = optional transpose of the last two axes. Backward passes
  * use the flags instead of materialising transposes.
  */
-const matmulDef: OpDef<MatmulAttrs> = {
+export const matmulDef: OpDef<'matmul'> = {
   name: 'matmul',
   kind: 'matmul',
   shape: ([a, b], { ta, tb }) => {
-    if (a!.dtype !== b!.dtype) throw new DTypeError(`matmul: dtypes ${a!.dtype} and ${b!.dtype} differ; cast one explicitly`);
-    if (a!.dtype === 'int32') throw new DTypeError('matmul: expected float tensors, got int32');
-    const [m, k] = dims(a!, ta), [k2, n] = dims(b!, tb);
-    if (k !== k2) throw new ShapeError(`matmul: shapes ${fmt(a!.shape)} and ${fmt(b!.shape)} are incompatible: inner dimensions ${k} ≠ ${k2}`);
-    return [...broadcastShapes('matmul (batch dimensions)', a!.shape.slice(0, -2), b!.shape.slice(0, -2)), m, n];
+    if (a.dtype !== b.dtype) throw new DTypeError(`matmul: dtypes ${a.dtype} and ${b.dtype} differ; cast one explicitly`);
+    if (a.dtype === 'int32') throw new DTypeError('matmul: expected float tensors, got int32');
+    const [m, k] = dims(a, ta), [k2, n] = dims(b, tb);
+    if (k !== k2) throw new ShapeError(`matmul: shapes ${fmt(a.shape)} and ${fmt(b.shape)} are incompatible: inner dimensions ${k} ≠ ${k2}`);
+    return [...broadcastShapes('matmul (batch dimensions)', a.shape.slice(0, -2), b.shape.slice(0, -2)), m, n];
   },
-  forward: (be, [a, b], { ta, tb }, os) => be.matmul(a!, b!, os, ta, tb),
+  forward: (k, [a, b], { ta, tb }, os) => k.matmul(a, b, os, ta, tb),
   backward: (g, { inputs: [a, b], attrs: { ta, tb }, needs }) => [
-    needs[0] ? (ta ? mm(b!, g, tb, true) : mm(g, b!, false, !tb)) : null,
-    needs[1] ? (tb ? mm(g, a!, true, ta) : mm(a!, g, !ta, false)) : null,
+    needs[0] ? (ta ? mm(b, g, tb, true) : mm(g, b, false, !tb)) : null,
+    needs[1] ? (tb ? mm(g, a, true, ta) : mm(a, g, !ta, false)) : null,
   ],
 };
 const mm = (a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor => apply(matmulDef, [a, b], { ta, tb });

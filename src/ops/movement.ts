@@ -1,35 +1,24 @@
 import { IndexError, ShapeError, DTypeError } from '../errors.js';
 import { fmt, normAxes, normAxis, sizeOf, type Shape } from '../shape.js';
-import { ones, Tensor } from '../tensor.js';
+import { ones, type Tensor } from '../tensor.js';
 import { apply, type OpDef } from './define.js';
 
-/** The same storage under another shape (no copy): how reshape and reductions shape their outputs. */
-export function viewAs(t: Tensor, shape: Shape): Tensor {
-  const dev = t.deviceBuffer;
-  return dev ? new Tensor(dev.share(), shape, t.dtype) : new Tensor(t.data, shape);
-}
-
-/** viewAs for a temporary: returns the view and releases the temporary's own device handle. */
-export function reshapeTemp(t: Tensor, shape: Shape): Tensor {
-  const v = viewAs(t, shape);
-  if (t.deviceBuffer) t.dispose();
-  return v;
-}
-
 // ---- reshape ------------------------------------------------------------------
-const reshapeDef: OpDef<Shape> = {
+export const reshapeDef: OpDef<'reshape'> = {
   name: 'reshape',
   kind: 'other',
   shape: (_x, shape) => shape,
-  forward: (_be, [x], shape) => viewAs(x!, shape),
-  backward: (g, { inputs: [x] }) => [g.reshape(x!.shape)],
+  forward: (k, [x], shape) => k.reshape(x, shape),
+  backward: (g, { inputs: [x] }) => [g.reshape(x.shape)],
 };
+/** Identity with a tape node (a view): a fresh differentiation point that stays connected to outer graphs. */
+export const alias = (x: Tensor): Tensor => apply(reshapeDef, [x], x.shape);
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const infer = shape.indexOf(-1);
   if (shape.some((d, i) => !Number.isInteger(d) || d < -1 || (d === -1 && i !== infer))) {
     throw new ShapeError(`reshape: invalid target shape ${fmt(shape)} (dimensions must be ≥ 0, with at most one -1)`);
   }
-  let target = [...shape];
+  const target = [...shape];
   if (infer >= 0) {
     const rest = sizeOf(shape.filter((_, i) => i !== infer));
     if (rest === 0 || x.size % rest !== 0) throw new ShapeError(`reshape: cannot reshape ${fmt(x.shape)} (${x.size} elements) to ${fmt(shape)}`);
@@ -55,11 +44,11 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 }
 
 // ---- permute --------------------------------------------------------------------
-const permuteDef: OpDef<readonly number[]> = {
+export const permuteDef: OpDef<'permute'> = {
   name: 'permute',
   kind: 'other',
-  shape: ([x], perm) => perm.map((p) => x!.shape[p]!),
-  forward: (be, [x], perm) => be.permute(x!, perm),
+  shape: ([x], perm) => perm.map((p) => x.shape[p] ?? 1),
+  forward: (k, [x], perm) => k.permute(x, perm),
   backward: (g, { attrs: perm }) => {
     const inv = new Array<number>(perm.length);
     perm.forEach((p, i) => (inv[p] = i));
@@ -76,24 +65,23 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
 }
 export function transpose(x: Tensor, d0 = -2, d1 = -1): Tensor {
   const a = normAxis(d0, x.ndim, 'transpose'), b = normAxis(d1, x.ndim, 'transpose');
-  const perm = x.shape.map((_, i) => i);
-  [perm[a], perm[b]] = [b, a];
+  const perm = x.shape.map((_, i) => (i === a ? b : i === b ? a : i));
   return permute(x, perm);
 }
 
 // ---- expand ---------------------------------------------------------------------
-const expandDef: OpDef<Shape> = {
+export const expandDef: OpDef<'expand'> = {
   name: 'expand',
   kind: 'elementwise',
   shape: (_x, shape) => shape,
-  forward: (be, [x], shape) => be.expand(x!, shape),
+  forward: (k, [x], shape) => k.expand(x, shape),
   backward: (g) => [g], // apply() sums it back to the input's shape
 };
 /** Broadcasts to `shape` (a -1 keeps that dimension), materialising the result. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const lead = shape.length - x.ndim;
   if (lead < 0) throw new ShapeError(`expand: cannot expand shape ${fmt(x.shape)} to fewer dimensions ${fmt(shape)}`);
-  const target = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead]! : d));
+  const target = shape.map((d, i) => (d === -1 && i >= lead ? (x.shape[i - lead] ?? d) : d));
   x.shape.forEach((d, i) => {
     if (d !== 1 && d !== target[lead + i]) {
       throw new ShapeError(`expand: shape ${fmt(x.shape)} cannot be broadcast to ${fmt(shape)}: dimension ${d} ≠ ${target[lead + i]} at axis ${lead + i}`);
@@ -106,24 +94,19 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
 // ---- slice and its adjoint ------------------------------------------------------------
 /** Per axis: null (everything) or [start, stop?, step?] with Python semantics (negatives count from the end). */
 export type SliceSpec = null | readonly [number?, number?, number?];
-interface SliceAttrs {
-  readonly starts: readonly number[];
-  readonly steps: readonly number[];
-  readonly shape: Shape; // slice: output shape; sliceScatter: full shape
-}
-const sliceDef: OpDef<SliceAttrs> = {
+export const sliceDef: OpDef<'slice'> = {
   name: 'slice',
   kind: 'other',
   shape: (_x, a) => a.shape,
-  forward: (be, [x], a) => be.slice(x!, a.starts, a.steps, a.shape),
-  backward: (g, { inputs: [x], attrs }) => [sliceScatter(g, x!.shape, attrs.starts, attrs.steps)],
+  forward: (k, [x], a) => k.slice(x, a.starts, a.steps, a.shape),
+  backward: (g, { inputs: [x], attrs }) => [sliceScatter(g, x.shape, attrs.starts, attrs.steps)],
 };
-const sliceScatterDef: OpDef<SliceAttrs> = {
+export const sliceScatterDef: OpDef<'sliceScatter'> = {
   name: 'sliceScatter',
   kind: 'other',
   shape: (_x, a) => a.shape,
-  forward: (be, [src], a) => be.sliceScatter(src!, a.shape, a.starts, a.steps),
-  backward: (g, { inputs: [src], attrs }) => [apply(sliceDef, [g], { ...attrs, shape: src!.shape })],
+  forward: (k, [src], a) => k.sliceScatter(src, a.shape, a.starts, a.steps),
+  backward: (g, { inputs: [src], attrs }) => [apply(sliceDef, [g], { ...attrs, shape: src.shape })],
 };
 /** Zeros of `shape` with `src` written at start + i*step along each axis (the adjoint of slice). */
 export function sliceScatter(src: Tensor, shape: Shape, starts: readonly number[], steps: readonly number[]): Tensor {
@@ -156,7 +139,7 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[], v
   if (w.some(([a, b]) => !Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b < 0)) {
     throw new ShapeError(`pad: widths must be non-negative integers, got ${JSON.stringify(widths)}`);
   }
-  const shape = x.shape.map((d, i) => d + w[i]![0] + w[i]![1]);
+  const shape = x.shape.map((d, i) => d + (w[i]?.[0] ?? 0) + (w[i]?.[1] ?? 0));
   const starts = w.map(([a]) => a), steps = w.map(() => 1);
   const inner = sliceScatter(x, shape, starts, steps);
   if (value === 0) return inner;
@@ -165,39 +148,42 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[], v
 }
 
 // ---- concat / stack -------------------------------------------------------------------
-const concatDef: OpDef<{ axis: number }> = {
+export const concatDef: OpDef<'concat'> = {
   name: 'concat',
   kind: 'other',
   shape: (xs, { axis }) => {
-    const first = xs[0]!;
+    const first = xs[0];
+    if (!first) throw new ShapeError('concat: needs at least one tensor');
     for (const t of xs) {
       if (t.dtype !== first.dtype) throw new DTypeError(`concat: dtypes ${first.dtype} and ${t.dtype} differ`);
       if (t.ndim !== first.ndim || t.shape.some((d, i) => i !== axis && d !== first.shape[i])) {
         throw new ShapeError(`concat: shapes ${xs.map((s) => fmt(s.shape)).join(', ')} differ outside axis ${axis}`);
       }
     }
-    return first.shape.map((d, i) => (i === axis ? xs.reduce((acc, t) => acc + t.shape[axis]!, 0) : d));
+    return first.shape.map((d, i) => (i === axis ? xs.reduce((acc, t) => acc + (t.shape[axis] ?? 0), 0) : d));
   },
-  forward: (be, xs, { axis }, os) => be.concat(xs, axis, os),
+  forward: (k, xs, { axis }, os) => k.concat(xs, axis, os),
   backward: (g, { inputs, attrs: { axis } }) => {
     let off = 0;
     return inputs.map((t) => {
       const r: SliceSpec[] = t.shape.map(() => null);
-      r[axis] = [off, off + t.shape[axis]!];
-      off += t.shape[axis]!;
+      const n = t.shape[axis] ?? 0;
+      r[axis] = [off, off + n];
+      off += n;
       return slice(g, r);
     });
   },
 };
 export function concat(xs: readonly Tensor[], dim = 0): Tensor {
-  if (xs.length === 0) throw new ShapeError('concat: needs at least one tensor');
-  const axis = normAxis(dim, xs[0]!.ndim, 'concat');
-  if (xs.length === 1) return xs[0]!;
+  const [first] = xs;
+  if (!first) throw new ShapeError('concat: needs at least one tensor');
+  const axis = normAxis(dim, first.ndim, 'concat');
+  if (xs.length === 1) return first;
   return apply(concatDef, xs, { axis });
 }
 export function stack(xs: readonly Tensor[], dim = 0): Tensor {
-  if (xs.length === 0) throw new ShapeError('stack: needs at least one tensor');
-  const first = xs[0]!;
+  const [first] = xs;
+  if (!first) throw new ShapeError('stack: needs at least one tensor');
   for (const t of xs) if (t.ndim !== first.ndim || t.shape.some((d, i) => d !== first.shape[i])) {
     throw new ShapeError(`stack: all shapes must be equal, got ${xs.map((s) => fmt(s.shape)).join(', ')}`);
   }

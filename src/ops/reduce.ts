@@ -1,22 +1,19 @@
-import type { ReduceOp } from '../backend/backend.js';
+import type { ArgReduceOp, ReduceOp } from '../backend/backend.js';
+import { reshaped } from '../backend/buffer.js';
 import { ShapeError } from '../errors.js';
 import { normAxes, normAxis, reducedShape, sizeOf } from '../shape.js';
-import { Tensor, type Dim } from '../tensor.js';
-import { apply, type OpDef } from './define.js';
-import { reshapeTemp } from './movement.js';
+import type { Dim, Tensor } from '../tensor.js';
+import { apply, defsFor, type OpDef } from './define.js';
 
-interface ReduceAttrs {
-  readonly axes: readonly number[];
-  readonly keepdim: boolean;
-}
 const keptShape = (x: Tensor, axes: readonly number[]): number[] => reducedShape(x.shape, axes, true);
 
-const backwards = {
+type ReduceRule = (g: Tensor, x: Tensor, y: Tensor, axes: readonly number[]) => Tensor;
+const reduceRules: Record<ReduceOp, ReduceRule> = {
   // d sum / dx = 1: broadcast the gradient back over the reduced axes.
-  sum: (g: Tensor, x: Tensor, _y: Tensor, axes: readonly number[]) => g.reshape(keptShape(x, axes)).expand(x.shape),
+  sum: (g, x, _y, axes) => g.reshape(keptShape(x, axes)).expand(x.shape),
   // Ties share the gradient equally (like torch.amax); see docs/autograd.md.
-  max: (g: Tensor, x: Tensor, y: Tensor, axes: readonly number[]) => extremumGrad(g, x, y, axes),
-  min: (g: Tensor, x: Tensor, y: Tensor, axes: readonly number[]) => extremumGrad(g, x, y, axes),
+  max: (g, x, y, axes) => extremumGrad(g, x, y, axes),
+  min: (g, x, y, axes) => extremumGrad(g, x, y, axes),
 };
 function extremumGrad(g: Tensor, x: Tensor, y: Tensor, axes: readonly number[]): Tensor {
   const keep = keptShape(x, axes);
@@ -24,47 +21,43 @@ function extremumGrad(g: Tensor, x: Tensor, y: Tensor, axes: readonly number[]):
   return g.reshape(keep).mul(mask).div(mask.sum(axes, true));
 }
 
-const defs = Object.fromEntries(
-  (['sum', 'max', 'min'] as const).map((op): [ReduceOp, OpDef<ReduceAttrs>] => [
-    op,
-    {
-      name: op,
-      kind: 'reduce',
-      shape: ([x], { axes, keepdim }) => {
-        if (op !== 'sum' && sizeOf(x!.shape) === 0) throw new ShapeError(`${op}: cannot reduce an empty tensor of shape [${x!.shape}]`);
-        return reducedShape(x!.shape, axes, keepdim);
-      },
-      forward: (be, [x], { axes }, os) => reshapeTemp(be.reduce(op, x!, axes), os),
-      backward: (g, { inputs: [x], out, attrs }) => [backwards[op](g, x!, out, attrs.axes)],
-    },
-  ]),
-) as Record<ReduceOp, OpDef<ReduceAttrs>>;
+export const reduceDefs = defsFor(reduceRules, <P extends ReduceOp>(op: P, rule: ReduceRule): OpDef<P> => ({
+  name: op,
+  kind: 'reduce',
+  shape: ([x], { axes, keepdim }) => {
+    if (op !== 'sum' && x.size === 0) throw new ShapeError(`${op}: cannot reduce an empty tensor of shape [${x.shape}]`);
+    return reducedShape(x.shape, axes, keepdim);
+  },
+  forward: (k, [x], { axes }, os) => reshaped(k[op](x, axes), os),
+  backward: (g, { inputs: [x], out, attrs }) => [rule(g, x, out, attrs.axes)],
+}));
 
 const reducer = (op: ReduceOp) => (x: Tensor, dim?: Dim, keepdim = false): Tensor =>
-  apply(defs[op], [x], { axes: normAxes(dim, x.ndim, op), keepdim });
+  apply(reduceDefs[op], [x], { axes: normAxes(dim, x.ndim, op), keepdim });
 
 export const sum = reducer('sum');
 export const max = reducer('max');
 export const min = reducer('min');
 export function mean(x: Tensor, dim?: Dim, keepdim = false): Tensor {
   const axes = normAxes(dim, x.ndim, 'mean');
-  return sum(x, axes, keepdim).div(sizeOf(axes.map((a) => x.shape[a]!)));
+  return sum(x, axes, keepdim).div(sizeOf(axes.map((a) => x.shape[a] ?? 1)));
 }
 
-const argDef = (op: 'argmax' | 'argmin'): OpDef<{ axis: number; keepdim: boolean }> => ({
+const argOps: Record<ArgReduceOp, null> = { argmax: null, argmin: null };
+export const argReduceDefs = defsFor(argOps, <P extends ArgReduceOp>(op: P, rule: null): OpDef<P> => ({
   name: op,
   kind: 'reduce',
   shape: ([x], { axis, keepdim }) => {
-    if (x!.shape[axis] === 0) throw new ShapeError(`${op}: cannot take ${op} over an empty axis`);
-    return reducedShape(x!.shape, [axis], keepdim);
+    if (x.shape[axis] === 0) throw new ShapeError(`${op}: cannot take ${op} over an empty axis`);
+    return reducedShape(x.shape, [axis], keepdim);
   },
-  forward: (be, [x], { axis }, os) => reshapeTemp(be.argReduce(op, x!, axis), os),
-});
-const argDefs = { argmax: argDef('argmax'), argmin: argDef('argmin') };
+  forward: (k, [x], { axis }, os) => reshaped(k[op](x, axis), os),
+  backward: rule, // indices: no gradient
+}));
 /** Indices (int32, no gradient) of the maximum along `dim`, or of the flattened tensor. */
-function argReduce(op: 'argmax' | 'argmin', x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
-  if (dim === undefined) return apply(argDefs[op], [x.reshape([-1])], { axis: 0, keepdim: false });
-  return apply(argDefs[op], [x], { axis: normAxis(dim, x.ndim, op), keepdim });
+function argReduce(op: ArgReduceOp, x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
+  if (dim === undefined) return apply(argReduceDefs[op], [x.reshape([-1])], { axis: 0, keepdim: false });
+  return apply(argReduceDefs[op], [x], { axis: normAxis(dim, x.ndim, op), keepdim });
 }
 export const argmax = (x: Tensor, dim?: number, keepdim = false): Tensor => argReduce('argmax', x, dim, keepdim);
 export const argmin = (x: Tensor, dim?: number, keepdim = false): Tensor => argReduce('argmin', x, dim, keepdim);

@@ -21,11 +21,28 @@ export { NAdam } from './nadam.js';
 export type { NAdamOptions, NAdamState } from './nadam.js';
 export { Lion } from './lion.js';
 export type { LionOptions, LionState } from './lion.js';
+export { RAdam } from './radam.js';
+export type { RAdamOptions, RAdamState } from './radam.js';
+export { Adadelta } from './adadelta.js';
+export type { AdadeltaOptions, AdadeltaState } from './adadelta.js';
+export { Rprop } from './rprop.js';
+export type { RpropOptions, RpropState } from './rprop.js';
+export { ASGD } from './asgd.js';
+export type { ASGDOptions, ASGDState } from './asgd.js';
+export { Adafactor } from './adafactor.js';
+export type { AdafactorOptions, AdafactorState } from './adafactor.js';
+export { Muon } from './muon.js';
+export type { MuonOptions, MuonState } from './muon.js';
+export { LBFGS, cubicInterpolate } from './lbfgs.js';
+export type { LBFGSOptions, LBFGSState } from './lbfgs.js';
+export {
+  radamUpdate, adadeltaUpdate, rpropUpdate, asgdUpdate, asgdSchedule, adafactorUpdate, muonUpdate, newtonSchulz, muonAdjustedLr,
+} from './updates.js';
 export { clipGradNorm, clipGradValue } from './clip.js';
 export type { ClipGradNormOptions } from './clip.js';
 export {
   sgdUpdate, adamUpdate, rmspropUpdate, adagradUpdate, adamaxUpdate, nadamUpdate, nadamMu, lionUpdate, lerp,
-  getUpdateKernel, setUpdateKernel, resetUpdateKernel,
+  getUpdateKernel, setUpdateKernel, resetUpdateKernel, defaultUpdateKernel,
 } from './updates.js';
 export type {
   FloatArray, UpdateKernels, UpdateKernelName,

@@ -6,7 +6,6 @@
  * multiTaskBackward and returns its report (gradient norms, cosines, conflicts) with the weights.
  */
 import { ValueError } from '../errors.js';
-import { slice } from '../ops/movement.js';
 import { Tensor, tensor } from '../tensor.js';
 import { multiTaskBackward, type MultiTaskReport } from './multitask.js';
 import { checkNumber, show } from './validate.js';
@@ -165,7 +164,7 @@ export class UncertaintyWeighting {
     checkLosses('UncertaintyWeighting.loss', losses, this.numTasks);
     let total: Tensor | null = null;
     losses.forEach((l, i) => {
-      const s = slice(this.logVars, [[i, i + 1]]).reshape([]);
+      const s = this.logVars.slice([[i, i + 1]]).reshape([]);
       const term = l.mul(s.neg().exp()).div(2).add(s.div(2));
       total = total === null ? term : total.add(term);
     });

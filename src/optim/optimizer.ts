@@ -45,12 +45,14 @@ export interface OptimizerOptions {
 export type ParamState = Record<string, number | FloatArray>;
 /**
  * What each state key holds, as checked on load: `count` a non-negative integer, `number` a finite
- * number, `buffer` an array of the parameter's dtype and size, `buffer?` the same or absent (created lazily).
+ * number, `buffer` an array of the parameter's dtype and size, `buffer?` the same or absent (created lazily),
+ * `array` / `array?` an array of the parameter's dtype of another length (Adafactor's row and column
+ * factors, L-BFGS's history), whose length the declaration's `checkState` checks.
  */
 export type Slots<S> = {
-  readonly [K in keyof S]-?: undefined extends S[K] ? 'buffer?'
+  readonly [K in keyof S]-?: undefined extends S[K] ? 'buffer?' | 'array?'
     : S[K] extends number ? 'count' | 'number'
-    : S[K] extends FloatArray ? 'buffer' : 'count' | 'number' | 'buffer' | 'buffer?';
+    : S[K] extends FloatArray ? 'buffer' | 'array' : 'count' | 'number' | 'buffer' | 'buffer?' | 'array' | 'array?';
 };
 
 /** An optimizer, declared: see docs/optimizers.md ("Declaring an optimizer"). */
@@ -61,12 +63,16 @@ export interface OptimizerDef<O extends BaseGroupOptions, S extends ParamState> 
   readonly options: Fields<O>;
   /** Checks across options (nesterov needs momentum); throws a ValueError naming them. */
   check?(o: O, where: string): void;
+  /** Checks a parameter when it is added (Muon takes only matrices); throws a named error. */
+  checkParam?(shape: readonly number[], where: string): void;
   /** The state keys and what they hold. */
   readonly state: Slots<S>;
-  /** The state a parameter starts with, before its first update. */
-  init(param: FloatArray, o: O): S;
+  /** Checks a loaded state beyond its slots (the lengths of `array` slots); throws a ValueError naming the key. */
+  checkState?(s: S, shape: readonly number[], o: O, where: string): void;
+  /** The state a parameter starts with, before its first update (`shape`: the parameter's shape). */
+  init(param: FloatArray, o: O, shape: readonly number[]): S;
   /** One update in place of `param` and `state` (run with gradient recording off). */
-  update(param: FloatArray, grad: FloatArray, state: S, o: O): void;
+  update(param: FloatArray, grad: FloatArray, state: S, o: O, shape: readonly number[]): void;
 }
 
 /** The JSON-safe snapshot returned by `stateDict()`; `JSON.parse(JSON.stringify(sd))` loads back bit-exactly. */
@@ -157,6 +163,7 @@ export class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S extends 
       if (!p.requiresGrad) throw new ValueError(`${what} (shape ${shape(p)}) does not require grad; create it with requiresGrad: true`);
       if (!p.isLeaf) throw new ValueError(`${what} is not a leaf tensor; optimize the leaves (use detach().requiresGrad_())`);
       if (seen.has(p)) throw new ValueError(`${what} appears more than once (in this or another parameter group)`);
+      this.#def.checkParam?.(p.shape, what);
       seen.add(p);
     });
     const opts = this.#fill(this.defaults, input, where, ['params', 'initialLr']);
@@ -199,8 +206,8 @@ export class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S extends 
           if (p.grad === null) continue;
           const param = p.data as FloatArray;
           let s = this.state.get(p);
-          if (s === undefined) this.state.set(p, (s = this.#def.init(param, group)));
-          this.#def.update(param, p.grad.data as FloatArray, s, group);
+          if (s === undefined) this.state.set(p, (s = this.#def.init(param, group, p.shape)));
+          this.#def.update(param, p.grad.data as FloatArray, s, group, p.shape);
         }
       }
     });
@@ -262,7 +269,8 @@ export class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S extends 
     });
     const newState = new Map<Tensor, S>();
     const slots = this.#def.state as Record<string, Slots<S>[keyof S]>;
-    const expected = Object.entries(slots).map(([k, v]) => (v === 'buffer?' ? `${k}?` : k)).join(', ');
+    const expected = Object.entries(slots).map(([k, v]) => (v.endsWith('?') ? `${k}?` : k)).join(', ');
+    const groupOf = (p: Tensor) => newOpts[this.paramGroups.findIndex((g) => g.params.includes(p))]!;
     for (const [key, entry] of Object.entries(sd.state)) {
       const i = Number(key), p = all[i];
       if (!/^\d+$/.test(key) || p === undefined) {
@@ -279,13 +287,18 @@ export class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S extends 
           if (raw.dtype !== p.dtype || raw.length !== p.size) {
             throw new ValueError(`${at}.${k} holds ${raw.length} ${raw.dtype} values, but parameter ${i} has shape ${shape(p)} (${p.size} values) and dtype ${p.dtype}`);
           }
+        } else if (slot === 'array' || slot === 'array?') {
+          if (!isEncodedArray(raw) || raw.dtype !== p.dtype) {
+            throw new ValueError(`${at}.${k} must be an encoded ${p.dtype} array, got ${show(raw)}`);
+          }
         } else if (typeof v !== 'number' || !Number.isFinite(v) || (slot === 'count' && !(Number.isSafeInteger(v) && v >= 0))) {
           const want = slot === 'count' ? 'a non-negative integer' : 'a finite number';
           throw new ValueError(`${at}.${k} must be ${want}, got ${typeof v === 'number' ? String(v) : show(raw)}`);
         }
       }
-      const missing = Object.keys(slots).filter((k) => slots[k] !== 'buffer?' && !(k in s));
+      const missing = Object.keys(slots).filter((k) => !slots[k]!.endsWith('?') && !(k in s));
       if (missing.length) throw new ValueError(`${at} is missing ${missing.join(', ')} (${this.name} keeps ${expected})`);
+      this.#def.checkState?.(s as S, p.shape, groupOf(p) as unknown as O, at);
       newState.set(p, s as S);
     }
     // Everything checked: commit.

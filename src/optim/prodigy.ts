@@ -123,7 +123,7 @@ export class Prodigy extends defineOptimizer(prodigy) {
           if (p.grad === null) continue;
           const param = p.data as FloatArray;
           let s = this.state.get(p);
-          if (s === undefined) this.state.set(p, (s = prodigy.init(param, group)));
+          if (s === undefined) this.state.set(p, (s = prodigy.init(param, group, p.shape)));
           if (beta1 > 0) s.expAvg ??= zerosFor(param);
           if (group.lr > 0) {
             deltaNumerator += accumulate(param, p.grad.data as FloatArray, beta1 > 0 ? s.expAvg! : null, s.expAvgSq, s.s, s.p0,

@@ -7,9 +7,11 @@
  * vectorised CPU kernels may fuse a multiply-add; we cannot, hence ~1e-15 relative, not 0).
  * Scalars that PyTorch computes in Python (bias corrections, step sizes) are computed here
  * in JS doubles the same way. The declarations in this folder call these through `getUpdateKernel`,
- * so a WASM or GPU version can replace one with `setUpdateKernel`.
+ * whose defaults for adam and sgd first try the fused kernels backends offer (backend/fused.ts:
+ * WebAssembly, GPU); a user can replace any of them with `setUpdateKernel`.
  */
 
+import { fusedUpdates } from '../backend/fused.js';
 import { ValueError } from '../errors.js';
 import type { FloatArray } from '../io/codec.js';
 
@@ -267,6 +269,323 @@ export function lionUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, h
   }
 }
 
+// ---- the optimizers of issue 14 (torch.optim's RAdam, Adadelta, Rprop, ASGD, Adafactor, Muon) ----
+
+export interface RAdamOptions {
+  /** Learning rate (default 1e-3). */
+  lr: number;
+  /** default [0.9, 0.999] */
+  betas: [number, number];
+  /** Added to √v (default 1e-8). */
+  eps: number;
+  /** L2 penalty added to the gradient, or with decoupledWeightDecay the decay rate (default 0). */
+  weightDecay: number;
+  /** θ ← θ·(1 − lr·wd) instead of adding wd·θ to the gradient (RAdamW; default false). */
+  decoupledWeightDecay: boolean;
+  maximize: boolean;
+}
+/**
+ * RAdam (Liu et al. 2020) at step t, in torch.optim.RAdam's order: m ← lerp(m, g, 1−β1);
+ * v ← β2·v + (1−β2)·g²; ρ∞ = 2/(1−β2) − 1, ρₜ = ρ∞ − 2t·β2ᵗ/(1−β2ᵗ); when ρₜ > 5
+ * θ ← θ − m/(1−β1ᵗ)·lr·(√(1−β2ᵗ)/(√v + ε))·rₜ with rₜ = √((ρₜ−4)(ρₜ−2)ρ∞ / ((ρ∞−4)(ρ∞−2)ρₜ)),
+ * otherwise θ ← θ − m/(1−β1ᵗ)·lr (SGD with momentum while the variance estimate is unreliable).
+ */
+export function radamUpdate(
+  param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: RAdamOptions, step: number,
+): void {
+  const { lr, betas: [beta1, beta2], eps, weightDecay: wd, maximize } = h;
+  const w1 = 1 - beta1, w2 = 1 - beta2;
+  const decay = 1 - lr * wd;
+  const bc1 = 1 - beta1 ** step;
+  const bc2 = 1 - beta2 ** step;
+  const rhoInf = 2 / (1 - beta2) - 1;
+  const rhoT = rhoInf - (2 * step * beta2 ** step) / bc2;
+  const rectified = rhoT > 5;
+  const rect = rectified ? (((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) ** 0.5 : 0;
+  const bc2Sqrt = bc2 ** 0.5;
+  for (let i = 0; i < param.length; i++) {
+    let g = maximize ? -grad[i]! : grad[i]!;
+    if (wd !== 0) {
+      if (h.decoupledWeightDecay) param[i] = param[i]! * decay;
+      else g = g + wd * param[i]!;
+    }
+    m[i] = lerp(m[i]!, g, w1);
+    v[i] = v[i]! * beta2 + w2 * g * g;
+    const mHat = m[i]! / bc1;
+    if (rectified) {
+      // `bc2Sqrt / tensor` is Tensor.__rtruediv__: reciprocal(tensor) * bc2Sqrt.
+      const adaptive = (1 / (Math.sqrt(v[i]!) + eps)) * bc2Sqrt;
+      param[i] = param[i]! - ((mHat * lr) * adaptive) * rect;
+    } else {
+      param[i] = param[i]! - mHat * lr;
+    }
+  }
+}
+
+export interface AdadeltaOptions {
+  /** Scales the step (default 1.0). */
+  lr: number;
+  /** Decay of the running averages of g² and Δθ² (default 0.9). */
+  rho: number;
+  /** Added inside both square roots (default 1e-6). */
+  eps: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay: number;
+  maximize: boolean;
+}
+/**
+ * Adadelta (Zeiler 2012), torch.optim.Adadelta's order: s ← ρ·s + (1−ρ)·g²;
+ * Δ ← √(u + ε)/√(s + ε)·g; u ← ρ·u + (1−ρ)·Δ²; θ ← θ − lr·Δ.
+ */
+export function adadeltaUpdate(
+  param: FloatArray, grad: FloatArray, squareAvg: FloatArray, accDelta: FloatArray, h: AdadeltaOptions,
+): void {
+  const { lr, rho, eps, weightDecay: wd, maximize } = h;
+  const w = 1 - rho;
+  for (let i = 0; i < param.length; i++) {
+    let g = maximize ? -grad[i]! : grad[i]!;
+    if (wd !== 0) g = g + wd * param[i]!;
+    squareAvg[i] = squareAvg[i]! * rho + w * g * g;
+    const std = Math.sqrt(squareAvg[i]! + eps);
+    const delta = (Math.sqrt(accDelta[i]! + eps) / std) * g;
+    accDelta[i] = accDelta[i]! * rho + w * delta * delta;
+    param[i] = param[i]! + -lr * delta;
+  }
+}
+
+export interface RpropOptions {
+  /** The initial step size of every coordinate (default 1e-2). */
+  lr: number;
+  /** [η−, η+]: step-size factors when the gradient's sign flips / stays (default [0.5, 1.2]). */
+  etas: [number, number];
+  /** [min, max] step size (default [1e-6, 50]). */
+  stepSizes: [number, number];
+  maximize: boolean;
+}
+/**
+ * Rprop (Riedmiller & Braun 1993; the variant in torch.optim.Rprop): per coordinate, with
+ * s = sign(g·g₋₁): Δ ← clamp(Δ·(η+ if s > 0, η− if s < 0, else 1), min, max); where the sign flipped
+ * g ← 0 (no move, and the next step sees no flip); θ ← θ − sign(g)·Δ; g₋₁ ← g.
+ */
+export function rpropUpdate(
+  param: FloatArray, grad: FloatArray, prev: FloatArray, stepSize: FloatArray, h: RpropOptions,
+): void {
+  const { etas: [etaminus, etaplus], stepSizes: [lo, hi], maximize } = h;
+  for (let i = 0; i < param.length; i++) {
+    let g = maximize ? -grad[i]! : grad[i]!;
+    const s = Math.sign(g * prev[i]!);
+    const factor = s > 0 ? etaplus : s < 0 ? etaminus : s === 0 ? 1 : s;
+    stepSize[i] = Math.min(Math.max(stepSize[i]! * factor, lo), hi);
+    if (factor === etaminus) g = 0;
+    param[i] = param[i]! + -Math.sign(g) * stepSize[i]!;
+    prev[i] = g;
+  }
+}
+
+export interface ASGDOptions {
+  /** Learning rate (default 1e-2). */
+  lr: number;
+  /** Decay term λ (default 1e-4). */
+  lambd: number;
+  /** Power α of the η schedule (default 0.75). */
+  alpha: number;
+  /** The step after which averaging starts (default 1e6). */
+  t0: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay: number;
+  maximize: boolean;
+}
+/**
+ * Averaged SGD (Polyak & Juditsky 1992), torch.optim.ASGD's order, with the current η and μ:
+ * θ ← θ·(1 − λη); θ ← θ − η·g; θ̄ ← θ (μ = 1) or θ̄ + μ·(θ − θ̄). The caller then sets
+ * η ← lr / (1 + λ·lr·t)^α and μ ← 1 / max(1, t − t0) (`asgdSchedule`).
+ */
+export function asgdUpdate(
+  param: FloatArray, grad: FloatArray, ax: FloatArray, h: ASGDOptions, eta: number, mu: number,
+): void {
+  const { lambd, weightDecay: wd, maximize } = h;
+  const decay = 1 - lambd * eta;
+  for (let i = 0; i < param.length; i++) {
+    let g = maximize ? -grad[i]! : grad[i]!;
+    if (wd !== 0) g = g + wd * param[i]!;
+    param[i] = param[i]! * decay;
+    param[i] = param[i]! + -eta * g;
+    if (mu !== 1) ax[i] = ax[i]! + (param[i]! - ax[i]!) * mu;
+    else ax[i] = param[i]!;
+  }
+}
+/** ASGD's η and μ after step t. */
+export const asgdSchedule = (h: ASGDOptions, step: number): { eta: number; mu: number } => ({
+  eta: h.lr / (1 + h.lambd * h.lr * step) ** h.alpha,
+  mu: 1 / Math.max(1, step - h.t0),
+});
+
+export interface AdafactorOptions {
+  /** The cap on the relative step size ρₜ = min(lr, 1/√t), and the weight-decay scale (default 1e-2). */
+  lr: number;
+  /** τ in 1 − β2ₜ = t^τ (default −0.8). */
+  beta2Decay: number;
+  /** [ε1, ε2]: ε1 floors the variance estimate (null: the dtype's machine epsilon), ε2 the parameter scale (default [null, 1e-3]). */
+  eps: [number | null, number];
+  /** Update clipping threshold d ≥ 1 (default 1.0). */
+  d: number;
+  /** Decoupled weight decay θ ← θ·(1 − lr·wd) (default 0). */
+  weightDecay: number;
+  maximize: boolean;
+}
+const sqrtSumSq = (a: ArrayLike<number>, start: number, n: number, stride: number): number => {
+  let s = 0;
+  for (let k = 0; k < n; k++) s += a[start + k * stride]! * a[start + k * stride]!;
+  return Math.sqrt(s);
+};
+/**
+ * Adafactor (Shazeer & Stern 2018) as torch.optim.Adafactor computes it, at step t (`shape`: the
+ * parameter's; ≥ 2-D parameters keep row and column factors R, C of the last two dimensions, others a
+ * full V): 1 − β2ₜ = t^τ; ρₜ = min(lr, 1/√t); αₜ = max(ε2, RMS(θ))·ρₜ; θ ← θ·(1 − lr·wd);
+ * R ← lerp(R, mean over columns of G², 1−β2ₜ), C likewise over rows, V̂ = R·C / max(mean(R), ε1)
+ * (or V ← lerp(V, G², 1−β2ₜ), V̂ = V); U = G / √max(V̂, ε1²); θ ← θ − αₜ/max(1, RMS(U)/d)·U.
+ */
+export function adafactorUpdate(
+  param: FloatArray, grad: FloatArray, rowVar: FloatArray | null, colVar: FloatArray | null, variance: FloatArray | null,
+  shape: readonly number[], h: AdafactorOptions, step: number,
+): void {
+  const { lr, beta2Decay, d, weightDecay: wd, maximize } = h;
+  const eps1 = h.eps[0] ?? (param instanceof Float64Array ? 2 ** -52 : 2 ** -23);
+  const eps2 = h.eps[1];
+  const n = param.length;
+  const w = step ** beta2Decay;
+  const rhoT = Math.min(lr, 1 / step ** 0.5);
+  const alpha = Math.max(eps2, sqrtSumSq(param, 0, n, 1) / n ** 0.5) * rhoT;
+  if (wd !== 0) {
+    const decay = 1 - lr * wd;
+    for (let i = 0; i < n; i++) param[i] = param[i]! * decay;
+  }
+  const g = maximize ? grad.map((x) => -x) : grad;
+  const update = param instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+  if (rowVar !== null && colVar !== null) {
+    const rows = shape[shape.length - 2]!, cols = shape[shape.length - 1]!, batch = n / (rows * cols);
+    for (let b = 0; b < batch; b++) {
+      const o = b * rows * cols;
+      for (let r = 0; r < rows; r++) {
+        const nr = sqrtSumSq(g, o + r * cols, cols, 1);
+        rowVar[b * rows + r] = lerp(rowVar[b * rows + r]!, (nr * nr) / cols, w);
+      }
+      for (let c = 0; c < cols; c++) {
+        const nc = sqrtSumSq(g, o + c, rows, cols);
+        colVar[b * cols + c] = lerp(colVar[b * cols + c]!, (nc * nc) / rows, w);
+      }
+      let rs = 0;
+      for (let r = 0; r < rows; r++) rs += rowVar[b * rows + r]!;
+      const rowMean = Math.max(rs / rows, eps1);
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) update[o + r * cols + c] = (rowVar[b * rows + r]! * colVar[b * cols + c]!) / rowMean;
+      }
+    }
+  } else if (variance !== null) {
+    for (let i = 0; i < n; i++) {
+      variance[i] = lerp(variance[i]!, g[i]! * g[i]!, w);
+      update[i] = variance[i]!;
+    }
+  }
+  const floor = eps1 * eps1;
+  for (let i = 0; i < n; i++) update[i] = (1 / Math.sqrt(Math.max(update[i]!, floor))) * g[i]!;
+  const denom = Math.max(1, sqrtSumSq(update, 0, n, 1) / (n ** 0.5 * d));
+  const s = -alpha / denom;
+  for (let i = 0; i < n; i++) param[i] = param[i]! + s * update[i]!;
+}
+
+export interface MuonOptions {
+  /** Learning rate (default 1e-3). */
+  lr: number;
+  /** Decoupled weight decay θ ← θ·(1 − lr·wd) (default 0.1). */
+  weightDecay: number;
+  /** Momentum μ (default 0.95). */
+  momentum: number;
+  /** Orthogonalise g + μ·(B − g) instead of B (default true). */
+  nesterov: boolean;
+  /** (a, b, c) of the quintic Newton–Schulz step X ← aX + (bA + cA²)X, A = XXᵀ (default [3.4445, −4.775, 2.0315]). */
+  nsCoefficients: [number, number, number];
+  /** Floor of the Frobenius norm the update is divided by before the iteration (default 1e-7). */
+  eps: number;
+  /** Newton–Schulz iterations (default 5). */
+  nsSteps: number;
+  /** Learning-rate scaling by shape: null or 'original' (√max(1, rows/cols)), 'matchRmsAdamW' (0.2·√max(rows, cols)). */
+  adjustLrFn: null | 'original' | 'matchRmsAdamW';
+}
+/**
+ * `ns` Newton–Schulz steps on the rows×cols matrix `g` (row-major), as torch.optim.Muon's
+ * `_zeropower_via_newtonschulz` orders them (in the array's dtype; PyTorch runs them in bfloat16):
+ * X = G (Gᵀ when rows > cols) / max(‖G‖_F, ε); repeat A = XXᵀ, B = bA + c·AA, X = aX + BX.
+ */
+export function newtonSchulz(
+  g: FloatArray, rows: number, cols: number, h: Pick<MuonOptions, 'nsCoefficients' | 'nsSteps' | 'eps'>,
+): FloatArray {
+  const [a, b, c] = h.nsCoefficients;
+  const tall = rows > cols, m = tall ? cols : rows, n = tall ? rows : cols;
+  const make = (k: number): FloatArray => (g instanceof Float64Array ? new Float64Array(k) : new Float32Array(k));
+  let x = make(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) x[i * n + j] = tall ? g[j * cols + i]! : g[i * n + j]!;
+  const nrm = Math.max(sqrtSumSq(x, 0, m * n, 1), h.eps);
+  for (let i = 0; i < m * n; i++) x[i] = x[i]! / nrm;
+  const A = make(m * m), B = make(m * m);
+  for (let step = 0; step < h.nsSteps; step++) {
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < m; j++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += x[i * n + k]! * x[j * n + k]!;
+        A[i * m + j] = s;
+      }
+    }
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < m; j++) {
+        let s = 0;
+        for (let k = 0; k < m; k++) s += A[i * m + k]! * A[k * m + j]!;
+        B[i * m + j] = b * A[i * m + j]! + c * s;
+      }
+    }
+    const next = make(m * n);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let k = 0; k < m; k++) s += B[i * m + k]! * x[k * n + j]!;
+        next[i * n + j] = a * x[i * n + j]! + s;
+      }
+    }
+    x = next;
+  }
+  if (!tall) return x;
+  const out = make(rows * cols);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[j * cols + i] = x[i * n + j]!;
+  return out;
+}
+/** Muon's learning rate for a rows×cols matrix (torch.optim.Muon's `_adjust_lr`). */
+export function muonAdjustedLr(h: Pick<MuonOptions, 'lr' | 'adjustLrFn'>, rows: number, cols: number): number {
+  const ratio = h.adjustLrFn === 'matchRmsAdamW' ? 0.2 * Math.sqrt(Math.max(rows, cols)) : Math.sqrt(Math.max(1, rows / cols));
+  return h.lr * ratio;
+}
+/**
+ * Muon (Jordan et al. 2024) on a rows×cols matrix, torch.optim.Muon's order: B ← lerp(B, g, 1−μ);
+ * U = lerp(g, B, μ) (Nesterov) or B; O = NS(U); θ ← θ·(1 − lr·wd); θ ← θ − adjustedLr·O.
+ */
+export function muonUpdate(
+  param: FloatArray, grad: FloatArray, buf: FloatArray, rows: number, cols: number, h: MuonOptions,
+): void {
+  const { lr, weightDecay: wd, momentum, nesterov } = h;
+  const w = 1 - momentum;
+  const u = param instanceof Float64Array ? new Float64Array(param.length) : new Float32Array(param.length);
+  for (let i = 0; i < param.length; i++) {
+    buf[i] = lerp(buf[i]!, grad[i]!, w);
+    u[i] = nesterov ? lerp(grad[i]!, buf[i]!, momentum) : buf[i]!;
+  }
+  const o = newtonSchulz(u, rows, cols, h);
+  const adjusted = muonAdjustedLr(h, rows, cols);
+  const decay = 1 - lr * wd;
+  for (let i = 0; i < param.length; i++) {
+    param[i] = param[i]! * decay;
+    param[i] = param[i]! + -adjusted * o[i]!;
+  }
+}
+
 // ---- Schedule-Free, Prodigy, LAMB, LARS (issue 14) -----------------------------------------
 export interface SGDScheduleFreeOptions {
   /** Learning rate γ (default 1). */
@@ -516,6 +835,12 @@ const builtin = {
   adamax: adamaxUpdate,
   nadam: nadamUpdate,
   lion: lionUpdate,
+  radam: radamUpdate,
+  adadelta: adadeltaUpdate,
+  rprop: rpropUpdate,
+  asgd: asgdUpdate,
+  adafactor: adafactorUpdate,
+  muon: muonUpdate,
   sgdScheduleFree: sgdScheduleFreeUpdate,
   adamwScheduleFree: adamwScheduleFreeUpdate,
   prodigyAccumulate,
@@ -527,7 +852,30 @@ const builtin = {
 export type UpdateKernels = typeof builtin;
 export type UpdateKernelName = keyof UpdateKernels;
 
-const kernels: { -readonly [K in UpdateKernelName]: UpdateKernels[K] } = { ...builtin };
+/** Adam/AdamW through the first fused kernel a backend offers that accepts the buffers (not AMSGrad), else the reference. */
+const adamFused: UpdateKernels['adam'] = (param, grad, m, v, vmax, h, step) => {
+  if (vmax === null) for (const k of fusedUpdates()) if (k.adam(param, grad, m, v, h, step)) return;
+  adamUpdate(param, grad, m, v, vmax, h, step);
+};
+const sgdFused: UpdateKernels['sgd'] = (param, grad, buf, h, firstStep) => {
+  for (const k of fusedUpdates()) if (k.sgd(param, grad, buf, h, firstStep)) return;
+  sgdUpdate(param, grad, buf, h, firstStep);
+};
+/** Schedule-Free AdamW (no inner momentum) and LAMB through an offered fused kernel, else the reference (issue 14). */
+const adamwScheduleFreeFused: UpdateKernels['adamwScheduleFree'] = (y, grad, z, v, m, h, sc, k) => {
+  if (m === null) for (const f of fusedUpdates()) if (f.adamwScheduleFree?.(y, grad, z, v, h, sc, k)) return;
+  adamwScheduleFreeUpdate(y, grad, z, v, m, h, sc, k);
+};
+const lambFused: UpdateKernels['lamb'] = (param, grad, m, v, h, count) => {
+  for (const f of fusedUpdates()) if (f.lamb?.(param, grad, m, v, h, count)) return;
+  lambUpdate(param, grad, m, v, h, count);
+};
+/** What the optimizers call by default: the reference updates, with adam and sgd picking up offered fused kernels. */
+const defaults: UpdateKernels = {
+  ...builtin, adam: adamFused, sgd: sgdFused, adamwScheduleFree: adamwScheduleFreeFused, lamb: lambFused,
+};
+
+const kernels: { -readonly [K in UpdateKernelName]: UpdateKernels[K] } = { ...defaults };
 
 /** The update function the optimizers currently call for `name`. */
 export const getUpdateKernel = <K extends UpdateKernelName>(name: K): UpdateKernels[K] => kernels[name];
@@ -536,8 +884,10 @@ export function setUpdateKernel<K extends UpdateKernelName>(name: K, fn: UpdateK
   if (!(name in builtin)) throw new ValueError(`setUpdateKernel: unknown kernel '${String(name)}'`);
   kernels[name] = fn;
 }
-/** Restores the reference implementation for `name` (or all of them). */
+/** Restores the default for `name` (or all of them): the reference update, using fused backend kernels where offered. */
 export function resetUpdateKernel(name?: UpdateKernelName): void {
-  if (name === undefined) Object.assign(kernels, builtin);
-  else (kernels as Record<string, unknown>)[name] = builtin[name];
+  if (name === undefined) Object.assign(kernels, defaults);
+  else (kernels as Record<string, unknown>)[name] = defaults[name];
 }
+/** The default update function for `name` (what resetUpdateKernel restores). */
+export const defaultUpdateKernel = <K extends UpdateKernelName>(name: K): UpdateKernels[K] => defaults[name];

@@ -83,3 +83,28 @@ export const weightDecay = (def = 0): Field<number> => num(def, { min: 0 });
 export const fields = { num, bool, betas, fixed, lr, eps, weightDecay };
 
 export { show };
+
+/** One of a fixed set of values (Muon's adjustLrFn, LBFGS's lineSearchFn); `hint` maps PyTorch's spellings to ours. */
+export const choice = <T extends string | null>(def: T, values: readonly T[], hint: Record<string, T> = {}): Field<T> => ({
+  default: def,
+  check: (where, name, v) => {
+    if ((values as readonly unknown[]).includes(v)) return;
+    const alt = typeof v === 'string' && Object.prototype.hasOwnProperty.call(hint, v) ? ` (did you mean ${show(hint[v])}?)` : '';
+    throw new ValueError(`${where}: option ${name} must be one of ${values.map((x) => show(x)).join(', ')}, got ${show(v)}${alt}`);
+  },
+});
+/** A pair [a, b] of finite numbers, each checked by `each`, and then by `both` (which returns a reason or ''). */
+export const pair = (
+  def: [number, number], ranges: [RangeSpec, RangeSpec], both?: (a: number, b: number) => string,
+): Field<[number, number]> => ({
+  default: def,
+  check: (where, name, v) => {
+    if (!Array.isArray(v) || v.length !== 2) {
+      throw new ValueError(`${where}: option ${name} must be a pair [a, b], got ${show(v)}`);
+    }
+    checkNumber(where, `${name}[0]`, v[0], ranges[0]);
+    checkNumber(where, `${name}[1]`, v[1], ranges[1]);
+    const why = both?.(v[0] as number, v[1] as number);
+    if (why) throw new ValueError(`${where}: option ${name} ${why}, got ${show(v)}`);
+  },
+});

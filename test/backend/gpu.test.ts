@@ -10,10 +10,9 @@
  *   reductions and matmul over K terms: atol 1e-5·√K·scale, rtol 1e-5 (summation order differs)
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Generator, Tensor, matmul, optim, tensor, where } from '../../src/index.js';
-import {
-  backendInfo, gpuStats, setBackend, setGpuKernelCacheSize, setGpuThresholds,
-} from '../../src/backend/gpu/index.js';
+import { Generator, Tensor, backendInfo, matmul, optim, setBackend, tensor, tuning, where } from '../../src/index.js';
+
+const { gpuStats, setGpuKernelCacheSize, setGpuThresholds } = tuning;
 import type { BinaryOp, UnaryOp } from '../../src/backend/backend.js';
 
 const REQUIRE = process.env['TAPEGRAD_REQUIRE_GPU'] === '1';

@@ -10,6 +10,7 @@ import {
   adamwScheduleFreeUpdate, getUpdateKernel, lambUpdate, type AdamWScheduleFreeOptions, type LambOptions,
 } from '../../src/optim/updates.js';
 import { optim, tensor } from '../../src/index.js';
+import { fusedUpdates } from '../../src/backend/fused.js';
 
 function rnd(n: number, seed: number, scale = 1): Float32Array {
   const out = new Float32Array(n);
@@ -87,9 +88,9 @@ describe('wasm Schedule-Free AdamW and LAMB vs src/optim/updates.ts', () => {
     expect(p1.some((x) => x !== 0)).toBe(true);
   });
 
-  it('the cpu backend routes float32 through WebAssembly and float64 through the reference', () => {
+  it('the cpu backend offers them as fused updates: float32 through WebAssembly and float64 through the reference', () => {
+    expect(fusedUpdates().some((f) => f.lamb !== undefined && f.adamwScheduleFree !== undefined)).toBe(true);
     expect(getUpdateKernel('lamb')).not.toBe(lambUpdate);
-    expect(getUpdateKernel('adamwScheduleFree')).not.toBe(adamwScheduleFreeUpdate);
     for (const dtype of ['float32', 'float64'] as const) {
       const p = tensor([1, -2, 3], { dtype, requiresGrad: true });
       const opt = new optim.Lamb([p], { lr: 0.1 });

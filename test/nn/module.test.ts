@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nn, manualSeed, tensor, zeros, noGrad, Tensor, TapegradError, Generator, type TensorLike } from '../../src/index.js';
+import { nn, manualSeed, tensor, zeros, noGrad, type Tensor, TapegradError, Generator, type TensorLike } from '../../src/index.js';
 
 class Block extends nn.Module {
   fc = new nn.Linear(4, 4);

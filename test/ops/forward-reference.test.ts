@@ -1,7 +1,9 @@
 /** Forward values of every elementwise and reduction primitive against plain-JS references on random broadcast shapes. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Generator, Tensor, where } from '../../src/index.js';
+import { Generator, Tensor, concat, cumsum, gather, scatterAdd, sliceScatter, tensor, where } from '../../src/index.js';
+import type { BinaryOp, ReduceOp, UnaryOp } from '../../src/backend/backend.js';
+import { PRIMITIVES, type Primitive } from '../../src/ops/registry.js';
 import { erf } from '../../src/backend/cpu/kernels.js';
 
 const gen = (shape: readonly number[], seed: number, pos = false): Tensor => {
@@ -29,60 +31,78 @@ const pair = fc
   .chain((s) => fc.tuple(fc.constant(s), fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length })))
   .map(([s, ones]) => [s, s.map((d, i) => (ones[i] ? 1 : d))] as const);
 
-const unary: [string, (t: Tensor) => Tensor, (x: number) => number, boolean?][] = [
-  ['neg', (t) => t.neg(), (x) => -x], ['exp', (t) => t.exp(), Math.exp], ['log', (t) => t.log(), Math.log, true],
-  ['sqrt', (t) => t.sqrt(), Math.sqrt, true], ['abs', (t) => t.abs(), Math.abs], ['tanh', (t) => t.tanh(), Math.tanh],
-  ['sigmoid', (t) => t.sigmoid(), (x) => 1 / (1 + Math.exp(-x))], ['relu', (t) => t.relu(), (x) => Math.max(0, x)],
-  ['sign', (t) => t.sign(), Math.sign], ['sin', (t) => t.sin(), Math.sin], ['cos', (t) => t.cos(), Math.cos],
-  ['log1p', (t) => t.log1p(), Math.log1p, true],
-];
-const binary: [string, (a: Tensor, b: Tensor) => Tensor, (x: number, y: number) => number][] = [
-  ['add', (a, b) => a.add(b), (x, y) => x + y], ['sub', (a, b) => a.sub(b), (x, y) => x - y],
-  ['mul', (a, b) => a.mul(b), (x, y) => x * y], ['div', (a, b) => a.div(b), (x, y) => x / y],
-  ['pow', (a, b) => a.abs().pow(b), (x, y) => Math.abs(x) ** y], ['maximum', (a, b) => a.maximum(b), Math.max],
-  ['minimum', (a, b) => a.minimum(b), Math.min], ['gt', (a, b) => a.gt(b), (x, y) => +(x > y)],
-  ['le', (a, b) => a.le(b), (x, y) => +(x <= y)], ['where', (a, b) => where(a.gt(0), a, b), (x, y) => (x > 0 ? x : y)],
-];
+type Un = readonly [(t: Tensor) => Tensor, (x: number) => number, boolean?];
+const unary: { readonly [P in Exclude<UnaryOp, 'erf'>]: Un } = {
+  neg: [(t) => t.neg(), (x) => -x], exp: [(t) => t.exp(), Math.exp], log: [(t) => t.log(), Math.log, true],
+  sqrt: [(t) => t.sqrt(), Math.sqrt, true], abs: [(t) => t.abs(), Math.abs], tanh: [(t) => t.tanh(), Math.tanh],
+  sigmoid: [(t) => t.sigmoid(), (x) => 1 / (1 + Math.exp(-x))], relu: [(t) => t.relu(), (x) => Math.max(0, x)],
+  sign: [(t) => t.sign(), Math.sign], sin: [(t) => t.sin(), Math.sin], cos: [(t) => t.cos(), Math.cos],
+  log1p: [(t) => t.log1p(), Math.log1p, true],
+};
+type Bin = readonly [(a: Tensor, b: Tensor) => Tensor, (x: number, y: number) => number];
+const binary: { readonly [P in BinaryOp | 'where']: Bin } = {
+  add: [(a, b) => a.add(b), (x, y) => x + y], sub: [(a, b) => a.sub(b), (x, y) => x - y],
+  mul: [(a, b) => a.mul(b), (x, y) => x * y], div: [(a, b) => a.div(b), (x, y) => x / y],
+  pow: [(a, b) => a.abs().pow(b), (x, y) => Math.abs(x) ** y], maximum: [(a, b) => a.maximum(b), Math.max],
+  minimum: [(a, b) => a.minimum(b), Math.min], gt: [(a, b) => a.gt(b), (x, y) => +(x > y)],
+  le: [(a, b) => a.le(b), (x, y) => +(x <= y)], eq: [(a, b) => a.eq(b), (x, y) => +(x === y)],
+  ne: [(a, b) => a.ne(b), (x, y) => +(x !== y)], lt: [(a, b) => a.lt(b), (x, y) => +(x < y)],
+  ge: [(a, b) => a.ge(b), (x, y) => +(x >= y)], where: [(a, b) => where(a.gt(0), a, b), (x, y) => (x > 0 ? x : y)],
+};
 
-describe('forward values against plain JS', () => {
-  for (const [name, f, ref, pos] of unary) {
-    it(name, () => {
-      const x = gen([3, 4], name.length, pos);
-      // exact, except the stable sigmoid form which may differ from the naive one by an ulp
-      f(x).data.forEach((v, i) => expect(Math.abs(v - ref(x.data[i]!))).toBeLessThanOrEqual(name === 'sigmoid' ? 3e-16 * Math.abs(v) : 0));
+const unaryCheck = ([f, ref, pos]: Un, name: string) => (): void => {
+  const x = gen([3, 4], name.length, pos);
+  // exact, except the stable sigmoid form which may differ from the naive one by an ulp
+  f(x).data.forEach((v, i) => expect(Math.abs(v - ref(x.data[i]!))).toBeLessThanOrEqual(name === 'sigmoid' ? 3e-16 * Math.abs(v) : 0));
+};
+const binaryCheck = ([f, ref]: Bin) => (): void => {
+  fc.assert(fc.property(pair, fc.nat(), ([sa, sb], seed) => {
+    const a = gen(sa, seed), b = gen(sb, seed + 1);
+    const out = f(a, b);
+    indices(out.shape).forEach((idx, k) => expect(out.data[k]).toBe(ref(at(a, idx), at(b, idx))));
+  }), { numRuns: 40, seed: 11 });
+};
+const reduceCheck = (op: ReduceOp) => (): void => {
+  const [init, comb] = ({ sum: [0, (p: number, q: number) => p + q], max: [-Infinity, Math.max], min: [Infinity, Math.min] } as const)[op];
+  fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }), fc.nat(), fc.nat(), (shape, seed, mask) => {
+    const x = gen(shape, seed);
+    const axes = shape.map((_, i) => i).filter((i) => (mask >> i) & 1);
+    const keep = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    const want = new Map<string, number>();
+    indices(shape).forEach((idx, k) => {
+      const key = idx.map((v, i) => (axes.includes(i) ? 0 : v)).join();
+      want.set(key, comb(want.get(key) ?? init, x.data[k]!));
     });
-  }
-  it('erf matches known values to 1e-15', () => {
+    const got = x[op](axes, true);
+    expect(got.shape).toEqual(keep);
+    indices(keep).forEach((idx, k) => expect(got.data[k]).toBeCloseTo(want.get(idx.join())!, 12));
+  }), { numRuns: 60, seed: 12 });
+};
+/** Hand-computed reference values. */
+const exact = (got: () => Tensor, want: unknown, shape?: number[]) => (): void => {
+  const t = got();
+  expect(t.toArray()).toEqual(want);
+  if (shape) expect(t.shape).toEqual(shape);
+};
+const m23 = () => tensor([[1, 5, 3], [4, 2, 6]], { dtype: 'float64' });
+
+/** One forward check per primitive (typed by the registry, so a primitive without one does not compile). */
+const forward: { readonly [P in Primitive]: () => void } = {
+  ...Object.fromEntries(Object.entries(unary).map(([k, u]) => [k, unaryCheck(u, k)])) as { [P in keyof typeof unary]: () => void },
+  erf: () => {
     const known: [number, number][] = [[0.1, 0.1124629160182849], [0.5, 0.5204998778130465], [1, 0.8427007929497149], [2, 0.9953222650189527], [3, 0.9999779095030014], [-1.5, -0.9661051464753108]];
     for (const [x, v] of known) expect(Math.abs(erf(x) - v)).toBeLessThan(2e-16 * 8);
-  });
-  for (const [name, f, ref] of binary) {
-    it(`${name} with broadcasting`, () => {
-      fc.assert(fc.property(pair, fc.nat(), ([sa, sb], seed) => {
-        const a = gen(sa, seed), b = gen(sb, seed + 1);
-        const out = f(a, b);
-        indices(out.shape).forEach((idx, k) => expect(out.data[k]).toBe(ref(at(a, idx), at(b, idx))));
-      }), { numRuns: 40, seed: 11 });
-    });
-  }
-  it('sum/max/min over any axes', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 3 }), fc.nat(), fc.nat(), (shape, seed, mask) => {
-      const x = gen(shape, seed);
-      const axes = shape.map((_, i) => i).filter((i) => (mask >> i) & 1);
-      const keep = shape.map((d, i) => (axes.includes(i) ? 1 : d));
-      for (const [op, init, comb] of [['sum', 0, (p: number, q: number) => p + q], ['max', -Infinity, Math.max], ['min', Infinity, Math.min]] as const) {
-        const want = new Map<string, number>();
-        indices(shape).forEach((idx, k) => {
-          const key = idx.map((v, i) => (axes.includes(i) ? 0 : v)).join();
-          want.set(key, comb(want.get(key) ?? init, x.data[k]!));
-        });
-        const got = (x as unknown as Record<string, (d: number[], k: boolean) => Tensor>)[op]!.call(x, axes, true);
-        expect(got.shape).toEqual(keep);
-        indices(keep).forEach((idx, k) => expect(got.data[k]).toBeCloseTo(want.get(idx.join())!, 12));
-      }
-    }), { numRuns: 60, seed: 12 });
-  });
-  it('matmul (batched, broadcast) against a triple loop', () => {
+    const t = tensor(known.map(([x]) => x), { dtype: 'float64' }).erf();
+    known.forEach(([, v], i) => expect(Math.abs(t.data[i]! - v)).toBeLessThan(2e-16 * 8));
+  },
+  ...Object.fromEntries(Object.entries(binary).map(([k, b]) => [k, binaryCheck(b)])) as { [P in keyof typeof binary]: () => void },
+  cast: exact(() => tensor([1.5, -2.25, 3]).to('float64'), [1.5, -2.25, 3]),
+  sum: reduceCheck('sum'),
+  max: reduceCheck('max'),
+  min: reduceCheck('min'),
+  argmax: exact(() => m23().argmax(1), [1, 2]),
+  argmin: exact(() => m23().argmin(0, true), [[0, 1, 0]]),
+  matmul: () => {
     const a = gen([2, 1, 3, 4], 1), b = gen([3, 4, 2], 2);
     const out = a.matmul(b);
     expect(out.shape).toEqual([2, 3, 3, 2]);
@@ -91,5 +111,31 @@ describe('forward values against plain JS', () => {
       for (let r = 0; r < 4; r++) s += a.data[p! * 12 + i! * 4 + r]! * b.data[q! * 8 + r * 2 + j!]!;
       expect(out.data[k]).toBeCloseTo(s, 12);
     });
-  });
+  },
+  reshape: exact(() => m23().reshape([3, 2]), [[1, 5], [3, 4], [2, 6]]),
+  permute: exact(() => m23().permute([1, 0]), [[1, 4], [5, 2], [3, 6]]),
+  expand: exact(() => tensor([[1], [2]]).expand([2, 3]), [[1, 1, 1], [2, 2, 2]]),
+  slice: exact(() => m23().slice([[1], [0, undefined, 2]]), [[4, 6]]),
+  sliceScatter: exact(() => sliceScatter(tensor([[7, 8]]), [2, 3], [1, 0], [1, 2]), [[0, 0, 0], [7, 0, 8]]),
+  concat: exact(() => concat([m23(), tensor([[9], [10]], { dtype: 'float64' })], 1), [[1, 5, 3, 9], [4, 2, 6, 10]]),
+  gather: exact(() => gather(m23(), 1, tensor([[2, 0], [1, 1]], { dtype: 'int32' })), [[3, 1], [2, 2]]),
+  scatterAdd: exact(() => scatterAdd([2, 3], 1, tensor([[2, 2], [0, 1]], { dtype: 'int32' }), tensor([[1, 2], [3, 4]])), [[0, 0, 3], [3, 4, 0]]),
+  cumsum: () => {
+    exact(() => cumsum(m23(), 1), [[1, 6, 9], [4, 6, 12]])();
+    exact(() => m23().cumsum(0), [[1, 5, 3], [5, 7, 9]])();
+    // against a running sum on random 3-D input, every axis
+    const x = gen([2, 3, 4], 5);
+    for (let ax = 0; ax < 3; ax++) {
+      const got = x.cumsum(ax);
+      indices(x.shape).forEach((idx, k) => {
+        let s = 0;
+        for (let j = 0; j <= idx[ax]!; j++) s += at(x, idx.map((v, d) => (d === ax ? j : v)));
+        expect(got.data[k]).toBeCloseTo(s, 12);
+      });
+    }
+  },
+};
+
+describe('forward values of every primitive against plain JS / hand-computed values', () => {
+  for (const p of PRIMITIVES) it(p, forward[p]);
 });

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isGradEnabled, noGrad, optim, tensor, ValueError, type Tensor } from '../../src/index.js';
+import { isGradEnabled, noGrad, optim, ShapeError, tensor, ValueError, type Tensor } from '../../src/index.js';
 
 type Make = (p: Tensor[], o?: object) => optim.Optimizer;
 const all: [string, Make, object][] = [
@@ -17,6 +17,11 @@ const all: [string, Make, object][] = [
   ['Adamax', (p, o) => new optim.Adamax(p, { lr: 0.05, ...o }), {}],
   ['NAdam', (p, o) => new optim.NAdam(p, { lr: 0.05, ...o }), {}],
   ['Lion', (p, o) => new optim.Lion(p, { lr: 0.01, ...o }), {}],
+  ['RAdam', (p, o) => new optim.RAdam(p, { lr: 0.05, ...o }), { decoupledWeightDecay: true, weightDecay: 0.1 }],
+  ['Adadelta', (p, o) => new optim.Adadelta(p, { ...o }), {}],
+  ['Rprop', (p, o) => new optim.Rprop(p, { ...o }), {}],
+  ['ASGD', (p, o) => new optim.ASGD(p, { ...o }), { t0: 1 }],
+  ['Adafactor', (p, o) => new optim.Adafactor(p, { ...o }), {}],
 ];
 const params = () => [tensor([[0.5, -1.5], [2, 0.25]], { dtype: 'float64', requiresGrad: true }), tensor([1.2, -0.7], { dtype: 'float64', requiresGrad: true })];
 const lossOf = (ps: Tensor[]) => ps[0]!.mul(ps[0]!).sum().add(ps[1]!.sum().mul(ps[0]!.sum()));
@@ -65,6 +70,59 @@ describe('misspelled and unknown options are refused, naming the known ones (ite
   for (const [name, make] of all) {
     it(`${name} refuses weight_decay`, () => expect(() => make(params(), { weight_decay: 0.1 })).toThrow(new RegExp(`^${name}: unknown option weight_decay \\(known: lr`)));
   }
+});
+
+describe('issue 14: bad options, parameters and calls of the new optimizers are named errors', () => {
+  const mat = () => [tensor([[0.5, -1.5], [2, 0.25]], { dtype: 'float64', requiresGrad: true })];
+  const rows: [string, () => unknown, RegExp, typeof ValueError | typeof ShapeError][] = [
+    ['RAdam betas[0] = 1', () => new optim.RAdam(params(), { betas: [1, 0.9] }), /RAdam: option betas\[0\] must be a finite number >= 0 and < 1, got 1/, ValueError],
+    ['RAdam eps < 0', () => new optim.RAdam(params(), { eps: -1 }), /RAdam: option eps must be a finite number >= 0, got -1/, ValueError],
+    ['Adadelta rho 1.5', () => new optim.Adadelta(params(), { rho: 1.5 }), /Adadelta: option rho must be a finite number >= 0 and <= 1, got 1\.5/, ValueError],
+    ['Adadelta lr NaN', () => new optim.Adadelta(params(), { lr: NaN }), /Adadelta: option lr must be a finite number >= 0, got NaN/, ValueError],
+    ['Rprop etas swapped', () => new optim.Rprop(params(), { etas: [1.2, 0.5] }), /Rprop: option etas\[0\] must be a finite number > 0 and < 1, got 1\.2/, ValueError],
+    ['Rprop etas[1] <= 1', () => new optim.Rprop(params(), { etas: [0.5, 1] }), /Rprop: option etas\[1\] must be a finite number > 1, got 1/, ValueError],
+    ['Rprop stepSizes min > max', () => new optim.Rprop(params(), { stepSizes: [1, 0.1] }), /Rprop: option stepSizes must have min <= max, got \[1,0\.1\]/, ValueError],
+    ['Rprop etas not a pair', () => new optim.Rprop(params(), { etas: 0.5 as never }), /Rprop: option etas must be a pair \[a, b\], got 0\.5/, ValueError],
+    ['ASGD lambd < 0', () => new optim.ASGD(params(), { lambd: -1 }), /ASGD: option lambd must be a finite number >= 0, got -1/, ValueError],
+    ['ASGD t0 Infinity', () => new optim.ASGD(params(), { t0: Infinity }), /ASGD: option t0 must be a finite number, got Infinity/, ValueError],
+    ['Adafactor beta2Decay > 0', () => new optim.Adafactor(params(), { beta2Decay: 0.5 }), /Adafactor: option beta2Decay must be a finite number <= 0, got 0\.5/, ValueError],
+    ['Adafactor d < 1', () => new optim.Adafactor(params(), { d: 0.5 }), /Adafactor: option d must be a finite number >= 1, got 0\.5/, ValueError],
+    ['Adafactor eps1 < 0', () => new optim.Adafactor(params(), { eps: [-1, 1e-3] }), /Adafactor: option eps\[0\] must be a finite number >= 0, got -1/, ValueError],
+    ['Adafactor eps a number', () => new optim.Adafactor(params(), { eps: 1e-3 as never }), /Adafactor: option eps must be a pair \[eps1 \| null, eps2\]/, ValueError],
+    ['Muon on a vector', () => new optim.Muon(params()), /Muon: param group 0: parameter 1 has shape \[2\] \(1-D\); Muon only optimizes 2-D weight matrices: .*with AdamW/, ShapeError],
+    ['Muon on a scalar, in a group', () => new optim.Muon([{ params: [tensor(1, { dtype: 'float64', requiresGrad: true })] }]), /Muon: param group 0: parameter 0 has shape \[\] \(0-D\)/, ShapeError],
+    ['Muon adjustLrFn in PyTorch spelling', () => new optim.Muon(mat(), { adjustLrFn: 'match_rms_adamw' as never }),
+      /Muon: option adjustLrFn must be one of null, "original", "matchRmsAdamW", got "match_rms_adamw" \(did you mean "matchRmsAdamW"\?\)/, ValueError],
+    ['Muon nsSteps 100', () => new optim.Muon(mat(), { nsSteps: 100 }), /Muon: option nsSteps must be an integer >= 0 and < 100, got 100/, ValueError],
+    ['Muon nsCoefficients a pair', () => new optim.Muon(mat(), { nsCoefficients: [1, 2] as never }), /Muon: option nsCoefficients must be a triple \[a, b, c\], got \[1,2\]/, ValueError],
+    ['Muon momentum < 0', () => new optim.Muon(mat(), { momentum: -0.5 }), /Muon: option momentum must be a finite number >= 0, got -0\.5/, ValueError],
+    ['LBFGS lineSearchFn in PyTorch spelling', () => new optim.LBFGS(params(), { lineSearchFn: 'strong_wolfe' as never }), /LBFGS: option lineSearchFn must be one of null, "strongWolfe", got "strong_wolfe" \(did you mean "strongWolfe"\?\)/, ValueError],
+    ['LBFGS historySize 0', () => new optim.LBFGS(params(), { historySize: 0 }), /LBFGS: option historySize must be an integer >= 1, got 0/, ValueError],
+    ['LBFGS maxEval 2.5', () => new optim.LBFGS(params(), { maxEval: 2.5 }), /LBFGS: option maxEval must be an integer >= 1, got 2\.5/, ValueError],
+    ['LBFGS two groups', () => new optim.LBFGS([{ params: mat() }, { params: [tensor([1], { dtype: 'float64', requiresGrad: true })] }]), /LBFGS: got 2 parameter groups; L-BFGS supports one/, ValueError],
+    ['LBFGS mixed dtypes', () => new optim.LBFGS([...mat(), tensor([1], { requiresGrad: true })]), /LBFGS: parameter 1 is float32 but parameter 0 is float64; L-BFGS needs one dtype/, ValueError],
+    ['LBFGS skipNonFinite', () => new optim.LBFGS(params(), { skipNonFinite: true }), /LBFGS: option skipNonFinite is not supported/, ValueError],
+    ['LBFGS step() without a closure', () => new optim.LBFGS(params()).step(), /LBFGS.step: L-BFGS needs a closure that recomputes the loss and returns it, got undefined/, ValueError],
+    ['LBFGS closure returning nothing', () => new optim.LBFGS(params()).step(() => undefined), /LBFGS.step: the closure must return the loss \(a Tensor or a number\), got undefined/, ValueError],
+    ['LBFGS unknown option', () => new optim.LBFGS(params(), { max_iter: 3 } as never), /LBFGS: unknown option max_iter \(known: lr, maxIter, maxEval/, ValueError],
+  ];
+  for (const [what, f, re, cls] of rows) {
+    it(what, () => {
+      expect(f).toThrow(cls);
+      expect(f).toThrow(re);
+    });
+  }
+  it('LBFGS: a history of the wrong length is refused on load and changes nothing', () => {
+    const ps = params(), opt = new optim.LBFGS(ps, { maxIter: 3, historySize: 2 });
+    const closure = () => (opt.zeroGrad(), lossOf(ps).backward(), lossOf(ps));
+    for (let k = 0; k < 3; k++) opt.step(closure);
+    const sd = JSON.parse(JSON.stringify(opt.stateDict())) as optim.OptimizerStateDict;
+    const before = snapshot(opt, ps);
+    (sd.state['0'] as Record<string, unknown>)['oldDirs'] = { dtype: 'float64', length: 1, base64: 'AAAAAAAAAAA=' };
+    expect(() => opt.loadStateDict(sd)).toThrow(ValueError);
+    expect(() => opt.loadStateDict(sd)).toThrow(/LBFGS.loadStateDict: state 0.oldDirs holds 1 values, expected 12 \(2 history pairs over 6 parameters\)/);
+    expect(snapshot(opt, ps)).toBe(before);
+  });
 });
 
 describe('step(closure) has PyTorch semantics for every optimizer (item 9)', () => {
@@ -126,6 +184,16 @@ describe('optimizer state is validated on load, and a failed load changes nothin
     ['buffer of the wrong length', 'Adamax', (s) => (s['expInf'] = { dtype: 'float64', length: 1, base64: 'AAAAAAAAAAA=' }), /state 0\.expInf holds 1 float64 values/],
     ['buffer bytes short of its length', 'Adam', (s) => (s['expAvg'] = { dtype: 'float64', length: 4, base64: 'AAAA' }), /encoded float64 array has 3 bytes, expected 32/],
     ['a key the optimizer does not use', 'Lion', (s) => (s['exp_avg'] = 1), /state 0 has key exp_avg, which Lion does not use \(expected expAvg\)/],
+    ['Adafactor rowVar of the wrong length', 'Adafactor', (s) => (s['rowVar'] = { dtype: 'float64', length: 1, base64: 'AAAAAAAAAAA=' }),
+      /Adafactor.loadStateDict: state 0.rowVar holds 1 values, but a parameter of shape \[2,2\] needs 2/],
+    ['Adafactor variance on a matrix', 'Adafactor', (s) => (s['variance'] = { dtype: 'float64', length: 4, base64: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=' }),
+      /state 0 has variance, but a parameter of shape \[2,2\] keeps rowVar and colVar/],
+    ['Adafactor colVar missing', 'Adafactor', (s) => delete s['colVar'], /state 0 is missing colVar/],
+    ['Adafactor rowVar of the wrong dtype', 'Adafactor', (s) => (s['rowVar'] = { dtype: 'float32', length: 2, base64: 'AAAAAAAAAAA=' }),
+      /state 0.rowVar must be an encoded float64 array/],
+    ['ASGD mu = 0', 'ASGD', (s) => (s['mu'] = 0), /ASGD.loadStateDict: state 0.mu must be an averaging weight in \(0, 1\], got 0/],
+    ['ASGD eta < 0', 'ASGD', (s) => (s['eta'] = -1), /state 0.eta must be a non-negative step size, got -1/],
+    ['Rprop missing stepSize', 'Rprop', (s) => delete s['stepSize'], /Rprop keeps step, prev, stepSize/],
   ];
   for (const [what, name, tamper, re] of rows) {
     it(`${name}: ${what}`, () => {

@@ -270,9 +270,11 @@ describe('update kernel registry', () => {
       optim.setUpdateKernel('adam', original);
     }
     expect(optim.getUpdateKernel('adam')).toBe(original);
+    optim.setUpdateKernel('adam', optim.adamUpdate);
     optim.resetUpdateKernel('adam');
-    expect(optim.getUpdateKernel('adam')).toBe(optim.adamUpdate);
-    optim.setUpdateKernel('adam', original); // leave whatever a backend had installed
+    // The default is not the bare reference: it first asks the fused kernels backends offer.
+    expect(optim.getUpdateKernel('adam')).toBe(optim.defaultUpdateKernel('adam'));
+    expect(optim.getUpdateKernel('adam')).not.toBe(optim.adamUpdate);
   });
   it('rejects unknown kernel names', () => {
     expect(() => optim.setUpdateKernel('nope' as 'adam', optim.adamUpdate)).toThrow(ValueError);

@@ -99,7 +99,7 @@ export function refAdamax(o: { lr: number; betas?: [number, number]; eps?: numbe
 export function refNAdam(o: { lr: number; betas?: [number, number]; eps?: number; weightDecay?: number; momentumDecay?: number }) {
   const [b1, b2] = o.betas ?? [0.9, 0.999], eps = o.eps ?? 1e-8, wd = o.weightDecay ?? 0, psi = o.momentumDecay ?? 4e-3;
   let m: number[] = [], v: number[] = [], prod = 1;
-  const muAt = (t: number) => b1 * (1 - 0.5 * Math.pow(0.96, t * psi));
+  const muAt = (t: number) => b1 * (1 - 0.5 * 0.96 ** (t * psi));
   return (th: number[], g0: number[], t: number): number[] => {
     if (t === 1) (m = th.map(() => 0), v = th.map(() => 0), prod = 1);
     const g = g0.map((gi, i) => gi + wd * th[i]!);

@@ -1,11 +1,10 @@
-import { allocate, type DType } from '../../dtype.js';
+import type { DType } from '../../dtype.js';
 import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../../shape.js';
-import { Tensor } from '../../tensor.js';
-import type { Backend } from '../backend.js';
+import type { ArgReduceOp, Backend, BinaryOp, BufferView, Kernels, ReduceOp, UnaryOp } from '../backend.js';
+import { type Buf, hostBuf, view } from '../buffer.js';
+import { offerFusedUpdates, type FloatArray, type FusedUpdates } from '../fused.js';
 import * as K from './kernels.js';
 import * as W from '../wasm/index.js';
-import { adamUpdate, getUpdateKernel, setUpdateKernel, sgdUpdate, type FloatArray } from '../../optim/updates.js';
-import { adamwScheduleFreeUpdate, lambUpdate } from '../../optim/updates.js';
 
 export type CpuKernels = 'wasm' | 'reference';
 let useWasm = process.env['TAPEGRAD_KERNELS'] !== 'reference';
@@ -15,76 +14,86 @@ let useWasm = process.env['TAPEGRAD_KERNELS'] !== 'reference';
  */
 export function setCpuKernels(k: CpuKernels): void {
   useWasm = k === 'wasm';
-  installUpdates();
+  offerFusedUpdates('wasm', useWasm ? wasmUpdates : null);
 }
 
-// Optimizer updates: float32 Adam/AdamW (not AMSGrad) and SGD run in WebAssembly; everything
-// else, and every float64 parameter, keeps the reference update.
+// Optimizer updates offered to optim/: float32 Adam/AdamW (not AMSGrad) and SGD in WebAssembly.
 const isF32 = (x: FloatArray | null): x is Float32Array => x instanceof Float32Array;
-const wasmAdam: typeof adamUpdate = (p, g, m, v, vmax, h, step) =>
-  useWasm && vmax === null && isF32(p) && isF32(g) && isF32(m) && isF32(v)
-    ? W.adamStep(p, g, m, v, h, step) : adamUpdate(p, g, m, v, vmax, h, step);
-const wasmSgd: typeof sgdUpdate = (p, g, buf, h, first) =>
-  useWasm && isF32(p) && isF32(g) && (buf === null || isF32(buf))
-    ? W.sgdStep(p, g, buf, h, first) : sgdUpdate(p, g, buf, h, first);
-const wasmSF: typeof adamwScheduleFreeUpdate = (y, g, z, v, m, h, sc, k) =>
-  useWasm && m === null && isF32(y) && isF32(g) && isF32(z) && isF32(v)
-    ? W.adamwScheduleFreeStep(y, g, z, v, h, sc, k) : adamwScheduleFreeUpdate(y, g, z, v, m, h, sc, k);
-const wasmLamb: typeof lambUpdate = (p, g, m, v, h, count) =>
-  useWasm && isF32(p) && isF32(g) && isF32(m) && isF32(v) ? W.lambStep(p, g, m, v, h, count) : lambUpdate(p, g, m, v, h, count);
-function installUpdates(): void {
-  // Only replace the reference (or our own) kernels: a GPU or user kernel stays in place.
-  const a = getUpdateKernel('adam'), s = getUpdateKernel('sgd');
-  if (a === adamUpdate || a === wasmAdam) setUpdateKernel('adam', useWasm ? wasmAdam : adamUpdate);
-  if (s === sgdUpdate || s === wasmSgd) setUpdateKernel('sgd', useWasm ? wasmSgd : sgdUpdate);
+const wasmUpdates: FusedUpdates = {
+  adam: (p, g, m, v, h, step) => {
+    if (!(isF32(p) && isF32(g) && isF32(m) && isF32(v))) return false;
+    W.adamStep(p, g, m, v, h, step);
+    return true;
+  },
+  sgd: (p, g, buf, h, first) => {
+    if (!(isF32(p) && isF32(g) && (buf === null || isF32(buf)))) return false;
+    W.sgdStep(p, g, buf, h, first);
+    return true;
+  },
   // Schedule-Free AdamW (without inner momentum) and LAMB (issue 14)
-  const sf = getUpdateKernel('adamwScheduleFree'), lb = getUpdateKernel('lamb');
-  if (sf === adamwScheduleFreeUpdate || sf === wasmSF) setUpdateKernel('adamwScheduleFree', useWasm ? wasmSF : adamwScheduleFreeUpdate);
-  if (lb === lambUpdate || lb === wasmLamb) setUpdateKernel('lamb', useWasm ? wasmLamb : lambUpdate);
-}
-installUpdates();
+  adamwScheduleFree: (y, g, z, v, h, sc, k) => {
+    if (!(isF32(y) && isF32(g) && isF32(z) && isF32(v))) return false;
+    W.adamwScheduleFreeStep(y, g, z, v, h, sc, k);
+    return true;
+  },
+  lamb: (p, g, m, v, h, count) => {
+    if (!(isF32(p) && isF32(g) && isF32(m) && isF32(v))) return false;
+    W.lambStep(p, g, m, v, h, count);
+    return true;
+  },
+};
+offerFusedUpdates('wasm', useWasm ? wasmUpdates : null);
 export const getCpuKernels = (): CpuKernels => (useWasm ? 'wasm' : 'reference');
-const f32 = (...ts: Tensor[]): boolean => useWasm && ts.every((t) => t.dtype === 'float32');
+const f32 = (...ts: BufferView[]): boolean => useWasm && ts.every((t) => t.dtype === 'float32');
+const f32a = (b: BufferView): Float32Array => b.data as Float32Array;
 
-const out = (shape: Shape, dtype: DType): Tensor => new Tensor(allocate(dtype, sizeOf(shape)), shape);
+const out = hostBuf;
+const mapOps = <K extends string, V>(ops: readonly K[], f: (op: K) => V): { [P in K]: V } =>
+  Object.fromEntries(ops.map((op) => [op, f(op)])) as { [P in K]: V };
 
-/** The reference backend: always present, pure TypeScript, no native build. */
-export const cpu: Backend = {
-  name: 'cpu',
-  unary(op, x) {
-    const o = out(x.shape, x.dtype);
-    if (f32(x) && W.unary(op, x.data as Float32Array, o.data as Float32Array)) return o;
-    K.unary(op, x.data, o.data);
-    return o;
-  },
-  binary(op, a, b, os) {
-    const o = out(os, a.dtype);
-    if (f32(a, b) && W.binary(op, a.data as Float32Array, a.shape, b.data as Float32Array, b.shape, o.data as Float32Array, os)) return o;
-    K.binary(op, a.data, a.shape, b.data, b.shape, o.data, os);
-    return o;
-  },
+const unary = (op: UnaryOp) => (x: BufferView): Buf => {
+  const o = out(x.shape, x.dtype);
+  if (f32(x) && W.unary(op, f32a(x), o.data as Float32Array)) return o;
+  K.unary(op, x.data, o.data);
+  return o;
+};
+const binary = (op: BinaryOp) => (a: BufferView, b: BufferView, os: Shape): Buf => {
+  const o = out(os, a.dtype);
+  if (f32(a, b) && W.binary(op, f32a(a), a.shape, f32a(b), b.shape, o.data as Float32Array, os)) return o;
+  K.binary(op, a.data, a.shape, b.data, b.shape, o.data, os);
+  return o;
+};
+const reduce = (op: ReduceOp) => (x: BufferView, axes: readonly number[]): Buf => {
+  const o = out(x.shape.map((d, i) => (axes.includes(i) ? 1 : d)), x.dtype);
+  if (op === 'sum' && f32(x) && W.sum(f32a(x), x.shape, axes, o.data as Float32Array)) return o;
+  K.REDUCE[op](x.data, x.shape, axes, o.data);
+  return o;
+};
+const argReduce = (op: ArgReduceOp) => (x: BufferView, axis: number): Buf => {
+  const o = out(x.shape.map((d, i) => (i === axis ? 1 : d)), 'int32');
+  K.argReduce(op, x.data, x.shape, axis, o.data);
+  return o;
+};
+
+/** The CPU kernel table (the reference kernels are the oracle for every faster backend). */
+export const cpuKernels: Kernels = {
+  ...mapOps(K.UNARY_OPS, unary),
+  ...mapOps(K.BINARY_OPS, binary),
+  ...mapOps(K.REDUCE_OPS, reduce),
+  argmax: argReduce('argmax'),
+  argmin: argReduce('argmin'),
   where(c, a, b, os) {
     const o = out(os, a.dtype);
     K.where(c.data, c.shape, a.data, a.shape, b.data, b.shape, o.data, os);
     return o;
   },
-  reduce(op, x, axes) {
-    const o = out(x.shape.map((d, i) => (axes.includes(i) ? 1 : d)), x.dtype);
-    if (op === 'sum' && f32(x) && W.sum(x.data as Float32Array, x.shape, axes, o.data as Float32Array)) return o;
-    K.reduce(op, x.data, x.shape, axes, o.data);
-    return o;
-  },
-  argReduce(op, x, axis) {
-    const o = out(x.shape.map((d, i) => (i === axis ? 1 : d)), 'int32');
-    K.argReduce(op, x.data, x.shape, axis, o.data);
-    return o;
-  },
   matmul(a, b, os, ta, tb) {
     const o = out(os, a.dtype);
-    if (f32(a, b) && W.matmul(a.data as Float32Array, a.shape, b.data as Float32Array, b.shape, o.data as Float32Array, os, ta, tb)) return o;
+    if (f32(a, b) && W.matmul(f32a(a), a.shape, f32a(b), b.shape, o.data as Float32Array, os, ta, tb)) return o;
     K.matmul(a.data, a.shape, b.data, b.shape, o.data, os, ta, tb);
     return o;
   },
+  reshape: view,
   permute(x, perm) {
     const st = stridesOf(x.shape);
     const os = perm.map((p) => x.shape[p]!);
@@ -133,12 +142,20 @@ export const cpu: Backend = {
   scatterAdd(shape, axis, index, src) {
     const o = out(shape, src.dtype);
     const sd = src.data, od = o.data;
-    K.indexWalk(shape, axis, index.data, index.shape, (i, xo) => { od[xo] += sd[i]!; }, 'scatterAdd');
+    K.indexWalk(shape, axis, index.data, index.shape, (i, xo) => { od[xo]! += sd[i]!; }, 'scatterAdd');
     return o;
   },
-  cast(x, dtype) {
+  cast(x, dtype: DType) {
     const o = out(x.shape, dtype);
     o.data.set(x.data);
     return o;
   },
+  cumsum(x, axis) {
+    const o = out(x.shape, x.dtype);
+    K.cumsum(x.data, x.shape, axis, o.data);
+    return o;
+  },
 };
+
+/** The reference backend: always present, pure TypeScript (plus WebAssembly for float32 hot paths). */
+export const cpu: Backend = { name: 'cpu', kernels: cpuKernels };

@@ -3,7 +3,7 @@
  * They are the correctness oracle for every faster backend.
  */
 import type { TypedArray } from '../../dtype.js';
-import type { BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
+import type { ArgReduceOp, BinaryOp, ReduceOp, UnaryOp } from '../backend.js';
 import { broadcastStrides, shapeEq, sizeOf, stridesOf, type Shape } from '../../shape.js';
 import { forEachRow } from './loops.js';
 import { IndexError } from '../../errors.js';
@@ -49,6 +49,8 @@ export const UNARY: Record<UnaryOp, (x: number) => number> = {
   log1p: Math.log1p,
 };
 
+export const UNARY_OPS = Object.keys(UNARY) as UnaryOp[];
+
 export const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   add: (a, b) => a + b,
   sub: (a, b) => a - b,
@@ -64,6 +66,8 @@ export const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   gt: (a, b) => +(a > b),
   ge: (a, b) => +(a >= b),
 };
+
+export const BINARY_OPS = Object.keys(BINARY) as BinaryOp[];
 
 export function unary(op: UnaryOp, x: TypedArray, out: TypedArray): void {
   const f = UNARY[op];
@@ -112,40 +116,82 @@ export function where(c: TypedArray, cs: Shape, a: TypedArray, as: Shape, b: Typ
   });
 }
 
-/** Reduces `x` (shape xs) into `out` whose shape keeps reduced axes as 1. */
-export function reduce(op: ReduceOp, x: TypedArray, xs: Shape, axes: readonly number[], out: TypedArray): void {
-  const os = xs.map((d, i) => (axes.includes(i) ? 1 : d));
-  const int = x instanceof Int32Array;
-  const init = op === 'sum' ? 0 : op === 'max' ? (int ? -2147483648 : -Infinity) : int ? 2147483647 : Infinity;
-  out.fill(init);
-  const n = x.length;
-  if (n === 0) return;
-  // Fast path: reducing the trailing axes of a contiguous array.
+type ReduceKernel = (x: TypedArray, xs: Shape, axes: readonly number[], out: TypedArray) => void;
+/** Trailing axes of a contiguous array (or all axes): rows of `inner` elements; null for the strided walk. */
+function trailingInner(xs: Shape, axes: readonly number[]): number | null {
   const trailing = axes.length > 0 && axes.every((a, i) => a === xs.length - axes.length + i);
-  if (trailing || axes.length === 0) {
-    const inner = axes.length === 0 ? 1 : sizeOf(axes.map((a) => xs[a]!));
-    const rows = n / inner;
-    for (let r = 0; r < rows; r++) {
-      let acc = init;
-      const base = r * inner;
-      if (op === 'sum') for (let i = 0; i < inner; i++) acc += x[base + i]!;
-      else if (op === 'max') for (let i = 0; i < inner; i++) { const v = x[base + i]!; if (v > acc || v !== v) acc = v; if (acc !== acc) break; }
-      else for (let i = 0; i < inner; i++) { const v = x[base + i]!; if (v < acc || v !== v) acc = v; if (acc !== acc) break; }
+  if (axes.length === 0) return 1;
+  return trailing ? sizeOf(axes.map((a) => xs[a] ?? 1)) : null;
+}
+/** Walks x (strided) against `out`, whose shape keeps the reduced axes as 1. */
+function reduceWalk(xs: Shape, axes: readonly number[], body: (ix: number, sx: number, io: number, so: number, len: number) => void): void {
+  const os = xs.map((d, i) => (axes.includes(i) ? 1 : d));
+  forEachRow(xs, [stridesOf(xs), broadcastStrides(os, xs)], (offs, len, inner) => {
+    body(offs[0] ?? 0, inner[0] ?? 0, offs[1] ?? 0, inner[1] ?? 0, len);
+  });
+}
+const sumKernel: ReduceKernel = (x, xs, axes, out) => {
+  out.fill(0);
+  if (x.length === 0) return;
+  const inner = trailingInner(xs, axes);
+  if (inner !== null) {
+    for (let r = 0, base = 0; base < x.length; r++, base += inner) {
+      let acc = 0;
+      for (let i = 0; i < inner; i++) acc += x[base + i]!;
       out[r] = acc;
     }
     return;
   }
-  const ost = broadcastStrides(os, xs);
-  forEachRow(xs, [stridesOf(xs), ost], (offs, len, inner) => {
-    let ix = offs[0]!, io = offs[1]!;
-    const sx = inner[0]!, so = inner[1]!;
-    if (op === 'sum') for (let i = 0; i < len; i++, ix += sx, io += so) out[io] += x[ix]!;
-    else if (op === 'max') for (let i = 0; i < len; i++, ix += sx, io += so) { const v = x[ix]!; if (v > out[io]! || v !== v) out[io] = v; }
-    else for (let i = 0; i < len; i++, ix += sx, io += so) { const v = x[ix]!; if (v < out[io]! || v !== v) out[io] = v; }
+  reduceWalk(xs, axes, (ix, sx, io, so, len) => {
+    for (let i = 0; i < len; i++, ix += sx, io += so) out[io]! += x[ix]!;
   });
+};
+/** max/min: `better(v, acc)` says v replaces acc; NaN always wins and then sticks. */
+const extremumKernel = (better: (v: number, acc: number) => boolean, intInit: number, floatInit: number): ReduceKernel =>
+  (x, xs, axes, out) => {
+    out.fill(x instanceof Int32Array ? intInit : floatInit);
+    if (x.length === 0) return;
+    const inner = trailingInner(xs, axes);
+    if (inner !== null) {
+      for (let r = 0, base = 0; base < x.length; r++, base += inner) {
+        let acc = out[r]!;
+        for (let i = 0; i < inner && acc === acc; i++) {
+          const v = x[base + i]!;
+          if (better(v, acc) || v !== v) acc = v;
+        }
+        out[r] = acc;
+      }
+      return;
+    }
+    reduceWalk(xs, axes, (ix, sx, io, so, len) => {
+      for (let i = 0; i < len; i++, ix += sx, io += so) {
+        const v = x[ix]!;
+        if (better(v, out[io]!) || v !== v) out[io] = v;
+      }
+    });
+  };
+/** Reduces `x` (shape xs) into `out` whose shape keeps reduced axes as 1: one kernel per ReduceOp. */
+export const REDUCE: Record<ReduceOp, ReduceKernel> = {
+  sum: sumKernel,
+  max: extremumKernel((v, acc) => v > acc, -2147483648, -Infinity),
+  min: extremumKernel((v, acc) => v < acc, 2147483647, Infinity),
+};
+export const REDUCE_OPS = Object.keys(REDUCE) as ReduceOp[];
+
+/** Inclusive prefix sum of x (shape xs) along `axis` into out (same shape). */
+export function cumsum(x: TypedArray, xs: Shape, axis: number, out: TypedArray): void {
+  const n = xs[axis] ?? 1;
+  const inner = sizeOf(xs.slice(axis + 1));
+  const outer = sizeOf(xs.slice(0, axis));
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      let acc = 0;
+      for (let i = 0, p = o * n * inner + j; i < n; i++, p += inner) out[p] = acc += x[p]!;
+    }
+  }
 }
 
-export function argReduce(op: 'argmax' | 'argmin', x: TypedArray, xs: Shape, axis: number, out: TypedArray): void {
+export function argReduce(op: ArgReduceOp, x: TypedArray, xs: Shape, axis: number, out: TypedArray): void {
   const n = xs[axis]!;
   const inner = sizeOf(xs.slice(axis + 1));
   const outer = sizeOf(xs.slice(0, axis));
@@ -177,8 +223,8 @@ export function gemm(
     for (let p = 0; p < k; p++) {
       const aip = a[ao + i * ars + p * acs]!;
       const brow = bo + p * brs;
-      if (bcs === 1) for (let j = 0; j < n; j++) out[orow + j] += aip * b[brow + j]!;
-      else for (let j = 0; j < n; j++) out[orow + j] += aip * b[brow + j * bcs]!;
+      if (bcs === 1) for (let j = 0; j < n; j++) out[orow + j]! += aip * b[brow + j]!;
+      else for (let j = 0; j < n; j++) out[orow + j]! += aip * b[brow + j * bcs]!;
     }
   }
 }
@@ -194,7 +240,10 @@ export function matmul(a: TypedArray, as: Shape, b: TypedArray, bs: Shape, out: 
   const bB = broadcastStrides(bs.slice(0, -2), batch).map((s) => s * k * n);
   const nb = sizeOf(batch);
   if (nb === 0 || m * n === 0) return;
-  if (batch.length === 0) return gemm(a, 0, ars, acs, b, 0, brs, bcs, out, 0, m, k, n);
+  if (batch.length === 0) {
+    gemm(a, 0, ars, acs, b, 0, brs, bcs, out, 0, m, k, n);
+    return;
+  }
   forEachRow(batch, [aB, bB], (offs, len, inner, row) => {
     for (let i = 0; i < len; i++) {
       gemm(a, offs[0]! + i * inner[0]!, ars, acs, b, offs[1]! + i * inner[1]!, brs, bcs, out, (row * len + i) * m * n, m, k, n);

@@ -10,7 +10,7 @@ import { resetStats, setCacheCapacity, startRuntime, stats, type GpuStats, type 
 
 export type { GpuThresholds } from './backend.js';
 export type { GpuStats } from './runtime.js';
-export { gpuAdamUpdate, gpuSgdUpdate } from './optim.js';
+export { gpuUpdates } from './optim.js';
 
 export interface BackendInfo {
   /** Where eligible ops run now. */

@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { BackendError } from '../../errors.js';
-import type { DeviceBuffer } from '../../tensor.js';
+import type { DeviceStorage as DeviceBuffer } from '../backend.js';
 import { NATIVE, type ArgKind, type KernelSource } from './source.js';
 
 // ---- the slice of gpu.js and gl we use ------------------------------------------------------

@@ -5,8 +5,8 @@
  * copied out (streaming ops do this in cache-sized chunks, so the copies cost L2 bandwidth,
  * not DRAM bandwidth). See docs/performance.md for why tensor data does not live in wasm memory.
  */
-import type { AdamOptions, SGDOptions } from '../../optim/updates.js';
-import type { AdamWScheduleFreeOptions, LambOptions, ScheduleFreeScalars } from '../../optim/updates.js';
+import type { AdamStepHyper as AdamOptions, SgdStepHyper as SGDOptions } from '../fused.js';
+import type { AdamWScheduleFreeStepHyper, LambStepHyper } from '../fused.js';
 import { broadcastStrides, sizeOf, type Shape } from '../../shape.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import {
@@ -233,8 +233,7 @@ export function sum(x: Float32Array, xs: Shape, axes: readonly number[], out: Fl
 }
 
 // ---- optimizer updates ------------------------------------------------------------------
-// Same contracts as adamUpdate / sgdUpdate in src/optim/updates.ts (float32, no AMSGrad),
-// registered through setUpdateKernel by the cpu backend.
+// Same contracts as the FusedUpdates of backend/fused.ts (float32, no AMSGrad), offered by the cpu backend.
 
 
 /** One Adam/AdamW step (1-based `step`) in place over float32 params p, grads g and moments m, v. */
@@ -274,11 +273,12 @@ export function sgdStep(p: Float32Array, g: Float32Array, buf: Float32Array | nu
 
 // ---- Schedule-Free AdamW and LAMB (issue 14) ---------------------------------------------
 // Same contracts as adamwScheduleFreeUpdate (without inner momentum) and lambUpdate in
-// src/optim/updates.ts, over float32; registered through setUpdateKernel by the cpu backend.
+// src/optim/updates.ts, over float32; offered by the cpu backend as fused updates (backend/fused.ts).
 
 /** One Schedule-Free AdamW step (0-based step k) in place over float32 y, grads g, z and v. */
 export function adamwScheduleFreeStep(
-  y: Float32Array, g: Float32Array, z: Float32Array, v: Float32Array, h: AdamWScheduleFreeOptions, sc: ScheduleFreeScalars, k: number,
+  y: Float32Array, g: Float32Array, z: Float32Array, v: Float32Array, h: AdamWScheduleFreeStepHyper,
+  sc: { readonly lr: number; readonly ckp1: number }, k: number,
 ): void {
   const n = y.length, [beta1, beta2] = h.betas, { lr, ckp1 } = sc;
   const a = lr * (beta1 * (1 - ckp1) - 1), bc2 = 1 - beta2 ** (k + 1);
@@ -294,7 +294,7 @@ export function adamwScheduleFreeStep(
 }
 
 /** One LAMB step (1-based count) in place over float32 params p, grads g and moments m, v. */
-export function lambStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: LambOptions, count: number): void {
+export function lambStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: LambStepHyper, count: number): void {
   const n = p.length, [b1, b2] = h.betas, { eps, epsRoot, weightDecay: wd } = h;
   const bc1 = 1 - b1 ** count, bc2 = 1 - b2 ** count;
   reset();

@@ -1,0 +1,189 @@
+/**
+ * How each traced op becomes ONNX nodes: one emitter per op name. An op without an entry is refused by
+ * `exportOnnx` with an error naming it and where it was recorded.
+ */
+import type { DType } from '../../dtype.js';
+import type { Tensor } from '../../tensor.js';
+import { type Attr, type GraphBuilder, ONNX_BOOL, ONNX_INT64, onnxDType } from './graph.js';
+
+/** One traced application: the op's name, inputs, attributes and output, and where user code called it. */
+export interface TraceRecord {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  readonly attrs: unknown;
+  readonly out: Tensor;
+  readonly where: string;
+}
+
+/** What an emitter sees: the record (and its twin from the second, resized trace, if axes are dynamic). */
+export interface EmitCtx {
+  readonly g: GraphBuilder;
+  readonly opset: number;
+  readonly rec: TraceRecord;
+  /** The same op in the trace with grown dynamic axes; equal to `rec` when there are none. */
+  readonly twin: TraceRecord;
+  /** Value name of input `i`. */
+  input(i: number): string;
+  /** The value name the op's output must be written to. */
+  readonly out: string;
+  /** Per dimension of `rec.inputs[i]` (or of the output for i = -1): does its size follow a dynamic axis? */
+  dynamic(i: number): readonly boolean[];
+  fail(msg: string): never;
+}
+export type Emitter = (c: EmitCtx) => void;
+
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+const attrsOf = <A>(c: EmitCtx): A => c.rec.attrs as A;
+const simple = (opType: string): Emitter => (c) => {
+  c.g.node(opType, c.rec.inputs.map((_, i) => c.input(i)), [], c.out);
+};
+/** A scalar constant of `dtype`, broadcast by ONNX's elementwise ops. */
+function scalar(g: GraphBuilder, v: number, dtype: DType): string {
+  const data = dtype === 'float64' ? Float64Array.of(v) : dtype === 'int32' ? Int32Array.of(v) : Float32Array.of(v);
+  return g.initializer(g.fresh('scalar'), [], onnxDType(dtype, 'a constant'), data);
+}
+/** ONNX comparisons give booleans; ours give 0/1 in the inputs' dtype. */
+const compare = (opType: string, negate = false): Emitter => (c) => {
+  let b = c.g.node(opType, [c.input(0), c.input(1)]);
+  if (negate) b = c.g.node('Not', [b]);
+  c.g.node('Cast', [b], [{ name: 'to', i: onnxDType(c.rec.out.dtype, 'a comparison') }], c.out);
+};
+/** Reductions: axes become an input in opset 13 (ReduceSum) / 18 (ReduceMax, ReduceMin). */
+const reduce = (opType: string, axesAsInputFrom: number): Emitter => (c) => {
+  const { axes, keepdim } = attrsOf<{ axes: readonly number[]; keepdim: boolean }>(c);
+  if (axes.length === 0) {
+    c.g.node('Identity', [c.input(0)], [], c.out);
+    return;
+  }
+  const keep: Attr = { name: 'keepdims', i: keepdim ? 1 : 0 };
+  if (c.opset >= axesAsInputFrom) c.g.node(opType, [c.input(0), c.g.int64s(axes, 'axes')], [keep], c.out);
+  else c.g.node(opType, [c.input(0)], [keep, { name: 'axes', ints: axes }], c.out);
+};
+const argReduce = (opType: string): Emitter => (c) => {
+  const { axis, keepdim } = attrsOf<{ axis: number; keepdim: boolean }>(c);
+  const idx = c.g.node(opType, [c.input(0)], [{ name: 'axis', i: axis }, { name: 'keepdims', i: keepdim ? 1 : 0 }]);
+  c.g.node('Cast', [idx], [{ name: 'to', i: onnxDType(c.rec.out.dtype, opType) }], c.out);
+};
+const swapLast = (rank: number): number[] => [...Array(rank).keys()].map((i) => (i === rank - 2 ? rank - 1 : i === rank - 1 ? rank - 2 : i));
+
+/** A target shape from the two traces: a dynamic entry becomes 0 (copy the input's dim) or one -1. */
+function reshapeTarget(c: EmitCtx): number[] {
+  const target = attrsOf<readonly number[]>(c), target2 = c.twin.attrs as readonly number[];
+  const x = c.rec.inputs[0]!, dynIn = c.dynamic(0);
+  let inferred = false;
+  return target.map((d, i) => {
+    if (d === target2[i]) return d;
+    if (i < x.ndim && dynIn[i] && x.shape[i] === d && c.twin.inputs[0]!.shape[i] === target2[i]) return 0;
+    if (inferred) c.fail(`reshape to [${target}] has more than one dimension that follows a dynamic axis`);
+    inferred = true;
+    return -1;
+  });
+}
+
+const UNARY: Readonly<Record<string, string>> = {
+  neg: 'Neg', exp: 'Exp', log: 'Log', sqrt: 'Sqrt', abs: 'Abs', tanh: 'Tanh', sigmoid: 'Sigmoid', relu: 'Relu',
+  sign: 'Sign', sin: 'Sin', cos: 'Cos', erf: 'Erf', floor: 'Floor', ceil: 'Ceil', round: 'Round', tan: 'Tan',
+  asin: 'Asin', acos: 'Acos', atan: 'Atan', sinh: 'Sinh', cosh: 'Cosh', reciprocal: 'Reciprocal',
+};
+const BINARY: Readonly<Record<string, string>> = {
+  add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div', pow: 'Pow', maximum: 'Max', minimum: 'Min',
+};
+
+export const EMITTERS: Readonly<Record<string, Emitter>> = {
+  ...Object.fromEntries(Object.entries(UNARY).map(([op, onnx]) => [op, simple(onnx)])),
+  ...Object.fromEntries(Object.entries(BINARY).map(([op, onnx]) => [op, simple(onnx)])),
+  log1p: (c) => {
+    const one = scalar(c.g, 1, c.rec.inputs[0]!.dtype);
+    c.g.node('Log', [c.g.node('Add', [c.input(0), one])], [], c.out);
+  },
+  eq: compare('Equal'),
+  ne: compare('Equal', true),
+  lt: compare('Less'),
+  le: compare('LessOrEqual'),
+  gt: compare('Greater'),
+  ge: compare('GreaterOrEqual'),
+  where: (c) => {
+    const cond = c.g.node('Cast', [c.input(0)], [{ name: 'to', i: ONNX_BOOL }]);
+    c.g.node('Where', [cond, c.input(1), c.input(2)], [], c.out);
+  },
+  cast: (c) => {
+    c.g.node('Cast', [c.input(0)], [{ name: 'to', i: onnxDType(c.rec.out.dtype, 'cast') }], c.out);
+  },
+  sum: reduce('ReduceSum', 13),
+  max: reduce('ReduceMax', 18),
+  min: reduce('ReduceMin', 18),
+  argmax: argReduce('ArgMax'),
+  argmin: argReduce('ArgMin'),
+  matmul: (c) => {
+    const { ta, tb } = attrsOf<{ ta: boolean; tb: boolean }>(c);
+    const [a, b] = c.rec.inputs as [Tensor, Tensor];
+    const side = (i: number, t: Tensor, trans: boolean): string =>
+      trans ? c.g.node('Transpose', [c.input(i)], [{ name: 'perm', ints: swapLast(t.ndim) }]) : c.input(i);
+    c.g.node('MatMul', [side(0, a, ta), side(1, b, tb)], [], c.out);
+  },
+  reshape: (c) => {
+    c.g.node('Reshape', [c.input(0), c.g.int64s(reshapeTarget(c), 'shape')], [], c.out);
+  },
+  permute: (c) => {
+    c.g.node('Transpose', [c.input(0)], [{ name: 'perm', ints: attrsOf<readonly number[]>(c) }], c.out);
+  },
+  expand: (c) => {
+    const shape = attrsOf<readonly number[]>(c), shape2 = c.twin.attrs as readonly number[];
+    const x = c.rec.inputs[0]!, dynIn = c.dynamic(0), lead = shape.length - x.ndim;
+    const target = shape.map((d, i) => {
+      if (d === shape2[i]) return d;
+      // Expand broadcasts: a 1 keeps the input's (dynamic) size there.
+      if (i >= lead && dynIn[i - lead]) return 1;
+      return c.fail(`expand to [${shape}] grows a size-1 axis to a dynamic size`);
+    });
+    c.g.node('Expand', [c.input(0), c.g.int64s(target, 'shape')], [], c.out);
+  },
+  slice: (c) => {
+    const { starts, steps } = attrsOf<{ starts: readonly number[]; steps: readonly number[] }>(c);
+    const x = c.rec.inputs[0]!, x2 = c.twin.inputs[0]!, out = c.rec.out, out2 = c.twin.out;
+    const axes: number[] = [], s: bigint[] = [], e: bigint[] = [], st: number[] = [];
+    x.shape.forEach((n, a) => {
+      const start = starts[a]!, step = steps[a]!, len = out.shape[a]!;
+      if (n !== x2.shape[a]) {
+        // A dynamic axis must be taken whole.
+        if (start !== 0 || step !== 1 || len !== n || out2.shape[a] !== x2.shape[a]) {
+          c.fail(`slice takes part of a dynamic axis (${a})`);
+        }
+        return;
+      }
+      if (start === 0 && step === 1 && len === n) return;
+      const end = start + step * len;
+      axes.push(a);
+      s.push(BigInt(start));
+      e.push(end < 0 ? INT64_MIN : len === 0 ? BigInt(start) : BigInt(end));
+      st.push(step);
+    });
+    if (axes.length === 0) {
+      c.g.node('Identity', [c.input(0)], [], c.out);
+      return;
+    }
+    const g = c.g;
+    g.node('Slice', [c.input(0), g.int64s(s, 'starts'), g.int64s(e, 'ends'), g.int64s(axes, 'axes'), g.int64s(st, 'steps')], [], c.out);
+  },
+  sliceScatter: (c) => {
+    // Zeros with `src` written at `starts` (step 1): a constant Pad, which is how `pad` is built.
+    const { starts, steps, shape } = attrsOf<{ starts: readonly number[]; steps: readonly number[]; shape: readonly number[] }>(c);
+    const src = c.rec.inputs[0]!, twin = c.twin.attrs as { shape: readonly number[] };
+    if (steps.some((s) => s !== 1)) c.fail('sliceScatter with steps other than 1 has no ONNX mapping');
+    const after = shape.map((n, a) => n - starts[a]! - src.shape[a]!);
+    const after2 = twin.shape.map((n, a) => n - starts[a]! - c.twin.inputs[0]!.shape[a]!);
+    if (after.some((v, a) => v !== after2[a])) c.fail('sliceScatter pads by an amount that follows a dynamic axis');
+    c.g.node('Pad', [c.input(0), c.g.int64s([...starts, ...after], 'pads')], [{ name: 'mode', s: 'constant' }], c.out);
+  },
+  concat: (c) => {
+    c.g.node('Concat', c.rec.inputs.map((_, i) => c.input(i)), [{ name: 'axis', i: attrsOf<{ axis: number }>(c).axis }], c.out);
+  },
+  gather: (c) => {
+    const idx = c.g.node('Cast', [c.input(1)], [{ name: 'to', i: ONNX_INT64 }]);
+    c.g.node('GatherElements', [c.input(0), idx], [{ name: 'axis', i: attrsOf<{ axis: number }>(c).axis }], c.out);
+  },
+  detach: simple('Identity'),
+  alias: simple('Identity'),
+};

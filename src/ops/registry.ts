@@ -1,0 +1,40 @@
+/**
+ * The registry: every primitive's OpDef in one table typed `{ [P in Primitive]: OpDef<P> }`.
+ * The compiler is the checklist: a primitive (a key of backend/backend.ts's KernelSigs) without an
+ * OpDef here, without a `backward` (a rule or an explicit `null`), without a kernel in each backend
+ * (or an explicit REFERENCE fallback), or without a row in test/ops' tables does not compile.
+ * See docs/contributing.md.
+ */
+import type { Primitive } from '../backend/backend.js';
+import type { OpDef } from './define.js';
+import { binaryDefs, castDef, unaryDefs, whereDef } from './elementwise.js';
+import { gatherDef, scatterAddDef } from './indexing.js';
+import { matmulDef } from './matmul.js';
+import { concatDef, expandDef, permuteDef, reshapeDef, sliceDef, sliceScatterDef } from './movement.js';
+import { argReduceDefs, reduceDefs } from './reduce.js';
+import { cumsumDef } from './scan.js';
+
+export type { Primitive } from '../backend/backend.js';
+export type Registry = { readonly [P in Primitive]: OpDef<P> };
+
+export const registry: Registry = {
+  ...unaryDefs,
+  ...binaryDefs,
+  where: whereDef,
+  cast: castDef,
+  ...reduceDefs,
+  ...argReduceDefs,
+  matmul: matmulDef,
+  reshape: reshapeDef,
+  permute: permuteDef,
+  expand: expandDef,
+  slice: sliceDef,
+  sliceScatter: sliceScatterDef,
+  concat: concatDef,
+  gather: gatherDef,
+  scatterAdd: scatterAddDef,
+  cumsum: cumsumDef,
+};
+
+/** Every primitive, in registry order. */
+export const PRIMITIVES = Object.keys(registry) as Primitive[];
