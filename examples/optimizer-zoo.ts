@@ -51,7 +51,9 @@ const seed = num('seed', args.seed, 0, (x) => Number.isSafeInteger(x) && x >= 0,
 const outDir = resolve(args.out ?? 'out');
 const batchSize = 32, hidden = 128, WINDOW = smoke ? 2 : 20;
 
-type Make = (p: nn.Parameter[], lr: number) => optim.Optimizer & { train?: () => void; eval?: () => void };
+/** What the loop needs: an optimizer, or two stepped together (Muon + AdamW). */
+interface Stepper { step(): unknown; zeroGrad(): void; train?(): void; eval?(): void }
+type Make = (p: nn.Parameter[], lr: number) => Stepper;
 /**
  * Each optimizer with three learning rates a factor ~3 apart, placed (after a first run) so that the best
  * one is inside the grid where possible: the usual default, and larger ones, since the budget is short.
@@ -71,15 +73,20 @@ const ZOO: { name: string; lrs: number[]; make: Make }[] = [
   { name: 'Lamb', lrs: [3e-3, 1e-2, 3e-2], make: (p, lr) => new optim.Lamb(p, { lr }) },
   { name: 'Lars', lrs: [1, 3, 10], make: (p, lr) => new optim.Lars(p, { lr }) },
 ];
-// Optimizers other branches add to `optim` join the zoo when they exist (name → lr grid, default options).
-const extra: [string, number[]][] = [
-  ['RAdam', [3e-4, 1e-3, 3e-3]], ['Adadelta', [0.3, 1, 3]], ['Adafactor', [3e-3, 1e-2, 3e-2]], ['Muon', [3e-3, 2e-2, 6e-2]],
-];
-for (const [name, lrs] of extra) {
-  const Ctor = (optim as unknown as Record<string, unknown>)[name];
-  if (typeof Ctor === 'function') {
-    ZOO.push({ name, lrs, make: (p, lr) => new (Ctor as new (p: nn.Parameter[], o: { lr: number }) => optim.Optimizer)(p, { lr }) });
-  }
+// torch.optim's other methods. LBFGS is left out: it needs full-batch closures, not mini-batches.
+ZOO.push(
+  { name: 'RAdam', lrs: [1e-3, 3e-3, 1e-2], make: (p, lr) => new optim.RAdam(p, { lr }) },
+  { name: 'Adadelta', lrs: [0.3, 1, 3], make: (p, lr) => new optim.Adadelta(p, { lr }) },
+  { name: 'Adafactor', lrs: [3e-3, 1e-2, 3e-2], make: (p, lr) => new optim.Adafactor(p, { lr }) },
+  { name: 'ASGD', lrs: [0.03, 0.1, 0.3], make: (p, lr) => new optim.ASGD(p, { lr }) },
+  { name: 'Rprop (a full-batch method)', lrs: [1e-3, 3e-3, 1e-2], make: (p, lr) => new optim.Rprop(p, { lr }) },
+  // Muon takes the hidden layer's weight matrix; the output layer and the biases go to AdamW (lr 3e-3),
+  // as torch.optim.Muon's documentation recommends.
+  { name: 'Muon + AdamW', lrs: [0.01, 0.03, 0.1], make: (p, lr) => pair(new optim.Muon([p[0]!], { lr }), new optim.AdamW(p.slice(1), { lr: 3e-3 })) },
+);
+/** Two optimizers over disjoint parameters, stepped together. */
+function pair(a: optim.Optimizer, b: optim.Optimizer): Stepper {
+  return { step: () => (a.step(), b.step()), zeroGrad: () => (a.zeroGrad(), b.zeroGrad()) };
 }
 const only = args.only?.split(',').map((s) => s.trim());
 const zoo = only ? ZOO.filter((z) => only.includes(z.name)) : ZOO;
