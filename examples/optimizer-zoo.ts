@@ -29,8 +29,10 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: npx tsx examples/optimizer-zoo.ts [--epochs N] [--train-per-digit K] [--target L] [--seed S]\n' +
-    '       [--only name,name] [--out DIR] [--smoke]');
+  console.log(
+    'usage: npx tsx examples/optimizer-zoo.ts [--epochs N] [--train-per-digit K] [--target L] [--seed S]\n' +
+      '       [--only name,name] [--out DIR] [--smoke]',
+  );
   process.exit(0);
 }
 function num(name: string, v: string | undefined, dflt: number, ok: (x: number) => boolean, what: string): number {
@@ -49,10 +51,17 @@ const perDigit = num('train-per-digit', args['train-per-digit'], smoke ? 10 : 50
 const target = num('target', args.target, smoke ? 2.2 : 0.5, (x) => Number.isFinite(x) && x > 0, 'a positive number');
 const seed = num('seed', args.seed, 0, (x) => Number.isSafeInteger(x) && x >= 0, 'a non-negative integer');
 const outDir = resolve(args.out ?? 'out');
-const batchSize = 32, hidden = 128, WINDOW = smoke ? 2 : 20;
+const batchSize = 32,
+  hidden = 128,
+  WINDOW = smoke ? 2 : 20;
 
 /** What the loop needs: an optimizer, or two stepped together (Muon + AdamW). */
-interface Stepper { step(): unknown; zeroGrad(): void; train?(): void; eval?(): void }
+interface Stepper {
+  step(): unknown;
+  zeroGrad(): void;
+  train?(): void;
+  eval?(): void;
+}
 type Make = (p: nn.Parameter[], lr: number) => Stepper;
 /**
  * Each optimizer with three learning rates a factor ~3 apart, placed (after a first run) so that the best
@@ -82,7 +91,11 @@ ZOO.push(
   { name: 'Rprop (a full-batch method)', lrs: [1e-3, 3e-3, 1e-2], make: (p, lr) => new optim.Rprop(p, { lr }) },
   // Muon takes the hidden layer's weight matrix; the output layer and the biases go to AdamW (lr 3e-3),
   // as torch.optim.Muon's documentation recommends.
-  { name: 'Muon + AdamW', lrs: [0.01, 0.03, 0.1], make: (p, lr) => pair(new optim.Muon([p[0]!], { lr }), new optim.AdamW(p.slice(1), { lr: 3e-3 })) },
+  {
+    name: 'Muon + AdamW',
+    lrs: [0.01, 0.03, 0.1],
+    make: (p, lr) => pair(new optim.Muon([p[0]!], { lr }), new optim.AdamW(p.slice(1), { lr: 3e-3 })),
+  },
 );
 /** Two optimizers over disjoint parameters, stepped together. */
 function pair(a: optim.Optimizer, b: optim.Optimizer): Stepper {
@@ -93,20 +106,33 @@ const zoo = only ? ZOO.filter((z) => only.includes(z.name)) : ZOO;
 const grid = smoke ? zoo.map((z) => ({ ...z, lrs: [z.lrs[1]!] })) : zoo;
 
 const data = datasets.mnistDigits({ trainPerDigit: perDigit, testPerDigit: smoke ? 10 : 200 });
-const nTrain = data.train.x.shape[0]!, nTest = data.test.x.shape[0]!;
-console.log(`optimizer zoo: MNIST 784-${hidden}-10 MLP, ${nTrain} train / ${nTest} test images, batch ${batchSize}, ` +
-  `${epochs} epoch(s), target train loss ${target} (mean of ${WINDOW} steps), seed ${seed}${smoke ? ' (--smoke)' : ''}`);
+const nTrain = data.train.x.shape[0]!,
+  nTest = data.test.x.shape[0]!;
+console.log(
+  `optimizer zoo: MNIST 784-${hidden}-10 MLP, ${nTrain} train / ${nTest} test images, batch ${batchSize}, ` +
+    `${epochs} epoch(s), target train loss ${target} (mean of ${WINDOW} steps), seed ${seed}${smoke ? ' (--smoke)' : ''}`,
+);
 
 function accuracy(model: nn.Sequential): number {
   model.eval();
-  const pred = noGrad(() => model.forward(data.test.x).argmax(1)).data, y = data.test.y.data;
+  const pred = noGrad(() => model.forward(data.test.x).argmax(1)).data,
+    y = data.test.y.data;
   model.train();
   let c = 0;
   for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) c++;
   return c / nTest;
 }
 
-interface Run { name: string; lr: number; stepsToTarget: number | null; msToTarget: number | null; finalLoss: number; testAcc: number; ms: number; curve: [number, number][] }
+interface Run {
+  name: string;
+  lr: number;
+  stepsToTarget: number | null;
+  msToTarget: number | null;
+  finalLoss: number;
+  testAcc: number;
+  ms: number;
+  curve: [number, number][];
+}
 const runs: Run[] = [];
 for (const z of grid) {
   for (const lr of z.lrs) {
@@ -115,8 +141,12 @@ for (const z of grid) {
     const opt = z.make(model.parameters(), lr);
     opt.train?.();
     const loader = new DataLoader(data.train.x, data.train.y, { batchSize, shuffle: true, seed });
-    const recent: number[] = [], curve: [number, number][] = [];
-    let steps = 0, stepsToTarget: number | null = null, msToTarget: number | null = null, mean = NaN;
+    const recent: number[] = [],
+      curve: [number, number][] = [];
+    let steps = 0,
+      stepsToTarget: number | null = null,
+      msToTarget: number | null = null,
+      mean = NaN;
     const t0 = performance.now();
     for (let epoch = 0; epoch < epochs; epoch++) {
       for (const [xb, yb] of loader as Iterable<[Tensor, Tensor]>) {
@@ -139,29 +169,52 @@ for (const z of grid) {
     opt.eval?.(); // Schedule-Free: evaluate at the average x
     runs.push({ name: z.name, lr, stepsToTarget, msToTarget, finalLoss: mean, testAcc: accuracy(model), ms, curve });
     const r = runs[runs.length - 1]!;
-    console.log(`  ${z.name.padEnd(20)} lr ${String(lr).padEnd(7)} final loss ${r.finalLoss.toFixed(4)}  ` +
-      `test ${(100 * r.testAcc).toFixed(1)}%  to target: ${stepsToTarget ?? '—'} steps  ${(ms / 1000).toFixed(1)} s`);
+    console.log(
+      `  ${z.name.padEnd(20)} lr ${String(lr).padEnd(7)} final loss ${r.finalLoss.toFixed(4)}  ` +
+        `test ${(100 * r.testAcc).toFixed(1)}%  to target: ${stepsToTarget ?? '—'} steps  ${(ms / 1000).toFixed(1)} s`,
+    );
   }
 }
 
 // The best lr of each optimizer: the fewest steps to the target, then the lowest final loss.
 const better = (a: Run, b: Run) =>
-  a.stepsToTarget !== null && (b.stepsToTarget === null || a.stepsToTarget < b.stepsToTarget) ? a
-    : b.stepsToTarget !== null && (a.stepsToTarget === null || b.stepsToTarget < a.stepsToTarget) ? b
-    : a.finalLoss <= b.finalLoss ? a : b;
+  a.stepsToTarget !== null && (b.stepsToTarget === null || a.stepsToTarget < b.stepsToTarget)
+    ? a
+    : b.stepsToTarget !== null && (a.stepsToTarget === null || b.stepsToTarget < a.stepsToTarget)
+      ? b
+      : a.finalLoss <= b.finalLoss
+        ? a
+        : b;
 const best = grid.map((z) => runs.filter((r) => r.name === z.name).reduce(better));
 const rows = [
-  ['optimizer', 'best lr (of grid)', `steps to loss ${target}`, 'time to target', 'final loss', 'best final loss (any lr)', 'test accuracy'],
+  [
+    'optimizer',
+    'best lr (of grid)',
+    `steps to loss ${target}`,
+    'time to target',
+    'final loss',
+    'best final loss (any lr)',
+    'test accuracy',
+  ],
   ...best.map((r) => [
-    r.name, `${r.lr} (${grid.find((z) => z.name === r.name)!.lrs.join(', ')})`, r.stepsToTarget === null ? 'not reached' : String(r.stepsToTarget),
-    r.msToTarget === null ? '—' : `${(r.msToTarget / 1000).toFixed(1)} s`, r.finalLoss.toFixed(4),
-    Math.min(...runs.filter((x) => x.name === r.name).map((x) => x.finalLoss)).toFixed(4), `${(100 * r.testAcc).toFixed(2)}%`,
+    r.name,
+    `${r.lr} (${grid.find((z) => z.name === r.name)!.lrs.join(', ')})`,
+    r.stepsToTarget === null ? 'not reached' : String(r.stepsToTarget),
+    r.msToTarget === null ? '—' : `${(r.msToTarget / 1000).toFixed(1)} s`,
+    r.finalLoss.toFixed(4),
+    Math.min(...runs.filter((x) => x.name === r.name).map((x) => x.finalLoss)).toFixed(4),
+    `${(100 * r.testAcc).toFixed(2)}%`,
   ]),
 ];
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-const line = (r: string[]) => `| ${r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join(' | ')} |`;
-console.log(`\n${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} threads), Node ${process.version}`);
-console.log(`${line(rows[0]!)}\n|${widths.map((w, c) => (c === 0 ? ':' : '-') + '-'.repeat(w) + (c === 0 ? '-' : ':')).join('|')}|`);
+const line = (r: string[]) =>
+  `| ${r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join(' | ')} |`;
+console.log(
+  `\n${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} threads), Node ${process.version}`,
+);
+console.log(
+  `${line(rows[0]!)}\n|${widths.map((w, c) => (c === 0 ? ':' : '-') + '-'.repeat(w) + (c === 0 ? '-' : ':')).join('|')}|`,
+);
 for (const r of rows.slice(1)) console.log(line(r));
 
 mkdirSync(outDir, { recursive: true });

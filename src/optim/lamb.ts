@@ -22,7 +22,11 @@ export type LarsState = { trace: FloatArray };
 export class Lamb extends defineOptimizer<LambOptions, LambState>({
   name: 'Lamb',
   options: {
-    lr: lr(1e-3), betas: betas([0.9, 0.999]), eps: eps(1e-6), epsRoot: num(0, { min: 0 }), weightDecay: weightDecay(0),
+    lr: lr(1e-3),
+    betas: betas([0.9, 0.999]),
+    eps: eps(1e-6),
+    epsRoot: num(0, { min: 0 }),
+    weightDecay: weightDecay(0),
   },
   state: { count: 'count', mu: 'buffer', nu: 'buffer' },
   init: (p) => ({ count: 0, mu: zerosFor(p), nu: zerosFor(p) }),
@@ -39,11 +43,17 @@ export class Lamb extends defineOptimizer<LambOptions, LambState>({
 export class Lars extends defineOptimizer<LarsOptions, LarsState>({
   name: 'Lars',
   options: {
-    lr: lr(1e-3), weightDecay: weightDecay(0), trustCoefficient: num(1e-3, { above: 0 }), eps: num(0, { min: 0 }),
-    trustRatio: bool(true), momentum: num(0.9, { min: 0, below: 1 }), nesterov: bool(false),
+    lr: lr(1e-3),
+    weightDecay: weightDecay(0),
+    trustCoefficient: num(1e-3, { above: 0 }),
+    eps: num(0, { min: 0 }),
+    trustRatio: bool(true),
+    momentum: num(0.9, { min: 0, below: 1 }),
+    nesterov: bool(false),
   },
   check(o, where) {
-    if (o.nesterov && o.momentum === 0) throw new ValueError(`${where}: option nesterov requires momentum > 0, got momentum 0`);
+    if (o.nesterov && o.momentum === 0)
+      throw new ValueError(`${where}: option nesterov requires momentum > 0, got momentum 0`);
   },
   state: { trace: 'buffer' },
   init: (p) => ({ trace: zerosFor(p) }),

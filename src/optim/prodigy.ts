@@ -7,7 +7,12 @@ import { ValueError } from '../errors.js';
 import { enableGrad, noGrad } from '../tape.js';
 import { isObject, show } from '../io/codec.js';
 import {
-  defineOptimizer, zerosFor, type OptimizerDef, type OptimizerOptions, type OptimizerStateDict, type Params,
+  defineOptimizer,
+  zerosFor,
+  type OptimizerDef,
+  type OptimizerOptions,
+  type OptimizerStateDict,
+  type Params,
 } from './optimizer.js';
 import { getUpdateKernel, type FloatArray, type ProdigyOptions } from './updates.js';
 import { betas, bool, checkNumber, eps, lr, num, weightDecay, type Field } from './validate.js';
@@ -45,13 +50,25 @@ const growth: Field<number> = {
 export const prodigy: OptimizerDef<ProdigyOptions, ProdigyState> = {
   name: 'Prodigy',
   options: {
-    lr: lr(1), betas: betas([0.9, 0.999]), beta3: beta3Field, eps: eps(1e-8), weightDecay: weightDecay(0),
-    decouple: bool(true), useBiasCorrection: bool(false), safeguardWarmup: bool(false),
-    d0: num(1e-6, { above: 0 }), dCoef: num(1, { above: 0 }), growthRate: growth,
+    lr: lr(1),
+    betas: betas([0.9, 0.999]),
+    beta3: beta3Field,
+    eps: eps(1e-8),
+    weightDecay: weightDecay(0),
+    decouple: bool(true),
+    useBiasCorrection: bool(false),
+    safeguardWarmup: bool(false),
+    d0: num(1e-6, { above: 0 }),
+    dCoef: num(1, { above: 0 }),
+    growthRate: growth,
   },
   state: { step: 'count', s: 'buffer', p0: 'buffer', expAvg: 'buffer?', expAvgSq: 'buffer' },
   init: (p, o) => ({
-    step: 0, s: zerosFor(p), p0: p.slice(), ...(o.betas[0] > 0 ? { expAvg: zerosFor(p) } : {}), expAvgSq: zerosFor(p),
+    step: 0,
+    s: zerosFor(p),
+    p0: p.slice(),
+    ...(o.betas[0] > 0 ? { expAvg: zerosFor(p) } : {}),
+    expAvgSq: zerosFor(p),
   }),
   update() {
     // Never called: Prodigy.step runs both passes over all parameters itself (d is a sum over all of them).
@@ -93,7 +110,9 @@ export class Prodigy extends defineOptimizer(prodigy) {
         const g = p.grad;
         if (g === null) continue;
         if (g.size !== p.size || g.dtype !== p.dtype) {
-          throw new ValueError(`${this.name}.step: gradient of shape [${g.shape.join(',')}] ${g.dtype} does not match its parameter of shape [${p.shape.join(',')}] ${p.dtype}`);
+          throw new ValueError(
+            `${this.name}.step: gradient of shape [${g.shape.join(',')}] ${g.dtype} does not match its parameter of shape [${p.shape.join(',')}] ${p.dtype}`,
+          );
         }
         if (this.skipNonFinite && !g.data.every((x) => Number.isFinite(x))) return !(this.lastStepSkipped = true);
       }
@@ -103,17 +122,22 @@ export class Prodigy extends defineOptimizer(prodigy) {
     const beta3 = g0.beta3 ?? Math.sqrt(beta2);
     const est = this.estimate;
     let { d, dMax } = est;
-    const k = est.k, dCoef = g0.dCoef, growthRate = g0.growthRate;
+    const k = est.k,
+      dCoef = g0.dCoef,
+      growthRate = g0.growthRate;
     const lr = Math.max(...groups.map((g) => g.lr));
     const bc = g0.useBiasCorrection ? (1 - beta2 ** (k + 1)) ** 0.5 / (1 - beta1 ** (k + 1)) : 1;
     const dlr = d * lr * bc;
     const dNumerator = est.dNumerator * beta3;
-    let deltaNumerator = 0, dDenom = 0;
+    let deltaNumerator = 0,
+      dDenom = 0;
     const abs: [number] = [0];
     const accumulate = getUpdateKernel('prodigyAccumulate');
     groups.forEach((group, gi) => {
       if (group.lr !== lr && group.lr !== 0) {
-        throw new ValueError(`${this.name}.step: param group ${gi} has lr ${group.lr}; Prodigy allows only the largest lr (${lr}) or 0 in a group`);
+        throw new ValueError(
+          `${this.name}.step: param group ${gi} has lr ${group.lr}; Prodigy allows only the largest lr (${lr}) or 0 in a group`,
+        );
       }
     });
     noGrad(() => {
@@ -126,8 +150,20 @@ export class Prodigy extends defineOptimizer(prodigy) {
           if (s === undefined) this.state.set(p, (s = prodigy.init(param, group, p.shape)));
           if (beta1 > 0) s.expAvg ??= zerosFor(param);
           if (group.lr > 0) {
-            deltaNumerator += accumulate(param, p.grad.data as FloatArray, beta1 > 0 ? s.expAvg! : null, s.expAvgSq, s.s, s.p0,
-              opts, beta1, beta2, { d, dlr, beta3 }, group.d0, abs);
+            deltaNumerator += accumulate(
+              param,
+              p.grad.data as FloatArray,
+              beta1 > 0 ? s.expAvg! : null,
+              s.expAvgSq,
+              s.s,
+              s.p0,
+              opts,
+              beta1,
+              beta2,
+              { d, dlr, beta3 },
+              group.d0,
+              abs,
+            );
             dDenom += abs[0];
           }
         }
@@ -153,7 +189,15 @@ export class Prodigy extends defineOptimizer(prodigy) {
           if (p.grad === null) continue;
           const s = this.state.get(p)!;
           s.step += 1;
-          stepKernel(p.data as FloatArray, p.grad.data as FloatArray, beta1 > 0 ? s.expAvg! : null, s.expAvgSq, opts, d, dlr);
+          stepKernel(
+            p.data as FloatArray,
+            p.grad.data as FloatArray,
+            beta1 > 0 ? s.expAvg! : null,
+            s.expAvgSq,
+            opts,
+            d,
+            dlr,
+          );
         }
       }
     });
@@ -173,13 +217,19 @@ export class Prodigy extends defineOptimizer(prodigy) {
     if (!isObject(e)) throw new ValueError(`${where}: expected the shared estimate under key prodigy, got ${show(e)}`);
     const keys = ['d', 'dMax', 'dNumerator', 'dDenom', 'dHat', 'k'] as const;
     for (const key of Object.keys(e)) {
-      if (!(keys as readonly string[]).includes(key)) throw new ValueError(`${where}: prodigy.${key} is not a key of Prodigy's estimate (${keys.join(', ')})`);
+      if (!(keys as readonly string[]).includes(key))
+        throw new ValueError(`${where}: prodigy.${key} is not a key of Prodigy's estimate (${keys.join(', ')})`);
     }
     for (const key of keys) {
       const v = e[key];
-      const ok = typeof v === 'number' && Number.isFinite(v) && (key === 'k' ? Number.isSafeInteger(v) && v >= 0
-        : key === 'd' || key === 'dMax' ? v > 0 : true);
-      if (!ok) throw new ValueError(`${where}: prodigy.${key} must be ${key === 'k' ? 'a non-negative integer' : key === 'd' || key === 'dMax' ? 'a positive number' : 'a finite number'}, got ${show(v)}`);
+      const ok =
+        typeof v === 'number' &&
+        Number.isFinite(v) &&
+        (key === 'k' ? Number.isSafeInteger(v) && v >= 0 : key === 'd' || key === 'dMax' ? v > 0 : true);
+      if (!ok)
+        throw new ValueError(
+          `${where}: prodigy.${key} must be ${key === 'k' ? 'a non-negative integer' : key === 'd' || key === 'dMax' ? 'a positive number' : 'a finite number'}, got ${show(v)}`,
+        );
     }
     super.loadStateDict(sd);
     this.estimate = { ...(e as unknown as ProdigyEstimate) };

@@ -8,7 +8,11 @@
 import { ValueError } from '../errors.js';
 import { defineOptimizer, zerosFor, type OptimizerDef, type OptimizerStateDict, type Optimizer } from './optimizer.js';
 import {
-  getUpdateKernel, lerp, type AdamWScheduleFreeOptions, type FloatArray, type ScheduleFreeScalars,
+  getUpdateKernel,
+  lerp,
+  type AdamWScheduleFreeOptions,
+  type FloatArray,
+  type ScheduleFreeScalars,
   type SGDScheduleFreeOptions,
 } from './updates.js';
 import { betas, eps, lr, num, weightDecay } from './validate.js';
@@ -64,7 +68,11 @@ export const sgdScheduleFree: OptimizerDef<SGDScheduleFreeOptions, SGDScheduleFr
 export const adamwScheduleFree: OptimizerDef<AdamWScheduleFreeOptions, AdamWScheduleFreeState> = {
   name: 'AdamWScheduleFree',
   options: {
-    lr: lr(0.0025), betas: betas([0.9, 0.999]), eps: eps(1e-8), weightDecay: weightDecay(0), ...schedule,
+    lr: lr(0.0025),
+    betas: betas([0.9, 0.999]),
+    eps: eps(1e-8),
+    weightDecay: weightDecay(0),
+    ...schedule,
     innerMomentum: num(0, { min: 0, below: 1 }),
   },
   state: { ...scheduleSlots, expAvgSq: 'buffer', expAvg: 'buffer?' },
@@ -77,9 +85,12 @@ export const adamwScheduleFree: OptimizerDef<AdamWScheduleFreeOptions, AdamWSche
   },
 };
 
-type AnySF = Optimizer<SGDScheduleFreeOptions, SGDScheduleFreeState> | Optimizer<AdamWScheduleFreeOptions, AdamWScheduleFreeState>;
+type AnySF =
+  | Optimizer<SGDScheduleFreeOptions, SGDScheduleFreeState>
+  | Optimizer<AdamWScheduleFreeOptions, AdamWScheduleFreeState>;
 /** β of the x/z interpolation: SGD's momentum, AdamW's β1. */
-const betaOf = (g: object): number => ('momentum' in g ? (g.momentum as number) : (g as { betas: [number, number] }).betas[0]);
+const betaOf = (g: object): number =>
+  'momentum' in g ? (g.momentum as number) : (g as { betas: [number, number] }).betas[0];
 
 /** Moves every parameter with state between y (train) and x (eval), as the reference's train()/eval(). */
 function swap(opt: AnySF, toTrain: boolean): void {
@@ -88,14 +99,18 @@ function swap(opt: AnySF, toTrain: boolean): void {
     for (const p of group.params) {
       const s = opt.state.get(p);
       if (s === undefined || (s.trainMode === 1) === toTrain) continue;
-      const d = p.data as FloatArray, z = s.z, w = toTrain ? 1 - beta : 1 - 1 / beta;
+      const d = p.data as FloatArray,
+        z = s.z,
+        w = toTrain ? 1 - beta : 1 - 1 / beta;
       for (let i = 0; i < d.length; i++) d[i] = lerp(d[i]!, z[i]!, w);
       s.trainMode = toTrain ? 1 : 0;
     }
   }
 }
 const notTraining = (name: string) =>
-  new ValueError(`${name}.step: the optimizer is in eval mode; call opt.train() before training and opt.eval() before evaluating or saving`);
+  new ValueError(
+    `${name}.step: the optimizer is in eval mode; call opt.train() before training and opt.eval() before evaluating or saving`,
+  );
 /** After a load, the mode is the one the saved parameters were in (unchanged when no state was saved). */
 const modeAfterLoad = (opt: AnySF, current: boolean): boolean => {
   const modes = [...opt.state.values()].map((s) => s.trainMode === 1);

@@ -15,24 +15,50 @@ export type RefStep = (params: Vec[], grads: Vec[]) => void;
 const torchLerp = (a: number, b: number, w: number) => (Math.abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w));
 
 // ---- schedulefree ---------------------------------------------------------------------------
-interface SFGroup { k: number; lrMax: number; weightSum: number; trainMode: boolean }
-export interface SFRef { step: RefStep; train(params: Vec[]): void; eval(params: Vec[]): void }
+interface SFGroup {
+  k: number;
+  lrMax: number;
+  weightSum: number;
+  trainMode: boolean;
+}
+export interface SFRef {
+  step: RefStep;
+  train(params: Vec[]): void;
+  eval(params: Vec[]): void;
+}
 
-export function refSGDScheduleFree(o: { lr?: number; momentum?: number; weightDecay?: number; warmupSteps?: number; r?: number; weightLrPower?: number }): SFRef {
-  const lr0 = o.lr ?? 1.0, momentum = o.momentum ?? 0.9, weightDecay = o.weightDecay ?? 0;
-  const warmupSteps = o.warmupSteps ?? 0, r = o.r ?? 0.0, weightLrPower = o.weightLrPower ?? 2;
+export function refSGDScheduleFree(o: {
+  lr?: number;
+  momentum?: number;
+  weightDecay?: number;
+  warmupSteps?: number;
+  r?: number;
+  weightLrPower?: number;
+}): SFRef {
+  const lr0 = o.lr ?? 1.0,
+    momentum = o.momentum ?? 0.9,
+    weightDecay = o.weightDecay ?? 0;
+  const warmupSteps = o.warmupSteps ?? 0,
+    r = o.r ?? 0.0,
+    weightLrPower = o.weightLrPower ?? 2;
   const group: SFGroup = { k: 0, lrMax: -1.0, weightSum: 0.0, trainMode: false };
   const zs = new Map<number, Vec>();
   return {
     eval(params) {
       if (group.trainMode) {
-        params.forEach((p, j) => { const z = zs.get(j); if (z) for (let i = 0; i < p.length; i++) p[i] = torchLerp(p[i]!, z[i]!, 1 - 1 / momentum); });
+        params.forEach((p, j) => {
+          const z = zs.get(j);
+          if (z) for (let i = 0; i < p.length; i++) p[i] = torchLerp(p[i]!, z[i]!, 1 - 1 / momentum);
+        });
         group.trainMode = false;
       }
     },
     train(params) {
       if (!group.trainMode) {
-        params.forEach((p, j) => { const z = zs.get(j); if (z) for (let i = 0; i < p.length; i++) p[i] = torchLerp(p[i]!, z[i]!, 1 - momentum); });
+        params.forEach((p, j) => {
+          const z = zs.get(j);
+          if (z) for (let i = 0; i < p.length; i++) p[i] = torchLerp(p[i]!, z[i]!, 1 - momentum);
+        });
         group.trainMode = true;
       }
     },
@@ -47,9 +73,12 @@ export function refSGDScheduleFree(o: { lr?: number; momentum?: number; weightDe
       const weight = (k + 1) ** r * lrMax ** weightLrPower;
       const weightSum = (group.weightSum = group.weightSum + weight);
       const ckp1 = weightSum === 0 ? 0 : weight / weightSum;
-      params.forEach((y, j) => { if (!zs.has(j)) zs.set(j, [...y]); });
       params.forEach((y, j) => {
-        const grad = [...grads[j]!], z = zs.get(j)!;
+        if (!zs.has(j)) zs.set(j, [...y]);
+      });
+      params.forEach((y, j) => {
+        const grad = [...grads[j]!],
+          z = zs.get(j)!;
         if (weightDecay !== 0) for (let i = 0; i < y.length; i++) grad[i] = grad[i]! + weightDecay * y[i]!;
         for (let i = 0; i < y.length; i++) y[i] = torchLerp(y[i]!, z[i]!, ckp1);
         const alpha = lr * (momentum * (1 - ckp1) - 1);
@@ -62,18 +91,43 @@ export function refSGDScheduleFree(o: { lr?: number; momentum?: number; weightDe
 }
 
 export function refAdamWScheduleFree(o: {
-  lr?: number; betas?: [number, number]; eps?: number; weightDecay?: number; warmupSteps?: number; r?: number;
-  weightLrPower?: number; innerMomentum?: number;
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  warmupSteps?: number;
+  r?: number;
+  weightLrPower?: number;
+  innerMomentum?: number;
 }): SFRef {
-  const lr0 = o.lr ?? 0.0025, [beta1, beta2] = o.betas ?? [0.9, 0.999], eps = o.eps ?? 1e-8, decay = o.weightDecay ?? 0;
-  const warmupSteps = o.warmupSteps ?? 0, r = o.r ?? 0.0, weightLrPower = o.weightLrPower ?? 2.0, innerMomentum = o.innerMomentum ?? 0.0;
+  const lr0 = o.lr ?? 0.0025,
+    [beta1, beta2] = o.betas ?? [0.9, 0.999],
+    eps = o.eps ?? 1e-8,
+    decay = o.weightDecay ?? 0;
+  const warmupSteps = o.warmupSteps ?? 0,
+    r = o.r ?? 0.0,
+    weightLrPower = o.weightLrPower ?? 2.0,
+    innerMomentum = o.innerMomentum ?? 0.0;
   const group: SFGroup = { k: 0, lrMax: -1.0, weightSum: 0.0, trainMode: false };
   const state = new Map<number, { z: Vec; expAvgSq: Vec; expAvg?: Vec }>();
   const swap = (params: Vec[], w: number) =>
-    params.forEach((p, j) => { const s = state.get(j); if (s) for (let i = 0; i < p.length; i++) p[i] = torchLerp(p[i]!, s.z[i]!, w); });
+    params.forEach((p, j) => {
+      const s = state.get(j);
+      if (s) for (let i = 0; i < p.length; i++) p[i] = torchLerp(p[i]!, s.z[i]!, w);
+    });
   return {
-    eval(params) { if (group.trainMode) { swap(params, 1 - 1 / beta1); group.trainMode = false; } },
-    train(params) { if (!group.trainMode) { swap(params, 1 - beta1); group.trainMode = true; } },
+    eval(params) {
+      if (group.trainMode) {
+        swap(params, 1 - 1 / beta1);
+        group.trainMode = false;
+      }
+    },
+    train(params) {
+      if (!group.trainMode) {
+        swap(params, 1 - beta1);
+        group.trainMode = true;
+      }
+    },
     step(params, grads) {
       if (!group.trainMode) throw new Error('not in train mode');
       const k = group.k;
@@ -86,13 +140,25 @@ export function refAdamWScheduleFree(o: {
       const weightSum = (group.weightSum = group.weightSum + weight);
       const ckp1 = weightSum === 0 ? 0 : weight / weightSum;
       params.forEach((p, j) => {
-        if (!state.has(j)) state.set(j, { z: [...p], expAvgSq: p.map(() => 0), ...(innerMomentum !== 0 ? { expAvg: p.map(() => 0) } : {}) });
+        if (!state.has(j))
+          state.set(j, {
+            z: [...p],
+            expAvgSq: p.map(() => 0),
+            ...(innerMomentum !== 0 ? { expAvg: p.map(() => 0) } : {}),
+          });
       });
       params.forEach((y, j) => {
-        const grad = [...grads[j]!], st = state.get(j)!, z = st.z, expAvgSq = st.expAvgSq, n = y.length;
+        const grad = [...grads[j]!],
+          st = state.get(j)!,
+          z = st.z,
+          expAvgSq = st.expAvgSq,
+          n = y.length;
         for (let i = 0; i < n; i++) expAvgSq[i] = expAvgSq[i]! * beta2;
         for (let i = 0; i < n; i++) expAvgSq[i] = expAvgSq[i]! + (1 - beta2) * grad[i]! * grad[i]!;
-        const denom = expAvgSq.map((v) => v / biasCorrection2).map(Math.sqrt).map((v) => v + eps);
+        const denom = expAvgSq
+          .map((v) => v / biasCorrection2)
+          .map(Math.sqrt)
+          .map((v) => v + eps);
         let gradNormalized: Vec;
         if (innerMomentum !== 0) {
           const expAvg = st.expAvg!;
@@ -115,22 +181,52 @@ export function refAdamWScheduleFree(o: {
 }
 
 // ---- prodigyopt -----------------------------------------------------------------------------
-export interface ProdigyGroupOpts { lr?: number; weightDecay?: number; eps?: number; d0?: number; safeguardWarmup?: boolean }
+export interface ProdigyGroupOpts {
+  lr?: number;
+  weightDecay?: number;
+  eps?: number;
+  d0?: number;
+  safeguardWarmup?: boolean;
+}
 /**
  * prodigyopt.Prodigy; `groups[i]` lists the parameter indices of group i and its per-group options;
  * betas, beta3, useBiasCorrection, dCoef, growthRate and decouple are read from group 0, as the reference does.
  */
 export function refProdigy(
-  o: { lr?: number; betas?: [number, number]; beta3?: number | null; eps?: number; weightDecay?: number; decouple?: boolean;
-    useBiasCorrection?: boolean; safeguardWarmup?: boolean; d0?: number; dCoef?: number; growthRate?: number },
+  o: {
+    lr?: number;
+    betas?: [number, number];
+    beta3?: number | null;
+    eps?: number;
+    weightDecay?: number;
+    decouple?: boolean;
+    useBiasCorrection?: boolean;
+    safeguardWarmup?: boolean;
+    d0?: number;
+    dCoef?: number;
+    growthRate?: number;
+  },
   groupsIn?: { params: number[]; opts?: ProdigyGroupOpts }[],
 ): RefStep & { groups: Record<string, number>[] } {
   const mk = (params: number[], g: ProdigyGroupOpts = {}) => ({
-    params, lr: g.lr ?? o.lr ?? 1.0, betas: o.betas ?? [0.9, 0.999], beta3: o.beta3 ?? null, eps: g.eps ?? o.eps ?? 1e-8,
-    weight_decay: g.weightDecay ?? o.weightDecay ?? 0, d: g.d0 ?? o.d0 ?? 1e-6, d0: g.d0 ?? o.d0 ?? 1e-6,
-    d_max: g.d0 ?? o.d0 ?? 1e-6, d_numerator: 0.0, d_coef: o.dCoef ?? 1.0, k: 0, growth_rate: o.growthRate ?? Infinity,
-    use_bias_correction: o.useBiasCorrection ?? false, decouple: o.decouple ?? true,
-    safeguard_warmup: g.safeguardWarmup ?? o.safeguardWarmup ?? false, d_denom: 0, d_hat: 0,
+    params,
+    lr: g.lr ?? o.lr ?? 1.0,
+    betas: o.betas ?? [0.9, 0.999],
+    beta3: o.beta3 ?? null,
+    eps: g.eps ?? o.eps ?? 1e-8,
+    weight_decay: g.weightDecay ?? o.weightDecay ?? 0,
+    d: g.d0 ?? o.d0 ?? 1e-6,
+    d0: g.d0 ?? o.d0 ?? 1e-6,
+    d_max: g.d0 ?? o.d0 ?? 1e-6,
+    d_numerator: 0.0,
+    d_coef: o.dCoef ?? 1.0,
+    k: 0,
+    growth_rate: o.growthRate ?? Infinity,
+    use_bias_correction: o.useBiasCorrection ?? false,
+    decouple: o.decouple ?? true,
+    safeguard_warmup: g.safeguardWarmup ?? o.safeguardWarmup ?? false,
+    d_denom: 0,
+    d_hat: 0,
   });
   type G = ReturnType<typeof mk>;
   let paramGroups: G[] | null = null;
@@ -159,16 +255,30 @@ export function refProdigy(
     dNumerator *= beta3;
     let deltaNumerator = 0.0;
     for (group of paramGroups) {
-      const decay = group.weight_decay, groupLr = group.lr, d0 = group.d0, safeguardWarmup = group.safeguard_warmup;
+      const decay = group.weight_decay,
+        groupLr = group.lr,
+        d0 = group.d0,
+        safeguardWarmup = group.safeguard_warmup;
       if (groupLr !== lr && groupLr !== 0.0) throw new Error('different lr');
       for (const pi of group.params) {
-        const p = params[pi]!, grad = [...grads[pi]!], n = p.length;
+        const p = params[pi]!,
+          grad = [...grads[pi]!],
+          n = p.length;
         if (decay !== 0 && !decouple) for (let i = 0; i < n; i++) grad[i] = grad[i]! + decay * p[i]!;
         grads[pi] = grad; // the reference modifies p.grad in place
         if (!state.has(pi)) {
-          state.set(pi, { step: 0, s: p.map(() => 0), p0: [...p], ...(beta1 > 0 ? { exp_avg: p.map(() => 0) } : {}), exp_avg_sq: p.map(() => 0) });
+          state.set(pi, {
+            step: 0,
+            s: p.map(() => 0),
+            p0: [...p],
+            ...(beta1 > 0 ? { exp_avg: p.map(() => 0) } : {}),
+            exp_avg_sq: p.map(() => 0),
+          });
         }
-        const st = state.get(pi)!, expAvgSq = st.exp_avg_sq, s = st.s, p0 = st.p0;
+        const st = state.get(pi)!,
+          expAvgSq = st.exp_avg_sq,
+          s = st.s,
+          p0 = st.p0;
         if (groupLr > 0.0) {
           const diff = p0.map((x, i) => x - p[i]!);
           let dot = 0;
@@ -193,7 +303,8 @@ export function refProdigy(
     }
     let dHat = d;
     if (dDenom === 0) return;
-    let globalDNumerator = NaN, globalDDenom = NaN;
+    let globalDNumerator = NaN,
+      globalDDenom = NaN;
     if (lr > 0.0) {
       globalDNumerator = dNumerator + deltaNumerator;
       globalDDenom = dDenom;
@@ -212,7 +323,11 @@ export function refProdigy(
       k = group.k;
       const eps = group.eps;
       for (const pi of group.params) {
-        const p = params[pi]!, grad = grads[pi]!, st = state.get(pi)!, expAvgSq = st.exp_avg_sq, n = p.length;
+        const p = params[pi]!,
+          grad = grads[pi]!,
+          st = state.get(pi)!,
+          expAvgSq = st.exp_avg_sq,
+          n = p.length;
         st.step += 1;
         const denom = expAvgSq.map(Math.sqrt).map((x) => x + d * eps);
         if (decay !== 0 && decouple) {
@@ -235,21 +350,43 @@ export function refProdigy(
 
 // ---- optax ----------------------------------------------------------------------------------
 /** jnp.linalg.norm of a vector, summed left to right. */
-const norm = (x: Vec) => { let s = 0; for (const v of x) s += v * v; return Math.sqrt(s); };
+const norm = (x: Vec) => {
+  let s = 0;
+  for (const v of x) s += v * v;
+  return Math.sqrt(s);
+};
 /** transform.scale_by_trust_ratio(min_norm=0, trust_coefficient, eps) on one leaf. */
 const scaleByTrustRatio = (update: Vec, param: Vec, trustCoefficient = 1.0, eps = 0.0): Vec => {
-  const paramNorm = norm(param), updateNorm = norm(update);
+  const paramNorm = norm(param),
+    updateNorm = norm(update);
   const trustRatio = (trustCoefficient * paramNorm) / (updateNorm + eps);
   const safe = paramNorm === 0.0 || updateNorm === 0.0 ? 1.0 : trustRatio;
   return update.map((u) => u * safe);
 };
-const addDecayedWeights = (updates: Vec, params: Vec, wd: number): Vec => (wd === 0.0 ? updates : updates.map((g, i) => g + wd * params[i]!));
-const scaleByLearningRate = (updates: Vec, lr: number): Vec => { const stepSize = -1 * lr; return updates.map((g) => stepSize * g); };
-const applyUpdates = (params: Vec, updates: Vec) => { for (let i = 0; i < params.length; i++) params[i] = params[i]! + updates[i]!; };
+const addDecayedWeights = (updates: Vec, params: Vec, wd: number): Vec =>
+  wd === 0.0 ? updates : updates.map((g, i) => g + wd * params[i]!);
+const scaleByLearningRate = (updates: Vec, lr: number): Vec => {
+  const stepSize = -1 * lr;
+  return updates.map((g) => stepSize * g);
+};
+const applyUpdates = (params: Vec, updates: Vec) => {
+  for (let i = 0; i < params.length; i++) params[i] = params[i]! + updates[i]!;
+};
 
 /** optax.lamb(learning_rate, b1, b2, eps, eps_root, weight_decay): per leaf. */
-export function refLamb(o: { lr: number; b1?: number; b2?: number; eps?: number; epsRoot?: number; weightDecay?: number }): RefStep {
-  const b1 = o.b1 ?? 0.9, b2 = o.b2 ?? 0.999, eps = o.eps ?? 1e-6, epsRoot = o.epsRoot ?? 0.0, wd = o.weightDecay ?? 0.0;
+export function refLamb(o: {
+  lr: number;
+  b1?: number;
+  b2?: number;
+  eps?: number;
+  epsRoot?: number;
+  weightDecay?: number;
+}): RefStep {
+  const b1 = o.b1 ?? 0.9,
+    b2 = o.b2 ?? 0.999,
+    eps = o.eps ?? 1e-6,
+    epsRoot = o.epsRoot ?? 0.0,
+    wd = o.weightDecay ?? 0.0;
   let adam: { count: number; mu: Vec[]; nu: Vec[] } | null = null;
   return (params, grads) => {
     adam ??= { count: 0, mu: params.map((p) => p.map(() => 0)), nu: params.map((p) => p.map(() => 0)) };
@@ -257,8 +394,14 @@ export function refLamb(o: { lr: number; b1?: number; b2?: number; eps?: number;
     const mu = grads.map((g, j) => g.map((gi, i) => (1 - b1) * gi + b1 * adam!.mu[j]![i]!));
     const nu = grads.map((g, j) => g.map((gi, i) => (1 - b2) * (gi * gi) + b2 * adam!.nu[j]![i]!));
     const countInc = adam.count + 1;
-    const muHat = mu.map((m) => { const bc = 1 - b1 ** countInc; return m.map((t) => t / bc); });
-    const nuHat = nu.map((v) => { const bc = 1 - b2 ** countInc; return v.map((t) => t / bc); });
+    const muHat = mu.map((m) => {
+      const bc = 1 - b1 ** countInc;
+      return m.map((t) => t / bc);
+    });
+    const nuHat = nu.map((v) => {
+      const bc = 1 - b2 ** countInc;
+      return v.map((t) => t / bc);
+    });
     let updates = muHat.map((m, j) => m.map((mi, i) => mi / (Math.sqrt(nuHat[j]![i]! + epsRoot) + eps)));
     adam = { count: countInc, mu, nu };
     updates = updates.map((u, j) => addDecayedWeights(u, params[j]!, wd));
@@ -269,9 +412,21 @@ export function refLamb(o: { lr: number; b1?: number; b2?: number; eps?: number;
 }
 
 /** optax.lars(learning_rate, weight_decay, trust_coefficient, eps, trust_ratio_mask, momentum, nesterov). */
-export function refLars(o: { lr: number; weightDecay?: number; trustCoefficient?: number; eps?: number; trustRatioMask?: boolean; momentum?: number; nesterov?: boolean }): RefStep {
-  const wd = o.weightDecay ?? 0.0, tc = o.trustCoefficient ?? 0.001, eps = o.eps ?? 0.0, mask = o.trustRatioMask ?? true;
-  const decay = o.momentum ?? 0.9, nesterov = o.nesterov ?? false;
+export function refLars(o: {
+  lr: number;
+  weightDecay?: number;
+  trustCoefficient?: number;
+  eps?: number;
+  trustRatioMask?: boolean;
+  momentum?: number;
+  nesterov?: boolean;
+}): RefStep {
+  const wd = o.weightDecay ?? 0.0,
+    tc = o.trustCoefficient ?? 0.001,
+    eps = o.eps ?? 0.0,
+    mask = o.trustRatioMask ?? true;
+  const decay = o.momentum ?? 0.9,
+    nesterov = o.nesterov ?? false;
   let trace: Vec[] | null = null;
   return (params, grads) => {
     trace ??= params.map((p) => p.map(() => 0));
