@@ -15,6 +15,8 @@ import { manualSeed, randn, optim, nn, type Tensor } from '../src/index.js';
 import { getNumThreads, setNumThreads, startThreads, wasmInfo } from '../src/backend/wasm/index.js';
 import { initTf, tf, useTf, type TfBackend } from './lib/tf.js';
 import { tapegradMlp, tfMlp, type Step } from './lib/mlp.js';
+import { tapegradGpt, tfGpt } from './lib/gpt.js';
+import { tapegradCnn, tfCnn, tfCnnError, torchCnn } from './lib/cnn.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -143,6 +145,43 @@ async function main(): Promise<void> {
       tfImpl('wasm', () => mk(tfMlp(tf, sizes, batch))),
       ...(quick || sizes.length === 3 ? [tfImpl('cpu', () => mk(tfMlp(tf, sizes, batch)))] : []),
     ]);
+  }
+
+  // ---- GPT-style char model step (examples/lib/gpt.ts: 2 layers, d=64, 4 heads, T=32, b16, AdamW) ----
+  {
+    const mk = (s: Step) => () => s.step();
+    await suite('gpt 2x64 h4 T32 b16 adamw', 'steps/s', 'steps/s', 1, [
+      tgImpl('tapegrad', THREADS, () => mk(tapegradGpt())),
+      ...(quick ? [] : [tgImpl('tapegrad-1t', 1, () => mk(tapegradGpt()))]),
+      tfImpl('wasm', () => mk(tfGpt(tf))),
+    ]);
+  }
+
+  // ---- CNN training step (the models issue's LeNet-ish CNN, batch 32, Adam) ----------------------
+  const cnnSuite = 'cnn lenet b32 adam';
+  if (!only || cnnSuite.includes(only)) {
+    // TF.js's WASM backend has no Conv2DBackpropFilter kernel: record that instead of a number.
+    useTf('wasm');
+    const wasmErr = tfCnnError(tf);
+    if (wasmErr) console.log(`${cnnSuite}: tfjs-wasm cannot train it: ${wasmErr}`);
+    const mk = (s: Step) => () => s.step();
+    // TF.js-CPU runs ~0.3–0.5 steps/s: a short run so the suite stays minutes, not tens of minutes.
+    await suite(cnnSuite, 'steps/s', 'steps/s', 1, [
+      tgImpl('tapegrad', THREADS, () => mk(tapegradCnn(32))),
+      tgImpl('tapegrad-1t', 1, () => mk(tapegradCnn(32))),
+      ...(wasmErr ? [] : [tfImpl('wasm', () => mk(tfCnn(tf, 32)))]),
+      tfImpl('cpu', () => mk(tfCnn(tf, 32))),
+    ]);
+    // PyTorch, when importable, in a child process after the in-process rounds, same thread count.
+    const pt = torchCnn(32, THREADS, quick ? 1 : 5, quick ? 0.3 : 2);
+    if (typeof pt === 'string') console.log(`${cnnSuite}: PyTorch peer skipped (${pt})`);
+    else {
+      const med = [...pt.stepsPerSec].sort((a, b2) => a - b2)[Math.floor(pt.stepsPerSec.length / 2)]!;
+      console.log(`${cnnSuite}: pytorch ${pt.version} ${med.toPrecision(3)} steps/s (rounds ${pt.stepsPerSec.map((v) => v.toFixed(0)).join(', ')})`);
+      rows.push({ suite: cnnSuite, impl: 'pytorch', metric: 'steps/s', unit: 'steps/s', value: med, medianMs: 1e3 / med, samples: pt.stepsPerSec.length });
+      const tg = rows.find((r) => r.suite === cnnSuite && r.impl === 'tapegrad')?.value;
+      if (tg !== undefined) console.log(`${cnnSuite}: tapegrad ÷ pytorch = ${(tg / med).toFixed(2)}`);
+    }
   }
 
   // ---- peak RSS over training steps (one child process each) -------------------------------

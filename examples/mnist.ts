@@ -1,52 +1,89 @@
 /**
  * The main job (`npm run demo`): a 784-128-10 MLP on the MNIST digits shipped by the `mnist`
- * package, trained with the seed's three methods side by side (full-batch gradient descent,
- * mini-batch SGD, plain and with momentum, and Adam) from the same initial weights. Prints a
- * progress bar per epoch and a final table, and writes into the output folder:
+ * package, trained four ways side by side (full-batch gradient descent, mini-batch SGD, plain and
+ * with momentum, and Adam) from the same initial weights. Prints a progress bar per epoch and a
+ * final table, and writes into the output folder:
  *   loss-curves.svg          training loss against epochs for every method
  *   best-model.safetensors   a checkpoint (weights + optimizer + RNG state) of the best model
  *
- *   npx tsx examples/mnist.ts [--epochs 5] [--batch-size 32] [--lr η] [--seed 0] [--out out/] [--quick]
- *   further flags: --methods gd,sgd,momentum,adam  --hidden 128  --lr-gd/--lr-sgd/--lr-momentum/--lr-adam
+ *   npm run demo -- [--epochs 5] [--batch-size 32] [--lr η] [--seed 0] [--out out] [--quick] (--help: all flags)
+ * Every flag is checked before any data is loaded: a bad one is one line on stderr and exit code 2.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DataLoader, datasets, manualSeed, nn, noGrad, optim, saveCheckpoint, type Tensor } from '../src/index.js';
 import { lineChartSvg } from './lib/plot.js';
 
-const { values: args } = parseArgs({
-  options: {
-    epochs: { type: 'string' },
-    'batch-size': { type: 'string' },
-    lr: { type: 'string' },
-    'lr-gd': { type: 'string' },
-    'lr-sgd': { type: 'string' },
-    'lr-momentum': { type: 'string' },
-    'lr-adam': { type: 'string' },
-    seed: { type: 'string' },
-    out: { type: 'string' },
-    methods: { type: 'string' },
-    hidden: { type: 'string' },
-    quick: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
-if (args.help) {
-  console.log('usage: npx tsx examples/mnist.ts [--epochs N] [--batch-size B] [--lr η] [--seed S] [--out DIR] [--quick]\n' +
-    '       [--methods gd,sgd,momentum,adam] [--hidden H] [--lr-gd η] [--lr-sgd η] [--lr-momentum η] [--lr-adam η]');
+/** Flags, with their defaults and help lines (`default` is what --help prints). */
+const FLAGS = {
+  epochs: { type: 'string', arg: 'N', default: '5; 2 with --quick', help: 'passes over the training set' },
+  'batch-size': { type: 'string', arg: 'B', default: '32', help: 'mini-batch size of SGD, SGD + momentum and Adam' },
+  lr: { type: 'string', arg: 'η', default: 'per method', help: 'one learning rate for every method' },
+  'lr-gd': { type: 'string', arg: 'η', default: '1', help: 'learning rate of full-batch GD' },
+  'lr-sgd': { type: 'string', arg: 'η', default: '0.1', help: 'learning rate of SGD' },
+  'lr-momentum': { type: 'string', arg: 'η', default: '0.05', help: 'learning rate of SGD + momentum 0.9' },
+  'lr-adam': { type: 'string', arg: 'η', default: '0.002', help: 'learning rate of Adam' },
+  seed: { type: 'string', arg: 'S', default: '0', help: 'initial weights and batch order' },
+  out: { type: 'string', arg: 'DIR', default: 'out', help: 'output folder (created if missing)' },
+  methods: { type: 'string', arg: 'LIST', default: 'gd,sgd,momentum,adam', help: 'comma-separated subset to train' },
+  hidden: { type: 'string', arg: 'H', default: '128', help: 'hidden layer width' },
+  quick: { type: 'boolean', arg: '', default: 'off', help: '100 train / 50 test images per digit, 2 epochs' },
+  help: { type: 'boolean', arg: '', default: '', help: 'show this help and exit' },
+} as const;
+type Flag = keyof typeof FLAGS;
+
+function usage(msg: string): never {
+  console.error(`mnist: ${msg} (see --help)`);
+  process.exit(2);
+}
+function help(): never {
+  const rows = Object.entries(FLAGS).map(([name, f]) => [`--${name}${f.arg ? ` ${f.arg}` : ''}${name === 'help' ? ', -h' : ''}`, f]);
+  const w = Math.max(...rows.map(([l]) => (l as string).length));
+  console.log('usage: npm run demo -- [flags]      (or: npx tsx examples/mnist.ts [flags])\n\n' +
+    'Trains a 784-H-10 MLP on the MNIST digits with GD, SGD, SGD + momentum and Adam, then prints a table and\n' +
+    'writes DIR/loss-curves.svg and DIR/best-model.safetensors.\n\nflags:');
+  for (const [l, f] of rows) {
+    const { help: h, default: d } = f as (typeof FLAGS)[Flag];
+    console.log(`  ${(l as string).padEnd(w)}  ${h}${d ? ` (default: ${d})` : ''}`);
+  }
   process.exit(0);
 }
-function num(name: string, v: string | undefined, dflt: number, check: (x: number) => boolean, what: string): number {
-  if (v === undefined) return dflt;
-  const x = Number(v);
-  if (!check(x)) {
-    console.error(`mnist: --${name} must be ${what}, got ${JSON.stringify(v)}`);
-    process.exit(2);
+
+// `npm run demo --quick` (without `--`) hands --quick to npm, which sets npm_config_quick and runs us
+// without it: say so rather than start a full run nobody asked for.
+for (const name of Object.keys(FLAGS)) {
+  if (process.env[`npm_config_${name.replace(/-/g, '_')}`] !== undefined && process.env.npm_lifecycle_event === 'demo') {
+    usage(`npm took --${name} as its own option; put flags after --, as in: npm run demo -- --${name}`);
   }
+}
+// A negative number after a flag that takes a value is that value (parseArgs would call it ambiguous),
+// so `--epochs -1` is reported as a bad --epochs rather than as a parse error.
+const argv: string[] = [];
+for (const a of process.argv.slice(2)) {
+  const prev = argv.at(-1);
+  const name = prev?.startsWith('--') && !prev.includes('=') ? prev.slice(2) : '';
+  if (/^-\d/.test(a) && name in FLAGS && FLAGS[name as Flag].type === 'string') argv[argv.length - 1] = `${prev}=${a}`;
+  else argv.push(a);
+}
+let args: { [K in Flag]?: (typeof FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
+try {
+  const options = Object.fromEntries(Object.entries(FLAGS).map(([k, f]) => [k, { type: f.type }]));
+  options.help = { type: 'boolean', short: 'h' } as never;
+  ({ values: args } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }) as never);
+} catch (e) {
+  const first = (e as Error).message.split(/\. |\n/)[0]!;
+  usage(first.charAt(0).toLowerCase() + first.slice(1));
+}
+if (args.help) help();
+
+function num(name: Flag, v: string | undefined, dflt: number, check: (x: number) => boolean, what: string): number {
+  if (v === undefined) return dflt;
+  const x = v.trim() === '' ? NaN : Number(v);
+  if (!check(x)) usage(`--${name} must be ${what}, got ${JSON.stringify(v)}`);
   return x;
 }
-const posInt = (x: number): boolean => Number.isInteger(x) && x > 0;
+const posInt = (x: number): boolean => Number.isSafeInteger(x) && x > 0;
 const posNum = (x: number): boolean => Number.isFinite(x) && x > 0;
 
 const quick = args.quick ?? false;
@@ -54,9 +91,9 @@ const epochs = num('epochs', args.epochs, quick ? 2 : 5, posInt, 'a positive int
 const batchSize = num('batch-size', args['batch-size'], 32, posInt, 'a positive integer');
 const seed = num('seed', args.seed, 0, (x) => Number.isSafeInteger(x) && x >= 0, 'a non-negative integer');
 const hidden = num('hidden', args.hidden, 128, posInt, 'a positive integer');
-const outDir = resolve(args.out ?? 'out');
 const lrAll = args.lr === undefined ? undefined : num('lr', args.lr, 0, posNum, 'a positive number');
-
+const outDir = resolve(args.out ?? 'out');
+if (args.out !== undefined && args.out.trim() === '') usage('--out must name a folder, got ""');
 type MethodId = 'gd' | 'sgd' | 'momentum' | 'adam';
 interface Method {
   id: MethodId;
@@ -76,19 +113,32 @@ const ALL: Method[] = [
 ];
 const wanted = (args.methods ?? 'gd,sgd,momentum,adam').split(',').map((s) => s.trim());
 for (const w of wanted) {
-  if (!ALL.some((m) => m.id === w)) {
-    console.error(`mnist: unknown method ${JSON.stringify(w)} in --methods (choose from ${ALL.map((m) => m.id).join(', ')})`);
-    process.exit(2);
-  }
+  if (!ALL.some((m) => m.id === w)) usage(`unknown method ${JSON.stringify(w)} in --methods (choose from ${ALL.map((m) => m.id).join(', ')})`);
 }
-const methods = ALL.filter((m) => wanted.includes(m.id)).map((m) => ({
-  ...m,
-  lr: num(`lr-${m.id}`, args[`lr-${m.id}`], lrAll ?? m.lr, posNum, 'a positive number'),
-}));
+// Every --lr-* is checked, including those of methods not in --methods.
+const lrs = Object.fromEntries(ALL.map((m) => [m.id, num(`lr-${m.id}`, args[`lr-${m.id}`], lrAll ?? m.lr, posNum, 'a positive number')]));
+const methods = ALL.filter((m) => wanted.includes(m.id)).map((m) => ({ ...m, lr: lrs[m.id]! }));
+
+// The output folder is created (or checked) now, not after minutes of training.
+try {
+  mkdirSync(outDir, { recursive: true });
+  if (!statSync(outDir).isDirectory()) throw new Error('not a directory');
+  accessSync(outDir, constants.W_OK);
+} catch (e) {
+  const why = (e as NodeJS.ErrnoException).code === 'EEXIST' || (e as NodeJS.ErrnoException).code === 'ENOTDIR'
+    ? 'it is a file, not a folder' : (e as Error).message.split('\n')[0]!;
+  usage(`--out ${JSON.stringify(args.out ?? 'out')} cannot be used as the output folder: ${why}`);
+}
 
 // ---- data -----------------------------------------------------------------------------------
 // The documented split (see datasets.mnistDigits): the last 200 images of each digit are test.
-const data = quick ? datasets.mnistDigits({ trainPerDigit: 100, testPerDigit: 50 }) : datasets.mnistDigits();
+let data: ReturnType<typeof datasets.mnistDigits>;
+try {
+  data = quick ? datasets.mnistDigits({ trainPerDigit: 100, testPerDigit: 50 }) : datasets.mnistDigits();
+} catch (e) {
+  console.error(`mnist: ${(e as Error).message}`);
+  process.exit(1);
+}
 const nTrain = data.train.x.shape[0]!, nTest = data.test.x.shape[0]!;
 console.log(`MNIST digits (npm 'mnist'): ${nTrain} train / ${nTest} test images, 28×28 → 784 floats in [0, 1]`);
 console.log(`model 784-${hidden}-10 MLP (ReLU), cross-entropy; ${epochs} epoch(s), batch size ${batchSize}, seed ${seed}${quick ? ' (--quick)' : ''}\n`);
@@ -99,6 +149,10 @@ function correct(logits: Tensor, labels: Tensor): number {
   let c = 0;
   for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) c++;
   return c;
+}
+/** Cross-entropy on the whole training set, without recording (the loss GD's next step would measure). */
+function fullTrainLoss(model: nn.Module & { forward(x: Tensor): Tensor }): number {
+  return noGrad(() => nn.crossEntropy(model.forward(data.train.x), data.train.y).item());
 }
 function evaluate(model: nn.Module & { forward(x: Tensor): Tensor }): number {
   model.eval();
@@ -140,7 +194,9 @@ for (const m of methods) {
   const bs = m.batchSize ?? nTrain;
   // Same seed for every mini-batch method, so they see the same batches in the same order.
   const loader = new DataLoader(data.train.x, data.train.y, { batchSize: bs, shuffle: m.batchSize !== null, seed });
-  const curve: [number, number][] = [];
+  // Every curve starts with the loss of the initial weights (epoch 0) and ends with the loss on the whole
+  // training set after the last step (epoch `epochs`), so all methods span the same epochs.
+  const curve: [number, number][] = [[0, fullTrainLoss(model)]];
   // Mini-batch losses are noisy: the curve shows the mean over windows of ~1/20 epoch. Step i's loss is
   // measured before its update, at epoch (i−1)/len, so a window is drawn at its mean position.
   const at = (): number => (steps - (winN + 1) / 2) / loader.length;
@@ -164,12 +220,15 @@ for (const m of methods) {
       hits += correct(logits, yb);
       win += l;
       if (++winN === window) {
-        curve.push([at(), win / winN]);
+        if (at() > 0) curve.push([at(), win / winN]); // GD's first loss is the epoch-0 point already
         win = winN = 0;
       }
       bar(epoch, seen / nTrain, lossSum / seen, hits / seen, (seen * 1000) / (performance.now() - te));
     }
-    if (winN > 0) curve.push([at(), win / winN]), (win = winN = 0);
+    if (winN > 0) {
+      if (at() > 0) curve.push([at(), win / winN]);
+      win = winN = 0;
+    }
     trainLoss = lossSum / seen;
     const rate = (seen * 1000) / (performance.now() - te);
     const testAcc = evaluate(model);
@@ -178,6 +237,8 @@ for (const m of methods) {
       `test acc ${(100 * testAcc).toFixed(2)}%  ${rate.toFixed(0)} samples/s  ${fmtTime(performance.now() - te)}`);
   }
   const ms = performance.now() - t0;
+  trainLoss = fullTrainLoss(model);
+  curve.push([epochs, trainLoss]);
   results.push({ method: m, steps, trainLoss, testAcc: evaluate(model), ms, curve, model, opt });
 }
 

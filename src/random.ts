@@ -4,7 +4,8 @@
  * The only source of randomness in tapegrad.
  */
 import { ValueError } from './errors.js';
-import { allocate, type DType } from './dtype.js';
+import { allocate, checkDType, type DType } from './dtype.js';
+import { checkFinite, checkInt32Values, checkOptions } from './validate.js';
 import { checkShape, sizeOf } from './shape.js';
 import { Tensor, type TensorOptions } from './tensor.js';
 
@@ -97,10 +98,13 @@ export interface RandomOptions extends TensorOptions {
 
 function make(shape: readonly number[], opts: RandomOptions, dflt: DType, fillFn: (d: Float64Array, g: Generator) => void, op: string): Tensor {
   checkShape(shape, op);
+  const dtype = checkDType(opts.dtype ?? dflt, op);
+  const gen = opts.generator ?? defaultGenerator;
+  if (!(gen instanceof Generator)) throw new ValueError(`${op}: generator must be a Generator, got ${typeof gen}`);
+  if (opts.requiresGrad && dtype === 'int32') throw new ValueError(`${op}: only float tensors can require gradients, got int32`);
   const n = sizeOf(shape);
   const tmp = new Float64Array(n);
-  fillFn(tmp, opts.generator ?? defaultGenerator);
-  const dtype = opts.dtype ?? dflt;
+  fillFn(tmp, gen);
   const data = dtype === 'float64' ? tmp : allocate(dtype, n).map((_, i) => tmp[i]!);
   const t = new Tensor(data, shape);
   if (opts.requiresGrad) t.requiresGrad = true;
@@ -109,12 +113,16 @@ function make(shape: readonly number[], opts: RandomOptions, dflt: DType, fillFn
 
 /** Uniform on [low, high). */
 export function rand(shape: readonly number[], opts: RandomOptions & { low?: number; high?: number } = {}): Tensor {
-  const lo = opts.low ?? 0, hi = opts.high ?? 1;
+  checkOptions('rand', opts, ['dtype', 'requiresGrad', 'generator', 'low', 'high']);
+  const lo = checkFinite('rand', 'low', opts.low ?? 0), hi = checkFinite('rand', 'high', opts.high ?? 1);
+  if (!(lo <= hi)) throw new ValueError(`rand: need low ≤ high, got low = ${lo}, high = ${hi}`);
   return make(shape, opts, 'float32', (d, g) => { for (let i = 0; i < d.length; i++) d[i] = lo + (hi - lo) * g.uniform(); }, 'rand');
 }
 /** Normal with the given mean and std (default standard normal). */
 export function randn(shape: readonly number[], opts: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
-  const mu = opts.mean ?? 0, sd = opts.std ?? 1;
+  checkOptions('randn', opts, ['dtype', 'requiresGrad', 'generator', 'mean', 'std']);
+  const mu = checkFinite('randn', 'mean', opts.mean ?? 0), sd = checkFinite('randn', 'std', opts.std ?? 1);
+  if (sd < 0) throw new ValueError(`randn: std must be ≥ 0, got ${sd}`);
   return make(shape, opts, 'float32', (d, g) => {
     for (let i = 0; i < d.length; i += 2) {
       const [z0, z1] = g.normalPair();
@@ -125,7 +133,9 @@ export function randn(shape: readonly number[], opts: RandomOptions & { mean?: n
 }
 /** Integers in [low, high) (int32 by default). */
 export function randint(low: number, high: number, shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  checkOptions('randint', opts, ['dtype', 'requiresGrad', 'generator']);
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) throw new ValueError(`randint: need integers low < high, got ${low}, ${high}`);
+  if ((opts.dtype ?? 'int32') === 'int32') checkInt32Values('randint', [low, high - 1]);
   return make(shape, opts, 'int32', (d, g) => { for (let i = 0; i < d.length; i++) d[i] = g.int(low, high); }, 'randint');
 }
 /** A random permutation of 0..n-1 as a plain array (Fisher–Yates). */

@@ -26,9 +26,18 @@ export function shapeEq(a: Shape, b: Shape): boolean {
   return true;
 }
 
+/** The most elements one tensor may hold (V8's typed-array length limit). */
+const MAX_TENSOR_ELEMENTS = 2 ** 32 - 1;
 export function checkShape(shape: Shape, op: string): void {
+  if (!Array.isArray(shape)) {
+    throw new ShapeError(`${op}: shape must be an array of non-negative integers, got ${typeof shape === 'number' ? `the number ${shape} (wrap it: [${shape}])` : typeof shape}`);
+  }
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${op}: invalid shape ${fmt(shape)}: dimensions must be non-negative integers`);
+    if (!Number.isSafeInteger(d) || d < 0) throw new ShapeError(`${op}: invalid shape ${fmt(shape)}: dimensions must be non-negative integers`);
+  }
+  const n = sizeOf(shape);
+  if (n > MAX_TENSOR_ELEMENTS) {
+    throw new ShapeError(`${op}: shape ${fmt(shape)} has ${n} elements, more than the ${MAX_TENSOR_ELEMENTS} one tensor can hold`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { ValueError } from './errors.js';
 import type { Primitive } from './backend/backend.js';
 import type { Tensor } from './tensor.js';
 
@@ -14,6 +15,8 @@ export interface Node {
   readonly inputs: readonly Tensor[];
   /** Maps the output's gradient to one gradient per input (null = none). Null once freed. */
   backward: ((gradOut: Tensor) => readonly (Tensor | null)[]) | null;
+  /** Where the op was recorded (a stack trace), captured only in anomaly mode. */
+  readonly stack?: string;
 }
 
 let nextId = 0;
@@ -37,6 +40,71 @@ export const noGrad = <T>(fn: () => T): T => withGradMode(false, fn);
 /** Runs `fn` with recording on, e.g. inside a `noGrad` block. */
 export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn);
 
+// ---- version counters ---------------------------------------------------------------
+// Keyed by storage (the typed array), so views that share it (reshape, detach) share the count.
+const versions = new WeakMap<object, number>();
+/** How many in-place writes the tensor's storage has seen (0 for device-resident storage). */
+export const versionOf = (t: Tensor): number => (t.deviceBuffer !== null ? 0 : versions.get(t.data) ?? 0);
+/** Records an in-place write into `t`'s values (optimizers, loadStateDict, nn.init call this). */
+export function bumpVersion(t: Tensor): void {
+  const d = t.data;
+  versions.set(d, (versions.get(d) ?? 0) + 1);
+}
+
+// ---- anomaly mode -----------------------------------------------------------------------
+let anomaly = false;
+/** Whether anomaly mode is on: ops record where they were created, backward checks every gradient. */
+export const isAnomalyEnabled = (): boolean => anomaly;
+/** Turns anomaly mode on or off globally (like torch.autograd.set_detect_anomaly). */
+export function setDetectAnomaly(on: boolean): void {
+  if (typeof on !== 'boolean') throw new ValueError(`setDetectAnomaly: expected a boolean, got ${typeof on}`);
+  anomaly = on;
+}
+/**
+ * Runs `fn` with anomaly mode on (like torch.autograd.detect_anomaly): every op records the stack
+ * where it was created, and backward raises an AutogradError naming the first op whose backward
+ * produced a NaN or ±Infinity, with that stack. Slow: use it to hunt a NaN, not to train.
+ */
+export function detectAnomaly<T>(fn: () => T): T {
+  const prev = anomaly;
+  anomaly = true;
+  try {
+    return fn();
+  } finally {
+    anomaly = prev;
+  }
+}
+
+// ---- release scopes ----------------------------------------------------------------------
+// Device memory cannot wait for GC in a loop that never yields. Inside a backward pass (without
+// createGraph) every tensor an op creates is internal to the pass unless it becomes a result
+// (a .grad, or a returned gradient), so the pass releases the others' device buffers when it ends.
+let sink: Tensor[] | null = null;
+/** @internal Records a device-resident op output while a release scope is open. */
+export function noteCreated(t: Tensor): void {
+  if (sink !== null && t.deviceBuffer !== null) sink.push(t);
+}
+/**
+ * Runs `fn` in a release scope: device buffers of tensors created by ops inside it are disposed
+ * when it returns, except those of the tensors `keep` names (they pass to an enclosing scope).
+ */
+export function withReleaseScope<T>(fn: () => T, keep: () => Iterable<Tensor | null>): T {
+  const prev = sink;
+  const mine: Tensor[] = [];
+  sink = mine;
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    sink = prev;
+  }
+  const kept = new Set<Tensor | null>(keep());
+  for (const t of mine) {
+    if (kept.has(t)) prev?.push(t);
+    else t.deviceBuffer?.dispose();
+  }
+  return result;
+}
 /** Sees every op applied (recording or not): how `exportOnnx` traces a forward pass. */
 export type Tracer = (op: string, inputs: readonly Tensor[], attrs: unknown, out: Tensor) => void;
 let tracer: Tracer | null = null;

@@ -1,4 +1,8 @@
-import { allocate, checkDType, dtypeOfArray, type DType, type TypedArray } from './dtype.js';
+import {
+  allocate, arrayKind, checkDType, CONVERTIBLE_ARRAYS, dtypeOfArray, type DType, type NarrowIntArray, type TypedArray,
+} from './dtype.js';
+import { checkInt32Values, checkOptions, describeValue, isForeignTensor, TENSOR_BRAND } from './validate.js';
+import { versionOf } from './tape.js';
 import { DTypeError, ShapeError, ValueError } from './errors.js';
 import { checkShape, fmt, sizeOf, type Shape } from './shape.js';
 import type { DeviceStorage } from './backend/backend.js';
@@ -10,9 +14,12 @@ import * as I from './ops/indexing.js';
 import * as C from './ops/composite.js';
 import { cumsum } from './ops/scan.js';
 import { matmul } from './ops/matmul.js';
+import * as X from './ops/composite-math.js';
+import * as S from './ops/sort.js';
 import { backward, type BackwardOptions } from './autograd/backward.js';
+import { formatTensor, inspectSymbol } from './format.js';
 
-export type { DType, TypedArray } from './dtype.js';
+export type { DType, TypedArray, NarrowIntArray } from './dtype.js';
 export type NestedArray = number | readonly NestedArray[];
 export type TensorLike = Tensor | number;
 export type Dim = number | readonly number[];
@@ -79,6 +86,14 @@ export class Tensor {
   get isLeaf(): boolean {
     return this.node === null;
   }
+  /** Bumped by every in-place write to this tensor's storage; backward checks it for saved tensors. */
+  get version(): number {
+    return versionOf(this);
+  }
+  /** Marks tensors of every copy of tapegrad, so a tensor from a second copy is recognised in messages. */
+  get [TENSOR_BRAND](): true {
+    return true;
+  }
 
   /** Frees device memory now (CPU tensors are left to the garbage collector). */
   dispose(): void {
@@ -103,8 +118,16 @@ export class Tensor {
     if (this.size !== 1) throw new ShapeError(`item: tensor of shape ${fmt(this.shape)} has ${this.size} elements, expected exactly 1`);
     return this.data[0]!;
   }
+  /** PyTorch-style printout: values (summarised past a threshold), shape, dtype, device, requiresGrad or op. */
   toString(): string {
-    return `Tensor(${JSON.stringify(this.toArray())}, shape=${fmt(this.shape)}, dtype=${this.dtype}${this.requiresGrad ? ', requiresGrad' : ''})`;
+    return formatTensor(this.#device ? this.#device.read() : this.#data!, {
+      shape: this.shape, dtype: this.dtype, device: this.#device?.device ?? 'cpu',
+      requiresGrad: this.requiresGrad, op: this.node?.op,
+    });
+  }
+  /** What `console.log` and `util.inspect` show: the same as `toString()`. */
+  [inspectSymbol](): string {
+    return this.toString();
   }
 
   // ---- autograd -------------------------------------------------------------
@@ -200,7 +223,63 @@ export class Tensor {
   gather(dim: number, index: Tensor | readonly number[]): Tensor { return I.gather(this, dim, index); }
   indexSelect(dim: number, index: Tensor | readonly number[]): Tensor { return I.indexSelect(this, dim, index); }
   clone(): Tensor { return E.cast(this, this.dtype); }
+
+  // ---- issue 12: more math, activations, scans, sorting, masks, splitting (PyTorch names) ----
+  expm1(): Tensor { return E.expm1(this); }
+  log2(): Tensor { return E.log2(this); }
+  log10(): Tensor { return E.log10(this); }
+  atan(): Tensor { return E.atan(this); }
+  asin(): Tensor { return E.asin(this); }
+  acos(): Tensor { return E.acos(this); }
+  atan2(other: TensorLike): Tensor { return E.atan2(this, other); }
+  floor(): Tensor { return E.floor(this); }
+  ceil(): Tensor { return E.ceil(this); }
+  /** Half to even, as torch.round; `decimals` rounds to that many decimal places. */
+  round(decimals = 0): Tensor { return E.round(this, decimals); }
+  trunc(): Tensor { return E.trunc(this); }
+  tan(): Tensor { return X.tan(this); }
+  sinh(): Tensor { return X.sinh(this); }
+  cosh(): Tensor { return X.cosh(this); }
+  rsqrt(): Tensor { return X.rsqrt(this); }
+  reciprocal(): Tensor { return X.reciprocal(this); }
+  logaddexp(other: TensorLike): Tensor { return X.logaddexp(this, other); }
+  leakyRelu(negativeSlope = 0.01): Tensor { return X.leakyRelu(this, negativeSlope); }
+  elu(alpha = 1): Tensor { return X.elu(this, alpha); }
+  selu(): Tensor { return X.selu(this); }
+  silu(): Tensor { return X.silu(this); }
+  mish(): Tensor { return X.mish(this); }
+  hardtanh(minVal = -1, maxVal = 1): Tensor { return X.hardtanh(this, minVal, maxVal); }
+  relu6(): Tensor { return X.relu6(this); }
+  logSigmoid(): Tensor { return X.logSigmoid(this); }
+  glu(dim = -1): Tensor { return X.glu(this, dim); }
+  prod(dim?: number, keepdim = false): Tensor { return X.prod(this, dim, keepdim); }
+  cumprod(dim: number): Tensor { return X.cumprod(this, dim); }
+  norm(p: X.NormOrder = 'fro', dim?: Dim, keepdim = false): Tensor { return X.norm(this, p, dim, keepdim); }
+  sort(dim = -1, descending = false): S.SortResult { return S.sort(this, dim, descending); }
+  argsort(dim = -1, descending = false): Tensor { return S.argsort(this, dim, descending); }
+  topk(k: number, dim = -1, largest = true, sorted = true): S.SortResult {
+    return S.topk(this, k, dim, largest, sorted);
+  }
+  tril(diagonal = 0): Tensor { return X.tril(this, diagonal); }
+  triu(diagonal = 0): Tensor { return X.triu(this, diagonal); }
+  maskedFill(mask: Tensor, value: TensorLike): Tensor { return X.maskedFill(this, mask, value); }
+  split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+    return X.split(this, splitSizeOrSections, dim);
+  }
+  chunk(chunks: number, dim = 0): Tensor[] { return X.chunk(this, chunks, dim); }
+  unbind(dim = 0): Tensor[] { return X.unbind(this, dim); }
+  /** `x.repeat(2, 3)` or `x.repeat([2, 3])`, as torch.Tensor.repeat. */
+  repeat(...repeats: number[] | [readonly number[]]): Tensor { return X.repeat(this, dimsArg(repeats)); }
+  tile(...dims: number[] | [readonly number[]]): Tensor { return X.tile(this, dimsArg(dims)); }
+  flip(dims: Dim): Tensor { return X.flip(this, dims); }
+  roll(shifts: number | readonly number[], dims?: Dim): Tensor { return X.roll(this, shifts, dims); }
+  isnan(): Tensor { return C.isnan(this); }
+  isinf(): Tensor { return C.isinf(this); }
+  isfinite(): Tensor { return C.isfinite(this); }
 }
+/** Varargs or one array, as PyTorch's `*sizes`. */
+const dimsArg = (a: number[] | [readonly number[]]): readonly number[] =>
+  (a.length === 1 && Array.isArray(a[0]) ? a[0] : a) as readonly number[];
 
 // ---- creation -------------------------------------------------------------
 export interface TensorOptions {
@@ -212,10 +291,13 @@ export interface FromArrayOptions extends TensorOptions {
   shape?: readonly number[];
 }
 
+/** Deeper nesting than this is refused (PyTorch's limit on dimensions is 64 as well). */
+const MAX_RANK = 64;
 function inferShape(v: NestedArray, op: string): number[] {
   const shape: number[] = [];
   let cur: NestedArray = v;
   while (Array.isArray(cur)) {
+    if (shape.length === MAX_RANK) throw new ShapeError(`${op}: nested array is deeper than ${MAX_RANK} levels (at most ${MAX_RANK} dimensions)`);
     shape.push(cur.length);
     cur = (cur as readonly NestedArray[])[0] as NestedArray;
     if (cur === undefined) break;
@@ -240,6 +322,21 @@ function fill(v: NestedArray, shape: readonly number[], out: TypedArray, op: str
   walk(v, 0);
 }
 
+const CREATE_KEYS = ['dtype', 'requiresGrad'];
+const FROM_ARRAY_KEYS = ['dtype', 'requiresGrad', 'shape'];
+
+/** The numbers of a nested array in row-major order, before they are stored (int32 storage would wrap them). */
+function flatValues(v: NestedArray, n: number): number[] {
+  const out: number[] = [];
+  const stack: NestedArray[] = [v];
+  while (stack.length && out.length <= n) {
+    const x = stack.pop()!;
+    if (typeof x === 'number') out.push(x);
+    else for (let i = x.length - 1; i >= 0; i--) stack.push(x[i]!);
+  }
+  return out;
+}
+
 function finish(t: Tensor, opts: TensorOptions): Tensor {
   if (opts.requiresGrad) {
     if (t.dtype === 'int32') throw new DTypeError('tensor: only float tensors can require gradients, got int32');
@@ -252,17 +349,35 @@ function finish(t: Tensor, opts: TensorOptions): Tensor {
  * Creates a tensor from a number, a nested array, or a typed array (taken without copying
  * when its dtype matches; give `shape` for a flat array).
  */
-export function tensor(values: NestedArray | TypedArray, opts: FromArrayOptions = {}): Tensor {
+export function tensor(values: NestedArray | TypedArray | NarrowIntArray, opts: FromArrayOptions = {}): Tensor {
+  checkOptions('tensor', opts, FROM_ARRAY_KEYS);
+  if (opts.dtype !== undefined) checkDType(opts.dtype, 'tensor');
+  if (opts.shape !== undefined) checkShape(opts.shape, 'tensor');
   if (ArrayBuffer.isView(values)) {
-    const shape = opts.shape ?? [values.length];
-    const dtype = opts.dtype ?? dtypeOfArray(values);
-    const data = dtype === dtypeOfArray(values) ? values : allocate(dtype, values.length).map((_, i) => values[i]!);
-    return finish(new Tensor(data as TypedArray, shape), opts);
+    const shape = opts.shape ?? [(values as TypedArray).length];
+    const kind = arrayKind(values);
+    const native = kind === 'Float32Array' || kind === 'Float64Array' || kind === 'Int32Array';
+    if (!native && !CONVERTIBLE_ARRAYS.includes(kind)) {
+      throw new DTypeError(`tensor: unsupported typed array ${kind} (expected Float32Array, Float64Array, Int32Array, or a ` +
+        `narrower integer array: ${CONVERTIBLE_ARRAYS.join(', ')}; 64-bit integers are not supported)`);
+    }
+    const src = values as unknown as ArrayLike<number>;
+    const dtype = opts.dtype ?? (native ? dtypeOfArray(values as TypedArray) : 'int32');
+    if (dtype === 'int32') checkInt32Values('tensor', src);
+    const same = native && dtype === dtypeOfArray(values as TypedArray);
+    const data = same ? (values as TypedArray) : allocate(dtype, src.length);
+    if (!same) for (let i = 0; i < src.length; i++) data[i] = src[i]!;
+    return finish(new Tensor(data, shape), opts);
   }
   const dtype = checkDType(opts.dtype ?? 'float32', 'tensor');
+  if (typeof values !== 'number' && !Array.isArray(values)) {
+    throw new ValueError(`tensor: values must be a number, a nested array of numbers or a typed array, got ${describeValue(values)}`);
+  }
   const inferred = inferShape(values, 'tensor');
+  checkShape(inferred, 'tensor');
   const data = allocate(dtype, sizeOf(inferred));
   fill(values, inferred, data, 'tensor');
+  if (dtype === 'int32') checkInt32Values('tensor', flatValues(values, data.length));
   let shape: readonly number[] = inferred;
   if (opts.shape) {
     if (sizeOf(opts.shape) !== data.length) throw new ShapeError(`tensor: ${data.length} values do not fit shape ${fmt(opts.shape)}`);
@@ -272,13 +387,20 @@ export function tensor(values: NestedArray | TypedArray, opts: FromArrayOptions 
 }
 
 export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
-  checkShape(shape, 'full');
-  const data = allocate(opts.dtype ?? 'float32', sizeOf(shape));
+  return fullAs('full', shape, value, opts);
+}
+function fullAs(op: string, shape: readonly number[], value: number, opts: TensorOptions): Tensor {
+  checkOptions(op, opts, CREATE_KEYS);
+  checkShape(shape, op);
+  const dtype = checkDType(opts.dtype ?? 'float32', op);
+  if (typeof value !== 'number') throw new ValueError(`${op}: fill value must be a number, got ${describeValue(value)}`);
+  if (dtype === 'int32') checkInt32Values(op, [value]);
+  const data = allocate(dtype, sizeOf(shape));
   if (value !== 0) data.fill(value);
   return finish(new Tensor(data, shape), opts);
 }
-export const zeros = (shape: readonly number[], opts: TensorOptions = {}): Tensor => full(shape, 0, opts);
-export const ones = (shape: readonly number[], opts: TensorOptions = {}): Tensor => full(shape, 1, opts);
+export const zeros = (shape: readonly number[], opts: TensorOptions = {}): Tensor => fullAs('zeros', shape, 0, opts);
+export const ones = (shape: readonly number[], opts: TensorOptions = {}): Tensor => fullAs('ones', shape, 1, opts);
 export const zerosLike = (t: Tensor, opts: TensorOptions = {}): Tensor => full(t.shape, 0, { dtype: t.dtype, ...opts });
 export const onesLike = (t: Tensor, opts: TensorOptions = {}): Tensor => full(t.shape, 1, { dtype: t.dtype, ...opts });
 export const scalar = (v: number, opts: TensorOptions = {}): Tensor => full([], v, opts);
@@ -286,16 +408,24 @@ export const scalar = (v: number, opts: TensorOptions = {}): Tensor => full([], 
 /** Values from `start` to `stop` (exclusive) by `step`, like numpy.arange. */
 export function arange(start: number, stop?: number, step = 1, opts: TensorOptions = {}): Tensor {
   if (stop === undefined) [start, stop] = [0, start];
+  checkOptions('arange', opts, CREATE_KEYS);
   if (step === 0 || !Number.isFinite(step)) throw new ValueError(`arange: step must be a finite non-zero number, got ${step}`);
+  if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new ValueError(`arange: start and stop must be finite numbers, got ${start} and ${stop}`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
-  const data = allocate(opts.dtype ?? 'float32', n);
+  checkShape([n], 'arange');
+  const dtype = checkDType(opts.dtype ?? 'float32', 'arange');
+  if (dtype === 'int32') checkInt32Values('arange', [start, start + (n - 1) * step].slice(0, n === 0 ? 0 : 2));
+  const data = allocate(dtype, n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return finish(new Tensor(data, [n]), opts);
 }
 
 export function linspace(start: number, stop: number, num: number, opts: TensorOptions = {}): Tensor {
   if (!Number.isInteger(num) || num < 0) throw new ValueError(`linspace: num must be a non-negative integer, got ${num}`);
-  const data = allocate(opts.dtype ?? 'float32', num);
+  checkOptions('linspace', opts, CREATE_KEYS);
+  if (!Number.isFinite(start) || !Number.isFinite(stop)) throw new ValueError(`linspace: start and stop must be finite numbers, got ${start} and ${stop}`);
+  checkShape([num], 'linspace');
+  const data = allocate(checkDType(opts.dtype ?? 'float32', 'linspace'), num);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
   for (let i = 0; i < num; i++) data[i] = i === num - 1 && num > 1 ? stop : start + i * step;
   return finish(new Tensor(data, [num]), opts);
@@ -308,10 +438,26 @@ export function eye(n: number, m = n, opts: TensorOptions = {}): Tensor {
 }
 
 /** Converts a number to a 0-d tensor of `dtype`; passes tensors through. */
-export function asTensor(v: TensorLike, dtype: DType): Tensor {
+export function asTensor(v: TensorLike, dtype: DType, op?: string, name = 'operand'): Tensor {
   if (v instanceof Tensor) return v;
-  if (typeof v !== 'number') throw new ValueError(`expected a Tensor or a number, got ${typeof v}`);
+  if (typeof v !== 'number') throw notATensor(op ?? 'tensor', name, v, true);
+  if (dtype === 'int32') checkInt32Values(op ?? 'tensor', [v]);
   const d = allocate(dtype, 1);
   d[0] = v;
   return new Tensor(d, []);
+}
+
+/** The error for an argument that should be a Tensor (or a number, with `numberOk`), recognising tensors of another copy. */
+export function notATensor(op: string, name: string, v: unknown, numberOk = false): ValueError {
+  const want = numberOk ? 'a Tensor or a number' : 'a Tensor';
+  if (isForeignTensor(v)) {
+    return new ValueError(`${op}: ${name} is a Tensor from a different copy of tapegrad (two installs of the package, ` +
+      `or a bundled copy); tensors cannot be mixed across copies: dedupe the dependency (npm ls tapegrad)`);
+  }
+  return new ValueError(`${op}: ${name} must be ${want}, got ${describeValue(v)}`);
+}
+/** Checks that an op's argument is a Tensor of this copy of tapegrad. */
+export function expectTensor(op: string, name: string, v: unknown): Tensor {
+  if (v instanceof Tensor) return v;
+  throw notATensor(op, name, v);
 }

@@ -5,7 +5,7 @@
  */
 export { setNumThreads } from './backend/wasm/runtime.js';
 export { wasmInfo, setWasmThresholds } from './backend/wasm/index.js';
-export { setGpuThresholds, gpuStats, setGpuKernelCacheSize } from './backend/gpu/index.js';
-export type { GpuThresholds, GpuStats } from './backend/gpu/index.js';
+export { setGpuThresholds, gpuStats, setGpuKernelCacheSize, setGpuMemoryLimits } from './backend/gpu/index.js';
+export type { GpuThresholds, GpuStats, GpuMemoryLimits } from './backend/gpu/index.js';
 export { setCpuKernels } from './backend/cpu/index.js';
 export type { CpuKernels } from './backend/cpu/index.js';

@@ -58,7 +58,7 @@ describe('Tensor creation', () => {
     expect(Number.isNaN(tensor([1, NaN, 3]).min().item())).toBe(true);
   });
   it('prints', () => {
-    expect(String(tensor([1, 2]))).toBe('Tensor([1,2], shape=[2], dtype=float32)');
+    expect(String(tensor([1, 2]))).toBe('tensor([1., 2.], shape=[2], dtype=float32)');
     expect(new Tensor(new Float32Array(1), []).ndim).toBe(0);
   });
 });

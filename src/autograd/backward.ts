@@ -1,6 +1,6 @@
 import { AutogradError } from '../errors.js';
 import { fmt, shapeEq } from '../shape.js';
-import { enableGrad, noGrad, type Node } from '../tape.js';
+import { enableGrad, isAnomalyEnabled, noGrad, withReleaseScope, type Node } from '../tape.js';
 import { asTensor, full, type Tensor, type TensorLike } from '../tensor.js';
 
 export interface BackwardOptions {
@@ -47,6 +47,24 @@ function seed(root: Tensor, gradOutput: TensorLike | undefined, op: string): Ten
   return g;
 }
 
+/** Anomaly mode: the first non-finite gradient names the op whose backward produced it and where it was recorded. */
+function checkFiniteGrads(node: Node, gs: readonly (Tensor | null)[]): void {
+  gs.forEach((gi, i) => {
+    if (!gi) return;
+    const d = gi.data;
+    for (let j = 0; j < d.length; j++) {
+      const v = d[j]!;
+      if (!Number.isFinite(v)) {
+        throw new AutogradError(
+          `backward (anomaly mode): function '${node.op}' returned ${v} in its gradient for input ${i} ` +
+            `(shape ${fmt(gi.shape)}, at flat index ${j}); the op was recorded at:\n${node.stack ?? '  (not recorded: the ' +
+            'forward pass ran outside anomaly mode)'}`,
+        );
+      }
+    }
+  });
+}
+
 const acc = (a: Tensor | undefined, b: Tensor): Tensor => (a === undefined ? b : a.add(b));
 /** Into `.grad`: a buffer of its own (gradients inside the walk may alias each other or gradOutput). */
 const accOwned = (a: Tensor | null, b: Tensor, createGraph: boolean): Tensor =>
@@ -67,6 +85,7 @@ export function runBackward(
   const createGraph = opts.createGraph ?? false;
   const retain = opts.retainGraph ?? createGraph;
   const stopAt = targets ? new Set(targets) : null;
+  const kept: Tensor[] = [];
   const walk = (): (Tensor | null)[] => {
     const grads = new Map<Tensor, Tensor>([[root, g0]]);
     const order = reachable(root, stopAt);
@@ -74,10 +93,11 @@ export function runBackward(
       const g = grads.get(t);
       if (g === undefined) continue;
       const node = t.node!;
-      if (!targets && t.retainsGrad) t.grad = accOwned(t.grad, g, createGraph);
+      if (!targets && t.retainsGrad) kept.push((t.grad = accOwned(t.grad, g, createGraph)));
       if (stopAt?.has(t)) continue;
       if (node.backward === null) FREED(node)();
       const gs = node.backward!(g);
+      if (isAnomalyEnabled()) checkFiniteGrads(node, gs);
       if (!retain) node.backward = null;
       node.inputs.forEach((x, i) => {
         const gi = gs[i];
@@ -87,11 +107,15 @@ export function runBackward(
     }
     if (targets) return targets.map((x) => grads.get(x) ?? null);
     for (const [x, g] of grads) {
-      if (x.node === null && x.requiresGrad) x.grad = accOwned(x.grad, g, createGraph);
+      if (x.node === null && x.requiresGrad) kept.push((x.grad = accOwned(x.grad, g, createGraph)));
     }
     return [];
   };
-  return createGraph ? enableGrad(walk) : noGrad(walk);
+  if (createGraph) return enableGrad(walk);
+  // Everything the walk creates is internal except the gradients it hands out: release the rest's
+  // device buffers now (see tape.ts), so a synchronous training loop holds flat GPU memory.
+  let out: (Tensor | null)[] = [];
+  return withReleaseScope(() => (out = noGrad(walk)), () => [...out, ...kept]);
 }
 
 export function backward(root: Tensor, gradOutput: TensorLike | undefined, opts: BackwardOptions = {}): void {

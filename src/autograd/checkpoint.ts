@@ -7,7 +7,8 @@
  */
 import { AutogradError, ValueError } from '../errors.js';
 import { getRngState, setRngState } from '../random.js';
-import { enableGrad, isGradEnabled, newNodeId } from '../tape.js';
+import { enableGrad, isGradEnabled, newNodeId, versionOf } from '../tape.js';
+import { checkVersions } from '../ops/define.js';
 import { Tensor } from '../tensor.js';
 import { runBackward } from './backward.js';
 
@@ -56,6 +57,7 @@ export function checkpoint<Args extends Tensor[]>(fn: (...inputs: Args) => Tenso
   if (!y.requiresGrad || y.node === null || y.node.id < start) return y; // nothing recorded inside: nothing to drop
   const boundary = boundaryOf(y, start);
   const shape = [...y.shape];
+  const versions = boundary.map(versionOf); // the recompute must see the values the forward saw
   const out = y.detach(); // the values stay; the segment's graph (reachable only from y) becomes garbage
   out.requiresGrad = true;
   out.node = {
@@ -63,6 +65,7 @@ export function checkpoint<Args extends Tensor[]>(fn: (...inputs: Args) => Tenso
     op: 'checkpoint',
     inputs: boundary,
     backward: (g: Tensor) => {
+      checkVersions('checkpoint', boundary, versions, false);
       const createGraph = isGradEnabled(); // the reverse walk records itself exactly when createGraph is on
       const now = getRngState();
       setRngState(rng);

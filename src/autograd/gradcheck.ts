@@ -5,7 +5,8 @@
 import { TapegradError, ValueError } from '../errors.js';
 import { fmt, stridesOf } from '../shape.js';
 import { noGrad } from '../tape.js';
-import { Tensor, zeros } from '../tensor.js';
+import { expectTensor, Tensor, zeros } from '../tensor.js';
+import { checkOptions } from '../validate.js';
 import { Generator } from '../random.js';
 import { runBackward } from './backward.js';
 import { vjp } from './functional.js';
@@ -19,6 +20,12 @@ export interface GradcheckOptions {
   rtol?: number;
   /** Throw a GradcheckError naming the worst element instead of returning a failing report. */
   raiseOnFailure?: boolean;
+  /**
+   * Fail (rather than only note) when f's output does not depend on an input that is checked:
+   * no gradient reaches it, so the check would pass vacuously (e.g. f closes over a tensor
+   * instead of using its argument). Default false: the report's `notes` and `undefinedGrad` say so.
+   */
+  checkUndefinedGrad?: boolean;
 }
 export interface GradcheckWorst {
   /** Which input (position in `inputs`). */
@@ -38,8 +45,10 @@ export interface GradcheckReport {
   worst: GradcheckWorst | null;
   /** Jacobian entries compared. */
   checked: number;
-  /** E.g. that float32 inputs were promoted to float64. */
+  /** E.g. that float32 inputs were promoted to float64, or that an input has no gradient path. */
   notes: string[];
+  /** Positions of checked inputs that no gradient reached (f does not depend on them). */
+  undefinedGrad: number[];
 }
 
 export class GradcheckError extends TapegradError {
@@ -51,7 +60,12 @@ export class GradcheckError extends TapegradError {
 const unravel = (i: number, shape: readonly number[]): number[] => stridesOf(shape).map((s, d) => Math.floor(i / s) % shape[d]!);
 
 export function gradcheck(f: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], opts: GradcheckOptions = {}): GradcheckReport {
+  checkOptions('gradcheck', opts, ['eps', 'atol', 'rtol', 'raiseOnFailure', 'checkUndefinedGrad']);
+  if (typeof f !== 'function') throw new ValueError(`gradcheck: f must be a function, got ${typeof f}`);
+  if (!Array.isArray(inputs)) throw new ValueError('gradcheck: inputs must be an array of Tensors');
+  inputs.forEach((x, i) => expectTensor('gradcheck', `inputs[${i}]`, x));
   const eps = opts.eps ?? 1e-6, atol = opts.atol ?? 1e-5, rtol = opts.rtol ?? 1e-3;
+  if (!(atol >= 0) || !(rtol >= 0)) throw new ValueError(`gradcheck: atol and rtol must be ≥ 0, got ${atol}, ${rtol}`);
   if (!(eps > 0)) throw new ValueError(`gradcheck: eps must be > 0, got ${eps}`);
   const notes: string[] = [];
   const anyReq = inputs.some((x) => x.requiresGrad);
@@ -70,17 +84,24 @@ export function gradcheck(f: (...inputs: Tensor[]) => Tensor, inputs: readonly T
   const nOut = out.size;
   // analytic[k][e * nOut + j] = d out_j / d x_k[e]
   const analytic = wrt.map((i) => new Float64Array(xs[i]!.size * nOut));
+  const reached = wrt.map(() => false);
   for (let j = 0; j < nOut && out.requiresGrad; j++) {
     const onehot = zeros(out.shape, { dtype: 'float64' });
     onehot.data[j] = 1;
     const gs = runBackward(out, onehot, { retainGraph: true }, wrt.map((i) => xs[i]!), 'gradcheck');
     gs.forEach((g, k) => {
       if (!g) return;
+      reached[k] = true;
       const gd = g.data;
       for (let e = 0; e < gd.length; e++) analytic[k]![e * nOut + j] = gd[e]!;
     });
   }
-  const report: GradcheckReport = { ok: true, maxAbsError: 0, maxRelError: 0, worst: null, checked: 0, notes };
+  const undefinedGrad = wrt.filter((i, k) => !reached[k] && nOut > 0 && xs[i]!.size > 0);
+  for (const i of undefinedGrad) {
+    notes.push(`input ${i}: the output does not depend on it (no gradient reaches it), so its check is vacuous; ` +
+      `does f close over another tensor instead of using its argument?`);
+  }
+  const report: GradcheckReport = { ok: true, maxAbsError: 0, maxRelError: 0, worst: null, checked: 0, notes, undefinedGrad };
   let worstMargin = -1;
   noGrad(() => {
     wrt.forEach((i, k) => {
@@ -110,6 +131,13 @@ export function gradcheck(f: (...inputs: Tensor[]) => Tensor, inputs: readonly T
       }
     });
   });
+  if (opts.checkUndefinedGrad && undefinedGrad.length) {
+    report.ok = false;
+    if (opts.raiseOnFailure) {
+      throw new GradcheckError(`gradcheck failed: the output does not depend on input${undefinedGrad.length > 1 ? 's' : ''} ` +
+        `${undefinedGrad.join(', ')} (checkUndefinedGrad)`, report);
+    }
+  }
   if (!report.ok && opts.raiseOnFailure) {
     const w = report.worst!;
     throw new GradcheckError(

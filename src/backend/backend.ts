@@ -11,8 +11,11 @@ import type { Shape } from '../shape.js';
 import type { Buf, BufferView } from './buffer.js';
 
 export type { Buf, BufferView, DeviceStorage } from './buffer.js';
-export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'tanh' | 'sigmoid' | 'relu' | 'sign' | 'sin' | 'cos' | 'erf' | 'log1p';
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'tanh' | 'sigmoid' | 'relu' | 'sign' | 'sin' | 'cos'
+  | 'erf' | 'log1p' | 'expm1' | 'atan' | 'asin' | 'acos' | 'floor' | 'ceil' | 'round' | 'trunc'
+  | 'log2' | 'log10';
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt'
+  | 'ge' | 'atan2';
 export type ReduceOp = 'sum' | 'max' | 'min';
 export type ArgReduceOp = 'argmax' | 'argmin';
 
@@ -52,6 +55,8 @@ export type KernelSigs = { readonly [P in UnaryOp]: (x: In) => Buf } & {
   readonly scatterAdd: (shape: Shape, axis: number, index: In, src: In) => Buf;
   /** Inclusive prefix sum along `axis` (same shape). */
   readonly cumsum: (x: In, axis: number) => Buf;
+  /** Stable sort order along `axis` (int32, x's shape); NaN sorts above every number, as PyTorch. */
+  readonly argsort: (x: In, axis: number, descending: boolean) => Buf;
 };
 
 /** Every primitive op. Adding one starts here (its kernel signature); see docs/contributing.md. */

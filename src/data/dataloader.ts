@@ -2,6 +2,7 @@
  * Mini-batches over in-memory tensors. Without shuffling a batch is a zero-copy view of a
  * contiguous block of rows; with shuffling it is one gather copy per batch.
  */
+import { checkOptions } from '../validate.js';
 import { allocate, type TypedArray } from '../dtype.js';
 import { ShapeError, ValueError } from '../errors.js';
 import { defaultGenerator, Generator, permutation } from '../random.js';
@@ -51,6 +52,7 @@ export class DataLoader implements Iterable<[Tensor, Tensor]> {
     if (x.shape[0] !== y.shape[0]) {
       throw new ShapeError(`DataLoader: x and y must have the same number of rows, got shapes ${fmt(x.shape)} and ${fmt(y.shape)}`);
     }
+    checkOptions('DataLoader', opts, ['batchSize', 'shuffle', 'dropLast', 'seed', 'generator']);
     const bs = opts.batchSize ?? 1;
     if (!Number.isInteger(bs) || bs <= 0) throw new ValueError(`DataLoader: batchSize must be a positive integer, got ${bs}`);
     if (opts.seed !== undefined && opts.generator !== undefined) throw new ValueError('DataLoader: pass either seed or generator, not both');

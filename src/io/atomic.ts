@@ -3,7 +3,7 @@
  * rename it over the destination, fsync the directory. A reader (or a crash) sees either the
  * old file or the complete new one, never a half-written file.
  */
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
 let counter = 0;
@@ -56,6 +56,49 @@ export async function writeFileAtomic(
     if (!renamed) await unlink(tmp).catch(() => undefined);
   }
   if (doSync) await syncDir(dirname(abs));
+  await removeOrphanTemps(abs);
+}
+
+/** Whether a process with this id is running (EPERM: it exists under another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * Removes temp files that saves of `path` killed mid-write (SIGKILL, power loss) left behind.
+ * Safe with concurrent writers: a temp file is removed only when the process id in its name is
+ * not ours and no process with that id is alive, so an in-flight save (ours or another live
+ * process's) is never touched. Returns the names removed; failures are ignored (best effort).
+ */
+export async function removeOrphanTemps(path: string): Promise<string[]> {
+  const abs = resolve(path);
+  const prefix = `.${basename(abs)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dirname(abs));
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const m = /^(\d+)\.[0-9a-z]+\.tmp$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    try {
+      await unlink(join(dirname(abs), name));
+      removed.push(name);
+    } catch {
+      // already gone, or not ours to remove
+    }
+  }
+  return removed;
 }
 
 /** fsync a directory so a rename in it is durable; silently skipped where unsupported (Windows). */

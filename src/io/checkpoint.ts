@@ -16,6 +16,7 @@
  * A single file (rather than a directory) is what makes the replacement truly atomic: one rename
  * swaps the old checkpoint for the complete new one, with no window where neither exists.
  */
+import { MAX_STATE_DEPTH, nestingDepth } from '../validate.js';
 import type { TypedArray } from '../dtype.js';
 import { FormatError, ValueError } from '../errors.js';
 import { getRngState, setRngState, type GeneratorState } from '../random.js';
@@ -296,6 +297,9 @@ export async function saveCheckpoint(path: string, contents: CheckpointContents,
     doc.generators = gens;
   }
 
+  for (const [what, v] of [['extra', contents.extra], ['optimizer state', contents.optimizer?.stateDict?.()]] as const) {
+    if (nestingDepth(v) > MAX_STATE_DEPTH) throw new ValueError(`${op}: ${what} is nested more than ${MAX_STATE_DEPTH} levels deep`);
+  }
   const enc = new Encoder(op);
   if (contents.optimizer !== undefined) {
     checkStateful(contents.optimizer, 'optimizer', op);
@@ -339,6 +343,7 @@ function parseDoc(md: Record<string, string>, r: SafetensorsReader): StateDoc {
     throw r.fail(`checkpoint state ("tapegrad.state" in __metadata__) is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
   const bad = (what: string): FormatError => r.fail(`checkpoint state is malformed: ${what}`);
+  if (nestingDepth(doc) > MAX_STATE_DEPTH) throw bad(`nested more than ${MAX_STATE_DEPTH} levels deep`);
   if (!isObj(doc)) throw bad('not an object');
   if (!isCount(doc['step'])) throw bad(`"step" must be a non-negative integer, got ${JSON.stringify(doc['step'])}`);
   if (doc['rng'] !== undefined && !isRngState(doc['rng'])) throw bad(`"rng" must be { seed, offset }, got ${JSON.stringify(doc['rng'])}`);

@@ -1,7 +1,7 @@
 /** Reading and writing tensors (safetensors) and training checkpoints. */
 export {
   saveSafetensors, loadSafetensors, loadSafetensorsWithMetadata, readSafetensorsHeader,
-  encodeSafetensors, decodeSafetensors, decodeSafetensorsWithMetadata, MAX_HEADER_BYTES,
+  encodeSafetensors, decodeSafetensors, decodeSafetensorsWithMetadata, MAX_HEADER_BYTES, DEFAULT_MAX_TENSORS,
 } from './safetensors.js';
 export type {
   SafetensorsEntry, SafetensorsHeader, SafetensorsContents, SaveSafetensorsOptions, DecodeOptions,

@@ -21,10 +21,23 @@ import type { DType, TypedArray } from '../dtype.js';
 import { FormatError, ValueError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { writeFileAtomic, type AtomicWriteOptions } from './atomic.js';
+import { checkOptions } from '../validate.js';
 import { setOwn } from './codec.js';
 
 /** The reference implementation's header limit; a header above it is rejected, never allocated. */
 export const MAX_HEADER_BYTES = 100_000_000;
+/**
+ * Default cap on the number of tensors a header may declare. A header's JSON is parsed and each
+ * entry validated before any data is read, so without a cap a forged 100 MB header of 1.7 million
+ * empty entries cost 16 s and 2 GB. Real models have thousands; raise it with `{ maxTensors }`.
+ */
+export const DEFAULT_MAX_TENSORS = 100_000;
+
+/** Limits on what a reader accepts, checked before the header is parsed (a FormatError past them). */
+export interface ReadLimits {
+  /** Most tensors a header may declare (default DEFAULT_MAX_TENSORS = 100,000). */
+  maxTensors?: number;
+}
 
 /** One tensor's record in a safetensors header. Offsets are relative to the data section. */
 export interface SafetensorsEntry {
@@ -198,6 +211,7 @@ export async function saveSafetensors(
   metadata?: Record<string, string>,
   opts: SaveSafetensorsOptions = {},
 ): Promise<void> {
+  checkOptions('saveSafetensors', opts, ['fsync']);
   const bytes = encode('saveSafetensors', tensors, metadata);
   await writeFileAtomic(path, [bytes], opts);
 }
@@ -206,7 +220,35 @@ export async function saveSafetensors(
 // reading: validation
 
 /** Where bytes came from, for error messages: "loadSafetensors: model.safetensors: …". */
-interface Source { op: string; label: string }
+interface Source { op: string; label: string; maxTensors?: number }
+
+function checkLimits(op: string, opts: ReadLimits, known: readonly string[]): number {
+  checkOptions(op, opts, known);
+  const m = opts.maxTensors ?? DEFAULT_MAX_TENSORS;
+  if (!Number.isSafeInteger(m) || m < 0) throw new ValueError(`${op}: maxTensors must be a non-negative integer, got ${describe(m)}`);
+  return m;
+}
+
+/**
+ * Counts the top-level keys of a JSON object text without parsing it, stopping once past `limit`:
+ * bounds the work and memory a header may cost before JSON.parse allocates anything per entry.
+ */
+function countTopLevelKeys(text: string, limit: number): number {
+  let depth = 0, count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      if (depth === 1) {
+        let j = i - 1;
+        while (j >= 0 && (text[j] === ' ' || text[j] === '\n' || text[j] === '\t' || text[j] === '\r')) j--;
+        if (text[j] === '{' || text[j] === ',') if (++count > limit) return count;
+      }
+      for (i++; i < text.length && text.charCodeAt(i) !== 34; i++) if (text.charCodeAt(i) === 92) i++;
+    } else if (c === 123 || c === 91) depth++;
+    else if (c === 125 || c === 93) depth--;
+  }
+  return count;
+}
 
 function fail(src: Source, problem: string, tensor?: string): FormatError {
   const where = tensor === undefined ? '' : `tensor ${JSON.stringify(tensor)}: `;
@@ -311,6 +353,12 @@ function parseHeader(hb: Uint8Array, dataBytes: number, src: Source): Safetensor
   } catch {
     throw fail(src, 'header is not valid UTF-8 (corrupt, or not a safetensors file)');
   }
+  const limit = src.maxTensors ?? DEFAULT_MAX_TENSORS;
+  const keys = countTopLevelKeys(text, limit + 1); // + 1: __metadata__ is not a tensor
+  if (keys > limit + 1 || (keys === limit + 1 && !text.includes('"__metadata__"'))) {
+    throw fail(src, `header declares more than ${limit} tensors (the maxTensors limit); if the file is trusted, ` +
+      `raise it: { maxTensors: n }`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -386,14 +434,15 @@ function halfToFloat(h: number): number {
 // ---------------------------------------------------------------------------------------------
 // reading: in memory
 
-export interface DecodeOptions {
+export interface DecodeOptions extends ReadLimits {
   /** Name used in error messages (default "<bytes>"). */
   name?: string;
 }
 
 /** Parses safetensors bytes into tensors and metadata; throws `FormatError` on any malformed input. */
 export function decodeSafetensorsWithMetadata(bytes: Uint8Array, opts: DecodeOptions = {}): SafetensorsContents {
-  const src: Source = { op: 'decodeSafetensors', label: opts.name ?? '<bytes>' };
+  const maxTensors = checkLimits('decodeSafetensors', opts, ['name', 'maxTensors']);
+  const src: Source = { op: 'decodeSafetensors', label: opts.name ?? '<bytes>', maxTensors };
   if (!(bytes instanceof Uint8Array)) throw new ValueError(`decodeSafetensors: expected a Uint8Array, got ${describe(bytes)}`);
   const n = headerLength(bytes.subarray(0, 8), bytes.length, src);
   const header = parseHeader(bytes.subarray(8, 8 + n), bytes.length - 8 - n, src);
@@ -422,8 +471,8 @@ export class SafetensorsReader {
   ) {}
 
   /** Opens `path`, validates its header against the file size, and allocates nothing else. */
-  static async open(path: string, op: string): Promise<SafetensorsReader> {
-    const src: Source = { op, label: path };
+  static async open(path: string, op: string, limits: ReadLimits = {}): Promise<SafetensorsReader> {
+    const src: Source = { op, label: path, maxTensors: checkLimits(op, limits, ['maxTensors']) };
     const fh = await open(path, 'r');
     try {
       const st = await fh.stat();
@@ -473,8 +522,8 @@ async function readExactly(fh: FileHandle, length: number, position: number, src
   return buf;
 }
 
-async function withReader<T>(path: string, op: string, fn: (r: SafetensorsReader) => Promise<T>): Promise<T> {
-  const r = await SafetensorsReader.open(path, op);
+async function withReader<T>(path: string, op: string, fn: (r: SafetensorsReader) => Promise<T>, limits: ReadLimits = {}): Promise<T> {
+  const r = await SafetensorsReader.open(path, op, limits);
   try {
     return await fn(r);
   } finally {
@@ -483,19 +532,19 @@ async function withReader<T>(path: string, op: string, fn: (r: SafetensorsReader
 }
 
 /** Reads and validates only the header of a safetensors file (names, dtypes, shapes, metadata). */
-export function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
-  return withReader(path, 'readSafetensorsHeader', async (r) => r.header);
+export function readSafetensorsHeader(path: string, opts: ReadLimits = {}): Promise<SafetensorsHeader> {
+  return withReader(path, 'readSafetensorsHeader', async (r) => r.header, opts);
 }
 
 /** Loads every tensor of a safetensors file together with its `__metadata__`. */
-export function loadSafetensorsWithMetadata(path: string): Promise<SafetensorsContents> {
-  return withReader(path, 'loadSafetensors', async (r) => ({ tensors: await r.readAll(), metadata: r.header.metadata }));
+export function loadSafetensorsWithMetadata(path: string, opts: ReadLimits = {}): Promise<SafetensorsContents> {
+  return withReader(path, 'loadSafetensors', async (r) => ({ tensors: await r.readAll(), metadata: r.header.metadata }), opts);
 }
 
 /**
  * Loads every tensor of a safetensors file. F32, F64 and I32 load as float32, float64 and int32;
  * F16 and BF16 are widened to float32. Any malformed file is a `FormatError`.
  */
-export function loadSafetensors(path: string): Promise<Record<string, Tensor>> {
-  return withReader(path, 'loadSafetensors', (r) => r.readAll());
+export function loadSafetensors(path: string, opts: ReadLimits = {}): Promise<Record<string, Tensor>> {
+  return withReader(path, 'loadSafetensors', (r) => r.readAll(), opts);
 }

@@ -3,6 +3,8 @@
  * seeded RNG and returns it. Pass `generator` for a private stream; otherwise the global one
  * (reset by `manualSeed`) is used, so the same seed gives the same model.
  */
+import { bumpVersion } from '../tape.js';
+import { checkOptions } from '../validate.js';
 import { ShapeError, ValueError } from '../errors.js';
 import { fmt } from '../shape.js';
 import { defaultGenerator, type Generator } from '../random.js';
@@ -56,16 +58,19 @@ function fillWith(t: Tensor, op: string, draw: (g: Generator) => number, opts: I
   const g = opts.generator ?? defaultGenerator;
   const d = t.data;
   for (let i = 0; i < d.length; i++) d[i] = draw(g);
+  bumpVersion(t);
   return t;
 }
 
 /** U(low, high) in place. */
 export function uniform(t: Tensor, low = 0, high = 1, opts: InitOptions = {}): Tensor {
+  checkOptions('uniform', opts, ['generator']);
   if (!(high >= low)) throw new ValueError(`uniform: need low ≤ high, got ${low}, ${high}`);
   return fillWith(t, 'uniform', (g) => low + (high - low) * g.uniform(), opts);
 }
 /** N(mean, std²) in place. */
 export function normal(t: Tensor, mean = 0, std = 1, opts: InitOptions = {}): Tensor {
+  checkOptions('normal', opts, ['generator']);
   if (!(std >= 0)) throw new ValueError(`normal: std must be ≥ 0, got ${std}`);
   let spare: number | null = null;
   return fillWith(t, 'normal', (g) => {
@@ -82,6 +87,7 @@ export function normal(t: Tensor, mean = 0, std = 1, opts: InitOptions = {}): Te
 export function constant(t: Tensor, value: number): Tensor {
   if (t.dtype === 'int32' && !Number.isInteger(value)) throw new ValueError(`constant: ${value} does not fit an int32 tensor`);
   t.data.fill(value);
+  bumpVersion(t);
   return t;
 }
 export const zeros = (t: Tensor): Tensor => constant(t, 0);
@@ -90,15 +96,18 @@ export const ones = (t: Tensor): Tensor => constant(t, 1);
 /** U(−b, b) with b = gain·√(6 / (fanIn + fanOut)) (Glorot). */
 export function xavierUniform(t: Tensor, opts: InitOptions & { gain?: number } = {}): Tensor {
   const [fi, fo] = calculateFans(t, 'xavierUniform');
+  checkOptions('xavierUniform', opts, ['generator', 'gain']);
   const b = (opts.gain ?? 1) * Math.sqrt(6 / (fi + fo));
-  return uniform(t, -b, b, opts);
+  return uniform(t, -b, b, { generator: opts.generator });
 }
 /** N(0, σ²) with σ = gain·√(2 / (fanIn + fanOut)) (Glorot). */
 export function xavierNormal(t: Tensor, opts: InitOptions & { gain?: number } = {}): Tensor {
   const [fi, fo] = calculateFans(t, 'xavierNormal');
-  return normal(t, 0, (opts.gain ?? 1) * Math.sqrt(2 / (fi + fo)), opts);
+  checkOptions('xavierNormal', opts, ['generator', 'gain']);
+  return normal(t, 0, (opts.gain ?? 1) * Math.sqrt(2 / (fi + fo)), { generator: opts.generator });
 }
 function kaimingStd(t: Tensor, opts: KaimingOptions, op: string): number {
+  checkOptions(op, opts, ['generator', 'a', 'mode', 'nonlinearity']);
   const [fi, fo] = calculateFans(t, op);
   const mode = opts.mode ?? 'fanIn';
   if (mode !== 'fanIn' && mode !== 'fanOut') throw new ValueError(`${op}: mode must be 'fanIn' or 'fanOut', got ${JSON.stringify(mode)}`);
@@ -109,9 +118,81 @@ function kaimingStd(t: Tensor, opts: KaimingOptions, op: string): number {
 /** U(−b, b) with b = √3 · gain / √fan (He). */
 export function kaimingUniform(t: Tensor, opts: KaimingOptions = {}): Tensor {
   const b = Math.sqrt(3) * kaimingStd(t, opts, 'kaimingUniform');
-  return uniform(t, -b, b, opts);
+  return uniform(t, -b, b, { generator: opts.generator });
 }
 /** N(0, σ²) with σ = gain / √fan (He). */
 export function kaimingNormal(t: Tensor, opts: KaimingOptions = {}): Tensor {
-  return normal(t, 0, kaimingStd(t, opts, 'kaimingNormal'), opts);
+  return normal(t, 0, kaimingStd(t, opts, 'kaimingNormal'), { generator: opts.generator });
+}
+
+/**
+ * A (semi-)orthogonal matrix in place, as torch.nn.init.orthogonal_: the tensor viewed as
+ * [shape[0], rest] gets Q from the QR decomposition of a standard normal matrix (signs fixed by
+ * R's diagonal so the result is uniformly distributed), scaled by `gain`.
+ */
+export function orthogonal(t: Tensor, opts: InitOptions & { gain?: number } = {}): Tensor {
+  if (t.ndim < 2) throw new ShapeError(`orthogonal: only tensors with 2 or more dimensions are supported, got shape ${fmt(t.shape)}`);
+  if (t.dtype === 'int32') throw new ValueError('orthogonal: expected a float tensor, got int32');
+  const rows = t.shape[0]!, cols = t.size / rows;
+  // QR of an [m, n] normal matrix with m ≥ n (transposed when rows < cols), by modified Gram–Schmidt.
+  const m = Math.max(rows, cols), n = Math.min(rows, cols);
+  const g = opts.generator ?? defaultGenerator;
+  const a = new Float64Array(m * n);
+  for (let i = 0; i < a.length; i += 2) {
+    const [z0, z1] = g.normalPair();
+    a[i] = z0;
+    if (i + 1 < a.length) a[i + 1] = z1;
+  }
+  // Columns of a (a[i * n + j]) are orthonormalised in place; sign of R's diagonal kept positive.
+  for (let j = 0; j < n; j++) {
+    for (let k = 0; k < j; k++) {
+      let dot = 0;
+      for (let i = 0; i < m; i++) dot += a[i * n + k]! * a[i * n + j]!;
+      for (let i = 0; i < m; i++) a[i * n + j]! -= dot * a[i * n + k]!;
+    }
+    let norm = 0;
+    for (let i = 0; i < m; i++) norm += a[i * n + j]! ** 2;
+    norm = Math.sqrt(norm);
+    if (norm === 0) throw new ValueError('orthogonal: degenerate random matrix (retry with another seed)');
+    for (let i = 0; i < m; i++) a[i * n + j]! /= norm;
+  }
+  const gain = opts.gain ?? 1;
+  const d = t.data;
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) d[r * cols + c] = gain * (rows >= cols ? a[r * n + c]! : a[c * n + r]!);
+  }
+  return t;
+}
+
+/**
+ * N(mean, std²) truncated to [a, b] in place, as torch.nn.init.trunc_normal_ (a, b absolute;
+ * defaults −2, 2). Exact by rejection; refuses an interval holding under 1e-4 of the mass.
+ */
+export function truncNormal(t: Tensor, mean = 0, std = 1, a = -2, b = 2, opts: InitOptions = {}): Tensor {
+  if (!(std > 0)) throw new ValueError(`truncNormal: std must be > 0, got ${std}`);
+  if (!(a < b)) throw new ValueError(`truncNormal: need a < b, got a=${a}, b=${b}`);
+  const cdf = (x: number): number => 0.5 * (1 + erf((x - mean) / (std * Math.SQRT2)));
+  if (cdf(b) - cdf(a) < 1e-4) throw new ValueError(`truncNormal: [${a}, ${b}] holds under 1e-4 of N(${mean}, ${std}²); move the interval`);
+  let spare: number | null = null;
+  return fillWith(t, 'truncNormal', (g) => {
+    for (;;) {
+      let z: number;
+      if (spare !== null) {
+        z = spare;
+        spare = null;
+      } else {
+        const [z0, z1] = g.normalPair();
+        z = z0;
+        spare = z1;
+      }
+      const v = mean + std * z;
+      if (v >= a && v <= b) return v;
+    }
+  }, opts);
+}
+/** Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7): only used to size truncNormal's rejection. */
+function erf(x: number): number {
+  const s = Math.sign(x), ax = Math.abs(x), k = 1 / (1 + 0.3275911 * ax);
+  const y = 1 - ((((1.061405429 * k - 1.453152027) * k + 1.421413741) * k - 0.284496736) * k + 0.254829592) * k * Math.exp(-ax * ax);
+  return s * y;
 }

@@ -7,6 +7,8 @@ import { defaultGenerator, rand, type Generator } from '../random.js';
 import { fmt } from '../shape.js';
 import { ones, tensor, Tensor, zeros } from '../tensor.js';
 import * as init from './init.js';
+import { checkOptions } from '../validate.js';
+import { asIndex } from '../ops/indexing.js';
 import { floatDType, Module, Parameter, type UnaryModule } from './module.js';
 
 export interface LayerOptions {
@@ -27,6 +29,10 @@ function checkInput(layer: string, x: Tensor, dtype: DType, lastDim: number | nu
   }
 }
 
+export interface EmbeddingOptions extends LayerOptions {
+  /** Entries equal to this index map to a zero vector and do not contribute to the gradient. */
+  paddingIdx?: number;
+}
 export interface LinearOptions extends LayerOptions {
   /** Add a learnable bias (default true). */
   bias?: boolean;
@@ -40,6 +46,7 @@ export class Linear extends Module {
   readonly bias: Parameter | null;
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super();
+    checkOptions('Linear', opts, ['bias', 'dtype', 'generator']);
     checkSize('Linear', 'inFeatures', inFeatures);
     checkSize('Linear', 'outFeatures', outFeatures);
     const dtype = floatDType(opts.dtype, 'Linear');
@@ -112,6 +119,7 @@ export class GELU extends Module {
   readonly approximate: 'none' | 'tanh';
   constructor(opts: { approximate?: 'none' | 'tanh' } = {}) {
     super();
+    checkOptions('GELU', opts, ['approximate']);
     this.approximate = opts.approximate ?? 'none';
     if (this.approximate !== 'none' && this.approximate !== 'tanh') {
       throw new ValueError(`GELU: approximate must be 'none' or 'tanh', got ${JSON.stringify(this.approximate)}`);
@@ -134,6 +142,7 @@ export class Dropout extends Module {
   readonly #generator: Generator | undefined;
   constructor(p = 0.5, opts: { generator?: Generator } = {}) {
     super();
+    checkOptions('Dropout', opts, ['generator']);
     if (!(p >= 0 && p <= 1)) throw new ValueError(`Dropout: p must be in [0, 1], got ${p}`);
     this.p = p;
     this.#generator = opts.generator;
@@ -167,6 +176,7 @@ export class LayerNorm extends Module {
   readonly #dtype: 'float32' | 'float64';
   constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
     super();
+    checkOptions('LayerNorm', opts, ['eps', 'elementwiseAffine', 'bias', 'dtype', 'generator']);
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     if (shape.length === 0) throw new ShapeError('LayerNorm: normalizedShape must have at least one dimension');
     shape.forEach((d) => checkSize('LayerNorm', 'each normalizedShape dimension', d));
@@ -202,26 +212,33 @@ export class LayerNorm extends Module {
 /** A lookup table: row i of `weight` [numEmbeddings, embeddingDim] for each index i; initialised N(0, 1) as torch. */
 export class Embedding extends Module {
   readonly weight: Parameter;
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: LayerOptions = {}) {
+  /** Index whose row is zero and gets no gradient (torch's padding_idx), or null. */
+  readonly paddingIdx: number | null;
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: EmbeddingOptions = {}) {
     super();
+    checkOptions('Embedding', opts, ['paddingIdx', 'dtype', 'generator']);
     checkSize('Embedding', 'numEmbeddings', numEmbeddings);
     checkSize('Embedding', 'embeddingDim', embeddingDim);
     const dtype = floatDType(opts.dtype, 'Embedding');
     this.weight = new Parameter(init.normal(zeros([numEmbeddings, embeddingDim], { dtype }), 0, 1, { generator: opts.generator ?? defaultGenerator }));
+    let pad = opts.paddingIdx ?? null;
+    if (pad !== null) {
+      if (!Number.isInteger(pad) || pad < -numEmbeddings || pad >= numEmbeddings) {
+        throw new IndexError(`Embedding: paddingIdx ${pad} must be an integer in [${-numEmbeddings}, ${numEmbeddings})`);
+      }
+      if (pad < 0) pad += numEmbeddings;
+      this.weight.data.fill(0, pad * embeddingDim, (pad + 1) * embeddingDim);
+    }
+    this.paddingIdx = pad;
   }
   /** indices: an integer tensor (any shape) or number[]; returns shape [...indices.shape, embeddingDim]. */
   forward(indices: Tensor | readonly number[]): Tensor {
-    const idx = indices instanceof Tensor ? indices : tensor(Int32Array.from(indices));
-    if (idx.requiresGrad) throw new DTypeError('Embedding: indices cannot require gradients');
-    const d = idx.data;
-    for (let i = 0; i < d.length; i++) {
-      const v = d[i]!;
-      if (!Number.isInteger(v) || v < 0 || v >= this.numEmbeddings) {
-        throw new IndexError(`Embedding: index ${v} is out of range for ${this.numEmbeddings} embeddings (expected integers in [0, ${this.numEmbeddings}))`);
-      }
-    }
+    const idx = asIndex(indices, 'Embedding', this.numEmbeddings, `${this.numEmbeddings} embeddings`);
     const flat = idx.ndim === 1 ? idx : idx.reshape([-1]);
-    return this.weight.indexSelect(0, flat).reshape([...idx.shape, this.embeddingDim]);
+    let rows = this.weight.indexSelect(0, flat);
+    // Padding positions output zeros and send no gradient to the padding row (as torch's padding_idx).
+    if (this.paddingIdx !== null) rows = rows.mul(flat.ne(this.paddingIdx).to(rows.dtype).reshape([-1, 1]));
+    return rows.reshape([...idx.shape, this.embeddingDim]);
   }
   protected override extraRepr(): string {
     return `${this.numEmbeddings}, ${this.embeddingDim}`;

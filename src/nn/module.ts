@@ -1,13 +1,18 @@
 /**
- * Modules: a tree of layers that owns parameters. Children and parameters are found the way
- * PyTorch finds them, by looking at the module's own properties (a `Parameter`, a `Module`, or
- * an array of Modules), plus anything registered explicitly with `registerModule` /
- * `registerParameter` (how `Sequential` names its children "0", "1", …).
+ * Modules: a tree of layers that owns parameters and buffers. Children and parameters are found
+ * the way PyTorch finds them, by looking at the module's own properties (a `Parameter`, a
+ * `Module`, or an array of Modules), plus anything registered explicitly with `registerModule` /
+ * `registerParameter` (how `Sequential` names its children "0", "1", …). Buffers (running
+ * statistics and other non-trained state) are registered explicitly with `registerBuffer`.
  */
+import { bumpVersion } from '../tape.js';
+import { checkOptions } from '../validate.js';
 import type { DType, TypedArray } from '../dtype.js';
 import { DTypeError, ValueError } from '../errors.js';
 import { fmt, shapeEq } from '../shape.js';
 import { Tensor } from '../tensor.js';
+import { checkKeys } from '../ops/options.js';
+export { checkKeys };
 
 /**
  * A trainable tensor: a leaf that requires grad and that modules collect in `parameters()`.
@@ -47,13 +52,32 @@ export interface LoadStateDictResult {
   unexpectedKeys: string[];
 }
 
-type Entry = Module | Parameter;
+export interface RegisterBufferOptions {
+  /** Part of `stateDict()` (default true, as PyTorch); a non-persistent buffer is state that is rebuilt, not saved. */
+  persistent?: boolean;
+}
 
-/** Base class of every layer. Subclasses define `forward(...)`. */
-export abstract class Module {
-  /** True after `train()` (the default), false after `eval()`; read by Dropout and friends. */
+/** Any module, whatever its forward's signature (what `children()` and `modules()` hold). */
+export type AnyModule = Module<never[], unknown>;
+type Entry = AnyModule | Parameter;
+interface Buffer {
+  tensor: Tensor | null;
+  persistent: boolean;
+}
+
+/**
+ * Base class of every layer. Subclasses define `forward(...)`; the type parameters say what it
+ * takes and returns (by default tensors in, one tensor out), so `const m: nn.Module = new
+ * nn.Linear(2, 2); m.forward(x)` type-checks.
+ */
+export abstract class Module<In extends unknown[] = Tensor[], Out = Tensor> {
+  /** True after `train()` (the default), false after `eval()`; read by Dropout, BatchNorm and friends. */
   training = true;
   readonly #registered = new Map<string, Entry | null>();
+  readonly #buffers = new Map<string, Buffer>();
+
+  /** The computation; every layer defines it (containers that only hold modules define one that throws). */
+  abstract forward(...inputs: In): Out;
 
   /** The layer's name in messages and `toString()` (the class name by default). */
   get name(): string {
@@ -61,7 +85,7 @@ export abstract class Module {
   }
 
   /** Registers (or, with null, hides) a child under an explicit name. */
-  protected registerModule(name: string, module: Module | null): void {
+  protected registerModule(name: string, module: AnyModule | null): void {
     this.#checkName(name);
     this.#registered.set(name, module);
   }
@@ -74,6 +98,54 @@ export abstract class Module {
     if (typeof name !== 'string' || name === '' || name.includes('.')) {
       throw new ValueError(`${this.name}: invalid child name ${JSON.stringify(name)} (a non-empty string without '.')`);
     }
+  }
+
+  /**
+   * Registers a buffer: a tensor that is part of the module's state but not a parameter (running
+   * statistics, say). It is readable and assignable as `this[name]`, lives in `stateDict()`
+   * unless `persistent: false`, and `null` registers an absent buffer (left out of the state dict).
+   */
+  registerBuffer(name: string, tensor: Tensor | null, opts: RegisterBufferOptions = {}): void {
+    this.#checkName(name);
+    checkKeys(opts, ['persistent'], `${this.name}.registerBuffer`);
+    if (tensor !== null && !(tensor instanceof Tensor)) {
+      throw new ValueError(`${this.name}.registerBuffer: buffer "${name}" must be a Tensor or null, got ${typeof tensor}`);
+    }
+    if (tensor instanceof Parameter) {
+      throw new ValueError(`${this.name}.registerBuffer: "${name}" is a Parameter; register it as a parameter instead`);
+    }
+    if (this.#registered.has(name)) throw new ValueError(`${this.name}.registerBuffer: "${name}" is already a child or parameter`);
+    const own = Object.getOwnPropertyDescriptor(this, name);
+    if (own && !this.#buffers.has(name) && (own.value instanceof Module || own.value instanceof Parameter)) {
+      throw new ValueError(`${this.name}.registerBuffer: "${name}" is already a child or parameter`);
+    }
+    const entry: Buffer = { tensor, persistent: opts.persistent ?? true };
+    this.#buffers.set(name, entry);
+    const layer = this.name;
+    Object.defineProperty(this, name, {
+      configurable: true,
+      enumerable: false,
+      get: () => entry.tensor,
+      set: (v: Tensor | null) => {
+        if (v !== null && (!(v instanceof Tensor) || v instanceof Parameter)) {
+          throw new ValueError(`${layer}: buffer "${name}" can only be set to a Tensor (not a Parameter) or null`);
+        }
+        entry.tensor = v;
+      },
+    });
+  }
+  /** This module's and its descendants' buffers (non-null ones) with their dotted names. */
+  namedBuffers(opts: { persistentOnly?: boolean } = {}): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [p, m] of this.namedModules()) {
+      for (const [k, b] of m.#buffers) {
+        if (b.tensor !== null && (!opts.persistentOnly || b.persistent)) out.push([p ? `${p}.${k}` : k, b.tensor]);
+      }
+    }
+    return out;
+  }
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
   }
 
   /** Direct entries in a fixed order: explicit registrations, then own properties in definition order. */
@@ -91,17 +163,17 @@ export abstract class Module {
   }
 
   /** Direct sub-modules with their names. */
-  namedChildren(): [string, Module][] {
-    return this.#entries().filter((e): e is [string, Module] => e[1] instanceof Module);
+  namedChildren(): [string, AnyModule][] {
+    return this.#entries().filter((e): e is [string, AnyModule] => e[1] instanceof Module);
   }
-  children(): Module[] {
+  children(): AnyModule[] {
     return this.namedChildren().map(([, m]) => m);
   }
   /** This module and all below it, depth first, each once; the root's name is ''. */
-  namedModules(prefix = ''): [string, Module][] {
-    const out: [string, Module][] = [];
-    const seen = new Set<Module>();
-    const visit = (m: Module, p: string): void => {
+  namedModules(prefix = ''): [string, AnyModule][] {
+    const out: [string, AnyModule][] = [];
+    const seen = new Set<AnyModule>();
+    const visit = (m: AnyModule, p: string): void => {
       if (seen.has(m)) return;
       seen.add(m);
       out.push([p, m]);
@@ -110,7 +182,7 @@ export abstract class Module {
     visit(this, prefix);
     return out;
   }
-  modules(): Module[] {
+  modules(): AnyModule[] {
     return this.namedModules().map(([, m]) => m);
   }
   /** Every parameter with its dotted path ("0.weight"), each shared parameter once. */
@@ -140,6 +212,7 @@ export abstract class Module {
 
   /** Sets training mode on this module and every sub-module. */
   train(mode = true): this {
+    if (typeof mode !== 'boolean') throw new ValueError(`${this.name}.train: mode must be a boolean, got ${typeof mode}`);
     for (const m of this.modules()) m.training = mode;
     return this;
   }
@@ -148,21 +221,40 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** The parameters by dotted name, as tensors that share storage with the model and carry no gradient. */
+  /**
+   * The parameters and persistent buffers by dotted name (each module's parameters, then its
+   * buffers, then its children's, as PyTorch orders them), as tensors that share storage with
+   * the model and carry no gradient.
+   */
   stateDict(): Record<string, Tensor> {
     const sd: Record<string, Tensor> = {};
-    for (const [k, p] of this.namedParameters()) sd[k] = p.detach();
+    for (const [k, t] of this.#stateEntries()) sd[k] = t.detach();
     return sd;
+  }
+  /** Parameters (each shared one once) and persistent buffers, in state-dict order. */
+  #stateEntries(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    const seen = new Set<Parameter>();
+    for (const [p, m] of this.namedModules()) {
+      for (const [k, v] of m.#entries()) {
+        if (!(v instanceof Parameter) || seen.has(v)) continue;
+        seen.add(v);
+        out.push([p ? `${p}.${k}` : k, v]);
+      }
+      for (const [k, b] of m.#buffers) if (b.tensor !== null && b.persistent) out.push([p ? `${p}.${k}` : k, b.tensor]);
+    }
+    return out;
   }
 
   /**
-   * Copies values into the existing parameters (in place, so optimizers keep their references).
+   * Copies values into the existing parameters and buffers (in place, so optimizers keep their references).
    * Everything is checked before anything is written: missing or unexpected keys (strict mode),
    * and shape or dtype mismatches (always) throw a StateDictError listing every problem.
    */
   loadStateDict(stateDict: Readonly<Record<string, Tensor>>, opts: LoadStateDictOptions = {}): LoadStateDictResult {
+  checkOptions('loadStateDict', opts, ['strict']);
     const strict = opts.strict ?? true;
-    const own = new Map(this.namedParameters());
+    const own = new Map<string, Tensor>(this.#stateEntries());
     const missingKeys = [...own.keys()].filter((k) => !Object.hasOwn(stateDict, k));
     const unexpectedKeys = Object.keys(stateDict).filter((k) => !own.has(k));
     const mismatched: string[] = [];
@@ -189,7 +281,10 @@ export abstract class Module {
     }
     for (const [k, p] of own) {
       const t = stateDict[k];
-      if (t && t !== p) p.data.set(t.data);
+      if (t && t !== p) {
+        p.data.set(t.data);
+        bumpVersion(p);
+      }
     }
     return { missingKeys, unexpectedKeys };
   }

@@ -2,11 +2,9 @@
  * Functions built from primitives: they need no backward rule of their own and run on every
  * backend. Each is written to be numerically stable in float32 and exact in float64.
  */
-import { ShapeError, ValueError } from '../errors.js';
-import { fmt, normAxes, sizeOf } from '../shape.js';
-import { Tensor, type Dim, type TensorLike } from '../tensor.js';
+import { normAxes, sizeOf } from '../shape.js';
+import { expectTensor, type Tensor, type Dim } from '../tensor.js';
 import { where } from './elementwise.js';
-import { asIndex } from './indexing.js';
 
 export function logSumExp(x: Tensor, dim?: Dim, keepdim = false): Tensor {
   const axes = normAxes(dim, x.ndim, 'logSumExp');
@@ -52,61 +50,17 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
  * (x + |x|)/2 — bitwise equal, and its derivative at 0 is ½, so softplus'(0) = σ(0) = ½ exactly.
  */
 export function softplus(x: Tensor): Tensor {
+  // x/2 + |x|/2 rather than (x + |x|)/2: the sum overflows float32 for x > ~1.7e38.
   const ax = x.abs();
-  return x.add(ax).mul(0.5).add(ax.neg().exp().log1p());
+  return x.mul(0.5).add(ax.mul(0.5)).add(ax.neg().exp().log1p());
 }
 
-// ---- losses -----------------------------------------------------------------
-export type Reduction = 'mean' | 'sum' | 'none';
-function reduce(l: Tensor, reduction: Reduction, op: string): Tensor {
-  if (reduction === 'mean') return l.mean();
-  if (reduction === 'sum') return l.sum();
-  if (reduction === 'none') return l;
-  throw new ValueError(`${op}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`);
-}
-function sameShape(op: string, a: Tensor, b: Tensor): void {
-  if (a.ndim !== b.ndim || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new ShapeError(`${op}: input shape ${fmt(a.shape)} and target shape ${fmt(b.shape)} must be equal`);
-  }
-}
-export function mseLoss(pred: Tensor, target: TensorLike, reduction: Reduction = 'mean'): Tensor {
-  if (target instanceof Tensor) sameShape('mseLoss', pred, target);
-  const d = pred.sub(target);
-  return reduce(d.mul(d), reduction, 'mseLoss');
-}
-/** Class-index targets as an int32 tensor of shape [N], validated against C classes. */
-function classTargets(op: string, logits: Tensor, targets: Tensor | readonly number[]): Tensor {
-  if (logits.ndim !== 2) throw new ShapeError(`${op}: expected input of shape [N, C], got ${fmt(logits.shape)}`);
-  const [n, c] = logits.shape as [number, number];
-  const t = asIndex(targets, op);
-  if (t.ndim !== 1 || t.shape[0] !== n) throw new ShapeError(`${op}: targets must have shape [${n}] for input ${fmt(logits.shape)}, got ${fmt(t.shape)}`);
-  for (const v of t.data) {
-    if (!Number.isInteger(v) || v < 0 || v >= c) throw new ValueError(`${op}: target ${v} is not a class index in [0, ${c})`);
-  }
-  return t.reshape([n, 1]);
-}
-export interface CrossEntropyOptions {
-  reduction?: Reduction;
-  /** Mixes the one-hot target with the uniform distribution (torch's label_smoothing). */
-  labelSmoothing?: number;
-}
-/** Negative log-likelihood of log-probabilities [N, C] at integer targets. */
-export function nllLoss(logProbs: Tensor, targets: Tensor | readonly number[], reduction: Reduction = 'mean'): Tensor {
-  const t = classTargets('nllLoss', logProbs, targets);
-  return reduce(logProbs.gather(1, t).squeeze(1).neg(), reduction, 'nllLoss');
-}
-/** Softmax cross-entropy of logits [N, C] against integer class targets [N]. */
-export function crossEntropy(logits: Tensor, targets: Tensor | readonly number[], opts: CrossEntropyOptions = {}): Tensor {
-  const eps = opts.labelSmoothing ?? 0;
-  if (!(eps >= 0 && eps <= 1)) throw new ValueError(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
-  const t = classTargets('crossEntropy', logits, targets);
-  const logp = logits.logSoftmax(1);
-  let l = logp.gather(1, t).squeeze(1).neg();
-  if (eps > 0) l = l.mul(1 - eps).add(logp.mean(1).neg().mul(eps));
-  return reduce(l, opts.reduction ?? 'mean', 'crossEntropy');
-}
-/** Sigmoid + binary cross-entropy in one stable expression: max(x,0) − x·t + log1p(e^−|x|). */
-export function binaryCrossEntropyWithLogits(logits: Tensor, targets: Tensor, reduction: Reduction = 'mean'): Tensor {
-  sameShape('binaryCrossEntropyWithLogits', logits, targets);
-  return reduce(softplus(logits).sub(logits.mul(targets)), reduction, 'binaryCrossEntropyWithLogits');
-}
+// Losses live in ./losses.ts.
+// ---- floating-point classification (no gradient: built from comparisons) ------------------
+/** 1 where x is NaN, else 0 (in x's dtype; NaN is the only value unequal to itself). */
+export const isnan = (x: Tensor): Tensor => expectTensor('isnan', 'input', x).ne(x);
+/** 1 where x is +Infinity or −Infinity, else 0. */
+export const isinf = (x: Tensor): Tensor =>
+  expectTensor('isinf', 'input', x).dtype === 'int32' ? x.ne(x) : x.abs().eq(Infinity);
+/** 1 where x is finite (neither NaN nor ±Infinity), else 0: x − x is 0 exactly for finite x and NaN otherwise. */
+export const isfinite = (x: Tensor): Tensor => expectTensor('isfinite', 'input', x).sub(x).eq(0);

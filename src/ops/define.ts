@@ -3,7 +3,8 @@ import type { DType } from '../dtype.js';
 import { pickBackend } from '../backend/dispatch.js';
 import { ShapeError } from '../errors.js';
 import { broadcastAxes, fmt, shapeEq, sizeOf, type Shape } from '../shape.js';
-import { activeTracer, isGradEnabled, newNodeId, type OpName } from '../tape.js';
+import { activeTracer, isAnomalyEnabled, isGradEnabled, newNodeId, noteCreated, versionOf, type OpName } from '../tape.js';
+import { AutogradError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 
 export type { Primitive } from '../backend/backend.js';
@@ -64,6 +65,7 @@ export type Sigs = { readonly [P in UnaryOp]: Sig<T1, null> } & { readonly [P in
   readonly gather: Sig<T2, { readonly axis: number }>;
   readonly scatterAdd: Sig<T2, { readonly axis: number; readonly shape: Shape }>;
   readonly cumsum: Sig<T1, { readonly axis: number }>;
+  readonly argsort: Sig<T1, { readonly axis: number; readonly descending: boolean }>;
 };
 // Every primitive has a signature (and nothing else does).
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
@@ -93,17 +95,22 @@ export function apply<N extends OpName, I extends readonly Tensor[], A>(def: Def
   const outShape = def.shape(inputs, attrs);
   const be = pickBackend(def.kind, inputs, sizeOf(outShape));
   const out = toTensor(def.forward(be.kernels, inputs, attrs, outShape));
+  noteCreated(out);
   activeTracer()?.(def.name, inputs, attrs, out);
   const rule = def.backward;
   if (rule && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     const needs = inputs.map((t) => t.requiresGrad);
     const ctx: Ctx<I, A> = { inputs, out, attrs, needs };
+    const saved = [...inputs, out];
+    const versions = saved.map(versionOf);
     out.requiresGrad = true;
     out.node = {
       id: newNodeId(),
       op: def.name,
       inputs,
+      ...(isAnomalyEnabled() ? { stack: recordedAt() } : {}),
       backward: (g) => {
+        checkVersions(def.name, saved, versions);
         const gs = rule(g, ctx);
         return inputs.map((x, i) => {
           const gi = gs[i];
@@ -113,6 +120,34 @@ export function apply<N extends OpName, I extends readonly Tensor[], A>(def: Def
     };
   }
   return out;
+}
+
+/**
+ * Refuses to differentiate through a tensor that was written in place after it was saved
+ * (an optimizer step between forward and backward): the gradient would use the new values.
+ */
+export function checkVersions(op: string, saved: readonly Tensor[], versions: readonly number[], lastIsOutput = true): void {
+  for (let i = 0; i < saved.length; i++) {
+    const v = versionOf(saved[i]!);
+    if (v !== versions[i]) {
+      const which = lastIsOutput && i === saved.length - 1 ? 'its output' : `input ${i}`;
+      throw new AutogradError(
+        `backward: one of the variables needed for gradient computation has been modified by an in-place operation: ` +
+          `${which} of '${op}' (shape ${fmt(saved[i]!.shape)}) is at version ${v}; expected version ${versions[i]} ` +
+          `(was an optimizer step or loadStateDict run between the forward pass and backward()?)`,
+      );
+    }
+  }
+}
+
+/** The user-code part of the current stack, for anomaly mode. */
+export function recordedAt(): string {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 60;
+  const lines = (new Error().stack ?? '').split('\n').slice(1);
+  Error.stackTraceLimit = limit;
+  const user = lines.filter((l) => !/[\\/]tapegrad[\\/](src|dist)[\\/]|[\\/]src[\\/](ops|autograd|tensor|nn)[\\/.]/.test(l));
+  return (user.length ? user : lines).slice(0, 8).join('\n');
 }
 
 /**

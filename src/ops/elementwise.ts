@@ -2,7 +2,8 @@ import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import type { DType } from '../dtype.js';
 import { DTypeError } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
-import { asTensor, Tensor, type TensorLike } from '../tensor.js';
+import { asTensor, full, notATensor, Tensor, type TensorLike } from '../tensor.js';
+import { INT32_MAX, INT32_MIN } from '../validate.js';
 import { apply, defsFor, type Ctx, type Grads, type OpDef } from './define.js';
 
 function requireFloat(op: string, ...ts: Tensor[]): void {
@@ -15,6 +16,9 @@ function sameDType(op: string, a: Tensor, b: Tensor): void {
 }
 
 // ---- unary ------------------------------------------------------------------
+/** (1 − x)(1 + x): 1 − x² without cancellation near |x| = 1. */
+const oneMinusSq = (x: Tensor): Tensor => x.neg().add(1).mul(x.add(1));
+const zeroGrad = (g: Tensor): Tensor => full(g.shape, 0, { dtype: g.dtype });
 type UnaryRule = (g: Tensor, x: Tensor, out: Tensor) => Tensor | null;
 const unaryRules: Record<UnaryOp, UnaryRule> = {
   neg: (g) => g.neg(),
@@ -30,6 +34,14 @@ const unaryRules: Record<UnaryOp, UnaryRule> = {
   cos: (g, x) => g.mul(x.sin()).neg(),
   erf: (g, x) => g.mul(x.mul(x).neg().exp().mul(2 / Math.sqrt(Math.PI))),
   log1p: (g, x) => g.div(x.add(1)),
+  expm1: (g, _x, y) => g.mul(y.add(1)),
+  log2: (g, x) => g.div(x.mul(Math.LN2)),
+  log10: (g, x) => g.div(x.mul(Math.LN10)),
+  atan: (g, x) => g.div(x.mul(x).add(1)),
+  asin: (g, x) => g.div(oneMinusSq(x).sqrt()),
+  acos: (g, x) => g.div(oneMinusSq(x).sqrt()).neg(),
+  // Piecewise constant: a zero gradient (not none), as PyTorch.
+  floor: (g) => zeroGrad(g), ceil: (g) => zeroGrad(g), round: (g) => zeroGrad(g), trunc: (g) => zeroGrad(g),
 };
 export const unaryDefs = defsFor(unaryRules, <P extends UnaryOp>(op: P, rule: UnaryRule): OpDef<P> => ({
   name: op,
@@ -53,6 +65,23 @@ export const sin = unary('sin');
 export const cos = unary('cos');
 export const erf = unary('erf');
 export const log1p = unary('log1p');
+export const expm1 = unary('expm1');
+export const log2 = unary('log2');
+export const log10 = unary('log10');
+export const atan = unary('atan');
+export const asin = unary('asin');
+export const acos = unary('acos');
+export const floor = unary('floor');
+export const ceil = unary('ceil');
+export const trunc = unary('trunc');
+const roundHalfEven = unary('round');
+/** Rounds half to even (as torch.round); `decimals` rounds to that many decimal places. */
+export function round(x: Tensor, decimals = 0): Tensor {
+  if (!Number.isInteger(decimals)) throw new DTypeError(`round: decimals must be an integer, got ${decimals}`);
+  if (decimals === 0) return roundHalfEven(x);
+  const s = 10 ** decimals;
+  return roundHalfEven(x.mul(s)).div(s);
+}
 
 // ---- binary -----------------------------------------------------------------
 type BinaryRule = (g: Tensor, ctx: Ctx<readonly [Tensor, Tensor], null>) => Grads;
@@ -75,6 +104,10 @@ const binaryRules: Record<BinaryOp, BinaryRule | null> = {
   maximum: (g, { inputs: [a, b] }) => [g.mul(a.gt(b).add(half(a.eq(b)))), g.mul(a.lt(b).add(half(a.eq(b))))],
   minimum: (g, { inputs: [a, b] }) => [g.mul(a.lt(b).add(half(a.eq(b)))), g.mul(a.gt(b).add(half(a.eq(b))))],
   eq: null, ne: null, lt: null, le: null, gt: null, ge: null,
+  atan2: (g, { inputs: [y, x] }) => {
+    const r2 = x.mul(x).add(y.mul(y));
+    return [g.mul(x).div(r2), g.mul(y).div(r2).neg()];
+  },
 };
 /** Binary ops that also take int32 (exact in int32, and never differentiated): comparisons and ring arithmetic. */
 const INT_OK = new Set<BinaryOp>(['add', 'sub', 'mul', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge']);
@@ -92,8 +125,10 @@ export const binaryDefs = defsFor(binaryRules, <P extends BinaryOp>(op: P, rule:
 
 /** Lifts a scalar operand to a 0-d tensor of the other operand's dtype. */
 export function lift(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor] {
-  if (a instanceof Tensor) return [a, asTensor(b, a.dtype)];
-  if (b instanceof Tensor) return [asTensor(a, b.dtype), b];
+  if (a instanceof Tensor) return [a, asTensor(b, a.dtype, op, 'second operand')];
+  if (b instanceof Tensor) return [asTensor(a, b.dtype, op, 'first operand'), b];
+  if (typeof a !== 'number') throw notATensor(op, 'first operand', a, true);
+  if (typeof b !== 'number') throw notATensor(op, 'second operand', b, true);
   throw new DTypeError(`${op}: at least one operand must be a Tensor`);
 }
 const binary = (op: BinaryOp) => (a: TensorLike, b: TensorLike): Tensor => apply(binaryDefs[op], lift(a, b, op), null);
@@ -110,6 +145,8 @@ export const lt = binary('lt');
 export const le = binary('le');
 export const gt = binary('gt');
 export const ge = binary('ge');
+/** atan2(y, x): the angle of (x, y) in (−π, π], elementwise with broadcasting. */
+export const atan2 = binary('atan2');
 
 // ---- where, cast --------------------------------------------------------------
 export const whereDef: OpDef<'where'> = {
@@ -124,6 +161,7 @@ export const whereDef: OpDef<'where'> = {
 };
 /** Picks `a` where `cond` is non-zero, else `b` (broadcasting all three). */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  if (!(cond instanceof Tensor)) throw notATensor('where', 'condition', cond);
   const [x, y] = lift(a, b, 'where');
   return apply(whereDef, [cond, x, y], null);
 }
@@ -136,6 +174,16 @@ export const castDef: OpDef<'cast'> = {
   backward: (g, { inputs: [x] }) => [x.dtype === 'int32' ? null : g.to(x.dtype)],
 };
 export function cast(x: Tensor, dtype: DType): Tensor {
+  if (dtype === 'int32' && x.dtype !== 'int32') {
+    // Truncation toward zero, as torch; values that do not fit int32 (or NaN) are refused rather than wrapped.
+    const d = x.data;
+    for (let i = 0; i < d.length; i++) {
+      const v = Math.trunc(d[i]!);
+      if (!(v >= INT32_MIN && v <= INT32_MAX)) {
+        throw new DTypeError(`cast: value ${d[i]} at flat index ${i} does not fit int32 (expected [${INT32_MIN}, ${INT32_MAX}])`);
+      }
+    }
+  }
   if (dtype === 'int32' && x.requiresGrad) return apply(castDef, [x.detach()], dtype);
   return apply(castDef, [x], dtype);
 }

@@ -1,6 +1,7 @@
 import { DTypeError, ShapeError } from '../errors.js';
 import { broadcastShapes, fmt } from '../shape.js';
-import type { Tensor } from '../tensor.js';
+import { expectTensor, type Tensor } from '../tensor.js';
+import { checkOptions } from '../validate.js';
 import { apply, type OpDef } from './define.js';
 
 const dims = (t: Tensor, trans: boolean): [number, number] => {
@@ -32,6 +33,9 @@ const mm = (a: Tensor, b: Tensor, ta: boolean, tb: boolean): Tensor => apply(mat
 
 /** Matrix product with NumPy semantics: 1-D operands are promoted and the added axis removed; batch dims broadcast. */
 export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
+  expectTensor('matmul', 'first operand', a);
+  expectTensor('matmul', 'second operand', b);
+  checkOptions('matmul', opts, ['transA', 'transB']);
   if (a.ndim === 0 || b.ndim === 0) throw new ShapeError(`matmul: operands must be at least 1-D, got shapes ${fmt(a.shape)} and ${fmt(b.shape)}`);
   const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
   const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;

@@ -1,6 +1,16 @@
-import { IndexError, ShapeError, DTypeError } from '../errors.js';
+import { IndexError, ShapeError, DTypeError, ValueError } from '../errors.js';
 import { fmt, normAxes, normAxis, sizeOf, type Shape } from '../shape.js';
-import { ones, type Tensor } from '../tensor.js';
+import { expectTensor, ones, type Tensor } from '../tensor.js';
+import { describeValue } from '../validate.js';
+
+/** A shape argument: an array of numbers (a bare number is refused with a hint). */
+function shapeArg(op: string, shape: unknown): readonly number[] {
+  if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number')) {
+    const hint = typeof shape === 'number' ? ` (wrap it: [${shape}])` : '';
+    throw new ShapeError(`${op}: shape must be an array of integers, got ${describeValue(shape)}${hint}`);
+  }
+  return shape as readonly number[];
+}
 import { apply, type OpDef } from './define.js';
 
 // ---- reshape ------------------------------------------------------------------
@@ -14,6 +24,8 @@ export const reshapeDef: OpDef<'reshape'> = {
 /** Identity with a tape node (a view): a fresh differentiation point that stays connected to outer graphs. */
 export const alias = (x: Tensor): Tensor => apply(reshapeDef, [x], x.shape);
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  expectTensor('reshape', 'input', x);
+  shapeArg('reshape', shape);
   const infer = shape.indexOf(-1);
   if (shape.some((d, i) => !Number.isInteger(d) || d < -1 || (d === -1 && i !== infer))) {
     throw new ShapeError(`reshape: invalid target shape ${fmt(shape)} (dimensions must be ≥ 0, with at most one -1)`);
@@ -56,6 +68,8 @@ export const permuteDef: OpDef<'permute'> = {
   },
 };
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  expectTensor('permute', 'input', x);
+  if (!Array.isArray(dims)) throw new IndexError(`permute: dims must be an array of axes, got ${describeValue(dims)}`);
   const perm = dims.map((d) => normAxis(d, x.ndim, 'permute'));
   if (perm.length !== x.ndim || new Set(perm).size !== perm.length) {
     throw new IndexError(`permute: ${JSON.stringify(dims)} is not a permutation of the ${x.ndim} axes of a tensor of shape ${fmt(x.shape)}`);
@@ -79,7 +93,15 @@ export const expandDef: OpDef<'expand'> = {
 };
 /** Broadcasts to `shape` (a -1 keeps that dimension), materialising the result. */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  expectTensor('expand', 'input', x);
+  shapeArg('expand', shape);
   const lead = shape.length - x.ndim;
+  shape.forEach((d, i) => {
+    if (!Number.isSafeInteger(d) || d < -1 || (d === -1 && i < lead)) {
+      throw new ShapeError(`expand: invalid target shape ${fmt(shape)}: dimension ${d} at axis ${i} ` +
+        `(expected non-negative integers; -1 only for an existing dimension)`);
+    }
+  });
   if (lead < 0) throw new ShapeError(`expand: cannot expand shape ${fmt(x.shape)} to fewer dimensions ${fmt(shape)}`);
   const target = shape.map((d, i) => (d === -1 && i >= lead ? (x.shape[i - lead] ?? d) : d));
   x.shape.forEach((d, i) => {
@@ -113,27 +135,48 @@ export function sliceScatter(src: Tensor, shape: Shape, starts: readonly number[
   return apply(sliceScatterDef, [src], { starts, steps, shape });
 }
 export function slice(x: Tensor, ranges: readonly SliceSpec[]): Tensor {
+  expectTensor('slice', 'input', x);
+  if (!Array.isArray(ranges)) {
+    throw new IndexError(`slice: ranges must be an array with one entry per axis (null or [start, stop?, step?]), got ${describeValue(ranges)}`);
+  }
+  ranges.forEach((r, i) => {
+    if (r !== null && r !== undefined && !Array.isArray(r)) {
+      throw new IndexError(`slice: range ${i} must be null or [start, stop?, step?], got ${describeValue(r)}`);
+    }
+  });
   if (ranges.length > x.ndim) throw new IndexError(`slice: ${ranges.length} ranges given for a tensor of rank ${x.ndim}`);
   const starts: number[] = [], steps: number[] = [], shape: number[] = [];
   x.shape.forEach((n, i) => {
     const r = ranges[i] ?? null;
     const step = r?.[2] ?? 1;
-    if (!Number.isInteger(step) || step <= 0) throw new IndexError(`slice: step must be a positive integer, got ${step} at axis ${i}`);
+    if (!Number.isInteger(step) || step === 0) {
+      throw new IndexError(`slice: step must be a non-zero integer, got ${step} at axis ${i}`);
+    }
+    // Python semantics: with a negative step, omitted start/stop mean "from the end" / "through index 0".
+    const lo = step > 0 ? 0 : -1, hi = step > 0 ? n : n - 1;
     const clampIdx = (v: number | undefined, dflt: number): number => {
       if (v === undefined) return dflt;
       if (!Number.isInteger(v)) throw new IndexError(`slice: index ${v} at axis ${i} is not an integer`);
-      return Math.min(Math.max(v < 0 ? v + n : v, 0), n);
+      return Math.min(Math.max(v < 0 ? v + n : v, lo), hi);
     };
-    const start = clampIdx(r?.[0], 0), stop = clampIdx(r?.[1], n);
-    starts.push(start);
+    const start = clampIdx(r?.[0], step > 0 ? 0 : n - 1), stop = clampIdx(r?.[1], step > 0 ? n : -1);
+    const len = Math.max(0, Math.ceil((stop - start) / step));
+    starts.push(len === 0 ? 0 : start);
     steps.push(step);
-    shape.push(Math.max(0, Math.ceil((stop - start) / step)));
+    shape.push(len);
   });
-  if (shape.every((d, i) => d === x.shape[i])) return x;
+  if (shape.every((d, i) => d === x.shape[i]) && steps.every((s) => s > 0)) return x;
   return apply(sliceDef, [x], { starts, steps, shape });
 }
 /** Pads each axis by [before, after] (NumPy order: first pair = first axis) with a constant. */
 export function pad(x: Tensor, widths: readonly (readonly [number, number])[], value = 0): Tensor {
+  expectTensor('pad', 'input', x);
+  if (typeof value !== 'number') {
+    throw new ValueError(`pad: value must be a number (constant padding is the only mode), got ${describeValue(value)}`);
+  }
+  if (!Array.isArray(widths) || !widths.every((w) => Array.isArray(w) && w.length === 2)) {
+    throw new ShapeError(`pad: widths must be an array of [before, after] pairs, got ${describeValue(widths)}`);
+  }
   if (widths.length > x.ndim) throw new IndexError(`pad: ${widths.length} pad widths for a tensor of rank ${x.ndim}`);
   const w = x.shape.map((_, i) => widths[i] ?? [0, 0]);
   if (w.some(([a, b]) => !Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b < 0)) {
@@ -175,13 +218,19 @@ export const concatDef: OpDef<'concat'> = {
   },
 };
 export function concat(xs: readonly Tensor[], dim = 0): Tensor {
+  tensorList('concat', xs);
   const [first] = xs;
   if (!first) throw new ShapeError('concat: needs at least one tensor');
   const axis = normAxis(dim, first.ndim, 'concat');
   if (xs.length === 1) return first;
   return apply(concatDef, xs, { axis });
 }
+function tensorList(op: string, xs: unknown): void {
+  if (!Array.isArray(xs)) throw new ShapeError(`${op}: expected an array of Tensors, got ${describeValue(xs)}`);
+  xs.forEach((t, i) => expectTensor(op, `tensors[${i}]`, t));
+}
 export function stack(xs: readonly Tensor[], dim = 0): Tensor {
+  tensorList('stack', xs);
   const [first] = xs;
   if (!first) throw new ShapeError('stack: needs at least one tensor');
   for (const t of xs) if (t.ndim !== first.ndim || t.shape.some((d, i) => d !== first.shape[i])) {

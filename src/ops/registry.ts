@@ -13,6 +13,7 @@ import { matmulDef } from './matmul.js';
 import { concatDef, expandDef, permuteDef, reshapeDef, sliceDef, sliceScatterDef } from './movement.js';
 import { argReduceDefs, reduceDefs } from './reduce.js';
 import { cumsumDef } from './scan.js';
+import { argsortDef } from './sort.js';
 
 export type { Primitive } from '../backend/backend.js';
 export type Registry = { readonly [P in Primitive]: OpDef<P> };
@@ -34,6 +35,7 @@ export const registry: Registry = {
   gather: gatherDef,
   scatterAdd: scatterAddDef,
   cumsum: cumsumDef,
+  argsort: argsortDef,
 };
 
 /** Every primitive, in registry order. */

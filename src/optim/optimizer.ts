@@ -6,7 +6,7 @@
  * skipNonFinite, and a JSON-safe state dict that is validated before anything is loaded.
  */
 import { ValueError } from '../errors.js';
-import { enableGrad, noGrad } from '../tape.js';
+import { bumpVersion, enableGrad, noGrad } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import {
   decodeValue, encodeValue, isEncodedArray, isObject, show, type FloatArray, type StateJson,
@@ -208,6 +208,7 @@ export class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S extends 
           let s = this.state.get(p);
           if (s === undefined) this.state.set(p, (s = this.#def.init(param, group, p.shape)));
           this.#def.update(param, p.grad.data as FloatArray, s, group, p.shape);
+          bumpVersion(p); // a forward recorded before this step can no longer be differentiated
         }
       }
     });

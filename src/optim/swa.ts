@@ -6,7 +6,7 @@
  */
 import { ValueError } from '../errors.js';
 import type { Module } from '../nn/module.js';
-import { noGrad } from '../tape.js';
+import { bumpVersion, noGrad } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import { LRScheduler, type AnyOptimizer } from './schedulers.js';
 import { checkBoolean, checkNumber, show } from './validate.js';
@@ -125,7 +125,7 @@ export class AveragedModel<M extends Module> {
     this.avgFn = options.avgFn;
     this.multiAvgFn = options.multiAvgFn;
     this.useBuffers = checkBoolean(op, 'useBuffers', options.useBuffers ?? false);
-    noGrad(() => this.module.parameters().forEach((p, i) => p.data.set(b[i]!.data)));
+    noGrad(() => this.module.parameters().forEach((p, i) => (p.data.set(b[i]!.data), bumpVersion(p))));
   }
   /** Runs the averaged module (`module.forward(...args)`). */
   forward(...args: Parameters<ForwardOf<M>>): ReturnType<ForwardOf<M>> {
@@ -144,15 +144,15 @@ export class AveragedModel<M extends Module> {
     }
     noGrad(() => {
       const cur = theirs.map((t) => t.detach());
-      if (this.nAveraged === 0) mine.forEach((p, i) => p.data.set(cur[i]!.data));
+      if (this.nAveraged === 0) mine.forEach((p, i) => (p.data.set(cur[i]!.data), bumpVersion(p)));
       else if (this.multiAvgFn !== undefined) this.multiAvgFn(mine.map((p) => p.detach()), cur, this.nAveraged);
       else {
         const fn = this.avgFn ?? getSwaAvgFn();
-        mine.forEach((p, i) => p.data.set(fn(p.detach(), cur[i]!, this.nAveraged).data));
+        mine.forEach((p, i) => (p.data.set(fn(p.detach(), cur[i]!, this.nAveraged).data), bumpVersion(p)));
       }
       if (!this.useBuffers) {
         const bm = buffersOf(this.module), bo = buffersOf(model);
-        bm.forEach((b, i) => b.data.set(bo[i]!.data));
+        bm.forEach((b, i) => (b.data.set(bo[i]!.data), bumpVersion(b)));
       }
     });
     this.nAveraged += 1;

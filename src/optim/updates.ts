@@ -356,7 +356,7 @@ export function adadeltaUpdate(
 export interface RpropOptions {
   /** The initial step size of every coordinate (default 1e-2). */
   lr: number;
-  /** [η−, η+]: step-size factors when the gradient's sign flips / stays (default [0.5, 1.2]). */
+  /** `[η−, η+]`: step-size factors when the gradient's sign flips / stays (default [0.5, 1.2]). */
   etas: [number, number];
   /** [min, max] step size (default [1e-6, 50]). */
   stepSizes: [number, number];
@@ -425,7 +425,7 @@ export interface AdafactorOptions {
   lr: number;
   /** τ in 1 − β2ₜ = t^τ (default −0.8). */
   beta2Decay: number;
-  /** [ε1, ε2]: ε1 floors the variance estimate (null: the dtype's machine epsilon), ε2 the parameter scale (default [null, 1e-3]). */
+  /** `[ε1, ε2]`: ε1 floors the variance estimate (null: the dtype's machine epsilon), ε2 the parameter scale (default [null, 1e-3]). */
   eps: [number | null, number];
   /** Update clipping threshold d ≥ 1 (default 1.0). */
   d: number;

@@ -44,6 +44,9 @@ describe('Module', () => {
         super();
         (this.b as { weight: nn.Parameter }).weight = this.a.weight;
       }
+      forward(x: Tensor): Tensor {
+        return this.b.forward(this.a.forward(x));
+      }
     }
     expect(new Tied().namedParameters().map(([k]) => k)).toEqual(['a.weight', 'a.bias', 'b.bias']);
   });

@@ -38,6 +38,14 @@ const unary: { readonly [P in Exclude<UnaryOp, 'erf'>]: Un } = {
   sigmoid: [(t) => t.sigmoid(), (x) => 1 / (1 + Math.exp(-x))], relu: [(t) => t.relu(), (x) => Math.max(0, x)],
   sign: [(t) => t.sign(), Math.sign], sin: [(t) => t.sin(), Math.sin], cos: [(t) => t.cos(), Math.cos],
   log1p: [(t) => t.log1p(), Math.log1p, true],
+  expm1: [(t) => t.expm1(), Math.expm1], atan: [(t) => t.atan(), Math.atan],
+  asin: [(t) => t.mul(0.3).asin(), (x) => Math.asin(x * 0.3)], acos: [(t) => t.mul(0.3).acos(), (x) => Math.acos(x * 0.3)],
+  floor: [(t) => t.floor(), Math.floor], ceil: [(t) => t.ceil(), Math.ceil], trunc: [(t) => t.trunc(), Math.trunc],
+  round: [(t) => t.mul(2).round(), (x) => { // half to even, on a grid that hits ties
+    const r = Math.round(x * 2);
+    return Math.abs((x * 2) % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  }],
+  log2: [(t) => t.log2(), Math.log2, true], log10: [(t) => t.log10(), Math.log10, true],
 };
 type Bin = readonly [(a: Tensor, b: Tensor) => Tensor, (x: number, y: number) => number];
 const binary: { readonly [P in BinaryOp | 'where']: Bin } = {
@@ -48,6 +56,7 @@ const binary: { readonly [P in BinaryOp | 'where']: Bin } = {
   le: [(a, b) => a.le(b), (x, y) => +(x <= y)], eq: [(a, b) => a.eq(b), (x, y) => +(x === y)],
   ne: [(a, b) => a.ne(b), (x, y) => +(x !== y)], lt: [(a, b) => a.lt(b), (x, y) => +(x < y)],
   ge: [(a, b) => a.ge(b), (x, y) => +(x >= y)], where: [(a, b) => where(a.gt(0), a, b), (x, y) => (x > 0 ? x : y)],
+  atan2: [(a, b) => a.atan2(b), Math.atan2],
 };
 
 const unaryCheck = ([f, ref, pos]: Un, name: string) => (): void => {
@@ -120,6 +129,10 @@ const forward: { readonly [P in Primitive]: () => void } = {
   concat: exact(() => concat([m23(), tensor([[9], [10]], { dtype: 'float64' })], 1), [[1, 5, 3, 9], [4, 2, 6, 10]]),
   gather: exact(() => gather(m23(), 1, tensor([[2, 0], [1, 1]], { dtype: 'int32' })), [[3, 1], [2, 2]]),
   scatterAdd: exact(() => scatterAdd([2, 3], 1, tensor([[2, 2], [0, 1]], { dtype: 'int32' }), tensor([[1, 2], [3, 4]])), [[0, 0, 3], [3, 4, 0]]),
+  argsort: () => {
+    exact(() => tensor([3, 1, 2, 1]).argsort(), [1, 3, 2, 0])(); // stable
+    exact(() => tensor([[3, 1, NaN], [0, 0, -1]]).argsort(1, true), [[2, 0, 1], [0, 1, 2]])(); // NaN largest
+  },
   cumsum: () => {
     exact(() => cumsum(m23(), 1), [[1, 6, 9], [4, 6, 12]])();
     exact(() => m23().cumsum(0), [[1, 5, 3], [5, 7, 9]])();

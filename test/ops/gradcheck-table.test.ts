@@ -6,8 +6,10 @@ import { describe, expect, it } from 'vitest';
 import {
   binaryCrossEntropyWithLogits, concat, crossEntropy, cumsum, gather, gelu, gradcheck, gradgradcheck, indexSelect, logSumExp,
   matmul, mseLoss, nllLoss, pad, scatterAdd, sliceScatter, stack, tensor, where, type Tensor,
+  atan2, binaryCrossEntropy, einsum, huberLoss, klDiv, l1Loss, logaddexp, smoothL1Loss, sort, topk,
 } from '../../src/index.js';
 import { PRIMITIVES, registry, type Primitive } from '../../src/ops/registry.js';
+import { scaledDotProductAttention } from '../../src/ops/attention.js';
 import { rnd } from '../helpers.js';
 
 type Kind = 'any' | 'pos' | 'away0';
@@ -100,7 +102,10 @@ const primitives: { readonly [P in Primitive]: Rows | NoGradient } = {
     { name: 'concat', f: (a, b) => concat([a, b, a], 1), shapes: [[[2, 3], [2, 1]]] },
     { name: 'stack', f: (a, b) => stack([a, b], -1), shapes: [[[2, 3], [2, 3]]] },
   ],
-  slice: [{ name: 'slice (steps, negatives)', f: (x) => x.slice([[1], [-4, undefined, 2]]), shapes: [[[3, 5]]] }],
+  slice: [
+    { name: 'slice (steps, negatives)', f: (x) => x.slice([[1], [-4, undefined, 2]]), shapes: [[[3, 5]]] },
+    { name: 'slice (negative steps)', f: (x) => x.slice([[undefined, undefined, -1], [-1, 0, -2]]).mul(2), shapes: [[[3, 5]]], second: true },
+  ],
   sliceScatter: [
     { name: 'sliceScatter', f: (x) => sliceScatter(x, [4, 5], [1, 0], [2, 2]), shapes: [[[2, 3]]] },
     { name: 'pad (zero)', f: (x) => pad(x, [[1, 0], [2, 1]]), shapes: [[[2, 3]]] },
@@ -108,6 +113,10 @@ const primitives: { readonly [P in Primitive]: Rows | NoGradient } = {
   ],
   gather: [
     { name: 'gather', f: (x) => gather(x, 1, idx), shapes: [[[2, 3]]] },
+    { name: 'sort values (argsort + gather)', f: (x) => sort(x, 1).values.mul(tensor([1, 2, 3, 4], { dtype: 'float64' })), shapes: [[[3, 4]]], second: true },
+    { name: 'sort descending, dim 0', f: (x) => x.sort(0, true).values.pow(2), shapes: [[[4, 2]]], second: true },
+    { name: 'topk', f: (x) => topk(x, 2, 1).values.exp(), shapes: [[[3, 5]]], second: true },
+    { name: 'topk (smallest)', f: (x) => x.topk(3, 0, false).values.mul(x.topk(3, 0, false).values), shapes: [[[4, 2]]] },
     { name: 'indexSelect', f: (x) => indexSelect(x, 0, [2, 0, 2]), shapes: [[[3, 2]]] },
   ],
   scatterAdd: [{ name: 'scatterAdd', f: (x) => scatterAdd([2, 4], 1, idx, x), shapes: [[[2, 3]]] }],
@@ -115,6 +124,20 @@ const primitives: { readonly [P in Primitive]: Rows | NoGradient } = {
     { name: 'cumsum (last axis)', f: (x) => x.cumsum(-1), shapes: [[[2, 3]], [[4]]], second: true },
     { name: 'cumsum (first axis, 3-D)', f: (x) => cumsum(x, 0), shapes: [[[3, 2, 2]]], second: true },
   ],
+  // issue 12
+  expm1: [unary('expm1', (x) => x.expm1())],
+  log2: [unary('log2', (x) => x.log2(), 'pos')],
+  log10: [unary('log10', (x) => x.log10(), 'pos')],
+  atan: [unary('atan', (x) => x.atan())],
+  asin: [unary('asin', (x) => x.mul(0.45).asin())],
+  acos: [unary('acos', (x) => x.mul(0.45).acos())],
+  atan2: [binary('atan2', (a, b) => atan2(a, b), ['away0', 'away0'])],
+  // piecewise constant: a zero gradient (checked numerically), no second order
+  floor: [unary('floor (zero gradient)', (x) => x.floor().add(x), 'any', false)],
+  ceil: [unary('ceil (zero gradient)', (x) => x.ceil().mul(x), 'any', false)],
+  round: [unary('round (zero gradient)', (x) => x.round().add(x), 'any', false)],
+  trunc: [unary('trunc (zero gradient)', (x) => x.trunc().mul(x), 'any', false)],
+  argsort: { noGradient: (x) => x.argsort(-1) },
 };
 
 const composites: Row[] = [
@@ -133,8 +156,69 @@ const composites: Row[] = [
   { name: 'crossEntropy (label smoothing)', f: (x) => crossEntropy(x, [1, 2], { labelSmoothing: 0.1 }), shapes: [[[2, 3]]] },
   { name: 'nllLoss', f: (x) => nllLoss(x.logSoftmax(1), [1, 1], 'sum'), shapes: [[[2, 3]]] },
   { name: 'binaryCrossEntropyWithLogits', f: (x, t) => binaryCrossEntropyWithLogits(x, t.sigmoid()), shapes: [[[2, 3], [2, 3]]], kinds: ['away0', 'any'] },
+  { name: 'scaledDotProductAttention (causal, fused)', f: (q, k, v) => scaledDotProductAttention(q, k, v, { isCausal: true }),
+    shapes: [[[2, 3, 2], [2, 3, 2], [2, 3, 2]]], second: true },
+  { name: 'scaledDotProductAttention (float mask, composite)',
+    f: (q, k, v, m) => scaledDotProductAttention(q, k, v, { attnMask: m, fused: false }),
+    shapes: [[[3, 2], [4, 2], [4, 3], [3, 4]]], second: true },
+  // ---- issue 12: composites -----------------------------------------------------------------
+  unary('tan', (x) => x.mul(0.5).tan()),
+  unary('sinh', (x) => x.sinh()),
+  unary('cosh', (x) => x.cosh()),
+  unary('rsqrt', (x) => x.rsqrt(), 'pos'),
+  unary('reciprocal', (x) => x.reciprocal(), 'away0'),
+  binary('logaddexp', (a, b) => logaddexp(a, b)),
+  unary('leakyRelu', (x) => x.leakyRelu(0.2), 'away0'),
+  unary('elu', (x) => x.elu(0.7), 'away0'),
+  unary('selu', (x) => x.selu(), 'away0'),
+  unary('silu', (x) => x.silu()),
+  unary('mish', (x) => x.mish()),
+  unary('hardtanh', (x) => x.hardtanh(-0.4, 0.8), 'any'),
+  unary('relu6', (x) => x.mul(2.5).relu6(), 'away0'),
+  unary('logSigmoid', (x) => x.logSigmoid()),
+  { name: 'glu', f: (x) => x.glu(1), shapes: [[[2, 4]], [[3, 2, 2]]], second: true },
+  { name: 'prod (all)', f: (x) => x.prod(), shapes: [[[5]], [[2, 3]]], second: true },
+  { name: 'prod (dim, keepdim)', f: (x) => x.prod(1, true), shapes: [[[2, 3]], [[2, 5, 2]]], second: true },
+  { name: 'cumprod', f: (x) => x.cumprod(-1), shapes: [[[5]], [[2, 3]], [[3, 7]]], second: true },
+  { name: 'cumprod (dim 0)', f: (x) => x.cumprod(0), shapes: [[[4, 2]]], second: true },
+  { name: 'norm (2, all)', f: (x) => x.norm(), shapes: [[[2, 3]]], second: true },
+  { name: 'norm (fro, dims, keepdim)', f: (x) => x.norm('fro', [0, 2], true), shapes: [[[2, 3, 2]]], second: true },
+  { name: 'norm (1, dim)', f: (x) => x.norm(1, 1), shapes: [[[2, 3]]], kinds: ['away0'], second: true },
+  { name: 'norm (inf, dim)', f: (x) => x.norm(Infinity, 0), shapes: [[[3, 2]]], kinds: ['away0'] },
+  { name: 'norm (-inf)', f: (x) => x.norm(-Infinity), shapes: [[[3, 2]]], kinds: ['away0'] },
+  { name: 'norm (p = 3, dim)', f: (x) => x.norm(3, -1), shapes: [[[2, 3]]], kinds: ['away0'], second: true },
+  { name: 'tril', f: (x) => x.tril(), shapes: [[[3, 3]], [[2, 3, 4]]], second: true },
+  { name: 'triu (k = 1, k = -1)', f: (x) => x.triu(1).add(x.triu(-1)), shapes: [[[3, 4]]], second: true },
+  { name: 'maskedFill', f: (x) => x.maskedFill(x.gt(0.5), -1).mul(x), shapes: [[[2, 3]]], second: true },
+  { name: 'maskedFill (tensor value)', f: (x, v) => x.maskedFill(tensor([[1, 0, 1]]), v.sum()), shapes: [[[2, 3], [2]]] },
+  { name: 'split (size)', f: (x) => concat(x.split(2, 1).reverse(), 1), shapes: [[[2, 5]]], second: true },
+  { name: 'split (sections)', f: (x) => { const [a, b] = x.split([1, 2], 0); return a!.mul(b!.sum(0)); }, shapes: [[[3, 2]]], second: true },
+  { name: 'chunk', f: (x) => concat(x.chunk(3, 0).reverse(), 0), shapes: [[[5, 2]]] },
+  { name: 'unbind', f: (x) => { const [a, b, c] = x.unbind(1); return a!.mul(b!).add(c!); }, shapes: [[[2, 3]]], second: true },
+  { name: 'repeat', f: (x) => x.repeat(2, 1, 3), shapes: [[[2, 3]], [[3]], [[1, 2, 2]]], second: true },
+  { name: 'tile', f: (x) => x.tile([2]), shapes: [[[2, 3]]] },
+  { name: 'flip', f: (x) => x.flip([0, -1]), shapes: [[[2, 3]], [[2, 3, 2]]] },
+  { name: 'roll (dims)', f: (x) => x.roll([1, -2], [0, 1]), shapes: [[[2, 3]], [[3, 4, 2]]] },
+  { name: 'roll (flattened)', f: (x) => x.roll(4), shapes: [[[2, 3]]] },
+  { name: 'einsum matmul', f: (a, b) => einsum('ij,jk->ik', a, b), shapes: [[[2, 3], [3, 4]]], second: true },
+  { name: 'einsum batched + ellipsis', f: (a, b) => einsum('...ij,...jk', a, b), shapes: [[[2, 2, 3], [2, 3, 2]], [[2, 2, 3], [3, 2]]], second: true },
+  { name: 'einsum trace, diagonal, outer', f: (a, b) => einsum('ii,i,j->j', a, a.sum(0), b), shapes: [[[3, 3], [2]]], second: true },
+  { name: 'einsum three operands', f: (a, b, c) => einsum('ab,bc,ca->', a, b, c), shapes: [[[2, 3], [3, 4], [4, 2]]], second: true },
+  { name: 'einsum transpose + sum', f: (a) => einsum('ijk->kj', a), shapes: [[[2, 3, 4]]] },
+  // ---- issue 12: losses ---------------------------------------------------------------------
+  { name: 'l1Loss', f: (a, b) => l1Loss(a, b), shapes: [[[2, 3], [2, 3]]] },
+  { name: 'smoothL1Loss (beta 0.5)', f: (a, b) => smoothL1Loss(a, b, { beta: 0.5 }), shapes: [[[3, 4], [3, 4]]], second: true },
+  { name: 'huberLoss (delta 0.7, sum)', f: (a, b) => huberLoss(a, b, { delta: 0.7, reduction: 'sum' }), shapes: [[[3, 4], [3, 4]]], second: true },
+  { name: 'klDiv (batchmean)', f: (a, b) => klDiv(a.logSoftmax(1), b.softmax(1), { reduction: 'batchmean' }), shapes: [[[2, 3], [2, 3]]], second: true },
+  { name: 'klDiv (logTarget, mean)', f: (a, b) => klDiv(a.logSoftmax(1), b.logSoftmax(1), { logTarget: true }), shapes: [[[2, 3], [2, 3]]], second: true },
+  { name: 'binaryCrossEntropy', f: (a, b) => binaryCrossEntropy(a.sigmoid(), b.sigmoid()), shapes: [[[2, 3], [2, 3]]], second: true },
+  { name: 'binaryCrossEntropy (weight, sum)', f: (a, b) => binaryCrossEntropy(a.sigmoid(), b.sigmoid(), { weight: b.exp(), reduction: 'sum' }), shapes: [[[2, 3], [2, 3]]] },
+  { name: 'crossEntropy (ignoreIndex)', f: (x) => crossEntropy(x, [2, -100, 1]), shapes: [[[3, 3]]], second: true },
+  { name: 'crossEntropy (probability targets)', f: (x, t) => crossEntropy(x, t.softmax(1)), shapes: [[[2, 3], [2, 3]]], second: true },
+  { name: 'crossEntropy ([N, C, d] and weights)', f: (x, w) => crossEntropy(x, tensor([[0, 2], [1, 1]], { dtype: 'int32' }), { weight: w.exp() }), shapes: [[[2, 3, 2], [3]]], second: true },
+  { name: 'crossEntropy (smoothing + weight + ignore)', f: (x) => crossEntropy(x, [0, 3, 3], { labelSmoothing: 0.2, weight: tensor([1, 2, 0.5, 3], { dtype: 'float64' }), ignoreIndex: 0 }), shapes: [[[3, 4]]] },
+  { name: 'nllLoss (ignoreIndex, none)', f: (x) => nllLoss(x, [1, 0], { ignoreIndex: 0, reduction: 'none' }), shapes: [[[2, 3]]] },
 ];
-
 
 const rows: Row[] = [
   ...PRIMITIVES.flatMap((p) => {
@@ -158,6 +242,24 @@ describe('primitives without a gradient (backward: null)', () => {
 });
 
 describe('gradcheck table (float64)', () => {
+  it('prod and cumprod: exact gradients with one and with two zeros (first and second order)', () => {
+    for (const vals of [[2, 0, 3, -1.5], [0, 2, 0, 3], [1.5, -2, 0.5, 0]]) {
+      const x = tensor(vals, { dtype: 'float64', requiresGrad: true });
+      for (const f of [(t: Tensor) => t.prod(), (t: Tensor) => t.cumprod(0).mul(tensor([1, 2, 3, 4], { dtype: 'float64' }))]) {
+        expect(gradcheck(f, [x]).ok).toBe(true);
+        expect(gradgradcheck(f, [x]).ok).toBe(true);
+      }
+    }
+    const x = tensor([2, 0, 3], { dtype: 'float64', requiresGrad: true });
+    x.prod().backward();
+    expect(Array.from(x.grad!.data)).toEqual([0, 6, 0]);
+  });
+  it('norm (2) of a zero vector has gradient 0, not NaN', () => {
+    const x = tensor([0, 0, 0], { dtype: 'float64', requiresGrad: true });
+    x.norm().backward();
+    expect(Array.from(x.grad!.data)).toEqual([0, 0, 0]);
+  });
+
   for (const row of rows) {
     it(row.name, () => {
       row.shapes.forEach((shapes, c) => {

@@ -109,7 +109,7 @@ class TinyBN extends nn.Module {
     this.runningMean = zeros([features], { dtype: 'float64' });
     this.runningVar = zeros([features], { dtype: 'float64' }).add(1);
   }
-  buffers(): Tensor[] {
+  override buffers(): Tensor[] {
     return [this.runningMean, this.runningVar, this.numBatchesTracked];
   }
   forward(x: Tensor): Tensor {
@@ -132,7 +132,7 @@ class BNNet extends nn.Module {
   forward(x: Tensor): Tensor {
     return this.bn.forward(this.lin.forward(x));
   }
-  buffers(): Tensor[] {
+  override buffers(): Tensor[] {
     return this.bn.buffers();
   }
 }

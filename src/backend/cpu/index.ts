@@ -1,4 +1,5 @@
 import type { DType } from '../../dtype.js';
+import { ValueError } from '../../errors.js';
 import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../../shape.js';
 import type { ArgReduceOp, Backend, BinaryOp, BufferView, Kernels, ReduceOp, UnaryOp } from '../backend.js';
 import { type Buf, hostBuf, view } from '../buffer.js';
@@ -13,6 +14,9 @@ let useWasm = process.env['TAPEGRAD_KERNELS'] !== 'reference';
  * 'reference' (the pure-TypeScript kernels only). `TAPEGRAD_KERNELS=reference` sets it at startup.
  */
 export function setCpuKernels(k: CpuKernels): void {
+  if (k !== 'wasm' && k !== 'reference') {
+    throw new ValueError(`setCpuKernels: expected 'wasm' or 'reference', got ${JSON.stringify(k)}`);
+  }
   useWasm = k === 'wasm';
   offerFusedUpdates('wasm', useWasm ? wasmUpdates : null);
 }
@@ -153,6 +157,11 @@ export const cpuKernels: Kernels = {
   cumsum(x, axis) {
     const o = out(x.shape, x.dtype);
     K.cumsum(x.data, x.shape, axis, o.data);
+    return o;
+  },
+  argsort(x, axis, descending) {
+    const o = out(x.shape, 'int32');
+    K.argsort(x.data, x.shape, axis, descending, o.data);
     return o;
   },
 };

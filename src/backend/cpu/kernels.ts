@@ -47,6 +47,17 @@ export const UNARY: Record<UnaryOp, (x: number) => number> = {
   cos: Math.cos,
   erf,
   log1p: Math.log1p,
+  expm1: Math.expm1,
+  atan: Math.atan,
+  asin: Math.asin,
+  acos: Math.acos,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  // Half to even, as torch.round: ties go to the even neighbour.
+  round: (x) => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x)),
+  trunc: Math.trunc,
+  log2: Math.log2,
+  log10: Math.log10,
 };
 
 export const UNARY_OPS = Object.keys(UNARY) as UnaryOp[];
@@ -65,6 +76,7 @@ export const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
   le: (a, b) => +(a <= b),
   gt: (a, b) => +(a > b),
   ge: (a, b) => +(a >= b),
+  atan2: Math.atan2,
 };
 
 export const BINARY_OPS = Object.keys(BINARY) as BinaryOp[];
@@ -142,9 +154,13 @@ const sumKernel: ReduceKernel = (x, xs, axes, out) => {
     }
     return;
   }
+  // Accumulate in float64 (one double per output), rounded once at the end: a float32
+  // accumulator's error grows with the length of the reduced axis.
+  const accs = new Float64Array(out.length);
   reduceWalk(xs, axes, (ix, sx, io, so, len) => {
-    for (let i = 0; i < len; i++, ix += sx, io += so) out[io]! += x[ix]!;
+    for (let i = 0; i < len; i++, ix += sx, io += so) accs[io]! += x[ix]!;
   });
+  out.set(accs);
 };
 /** max/min: `better(v, acc)` says v replaces acc; NaN always wins and then sticks. */
 const extremumKernel = (better: (v: number, acc: number) => boolean, intInit: number, floatInit: number): ReduceKernel =>
@@ -285,4 +301,62 @@ export function indexWalk(xs: Shape, axis: number, idx: TypedArray, is: Shape, f
       f(p, xo + j * xst[axis]!);
     }
   });
+}
+
+/**
+ * Stable sort of the indices `a[0..m)` by `v[index]` (ascending, or descending with `sign` = -1):
+ * insertion-sorted runs of 16, then bottom-up merges through `tmp`. Returns the array holding the result.
+ */
+function mergeSortIdx(a: Int32Array, tmp: Int32Array, m: number, v: Float64Array, sign: number): Int32Array {
+  const RUN = 16;
+  for (let lo = 0; lo < m; lo += RUN) {
+    const hi = Math.min(lo + RUN, m);
+    for (let i = lo + 1; i < hi; i++) {
+      const k = a[i]!, kv = sign * v[k]!;
+      let j = i - 1;
+      while (j >= lo && sign * v[a[j]!]! > kv) {
+        a[j + 1] = a[j]!;
+        j--;
+      }
+      a[j + 1] = k;
+    }
+  }
+  let src = a, dst = tmp;
+  for (let w = RUN; w < m; w *= 2) {
+    for (let lo = 0; lo < m; lo += 2 * w) {
+      const mid = Math.min(lo + w, m), hi = Math.min(lo + 2 * w, m);
+      let i = lo, j = mid, o = lo;
+      while (i < mid && j < hi) dst[o++] = sign * v[src[j]!]! < sign * v[src[i]!]! ? src[j++]! : src[i++]!;
+      while (i < mid) dst[o++] = src[i++]!;
+      while (j < hi) dst[o++] = src[j++]!;
+    }
+    [src, dst] = [dst, src];
+  }
+  return src;
+}
+
+/** Stable argsort of every row along `axis` (NaN above every number, as PyTorch), written into `out`. */
+export function argsort(x: TypedArray, shape: Shape, axis: number, descending: boolean, out: TypedArray): void {
+  const n = shape[axis]!;
+  const inner = sizeOf(shape.slice(axis + 1));
+  const outer = sizeOf(shape.slice(0, axis));
+  const vals = new Float64Array(n), keys = new Int32Array(n), tmp = new Int32Array(n), nans = new Int32Array(n);
+  const sign = descending ? -1 : 1;
+  for (let o = 0; o < outer; o++) {
+    for (let r = 0; r < inner; r++) {
+      const base = o * n * inner + r;
+      let m = 0, q = 0;
+      for (let k = 0; k < n; k++) {
+        const v = x[base + k * inner]!;
+        vals[k] = v;
+        if (v !== v) nans[q++] = k; // NaNs are equal among themselves: they keep their order
+        else keys[m++] = k;
+      }
+      const sorted = mergeSortIdx(keys, tmp, m, vals, sign);
+      let p = base;
+      if (descending) for (let k = 0; k < q; k++, p += inner) out[p] = nans[k]!;
+      for (let k = 0; k < m; k++, p += inner) out[p] = sorted[k]!;
+      if (!descending) for (let k = 0; k < q; k++, p += inner) out[p] = nans[k]!;
+    }
+  }
 }

@@ -36,7 +36,7 @@ export const thresholds: GpuThresholds = { ...DEFAULT_THRESHOLDS };
 /** A buffer whose values live in a texture of our runtime. */
 export const onGpu = (t: BufferView): boolean => {
   const d = t.deviceBuffer;
-  return d instanceof GpuBuffer && !d.disposed;
+  return d instanceof GpuBuffer && !d.disposed && !d.spilled;
 };
 
 interface Arg {
@@ -46,7 +46,7 @@ interface Arg {
 /** How an input reaches a kernel: its texture if resident, a uniform if it is one value, else an upload. */
 function arg(t: BufferView): Arg {
   const d = t.deviceBuffer;
-  if (d instanceof GpuBuffer && !d.disposed) return { kind: 'texture', value: d.texture };
+  if (d instanceof GpuBuffer && !d.disposed && !d.spilled) return { kind: 'texture', value: d.texture };
   if (t.size === 1) return { kind: 'scalar', value: t.data[0]! };
   return { kind: 'array', value: t.data };
 }
@@ -93,14 +93,16 @@ function twoPass(op: ReduceOp, x: BufferView, axes: readonly number[], os: Shape
 }
 
 const unary = (op: UnaryOp) => (x: BufferView): Buf => {
-  if (x.dtype !== 'float32' || !fits(x.size)) return cpu[op](x);
-  const [expr, natives] = UNARY_SRC[op];
+  const code = UNARY_SRC[op];
+  if (code === null || x.dtype !== 'float32' || !fits(x.size)) return cpu[op](x);
+  const [expr, natives] = code;
   const a = arg(x);
   return run(elementwiseSource(expr, natives, [{ kind: a.kind, strides: stridesOf(x.shape) }], x.shape, ['a']), [a], x.shape);
 };
 const binary = (op: BinaryOp) => (a: BufferView, b: BufferView, os: Shape): Buf => {
-  if (!allF32([a, b]) || !fits(sizeOf(os))) return cpu[op](a, b, os);
-  const [expr, natives] = BINARY_SRC[op];
+  const code = BINARY_SRC[op];
+  if (code === null || !allF32([a, b]) || !fits(sizeOf(os))) return cpu[op](a, b, os);
+  const [expr, natives] = code;
   const xa = arg(a), xb = arg(b);
   const src = elementwiseSource(expr, natives, [
     { kind: xa.kind, strides: broadcastStrides(a.shape, os) },
@@ -122,8 +124,9 @@ const mapOps = <K extends string, V>(ops: Record<K, unknown>, f: (op: K) => V): 
 
 /** The GPU's kernel table: a shader per primitive, or REFERENCE (the CPU kernel, reading inputs back). */
 const kernels: DeviceKernels = {
-  ...mapOps(UNARY_SRC, unary),
-  ...mapOps(BINARY_SRC, binary),
+  // A null source means "no shader yet": the explicit REFERENCE fallback.
+  ...mapOps(UNARY_SRC, (op) => (UNARY_SRC[op] === null ? REFERENCE : unary(op))),
+  ...mapOps(BINARY_SRC, (op) => (BINARY_SRC[op] === null ? REFERENCE : binary(op))),
   sum: reduce('sum'),
   max: reduce('max'),
   min: reduce('min'),
@@ -170,7 +173,8 @@ const kernels: DeviceKernels = {
   },
 
   slice(x, starts, steps, os) {
-    if (x.dtype !== 'float32' || !fits(sizeOf(os)) || !fits(x.size)) return cpu.slice(x, starts, steps, os);
+    const back = steps.some((s) => s < 0); // negative steps: the CPU kernel
+    if (back || x.dtype !== 'float32' || !fits(sizeOf(os)) || !fits(x.size)) return cpu.slice(x, starts, steps, os);
     const st = stridesOf(x.shape);
     const base = starts.reduce((acc, s, i) => acc + s * st[i]!, 0);
     return strided(x, st.map((s, i) => s * steps[i]!), base, os);
@@ -181,6 +185,7 @@ const kernels: DeviceKernels = {
   gather: REFERENCE,
   scatterAdd: REFERENCE,
   cumsum: REFERENCE,
+  argsort: REFERENCE,
 
   cast(x, dtype: DType) {
     if (x.dtype === 'float32' && dtype === 'float32' && fits(x.size)) return strided(x, stridesOf(x.shape), 0, x.shape);

@@ -2,14 +2,18 @@
  * Public controls of where ops run: setBackend('auto' | 'cpu' | 'gpu'), backendInfo(),
  * setGpuThresholds(). Importing this module does not load gpu.js; setBackend('gpu' | 'auto') does.
  */
+import { checkOptions } from '../../validate.js';
 import { BackendError, ValueError } from '../../errors.js';
 import { getMode, installDevice, type BackendName } from '../dispatch.js';
 import { DEFAULT_THRESHOLDS, gpuBackend, thresholds, type GpuThresholds } from './backend.js';
 import { installGpuUpdates, uninstallGpuUpdates } from './optim.js';
-import { resetStats, setCacheCapacity, startRuntime, stats, type GpuStats, type Runtime } from './runtime.js';
+import {
+  DEFAULT_MEMORY_LIMITS, enforceLimits, memoryLimits, resetStats, setCacheCapacity, startRuntime, stats,
+  type GpuMemoryLimits, type GpuStats, type Runtime,
+} from './runtime.js';
 
 export type { GpuThresholds } from './backend.js';
-export type { GpuStats } from './runtime.js';
+export type { GpuStats, GpuMemoryLimits } from './runtime.js';
 export { gpuUpdates } from './optim.js';
 
 export interface BackendInfo {
@@ -81,7 +85,7 @@ export function backendInfo(): BackendInfo {
 
 /** Sets the 'auto' size thresholds (omitted fields keep their value); returns the result. */
 export function setGpuThresholds(t: Partial<GpuThresholds> | 'default'): GpuThresholds {
-  const next = t === 'default' ? DEFAULT_THRESHOLDS : t;
+  const next = t === 'default' ? DEFAULT_THRESHOLDS : checkOptions('setGpuThresholds', t, ['elementwise', 'matmul', 'reduce']);
   for (const key of ['elementwise', 'matmul', 'reduce'] as const) {
     const v = next[key];
     if (v === undefined) continue;
@@ -102,4 +106,24 @@ export function gpuStats(reset = false): GpuStats {
 export function setGpuKernelCacheSize(n: number): void {
   if (!Number.isFinite(n) || n < 1) throw new ValueError(`setGpuKernelCacheSize: expected a positive number, got ${n}`);
   setCacheCapacity(n);
+}
+
+/**
+ * Bounds the GPU texture pool (see docs/gpu.md): past `maxTextures` resident textures or
+ * `maxBytes` of values, the least recently used are moved to CPU memory (they stay readable and
+ * are uploaded again when a kernel needs them). `'default'` restores 1024 textures / 1 GiB.
+ * Returns the limits now in force.
+ */
+export function setGpuMemoryLimits(limits: Partial<GpuMemoryLimits> | 'default'): GpuMemoryLimits {
+  const next = limits === 'default' ? DEFAULT_MEMORY_LIMITS : checkOptions('setGpuMemoryLimits', limits, ['maxTextures', 'maxBytes']);
+  for (const key of ['maxTextures', 'maxBytes'] as const) {
+    const v = next[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+      throw new ValueError(`setGpuMemoryLimits: ${key} must be a positive integer, got ${String(v)}`);
+    }
+  }
+  Object.assign(memoryLimits, next);
+  enforceLimits();
+  return { ...memoryLimits };
 }

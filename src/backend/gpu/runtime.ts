@@ -75,14 +75,51 @@ export interface GpuStats {
   compiles: number;
   /** Kernels destroyed after LRU eviction. */
   destroyed: number;
-  /** Output textures alive now. */
+  /** Output textures alive now (resident on the GPU). */
   liveTextures: number;
+  /** Bytes of float32 values in resident textures. */
+  liveBytes: number;
+  /** Textures moved to CPU memory because the pool was over its limits (least recently used first). */
+  spilled: number;
+  /** Textures released deterministically at the end of a backward pass (intermediate gradients). */
+  scopeReleased: number;
   /** Compiled kernels in the cache now. */
   cachedKernels: number;
 }
-export const stats: GpuStats = { reads: 0, uploads: 0, runs: 0, compiles: 0, destroyed: 0, liveTextures: 0, cachedKernels: 0 };
+export const stats: GpuStats = {
+  reads: 0, uploads: 0, runs: 0, compiles: 0, destroyed: 0, liveTextures: 0, cachedKernels: 0, liveBytes: 0, spilled: 0,
+  scopeReleased: 0,
+};
 export function resetStats(): void {
-  stats.reads = stats.uploads = stats.runs = stats.compiles = stats.destroyed = 0;
+  stats.reads = stats.uploads = stats.runs = stats.compiles = stats.destroyed = stats.spilled = stats.scopeReleased = 0;
+}
+
+/**
+ * The texture pool's bounds. GC cannot bound GPU memory in a loop that never yields
+ * (FinalizationRegistry callbacks wait for the event loop), so past either limit the least
+ * recently used textures are read back into CPU memory (where the JS heap's own GC frees them)
+ * and deleted. A spilled tensor stays readable; a later kernel uploads it again.
+ */
+export interface GpuMemoryLimits {
+  /** Most output textures resident at once (default 1024). */
+  maxTextures: number;
+  /** Most bytes of values resident at once (default 1 GiB). */
+  maxBytes: number;
+}
+export const DEFAULT_MEMORY_LIMITS: Readonly<GpuMemoryLimits> = Object.freeze({ maxTextures: 1024, maxBytes: 2 ** 30 });
+export const memoryLimits: GpuMemoryLimits = { ...DEFAULT_MEMORY_LIMITS };
+/** Resident storages, least recently used first (Map keeps insertion order; a use re-inserts). */
+const resident = new Map<Storage, true>();
+function touch(s: Storage): void {
+  resident.delete(s);
+  resident.set(s, true);
+}
+/** Spills least-recently-used textures until the pool is within its limits (never `keep`). */
+export function enforceLimits(keep: Storage | null = null): void {
+  for (const s of resident.keys()) {
+    if (stats.liveTextures <= memoryLimits.maxTextures && stats.liveBytes <= memoryLimits.maxBytes) return;
+    if (s !== keep) s.spill();
+  }
 }
 
 // ---- start-up -------------------------------------------------------------------------------
@@ -94,7 +131,7 @@ export interface Runtime {
 }
 
 const FIX_INSTALL =
-  'Install the optional dependencies with `npm install gpu.js@2.24.1 gl@9.0.0-rc.10` ' +
+  'Install the optional peer dependencies with `npm install gpu.js@2.24.1 gl@9.0.0-rc.10` ' +
   '(gl@9 ships prebuilt ANGLE and builds its binding with node-gyp; gl@8 needs libxi-dev to build).';
 const FIX_DISPLAY =
   'headless-gl needs an X display: run under `xvfb-run -a node …` ' +
@@ -243,22 +280,66 @@ export function runKernel(src: KernelSource, kinds: readonly ArgKind[], args: re
         `tapegrad never runs gpu.js's cpu mode.\n--- kernel source ---\n${src.source}`,
     );
   }
-  return new GpuBuffer(new Storage(out, e, size));
+  const s = new Storage(out, e, size);
+  const buf = new GpuBuffer(s);
+  enforceLimits(s);
+  return buf;
 }
 
-// ---- residency: texture-backed DeviceBuffer ---------------------------------------------------
-class Storage {
+/** @internal A refcounted output texture, or (once spilled) its values in CPU memory. */
+export class Storage {
   refs = 1;
-  constructor(readonly tex: GTexture, readonly entry: Entry, readonly size: number) {
+  /** The values after a spill (the texture is deleted then). */
+  cpu: Float32Array | null = null;
+  /** Registry tokens of the handles: a spilled storage unregisters them, so the registry (whose
+   *  callbacks never run in a loop that never yields) does not keep its values alive. */
+  readonly tokens = new Set<object>();
+  #tex: GTexture | null;
+  constructor(tex: GTexture, readonly entry: Entry, readonly size: number) {
+    this.#tex = tex;
     entry.live++;
     stats.liveTextures++;
+    stats.liveBytes += size * 4;
+    resident.set(this, true);
+  }
+  get tex(): GTexture {
+    if (this.#tex === null) throw new BackendError('GPU buffer used after it was spilled to CPU memory');
+    touch(this);
+    return this.#tex;
+  }
+  get spilled(): boolean {
+    return this.#tex === null;
+  }
+  /** Reads the values back; the texture stays. */
+  readTexture(): Float32Array {
+    const v = this.#tex!.toArray();
+    if (v instanceof Float32Array && v.length === this.size) return v;
+    if (v instanceof Float32Array) return v.slice(0, this.size);
+    return Float32Array.from(v as ArrayLike<number>).subarray(0, this.size);
+  }
+  /** Moves the values to CPU memory and frees the texture. */
+  spill(): void {
+    if (this.#tex === null) return;
+    stats.reads++;
+    this.cpu = this.readTexture();
+    this.#free();
+    stats.spilled++;
+    for (const t of this.tokens) registry.unregister(t);
+    this.tokens.clear();
+  }
+  #free(): void {
+    this.#tex!.delete();
+    this.#tex = null;
+    resident.delete(this);
+    stats.liveTextures--;
+    stats.liveBytes -= this.size * 4;
+    this.entry.live--;
+    maybeDestroy(this.entry);
   }
   release(): void {
     if (--this.refs > 0) return;
-    this.tex.delete();
-    stats.liveTextures--;
-    this.entry.live--;
-    maybeDestroy(this.entry);
+    if (this.#tex !== null) this.#free();
+    this.cpu = null;
   }
 }
 
@@ -272,12 +353,21 @@ const registry = new FinalizationRegistry<Storage>((s) => s.release());
 export class GpuBuffer implements DeviceBuffer {
   readonly device = 'gpu';
   #s: Storage | null;
+  /** Unregister token (held weakly by the registry, strongly by the storage until it spills). */
+  readonly #token = {};
   constructor(s: Storage) {
     this.#s = s;
-    registry.register(this, s, this);
+    if (!s.spilled) {
+      registry.register(this, s, this.#token);
+      s.tokens.add(this.#token);
+    }
   }
   get disposed(): boolean {
     return this.#s === null;
+  }
+  /** True when the values were moved to CPU memory (the pool was over its limits): read() is free then. */
+  get spilled(): boolean {
+    return this.#s !== null && this.#s.spilled;
   }
   /** @internal The gpu.js texture, passed straight to the next kernel. */
   get texture(): GTexture {
@@ -287,17 +377,16 @@ export class GpuBuffer implements DeviceBuffer {
   read(): Float32Array {
     const s = this.#s;
     if (!s) throw new BackendError('GPU buffer read after dispose()');
+    if (s.cpu !== null) return s.refs > 1 ? s.cpu.slice() : s.cpu;
     stats.reads++;
-    const v = s.tex.toArray();
-    if (v instanceof Float32Array && v.length === s.size) return v;
-    if (v instanceof Float32Array) return v.slice(0, s.size);
-    return Float32Array.from(v as ArrayLike<number>).subarray(0, s.size);
+    return s.readTexture();
   }
   dispose(): void {
     const s = this.#s;
     if (!s) return;
     this.#s = null;
-    registry.unregister(this);
+    registry.unregister(this.#token);
+    s.tokens.delete(this.#token);
     s.release();
   }
   share(): DeviceBuffer {

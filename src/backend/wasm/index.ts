@@ -5,13 +5,14 @@
  * copied out (streaming ops do this in cache-sized chunks, so the copies cost L2 bandwidth,
  * not DRAM bandwidth). See docs/performance.md for why tensor data does not live in wasm memory.
  */
+import { checkNonNegative, checkOptions } from '../../validate.js';
 import type { AdamStepHyper as AdamOptions, SgdStepHyper as SGDOptions } from '../fused.js';
 import type { AdamWScheduleFreeStepHyper, LambStepHyper } from '../fused.js';
 import { broadcastStrides, sizeOf, type Shape } from '../../shape.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import {
   alloc, F32, K, PACK, reset, runTasks, setTask, TASK_CAP, TASK_GEMM, threadsAvailable,
-  SCRATCH_LIMIT, relaxedSimd, getNumThreads, setNumThreads, startThreads,
+  SCRATCH_LIMIT, relaxedSimd, f32Index, memory, getNumThreads, setNumThreads, startThreads,
 } from './runtime.js';
 
 export { setNumThreads, getNumThreads, startThreads };
@@ -32,6 +33,9 @@ export function forceWasm(on: boolean): void {
   forceAll = on;
 }
 export function setWasmThresholds(t: { parallelFlops?: number; minElements?: number }): void {
+  checkOptions('setWasmThresholds', t, ['parallelFlops', 'minElements']);
+  if (t.parallelFlops !== undefined) checkNonNegative('setWasmThresholds', 'parallelFlops', t.parallelFlops);
+  if (t.minElements !== undefined) checkNonNegative('setWasmThresholds', 'minElements', t.minElements);
   if (t.parallelFlops !== undefined) parallelFlops = t.parallelFlops;
   if (t.minElements !== undefined) minElements = t.minElements;
 }
@@ -39,8 +43,8 @@ export function setWasmThresholds(t: { parallelFlops?: number; minElements?: num
 /** Elements per chunk for streaming ops: three 64 KiB buffers stay in L2. */
 const CHUNK = 16384;
 
-const copyIn = (src: Float32Array, p: number): void => F32.set(src, p >> 2);
-const view = (p: number, n: number): Float32Array => F32.subarray(p >> 2, (p >> 2) + n);
+const copyIn = (src: Float32Array, p: number): void => F32.set(src, f32Index(p));
+const view = (p: number, n: number): Float32Array => F32.subarray(f32Index(p), f32Index(p) + n);
 
 // ---- matmul -----------------------------------------------------------------------------
 
@@ -155,8 +159,8 @@ export function binary(op: BinaryOp, a: Float32Array, as: Shape, b: Float32Array
     // One long row: stream it in chunks; a broadcast operand is a scalar.
     const c = Math.min(C, CHUNK);
     const pa = alloc(ac ? c : 1), pb = alloc(bc ? c : 1), po = alloc(c);
-    if (!ac) F32[pa >> 2] = a[0]!;
-    if (!bc) F32[pb >> 2] = b[0]!;
+    if (!ac) F32[f32Index(pa)] = a[0]!;
+    if (!bc) F32[f32Index(pb)] = b[0]!;
     for (let s = 0; s < C; s += CHUNK) {
       const len = Math.min(CHUNK, C - s);
       if (ac) copyIn(a.subarray(s, s + len), pa);
@@ -218,8 +222,9 @@ export function sum(x: Float32Array, xs: Shape, axes: readonly number[], out: Fl
     return true;
   }
   // Column sums per outer index: out[o, i] = sum_r x[o, r, i], in row order.
+  // The column accumulators are float64 (I doubles), rounded to float32 once per output.
   const rowsPer = Math.max(1, Math.floor(CHUNK / I));
-  const px = alloc(Math.min(Rd, rowsPer) * I), po = alloc(I);
+  const px = alloc(Math.min(Rd, rowsPer) * I), po = alloc(2 * I);
   for (let o = 0; o < O; o++) {
     const base = o * Rd * I;
     for (let r0 = 0; r0 < Rd; r0 += rowsPer) {
@@ -227,7 +232,7 @@ export function sum(x: Float32Array, xs: Shape, axes: readonly number[], out: Fl
       copyIn(x.subarray(base + r0 * I, base + (r0 + rows) * I), px);
       K.sumCols(px, po, rows, I, r0 === 0 ? 0 : 1);
     }
-    out.set(view(po, I), o * I);
+    out.set(new Float64Array(memory.buffer, po, I), o * I);
   }
   return true;
 }

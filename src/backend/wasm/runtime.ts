@@ -8,6 +8,7 @@
  *   [PACK, PACK+MAX_THREADS*packBytes)  per-thread GEMM packing scratch
  *   [DATA, …)                per-op scratch: inputs copied in, outputs copied out, reset per op
  */
+import { ValueError } from '../../errors.js';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { BackendError } from '../../errors.js';
@@ -85,21 +86,44 @@ let top = DATA;
 export function reset(): void {
   top = DATA;
 }
+/** wasm32 addresses: one memory holds at most 65536 pages of 64 KiB = 4 GiB. */
+export const MAX_PAGES = 65536;
+/**
+ * The scratch allocator's arithmetic, pure so it can be tested at any size: where `n` float32
+ * slots go when the scratch ends at `top` in a memory of `byteLength` bytes, the new end
+ * (64-byte aligned), and how many pages to grow (0 if none). All in doubles: no 32-bit `&`,
+ * which wrapped the pointer negative past 2 GiB. Past what wasm32 can address, a BackendError.
+ */
+export function planAlloc(top: number, n: number, byteLength: number): { p: number; top: number; grow: number } {
+  if (!Number.isSafeInteger(n) || n < 0) throw new BackendError(`wasm: invalid scratch request of ${n} float32 slots`);
+  const end = Math.ceil((top + n * 4) / 64) * 64;
+  if (end > MAX_PAGES * PAGE) {
+    throw new BackendError(`wasm: an op needs ${end} bytes of scratch, more than the ${MAX_PAGES * PAGE} bytes (4 GiB) ` +
+      `a wasm32 memory can address; use smaller tensors or the reference kernels (setCpuKernels('reference'))`);
+  }
+  if (end <= byteLength) return { p: top, top: end, grow: 0 };
+  const pages = byteLength / PAGE;
+  const need = Math.ceil((end - byteLength) / PAGE);
+  const target = Math.min(MAX_PAGES, Math.max(pages + need, Math.ceil(pages * 1.25)));
+  return { p: top, top: end, grow: target - pages };
+}
 /** Allocates `n` float32 slots (64-byte aligned) in the per-op scratch, growing memory if needed. */
 export function alloc(n: number): number {
-  const p = top;
-  top = (top + n * 4 + 63) & ~63;
-  if (top > memory.buffer.byteLength) {
-    const need = Math.ceil((top - memory.buffer.byteLength) / PAGE);
-    const pages = memory.buffer.byteLength / PAGE;
-    const target = Math.min(65536, Math.max(pages + need, Math.ceil(pages * 1.25)));
-    if (target * PAGE < top) throw new BackendError(`wasm: an op needs ${top} bytes of scratch, more than the 4 GiB WebAssembly limit`);
-    memory.grow(target - pages);
+  const plan = planAlloc(top, n, memory.buffer.byteLength);
+  if (plan.grow > 0) {
+    try {
+      memory.grow(plan.grow);
+    } catch (e) {
+      throw new BackendError(`wasm: could not grow the scratch memory to ${plan.top} bytes (${(e as Error).message})`);
+    }
     F32 = new Float32Array(memory.buffer);
     I32 = new Int32Array(memory.buffer);
   }
-  return p;
+  top = plan.top;
+  return plan.p;
 }
+/** Index of the float32 at byte address `p` (a double division: `p >> 2` wraps past 2 GiB). */
+export const f32Index = (p: number): number => p / 4;
 /** Bytes of per-op scratch an op may use before the caller should prefer the reference kernel. */
 export const SCRATCH_LIMIT = 65536 * PAGE - DATA - (1 << 20);
 
@@ -138,7 +162,7 @@ let dead = false;
 
 /** Sets how many threads (the calling thread included) large kernels may use. 1 turns threading off. */
 export function setNumThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new BackendError(`setNumThreads: expected a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new ValueError(`setNumThreads: expected a positive integer, got ${n}`);
   wanted = Math.min(MAX_THREADS, n);
 }
 export const getNumThreads = (): number => wanted;
