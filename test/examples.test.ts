@@ -21,6 +21,7 @@ const expectedFiles: Record<string, readonly string[]> = {
   'mnist.ts': ['loss-curves.svg', 'best-model.safetensors'],
   'optimizers-rosenbrock.ts': ['optimizers-rosenbrock-loss.svg', 'optimizers-rosenbrock-paths.svg'],
   'multi-task.ts': ['multi-task.svg'],
+  'optimizer-zoo.ts': ['optimizer-zoo.svg'],
   'char-transformer.ts': ['char-transformer.svg'],
   'recommender.ts': ['recommender.svg'],
   'sequence-lstm.ts': ['sequence-lstm.svg'],
@@ -52,6 +53,10 @@ describe('examples run with --quick', () => {
       for (const f of expectedFiles[file] ?? []) {
         expect(existsSync(join(out, f)), `${file} should write ${f}\n${stdout}\n${stderr}`).toBe(true);
         if (f.endsWith('.svg')) expect(readFileSync(join(out, f), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+      }
+      if (file === 'optimizer-zoo.ts') {
+        expect(stdout).toMatch(/\| optimizer\s+\| best lr \(of grid\) \| steps to loss [\d.]+ \| time to target \|/);
+        for (const m of ['GD', 'Adam', 'Lion', 'SGDScheduleFree', 'AdamWScheduleFree', 'Prodigy', 'Lamb', 'Lars']) expect(stdout).toContain(`| ${m} `);
       }
       if (file === 'char-transformer.ts') expect(stdout).toMatch(/validation: \d+\.\d+ bits\/char vs unigram \d+\.\d+/);
       if (file === 'recommender.ts') expect(stdout).toMatch(/\| rank-8 MF \(\d+ epochs\) \| \d+\.\d+ \|/);

@@ -38,7 +38,7 @@ const mhaKeys = ['dropout', 'bias', 'kdim', 'vdim', 'batchFirst', 'dtype', 'gene
 
 export interface MultiheadAttentionForwardOptions {
   /**
-   * [N, S]: keys to ignore. An int32 tensor is boolean, nonzero = IGNORE (torch's convention for this
+   * `[N, S]`: keys to ignore. An int32 tensor is boolean, nonzero = IGNORE (torch's convention for this
    * module); a float tensor is added to the scores.
    */
   keyPaddingMask?: Tensor | null;
