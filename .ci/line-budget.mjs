@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The core's line budget (DESIGN.md): tensor, tape, shape, dtype, errors, autograd/, ops/ and the
 // CPU reference backend stay under the budget (3,500 for the engine alone; raised to 5,000 when the
-// models and speed work added 17 primitives, convolution/pooling/fused kernels and ~40 composites). Counts non-blank lines of .ts files (comments
-// included: documentation is part of the code a reader has to read). Run: npm run check:lines.
+// models and speed work added 17 primitives, convolution/pooling/fused kernels and ~40
+// composites). Counts non-blank lines of .ts files (comments included: documentation is part of the code a reader has to read). Run: npm run check:lines.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
