@@ -70,3 +70,5 @@ export type { BackendInfo, GpuThresholds, GpuStats, GpuMemoryLimits } from './ba
 export * as tuning from './tuning.js';
 export { setPrintOptions, getPrintOptions } from './format.js';
 export type { PrintOptions } from './format.js';
+export { scaledDotProductAttention, scaledDotProductAttentionWithWeights } from './ops/attention.js';
+export type { ScaledDotProductAttentionOptions, AttentionResult } from './ops/attention.js';
