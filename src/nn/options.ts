@@ -1,14 +1,7 @@
 /** Options-object checking shared by the attention and recurrent layers: unknown keys are refused by name. */
 import { ValueError } from '../errors.js';
 
-/** Throws a ValueError naming the op, the unknown key and the known ones. */
-export function checkOptions(op: string, opts: object | undefined, known: readonly string[]): void {
-  if (opts === undefined) return;
-  if (opts === null || typeof opts !== 'object') throw new ValueError(`${op}: options must be an object, got ${String(opts)}`);
-  for (const k of Object.keys(opts)) {
-    if (!known.includes(k)) throw new ValueError(`${op}: unknown option ${k} (known: ${known.join(', ')})`);
-  }
-}
+export { checkOptions } from '../validate.js';
 
 export function checkPositiveInt(op: string, what: string, n: unknown): asserts n is number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) {

@@ -11,6 +11,7 @@
  * `dropoutP` drops attention weights (inverted dropout, from src/random.ts) whenever it is > 0,
  * so a layer passes `training ? p : 0`.
  */
+import { checkOptions } from '../validate.js';
 import { defineOp } from '../autograd/custom.js';
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { defaultGenerator, rand, type Generator } from '../random.js';
@@ -39,12 +40,9 @@ export interface ScaledDotProductAttentionOptions {
 }
 const sdpaKeys = ['attnMask', 'isCausal', 'dropoutP', 'scale', 'generator', 'fused'] as const;
 
-function checkKeys(op: string, opts: object, known: readonly string[]): void {
-  if (opts === null || typeof opts !== 'object') throw new ValueError(`${op}: options must be an object`);
-  for (const k of Object.keys(opts)) {
-    if (!known.includes(k)) throw new ValueError(`${op}: unknown option ${k} (known: ${known.join(', ')})`);
-  }
-}
+const checkKeys = (op: string, opts: object, known: readonly string[]): void => {
+  checkOptions(op, opts, known);
+};
 
 /**
  * A mask as an additive float tensor of the given dtype: a boolean (int32) mask becomes 0 where

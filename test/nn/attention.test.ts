@@ -120,7 +120,7 @@ describe('scaledDotProductAttention', () => {
     expect(() => scaledDotProductAttention(q, k, rnd([B, 3, EV], 1))).toThrow(/same sequence length/);
     expect(() => scaledDotProductAttention(q, k, v, { attnMask: rnd([2, 2], 1) })).toThrow(/does not broadcast/);
     expect(() => scaledDotProductAttention(q, k, v, { dropoutP: 2 })).toThrow(/dropoutP/);
-    expect(() => scaledDotProductAttention(q, k, v, { causal: true } as never)).toThrow(/unknown option causal/);
+    expect(() => scaledDotProductAttention(q, k, v, { causal: true } as never)).toThrow(/unknown option 'causal'/);
     expect(() => scaledDotProductAttention(q, k, v, { attnMask: rnd([L, S], 1, 'any', 'float32') })).toThrow(/dtype/);
   });
 });
@@ -256,7 +256,7 @@ describe('MultiheadAttention', () => {
 
   it('refuses bad arguments', () => {
     expect(() => new nn.MultiheadAttention(5, 2)).toThrow(/divisible/);
-    expect(() => new nn.MultiheadAttention(4, 2, { batch_first: true } as never)).toThrow(/unknown option batch_first/);
+    expect(() => new nn.MultiheadAttention(4, 2, { batch_first: true } as never)).toThrow(/unknown option 'batch_first'/);
     const mha = new nn.MultiheadAttention(E, H);
     const x = rnd([L, N, E], 1, 'any', 'float32');
     expect(() => mha.forward(x, x, x, { attnMask: tensor([[1, 0]], { dtype: 'int32' }) })).toThrow(/attnMask must be/);

@@ -175,7 +175,7 @@ describe('RNN / LSTM / GRU', () => {
 
   it('refuse bad arguments with messages that name them', () => {
     expect(() => new nn.LSTM(I, 0)).toThrow(/hiddenSize must be a positive integer/);
-    expect(() => new nn.GRU(I, H, { batch_first: true } as never)).toThrow(/unknown option batch_first/);
+    expect(() => new nn.GRU(I, H, { batch_first: true } as never)).toThrow(/unknown option 'batch_first'/);
     expect(() => new nn.RNN(I, H, { nonlinearity: 'sigmoid' as never })).toThrow(/nonlinearity/);
     const lstm = new nn.LSTM(I, H);
     expect(() => lstm.forward(rnd([L, N, 5], 1, 'any', 'float32'))).toThrow(ShapeError);
