@@ -6,7 +6,7 @@
  * `KernelSigs` is the list of primitives: `Primitive = keyof KernelSigs`. Every backend's kernel
  * table is typed `{ [P in Primitive]: … }`, so a primitive without a kernel does not compile.
  */
-import type { DType } from '../dtype.js';
+import type { DType, TypedArray } from '../dtype.js';
 import type { Shape } from '../shape.js';
 import type { Buf, BufferView } from './buffer.js';
 
@@ -20,6 +20,42 @@ export type ReduceOp = 'sum' | 'max' | 'min';
 export type ArgReduceOp = 'argmax' | 'argmin';
 
 type In = BufferView;
+
+/** The geometry of one 2-D convolution: input x [N, C, H, W] → output [N, O, Ho, Wo] through k = [kh, kw]. */
+export interface ConvGeom {
+  readonly n: number;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly ho: number;
+  readonly wo: number;
+  readonly sh: number;
+  readonly sw: number;
+  /** Padding before (top, left); padding after is implied by ho, wo. */
+  readonly ph: number;
+  readonly pw: number;
+  readonly dh: number;
+  readonly dw: number;
+  readonly groups: number;
+}
+/** The geometry of a 2-D pooling window over x [N·C planes, H, W]. */
+export interface PoolGeom {
+  readonly planes: number;
+  readonly h: number;
+  readonly w: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly ho: number;
+  readonly wo: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly ph: number;
+  readonly pw: number;
+  readonly dh: number;
+  readonly dw: number;
+}
 
 /** One kernel signature per primitive. Output shapes are computed (and validated) by the op before the call. */
 export type KernelSigs = { readonly [P in UnaryOp]: (x: In) => Buf } & {
@@ -68,6 +104,25 @@ export type KernelSigs = { readonly [P in UnaryOp]: (x: In) => Buf } & {
   readonly geluBackward: (g: In, x: In, tanh: boolean) => Buf;
   /** Stable sort order along `axis` (int32, x's shape); NaN sorts above every number, as PyTorch. */
   readonly argsort: (x: In, axis: number, descending: boolean) => Buf;
+  /**
+   * Convolution (NCHW, cross-correlation): x [N, C, H, W], w [O, C/groups, kh, kw], bias [O] → [N, O, Ho, Wo].
+   * `keepCols`, when given, receives the im2col matrix of x, which `conv2dWeight` can reuse.
+   */
+  readonly conv2d: (x: In, w: In, bias: In | null, g: ConvGeom, keepCols: ((col: TypedArray) => void) | null) => Buf;
+  /** The adjoint of conv2d in its input: y [N, O, Ho, Wo], w [O, C/groups, kh, kw] → [N, C, H, W]. */
+  readonly convTranspose2d: (y: In, w: In, g: ConvGeom) => Buf;
+  /** The adjoint of conv2d in its weight: x, gy [N, O, Ho, Wo] → [O, C/groups, kh, kw]; `cols`: x's im2col if kept. */
+  readonly conv2dWeight: (x: In, gy: In, g: ConvGeom, cols: TypedArray | null) => Buf;
+  /** im2col: x [N, C, H, W] → [N, C·kh·kw, Ho·Wo] (zero off the input). */
+  readonly unfold: (x: In, g: ConvGeom) => Buf;
+  /** col2im, the adjoint of unfold: [N, C·kh·kw, Ho·Wo] → [N, C, H, W], overlaps summed. */
+  readonly fold: (cols: In, g: ConvGeom) => Buf;
+  /** Flat in-plane index of each pooling window's max (first on ties, NaN wins): [..., H, W] → [..., Ho, Wo] int32. */
+  readonly maxPool2dIndices: (x: In, g: PoolGeom) => Buf;
+  /** out[p, k] = x[p, idx[p, k]] over planes of `hw` values: x [..., hw], idx [..., L] (int32) → [..., L]. */
+  readonly maxPoolGather: (x: In, idx: In, hw: number) => Buf;
+  /** The adjoint of maxPoolGather: zeros of `shape` ([..., hw]) with out[p, idx[p, k]] += g[p, k]. */
+  readonly maxPoolScatter: (g: In, idx: In, hw: number, shape: Shape) => Buf;
 };
 
 /** Every primitive op. Adding one starts here (its kernel signature); see docs/contributing.md. */

@@ -1,24 +1,19 @@
 /**
  * Convolutions as three primitives that are each other's adjoints, so every backward pass is
  * again a convolution and the ops are differentiable to any order:
- *   conv2d(x, w) → y,   convTranspose(y, w) → x-shaped,   convWeight(x, gy) → w-shaped.
+ *   conv2d(x, w) → y,   convTranspose2d(y, w) → x-shaped,   conv2dWeight(x, gy) → w-shaped;
+ * and unfold/fold (im2col/col2im), each the other's adjoint.
  * Weight layouts are PyTorch's: conv [out, in/groups, kh, kw], transposed conv [in, out/groups, kh, kw]
- * (the same tensor as the conv it transposes). Kernels: im2col + packed GEMM (src/backend/cpu/conv.ts);
- * they run on the CPU whatever backend is selected (the GPU backend has no conv kernels yet).
+ * (the same tensor as the conv it transposes). CPU kernels: im2col + packed GEMM (src/backend/cpu/conv.ts);
+ * the GPU backend runs them through its REFERENCE fallback (no conv shaders yet).
  */
-import * as KC from '../backend/cpu/conv.js';
+import type { ConvGeom } from '../backend/backend.js';
+import type { TypedArray } from '../dtype.js';
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { fmt, type Shape } from '../shape.js';
 import { isGradEnabled } from '../tape.js';
 import { Tensor } from '../tensor.js';
-import { apply, type Def } from './define.js';
-import type { CustomOpName } from '../tape.js';
-
-/**
- * These ops are not (yet) members of the typed Primitive registry: they are defined the way
- * custom ops are (a Def whose forward calls the CPU conv kernels and returns a Tensor).
- */
-type LocalDef<A> = Def<CustomOpName, readonly Tensor[], A>;
+import { apply, type OpDef } from './define.js';
 import { checkKeys, tuple } from './options.js';
 
 type Pair = readonly [number, number];
@@ -30,18 +25,20 @@ export interface ConvAttrs {
   readonly dilation: Pair;
   readonly groups: number;
 }
-interface ConvTAttrs extends ConvAttrs {
+/** @internal */
+export interface ConvTAttrs extends ConvAttrs {
   /** Spatial size of the conv input that this op produces. */
   readonly inSize: Pair;
 }
-interface ConvWAttrs extends ConvAttrs {
+/** @internal */
+export interface ConvWAttrs extends ConvAttrs {
   readonly kernel: Pair;
 }
 
 const outLen = (n: number, k: number, s: number, pb: number, pe: number, d: number): number =>
   Math.floor((n + pb + pe - d * (k - 1) - 1) / s) + 1;
 
-function geom(xs: Shape, kernel: Pair, a: ConvAttrs, op: string): KC.ConvGeom {
+function geom(xs: Shape, kernel: Pair, a: ConvAttrs, op: string): ConvGeom {
   const [n, c, h, w] = xs as [number, number, number, number];
   const [kh, kw] = kernel;
   const ho = outLen(h, kh, a.stride[0], a.padBegin[0], a.padEnd[0], a.dilation[0]);
@@ -70,98 +67,92 @@ function checkWeight(op: string, c: number, w: Tensor, groups: number): void {
       + ` groups=${groups} = ${cg * groups}`);
   }
 }
-const wrap = (data: ReturnType<typeof KC.conv2d>, shape: Shape): Tensor => new Tensor(data, shape);
+const kernelOf = (w: Tensor): Pair => [w.shape[2]!, w.shape[3]!];
 
-const conv2dDef: LocalDef<ConvAttrs> = {
-  name: 'conv2d' as CustomOpName,
+export const conv2dDef: OpDef<'conv2d'> = {
+  name: 'conv2d',
   kind: 'other',
   shape: ([x, w, b], a) => {
-    sameFloat('conv2d', x!, w!, 'input', 'weight');
-    checkWeight('conv2d', x!.shape[1]!, w!, a.groups);
+    sameFloat('conv2d', x, w, 'input', 'weight');
+    checkWeight('conv2d', x.shape[1]!, w, a.groups);
     if (b) {
-      sameFloat('conv2d', x!, b, 'input', 'bias');
-      if (b.ndim !== 1 || b.shape[0] !== w!.shape[0]) throw new ShapeError(`conv2d: bias must be a 1-D tensor`
-        + ` of ${w!.shape[0]} values, got ${fmt(b.shape)}`);
+      sameFloat('conv2d', x, b, 'input', 'bias');
+      if (b.ndim !== 1 || b.shape[0] !== w.shape[0]) throw new ShapeError(`conv2d: bias must be a 1-D tensor`
+        + ` of ${w.shape[0]} values, got ${fmt(b.shape)}`);
     }
-    const g = geom(x!.shape, [w!.shape[2]!, w!.shape[3]!], a, 'conv2d');
-    return [g.n, w!.shape[0]!, g.ho, g.wo];
+    const g = geom(x.shape, kernelOf(w), a, 'conv2d');
+    return [g.n, w.shape[0]!, g.ho, g.wo];
   },
-  forward: (_be, [x, w, b], a, os) => {
-    const g = geom(x!.shape, [w!.shape[2]!, w!.shape[3]!], a, 'conv2d');
+  forward: (k, [x, w, b], a) => {
     // The columns are kept for the weight gradient when one will be asked for.
-    const keep = isGradEnabled() && w!.requiresGrad;
-    const y = KC.conv2d(x!.data, w!.data, g, w!.shape[0]!, b ? b.data : null, keep ? (col) => colCache.set(x!, { a,
-      col }) : null);
-    return wrap(y, os);
+    const keep = isGradEnabled() && w.requiresGrad;
+    return k.conv2d(x, w, b ?? null, geom(x.shape, kernelOf(w), a, 'conv2d'), keep ? (col) => colCache.set(x, {
+      a, col }) : null);
   },
   backward: (gy, { inputs: [x, w, b], attrs, needs }) => [
-    needs[0] ? convT(gy, w!, { ...attrs, inSize: [x!.shape[2]!, x!.shape[3]!] }) : null,
-    needs[1] ? convW(x!, gy, { ...attrs, kernel: [w!.shape[2]!, w!.shape[3]!] }) : null,
+    needs[0] ? convT(gy, w, { ...attrs, inSize: [x.shape[2]!, x.shape[3]!] }) : null,
+    needs[1] ? convW(x, gy, { ...attrs, kernel: kernelOf(w) }) : null,
     b && needs[2] ? gy.sum([2, 3]).sum(0) : null,
   ],
 };
-const convTDef: LocalDef<ConvTAttrs> = {
-  name: 'convTranspose2d' as CustomOpName,
+export const convTranspose2dDef: OpDef<'convTranspose2d'> = {
+  name: 'convTranspose2d',
   kind: 'other',
   shape: ([y, w], a) => {
-    sameFloat('convTranspose2d', y!, w!, 'input', 'weight');
-    const [o, cg, kh, kw] = w!.shape as [number, number, number, number];
-    if (y!.shape[1] !== o) throw new ShapeError(`convTranspose2d: input has ${y!.shape[1]} channels but weight`
-      + ` of shape ${fmt(w!.shape)} expects ${o}`);
+    sameFloat('convTranspose2d', y, w, 'input', 'weight');
+    const [o, cg, kh, kw] = w.shape as [number, number, number, number];
+    if (y.shape[1] !== o) throw new ShapeError(`convTranspose2d: input has ${y.shape[1]} channels but weight`
+      + ` of shape ${fmt(w.shape)} expects ${o}`);
     if (o % a.groups !== 0) throw new ShapeError(`convTranspose2d: ${o} input channels are not divisible by`
       + ` groups=${a.groups}`);
-    const xs = [y!.shape[0]!, cg * a.groups, a.inSize[0], a.inSize[1]];
+    const xs = [y.shape[0]!, cg * a.groups, a.inSize[0], a.inSize[1]];
     const g = geom(xs, [kh, kw], a, 'convTranspose2d');
-    if (g.ho !== y!.shape[2] || g.wo !== y!.shape[3]) {
-      throw new ShapeError(`convTranspose2d: input of shape ${fmt(y!.shape)} does not match output size`
+    if (g.ho !== y.shape[2] || g.wo !== y.shape[3]) {
+      throw new ShapeError(`convTranspose2d: input of shape ${fmt(y.shape)} does not match output size`
         + ` ${a.inSize[0]}×${a.inSize[1]}`);
     }
     return xs;
   },
-  forward: (_be, [y, w], a, os) => {
-    const g = geom(os, [w!.shape[2]!, w!.shape[3]!], a, 'convTranspose2d');
-    return wrap(KC.conv2dInput(y!.data, w!.data, g, w!.shape[0]!), os);
-  },
+  forward: (k, [y, w], a, os) => k.convTranspose2d(y, w, geom(os, kernelOf(w), a, 'convTranspose2d')),
   backward: (gx, { inputs: [y, w], attrs, needs }) => [
-    needs[0] ? apply(conv2dDef, [gx, w!], attrs) : null,
-    needs[1] ? convW(gx, y!, { ...attrs, kernel: [w!.shape[2]!, w!.shape[3]!] }) : null,
+    needs[0] ? apply(conv2dDef, [gx, w], attrs) : null,
+    needs[1] ? convW(gx, y, { ...attrs, kernel: kernelOf(w) }) : null,
   ],
 };
-const convWDef: LocalDef<ConvWAttrs> = {
-  name: 'conv2dWeight' as CustomOpName,
+export const conv2dWeightDef: OpDef<'conv2dWeight'> = {
+  name: 'conv2dWeight',
   kind: 'other',
   shape: ([x, gy], a) => {
-    sameFloat('conv2dWeight', x!, gy!, 'input', 'output gradient');
-    const g = geom(x!.shape, a.kernel, a, 'conv2dWeight');
-    const o = gy!.shape[1]!;
-    const fits = gy!.shape[0] === g.n && gy!.shape[2] === g.ho && gy!.shape[3] === g.wo;
+    sameFloat('conv2dWeight', x, gy, 'input', 'output gradient');
+    const g = geom(x.shape, a.kernel, a, 'conv2dWeight');
+    const o = gy.shape[1]!;
+    const fits = gy.shape[0] === g.n && gy.shape[2] === g.ho && gy.shape[3] === g.wo;
     if (!fits || o % a.groups !== 0 || g.c % a.groups !== 0) {
-      throw new ShapeError(`conv2dWeight: output gradient of shape ${fmt(gy!.shape)} does not fit input`
-        + ` ${fmt(x!.shape)}`);
+      throw new ShapeError(`conv2dWeight: output gradient of shape ${fmt(gy.shape)} does not fit input`
+        + ` ${fmt(x.shape)}`);
     }
     return [o, g.c / a.groups, a.kernel[0], a.kernel[1]];
   },
-  forward: (_be, [x, gy], a, os) => {
-    const g = geom(x!.shape, a.kernel, a, 'conv2dWeight');
-    const hit = colCache.get(x!);
+  forward: (k, [x, gy], a) => {
+    const hit = colCache.get(x);
     const col = hit && sameGeom(hit.a, a) ? hit.col : null;
-    if (hit) colCache.delete(x!);
-    return wrap(KC.conv2dWeight(x!.data, gy!.data, g, gy!.shape[1]!, col), os);
+    if (hit) colCache.delete(x);
+    return k.conv2dWeight(x, gy, geom(x.shape, a.kernel, a, 'conv2dWeight'), col);
   },
   backward: (gw, { inputs: [x, gy], attrs, needs }) => [
-    needs[0] ? convT(gy!, gw, { ...attrs, inSize: [x!.shape[2]!, x!.shape[3]!] }) : null,
-    needs[1] ? apply(conv2dDef, [x!, gw], attrs) : null,
+    needs[0] ? convT(gy, gw, { ...attrs, inSize: [x.shape[2]!, x.shape[3]!] }) : null,
+    needs[1] ? apply(conv2dDef, [x, gw], attrs) : null,
   ],
 };
-const convT = (y: Tensor, w: Tensor, a: ConvTAttrs): Tensor => apply(convTDef, [y, w], a);
+const convT = (y: Tensor, w: Tensor, a: ConvTAttrs): Tensor => apply(convTranspose2dDef, [y, w], a);
 /** im2col of a conv's input from its forward pass, reused (once) by the weight gradient; dropped with the input. */
-const colCache = new WeakMap<Tensor, { a: ConvAttrs; col: ReturnType<typeof KC.conv2d> }>();
+const colCache = new WeakMap<Tensor, { a: ConvAttrs; col: TypedArray }>();
 const sameGeom = (p: ConvAttrs, q: ConvAttrs): boolean => p.groups === q.groups
   && [p.stride, p.padBegin, p.padEnd, p.dilation].every((v, i) => {
     const u = [q.stride, q.padBegin, q.padEnd, q.dilation][i]!;
     return v[0] === u[0] && v[1] === u[1];
   });
-const convW = (x: Tensor, gy: Tensor, a: ConvWAttrs): Tensor => apply(convWDef, [x, gy], a);
+const convW = (x: Tensor, gy: Tensor, a: ConvWAttrs): Tensor => apply(conv2dWeightDef, [x, gy], a);
 
 // ---- the public functions -----------------------------------------------------------------
 
@@ -292,33 +283,29 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
 
 // ---- unfold / fold (im2col and its adjoint) -------------------------------------------------
 
-interface UnfoldAttrs extends ConvAttrs {
+/** @internal */
+export interface UnfoldAttrs extends ConvAttrs {
   readonly kernel: Pair;
   /** Spatial size of the image (fold's output). */
   readonly size: Pair;
 }
-const unfoldDef: LocalDef<UnfoldAttrs> = {
-  name: 'unfold' as CustomOpName,
+export const unfoldDef: OpDef<'unfold'> = {
+  name: 'unfold',
   kind: 'other',
   shape: ([x], a) => {
-    const g = geom(x!.shape, a.kernel, a, 'unfold');
+    const g = geom(x.shape, a.kernel, a, 'unfold');
     return [g.n, g.c * g.kh * g.kw, g.ho * g.wo];
   },
-  forward: (_be, [x], a, os) => {
-    const g = geom(x!.shape, a.kernel, a, 'unfold');
-    const col = new (x!.data.constructor as new (n: number) => Float32Array)(os[0]! * os[1]! * os[2]!);
-    KC.im2col(x!.data, g, col);
-    return new Tensor(col, os);
-  },
+  forward: (k, [x], a) => k.unfold(x, geom(x.shape, a.kernel, a, 'unfold')),
   backward: (g, { attrs }) => [apply(foldDef, [g], attrs)],
 };
-const foldDef: LocalDef<UnfoldAttrs> = {
-  name: 'fold' as CustomOpName,
+export const foldDef: OpDef<'fold'> = {
+  name: 'fold',
   kind: 'other',
   shape: ([c], a) => {
-    const [n, ck, l] = c!.shape as [number, number, number];
+    const [n, ck, l] = c.shape as [number, number, number];
     const kk = a.kernel[0] * a.kernel[1];
-    if (c!.ndim !== 3 || ck % kk !== 0) throw new ShapeError(`fold: input of shape ${fmt(c!.shape)} must be [N,`
+    if (c.ndim !== 3 || ck % kk !== 0) throw new ShapeError(`fold: input of shape ${fmt(c.shape)} must be [N,`
       + ` C·${a.kernel[0]}·${a.kernel[1]}, L]`);
     const xs = [n, ck / kk, a.size[0], a.size[1]];
     const g = geom(xs, a.kernel, a, 'fold');
@@ -326,12 +313,7 @@ const foldDef: LocalDef<UnfoldAttrs> = {
       + ` ${a.size.join('×')} gives ${g.ho}×${g.wo} = ${g.ho * g.wo}`);
     return xs;
   },
-  forward: (_be, [c], a, os) => {
-    const g = geom(os, a.kernel, a, 'fold');
-    const x = new (c!.data.constructor as new (n: number) => Float32Array)(os[0]! * os[1]! * os[2]! * os[3]!);
-    KC.col2im(c!.data, g, x);
-    return new Tensor(x, os);
-  },
+  forward: (k, [c], a, os) => k.fold(c, geom(os, a.kernel, a, 'fold')),
   backward: (g, { attrs }) => [apply(unfoldDef, [g], attrs)],
 };
 export interface UnfoldOptions {

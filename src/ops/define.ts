@@ -6,6 +6,8 @@ import { broadcastAxes, fmt, shapeEq, sizeOf, type Shape } from '../shape.js';
 import { activeTracer, isAnomalyEnabled, isGradEnabled, newNodeId, noteCreated, versionOf, type OpName } from '../tape.js';
 import { AutogradError } from '../errors.js';
 import { Tensor } from '../tensor.js';
+import type { ConvAttrs, ConvTAttrs, ConvWAttrs, UnfoldAttrs } from './conv.js';
+import type { PlaneAttrs, PlaneScatterAttrs, PoolIdxAttrs } from './pool.js';
 
 export type { Primitive } from '../backend/backend.js';
 
@@ -71,6 +73,15 @@ export type Sigs = { readonly [P in UnaryOp]: Sig<T1, null> } & { readonly [P in
   readonly gelu: Sig<T1, { readonly approximate: 'none' | 'tanh' }>;
   readonly geluBackward: Sig<T2, { readonly approximate: 'none' | 'tanh' }>;
   readonly argsort: Sig<T1, { readonly axis: number; readonly descending: boolean }>;
+  /** Inputs x, weight and an optional bias. */
+  readonly conv2d: Sig<readonly [Tensor, Tensor, ...Tensor[]], ConvAttrs>;
+  readonly convTranspose2d: Sig<T2, ConvTAttrs>;
+  readonly conv2dWeight: Sig<T2, ConvWAttrs>;
+  readonly unfold: Sig<T1, UnfoldAttrs>;
+  readonly fold: Sig<T1, UnfoldAttrs>;
+  readonly maxPool2dIndices: Sig<T1, PoolIdxAttrs>;
+  readonly maxPoolGather: Sig<T2, PlaneAttrs>;
+  readonly maxPoolScatter: Sig<T2, PlaneScatterAttrs>;
 };
 // Every primitive has a signature (and nothing else does).
 type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;

@@ -4,18 +4,11 @@
  * pooling is a sum-convolution of each plane followed by a per-window divisor, so it shares the
  * conv kernels and their backward. Adaptive average pooling is two small averaging matmuls.
  */
-import * as KC from '../backend/cpu/conv.js';
+import type { PoolGeom } from '../backend/backend.js';
 import { ShapeError, ValueError } from '../errors.js';
-import { fmt } from '../shape.js';
+import { fmt, type Shape } from '../shape.js';
 import { ones, Tensor, tensor } from '../tensor.js';
-import { apply, type Def } from './define.js';
-import type { CustomOpName } from '../tape.js';
-
-/**
- * These ops are not (yet) members of the typed Primitive registry: they are defined the way
- * custom ops are (a Def whose forward calls the CPU conv kernels and returns a Tensor).
- */
-type LocalDef<A> = Def<CustomOpName, readonly Tensor[], A>;
+import { apply, type OpDef } from './define.js';
 import { matmul } from './matmul.js';
 import { checkKeys, tuple } from './options.js';
 import { conv2d } from './conv.js';
@@ -76,15 +69,16 @@ function poolSpec(x: Tensor, nd: number, kernelSize: number | readonly number[],
   return { k, s, p, d, o };
 }
 
-interface IdxAttrs {
-  readonly g: KC.PoolGeom;
+/** @internal */
+export interface PoolIdxAttrs {
+  readonly g: PoolGeom;
 }
 /** The argmax of each window, flat within its plane; int32, no gradient. */
-const maxPoolIndicesDef: LocalDef<IdxAttrs> = {
-  name: 'maxPool2dIndices' as CustomOpName,
+export const maxPool2dIndicesDef: OpDef<'maxPool2dIndices'> = {
+  name: 'maxPool2dIndices',
   kind: 'other',
-  shape: ([x], { g }) => [...x!.shape.slice(0, -2), g.ho, g.wo],
-  forward: (_be, [x], { g }, os) => new Tensor(KC.maxPoolIndices(x!.data, g), os),
+  shape: ([x], { g }) => [...x.shape.slice(0, -2), g.ho, g.wo],
+  forward: (k, [x], { g }) => k.maxPool2dIndices(x, g),
   backward: null,
 };
 
@@ -92,31 +86,28 @@ const maxPoolIndicesDef: LocalDef<IdxAttrs> = {
  * Values at given in-plane positions: x [..., H·W] and idx [..., L] (int32) → [..., L]. Its
  * adjoint (planeScatter) sums back into the positions; each is the other's backward.
  */
-interface PlaneAttrs {
+/** @internal */
+export interface PlaneAttrs {
   readonly hw: number;
 }
-const planeGatherDef: LocalDef<PlaneAttrs> = {
-  name: 'maxPoolGather' as CustomOpName,
+/** @internal */
+export interface PlaneScatterAttrs extends PlaneAttrs {
+  readonly shape: Shape;
+}
+export const maxPoolGatherDef: OpDef<'maxPoolGather'> = {
+  name: 'maxPoolGather',
   kind: 'other',
-  shape: ([, idx]) => idx!.shape,
-  forward: (_be, [x, idx], { hw }, os) => {
-    const out = new (x!.data.constructor as new (n: number) => Float32Array)(idx!.size);
-    KC.planeGather(x!.data, idx!.data as Int32Array, hw, os[os.length - 1]!, out);
-    return new Tensor(out, os);
-  },
-  backward: (g, { inputs: [x, idx], attrs }) => [apply(planeScatterDef, [g, idx!], { ...attrs, shape: x!.shape }),
+  shape: ([, idx]) => idx.shape,
+  forward: (k, [x, idx], { hw }) => k.maxPoolGather(x, idx, hw),
+  backward: (g, { inputs: [x, idx], attrs }) => [apply(maxPoolScatterDef, [g, idx], { ...attrs, shape: x.shape }),
     null],
 };
-const planeScatterDef: LocalDef<PlaneAttrs & { readonly shape: readonly number[] }> = {
-  name: 'maxPoolScatter' as CustomOpName,
+export const maxPoolScatterDef: OpDef<'maxPoolScatter'> = {
+  name: 'maxPoolScatter',
   kind: 'other',
   shape: (_i, { shape }) => shape,
-  forward: (_be, [g, idx], { hw, shape }) => {
-    const out = new (g!.data.constructor as new (n: number) => Float32Array)(shape.reduce((a, b) => a * b, 1));
-    KC.planeScatter(g!.data, idx!.data as Int32Array, hw, idx!.shape[idx!.ndim - 1]!, out);
-    return new Tensor(out, shape);
-  },
-  backward: (g, { inputs: [, idx], attrs }) => [apply(planeGatherDef, [g, idx!], { hw: attrs.hw }), null],
+  forward: (k, [g, idx], { hw, shape }) => k.maxPoolScatter(g, idx, hw, shape),
+  backward: (g, { inputs: [, idx], attrs }) => [apply(maxPoolGatherDef, [g, idx], { hw: attrs.hw }), null],
 };
 
 function maxPool(x: Tensor, nd: 1 | 2, kernelSize: number | readonly number[], opts: MaxPoolOptions,
@@ -130,11 +121,11 @@ function maxPool(x: Tensor, nd: 1 | 2, kernelSize: number | readonly number[], o
   const sp = x.shape.slice(x.ndim - nd);
   const [h, w] = lift(sp, 1) as [number, number];
   const planes = x.shape.slice(0, x.ndim - nd).reduce((a, b) => a * b, 1);
-  const g: KC.PoolGeom = { planes, h, w, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw };
+  const g: PoolGeom = { planes, h, w, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw };
   const lead = x.shape.slice(0, x.ndim - nd);
   const x3 = x.reshape([...lead, h * w]);
-  const idx = apply(maxPoolIndicesDef, [x.reshape([...lead, h, w]).detach()], { g }).reshape([...lead, ho * wo]);
-  return apply(planeGatherDef, [x3, idx], { hw: h * w }).reshape([...lead, ...o]);
+  const idx = apply(maxPool2dIndicesDef, [x.reshape([...lead, h, w]).detach()], { g }).reshape([...lead, ho * wo]);
+  return apply(maxPoolGatherDef, [x3, idx], { hw: h * w }).reshape([...lead, ...o]);
 }
 /** 2-D max pooling (torch.nn.functional.max_pool2d): x [N, C, H, W] or [C, H, W]. A NaN in a window wins. */
 export function maxPool2d(x: Tensor, kernelSize: number | readonly number[], opts: MaxPoolOptions = {}): Tensor {

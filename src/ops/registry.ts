@@ -7,10 +7,12 @@
  */
 import type { Primitive } from '../backend/backend.js';
 import type { OpDef } from './define.js';
+import { conv2dDef, conv2dWeightDef, convTranspose2dDef, foldDef, unfoldDef } from './conv.js';
 import { binaryDefs, castDef, unaryDefs, whereDef } from './elementwise.js';
 import { gatherDef, scatterAddDef } from './indexing.js';
 import { matmulDef } from './matmul.js';
 import { concatDef, expandDef, permuteDef, reshapeDef, sliceDef, sliceScatterDef } from './movement.js';
+import { maxPool2dIndicesDef, maxPoolGatherDef, maxPoolScatterDef } from './pool.js';
 import { argReduceDefs, reduceDefs } from './reduce.js';
 import { cumsumDef } from './scan.js';
 import { fusedDefs } from './fused.js';
@@ -38,6 +40,14 @@ export const registry: Registry = {
   cumsum: cumsumDef,
   ...fusedDefs,
   argsort: argsortDef,
+  conv2d: conv2dDef,
+  convTranspose2d: convTranspose2dDef,
+  conv2dWeight: conv2dWeightDef,
+  unfold: unfoldDef,
+  fold: foldDef,
+  maxPool2dIndices: maxPool2dIndicesDef,
+  maxPoolGather: maxPoolGatherDef,
+  maxPoolScatter: maxPoolScatterDef,
 };
 
 /** Every primitive, in registry order. */

@@ -39,3 +39,34 @@ export function convTranspose2dRef(y: Tensor, w: Tensor, xShape: number[], o: Re
 }
 export const maxPool2dRef = (x: Tensor, k: number, o: RefConv = {}): Tensor => windows(x, k, k, o, -1e30).max(2);
 export const avgPool2dRef = (x: Tensor, k: number, o: RefConv = {}): Tensor => windows(x, k, k, o, 0).mean(2);
+
+/** The conv2d cases the op tables and conv.test.ts share: input and weight shapes, and the options. */
+export interface ConvCase extends RefConv {
+  x: number[];
+  w: number[];
+}
+export const convCases: ConvCase[] = [
+  { x: [2, 3, 5, 6], w: [4, 3, 3, 3] },
+  { x: [1, 2, 7, 5], w: [3, 2, 3, 2], stride: [2, 1], padding: [1, 0] },
+  { x: [2, 4, 6, 6], w: [6, 2, 3, 3], groups: 2, padding: [1, 1], dilation: [2, 1] },
+  { x: [1, 3, 8, 7], w: [2, 3, 2, 3], groups: 1, stride: [3, 2], padding: [1, 2], dilation: [1, 2] },
+  { x: [3, 1, 4, 4], w: [2, 1, 1, 1] },
+];
+/** Transposed-conv cases: input y [N, Cin, H, W], weight [Cin, Cout/groups, kh, kw]. */
+export interface ConvTCase extends RefConv {
+  y: number[];
+  w: number[];
+  outputPadding?: [number, number];
+}
+export const convTCases: ConvTCase[] = [
+  { y: [2, 3, 4, 4], w: [3, 2, 3, 3] },
+  { y: [1, 4, 3, 5], w: [4, 3, 3, 2], stride: [2, 2], padding: [1, 0], outputPadding: [1, 1] },
+  { y: [1, 4, 3, 3], w: [4, 1, 2, 2], groups: 2, stride: [2, 3], dilation: [2, 1] },
+];
+export const convOpts = (c: RefConv): { stride?: number[]; padding?: number[]; dilation?: number[]; groups?: number } =>
+  ({ stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups });
+/** The attrs of the conv primitives for a case (symmetric padding), as ops/conv.ts builds them. */
+export const convAttrsOf = (c: RefConv, kernel: [number, number]) => ({
+  stride: c.stride ?? [1, 1], padBegin: c.padding ?? [0, 0], padEnd: c.padding ?? [0, 0],
+  dilation: c.dilation ?? [1, 1], groups: c.groups ?? 1, kernel,
+}) as const;

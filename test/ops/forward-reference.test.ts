@@ -3,9 +3,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Generator, Tensor, concat, cumsum, gather, scatterAdd, sliceScatter, tensor, where } from '../../src/index.js';
 import type { BinaryOp, ReduceOp, UnaryOp } from '../../src/backend/backend.js';
-import { PRIMITIVES, type Primitive } from '../../src/ops/registry.js';
+import { PRIMITIVES, registry, type Primitive } from '../../src/ops/registry.js';
 import { erf } from '../../src/backend/cpu/kernels.js';
 import { gelu, crossEntropy } from '../../src/index.js';
+import { conv2d, convTranspose2d, fold, maxPool2d, ones, unfold } from '../../src/index.js';
+import { apply } from '../../src/ops/define.js';
+import { rnd } from '../helpers.js';
+import {
+  conv2dRef, convAttrsOf, convCases, convOpts, convTCases, convTranspose2dRef, maxPool2dRef, windows, type RefConv,
+} from './conv-oracle.js';
 
 const gen = (shape: readonly number[], seed: number, pos = false): Tensor => {
   const g = new Generator(seed);
@@ -95,6 +101,18 @@ const exact = (got: () => Tensor, want: unknown, shape?: number[]) => (): void =
   if (shape) expect(t.shape).toEqual(shape);
 };
 const m23 = () => tensor([[1, 5, 3], [4, 2, 6]], { dtype: 'float64' });
+/** Relative closeness to a composite oracle (the same tensor computed from pad, slices, matmul, max). */
+const close = (a: Tensor, b: Tensor, tol = 1e-9): void => {
+  expect(a.shape).toEqual(b.shape);
+  let worst = 0;
+  for (let i = 0; i < a.size; i++) {
+    worst = Math.max(worst, Math.abs(a.data[i]! - b.data[i]!) / (1 + Math.abs(b.data[i]!)));
+  }
+  expect(worst).toBeLessThan(tol);
+};
+const i32 = (v: number[][]) => tensor(v, { dtype: 'int32' });
+const unfoldOpts = { stride: [2, 1], padding: 1, dilation: [1, 2] };
+const unfoldRef: RefConv = { stride: [2, 1], padding: [1, 1], dilation: [1, 2] };
 
 /** One forward check per primitive (typed by the registry, so a primitive without one does not compile). */
 const forward: { readonly [P in Primitive]: () => void } = {
@@ -196,6 +214,60 @@ const forward: { readonly [P in Primitive]: () => void } = {
       expect(x.grad!.data[i]).toBeCloseTo(want, 14);
     });
   },
+  conv2d: () => {
+    const x = tensor([[[[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15]]]]);
+    exact(() => conv2d(x, ones([1, 1, 3, 3])), [[[[45, 54], [81, 90]]]])();
+    for (const c of convCases) {
+      const xx = rnd(c.x, 1), w = rnd(c.w, 2), b = rnd([c.w[0]!], 3);
+      close(conv2d(xx, w, b, convOpts(c)), conv2dRef(xx, w, b, c));
+      close(conv2d(xx.float(), w.float(), b.float(), convOpts(c)), conv2dRef(xx, w, b, c).float(), 1e-5);
+    }
+  },
+  convTranspose2d: () => {
+    for (const c of convTCases) {
+      const y = rnd(c.y, 1), w = rnd(c.w, 2);
+      const out = convTranspose2d(y, w, null, { ...convOpts(c), outputPadding: c.outputPadding });
+      // The definition: the input-gradient of the conv oracle, at the output's size.
+      close(out, convTranspose2dRef(y, w, [...out.shape], c));
+    }
+  },
+  conv2dWeight: () => {
+    for (const c of convCases) {
+      const x = rnd(c.x, 1), w = rnd(c.w, 2).detach().requiresGrad_();
+      const gy = rnd(conv2dRef(x, w, null, c).shape, 3);
+      conv2dRef(x.detach(), w, null, c).mul(gy).sum().backward(); // the oracle's weight gradient
+      close(apply(registry.conv2dWeight, [x, gy], convAttrsOf(c, [c.w[2]!, c.w[3]!])), w.grad!);
+    }
+  },
+  unfold: () => {
+    const x = rnd([2, 3, 5, 6], 1);
+    close(unfold(x, [2, 3], unfoldOpts), windows(x, 2, 3, unfoldRef).reshape([2, 3 * 6, -1]));
+    exact(() => unfold(m23().reshape([1, 1, 2, 3]), 2), [[[1, 5], [5, 3], [4, 2], [2, 6]]])();
+  },
+  fold: () => {
+    // The adjoint of unfold: <unfold(x), c> = <x, fold(c)>; and fold(unfold(ones)) counts the windows per pixel.
+    const x = rnd([2, 3, 5, 6], 1), u = unfold(x, [2, 3], unfoldOpts), c = rnd(u.shape, 2);
+    const lhs = u.mul(c).sum().item(), rhs = x.mul(fold(c, [5, 6], [2, 3], unfoldOpts)).sum().item();
+    expect(Math.abs(lhs - rhs)).toBeLessThan(1e-9);
+    exact(() => fold(unfold(ones([1, 1, 3, 3]), 2), 3, 2), [[[[1, 2, 1], [2, 4, 2], [1, 2, 1]]]])();
+  },
+  maxPool2dIndices: () => {
+    const t = tensor([[[[1, 5, 2, 0], [3, 4, 9, 1], [0, 0, 1, 1], [7, 0, 2, 8]]]]);
+    const g = { planes: 1, h: 4, w: 4, kh: 2, kw: 2, ho: 2, wo: 2, sh: 2, sw: 2, ph: 0, pw: 0, dh: 1, dw: 1 };
+    exact(() => apply(registry.maxPool2dIndices, [t], { g }), [[[[1, 6], [12, 15]]]])();
+    // padding never wins, ties go to the first, a NaN wins
+    const p = tensor([[[[-3, -3], [NaN, -5]]]]);
+    const gp = { ...g, h: 2, w: 2, ho: 3, wo: 3, sh: 1, sw: 1, ph: 1, pw: 1 };
+    exact(() => apply(registry.maxPool2dIndices, [p], { g: gp }),
+      [[[[0, 0, 1], [2, 2, 1], [2, 2, 3]]]])();
+  },
+  maxPoolGather: () => {
+    exact(() => apply(registry.maxPoolGather, [m23(), i32([[2, 0], [1, 1]])], { hw: 3 }), [[3, 1], [2, 2]])();
+    const x = rnd([2, 3, 7, 6], 1);
+    close(maxPool2d(x, 3, { stride: 2, padding: 1 }), maxPool2dRef(x, 3, { stride: [2, 2], padding: [1, 1] }));
+  },
+  maxPoolScatter: exact(() => apply(registry.maxPoolScatter, [m23(), i32([[2, 2, 0], [3, 1, 0]])], { hw: 4,
+    shape: [2, 4] }), [[3, 0, 6, 0], [6, 2, 0, 4]]),
 };
 
 describe('forward values of every primitive against plain JS / hand-computed values', () => {

@@ -8,6 +8,8 @@ import {
   matmul, mseLoss, nllLoss, pad, scatterAdd, sliceScatter, stack, tensor, where, type Tensor,
   atan2, binaryCrossEntropy, einsum, huberLoss, klDiv, l1Loss, logaddexp, smoothL1Loss, sort, topk,
 } from '../../src/index.js';
+import { conv2d, convTranspose2d, fold, maxPool2d, unfold, zeros } from '../../src/index.js';
+import { apply } from '../../src/ops/define.js';
 import { PRIMITIVES, registry, type Primitive } from '../../src/ops/registry.js';
 import { scaledDotProductAttention } from '../../src/ops/attention.js';
 import { crossEntropyComposite, rnd } from '../helpers.js';
@@ -16,6 +18,7 @@ import { geluComposite, logSoftmaxComposite, softmaxComposite } from '../../src/
 /** g · GELU′(x) as a function of both (the geluBackward primitive, reached through grad with createGraph). */
 const geluVjp = (approximate: 'none' | 'tanh') => (x: Tensor, g: Tensor): Tensor =>
   grad((y: Tensor) => gelu(y, approximate).mul(g).sum(), { createGraph: true })(x) as Tensor;
+import { convAttrsOf, convCases, convOpts, convTCases } from './conv-oracle.js';
 
 type Kind = 'any' | 'pos' | 'away0';
 interface Row {
@@ -40,6 +43,39 @@ interface NoGradient {
 }
 type Rows = readonly [Row, ...Row[]];
 const cmp = (f: (a: Tensor, b: Tensor) => Tensor): NoGradient => ({ noGradient: (x) => f(x, x.mul(0.5)) });
+const nonEmpty = (rs: Row[]): Rows => {
+  const [first, ...rest] = rs;
+  if (!first) throw new Error('a primitive needs at least one row');
+  return [first, ...rest];
+};
+
+// Convolution and pooling: the cases of ./conv-oracle.ts (also used by conv.test.ts), tanh/square so that
+// the second order is not trivially zero.
+const conv2dRows = nonEmpty(convCases.map((c) => ({
+  name: `conv2d ${JSON.stringify(c)}`,
+  f: (x: Tensor, w: Tensor, b: Tensor) => conv2d(x, w, b, convOpts(c)).tanh(),
+  shapes: [[c.x, c.w, [c.w[0]!]]],
+  second: true,
+})));
+const convTRows = nonEmpty(convTCases.map((c) => ({
+  name: `convTranspose2d ${JSON.stringify(c)}`,
+  f: (y: Tensor, w: Tensor, b: Tensor) =>
+    convTranspose2d(y, w, b, { ...convOpts(c), outputPadding: c.outputPadding }).tanh(),
+  shapes: [[c.y, c.w, [c.w[1]! * (c.groups ?? 1)]]],
+  second: true,
+})));
+/** conv2dWeight(x, gy) is only reached through conv2d's backward: applied directly here. */
+const convWRows = nonEmpty(convCases.slice(1, 3).map((c) => {
+  const a = convAttrsOf(c, [c.w[2]!, c.w[3]!]);
+  return {
+    name: `conv2dWeight ${JSON.stringify(c)}`,
+    f: (x: Tensor, gy: Tensor) => apply(registry.conv2dWeight, [x, gy], a).tanh(),
+    shapes: [[c.x, [...conv2d(zeros(c.x), zeros(c.w), null, convOpts(c)).shape]]],
+    second: true,
+  };
+}));
+const unfoldOpts = { stride: [2, 1], padding: 1, dilation: [1, 2] };
+const planeIdx = tensor([[0, 2, 2], [3, 1, 0]], { dtype: 'int32' });
 
 /** One entry per primitive (typed by the registry, so a primitive without a row does not compile). */
 const primitives: { readonly [P in Primitive]: Rows | NoGradient } = {
@@ -164,6 +200,31 @@ const primitives: { readonly [P in Primitive]: Rows | NoGradient } = {
   round: [unary('round (zero gradient)', (x) => x.round().add(x), 'any', false)],
   trunc: [unary('trunc (zero gradient)', (x) => x.trunc().mul(x), 'any', false)],
   argsort: { noGradient: (x) => x.argsort(-1) },
+  conv2d: conv2dRows,
+  convTranspose2d: convTRows,
+  conv2dWeight: convWRows,
+  unfold: [{ name: 'unfold', f: (x) => unfold(x, [2, 3], unfoldOpts).square(), shapes: [[[2, 3, 5, 6]]],
+    second: true }],
+  fold: [{ name: 'fold', f: (c) => fold(c, [5, 6], [2, 3], unfoldOpts).square(), shapes: [[[2, 18, 12]]],
+    second: true }],
+  maxPool2dIndices: {
+    noGradient: (x) => apply(registry.maxPool2dIndices, [x], {
+      g: { planes: 1, h: 2, w: 3, kh: 2, kw: 2, ho: 1, wo: 2, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1 },
+    }),
+  },
+  maxPoolGather: [
+    { name: 'maxPoolGather', f: (x) => apply(registry.maxPoolGather, [x, planeIdx], { hw: 4 }).square(),
+      shapes: [[[2, 4]]], second: true },
+    { name: 'maxPool2d (padding, stride)', f: (x) => maxPool2d(x, 3, { stride: 2, padding: 1 }).square(),
+      shapes: [[[2, 3, 7, 6]]], second: true },
+    { name: 'maxPool2d (overlapping windows)', f: (x) => maxPool2d(x, 2, { stride: 1 }), shapes: [[[2, 3, 7, 6]]] },
+  ],
+  maxPoolScatter: [{
+    name: 'maxPoolScatter (repeated indices)',
+    f: (g) => apply(registry.maxPoolScatter, [g, planeIdx], { hw: 4, shape: [2, 4] }).square(),
+    shapes: [[[2, 3]]],
+    second: true,
+  }],
 };
 
 const composites: Row[] = [

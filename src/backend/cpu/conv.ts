@@ -6,29 +6,12 @@
  */
 import type { TypedArray } from '../../dtype.js';
 import type { Shape } from '../../shape.js';
+import type { ConvGeom, PoolGeom } from '../backend.js';
 import * as K from './kernels.js';
+import { wasmEnabled } from './mode.js';
 import * as W from '../wasm/index.js';
-import { getCpuKernels } from './index.js';
 
-/** The geometry of one 2-D convolution: input x [N, C, H, W] → output [N, O, Ho, Wo] through k = [kh, kw]. */
-export interface ConvGeom {
-  readonly n: number;
-  readonly c: number;
-  readonly h: number;
-  readonly w: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly ho: number;
-  readonly wo: number;
-  readonly sh: number;
-  readonly sw: number;
-  /** Padding before (top, left); padding after is implied by ho, wo. */
-  readonly ph: number;
-  readonly pw: number;
-  readonly dh: number;
-  readonly dw: number;
-  readonly groups: number;
-}
+export type { ConvGeom, PoolGeom } from '../backend.js';
 
 type Ctor = new (n: number) => TypedArray;
 const make = (like: TypedArray, n: number): TypedArray => new (like.constructor as Ctor)(n);
@@ -37,8 +20,7 @@ const make = (like: TypedArray, n: number): TypedArray => new (like.constructor 
 export function gemm(a: TypedArray, as: Shape, b: TypedArray, bs: Shape, out: TypedArray, os: Shape, ta: boolean,
   tb: boolean): void {
   const f32 = a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array;
-  if (f32 && getCpuKernels() === 'wasm'
-    && W.matmul(a, as, b, bs, out, os, ta, tb)) return;
+  if (f32 && wasmEnabled() && W.matmul(a, as, b, bs, out, os, ta, tb)) return;
   K.matmul(a, as, b, bs, out, os, ta, tb);
 }
 
@@ -156,23 +138,6 @@ export function conv2dWeight(x: TypedArray, gy: TypedArray, g: ConvGeom, o: numb
     for (let i = 0; i < m; i++) gw[i] = gw[i]! + per[off + i]!;
   }
   return gw.slice();
-}
-
-/** The geometry of a 2-D pooling window over x [N·C planes, H, W]. */
-export interface PoolGeom {
-  readonly planes: number;
-  readonly h: number;
-  readonly w: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly ho: number;
-  readonly wo: number;
-  readonly sh: number;
-  readonly sw: number;
-  readonly ph: number;
-  readonly pw: number;
-  readonly dh: number;
-  readonly dw: number;
 }
 
 /**

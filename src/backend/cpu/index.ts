@@ -2,14 +2,15 @@ import type { DType } from '../../dtype.js';
 import { ValueError } from '../../errors.js';
 import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../../shape.js';
 import type { ArgReduceOp, Backend, BinaryOp, BufferView, Kernels, ReduceOp, UnaryOp } from '../backend.js';
-import { type Buf, hostBuf, view } from '../buffer.js';
+import { Buf, hostBuf, view } from '../buffer.js';
 import { offerFusedUpdates, type FloatArray, type FusedUpdates } from '../fused.js';
+import * as KC from './conv.js';
 import * as K from './kernels.js';
 import * as F from './fused.js';
+import { enableWasm, wasmEnabled } from './mode.js';
 import * as W from '../wasm/index.js';
 
 export type CpuKernels = 'wasm' | 'reference';
-let useWasm = process.env['TAPEGRAD_KERNELS'] !== 'reference';
 /**
  * Chooses the CPU kernels: 'wasm' (WebAssembly SIMD for float32 hot paths, the default) or
  * 'reference' (the pure-TypeScript kernels only). `TAPEGRAD_KERNELS=reference` sets it at startup.
@@ -18,8 +19,8 @@ export function setCpuKernels(k: CpuKernels): void {
   if (k !== 'wasm' && k !== 'reference') {
     throw new ValueError(`setCpuKernels: expected 'wasm' or 'reference', got ${JSON.stringify(k)}`);
   }
-  useWasm = k === 'wasm';
-  offerFusedUpdates('wasm', useWasm ? wasmUpdates : null);
+  enableWasm(k === 'wasm');
+  offerFusedUpdates('wasm', wasmEnabled() ? wasmUpdates : null);
 }
 
 // Optimizer updates offered to optim/: float32 Adam/AdamW (not AMSGrad) and SGD in WebAssembly.
@@ -47,9 +48,9 @@ const wasmUpdates: FusedUpdates = {
     return true;
   },
 };
-offerFusedUpdates('wasm', useWasm ? wasmUpdates : null);
-export const getCpuKernels = (): CpuKernels => (useWasm ? 'wasm' : 'reference');
-const f32 = (...ts: BufferView[]): boolean => useWasm && ts.every((t) => t.dtype === 'float32');
+offerFusedUpdates('wasm', wasmEnabled() ? wasmUpdates : null);
+export const getCpuKernels = (): CpuKernels => (wasmEnabled() ? 'wasm' : 'reference');
+const f32 = (...ts: BufferView[]): boolean => wasmEnabled() && ts.every((t) => t.dtype === 'float32');
 const f32a = (b: BufferView): Float32Array => b.data as Float32Array;
 
 const out = hostBuf;
@@ -193,6 +194,35 @@ export const cpuKernels: Kernels = {
   argsort(x, axis, descending) {
     const o = out(x.shape, 'int32');
     K.argsort(x.data, x.shape, axis, descending, o.data);
+    return o;
+  },
+  // Convolution and pooling (./conv.ts: im2col + the packed GEMM, WebAssembly for float32).
+  conv2d: (x, w, bias, g, keep) =>
+    new Buf(KC.conv2d(x.data, w.data, g, w.shape[0]!, bias ? bias.data : null, keep), [g.n, w.shape[0]!, g.ho, g.wo]),
+  convTranspose2d: (y, w, g) => new Buf(KC.conv2dInput(y.data, w.data, g, w.shape[0]!), [g.n, g.c, g.h, g.w]),
+  conv2dWeight: (x, gy, g, cols) => {
+    const o = gy.shape[1]!;
+    return new Buf(KC.conv2dWeight(x.data, gy.data, g, o, cols), [o, g.c / g.groups, g.kh, g.kw]);
+  },
+  unfold(x, g) {
+    const o = out([g.n, g.c * g.kh * g.kw, g.ho * g.wo], x.dtype);
+    KC.im2col(x.data, g, o.data);
+    return o;
+  },
+  fold(cols, g) {
+    const o = out([g.n, g.c, g.h, g.w], cols.dtype);
+    KC.col2im(cols.data, g, o.data);
+    return o;
+  },
+  maxPool2dIndices: (x, g) => new Buf(KC.maxPoolIndices(x.data, g), [...x.shape.slice(0, -2), g.ho, g.wo]),
+  maxPoolGather(x, idx, hw) {
+    const o = out(idx.shape, x.dtype);
+    KC.planeGather(x.data, idx.data as Int32Array, hw, idx.shape[idx.shape.length - 1]!, o.data);
+    return o;
+  },
+  maxPoolScatter(g, idx, hw, shape) {
+    const o = out(shape, g.dtype);
+    KC.planeScatter(g.data, idx.data as Int32Array, hw, idx.shape[idx.shape.length - 1]!, o.data);
     return o;
   },
 };

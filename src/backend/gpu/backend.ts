@@ -191,6 +191,15 @@ const kernels: DeviceKernels = {
   gelu: REFERENCE,
   geluBackward: REFERENCE,
   argsort: REFERENCE,
+  // Convolution and pooling: no shaders yet (the CPU's im2col + GEMM kernels run).
+  conv2d: REFERENCE,
+  convTranspose2d: REFERENCE,
+  conv2dWeight: REFERENCE,
+  unfold: REFERENCE,
+  fold: REFERENCE,
+  maxPool2dIndices: REFERENCE,
+  maxPoolGather: REFERENCE,
+  maxPoolScatter: REFERENCE,
 
   cast(x, dtype: DType) {
     if (x.dtype === 'float32' && dtype === 'float32' && fits(x.size)) return strided(x, stridesOf(x.shape), 0, x.shape);
