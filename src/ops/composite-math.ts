@@ -44,8 +44,8 @@ export function elu(x: Tensor, alpha = 1): Tensor {
   const neg = where(x.gt(0), 0, x);
   return where(x.gt(0), x, expm1(neg).mul(alpha));
 }
-export const SELU_ALPHA = 1.6732632423543772848170429916717;
-export const SELU_SCALE = 1.0507009873554804934193349852946;
+export const SELU_ALPHA = 1.6732632423543772; // torch: 1.6732632423543772848170429916717
+export const SELU_SCALE = 1.0507009873554805; // torch: 1.0507009873554804934193349852946
 export const selu = (x: Tensor): Tensor => elu(x, SELU_ALPHA).mul(SELU_SCALE);
 export const silu = (x: Tensor): Tensor => x.mul(x.sigmoid());
 /** x·tanh(softplus(x)). */

@@ -112,7 +112,7 @@ const cases: Case[] = [
     () => [torchMuon(3, 3, { lr: 0.03, momentum: 0.6, nsSteps: 3, nsCoefficients: [2, -1.5, 0.5], adjustLrFn: 'original' })]],
 ];
 
-export const worstDiffs: Record<string, number> = {};
+const worstDiffs: Record<string, number> = {};
 describe('float64 trajectories equal torch.optim’s operation order bit for bit (issue 14)', () => {
   for (const [name, shapes, make, refs] of cases) {
     it(`${name}: ${STEPS} steps, identical doubles`, () => {
