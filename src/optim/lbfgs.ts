@@ -30,6 +30,16 @@ export interface LBFGSOptions {
  * The global state (kept under the first parameter, as PyTorch does): counters, the last direction d
  * and step t, the history (k pairs, flattened: `oldDirs` and `oldStps` hold k·N values, `ro` k),
  * the initial inverse-Hessian scale, the previous flat gradient and loss.
+ * @property funcEvals - Closure evaluations so far (torch: func_evals).
+ * @property nIter - Iterations so far (torch: n_iter).
+ * @property d - Last search direction.
+ * @property t - Last step length.
+ * @property oldDirs - History of gradient differences y, k·N values (torch: old_dirs).
+ * @property oldStps - History of steps s, k·N values (torch: old_stps).
+ * @property ro - 1 / (yᵀs) per history pair.
+ * @property hDiag - Initial inverse-Hessian scale (torch: H_diag).
+ * @property prevFlatGrad - Previous flat gradient (torch: prev_flat_grad).
+ * @property prevLoss - Previous loss (torch: prev_loss).
  */
 export type LBFGSState = {
   funcEvals: number; nIter: number; d: FloatArray; t: number; oldDirs: FloatArray; oldStps: FloatArray; ro: FloatArray;

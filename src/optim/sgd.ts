@@ -5,6 +5,10 @@ import { getUpdateKernel, type FloatArray, type SGDOptions } from './updates.js'
 import { bool, lr, num, weightDecay } from './validate.js';
 
 export type { SGDOptions };
+/**
+ * Per-parameter state of SGD.
+ * @property momentumBuffer - Momentum buffer, when momentum > 0 (torch: momentum_buffer).
+ */
 export type SGDState = { momentumBuffer?: FloatArray };
 
 export const sgd: OptimizerDef<SGDOptions, SGDState> = {
