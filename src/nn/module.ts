@@ -36,8 +36,11 @@ export class Parameter extends Tensor {
 export class StateDictError extends ValueError {
   constructor(
     message: string,
+    /** Keys the model has that the state dict lacks. */
     readonly missingKeys: readonly string[],
+    /** Keys the state dict has that the model lacks. */
     readonly unexpectedKeys: readonly string[],
+    /** Keys whose tensor has the wrong shape or dtype (or is not a tensor). */
     readonly mismatched: readonly string[],
   ) {
     super(message);
