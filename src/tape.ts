@@ -23,6 +23,7 @@ let nextId = 0;
 let gradEnabled = true;
 
 export const newNodeId = (): number => nextId++;
+/** Whether ops are being recorded for backward (torch.is_grad_enabled). */
 export const isGradEnabled = (): boolean => gradEnabled;
 
 function withGradMode<T>(mode: boolean, fn: () => T): T {

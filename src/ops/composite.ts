@@ -6,6 +6,7 @@ import { normAxes, sizeOf } from '../shape.js';
 import { expectTensor, type Tensor, type Dim } from '../tensor.js';
 import { where } from './elementwise.js';
 
+/** log(sum(exp(x))) over `dim`, computed stably (torch.logsumexp). */
 export function logSumExp(x: Tensor, dim?: Dim, keepdim = false): Tensor {
   const axes = normAxes(dim, x.ndim, 'logSumExp');
   const m = x.max(axes, true).detach();
@@ -13,10 +14,12 @@ export function logSumExp(x: Tensor, dim?: Dim, keepdim = false): Tensor {
   const out = x.sub(shift).exp().sum(axes, true).log().add(shift);
   return keepdim ? out : out.squeeze(axes);
 }
+/** Softmax along `dim` (torch.softmax). */
 export function softmax(x: Tensor, dim = -1): Tensor {
   const e = x.sub(x.max(dim, true).detach()).exp();
   return e.div(e.sum(dim, true));
 }
+/** Log of softmax along `dim`, computed stably (torch.log_softmax). */
 export function logSoftmax(x: Tensor, dim = -1): Tensor {
   const z = x.sub(x.max(dim, true).detach());
   return z.sub(z.exp().sum(dim, true).log());
@@ -28,6 +31,7 @@ export function variance(x: Tensor, dim?: Dim, keepdim = false, correction = 1):
   const d = x.sub(x.mean(axes, true));
   return d.mul(d).sum(axes, keepdim).div(Math.max(0, n - correction));
 }
+/** Standard deviation over `dim` with `correction` (1: Bessel's) (torch.std). */
 export const std = (x: Tensor, dim?: Dim, keepdim = false, correction = 1): Tensor => variance(x, dim, keepdim, correction).sqrt();
 
 /** Limits values to [min, max]; the gradient passes where min ≤ x ≤ max (as torch.clamp). */
