@@ -34,7 +34,9 @@ abstract class BatchNormBase extends Module {
   readonly weight: Parameter | null;
   /** Shift β per feature, or null without affine. */
   readonly bias: Parameter | null;
+  /** Running mean per feature (a buffer), or null without trackRunningStats. */
   declare runningMean: Tensor | null;
+  /** Running variance per feature (a buffer), or null without trackRunningStats. */
   declare runningVar: Tensor | null;
   /** Batches seen in training (int32 scalar; PyTorch's is int64). */
   declare numBatchesTracked: Tensor | null;

@@ -10,6 +10,7 @@ import { defineOptimizer, type OptimizerOptions, type OptimizerStateDict, type P
 import type { FloatArray } from './updates.js';
 import { choice, lr, num, show, type Field } from './validate.js';
 
+/** Hyperparameters of L-BFGS (torch.optim.LBFGS); every field is optional in the constructor. */
 export interface LBFGSOptions {
   /** Step length (default 1). */
   lr: number;
@@ -226,6 +227,7 @@ export class LBFGS extends Base {
     }
   }
 
+  /** Runs up to maxIter iterations, calling `closure` to re-evaluate the loss; returns its first value. */
   override step(): never;
   override step<L>(closure: () => L): L;
   override step<L>(closure?: () => L): L {

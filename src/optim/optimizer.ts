@@ -85,7 +85,10 @@ export interface OptimizerStateDict {
   optimizer: string;
   /** Per-parameter state keyed by the parameter's index across all groups, in order. */
   state: { [index: string]: { [key: string]: StateJson } };
-  /** Each group's options, with `params` holding parameter indices. */
+  /**
+   * Each group's options, with `params` holding parameter indices.
+   * @property params - Indices of the group's parameters.
+   */
   paramGroups: { [key: string]: StateJson; params: number[] }[];
 }
 

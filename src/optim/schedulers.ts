@@ -295,6 +295,7 @@ export class LambdaLR extends LRScheduler {
   }
 }
 
+/** Options of `OneCycleLR` (torch.optim.lr_scheduler.OneCycleLR). */
 export interface OneCycleLROptions {
   /** Peak lr (one per group or one for all). */
   maxLr: number | readonly number[];
@@ -492,6 +493,7 @@ export class SequentialLR extends LRScheduler {
   }
 }
 
+/** Options of `ReduceLROnPlateau` (torch.optim.lr_scheduler.ReduceLROnPlateau). */
 export interface ReduceLROnPlateauOptions {
   /** 'min': reduce when the metric stops decreasing; 'max': when it stops increasing (default 'min'). */
   mode?: 'min' | 'max';
@@ -513,6 +515,7 @@ export interface ReduceLROnPlateauOptions {
 
 /** Reduces the lr when a metric has stopped improving (torch.optim.lr_scheduler.ReduceLROnPlateau). */
 export class ReduceLROnPlateau {
+  /** The scheduler's name, used in messages and state dicts. */
   readonly name = 'ReduceLROnPlateau';
   /** The optimizer whose groups' lr this scheduler reduces. */
   readonly optimizer: AnyOptimizer;
@@ -758,6 +761,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   }
 }
 
+/** Options of `CyclicLR` (torch.optim.lr_scheduler.CyclicLR). */
 export interface CyclicLROptions {
   /** Lower lr boundary (one for all groups or one per group); the optimizer's lr is set to it. */
   baseLr: number | readonly number[];

@@ -37,11 +37,13 @@ export const sgd: OptimizerDef<SGDOptions, SGDState> = {
  */
 export class SGD extends defineOptimizer(sgd) {}
 
+/** Hyperparameters of `GD`; every field is optional in the constructor. */
 export interface GDOptions {
   /** Learning rate η (default 1e-3). */
   lr: number;
   /** L2 penalty added to the gradient (default 0). */
   weightDecay: number;
+  /** Ascend instead of descend (default false). */
   maximize: boolean;
 }
 const noMomentum = { momentum: 0, dampening: 0, nesterov: false } as const;

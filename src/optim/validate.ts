@@ -6,6 +6,7 @@
 import { ValueError } from '../errors.js';
 import { show } from '../io/codec.js';
 
+/** Bounds a numeric optimizer option must satisfy. */
 export interface RangeSpec {
   /** Inclusive lower bound. */
   min?: number;
@@ -15,6 +16,7 @@ export interface RangeSpec {
   max?: number;
   /** Exclusive upper bound. */
   below?: number;
+  /** Must be an integer. */
   integer?: boolean;
 }
 
@@ -54,7 +56,9 @@ export const checkLr = (op: string, v: unknown): number => checkNumber(op, 'lr',
 // ---- option fields -------------------------------------------------------------------------
 /** One option of an optimizer: its default and its check (which throws a named ValueError). */
 export interface Field<T> {
+  /** The value used when the option is left out. */
   readonly default: T;
+  /** Throws a ValueError naming `where` and `name` unless `v` is acceptable. */
   check(where: string, name: string, v: unknown): void;
 }
 /** The option table of an options type: the compiler demands a field for every option. */

@@ -7,6 +7,7 @@ import { offerFusedUpdates, type FloatArray, type FusedUpdates } from '../fused.
 import * as K from './kernels.js';
 import * as W from '../wasm/index.js';
 
+/** Which CPU kernels run: the WebAssembly ones or the plain TypeScript reference. */
 export type CpuKernels = 'wasm' | 'reference';
 let useWasm = process.env['TAPEGRAD_KERNELS'] !== 'reference';
 /**

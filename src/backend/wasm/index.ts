@@ -31,6 +31,7 @@ let forceAll = false;
 export function forceWasm(on: boolean): void {
   forceAll = on;
 }
+/** Sets the sizes below which WASM kernels stay on one thread (`parallelFlops`) or are skipped (`minElements`). */
 export function setWasmThresholds(t: { parallelFlops?: number; minElements?: number }): void {
   checkOptions('setWasmThresholds', t, ['parallelFlops', 'minElements']);
   if (t.parallelFlops !== undefined) checkNonNegative('setWasmThresholds', 'parallelFlops', t.parallelFlops);
