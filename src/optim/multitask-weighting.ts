@@ -240,7 +240,10 @@ export class DWA {
     return { ...multiTaskBackward(losses, params, { weights: w }), weights: w };
   }
   /** The loss history, to save and restore with `loadStateDict`. */
-  stateDict(): { history: number[][] } {
+  stateDict(): {
+    /** Average loss per task of each epoch. */
+    history: number[][];
+  } {
     return { history: this.history.map((r) => [...r]) };
   }
   /** Restores the loss history saved by `stateDict`. */

@@ -85,11 +85,12 @@ export interface OptimizerStateDict {
   optimizer: string;
   /** Per-parameter state keyed by the parameter's index across all groups, in order. */
   state: { [index: string]: { [key: string]: StateJson } };
-  /**
-   * Each group's options, with `params` holding parameter indices.
-   * @property params - Indices of the group's parameters.
-   */
-  paramGroups: { [key: string]: StateJson; params: number[] }[];
+  /** Each group's options, with `params` holding parameter indices. */
+  paramGroups: {
+    [key: string]: StateJson;
+    /** Indices of the group's parameters. */
+    params: number[];
+  }[];
 }
 
 const isTensor = (v: unknown): v is Tensor => v instanceof Tensor;

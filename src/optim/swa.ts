@@ -66,7 +66,7 @@ function buffersOf(m: Module): Tensor[] {
 }
 
 /** The type of a module's forward method. */
-export type ForwardOf<M> = M extends { forward(...a: infer A): infer R } ? (...a: A) => R : (...a: never[]) => never;
+type ForwardOf<M> = M extends { forward(...a: infer A): infer R } ? (...a: A) => R : (...a: never[]) => never;
 
 /** Options of `AveragedModel` (torch.optim.swa_utils.AveragedModel). */
 export interface AveragedModelOptions<M extends Module> {

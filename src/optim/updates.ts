@@ -438,7 +438,12 @@ export function asgdUpdate(
  * ASGD's η and μ after step t.
  * @returns `eta`, the step size η, and `mu`, the averaging weight μ.
  */
-export const asgdSchedule = (h: ASGDOptions, step: number): { eta: number; mu: number } => ({
+export const asgdSchedule = (h: ASGDOptions, step: number): {
+  /** Step size η. */
+  eta: number;
+  /** Averaging weight μ. */
+  mu: number;
+} => ({
   eta: h.lr / (1 + h.lambd * h.lr * step) ** h.alpha,
   mu: 1 / Math.max(1, step - h.t0),
 });

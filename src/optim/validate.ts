@@ -67,6 +67,7 @@ export type Fields<O> = { readonly [K in keyof O]-?: Field<O[K]> };
 /** A finite number in `range` (default `{}`: any finite number). */
 export const num = (def: number, range: RangeSpec = {}): Field<number> =>
   ({ default: def, check: (where, name, v) => void checkNumber(where, name, v, range) });
+/** A boolean option. */
 export const bool = (def: boolean): Field<boolean> =>
   ({ default: def, check: (where, name, v) => void checkBoolean(where, name, v) });
 /** A pair of decay rates in [0, 1). */
@@ -79,8 +80,11 @@ export const fixed = <T extends boolean | number | string>(value: T): Field<T> =
     if (v !== value) throw new ValueError(`${where}: option ${name} can only be ${show(value)}, got ${show(v)}`);
   },
 });
+/** A learning rate: a number ≥ 0. */
 export const lr = (def: number): Field<number> => num(def, { min: 0 });
+/** A numerical-stability term: a number > 0. */
 export const eps = (def: number): Field<number> => num(def, { above: 0 });
+/** A weight-decay rate: a number ≥ 0 (default 0). */
 export const weightDecay = (def = 0): Field<number> => num(def, { min: 0 });
 
 /** The option fields, for declaring an optimizer outside this folder (`optim.fields.lr(1e-3)`). */

@@ -17,7 +17,14 @@ import {
 export { setNumThreads, getNumThreads, startThreads };
 
 /** What the WebAssembly kernels run with here. */
-export function wasmInfo(): { simd: true; relaxedSimd: boolean; threads: number } {
+export function wasmInfo(): {
+  /** SIMD is always on. */
+  simd: true;
+  /** Whether relaxed SIMD is on. */
+  relaxedSimd: boolean;
+  /** Threads the kernels use. */
+  threads: number;
+} {
   return { simd: true, relaxedSimd, threads: getNumThreads() };
 }
 
