@@ -15,6 +15,7 @@ import { manualSeed, randn, optim, nn, type Tensor } from '../src/index.js';
 import { getNumThreads, setNumThreads, startThreads, wasmInfo } from '../src/backend/wasm/index.js';
 import { initTf, tf, useTf, type TfBackend } from './lib/tf.js';
 import { tapegradMlp, tfMlp, type Step } from './lib/mlp.js';
+import { tapegradGpt, tfGpt } from './lib/gpt.js';
 import { tapegradCnn, tfCnn, tfCnnError, torchCnn } from './lib/cnn.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -143,6 +144,16 @@ async function main(): Promise<void> {
       tgImpl('tapegrad-1t', 1, () => mk(tapegradMlp(sizes, batch))),
       tfImpl('wasm', () => mk(tfMlp(tf, sizes, batch))),
       ...(quick || sizes.length === 3 ? [tfImpl('cpu', () => mk(tfMlp(tf, sizes, batch)))] : []),
+    ]);
+  }
+
+  // ---- GPT-style char model step (examples/lib/gpt.ts: 2 layers, d=64, 4 heads, T=32, b16, AdamW) ----
+  {
+    const mk = (s: Step) => () => s.step();
+    await suite('gpt 2x64 h4 T32 b16 adamw', 'steps/s', 'steps/s', 1, [
+      tgImpl('tapegrad', THREADS, () => mk(tapegradGpt())),
+      ...(quick ? [] : [tgImpl('tapegrad-1t', 1, () => mk(tapegradGpt()))]),
+      tfImpl('wasm', () => mk(tfGpt(tf))),
     ]);
   }
 

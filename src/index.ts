@@ -70,6 +70,8 @@ export type { BackendInfo, GpuThresholds, GpuStats, GpuMemoryLimits } from './ba
 export * as tuning from './tuning.js';
 export { setPrintOptions, getPrintOptions } from './format.js';
 export type { PrintOptions } from './format.js';
+export { scaledDotProductAttention, scaledDotProductAttentionWithWeights } from './ops/attention.js';
+export type { ScaledDotProductAttentionOptions, AttentionResult } from './ops/attention.js';
 export type { Node, OpName, CustomOpName } from './tape.js';
 export type { Shape } from './shape.js';
 export type { BackendName } from './backend/dispatch.js';

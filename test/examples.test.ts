@@ -21,6 +21,10 @@ const expectedFiles: Record<string, readonly string[]> = {
   'mnist.ts': ['loss-curves.svg', 'best-model.safetensors'],
   'optimizers-rosenbrock.ts': ['optimizers-rosenbrock-loss.svg', 'optimizers-rosenbrock-paths.svg'],
   'multi-task.ts': ['multi-task.svg'],
+  'optimizer-zoo.ts': ['optimizer-zoo.svg'],
+  'char-transformer.ts': ['char-transformer.svg'],
+  'recommender.ts': ['recommender.svg'],
+  'sequence-lstm.ts': ['sequence-lstm.svg'],
   'mnist-cnn.ts': ['cnn-loss.svg', 'cnn.safetensors'],
 };
 
@@ -28,14 +32,16 @@ describe('examples run with --quick', () => {
   it('finds the examples', () => {
     expect(examples).toEqual(expect.arrayContaining(['mnist.ts', 'linear-regression.ts', 'custom-op-gradcheck.ts', 'hessian-vector.ts']));
   });
+  // Generous: the examples run concurrently in child processes, and a loaded 2-core machine slows them ~10×.
+  const timeoutMs = 180_000;
   for (const file of examples) {
-    it.concurrent(file, async () => {
+    it.concurrent(file, { timeout: timeoutMs + 5_000 }, async () => {
       const out = join(outRoot, file.replace(/\.ts$/, ''));
       let stdout = '', stderr = '';
       try {
         ({ stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join('examples', file), '--quick', '--out', out], {
           cwd: root,
-          timeout: 60_000,
+          timeout: timeoutMs,
           maxBuffer: 16 * 1024 * 1024,
           env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
         }));
@@ -48,6 +54,13 @@ describe('examples run with --quick', () => {
         expect(existsSync(join(out, f)), `${file} should write ${f}\n${stdout}\n${stderr}`).toBe(true);
         if (f.endsWith('.svg')) expect(readFileSync(join(out, f), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
       }
+      if (file === 'optimizer-zoo.ts') {
+        expect(stdout).toMatch(/\| optimizer\s+\| best lr \(of grid\) \| steps to loss [\d.]+ \| time to target \|/);
+        for (const m of ['GD', 'Adam', 'Lion', 'SGDScheduleFree', 'AdamWScheduleFree', 'Prodigy', 'Lamb', 'Lars']) expect(stdout).toContain(`| ${m} `);
+      }
+      if (file === 'char-transformer.ts') expect(stdout).toMatch(/validation: \d+\.\d+ bits\/char vs unigram \d+\.\d+/);
+      if (file === 'recommender.ts') expect(stdout).toMatch(/\| rank-8 MF \(\d+ epochs\) \| \d+\.\d+ \|/);
+      if (file === 'sequence-lstm.ts') for (const m of ['LSTM', 'GRU']) expect(stdout).toMatch(new RegExp(`\\| ${m} \\| \\d+ \\| \\d+\\.\\d%`));
       if (file === 'mnist.ts') {
         expect(stdout).toMatch(/\| method\s+\|\s+lr \| epochs \| steps \| train loss \| test accuracy \| wall time \|/);
         for (const m of ['GD (full batch)', 'SGD', 'SGD + momentum 0.9', 'Adam']) expect(stdout).toContain(`| ${m}`);

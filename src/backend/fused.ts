@@ -27,11 +27,31 @@ export interface SgdStepHyper {
   readonly maximize: boolean;
 }
 
+/** Schedule-Free AdamW hyper-parameters for one step (optim's AdamWScheduleFreeOptions, without inner momentum). */
+export interface AdamWScheduleFreeStepHyper {
+  readonly betas: readonly [number, number];
+  readonly eps: number;
+  readonly weightDecay: number;
+}
+/** LAMB hyper-parameters for one step (the fields of optim's LambOptions). */
+export interface LambStepHyper {
+  readonly lr: number;
+  readonly betas: readonly [number, number];
+  readonly eps: number;
+  readonly epsRoot: number;
+  readonly weightDecay: number;
+}
+
 export interface FusedUpdates {
   /** Adam/AdamW (no AMSGrad) at 1-based `step`; true when it ran. */
   adam(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: AdamStepHyper, step: number): boolean;
   /** SGD; `buf` is null without momentum, `firstStep` means it is not initialised yet. True when it ran. */
   sgd(param: FloatArray, grad: FloatArray, buf: FloatArray | null, h: SgdStepHyper, firstStep: boolean): boolean;
+  /** Schedule-Free AdamW without inner momentum at 0-based step k, scheduled lr and average weight ckp1; true when it ran. */
+  adamwScheduleFree?(y: FloatArray, grad: FloatArray, z: FloatArray, v: FloatArray, h: AdamWScheduleFreeStepHyper,
+    sc: { readonly lr: number; readonly ckp1: number }, k: number): boolean;
+  /** LAMB at 1-based `count` (the trust ratio over the whole tensor); true when it ran. */
+  lamb?(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: LambStepHyper, count: number): boolean;
 }
 
 /** Who may offer kernels, in the order they are asked. */

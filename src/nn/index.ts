@@ -26,3 +26,11 @@ export {
 export { softmax, logSoftmax, gelu } from '../ops/composite.js';
 export * as init from './init.js';
 export type { InitOptions, KaimingOptions, Nonlinearity, FanMode } from './init.js';
+export { MultiheadAttention, TransformerEncoderLayer } from './attention.js';
+export type {
+  MultiheadAttentionOptions, MultiheadAttentionForwardOptions, TransformerEncoderLayerOptions,
+  TransformerEncoderLayerForwardOptions, TransformerActivation,
+} from './attention.js';
+export { RNNBase, RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell } from './recurrent.js';
+export type { RecurrentMode, RecurrentOptions, RNNOptions, CellOptions, RNNCellOptions } from './recurrent.js';
+export { scaledDotProductAttention } from '../ops/attention.js';

@@ -1,12 +1,9 @@
+import { checkOptions } from '../validate.js';
 import { ValueError } from '../errors.js';
 
 /** Refuses unknown keys in an options object, naming the known ones. */
 export function checkKeys(opts: object, known: readonly string[], op: string): void {
-  if (opts === null || typeof opts !== 'object') throw new ValueError(`${op}: options must be an object, got`
-    + ` ${opts === null ? 'null' : typeof opts}`);
-  for (const k of Object.keys(opts)) {
-    if (!known.includes(k)) throw new ValueError(`${op}: unknown option "${k}" (known: ${known.join(', ')})`);
-  }
+  checkOptions(op, opts, known);
 }
 
 /** An int or a tuple of `n` ints (PyTorch's `_pair`), each checked against `min`. */

@@ -62,3 +62,16 @@ export type { AvgFn, MultiAvgFn, AveragedModelOptions, SWALROptions } from './sw
 export type { MultiTaskMethod } from './multitask.js';
 export { GradNorm, UncertaintyWeighting, DWA } from './multitask-weighting.js';
 export type { WeightingReport, GradNormOptions, GradNormReport } from './multitask-weighting.js';
+// Schedule-Free, Prodigy, LAMB, LARS (issue 14)
+export { SGDScheduleFree, AdamWScheduleFree } from './schedulefree.js';
+export type {
+  SGDScheduleFreeOptions, AdamWScheduleFreeOptions, SGDScheduleFreeState, AdamWScheduleFreeState,
+} from './schedulefree.js';
+export { Prodigy } from './prodigy.js';
+export type { ProdigyOptions, ProdigyState, ProdigyEstimate, ProdigyStateDict } from './prodigy.js';
+export { Lamb, Lars } from './lamb.js';
+export type { LambOptions, LambState, LarsOptions, LarsState } from './lamb.js';
+export {
+  sgdScheduleFreeUpdate, adamwScheduleFreeUpdate, prodigyAccumulate, prodigyStep, lambUpdate, larsUpdate,
+} from './updates.js';
+export type { ScheduleFreeScalars, ProdigyScalars } from './updates.js';

@@ -617,6 +617,246 @@ export function muonUpdate(
   }
 }
 
+// ---- Schedule-Free, Prodigy, LAMB, LARS (issue 14) -----------------------------------------
+export interface SGDScheduleFreeOptions {
+  /** Learning rate γ (default 1). */
+  lr: number;
+  /** Interpolation β between the average x and the SGD iterate z, in (0, 1) (default 0.9). */
+  momentum: number;
+  /** L2 penalty added to the gradient at y (default 0). */
+  weightDecay: number;
+  /** Linear warmup of lr over this many steps (default 0). */
+  warmupSteps: number;
+  /** Polynomial weighting (k+1)^r of the average (default 0). */
+  r: number;
+  /** The average weighs step k by lr_max^weightLrPower (default 2). */
+  weightLrPower: number;
+}
+export interface AdamWScheduleFreeOptions {
+  /** Learning rate γ (default 0.0025). */
+  lr: number;
+  /** β1 interpolates between x and z; β2 decays the second moment (default [0.9, 0.999]). */
+  betas: [number, number];
+  /** Added to √v̂ (default 1e-8). */
+  eps: number;
+  /** Weight decay added to the normalised gradient at y (default 0). */
+  weightDecay: number;
+  warmupSteps: number;
+  r: number;
+  weightLrPower: number;
+  /** An EMA of the gradient inside the AdamW step (0: none, the default). */
+  innerMomentum: number;
+}
+/** The step's schedule-free scalars: the scheduled lr and the averaging weight c_{k+1}. */
+export interface ScheduleFreeScalars {
+  lr: number;
+  ckp1: number;
+}
+/**
+ * Schedule-Free SGD (Defazio et al. 2024), schedulefree.SGDScheduleFree's order: g ← ∇ + wd·y;
+ * y ← lerp(y, z, c); y ← y + γ(β(1−c) − 1)·g; z ← z − γ·g.
+ */
+export function sgdScheduleFreeUpdate(
+  y: FloatArray, grad: FloatArray, z: FloatArray, h: SGDScheduleFreeOptions, sc: ScheduleFreeScalars,
+): void {
+  const { momentum, weightDecay: wd } = h, { lr, ckp1 } = sc;
+  const a = lr * (momentum * (1 - ckp1) - 1);
+  for (let i = 0; i < y.length; i++) {
+    let g = grad[i]!;
+    if (wd !== 0) g = g + wd * y[i]!;
+    y[i] = lerp(y[i]!, z[i]!, ckp1);
+    y[i] = y[i]! + a * g;
+    z[i] = z[i]! - lr * g;
+  }
+}
+/**
+ * Schedule-Free AdamW, schedulefree.AdamWScheduleFree's order at step k (0-based):
+ * v ← β2·v + (1−β2)·g²; d = √(v/(1−β2^(k+1))) + ε; u = g/d (or m/(1−μ^(k+1))/d with inner momentum μ);
+ * u ← u + wd·y; y ← lerp(y, z, c); y ← y + γ(β1(1−c) − 1)·u; z ← z − γ·u.
+ */
+export function adamwScheduleFreeUpdate(
+  y: FloatArray, grad: FloatArray, z: FloatArray, v: FloatArray, m: FloatArray | null,
+  h: AdamWScheduleFreeOptions, sc: ScheduleFreeScalars, k: number,
+): void {
+  const { betas: [beta1, beta2], eps, weightDecay: wd, innerMomentum: mu } = h, { lr, ckp1 } = sc;
+  const bc2 = 1 - beta2 ** (k + 1);
+  const bc1 = mu !== 0 ? 1 - mu ** (k + 1) : 1;
+  const w2 = 1 - beta2, w1 = 1 - mu;
+  const a = lr * (beta1 * (1 - ckp1) - 1);
+  for (let i = 0; i < y.length; i++) {
+    const g = grad[i]!;
+    v[i] = v[i]! * beta2 + w2 * g * g;
+    const denom = Math.sqrt(v[i]! / bc2) + eps;
+    let u: number;
+    if (m !== null) {
+      m[i] = m[i]! * mu + w1 * g;
+      u = m[i]! / bc1 / denom;
+    } else u = g / denom;
+    if (wd !== 0) u = u + wd * y[i]!;
+    y[i] = lerp(y[i]!, z[i]!, ckp1);
+    y[i] = y[i]! + a * u;
+    z[i] = z[i]! - lr * u;
+  }
+}
+
+export interface ProdigyOptions {
+  /** Multiplies the estimated step size d (default 1; leave it at 1 unless training is unstable). */
+  lr: number;
+  /** Adam's decay rates (default [0.9, 0.999]). */
+  betas: [number, number];
+  /** Decay of the d-estimate's running sums; null means √β2 (default null). */
+  beta3: number | null;
+  /** Added to √v, scaled by d (default 1e-8). */
+  eps: number;
+  /** Weight decay, decoupled (AdamW style) or an L2 term (default 0). */
+  weightDecay: number;
+  /** Decoupled weight decay (default true). */
+  decouple: boolean;
+  /** Adam's bias correction in the step size (default false). */
+  useBiasCorrection: boolean;
+  /** Leave lr out of the d-estimate's denominator sum, for warmup schedules (default false). */
+  safeguardWarmup: boolean;
+  /** The initial estimate of d (default 1e-6). */
+  d0: number;
+  /** Multiplies the estimate d̂ (default 1; the preferred knob). */
+  dCoef: number;
+  /** d grows by at most this factor per step (default Infinity). */
+  growthRate: number;
+}
+/** The step's shared Prodigy scalars: d, d/d0 and dlr = d·lr·bias correction (before d is updated). */
+export interface ProdigyScalars {
+  d: number;
+  dlr: number;
+  beta3: number;
+}
+/**
+ * Prodigy's first pass over one parameter (prodigyopt.Prodigy's order): g ← ∇ (+ wd·θ if coupled);
+ * returns (d/d0)·dlr·⟨g, p0 − θ⟩ for the numerator, and updates m ← β1·m + d(1−β1)·g,
+ * v ← β2·v + d²(1−β2)·g², s ← β3·s + (d/d0)·dlr·g (or (d/d0)·d·g with safeguardWarmup);
+ * `out[0]` receives Σ|s|. Sums run left to right.
+ */
+export function prodigyAccumulate(
+  param: FloatArray, grad: FloatArray, m: FloatArray | null, v: FloatArray, s: FloatArray, p0: FloatArray,
+  h: ProdigyOptions, beta1: number, beta2: number, sc: ProdigyScalars, d0: number, out: [number],
+): number {
+  const { d, dlr, beta3 } = sc;
+  const wd = h.decouple ? 0 : h.weightDecay;
+  let dot = 0;
+  for (let i = 0; i < param.length; i++) {
+    const g = wd !== 0 ? grad[i]! + wd * param[i]! : grad[i]!;
+    dot += g * (p0[i]! - param[i]!);
+  }
+  const num = (d / d0) * dlr * dot;
+  const am = d * (1 - beta1), av = d * d * (1 - beta2);
+  const as = h.safeguardWarmup ? (d / d0) * d : (d / d0) * dlr;
+  let abs = 0;
+  for (let i = 0; i < param.length; i++) {
+    const g = wd !== 0 ? grad[i]! + wd * param[i]! : grad[i]!;
+    if (m !== null) m[i] = m[i]! * beta1 + am * g;
+    v[i] = v[i]! * beta2 + av * g * g;
+    s[i] = s[i]! * beta3 + as * g;
+    abs += Math.abs(s[i]!);
+  }
+  out[0] = abs;
+  return num;
+}
+/**
+ * Prodigy's step with the new d and the step's dlr: θ ← θ − wd·dlr·θ (decoupled);
+ * θ ← θ − dlr·m/(√v + d·ε), or without β1: θ ← θ − dlr·d·g/(√v + d·ε).
+ */
+export function prodigyStep(
+  param: FloatArray, grad: FloatArray, m: FloatArray | null, v: FloatArray, h: ProdigyOptions, d: number, dlr: number,
+): void {
+  const wd = h.weightDecay, dEps = d * h.eps;
+  const decoupled = wd !== 0 && h.decouple, coupled = wd !== 0 && !h.decouple;
+  for (let i = 0; i < param.length; i++) {
+    const g = coupled ? grad[i]! + wd * param[i]! : grad[i]!;
+    const denom = Math.sqrt(v[i]!) + dEps;
+    if (decoupled) param[i] = param[i]! + -wd * dlr * param[i]!;
+    if (m !== null) param[i] = param[i]! + (-dlr * m[i]!) / denom;
+    else param[i] = param[i]! + (-dlr * d * g) / denom;
+  }
+}
+
+export interface LambOptions {
+  /** Learning rate (default 1e-3). */
+  lr: number;
+  /** optax's b1, b2 (default [0.9, 0.999]). */
+  betas: [number, number];
+  /** Added to √v̂ (default 1e-6). */
+  eps: number;
+  /** Added to v̂ inside the square root (default 0). */
+  epsRoot: number;
+  /** Added to the Adam direction as wd·θ before the trust ratio (default 0). */
+  weightDecay: number;
+}
+/** ‖x‖₂, summed left to right. */
+const norm2 = (x: FloatArray): number => {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i]! * x[i]!;
+  return Math.sqrt(s);
+};
+/** optax's trust ratio: c·‖θ‖/(‖u‖ + ε), or 1 when either norm is 0. */
+const trustRatio = (pn: number, un: number, c: number, eps: number): number =>
+  pn === 0 || un === 0 ? 1 : (c * pn) / (un + eps);
+/**
+ * LAMB (You et al. 2020) as optax.lamb chains it: m ← (1−β1)·g + β1·m; v ← (1−β2)·g² + β2·v;
+ * u = m̂/(√(v̂ + ε_root) + ε) + wd·θ; θ ← θ + (−lr)·(u·‖θ‖/‖u‖).
+ */
+export function lambUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: LambOptions, count: number): void {
+  const { lr, betas: [b1, b2], eps, epsRoot, weightDecay: wd } = h;
+  const bc1 = 1 - b1 ** count, bc2 = 1 - b2 ** count;
+  const u = (i: number): number => {
+    const a = m[i]! / bc1 / (Math.sqrt(v[i]! / bc2 + epsRoot) + eps);
+    return wd !== 0 ? a + wd * param[i]! : a;
+  };
+  let uu = 0;
+  for (let i = 0; i < param.length; i++) {
+    const g = grad[i]!;
+    m[i] = (1 - b1) * g + b1 * m[i]!;
+    v[i] = (1 - b2) * (g * g) + b2 * v[i]!;
+    const ui = u(i);
+    uu += ui * ui;
+  }
+  const tr = trustRatio(norm2(param), Math.sqrt(uu), 1, 0);
+  for (let i = 0; i < param.length; i++) param[i] = param[i]! + -lr * (u(i) * tr);
+}
+
+export interface LarsOptions {
+  /** Learning rate (default 1e-3). */
+  lr: number;
+  /** Added to the gradient as wd·θ before the trust ratio (default 0). */
+  weightDecay: number;
+  /** η in the trust ratio η·‖θ‖/(‖g + wd·θ‖ + ε) (default 1e-3). */
+  trustCoefficient: number;
+  /** Added to the trust ratio's denominator (default 0). */
+  eps: number;
+  /** Scale by the trust ratio (false: plain SGD with momentum; optax's trust_ratio_mask) (default true). */
+  trustRatio: boolean;
+  /** Momentum of the trace t ← u + μ·t (default 0.9). */
+  momentum: number;
+  nesterov: boolean;
+}
+/**
+ * LARS (You et al. 2017) as optax.lars chains it: u = g + wd·θ; u ← u·η‖θ‖/(‖u‖ + ε);
+ * u ← (−lr)·u; t ← u + μ·t; θ ← θ + t (Nesterov: θ ← θ + u + μ·t).
+ */
+export function larsUpdate(param: FloatArray, grad: FloatArray, trace: FloatArray, h: LarsOptions): void {
+  const { lr, weightDecay: wd, momentum: mu, nesterov } = h;
+  const u = (i: number): number => (wd !== 0 ? grad[i]! + wd * param[i]! : grad[i]!);
+  let tr = 1;
+  if (h.trustRatio) {
+    let uu = 0;
+    for (let i = 0; i < param.length; i++) uu += u(i) * u(i);
+    tr = trustRatio(norm2(param), Math.sqrt(uu), h.trustCoefficient, h.eps);
+  }
+  for (let i = 0; i < param.length; i++) {
+    const ui = -lr * (h.trustRatio ? u(i) * tr : u(i));
+    trace[i] = ui + mu * trace[i]!;
+    param[i] = param[i]! + (nesterov ? ui + mu * trace[i]! : trace[i]!);
+  }
+}
+
 // ---- the registry: one swappable function per algorithm ---------------------------------
 /** The reference update of each algorithm, by name (the kernel contract `setUpdateKernel` replacements follow). */
 const builtin = {
@@ -646,6 +886,12 @@ const builtin = {
   adafactor: adafactorUpdate,
   /** Muon (Newton–Schulz orthogonalised momentum). */
   muon: muonUpdate,
+  sgdScheduleFree: sgdScheduleFreeUpdate,
+  adamwScheduleFree: adamwScheduleFreeUpdate,
+  prodigyAccumulate,
+  prodigyStep,
+  lamb: lambUpdate,
+  lars: larsUpdate,
 };
 /** The signature each kernel must have, by name. */
 export type UpdateKernels = typeof builtin;
@@ -661,8 +907,19 @@ const sgdFused: UpdateKernels['sgd'] = (param, grad, buf, h, firstStep) => {
   for (const k of fusedUpdates()) if (k.sgd(param, grad, buf, h, firstStep)) return;
   sgdUpdate(param, grad, buf, h, firstStep);
 };
+/** Schedule-Free AdamW (no inner momentum) and LAMB through an offered fused kernel, else the reference (issue 14). */
+const adamwScheduleFreeFused: UpdateKernels['adamwScheduleFree'] = (y, grad, z, v, m, h, sc, k) => {
+  if (m === null) for (const f of fusedUpdates()) if (f.adamwScheduleFree?.(y, grad, z, v, h, sc, k)) return;
+  adamwScheduleFreeUpdate(y, grad, z, v, m, h, sc, k);
+};
+const lambFused: UpdateKernels['lamb'] = (param, grad, m, v, h, count) => {
+  for (const f of fusedUpdates()) if (f.lamb?.(param, grad, m, v, h, count)) return;
+  lambUpdate(param, grad, m, v, h, count);
+};
 /** What the optimizers call by default: the reference updates, with adam and sgd picking up offered fused kernels. */
-const defaults: UpdateKernels = { ...builtin, adam: adamFused, sgd: sgdFused };
+const defaults: UpdateKernels = {
+  ...builtin, adam: adamFused, sgd: sgdFused, adamwScheduleFree: adamwScheduleFreeFused, lamb: lambFused,
+};
 
 const kernels: { -readonly [K in UpdateKernelName]: UpdateKernels[K] } = { ...defaults };
 

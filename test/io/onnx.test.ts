@@ -2,8 +2,9 @@ import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import {
-  concat, defineOp, ExportError, exportOnnx, exportOnnxBytes, manualSeed, nn, pad, randn, tensor, type Tensor, ValueError, where, scatterAdd,
+  concat, defineOp, type Exportable, ExportError, noGrad, randint, exportOnnx, exportOnnxBytes, manualSeed, nn, pad, randn, tensor, type Tensor, ValueError, where, scatterAdd,
 } from '../../src/index.js';
+import { Gpt } from '../../examples/lib/gpt.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,6 +83,18 @@ describe('exportOnnx', () => {
     expect(maxDiff(await runOrt(bytes, { input0: x }), f(x).data)).toBeLessThan(1e-12);
   });
 
+  it('maps the math primitives', async () => {
+    const f = (x: Tensor): Tensor => {
+      const a = x.abs().add(0.5);
+      return a.log2().add(a.log10()).add(x.expm1()).add(x.mul(3).trunc()).add(x.mul(2).floor()).add(x.atan())
+        .add(x.mul(0.5).asin()).add(x.mul(0.5).acos()).add(x.mul(3).ceil()).add(x.mul(3).round());
+    };
+    const x = randn([5, 3]).tanh(); // float32: ONNX Runtime has no float64 Atan/Asin/Acos kernels
+    const bytes = exportOnnxBytes(f, [x]);
+    if (PYTHON) expect(onnxCheck(bytes)).toBe('ok');
+    expect(maxDiff(await runOrt(bytes, { input0: x }), f(x).data)).toBeLessThan(1e-5);
+  });
+
   it('maps slices, concat, pad and gather (Embedding)', async () => {
     manualSeed(1);
     const emb = new nn.Embedding(10, 4);
@@ -147,3 +160,60 @@ describe('exportOnnx', () => {
 
 const GOLDEN_TINY =
   '0808120874617065677261641a05302e322e303ab0010a2b0a06696e707574300a05636f6e737412086d61746d756c5f301a084d61744d756c5f3022064d61744d756c0a210a086d61746d756c5f3012076f7574707574301a0652656c755f31220452656c75120874617065677261642a1f0a02020210014205636f6e73744a100000803f0000004000004040000080405a180a06696e70757430120e0a0c080112080a0208010a02080262190a076f757470757430120e0a0c080112080a0208010a02080242021011';
+
+describe('exportOnnx: the example models, run by ONNX Runtime at several batch sizes', () => {
+  const check = async (
+    model: Exportable, make: (n: number) => Tensor, tol: number, ns: readonly number[] = [1, 3], opset = 17,
+  ): Promise<number> => {
+    const bytes = exportOnnxBytes(model, [make(2)], { opset, dynamicAxes: { input0: { 0: 'batch' } } });
+    if (PYTHON && opset <= 17) expect(onnxCheck(bytes)).toBe('ok');
+    let worst = 0;
+    const run = typeof model === 'function' ? model : (x: Tensor) => model.forward(x) as Tensor;
+    for (const n of ns) {
+      const x = make(n);
+      worst = Math.max(worst, maxDiff(await runOrt(bytes, { input0: x }), (noGrad(() => run(x)) as Tensor).data));
+    }
+    expect(worst).toBeLessThan(tol);
+    console.log(`max |ORT − tapegrad| = ${worst.toExponential(2)}, ${bytes.length} bytes`);
+    return worst;
+  };
+
+  it('the MNIST CNN (conv, relu, max pool, flatten, linear) and a BatchNorm/avg-pool variant in eval mode', async () => {
+    manualSeed(2);
+    const cnn = new nn.Sequential(
+      new nn.Conv2d(1, 8, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
+      new nn.Conv2d(8, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
+      new nn.Flatten(), new nn.Linear(784, 10),
+    );
+    await check(cnn, (n) => randn([n, 1, 28, 28]), 1e-5);
+    const bn = new nn.Sequential(
+      new nn.Conv2d(3, 4, 3, { stride: 2, padding: 1 }), new nn.BatchNorm2d(4), new nn.ReLU(),
+      new nn.AvgPool2d(2), new nn.AdaptiveAvgPool2d(1), new nn.Flatten(), new nn.Linear(4, 2),
+    );
+    bn.train();
+    for (let i = 0; i < 3; i++) noGrad(() => bn.forward(randn([4, 3, 16, 16]).mul(2).add(1))); // running stats move
+    bn.eval();
+    await check(bn, (n) => randn([n, 3, 16, 16]), 1e-5);
+    const up = new nn.ConvTranspose2d(3, 2, 3, { stride: 2, padding: 1, outputPadding: 1 });
+    await check(up, (n) => randn([n, 3, 5, 5]), 1e-5);
+    bn.train();
+    exportOnnxBytes(bn, [randn([2, 3, 16, 16])]);
+    expect(bn.training).toBe(true); // restored after export
+  });
+
+  it('the char-transformer (embeddings, causal attention, LayerNorm, GELU MLP)', async () => {
+    manualSeed(3);
+    const gpt = new Gpt({ vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16 });
+    gpt.eval();
+    const make = (n: number): Tensor => randint(0, 11, [n, 8], { dtype: 'int32' });
+    await check(gpt, make, 1e-5);
+  });
+
+  it('LSTM and GRU (batch first, 2 layers, bidirectional)', async () => {
+    manualSeed(4);
+    const lstm = new nn.LSTM(4, 6, { numLayers: 2, batchFirst: true, bidirectional: true });
+    await check((x: Tensor) => lstm.forward(x)[0], (n) => randn([n, 5, 4]), 1e-5);
+    const gru = new nn.GRU(4, 6, { batchFirst: true });
+    await check((x: Tensor) => gru.forward(x)[0], (n) => randn([n, 5, 4]), 1e-5);
+  });
+});

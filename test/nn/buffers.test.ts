@@ -80,7 +80,7 @@ describe('buffers', () => {
     expect(() => m.add('x', m.fc.weight)).toThrow(/is a Parameter/);
     expect(() => m.add('fc', zeros([1]))).toThrow(/"fc" is already a child or parameter/);
     expect(() => m.add('x', zeros([1]), { persistant: false })).toThrow(
-      'Bad.registerBuffer: unknown option "persistant" (known: persistent)',
+      "Bad.registerBuffer: unknown option 'persistant' (known options: persistent)",
     );
   });
 });

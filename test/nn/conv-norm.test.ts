@@ -25,7 +25,7 @@ describe('conv layers', () => {
     close(c.forward(x), conv2dRef(x, c.weight, c.bias, { padding: [1, 1], groups: 2 }));
     expect(Object.keys(c.stateDict())).toEqual(['weight', 'bias']);
     expect(() => new nn.Conv2d(3, 4, 3, { groups: 2 })).toThrow('Conv2d: inChannels 3 must be divisible by groups 2');
-    expect(() => new nn.Conv2d(3, 4, 3, { pad: 1 } as object)).toThrow(/Conv2d: unknown option "pad"/);
+    expect(() => new nn.Conv2d(3, 4, 3, { pad: 1 } as object)).toThrow(/Conv2d: unknown option 'pad'/);
   });
   it('Conv1d, ConvTranspose2d shapes and init', () => {
     expect(new nn.Conv1d(3, 5, 4, { bias: false }).forward(zeros([2, 3, 10])).shape).toEqual([2, 5, 7]);

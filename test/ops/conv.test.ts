@@ -69,7 +69,7 @@ describe('conv2d', () => {
     const x = rnd([1, 3, 5, 5], 1);
     expect(() => conv2d(x, rnd([2, 2, 3, 3], 2))).toThrow('conv2d: input has 3 channels but weight of shape [2,2,3,3] expects 2 × groups=1 = 2');
     expect(() => conv2d(x, rnd([2, 3, 7, 7], 2))).toThrow(/smaller than the dilated kernel 7×7/);
-    expect(() => conv2d(x, rnd([2, 3, 3, 3], 2), null, { strides: 2 } as object)).toThrow('conv2d: unknown option "strides" (known: stride, padding, dilation, groups)');
+    expect(() => conv2d(x, rnd([2, 3, 3, 3], 2), null, { strides: 2 } as object)).toThrow("conv2d: unknown option 'strides' (known options: stride, padding, dilation, groups)");
     expect(() => conv2d(x, rnd([2, 3, 3, 3], 2), null, { stride: 2, padding: 'same' })).toThrow(/padding='same' needs stride 1/);
     expect(() => conv2d(x, rnd([2, 3, 3, 3], 2).float())).toThrow(/dtype float64 and weight dtype float32 differ/);
     expect(() => conv2d(x, rnd([3, 1, 3, 3], 2), null, { groups: 2 })).toThrow(/not divisible by groups=2/);

@@ -9,6 +9,7 @@ import {
   atan2, binaryCrossEntropy, einsum, huberLoss, klDiv, l1Loss, logaddexp, smoothL1Loss, sort, topk,
 } from '../../src/index.js';
 import { PRIMITIVES, registry, type Primitive } from '../../src/ops/registry.js';
+import { scaledDotProductAttention } from '../../src/ops/attention.js';
 import { rnd } from '../helpers.js';
 
 type Kind = 'any' | 'pos' | 'away0';
@@ -155,6 +156,11 @@ const composites: Row[] = [
   { name: 'crossEntropy (label smoothing)', f: (x) => crossEntropy(x, [1, 2], { labelSmoothing: 0.1 }), shapes: [[[2, 3]]] },
   { name: 'nllLoss', f: (x) => nllLoss(x.logSoftmax(1), [1, 1], 'sum'), shapes: [[[2, 3]]] },
   { name: 'binaryCrossEntropyWithLogits', f: (x, t) => binaryCrossEntropyWithLogits(x, t.sigmoid()), shapes: [[[2, 3], [2, 3]]], kinds: ['away0', 'any'] },
+  { name: 'scaledDotProductAttention (causal, fused)', f: (q, k, v) => scaledDotProductAttention(q, k, v, { isCausal: true }),
+    shapes: [[[2, 3, 2], [2, 3, 2], [2, 3, 2]]], second: true },
+  { name: 'scaledDotProductAttention (float mask, composite)',
+    f: (q, k, v, m) => scaledDotProductAttention(q, k, v, { attnMask: m, fused: false }),
+    shapes: [[[3, 2], [4, 2], [4, 3], [3, 4]]], second: true },
   // ---- issue 12: composites -----------------------------------------------------------------
   unary('tan', (x) => x.mul(0.5).tan()),
   unary('sinh', (x) => x.sinh()),

@@ -35,6 +35,17 @@ const wasmUpdates: FusedUpdates = {
     W.sgdStep(p, g, buf, h, first);
     return true;
   },
+  // Schedule-Free AdamW (without inner momentum) and LAMB (issue 14)
+  adamwScheduleFree: (y, g, z, v, h, sc, k) => {
+    if (!(isF32(y) && isF32(g) && isF32(z) && isF32(v))) return false;
+    W.adamwScheduleFreeStep(y, g, z, v, h, sc, k);
+    return true;
+  },
+  lamb: (p, g, m, v, h, count) => {
+    if (!(isF32(p) && isF32(g) && isF32(m) && isF32(v))) return false;
+    W.lambStep(p, g, m, v, h, count);
+    return true;
+  },
 };
 offerFusedUpdates('wasm', useWasm ? wasmUpdates : null);
 export const getCpuKernels = (): CpuKernels => (useWasm ? 'wasm' : 'reference');

@@ -7,6 +7,7 @@
  */
 import { checkNonNegative, checkOptions } from '../../validate.js';
 import type { AdamStepHyper as AdamOptions, SgdStepHyper as SGDOptions } from '../fused.js';
+import type { AdamWScheduleFreeStepHyper, LambStepHyper } from '../fused.js';
 import { broadcastStrides, sizeOf, type Shape } from '../../shape.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import {
@@ -280,5 +281,52 @@ export function sgdStep(p: Float32Array, g: Float32Array, buf: Float32Array | nu
     K.sgd(pp, pg, pb, len, h.lr, mom ? h.momentum : 0, h.dampening, h.weightDecay, h.nesterov ? 1 : 0, firstStep ? 1 : 0, h.maximize ? -1 : 1);
     p.set(view(pp, len), s);
     if (mom) buf.set(view(pb, len), s);
+  }
+}
+
+// ---- Schedule-Free AdamW and LAMB (issue 14) ---------------------------------------------
+// Same contracts as adamwScheduleFreeUpdate (without inner momentum) and lambUpdate in
+// src/optim/updates.ts, over float32; offered by the cpu backend as fused updates (backend/fused.ts).
+
+/** One Schedule-Free AdamW step (0-based step k) in place over float32 y, grads g, z and v. */
+export function adamwScheduleFreeStep(
+  y: Float32Array, g: Float32Array, z: Float32Array, v: Float32Array, h: AdamWScheduleFreeStepHyper,
+  sc: { readonly lr: number; readonly ckp1: number }, k: number,
+): void {
+  const n = y.length, [beta1, beta2] = h.betas, { lr, ckp1 } = sc;
+  const a = lr * (beta1 * (1 - ckp1) - 1), bc2 = 1 - beta2 ** (k + 1);
+  reset();
+  const c = Math.min(n, CHUNK);
+  const py = alloc(c), pg = alloc(c), pz = alloc(c), pv = alloc(c);
+  for (let s = 0; s < n; s += CHUNK) {
+    const len = Math.min(CHUNK, n - s), e = s + len;
+    copyIn(y.subarray(s, e), py); copyIn(g.subarray(s, e), pg); copyIn(z.subarray(s, e), pz); copyIn(v.subarray(s, e), pv);
+    K.adamwScheduleFree(py, pg, pz, pv, len, ckp1, a, lr, beta2, 1 - beta2, bc2, h.eps, h.weightDecay);
+    y.set(view(py, len), s); z.set(view(pz, len), s); v.set(view(pv, len), s);
+  }
+}
+
+/** One LAMB step (1-based count) in place over float32 params p, grads g and moments m, v. */
+export function lambStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: LambStepHyper, count: number): void {
+  const n = p.length, [b1, b2] = h.betas, { eps, epsRoot, weightDecay: wd } = h;
+  const bc1 = 1 - b1 ** count, bc2 = 1 - b2 ** count;
+  reset();
+  const c = Math.min(n, CHUNK);
+  const pp = alloc(c), pg = alloc(c), pm = alloc(c), pv = alloc(c);
+  let uu = 0, pn = 0;
+  for (let s = 0; s < n; s += CHUNK) {
+    const len = Math.min(CHUNK, n - s), e = s + len;
+    copyIn(p.subarray(s, e), pp); copyIn(g.subarray(s, e), pg); copyIn(m.subarray(s, e), pm); copyIn(v.subarray(s, e), pv);
+    uu += K.lambMoments(pp, pg, pm, pv, len, 1 - b1, b1, 1 - b2, b2, bc1, bc2, eps, epsRoot, wd);
+    pn += K.sumSquares(pp, len);
+    m.set(view(pm, len), s); v.set(view(pv, len), s);
+  }
+  const pNorm = Math.sqrt(pn), uNorm = Math.sqrt(uu);
+  const tr = pNorm === 0 || uNorm === 0 ? 1 : pNorm / uNorm;
+  for (let s = 0; s < n; s += CHUNK) {
+    const len = Math.min(CHUNK, n - s), e = s + len;
+    copyIn(p.subarray(s, e), pp); copyIn(m.subarray(s, e), pm); copyIn(v.subarray(s, e), pv);
+    K.lambApply(pp, pm, pv, len, bc1, bc2, eps, epsRoot, wd, -h.lr, tr);
+    p.set(view(pp, len), s);
   }
 }

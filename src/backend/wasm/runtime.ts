@@ -37,6 +37,14 @@ export interface KernelExports {
     eps: number, bc2sqrt: number, wd: number, decay: number, sign: number): void;
   sgd(p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number,
     wd: number, nesterov: number, first: number, sign: number): void;
+  // Schedule-Free AdamW and LAMB (issue 14)
+  adamwScheduleFree(y: number, g: number, z: number, v: number, n: number, c: number, a: number, lr: number, b2: number,
+    w2: number, bc2: number, eps: number, wd: number): void;
+  sumSquares(x: number, n: number): number;
+  lambMoments(p: number, g: number, m: number, v: number, n: number, w1: number, b1: number, w2: number, b2: number,
+    bc1: number, bc2: number, eps: number, epsRoot: number, wd: number): number;
+  lambApply(p: number, m: number, v: number, n: number, bc1: number, bc2: number, eps: number, epsRoot: number, wd: number,
+    nlr: number, tr: number): void;
 }
 
 const PAGE = 65536;

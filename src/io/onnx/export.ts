@@ -175,10 +175,40 @@ export function exportOnnxBytes(model: Exportable, exampleInputs: readonly Tenso
     const tw = twinOf.get(t) ?? t;
     return t.shape.map((d, i) => d !== tw.shape[i]);
   };
+  /** A dimension that follows a dynamic axis, read at run time from the graph input that has it. */
+  const shapeOf = new Map<number, string>();
+  const dimFromInput = (d1: number, d2: number): string | null => {
+    for (const [i, x] of exampleInputs.entries()) {
+      const a = x.shape.findIndex((d, ax) => d === d1 && inputs2[i]!.shape[ax] === d2 && d1 !== d2);
+      if (a < 0) continue;
+      if (!shapeOf.has(i)) shapeOf.set(i, g.node('Shape', [names.get(x)!]));
+      return g.node('Gather', [shapeOf.get(i)!, g.int64s([a], 'axis')]);
+    }
+    return null;
+  };
+  /** A constant filled with one value whose shape follows dynamic axes (zeros for an initial state): Expand. */
+  const dynamicFill = (t: Tensor, tw: Tensor): string | null => {
+    const v = t.data[0];
+    if (v === undefined || tw.ndim !== t.ndim || ![t.data, tw.data].every((d) => d.every((x) => Object.is(x, v)))) return null;
+    const dims: string[] = [];
+    for (const [i, d] of t.shape.entries()) {
+      const piece = d === tw.shape[i] ? g.int64s([d], 'dim') : dimFromInput(d, tw.shape[i]!);
+      if (piece === null) return null;
+      dims.push(piece);
+    }
+    const shape = dims.length ? g.node('Concat', dims, [{ name: 'axis', i: 0 }]) : g.int64s([], 'shape');
+    const scalar = g.initializer(g.fresh('fill'), [], onnxDType(t.dtype, 'a constant'), t.data.slice(0, 1));
+    return g.node('Expand', [scalar, shape]);
+  };
   const constant = (t: Tensor, rec: TraceRecord): string => {
     const param = named.get(t);
     const tw = twinOf.get(t) ?? t;
     if (param === undefined && tw !== t && (tw.shape.some((d, i) => d !== t.shape[i]) || tw.data.some((v, i) => !Object.is(v, t.data[i])))) {
+      const filled = tw.shape.some((d, i) => d !== t.shape[i]) ? dynamicFill(t, tw) : null;
+      if (filled !== null) {
+        names.set(t, filled);
+        return filled;
+      }
       throw new ExportError(
         `exportOnnx: a constant of shape [${t.shape}] read by '${rec.op}' (recorded at ${rec.where}) depends on the size of a dynamic axis`,
       );

@@ -32,6 +32,19 @@ export interface EmitCtx {
 }
 export type Emitter = (c: EmitCtx) => void;
 
+interface ConvAttrs {
+  readonly stride: readonly number[];
+  readonly padBegin: readonly number[];
+  readonly padEnd: readonly number[];
+  readonly dilation: readonly number[];
+  readonly groups: number;
+}
+interface PoolGeom {
+  readonly h: number; readonly w: number; readonly kh: number; readonly kw: number; readonly ho: number;
+  readonly wo: number; readonly sh: number; readonly sw: number; readonly ph: number; readonly pw: number;
+  readonly dh: number; readonly dw: number;
+}
+
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 
@@ -97,6 +110,20 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
   log1p: (c) => {
     const one = scalar(c.g, 1, c.rec.inputs[0]!.dtype);
     c.g.node('Log', [c.g.node('Add', [c.input(0), one])], [], c.out);
+  },
+  expm1: (c) => {
+    const one = scalar(c.g, 1, c.rec.inputs[0]!.dtype);
+    c.g.node('Sub', [c.g.node('Exp', [c.input(0)]), one], [], c.out);
+  },
+  log2: (c) => {
+    c.g.node('Div', [c.g.node('Log', [c.input(0)]), scalar(c.g, Math.LN2, c.rec.inputs[0]!.dtype)], [], c.out);
+  },
+  log10: (c) => {
+    c.g.node('Div', [c.g.node('Log', [c.input(0)]), scalar(c.g, Math.LN10, c.rec.inputs[0]!.dtype)], [], c.out);
+  },
+  trunc: (c) => {
+    const mag = c.g.node('Floor', [c.g.node('Abs', [c.input(0)])]);
+    c.g.node('Mul', [c.g.node('Sign', [c.input(0)]), mag], [], c.out);
   },
   eq: compare('Equal'),
   ne: compare('Equal', true),
@@ -183,6 +210,53 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
   gather: (c) => {
     const idx = c.g.node('Cast', [c.input(1)], [{ name: 'to', i: ONNX_INT64 }]);
     c.g.node('GatherElements', [c.input(0), idx], [{ name: 'axis', i: attrsOf<{ axis: number }>(c).axis }], c.out);
+  },
+  conv2d: (c) => {
+    const a = attrsOf<ConvAttrs>(c); // inputs: x, weight and (fused) bias
+    c.g.node('Conv', c.rec.inputs.map((_, i) => c.input(i)), [
+      { name: 'strides', ints: a.stride },
+      { name: 'pads', ints: [...a.padBegin, ...a.padEnd] },
+      { name: 'dilations', ints: a.dilation },
+      { name: 'group', i: a.groups },
+    ], c.out);
+  },
+  convTranspose2d: (c) => {
+    const a = attrsOf<ConvAttrs & { inSize: readonly [number, number] }>(c);
+    const w = c.rec.inputs[1]!;
+    c.g.node('ConvTranspose', c.rec.inputs.map((_, i) => c.input(i)), [
+      { name: 'kernel_shape', ints: [w.shape[2]!, w.shape[3]!] },
+      { name: 'strides', ints: a.stride },
+      { name: 'dilations', ints: a.dilation },
+      { name: 'group', i: a.groups },
+      { name: 'pads', ints: [...a.padBegin, ...a.padEnd] },
+      { name: 'output_shape', ints: a.inSize },
+    ], c.out);
+  },
+  maxPool2dIndices: (c) => {
+    // Our indices are flat within each plane; ONNX's are flat over the whole NCHW tensor: take them mod H·W.
+    const { g } = attrsOf<{ g: PoolGeom }>(c);
+    const x = c.rec.inputs[0]!;
+    if (x.ndim !== 4) c.fail(`max pooling of a rank-${x.ndim} input (expected N, C, H, W)`);
+    const pads = [g.ph, g.pw, g.ph, g.pw];
+    const size = (n: number, k: number, s: number, p: number, d: number, ceil: boolean): number =>
+      (ceil ? Math.ceil : Math.floor)((n + 2 * p - d * (k - 1) - 1) / s) + 1;
+    const fits = (ceil: boolean): boolean =>
+      size(g.h, g.kh, g.sh, g.ph, g.dh, ceil) === g.ho && size(g.w, g.kw, g.sw, g.pw, g.dw, ceil) === g.wo;
+    const ceil = fits(false) ? 0 : fits(true) ? 1 : c.fail('max pooling whose output size ONNX cannot reproduce');
+    const values = c.g.fresh('maxpool_values'), flat = c.g.fresh('maxpool_indices');
+    c.g.nodes.push({
+      opType: 'MaxPool', inputs: [c.input(0)], outputs: [values, flat], name: `MaxPool_${c.g.nodes.length}`,
+      attrs: [
+        { name: 'kernel_shape', ints: [g.kh, g.kw] }, { name: 'strides', ints: [g.sh, g.sw] },
+        { name: 'pads', ints: pads }, { name: 'dilations', ints: [g.dh, g.dw] }, { name: 'ceil_mode', i: ceil },
+      ],
+    });
+    const inPlane = c.g.node('Mod', [flat, c.g.int64s([g.h * g.w], 'plane')]);
+    c.g.node('Cast', [inPlane], [{ name: 'to', i: onnxDType(c.rec.out.dtype, 'maxPool2dIndices') }], c.out);
+  },
+  maxPoolGather: (c) => {
+    const idx = c.g.node('Cast', [c.input(1)], [{ name: 'to', i: ONNX_INT64 }]);
+    c.g.node('GatherElements', [c.input(0), idx], [{ name: 'axis', i: -1 }], c.out);
   },
   detach: simple('Identity'),
   alias: simple('Identity'),

@@ -447,3 +447,90 @@ export function sgd(
     store<f32>(p + q, pv + -lr * d);
   }
 }
+
+// ---- Schedule-Free AdamW and LAMB (issue 14) ----------------------------------------------
+
+/**
+ * Schedule-Free AdamW over n float32 values in place (no inner momentum), in the order of
+ * adamwScheduleFreeUpdate in src/optim/updates.ts: v = b2*v + (1-b2)*g*g; u = g / (sqrt(v/bc2) + eps);
+ * u += wd*y; y = lerp(y, z, c); y += a*u (a = lr*(b1*(1-c) - 1)); z -= lr*u.
+ */
+export function adamwScheduleFree(
+  y: usize, g: usize, z: usize, v: usize, n: i32,
+  c: f32, a: f32, lr: f32, b2: f32, w2: f32, bc2: f32, eps: f32, wd: f32,
+): void {
+  const lowC = abs<f32>(c) < 0.5, oc: f32 = 1 - c;
+  const C = f32x4.splat(c), OC = f32x4.splat(oc), A = f32x4.splat(a), LR = f32x4.splat(lr), B2 = f32x4.splat(b2);
+  const W2 = f32x4.splat(w2), BC = f32x4.splat(bc2), EPS = f32x4.splat(eps), WD = f32x4.splat(wd);
+  const useWd = wd != 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const q = <usize>i * 4;
+    const gv = v128.load(g + q), yv = v128.load(y + q), zv = v128.load(z + q);
+    const vv = f32x4.add(f32x4.mul(v128.load(v + q), B2), f32x4.mul(f32x4.mul(W2, gv), gv));
+    let u = f32x4.div(gv, f32x4.add(f32x4.sqrt(f32x4.div(vv, BC)), EPS));
+    if (useWd) u = f32x4.add(u, f32x4.mul(WD, yv));
+    const d = f32x4.sub(zv, yv);
+    const l = lowC ? f32x4.add(yv, f32x4.mul(C, d)) : f32x4.sub(zv, f32x4.mul(d, OC));
+    v128.store(y + q, f32x4.add(l, f32x4.mul(A, u)));
+    v128.store(z + q, f32x4.sub(zv, f32x4.mul(LR, u)));
+    v128.store(v + q, vv);
+  }
+  for (; i < n; i++) {
+    const q = <usize>i * 4;
+    const gv = load<f32>(g + q), yv = load<f32>(y + q), zv = load<f32>(z + q);
+    const vv = load<f32>(v + q) * b2 + w2 * gv * gv;
+    let u = gv / (sqrt<f32>(vv / bc2) + eps);
+    if (useWd) u = u + wd * yv;
+    const l = lowC ? yv + c * (zv - yv) : zv - (zv - yv) * oc;
+    store<f32>(y + q, l + a * u);
+    store<f32>(z + q, zv - lr * u);
+    store<f32>(v + q, vv);
+  }
+}
+
+/** Σ x² over n float32 values, accumulated in f64 (the trust ratio's ‖θ‖²). */
+export function sumSquares(x: usize, n: i32): f64 {
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const v = <f64>load<f32>(x + <usize>i * 4);
+    s += v * v;
+  }
+  return s;
+}
+
+/**
+ * LAMB's first pass over n float32 values: m = w1*g + b1*m; v = w2*(g*g) + b2*v (optax's order), and
+ * returns Σ u² in f64 for u = m/bc1 / (sqrt(v/bc2 + epsRoot) + eps) + wd*p.
+ */
+export function lambMoments(
+  p: usize, g: usize, m: usize, v: usize, n: i32,
+  w1: f32, b1: f32, w2: f32, b2: f32, bc1: f32, bc2: f32, eps: f32, epsRoot: f32, wd: f32,
+): f64 {
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const q = <usize>i * 4;
+    const gv = load<f32>(g + q);
+    const mv = w1 * gv + b1 * load<f32>(m + q);
+    const vv = w2 * (gv * gv) + b2 * load<f32>(v + q);
+    store<f32>(m + q, mv);
+    store<f32>(v + q, vv);
+    let u = mv / bc1 / (sqrt<f32>(vv / bc2 + epsRoot) + eps);
+    if (wd != 0) u = u + wd * load<f32>(p + q);
+    s += <f64>u * <f64>u;
+  }
+  return s;
+}
+
+/** LAMB's second pass: p += nlr * (u * tr), u recomputed from the stored m, v as in lambMoments. */
+export function lambApply(
+  p: usize, m: usize, v: usize, n: i32, bc1: f32, bc2: f32, eps: f32, epsRoot: f32, wd: f32, nlr: f32, tr: f32,
+): void {
+  for (let i = 0; i < n; i++) {
+    const q = <usize>i * 4;
+    const pv = load<f32>(p + q);
+    let u = load<f32>(m + q) / bc1 / (sqrt<f32>(load<f32>(v + q) / bc2 + epsRoot) + eps);
+    if (wd != 0) u = u + wd * pv;
+    store<f32>(p + q, pv + nlr * (u * tr));
+  }
+}
