@@ -618,6 +618,7 @@ export function muonUpdate(
 }
 
 // ---- Schedule-Free, Prodigy, LAMB, LARS (issue 14) -----------------------------------------
+/** Hyperparameters of `SGDScheduleFree`; every field is optional in the constructor. */
 export interface SGDScheduleFreeOptions {
   /** Learning rate γ (default 1). */
   lr: number;
@@ -632,6 +633,7 @@ export interface SGDScheduleFreeOptions {
   /** The average weighs step k by lr_max^weightLrPower (default 2). */
   weightLrPower: number;
 }
+/** Hyperparameters of `AdamWScheduleFree`; every field is optional in the constructor. */
 export interface AdamWScheduleFreeOptions {
   /** Learning rate γ (default 0.0025). */
   lr: number;
@@ -641,15 +643,20 @@ export interface AdamWScheduleFreeOptions {
   eps: number;
   /** Weight decay added to the normalised gradient at y (default 0). */
   weightDecay: number;
+  /** Linear warmup of lr over this many steps (default 0). */
   warmupSteps: number;
+  /** Polynomial weighting (k+1)^r of the average (default 0). */
   r: number;
+  /** The average weighs step k by lr_max^weightLrPower (default 2). */
   weightLrPower: number;
   /** An EMA of the gradient inside the AdamW step (0: none, the default). */
   innerMomentum: number;
 }
 /** The step's schedule-free scalars: the scheduled lr and the averaging weight c_{k+1}. */
 export interface ScheduleFreeScalars {
+  /** The scheduled lr of this step (after warmup). */
   lr: number;
+  /** The averaging weight c_{k+1} = weight / Σweight. */
   ckp1: number;
 }
 /**
@@ -699,6 +706,7 @@ export function adamwScheduleFreeUpdate(
   }
 }
 
+/** Hyperparameters of `Prodigy`; every field is optional in the constructor. */
 export interface ProdigyOptions {
   /** Multiplies the estimated step size d (default 1; leave it at 1 unless training is unstable). */
   lr: number;
@@ -725,8 +733,11 @@ export interface ProdigyOptions {
 }
 /** The step's shared Prodigy scalars: d, d/d0 and dlr = d·lr·bias correction (before d is updated). */
 export interface ProdigyScalars {
+  /** The current step-size estimate d. */
   d: number;
+  /** d·lr·(bias correction). */
   dlr: number;
+  /** Decay of the d-estimate's running sums. */
   beta3: number;
 }
 /**
@@ -778,6 +789,7 @@ export function prodigyStep(
   }
 }
 
+/** Hyperparameters of `Lamb`; every field is optional in the constructor. */
 export interface LambOptions {
   /** Learning rate (default 1e-3). */
   lr: number;
@@ -822,6 +834,7 @@ export function lambUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, v
   for (let i = 0; i < param.length; i++) param[i] = param[i]! + -lr * (u(i) * tr);
 }
 
+/** Hyperparameters of `Lars`; every field is optional in the constructor. */
 export interface LarsOptions {
   /** Learning rate (default 1e-3). */
   lr: number;
@@ -835,6 +848,7 @@ export interface LarsOptions {
   trustRatio: boolean;
   /** Momentum of the trace t ← u + μ·t (default 0.9). */
   momentum: number;
+  /** Nesterov momentum (default false). */
   nesterov: boolean;
 }
 /**
@@ -886,11 +900,17 @@ const builtin = {
   adafactor: adafactorUpdate,
   /** Muon (Newton–Schulz orthogonalised momentum). */
   muon: muonUpdate,
+  /** Schedule-Free SGD. */
   sgdScheduleFree: sgdScheduleFreeUpdate,
+  /** Schedule-Free AdamW. */
   adamwScheduleFree: adamwScheduleFreeUpdate,
+  /** Prodigy's first pass over a parameter (accumulates the d-estimate). */
   prodigyAccumulate,
+  /** Prodigy's parameter update. */
   prodigyStep,
+  /** LAMB. */
   lamb: lambUpdate,
+  /** LARS. */
   lars: larsUpdate,
 };
 /** The signature each kernel must have, by name. */
