@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // The core's line budget (DESIGN.md): tensor, tape, shape, dtype, errors, autograd/, ops/ and the
-// CPU reference backend stay under the budget (3,500 for the engine alone; raised to 4,500 when the
-// models work added 12 primitives, convolution/pooling kernels and ~40 composites to ops/). Counts non-blank lines of .ts files (comments
-// included: documentation is part of the code a reader has to read). Run: npm run check:lines.
+// CPU reference backend stay under the budget (3,500 for the engine alone; raised to 5,000 when the
+// models and speed work added 17 primitives, convolution/pooling/fused kernels and ~40
+// composites). Counts non-blank lines of .ts files (comments included: documentation is part of the code a reader has to read). Run: npm run check:lines.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const BUDGET = 4500;
+const BUDGET = 5000;
 const CORE = [
   'src/tensor.ts', 'src/tape.ts', 'src/shape.ts', 'src/dtype.ts', 'src/errors.ts',
   'src/autograd', 'src/ops', 'src/backend/cpu',

@@ -11,7 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { manualSeed, randn, optim, nn, type Tensor } from '../src/index.js';
+import { gelu, manualSeed, randn, optim, nn, type Tensor } from '../src/index.js';
+import { geluComposite } from '../src/ops/fused-oracles.js';
 import { getNumThreads, setNumThreads, startThreads, wasmInfo } from '../src/backend/wasm/index.js';
 import { initTf, tf, useTf, type TfBackend } from './lib/tf.js';
 import { tapegradMlp, tfMlp, type Step } from './lib/mlp.js';
@@ -107,6 +108,27 @@ async function main(): Promise<void> {
       ];
       await suite(`${op} ${n.toExponential(0).replace('+', '')}`, 'GB/s', 'GB/s', bytes / 1e9, impls);
     }
+  }
+
+  // ---- fused GELU forward + backward on [16,32,256] (a transformer MLP activation) ---------
+  for (const approximate of ['none', 'tanh'] as const) {
+    const shape = [16, 32, 256];
+    const tg = (name: string, f: (x: Tensor) => Tensor) => tgImpl(name, THREADS, () => {
+      const x = randn(shape).requiresGrad_(), g = randn(shape);
+      return () => { x.grad = null; f(x).backward(g); };
+    });
+    await suite(`gelu ${approximate === 'none' ? 'erf' : 'tanh'} [16,32,256] fwd+bwd`, 'steps/s', 'steps/s', 1, [
+      tg('tapegrad', (x) => gelu(x, approximate)),
+      tg('tapegrad-composite', (x) => geluComposite(x, approximate)),
+      tfImpl('wasm', () => {
+        const x = tf.randomNormal(shape), g = tf.randomNormal(shape);
+        const f = (t: typeof x) => (approximate === 'none'
+          ? tf.mul(tf.mul(t, 0.5), tf.add(tf.erf(tf.mul(t, Math.SQRT1_2)), 1))
+          : tf.mul(tf.mul(t, 0.5), tf.add(tf.tanh(tf.mul(tf.add(t, tf.mul(tf.pow(t, 3), 0.044715)), Math.sqrt(2 / Math.PI))), 1)));
+        const vjp = tf.grad(f);
+        return () => tf.tidy(() => { vjp(x, g); });
+      }),
+    ]);
   }
 
   // ---- reductions -----------------------------------------------------------------------

@@ -77,3 +77,4 @@ export type { Shape } from './shape.js';
 export type { BackendName } from './backend/dispatch.js';
 export type { DeviceStorage } from './backend/buffer.js';
 export type { ReadLimits } from './io/safetensors.js';
+export type { GeluApproximate } from './ops/fused.js';

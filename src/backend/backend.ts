@@ -55,6 +55,17 @@ export type KernelSigs = { readonly [P in UnaryOp]: (x: In) => Buf } & {
   readonly scatterAdd: (shape: Shape, axis: number, index: In, src: In) => Buf;
   /** Inclusive prefix sum along `axis` (same shape). */
   readonly cumsum: (x: In, axis: number) => Buf;
+  // Fused hot composites (ops/fused.ts); each composite stays as the test oracle.
+  /** exp(x − max) / Σ exp(x − max) along `axis` (same shape). */
+  readonly softmax: (x: In, axis: number) => Buf;
+  /** x − max − log Σ exp(x − max) along `axis` (same shape). */
+  readonly logSoftmax: (x: In, axis: number) => Buf;
+  /** Per-row loss logSumExp(x[i]) − x[i, t[i]] of logits [N, C] at int32 targets [N]; shape [N]. */
+  readonly softmaxCrossEntropy: (x: In, target: In) => Buf;
+  /** GELU, x·Φ(x) (`tanh` false) or x·σ(2u), u = √(2/π)(x + 0.044715x³) (`tanh` true). */
+  readonly gelu: (x: In, tanh: boolean) => Buf;
+  /** g · GELU′(x), same shapes. */
+  readonly geluBackward: (g: In, x: In, tanh: boolean) => Buf;
   /** Stable sort order along `axis` (int32, x's shape); NaN sorts above every number, as PyTorch. */
   readonly argsort: (x: In, axis: number, descending: boolean) => Buf;
 };

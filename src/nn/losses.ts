@@ -6,6 +6,7 @@
 import { DTypeError, IndexError, ShapeError, ValueError } from '../errors.js';
 import { checkIndexContainer, checkIndexValues, checkOptions } from '../validate.js';
 import { softplus } from '../ops/composite.js';
+import { softmaxCrossEntropy } from '../ops/fused.js';
 import { where } from '../ops/elementwise.js';
 import { fmt, shapeEq } from '../shape.js';
 import { expectTensor, Tensor, type TensorLike } from '../tensor.js';
@@ -253,6 +254,33 @@ export function nllLoss(
 }
 
 /**
+ * The common case in one fused primitive (softmax + NLL forward, softmax − onehot backward):
+ * logits [N, C], valid class indices [N], no weight, ignored target or label smoothing.
+ * Anything else (or anything invalid, so the general path reports it) returns null.
+ */
+function fusedCrossEntropy(logits: Tensor, targets: Tensor | readonly number[], o: CrossEntropyOptions): Tensor | null {
+  if (logits.ndim !== 2 || logits.dtype === 'int32' || o.weight || (o.labelSmoothing ?? 0) !== 0) return null;
+  const [n, c] = logits.shape as [number, number];
+  let vals: ArrayLike<number>;
+  if (targets instanceof Tensor) {
+    if (targets.ndim !== 1 || targets.shape[0] !== n || targets.requiresGrad) return null;
+    vals = targets.data;
+  } else {
+    if (targets.length !== n) return null;
+    vals = targets;
+  }
+  const idx = new Int32Array(n), ignore = o.ignoreIndex ?? -100;
+  for (let i = 0; i < n; i++) {
+    const v = vals[i]!;
+    if (!Number.isInteger(v) || v < 0 || v >= c || v === ignore) return null;
+    idx[i] = v;
+  }
+  const r = o.reduction ?? 'mean';
+  if (r !== 'mean' && r !== 'sum' && r !== 'none') return null;
+  return reduce(softmaxCrossEntropy(logits, new Tensor(idx, [n])), r, 'crossEntropy');
+}
+
+/**
  * Softmax cross-entropy of logits [C], [N, C] or [N, C, d1, …] against class indices
  * ([], [N] or [N, d1, …]) or class probabilities (a float tensor of the input's shape).
  */
@@ -264,6 +292,8 @@ export function crossEntropy(
   checkOptions(op, opts, ['reduction', 'ignoreIndex', 'weight', 'labelSmoothing']);
   const eps = opts.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps <= 1)) throw new ValueError(`${op}: labelSmoothing must be in [0, 1], got ${eps}`);
+  const fused = fusedCrossEntropy(logits, targets, opts);
+  if (fused) return fused;
   const logp = classesLast(op, logits).logSoftmax(1);
   classWeight(op, logp, opts.weight);
   if (!(targets instanceof Tensor) || !shapeEq(targets.shape, logits.shape) || logits.ndim === 0) {

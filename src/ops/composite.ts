@@ -5,6 +5,10 @@
 import { normAxes, sizeOf } from '../shape.js';
 import { expectTensor, type Tensor, type Dim } from '../tensor.js';
 import { where } from './elementwise.js';
+import { gelu, logSoftmax, softmax } from './fused.js';
+
+// softmax, logSoftmax and gelu are fused primitives (ops/fused.ts); ops/fused-oracles.ts holds their composites.
+export { gelu, logSoftmax, softmax };
 
 /** log(sum(exp(x))) over `dim`, computed stably (torch.logsumexp). */
 export function logSumExp(x: Tensor, dim?: Dim, keepdim = false): Tensor {
@@ -13,16 +17,6 @@ export function logSumExp(x: Tensor, dim?: Dim, keepdim = false): Tensor {
   const shift = where(m.abs().eq(Infinity), 0, m); // all -inf (or +inf) rows stay finite-shifted
   const out = x.sub(shift).exp().sum(axes, true).log().add(shift);
   return keepdim ? out : out.squeeze(axes);
-}
-/** Softmax along `dim` (torch.softmax). */
-export function softmax(x: Tensor, dim = -1): Tensor {
-  const e = x.sub(x.max(dim, true).detach()).exp();
-  return e.div(e.sum(dim, true));
-}
-/** Log of softmax along `dim`, computed stably (torch.log_softmax). */
-export function logSoftmax(x: Tensor, dim = -1): Tensor {
-  const z = x.sub(x.max(dim, true).detach());
-  return z.sub(z.exp().sum(dim, true).log());
 }
 /** Variance with Bessel's correction by default (correction = 1, as torch.var). */
 export function variance(x: Tensor, dim?: Dim, keepdim = false, correction = 1): Tensor {
@@ -40,14 +34,6 @@ export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   if (min !== undefined) y = where(x.lt(min), min, y);
   if (max !== undefined) y = where(x.gt(max), max, y);
   return y;
-}
-/** GELU, exact (erf) by default as torch; `approximate: 'tanh'` for the tanh form. */
-export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
-  if (approximate === 'tanh') {
-    const inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
-    return x.mul(0.5).mul(inner.tanh().add(1));
-  }
-  return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
 }
 /**
  * log(1 + eˣ), stable for any x: max(x, 0) + log1p(e^−|x|), with max(x, 0) written as

@@ -65,6 +65,11 @@ export type Sigs = { readonly [P in UnaryOp]: Sig<T1, null> } & { readonly [P in
   readonly gather: Sig<T2, { readonly axis: number }>;
   readonly scatterAdd: Sig<T2, { readonly axis: number; readonly shape: Shape }>;
   readonly cumsum: Sig<T1, { readonly axis: number }>;
+  readonly softmax: Sig<T1, { readonly axis: number }>;
+  readonly logSoftmax: Sig<T1, { readonly axis: number }>;
+  readonly softmaxCrossEntropy: Sig<T2, null>;
+  readonly gelu: Sig<T1, { readonly approximate: 'none' | 'tanh' }>;
+  readonly geluBackward: Sig<T2, { readonly approximate: 'none' | 'tanh' }>;
   readonly argsort: Sig<T1, { readonly axis: number; readonly descending: boolean }>;
 };
 // Every primitive has a signature (and nothing else does).

@@ -13,6 +13,7 @@ import { matmulDef } from './matmul.js';
 import { concatDef, expandDef, permuteDef, reshapeDef, sliceDef, sliceScatterDef } from './movement.js';
 import { argReduceDefs, reduceDefs } from './reduce.js';
 import { cumsumDef } from './scan.js';
+import { fusedDefs } from './fused.js';
 import { argsortDef } from './sort.js';
 
 export type { Primitive } from '../backend/backend.js';
@@ -35,6 +36,7 @@ export const registry: Registry = {
   gather: gatherDef,
   scatterAdd: scatterAddDef,
   cumsum: cumsumDef,
+  ...fusedDefs,
   argsort: argsortDef,
 };
 

@@ -5,6 +5,7 @@ import { Generator, Tensor, concat, cumsum, gather, scatterAdd, sliceScatter, te
 import type { BinaryOp, ReduceOp, UnaryOp } from '../../src/backend/backend.js';
 import { PRIMITIVES, type Primitive } from '../../src/ops/registry.js';
 import { erf } from '../../src/backend/cpu/kernels.js';
+import { gelu, crossEntropy } from '../../src/index.js';
 
 const gen = (shape: readonly number[], seed: number, pos = false): Tensor => {
   const g = new Generator(seed);
@@ -146,6 +147,54 @@ const forward: { readonly [P in Primitive]: () => void } = {
         expect(got.data[k]).toBeCloseTo(s, 12);
       });
     }
+  },
+  softmax: () => {
+    const x = gen([2, 3, 4], 6);
+    for (let ax = 0; ax < 3; ax++) {
+      const got = x.softmax(ax);
+      indices(x.shape).forEach((idx, k) => {
+        let s = 0;
+        for (let j = 0; j < x.shape[ax]!; j++) s += Math.exp(at(x, idx.map((v, d) => (d === ax ? j : v))));
+        expect(got.data[k]).toBeCloseTo(Math.exp(x.data[k]!) / s, 14);
+      });
+    }
+    exact(() => tensor([[0, 0], [1000, 1000]], { dtype: 'float64' }).softmax(1), [[0.5, 0.5], [0.5, 0.5]])();
+  },
+  logSoftmax: () => {
+    const x = gen([3, 4], 7);
+    const got = x.logSoftmax(1);
+    indices(x.shape).forEach(([i], k) => {
+      let s = 0;
+      for (let j = 0; j < 4; j++) s += Math.exp(x.data[i! * 4 + j]!);
+      expect(got.data[k]).toBeCloseTo(x.data[k]! - Math.log(s), 14);
+    });
+    tensor([[1000, 1000]], { dtype: 'float64' }).logSoftmax(-1).data.forEach((v) => expect(v).toBeCloseTo(-Math.LN2, 12));
+  },
+  softmaxCrossEntropy: () => {
+    const x = gen([3, 4], 8), t = [3, 0, 0];
+    const got = crossEntropy(x, t, { reduction: 'none' });
+    t.forEach((c, i) => {
+      let s = 0;
+      for (let j = 0; j < 4; j++) s += Math.exp(x.data[i * 4 + j]!);
+      expect(got.data[i]).toBeCloseTo(Math.log(s) - x.data[i * 4 + c]!, 14);
+    });
+  },
+  gelu: () => {
+    // torch.nn.functional.gelu (torch 1.13, float64) at x = −3, −0.5, 0, 1, 2.5
+    const x = tensor([-3, -0.5, 0, 1, 2.5], { dtype: 'float64' });
+    const erfForm = [-0.00404969409489031, -0.15426876936299344, 0, 0.841344746068543, 2.4844758366855597];
+    const tanhForm = [-0.0036373920817729943, -0.15428599017485606, 0, 0.8411919906082768, 2.484915733910001];
+    gelu(x).data.forEach((v, i) => expect(v).toBeCloseTo(erfForm[i]!, 14));
+    gelu(x, 'tanh').data.forEach((v, i) => expect(v).toBeCloseTo(tanhForm[i]!, 14));
+  },
+  geluBackward: () => {
+    // d/dx GELU against x ↦ Φ(x) + x φ(x) in plain JS
+    const x = gen([7], 9).requiresGrad_();
+    gelu(x).sum().backward();
+    x.data.forEach((v, i) => {
+      const want = 0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI);
+      expect(x.grad!.data[i]).toBeCloseTo(want, 14);
+    });
   },
 };
 

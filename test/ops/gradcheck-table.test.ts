@@ -4,13 +4,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  binaryCrossEntropyWithLogits, concat, crossEntropy, cumsum, gather, gelu, gradcheck, gradgradcheck, indexSelect, logSumExp,
+  binaryCrossEntropyWithLogits, concat, crossEntropy, cumsum, gather, gelu, grad, gradcheck, gradgradcheck, indexSelect, logSumExp,
   matmul, mseLoss, nllLoss, pad, scatterAdd, sliceScatter, stack, tensor, where, type Tensor,
   atan2, binaryCrossEntropy, einsum, huberLoss, klDiv, l1Loss, logaddexp, smoothL1Loss, sort, topk,
 } from '../../src/index.js';
 import { PRIMITIVES, registry, type Primitive } from '../../src/ops/registry.js';
 import { scaledDotProductAttention } from '../../src/ops/attention.js';
-import { rnd } from '../helpers.js';
+import { crossEntropyComposite, rnd } from '../helpers.js';
+import { geluComposite, logSoftmaxComposite, softmaxComposite } from '../../src/ops/fused-oracles.js';
+
+/** g · GELU′(x) as a function of both (the geluBackward primitive, reached through grad with createGraph). */
+const geluVjp = (approximate: 'none' | 'tanh') => (x: Tensor, g: Tensor): Tensor =>
+  grad((y: Tensor) => gelu(y, approximate).mul(g).sum(), { createGraph: true })(x) as Tensor;
 
 type Kind = 'any' | 'pos' | 'away0';
 interface Row {
@@ -124,6 +129,27 @@ const primitives: { readonly [P in Primitive]: Rows | NoGradient } = {
     { name: 'cumsum (last axis)', f: (x) => x.cumsum(-1), shapes: [[[2, 3]], [[4]]], second: true },
     { name: 'cumsum (first axis, 3-D)', f: (x) => cumsum(x, 0), shapes: [[[3, 2, 2]]], second: true },
   ],
+  softmax: [
+    { name: 'softmax (fused, last axis)', f: (x) => x.softmax(-1), shapes: [[[2, 3]], [[4]], [[2, 2, 5]]], second: true },
+    { name: 'softmax (fused, middle axis)', f: (x) => x.softmax(1), shapes: [[[2, 3, 2]]], second: true },
+  ],
+  logSoftmax: [
+    { name: 'logSoftmax (fused, last axis)', f: (x) => x.logSoftmax(-1), shapes: [[[2, 3]], [[3, 1, 4]]], second: true },
+    { name: 'logSoftmax (fused, first axis)', f: (x) => x.logSoftmax(0), shapes: [[[3, 2]]], second: true },
+  ],
+  softmaxCrossEntropy: [
+    { name: 'crossEntropy (fused softmax + NLL)', f: (x) => crossEntropy(x, [2, 0]), shapes: [[[2, 3]]], second: true },
+    { name: 'crossEntropy (fused, sum, repeated class)', f: (x) => crossEntropy(x, [1, 1, 0], { reduction: 'sum' }),
+      shapes: [[[3, 4]]], second: true },
+  ],
+  gelu: [
+    { name: 'gelu (fused, erf)', f: (x) => gelu(x), shapes: [[[2, 3]], [[5]]], kinds: ['any'], second: true },
+    { name: 'gelu (fused, tanh)', f: (x) => gelu(x, 'tanh'), shapes: [[[2, 3]]], second: true },
+  ],
+  geluBackward: [
+    { name: 'geluBackward (erf) in x and g', f: geluVjp('none'), shapes: [[[2, 3], [2, 3]]], second: true },
+    { name: 'geluBackward (tanh) in x and g', f: geluVjp('tanh'), shapes: [[[2, 3], [2, 3]]], second: true },
+  ],
   // issue 12
   expm1: [unary('expm1', (x) => x.expm1())],
   log2: [unary('log2', (x) => x.log2(), 'pos')],
@@ -142,17 +168,17 @@ const primitives: { readonly [P in Primitive]: Rows | NoGradient } = {
 
 const composites: Row[] = [
   { name: 'mean (axis)', f: (x) => x.mean(-1), shapes: [[[2, 3]], [[2, 3, 2]]] },
-  { name: 'softmax', f: (x) => x.softmax(-1), shapes: [[[2, 3]], [[4]]], second: true },
-  { name: 'logSoftmax', f: (x) => x.logSoftmax(0), shapes: [[[3, 2]]], second: true },
+  { name: 'softmax (composite oracle)', f: (x) => softmaxComposite(x, -1), shapes: [[[2, 3]], [[4]]], second: true },
+  { name: 'logSoftmax (composite oracle)', f: (x) => logSoftmaxComposite(x, 0), shapes: [[[3, 2]]], second: true },
   { name: 'logSumExp', f: (x) => logSumExp(x, 1), shapes: [[[2, 3]]], second: true },
   { name: 'var', f: (x) => x.var(1), shapes: [[[2, 3]]], second: true },
   { name: 'std', f: (x) => x.std(), shapes: [[[2, 3]]] },
   { name: 'clamp', f: (x) => x.clamp(-0.5, 0.7), shapes: [[[2, 3]]] },
-  { name: 'gelu (erf)', f: (x) => gelu(x), shapes: [[[2, 3]]], second: true },
-  { name: 'gelu (tanh)', f: (x) => gelu(x, 'tanh'), shapes: [[[2, 3]]] },
+  { name: 'gelu (erf, composite oracle)', f: (x) => geluComposite(x), shapes: [[[2, 3]]], second: true },
+  { name: 'gelu (tanh, composite oracle)', f: (x) => geluComposite(x, 'tanh'), shapes: [[[2, 3]]] },
   { name: 'softplus', f: (x) => x.softplus(), shapes: [[[2, 3]]], kinds: ['away0'], second: true },
   { name: 'mseLoss', f: (a, b) => mseLoss(a, b), shapes: [[[2, 3], [2, 3]]], second: true },
-  { name: 'crossEntropy', f: (x) => crossEntropy(x, [2, 0]), shapes: [[[2, 3]]], second: true },
+  { name: 'crossEntropy (composite oracle)', f: (x) => crossEntropyComposite(x, [2, 0]), shapes: [[[2, 3]]], second: true },
   { name: 'crossEntropy (label smoothing)', f: (x) => crossEntropy(x, [1, 2], { labelSmoothing: 0.1 }), shapes: [[[2, 3]]] },
   { name: 'nllLoss', f: (x) => nllLoss(x.logSoftmax(1), [1, 1], 'sum'), shapes: [[[2, 3]]] },
   { name: 'binaryCrossEntropyWithLogits', f: (x, t) => binaryCrossEntropyWithLogits(x, t.sigmoid()), shapes: [[[2, 3], [2, 3]]], kinds: ['away0', 'any'] },

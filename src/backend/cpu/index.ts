@@ -5,6 +5,7 @@ import type { ArgReduceOp, Backend, BinaryOp, BufferView, Kernels, ReduceOp, Una
 import { type Buf, hostBuf, view } from '../buffer.js';
 import { offerFusedUpdates, type FloatArray, type FusedUpdates } from '../fused.js';
 import * as K from './kernels.js';
+import * as F from './fused.js';
 import * as W from '../wasm/index.js';
 
 /** Which CPU kernels run: the WebAssembly ones or the plain TypeScript reference. */
@@ -158,6 +159,36 @@ export const cpuKernels: Kernels = {
   cumsum(x, axis) {
     const o = out(x.shape, x.dtype);
     K.cumsum(x.data, x.shape, axis, o.data);
+    return o;
+  },
+  softmax(x, axis) {
+    const o = out(x.shape, x.dtype);
+    if (f32(x) && W.softmax(f32a(x), x.shape, axis, o.data as Float32Array, false)) return o;
+    F.softmax(x.data, x.shape, axis, o.data);
+    return o;
+  },
+  logSoftmax(x, axis) {
+    const o = out(x.shape, x.dtype);
+    if (f32(x) && W.softmax(f32a(x), x.shape, axis, o.data as Float32Array, true)) return o;
+    F.logSoftmax(x.data, x.shape, axis, o.data);
+    return o;
+  },
+  softmaxCrossEntropy(x, t) {
+    const [n, c] = x.shape as [number, number];
+    const o = out([n], x.dtype);
+    F.softmaxCrossEntropy(x.data, n, c, t.data, o.data);
+    return o;
+  },
+  gelu(x, tanh) {
+    const o = out(x.shape, x.dtype);
+    if (f32(x) && W.gelu(f32a(x), null, o.data as Float32Array, tanh)) return o;
+    F.gelu(x.data, tanh, o.data);
+    return o;
+  },
+  geluBackward(g, x, tanh) {
+    const o = out(x.shape, x.dtype);
+    if (f32(g, x) && W.gelu(f32a(x), f32a(g), o.data as Float32Array, tanh)) return o;
+    F.geluBackward(g.data, x.data, tanh, o.data);
     return o;
   },
   argsort(x, axis, descending) {

@@ -185,6 +185,11 @@ const kernels: DeviceKernels = {
   gather: REFERENCE,
   scatterAdd: REFERENCE,
   cumsum: REFERENCE,
+  softmax: REFERENCE,
+  logSoftmax: REFERENCE,
+  softmaxCrossEntropy: REFERENCE,
+  gelu: REFERENCE,
+  geluBackward: REFERENCE,
   argsort: REFERENCE,
 
   cast(x, dtype: DType) {

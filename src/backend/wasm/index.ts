@@ -245,6 +245,45 @@ export function sum(x: Float32Array, xs: Shape, axes: readonly number[], out: Fl
   return true;
 }
 
+// ---- fused composites --------------------------------------------------------------------
+
+/** out = GELU(x) (g null) or g · GELU′(x), exact or tanh form, streamed in L2-sized chunks. */
+export function gelu(x: Float32Array, g: Float32Array | null, out: Float32Array, tanh: boolean): boolean {
+  const n = out.length;
+  if (!forceAll && n < minElements) return false;
+  const mode = (tanh ? 1 : 0) | (g ? 2 : 0);
+  reset();
+  const c = Math.min(n, CHUNK);
+  const px = alloc(c), pg = g ? alloc(c) : 0, po = alloc(c);
+  for (let s = 0; s < n; s += CHUNK) {
+    const len = Math.min(CHUNK, n - s);
+    copyIn(x.subarray(s, s + len), px);
+    if (g) copyIn(g.subarray(s, s + len), pg);
+    K.gelu(mode, px, pg, po, len);
+    out.set(view(po, len), s);
+  }
+  return true;
+}
+
+/** Softmax or logSoftmax along the last axis (other axes: false, the reference kernel runs). */
+export function softmax(x: Float32Array, shape: Shape, axis: number, out: Float32Array, log: boolean): boolean {
+  const C = shape[axis] ?? 1, n = out.length;
+  if (axis !== shape.length - 1 || n === 0 || (!forceAll && n < minElements)) return false;
+  if (C * 8 > SCRATCH_LIMIT) return false;
+  const R = n / C;
+  const rowsPer = Math.max(1, Math.floor(CHUNK / C));
+  reset();
+  const c = Math.min(R, rowsPer) * C;
+  const px = alloc(c), po = alloc(c);
+  for (let r0 = 0; r0 < R; r0 += rowsPer) {
+    const rows = Math.min(rowsPer, R - r0), s = r0 * C, len = rows * C;
+    copyIn(x.subarray(s, s + len), px);
+    K.softmaxRows(px, po, rows, C, log ? 1 : 0);
+    out.set(view(po, len), s);
+  }
+  return true;
+}
+
 // ---- optimizer updates ------------------------------------------------------------------
 // Same contracts as the FusedUpdates of backend/fused.ts (float32, no AMSGrad), offered by the cpu backend.
 

@@ -260,4 +260,31 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
   },
   detach: simple('Identity'),
   alias: simple('Identity'),
+  // fused primitives (ops/fused.ts)
+  softmax: (c) => softmaxLike(c, 'Softmax'),
+  logSoftmax: (c) => softmaxLike(c, 'LogSoftmax'),
+  softmaxCrossEntropy: (c) => {
+    const labels = c.g.node('Cast', [c.input(1)], [{ name: 'to', i: ONNX_INT64 }]);
+    c.g.node('SoftmaxCrossEntropyLoss', [c.input(0), labels], [{ name: 'reduction', s: 'none' }], c.out);
+  },
+  gelu: (c) => {
+    const { approximate } = attrsOf<{ approximate: 'none' | 'tanh' }>(c);
+    const g = c.g, x = c.input(0), dt = c.rec.inputs[0]!.dtype;
+    if (approximate === 'tanh') {
+      // x·σ(2u), u = √(2/π)(x + 0.044715x³)
+      const x3 = g.node('Mul', [g.node('Mul', [x, x]), x]);
+      const inner = g.node('Add', [x, g.node('Mul', [x3, scalar(g, 0.044715, dt)])]);
+      const s = g.node('Sigmoid', [g.node('Mul', [inner, scalar(g, 2 * Math.sqrt(2 / Math.PI), dt)])]);
+      g.node('Mul', [x, s], [], c.out);
+      return;
+    }
+    const e = g.node('Erf', [g.node('Mul', [x, scalar(g, Math.SQRT1_2, dt)])]);
+    g.node('Mul', [g.node('Mul', [x, scalar(g, 0.5, dt)]), g.node('Add', [e, scalar(g, 1, dt)])], [], c.out);
+  },
 };
+/** Softmax / LogSoftmax take any axis from opset 13; before it they flatten to 2-D, right only for the last axis. */
+function softmaxLike(c: EmitCtx, opType: string): void {
+  const { axis } = attrsOf<{ axis: number }>(c);
+  if (c.opset < 13 && axis !== c.rec.inputs[0]!.ndim - 1) c.fail(`${opType} over a non-last axis needs opset ≥ 13`);
+  c.g.node(opType, [c.input(0)], [{ name: 'axis', i: axis }], c.out);
+}

@@ -448,6 +448,128 @@ export function sgd(
   }
 }
 
+// ---- fused composites: GELU, softmax ------------------------------------------------
+
+// Φ(x) and x·φ(x) through erfc(|x|/√2) = t·exp(−z² + P(t)), t = 1/(1 + |z|/2) (Numerical Recipes'
+// erfcc, fractional error < 1.2e-7 everywhere), so the tails keep their relative accuracy.
+@inline function vphi(x: v128): v128 {
+  const z = f32x4.abs(f32x4.mul(x, f32x4.splat(0.70710678)));
+  const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), f32x4.mul(z, f32x4.splat(0.5))));
+  let p = f32x4.splat(0.17087277);
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.82215223));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.48851587));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.13520398));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.27886807));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.18628806));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.09678418));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.37409196));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.00002368));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.26551223));
+  const half = f32x4.mul(f32x4.mul(t, vexp(f32x4.sub(p, f32x4.mul(z, z)))), f32x4.splat(0.5)); // erfc(z)/2
+  return v128.bitselect(f32x4.sub(f32x4.splat(1), half), half, f32x4.ge(x, f32x4.splat(0)));
+}
+// mode: bit 0 = tanh form, bit 1 = backward (o = g · GELU′(x)); otherwise o = GELU(x).
+@inline function vgelu(mode: i32, x: v128, g: v128): v128 {
+  if (mode & 1) {
+    const x2 = f32x4.mul(x, x);
+    const u = f32x4.mul(f32x4.mul(x, f32x4.add(f32x4.splat(1), f32x4.mul(x2, f32x4.splat(0.044715)))), f32x4.splat(0.7978845608));
+    const s = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), vexp(f32x4.mul(u, f32x4.splat(-2)))));
+    if (!(mode & 2)) return f32x4.mul(x, s);
+    const du = f32x4.mul(f32x4.add(f32x4.splat(1), f32x4.mul(x2, f32x4.splat(0.134145))), f32x4.splat(0.7978845608));
+    const oms = f32x4.sub(f32x4.splat(1), s);
+    const d = f32x4.add(s, f32x4.mul(f32x4.mul(f32x4.mul(f32x4.add(x, x), s), oms), du));
+    return f32x4.mul(g, d);
+  }
+  const phi = vphi(x);
+  if (!(mode & 2)) return f32x4.mul(x, phi);
+  const dens = f32x4.mul(vexp(f32x4.mul(f32x4.mul(x, x), f32x4.splat(-0.5))), f32x4.splat(0.39894228));
+  return f32x4.mul(g, f32x4.add(phi, f32x4.mul(x, dens)));
+}
+
+/** o[i] = GELU(x[i]) or g[i]·GELU′(x[i]) (see vgelu's mode), i < n. */
+export function gelu(mode: i32, x: usize, g: usize, o: usize, n: i32): void {
+  let i = 0;
+  // Two independent vectors per iteration: the polynomial and exp chains are latency-bound.
+  if (mode & 2) {
+    for (; i + 8 <= n; i += 8) {
+      const q = <usize>i * 4;
+      const y0 = vgelu(mode, v128.load(x + q), v128.load(g + q));
+      const y1 = vgelu(mode, v128.load(x + q, 16), v128.load(g + q, 16));
+      v128.store(o + q, y0);
+      v128.store(o + q, y1, 16);
+    }
+  } else {
+    for (; i + 8 <= n; i += 8) {
+      const q = <usize>i * 4;
+      const y0 = vgelu(mode, v128.load(x + q), f32x4.splat(0));
+      const y1 = vgelu(mode, v128.load(x + q, 16), f32x4.splat(0));
+      v128.store(o + q, y0);
+      v128.store(o + q, y1, 16);
+    }
+  }
+  for (; i + 4 <= n; i += 4) {
+    const q = <usize>i * 4;
+    v128.store(o + q, vgelu(mode, v128.load(x + q), mode & 2 ? v128.load(g + q) : f32x4.splat(0)));
+  }
+  for (; i < n; i++) {
+    const q = <usize>i * 4;
+    const y = vgelu(mode, f32x4.splat(load<f32>(x + q)), mode & 2 ? f32x4.splat(load<f32>(g + q)) : f32x4.splat(0));
+    store<f32>(o + q, f32x4.extract_lane(y, 0));
+  }
+}
+
+/** log(s) for finite s > 0 in float64: exponent split and the atanh series on [1, 2) (error < 1e-9). */
+function logPos(s: f64): f64 {
+  const bits = reinterpret<u64>(s);
+  const e = <i32>((bits >> 52) & 0x7ff) - 1023;
+  let m = reinterpret<f64>((bits & 0x000fffffffffffff) | 0x3ff0000000000000);
+  let k = <f64>e;
+  if (m > 1.41421356) { m *= 0.5; k += 1; }
+  const z = (m - 1) / (m + 1), z2 = z * z;
+  let p = 1.0 / 15.0;
+  p = p * z2 + 1.0 / 13.0; p = p * z2 + 1.0 / 11.0; p = p * z2 + 1.0 / 9.0; p = p * z2 + 1.0 / 7.0;
+  p = p * z2 + 1.0 / 5.0; p = p * z2 + 1.0 / 3.0; p = p * z2 + 1.0;
+  return k * 0.6931471805599453 + 2 * z * p;
+}
+
+/** Softmax (log = 0) or logSoftmax (log = 1) over each of R contiguous rows of C values. */
+export function softmaxRows(x: usize, o: usize, R: i32, C: i32, log: i32): void {
+  const n4 = C & ~3;
+  for (let r = 0; r < R; r++) {
+    const px = x + <usize>r * C * 4, po = o + <usize>r * C * 4;
+    let mv = f32x4.splat(-Infinity);
+    let c = 0;
+    for (; c < n4; c += 4) mv = f32x4.max(mv, v128.load(px + <usize>c * 4));
+    let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+    for (; c < C; c++) m = max(m, load<f32>(px + <usize>c * 4));
+    if (m == Infinity || m == -Infinity) m = 0;
+    const M = f32x4.splat(m);
+    let sv = f64x2.splat(0);
+    let s: f64 = 0;
+    for (c = 0; c < n4; c += 4) {
+      const e = vexp(f32x4.sub(v128.load(px + <usize>c * 4), M));
+      if (!log) v128.store(po + <usize>c * 4, e);
+      sv = f64x2.add(sv, f64x2.add(f64x2.promote_low_f32x4(e), f64x2.promote_low_f32x4(i32x4.shuffle(e, e, 2, 3, 0, 1))));
+    }
+    for (; c < C; c++) {
+      const e = f32x4.extract_lane(vexp(f32x4.splat(load<f32>(px + <usize>c * 4) - m)), 0);
+      if (!log) store<f32>(po + <usize>c * 4, e);
+      s += <f64>e;
+    }
+    s += f64x2.extract_lane(sv, 0) + f64x2.extract_lane(sv, 1);
+    if (log) {
+      const lse = <f32>(<f64>m + (s != s ? s : s == 0 ? -Infinity : logPos(s)));
+      const L = f32x4.splat(lse);
+      for (c = 0; c < n4; c += 4) v128.store(po + <usize>c * 4, f32x4.sub(v128.load(px + <usize>c * 4), L));
+      for (; c < C; c++) store<f32>(po + <usize>c * 4, load<f32>(px + <usize>c * 4) - lse);
+    } else {
+      const inv = f32x4.splat(<f32>(1 / s));
+      for (c = 0; c < n4; c += 4) v128.store(po + <usize>c * 4, f32x4.mul(v128.load(po + <usize>c * 4), inv));
+      for (; c < C; c++) store<f32>(po + <usize>c * 4, <f32>(<f64>load<f32>(po + <usize>c * 4) / s));
+    }
+  }
+}
+
 // ---- Schedule-Free AdamW and LAMB (issue 14) ----------------------------------------------
 
 /**
