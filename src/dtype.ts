@@ -1,6 +1,8 @@
 import { DTypeError, ShapeError } from './errors.js';
 
+/** Element type of a tensor: 32- or 64-bit float, or 32-bit integer. */
 export type DType = 'float32' | 'float64' | 'int32';
+/** The typed array behind a tensor of each dtype. */
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
 /** The most elements one tensor may hold (the typed-array length limit of V8, 2³²−1). */

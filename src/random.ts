@@ -29,7 +29,9 @@ export function philox(c0: number, c1: number, k0: number, k1: number): [number,
   return [x0, x1, x2, x3];
 }
 
+/** A generator's position: its seed and how far it has drawn (torch.Generator.get_state). */
 export interface GeneratorState {
+  /** The seed set by `manualSeed`. */
   seed: number;
   /** Number of 32-bit words drawn so far. */
   offset: number;
@@ -41,9 +43,11 @@ export class Generator {
   #offset = 0;
   #block: [number, number, number, number] = [0, 0, 0, 0];
   #blockIndex = -1;
+  /** @param seed - Initial seed (default 0). */
   constructor(seed = 0) {
     this.manualSeed(seed);
   }
+  /** Reseeds and rewinds the stream (torch.Generator.manual_seed). */
   manualSeed(seed: number): this {
     if (!Number.isSafeInteger(seed) || seed < 0) throw new ValueError(`manualSeed: seed must be a non-negative safe integer, got ${seed}`);
     this.#seed = seed;
@@ -51,9 +55,11 @@ export class Generator {
     this.#blockIndex = -1;
     return this;
   }
+  /** The current position, to restore with `setState` (torch.Generator.get_state). */
   getState(): GeneratorState {
     return { seed: this.#seed, offset: this.#offset };
   }
+  /** Restores a position from `getState` (torch.Generator.set_state). */
   setState(s: GeneratorState): this {
     if (!s || !Number.isSafeInteger(s.offset) || s.offset < 0) throw new ValueError(`Generator.setState: invalid state ${JSON.stringify(s)}`);
     this.manualSeed(s.seed);
@@ -88,11 +94,16 @@ export class Generator {
 }
 
 export const defaultGenerator = new Generator(0);
+/** Reseeds the global generator (torch.manual_seed). */
 export const manualSeed = (seed: number): void => void defaultGenerator.manualSeed(seed);
+/** The global generator's state (torch.get_rng_state). */
 export const getRngState = (): GeneratorState => defaultGenerator.getState();
+/** Restores the global generator's state (torch.set_rng_state). */
 export const setRngState = (s: GeneratorState): void => void defaultGenerator.setState(s);
 
+/** Options of the random creation functions: those of `TensorOptions` plus a generator. */
 export interface RandomOptions extends TensorOptions {
+  /** Stream to draw from (default: the global one, reset by `manualSeed`). */
   generator?: Generator;
 }
 

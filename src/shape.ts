@@ -1,5 +1,6 @@
 import { IndexError, ShapeError } from './errors.js';
 
+/** The size of each dimension of a tensor. */
 export type Shape = readonly number[];
 
 export const fmt = (s: Shape): string => `[${s.join(',')}]`;

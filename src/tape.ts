@@ -3,7 +3,10 @@ import type { Primitive } from './backend/backend.js';
 import type { Tensor } from './tensor.js';
 
 /** A user op's name (defineOp), distinct from the built-in primitives at the type level. */
-export type CustomOpName = string & { readonly customOp: true };
+export type CustomOpName = string & {
+  /** Type-level brand; never present at run time. */
+  readonly customOp: true;
+};
 /** What made a tape node: a primitive, a checkpointed segment (autograd/checkpoint.ts), or a custom op. */
 export type OpName = Primitive | 'checkpoint' | CustomOpName;
 
@@ -11,7 +14,9 @@ export type OpName = Primitive | 'checkpoint' | CustomOpName;
 export interface Node {
   /** Monotonic: creation order is a topological order. */
   readonly id: number;
+  /** The op's name ('add', 'matmul', a custom op's name, …). */
   readonly op: OpName;
+  /** The op's tensor inputs. */
   readonly inputs: readonly Tensor[];
   /** Maps the output's gradient to one gradient per input (null = none). Null once freed. */
   backward: ((gradOut: Tensor) => readonly (Tensor | null)[]) | null;
@@ -23,6 +28,7 @@ let nextId = 0;
 let gradEnabled = true;
 
 export const newNodeId = (): number => nextId++;
+/** Whether ops are being recorded for backward (torch.is_grad_enabled). */
 export const isGradEnabled = (): boolean => gradEnabled;
 
 function withGradMode<T>(mode: boolean, fn: () => T): T {

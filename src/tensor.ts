@@ -20,8 +20,11 @@ import { backward, type BackwardOptions } from './autograd/backward.js';
 import { formatTensor, inspectSymbol } from './format.js';
 
 export type { DType, TypedArray, NarrowIntArray } from './dtype.js';
+/** A number or an arbitrarily nested array of numbers, as taken by `tensor()` and returned by `toArray()`. */
 export type NestedArray = number | readonly NestedArray[];
+/** A tensor, or a number treated as a 0-d tensor of the other operand's dtype. */
 export type TensorLike = Tensor | number;
+/** One dimension or several; negative values count from the end. */
 export type Dim = number | readonly number[];
 
 /** Storage that lives off the CPU (e.g. a GPU texture); read back lazily. */
@@ -32,7 +35,9 @@ export type DeviceBuffer = DeviceStorage;
  * Create tensors with `tensor`, `zeros`, `randn`, … rather than this constructor.
  */
 export class Tensor {
+  /** The size of each dimension (torch.Tensor.shape); frozen. */
   readonly shape: readonly number[];
+  /** The element type: 'float32', 'float64' or 'int32' (torch.Tensor.dtype). */
   readonly dtype: DType;
   /** Whether gradients flow to (and, for leaves, accumulate in) this tensor. */
   requiresGrad = false;
@@ -44,6 +49,7 @@ export class Tensor {
   #data: TypedArray | null;
   #device: DeviceBuffer | null;
 
+  /** Wraps a typed array (or a device buffer plus its dtype) of `shape`; the array is used without copying. */
   constructor(data: TypedArray | DeviceBuffer, shape: Shape, dtype?: DType) {
     checkShape(shape, 'tensor');
     this.shape = Object.freeze([...shape]);
@@ -76,9 +82,11 @@ export class Tensor {
   get deviceBuffer(): DeviceBuffer | null {
     return this.#device;
   }
+  /** The number of elements (torch.Tensor.numel). */
   get size(): number {
     return sizeOf(this.shape);
   }
+  /** The number of dimensions (torch.Tensor.ndim). */
   get ndim(): number {
     return this.shape.length;
   }
@@ -102,6 +110,7 @@ export class Tensor {
     if (this.#data === null) this.#data = allocate(this.dtype, 0);
   }
 
+  /** The values as nested arrays (a number for a 0-d tensor), like torch.Tensor.tolist. */
   toArray(): NestedArray {
     const d = this.data;
     const build = (axis: number, off: number): NestedArray => {
@@ -114,6 +123,7 @@ export class Tensor {
     };
     return build(0, 0);
   }
+  /** The value of a one-element tensor as a number (torch.Tensor.item). */
   item(): number {
     if (this.size !== 1) throw new ShapeError(`item: tensor of shape ${fmt(this.shape)} has ${this.size} elements, expected exactly 1`);
     return this.data[0]!;
@@ -131,9 +141,11 @@ export class Tensor {
   }
 
   // ---- autograd -------------------------------------------------------------
+  /** Backpropagates from this tensor, accumulating `.grad` on leaves (torch.Tensor.backward). */
   backward(gradOutput?: TensorLike, opts: BackwardOptions = {}): void {
     backward(this, gradOutput, opts);
   }
+  /** Drops the accumulated gradient (sets `.grad` to null, as torch's `zero_grad(set_to_none=True)`). */
   zeroGrad(): void {
     this.grad = null;
   }
@@ -157,124 +169,225 @@ export class Tensor {
   }
 
   // ---- elementwise ----------------------------------------------------------
+  /** Elementwise sum with broadcasting (torch.add). */
   add(o: TensorLike): Tensor { return E.add(this, o); }
+  /** Elementwise difference with broadcasting (torch.sub). */
   sub(o: TensorLike): Tensor { return E.sub(this, o); }
+  /** Elementwise product with broadcasting (torch.mul). */
   mul(o: TensorLike): Tensor { return E.mul(this, o); }
+  /** Elementwise true division with broadcasting (torch.div). */
   div(o: TensorLike): Tensor { return E.div(this, o); }
+  /** Elementwise power with broadcasting (torch.pow). */
   pow(o: TensorLike): Tensor { return E.pow(this, o); }
+  /** Elementwise maximum with broadcasting (torch.maximum). */
   maximum(o: TensorLike): Tensor { return E.maximum(this, o); }
+  /** Elementwise minimum with broadcasting (torch.minimum). */
   minimum(o: TensorLike): Tensor { return E.minimum(this, o); }
+  /** 1 where equal, else 0, with broadcasting (torch.eq); not differentiable. */
   eq(o: TensorLike): Tensor { return E.eq(this, o); }
+  /** 1 where not equal, else 0, with broadcasting (torch.ne); not differentiable. */
   ne(o: TensorLike): Tensor { return E.ne(this, o); }
+  /** 1 where less than, else 0, with broadcasting (torch.lt); not differentiable. */
   lt(o: TensorLike): Tensor { return E.lt(this, o); }
+  /** 1 where less than or equal, else 0, with broadcasting (torch.le); not differentiable. */
   le(o: TensorLike): Tensor { return E.le(this, o); }
+  /** 1 where greater than, else 0, with broadcasting (torch.gt); not differentiable. */
   gt(o: TensorLike): Tensor { return E.gt(this, o); }
+  /** 1 where greater than or equal, else 0, with broadcasting (torch.ge); not differentiable. */
   ge(o: TensorLike): Tensor { return E.ge(this, o); }
+  /** Elementwise negation (torch.neg). */
   neg(): Tensor { return E.neg(this); }
+  /** Elementwise e^x (torch.exp). */
   exp(): Tensor { return E.exp(this); }
+  /** Elementwise natural logarithm (torch.log). */
   log(): Tensor { return E.log(this); }
+  /** Elementwise square root (torch.sqrt). */
   sqrt(): Tensor { return E.sqrt(this); }
+  /** Elementwise absolute value (torch.abs). */
   abs(): Tensor { return E.abs(this); }
+  /** Elementwise hyperbolic tangent (torch.tanh). */
   tanh(): Tensor { return E.tanh(this); }
+  /** Elementwise logistic sigmoid 1 / (1 + e^-x) (torch.sigmoid). */
   sigmoid(): Tensor { return E.sigmoid(this); }
+  /** Elementwise max(x, 0) (torch.relu). */
   relu(): Tensor { return E.relu(this); }
+  /** Elementwise sign: -1, 0 or 1 (torch.sign). */
   sign(): Tensor { return E.sign(this); }
+  /** Elementwise sine (torch.sin). */
   sin(): Tensor { return E.sin(this); }
+  /** Elementwise cosine (torch.cos). */
   cos(): Tensor { return E.cos(this); }
+  /** Elementwise Gauss error function (torch.erf). */
   erf(): Tensor { return E.erf(this); }
+  /** Elementwise log(1 + x), accurate near 0 (torch.log1p). */
   log1p(): Tensor { return E.log1p(this); }
+  /** Elementwise x * x (torch.square). */
   square(): Tensor { return E.mul(this, this); }
+  /** Limits values to [min, max]; either bound may be omitted (torch.clamp). */
   clamp(min?: number, max?: number): Tensor { return C.clamp(this, min, max); }
+  /** Gaussian error linear unit (torch.nn.functional.gelu). */
   gelu(): Tensor { return C.gelu(this); }
+  /** Elementwise log(1 + e^x) (torch.nn.functional.softplus). */
   softplus(): Tensor { return C.softplus(this); }
   /** Casts to another dtype (differentiable between float dtypes). */
   to(dtype: DType): Tensor { return checkDType(dtype, 'to') === this.dtype ? this : E.cast(this, dtype); }
+  /** Casts to float32 (torch.Tensor.float). */
   float(): Tensor { return this.to('float32'); }
+  /** Casts to float64 (torch.Tensor.double). */
   double(): Tensor { return this.to('float64'); }
 
   // ---- reductions -----------------------------------------------------------
+  /** Sum over `dim` (all dimensions when omitted) (torch.sum). */
   sum(dim?: Dim, keepdim = false): Tensor { return R.sum(this, dim, keepdim); }
+  /** Mean over `dim` (all dimensions when omitted) (torch.mean). */
   mean(dim?: Dim, keepdim = false): Tensor { return R.mean(this, dim, keepdim); }
+  /** Maximum over `dim` (all when omitted); values only, see `argmax` for indices (torch.amax). */
   max(dim?: Dim, keepdim = false): Tensor { return R.max(this, dim, keepdim); }
+  /** Minimum over `dim` (all when omitted); values only, see `argmin` for indices (torch.amin). */
   min(dim?: Dim, keepdim = false): Tensor { return R.min(this, dim, keepdim); }
+  /** Index of the maximum along `dim`, or into the flattened tensor when omitted (torch.argmax). */
   argmax(dim?: number, keepdim = false): Tensor { return R.argmax(this, dim, keepdim); }
+  /** Index of the minimum along `dim`, or into the flattened tensor when omitted (torch.argmin). */
   argmin(dim?: number, keepdim = false): Tensor { return R.argmin(this, dim, keepdim); }
+  /** Variance over `dim` with `correction` (1: Bessel's, unbiased) (torch.var). */
   var(dim?: Dim, keepdim = false, correction = 1): Tensor { return C.variance(this, dim, keepdim, correction); }
+  /** Standard deviation over `dim` with `correction` (1: Bessel's, unbiased) (torch.std). */
   std(dim?: Dim, keepdim = false, correction = 1): Tensor { return C.std(this, dim, keepdim, correction); }
+  /** log(sum(exp(x))) over `dim`, computed stably (torch.logsumexp). */
   logSumExp(dim?: Dim, keepdim = false): Tensor { return C.logSumExp(this, dim, keepdim); }
+  /** Softmax along `dim` (torch.softmax). */
   softmax(dim = -1): Tensor { return C.softmax(this, dim); }
+  /** Log of softmax along `dim`, computed stably (torch.log_softmax). */
   logSoftmax(dim = -1): Tensor { return C.logSoftmax(this, dim); }
   /** Inclusive cumulative sum along `dim` (like torch.cumsum). */
   cumsum(dim: number): Tensor { return cumsum(this, dim); }
 
   // ---- linear algebra and movement -------------------------------------------
+  /** Matrix product with batch broadcasting (torch.matmul); `transA`/`transB` transpose the last two dims first. */
   matmul(o: Tensor, opts: { transA?: boolean; transB?: boolean } = {}): Tensor { return matmul(this, o, opts); }
+  /** Same values in a new shape; one entry may be -1 (torch.reshape). */
   reshape(shape: readonly number[]): Tensor { return M.reshape(this, shape); }
+  /** Merges dimensions `startDim`..`endDim` into one (torch.flatten). */
   flatten(startDim = 0, endDim = -1): Tensor { return M.flatten(this, startDim, endDim); }
+  /** Reorders the dimensions (torch.permute). */
   permute(dims: readonly number[]): Tensor { return M.permute(this, dims); }
+  /** Swaps two dimensions, the last two by default (torch.transpose). */
   transpose(d0 = -2, d1 = -1): Tensor { return M.transpose(this, d0, d1); }
+  /** All dimensions reversed (torch.Tensor.T). */
   get T(): Tensor { return M.permute(this, this.shape.map((_, i) => this.ndim - 1 - i)); }
+  /** Broadcasts size-1 dimensions to `shape` (torch.Tensor.expand). */
   expand(shape: readonly number[]): Tensor { return M.expand(this, shape); }
+  /** Broadcasts to `shape`; same as `expand` (torch.broadcast_to). */
   broadcastTo(shape: readonly number[]): Tensor { return M.expand(this, shape); }
+  /** Removes size-1 dimensions: all of them, or those in `dim` (torch.squeeze). */
   squeeze(dim?: Dim): Tensor { return M.squeeze(this, dim); }
+  /** Inserts a size-1 dimension at `dim` (torch.unsqueeze). */
   unsqueeze(dim: number): Tensor { return M.unsqueeze(this, dim); }
+  /** Python-style slicing, one `[start, stop, step]` or null per dimension (like `x[a:b:c, :]`). */
   slice(ranges: readonly M.SliceSpec[]): Tensor { return M.slice(this, ranges); }
+  /** Pads each dimension by `[before, after]` with a constant, first pair = first dimension (NumPy's np.pad order). */
   pad(widths: readonly (readonly [number, number])[], value = 0): Tensor { return M.pad(this, widths, value); }
+  /** Picks values along `dim` at `index` (torch.gather). */
   gather(dim: number, index: Tensor | readonly number[]): Tensor { return I.gather(this, dim, index); }
+  /** Selects whole slices along `dim` at the given indices (torch.index_select). */
   indexSelect(dim: number, index: Tensor | readonly number[]): Tensor { return I.indexSelect(this, dim, index); }
+  /** A copy with its own storage, differentiable (torch.clone). */
   clone(): Tensor { return E.cast(this, this.dtype); }
 
   // ---- issue 12: more math, activations, scans, sorting, masks, splitting (PyTorch names) ----
+  /** Elementwise e^x - 1, accurate near 0 (torch.expm1). */
   expm1(): Tensor { return E.expm1(this); }
+  /** Elementwise base-2 logarithm (torch.log2). */
   log2(): Tensor { return E.log2(this); }
+  /** Elementwise base-10 logarithm (torch.log10). */
   log10(): Tensor { return E.log10(this); }
+  /** Elementwise arctangent (torch.atan). */
   atan(): Tensor { return E.atan(this); }
+  /** Elementwise arcsine (torch.asin). */
   asin(): Tensor { return E.asin(this); }
+  /** Elementwise arccosine (torch.acos). */
   acos(): Tensor { return E.acos(this); }
+  /** Elementwise atan2(this, other), the angle of (other, this), with broadcasting (torch.atan2). */
   atan2(other: TensorLike): Tensor { return E.atan2(this, other); }
+  /** Elementwise floor; zero gradient (torch.floor). */
   floor(): Tensor { return E.floor(this); }
+  /** Elementwise ceiling; zero gradient (torch.ceil). */
   ceil(): Tensor { return E.ceil(this); }
   /** Half to even, as torch.round; `decimals` rounds to that many decimal places. */
   round(decimals = 0): Tensor { return E.round(this, decimals); }
+  /** Elementwise rounding toward zero; zero gradient (torch.trunc). */
   trunc(): Tensor { return E.trunc(this); }
+  /** Elementwise tangent (torch.tan). */
   tan(): Tensor { return X.tan(this); }
+  /** Elementwise hyperbolic sine (torch.sinh). */
   sinh(): Tensor { return X.sinh(this); }
+  /** Elementwise hyperbolic cosine (torch.cosh). */
   cosh(): Tensor { return X.cosh(this); }
+  /** Elementwise 1 / sqrt(x) (torch.rsqrt). */
   rsqrt(): Tensor { return X.rsqrt(this); }
+  /** Elementwise 1 / x (torch.reciprocal). */
   reciprocal(): Tensor { return X.reciprocal(this); }
+  /** Elementwise log(e^this + e^other), computed stably (torch.logaddexp). */
   logaddexp(other: TensorLike): Tensor { return X.logaddexp(this, other); }
+  /** x where x > 0, else negativeSlope * x (torch.nn.functional.leaky_relu). */
   leakyRelu(negativeSlope = 0.01): Tensor { return X.leakyRelu(this, negativeSlope); }
+  /** Exponential linear unit (torch.nn.functional.elu). */
   elu(alpha = 1): Tensor { return X.elu(this, alpha); }
+  /** Scaled exponential linear unit (torch.nn.functional.selu). */
   selu(): Tensor { return X.selu(this); }
+  /** x * sigmoid(x), a.k.a. swish (torch.nn.functional.silu). */
   silu(): Tensor { return X.silu(this); }
+  /** x * tanh(softplus(x)) (torch.nn.functional.mish). */
   mish(): Tensor { return X.mish(this); }
+  /** Clamps to [minVal, maxVal] (torch.nn.functional.hardtanh). */
   hardtanh(minVal = -1, maxVal = 1): Tensor { return X.hardtanh(this, minVal, maxVal); }
+  /** Clamps to [0, 6] (torch.nn.functional.relu6). */
   relu6(): Tensor { return X.relu6(this); }
+  /** log(sigmoid(x)), computed stably (torch.nn.functional.logsigmoid). */
   logSigmoid(): Tensor { return X.logSigmoid(this); }
+  /** Gated linear unit: first half times sigmoid of the second half along `dim` (torch.nn.functional.glu). */
   glu(dim = -1): Tensor { return X.glu(this, dim); }
+  /** Product over `dim` (all elements when omitted) (torch.prod). */
   prod(dim?: number, keepdim = false): Tensor { return X.prod(this, dim, keepdim); }
+  /** Inclusive cumulative product along `dim` (torch.cumprod). */
   cumprod(dim: number): Tensor { return X.cumprod(this, dim); }
+  /** Vector p-norm over `dim`, or the Frobenius norm by default (torch.linalg.norm / torch.norm). */
   norm(p: X.NormOrder = 'fro', dim?: Dim, keepdim = false): Tensor { return X.norm(this, p, dim, keepdim); }
+  /** Sorted values and their indices along `dim` (torch.sort). */
   sort(dim = -1, descending = false): S.SortResult { return S.sort(this, dim, descending); }
+  /** Indices that sort along `dim` (torch.argsort). */
   argsort(dim = -1, descending = false): Tensor { return S.argsort(this, dim, descending); }
+  /** The `k` largest (or smallest) values and their indices along `dim` (torch.topk). */
   topk(k: number, dim = -1, largest = true, sorted = true): S.SortResult {
     return S.topk(this, k, dim, largest, sorted);
   }
+  /** Keeps the lower triangle of the last two dims, zeroing the rest (torch.tril). */
   tril(diagonal = 0): Tensor { return X.tril(this, diagonal); }
+  /** Keeps the upper triangle of the last two dims, zeroing the rest (torch.triu). */
   triu(diagonal = 0): Tensor { return X.triu(this, diagonal); }
+  /** `value` where `mask` is non-zero, else this tensor's values; mask broadcasts (torch.Tensor.masked_fill). */
   maskedFill(mask: Tensor, value: TensorLike): Tensor { return X.maskedFill(this, mask, value); }
+  /** Splits along `dim` into pieces of a given size, or of the listed sizes (torch.split). */
   split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
     return X.split(this, splitSizeOrSections, dim);
   }
+  /** At most `chunks` pieces of size ceil(n / chunks) along `dim` (torch.chunk). */
   chunk(chunks: number, dim = 0): Tensor[] { return X.chunk(this, chunks, dim); }
+  /** The slices along `dim`, with that dimension removed (torch.unbind). */
   unbind(dim = 0): Tensor[] { return X.unbind(this, dim); }
   /** `x.repeat(2, 3)` or `x.repeat([2, 3])`, as torch.Tensor.repeat. */
   repeat(...repeats: number[] | [readonly number[]]): Tensor { return X.repeat(this, dimsArg(repeats)); }
+  /** Repeats the tensor along each dimension, prepending ones to `dims` when shorter (torch.tile). */
   tile(...dims: number[] | [readonly number[]]): Tensor { return X.tile(this, dimsArg(dims)); }
+  /** Reverses the order along the given dimensions (torch.flip). */
   flip(dims: Dim): Tensor { return X.flip(this, dims); }
+  /** Shifts elements circularly along `dims` (the flattened tensor when omitted) (torch.roll). */
   roll(shifts: number | readonly number[], dims?: Dim): Tensor { return X.roll(this, shifts, dims); }
+  /** 1 where the value is NaN, else 0 (torch.isnan). */
   isnan(): Tensor { return C.isnan(this); }
+  /** 1 where the value is +/-Infinity, else 0 (torch.isinf). */
   isinf(): Tensor { return C.isinf(this); }
+  /** 1 where the value is neither NaN nor infinite, else 0 (torch.isfinite). */
   isfinite(): Tensor { return C.isfinite(this); }
 }
 /** Varargs or one array, as PyTorch's `*sizes`. */
@@ -282,10 +395,14 @@ const dimsArg = (a: number[] | [readonly number[]]): readonly number[] =>
   (a.length === 1 && Array.isArray(a[0]) ? a[0] : a) as readonly number[];
 
 // ---- creation -------------------------------------------------------------
+/** Options for tensor creation functions. */
 export interface TensorOptions {
+  /** Element type. Default 'float32' (in `tensor()`, a typed array's own dtype). */
   dtype?: DType;
+  /** Whether the new tensor records gradients. Default false. */
   requiresGrad?: boolean;
 }
+/** Options for `tensor()`: those of `TensorOptions` plus a target shape. */
 export interface FromArrayOptions extends TensorOptions {
   /** Required with a flat typed array or number[] that is not already nested. */
   shape?: readonly number[];
@@ -386,6 +503,7 @@ export function tensor(values: NestedArray | TypedArray | NarrowIntArray, opts: 
   return finish(new Tensor(data, shape), opts);
 }
 
+/** A tensor of `shape` filled with `value` (torch.full). */
 export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
   return fullAs('full', shape, value, opts);
 }
@@ -399,10 +517,15 @@ function fullAs(op: string, shape: readonly number[], value: number, opts: Tenso
   if (value !== 0) data.fill(value);
   return finish(new Tensor(data, shape), opts);
 }
+/** A tensor of `shape` filled with 0 (torch.zeros). */
 export const zeros = (shape: readonly number[], opts: TensorOptions = {}): Tensor => fullAs('zeros', shape, 0, opts);
+/** A tensor of `shape` filled with 1 (torch.ones). */
 export const ones = (shape: readonly number[], opts: TensorOptions = {}): Tensor => fullAs('ones', shape, 1, opts);
+/** Zeros with the shape and dtype of `t` (torch.zeros_like). */
 export const zerosLike = (t: Tensor, opts: TensorOptions = {}): Tensor => full(t.shape, 0, { dtype: t.dtype, ...opts });
+/** Ones with the shape and dtype of `t` (torch.ones_like). */
 export const onesLike = (t: Tensor, opts: TensorOptions = {}): Tensor => full(t.shape, 1, { dtype: t.dtype, ...opts });
+/** A 0-d tensor holding `v`. */
 export const scalar = (v: number, opts: TensorOptions = {}): Tensor => full([], v, opts);
 
 /** Values from `start` to `stop` (exclusive) by `step`, like numpy.arange. */
@@ -420,6 +543,7 @@ export function arange(start: number, stop?: number, step = 1, opts: TensorOptio
   return finish(new Tensor(data, [n]), opts);
 }
 
+/** `num` evenly spaced values from `start` to `stop`, both included (torch.linspace). */
 export function linspace(start: number, stop: number, num: number, opts: TensorOptions = {}): Tensor {
   if (!Number.isInteger(num) || num < 0) throw new ValueError(`linspace: num must be a non-negative integer, got ${num}`);
   checkOptions('linspace', opts, CREATE_KEYS);
@@ -431,6 +555,7 @@ export function linspace(start: number, stop: number, num: number, opts: TensorO
   return finish(new Tensor(data, [num]), opts);
 }
 
+/** An n×m matrix with ones on the diagonal (torch.eye). */
 export function eye(n: number, m = n, opts: TensorOptions = {}): Tensor {
   const t = zeros([n, m], opts);
   for (let i = 0; i < Math.min(n, m); i++) t.data[i * m + i] = 1;

@@ -3,6 +3,7 @@ import { fmt, shapeEq } from '../shape.js';
 import { enableGrad, isAnomalyEnabled, noGrad, withReleaseScope, type Node } from '../tape.js';
 import { asTensor, full, type Tensor, type TensorLike } from '../tensor.js';
 
+/** Options of `Tensor.backward` (torch.Tensor.backward). */
 export interface BackwardOptions {
   /** Keep the saved tensors so backward can run through this graph again. */
   retainGraph?: boolean;

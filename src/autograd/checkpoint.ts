@@ -88,7 +88,10 @@ export function checkpoint<Args extends Tensor[]>(fn: (...inputs: Args) => Tenso
 }
 
 /** A layer for checkpointSequential: a function of one Tensor, or anything with `forward(x)` (a Module). */
-export type SequentialStage = ((x: Tensor) => Tensor) | { forward(x: Tensor): Tensor };
+export type SequentialStage = ((x: Tensor) => Tensor) | {
+  /** The stage's computation. */
+  forward(x: Tensor): Tensor;
+};
 
 /**
  * torch.utils.checkpoint.checkpoint_sequential: splits `stages` into `segments` runs of consecutive

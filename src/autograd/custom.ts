@@ -4,6 +4,7 @@ import { apply, type Def, type Grads } from '../ops/define.js';
 import { noGrad, type CustomOpName } from '../tape.js';
 import { asTensor, Tensor, type TensorLike } from '../tensor.js';
 
+/** How `defineOp` builds a differentiable op: its forward and backward (like torch.autograd.Function). */
 export interface CustomOpSpec {
   /** Used in error messages and on the tape. */
   name: string;

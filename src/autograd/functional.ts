@@ -5,6 +5,7 @@ import { isGradEnabled, enableGrad } from '../tape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { runBackward } from './backward.js';
 
+/** Options of `grad`, `valueAndGrad` and `vjp` (as torch.func.grad). */
 export interface GradOptions {
   /** Which positional arguments to differentiate (default 0). An array returns an array of gradients. */
   argnums?: number | readonly number[];
@@ -30,8 +31,11 @@ function argnumList(argnums: number | readonly number[] | undefined, n: number):
   return list;
 }
 
+/** A function of tensors (or numbers) returning a scalar tensor, as `grad` differentiates it. */
 type Fn<Args extends TensorLike[]> = (...args: Args) => Tensor;
+/** Options whose `argnums` is an array: one gradient per listed argument. */
 type Many = GradOptions & { argnums: readonly number[] };
+/** Options whose `argnums` is one index (or left out): a single gradient. */
 type One = GradOptions & { argnums?: number };
 
 /** Returns f's value and its gradient(s) with respect to the arguments in `argnums`. */

@@ -12,11 +12,13 @@ import { runBackward } from './backward.js';
 import { vjp } from './functional.js';
 import { concat } from '../ops/movement.js';
 
+/** Options of `gradcheck` and `gradgradcheck` (torch.autograd.gradcheck). */
 export interface GradcheckOptions {
   /** Finite-difference step (default 1e-6). */
   eps?: number;
   /** An element passes when |analytic − numeric| ≤ atol + rtol·|numeric|. */
   atol?: number;
+  /** Relative tolerance (default 1e-3); atol defaults to 1e-5. */
   rtol?: number;
   /** Throw a GradcheckError naming the worst element instead of returning a failing report. */
   raiseOnFailure?: boolean;
@@ -27,6 +29,7 @@ export interface GradcheckOptions {
    */
   checkUndefinedGrad?: boolean;
 }
+/** The element with the largest error. */
 export interface GradcheckWorst {
   /** Which input (position in `inputs`). */
   input: number;
@@ -34,12 +37,18 @@ export interface GradcheckWorst {
   index: number[];
   /** Multi-index of the output element whose derivative was compared. */
   output: number[];
+  /** The gradient backward computed. */
   analytic: number;
+  /** The central-difference estimate. */
   numeric: number;
 }
+/** What `gradcheck` found. */
 export interface GradcheckReport {
+  /** Whether every checked element passed. */
   ok: boolean;
+  /** Largest |analytic − numeric|. */
   maxAbsError: number;
+  /** Largest |analytic − numeric| / |numeric|. */
   maxRelError: number;
   /** The element that fails by the widest margin (or, if all pass, comes closest to failing). */
   worst: GradcheckWorst | null;
@@ -52,6 +61,10 @@ export interface GradcheckReport {
 }
 
 export class GradcheckError extends TapegradError {
+  /**
+   * @param message - What failed.
+   * @param report - The full report.
+   */
   constructor(message: string, readonly report: GradcheckReport) {
     super(message);
   }
@@ -59,6 +72,7 @@ export class GradcheckError extends TapegradError {
 
 const unravel = (i: number, shape: readonly number[]): number[] => stridesOf(shape).map((s, d) => Math.floor(i / s) % shape[d]!);
 
+/** Compares backward's gradients of `f` at `inputs` with central differences (torch.autograd.gradcheck). */
 export function gradcheck(f: (...inputs: Tensor[]) => Tensor, inputs: readonly Tensor[], opts: GradcheckOptions = {}): GradcheckReport {
   checkOptions('gradcheck', opts, ['eps', 'atol', 'rtol', 'raiseOnFailure', 'checkUndefinedGrad']);
   if (typeof f !== 'function') throw new ValueError(`gradcheck: f must be a function, got ${typeof f}`);

@@ -3,8 +3,11 @@ import { sizeOf, type Shape } from '../shape.js';
 
 /** Storage that lives off the CPU (e.g. a GPU texture); read back lazily. */
 export interface DeviceStorage {
+  /** Where the storage lives ('gpu', …). */
   readonly device: string;
+  /** Copies the values back to the CPU. */
   read(): TypedArray;
+  /** Frees this handle; the storage is freed when every handle is. */
   dispose(): void;
   /** A second handle to the same storage (for reshape views); storage lives until all are disposed. */
   share(): DeviceStorage;

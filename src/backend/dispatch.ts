@@ -2,6 +2,7 @@ import { REFERENCE, type Backend, type BufferView, type DeviceKernels, type Kern
 import { cpu } from './cpu/index.js';
 
 export type { OpKind } from './backend.js';
+/** A backend `setBackend` accepts: 'auto' (GPU when available and worth it), 'cpu' or 'gpu'. */
 export type BackendName = 'auto' | 'cpu' | 'gpu';
 
 /**

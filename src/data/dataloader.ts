@@ -9,6 +9,7 @@ import { defaultGenerator, Generator, permutation } from '../random.js';
 import { fmt, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
+/** Options of `DataLoader` (those of torch.utils.data.DataLoader that apply). */
 export interface DataLoaderOptions {
   /** Rows per batch (default 1, as PyTorch). */
   batchSize?: number;
@@ -37,11 +38,17 @@ const EPOCH_STRIDE = 2 ** 32;
  * Each `for … of` is one epoch; shuffled orders differ per epoch and repeat per seed.
  */
 export class DataLoader implements Iterable<[Tensor, Tensor]> {
+  /** The inputs, batched along their first dim. */
   readonly x: Tensor;
+  /** The targets, batched along their first dim. */
   readonly y: Tensor;
+  /** Samples per batch. */
   readonly batchSize: number;
+  /** Whether each epoch visits the samples in a new random order. */
   readonly shuffle: boolean;
+  /** Whether a last, smaller batch is dropped. */
   readonly dropLast: boolean;
+  /** The private shuffling stream's seed, if one was given. */
   readonly seed: number | undefined;
   readonly #generator: Generator | undefined;
   #epoch = 0;
@@ -98,6 +105,7 @@ export class DataLoader implements Iterable<[Tensor, Tensor]> {
     return permutation(n, this.#generator ?? defaultGenerator);
   }
 
+  /** One epoch of `[xb, yb]` batches. */
   *[Symbol.iterator](): Iterator<[Tensor, Tensor]> {
     const order = this.#order(this.#epoch++);
     const n = this.numSamples, bs = this.batchSize;

@@ -18,16 +18,21 @@ import { Tensor } from '../tensor.js';
 export const MNIST_IMAGE_SIZE = 28;
 const PIXELS = MNIST_IMAGE_SIZE * MNIST_IMAGE_SIZE;
 
+/** One split of the digits: images and labels. */
 export interface MnistSplit {
   /** Images as rows of 784 pixels in [0, 1], float32 of shape [N, 784]. */
   x: Tensor;
   /** Labels 0–9, int32 of shape [N]. */
   y: Tensor;
 }
+/** The training and test splits returned by `mnistDigits`. */
 export interface MnistDigits {
+  /** The training split. */
   train: MnistSplit;
+  /** The test split. */
   test: MnistSplit;
 }
+/** Options of `mnistDigits`. */
 export interface MnistDigitsOptions {
   /** Test images per digit: the last `testPerDigit` images of each class (default 200, so 2 000 in all). */
   testPerDigit?: number;

@@ -16,6 +16,7 @@ export function tempPathFor(path: string): string {
   return join(dirname(abs), `.${basename(abs)}.${process.pid}.${counter.toString(36)}${stamp}.tmp`);
 }
 
+/** Options of the writers that replace a file atomically (write to a temporary file, then rename). */
 export interface AtomicWriteOptions {
   /** fsync the file before the rename and the directory after it (default true). */
   fsync?: boolean;

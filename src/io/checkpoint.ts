@@ -25,6 +25,7 @@ import { writeFileAtomic, type AtomicWriteOptions } from './atomic.js';
 import { decodeArray, decodeNumber, encodeNumber, isObject as isObj, kindOf, setOwn, typeName } from './codec.js';
 import { encode, SafetensorsReader, type SafetensorsEntry } from './safetensors.js';
 
+/** Format version written into checkpoints; loadCheckpoint reads only this version. */
 export const CHECKPOINT_VERSION = 1;
 const STATE_PREFIX = '__state__/';
 /** Plain number arrays at least this long are stored as F64 tensors instead of JSON. */
@@ -41,25 +42,35 @@ export type StateValue =
 
 /** A model: anything with a tensor state dict (nn.Module fits). */
 export interface StatefulModel {
+  /** The model's tensors by name. */
   stateDict(): Record<string, Tensor>;
+  /** Copies tensors into the model. */
   loadStateDict(stateDict: Record<string, Tensor>, opts?: { strict?: boolean }): void;
 }
 
 /** An optimizer or scheduler: anything whose state round-trips through `StateValue`s. */
 export interface Stateful {
+  /** The state, as JSON-compatible values and tensors. */
   stateDict(): unknown;
+  /** Restores what stateDict returned. */
   loadStateDict(state: unknown): void;
 }
 
 /** A random generator whose state can be saved (tapegrad's `Generator` fits). */
 export interface StatefulGenerator {
+  /** The generator's state. */
   getState(): GeneratorState;
+  /** Restores a state from getState. */
   setState(state: GeneratorState): unknown;
 }
 
+/** What `saveCheckpoint` saves. */
 export interface CheckpointContents {
+  /** The model whose state dict is saved. */
   model: StatefulModel;
+  /** An optimizer whose state is saved. */
   optimizer?: Stateful;
+  /** A learning-rate scheduler whose state is saved. */
   scheduler?: Stateful;
   /** Training step (a non-negative integer, default 0). */
   step?: number;
@@ -71,15 +82,22 @@ export interface CheckpointContents {
   extra?: unknown;
 }
 
+/** Options of `saveCheckpoint`. */
 export type SaveCheckpointOptions = AtomicWriteOptions;
 
+/** What `loadCheckpoint` restores into. */
 export interface CheckpointTargets {
+  /** The model to load the weights into. */
   model: StatefulModel;
+  /** An optimizer to restore. */
   optimizer?: Stateful;
+  /** A scheduler to restore. */
   scheduler?: Stateful;
+  /** Named generators to restore, under the names they were saved with. */
   generators?: Record<string, StatefulGenerator>;
 }
 
+/** Options of `loadCheckpoint`. */
 export interface LoadCheckpointOptions {
   /**
    * Default true: the checkpoint's weights must match the model's names exactly, an optimizer,
@@ -91,8 +109,11 @@ export interface LoadCheckpointOptions {
   restoreRng?: boolean;
 }
 
+/** What `loadCheckpoint` returns besides restoring the targets. */
 export interface LoadedCheckpoint {
+  /** The step saved with the checkpoint (0 if none). */
   step: number;
+  /** The `extra` value saved with the checkpoint, if any. */
   extra: StateValue | undefined;
   /** The global RNG state saved with the checkpoint, if any. */
   rng: GeneratorState | undefined;

@@ -6,13 +6,20 @@
  */
 import { ValueError } from '../errors.js';
 
+/** A float32 or float64 typed array (what optimizer state buffers are). */
 export type FloatArray = Float32Array | Float64Array;
+/** A typed array in JSON: dtype, length and little-endian bytes in base64. */
 export interface EncodedArray {
+  /** Element type. */
   dtype: 'float32' | 'float64';
+  /** Number of elements. */
   length: number;
+  /** The bytes, base64-encoded. */
   base64: string;
 }
+/** A number JSON cannot hold (NaN, ±Infinity, −0). */
 export interface EncodedNumber {
+  /** Which special value. */
   $num: 'NaN' | 'Infinity' | '-Infinity' | '-0';
 }
 /** A JSON value as it appears in a state dict. */

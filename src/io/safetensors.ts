@@ -41,10 +41,13 @@ export interface ReadLimits {
 
 /** One tensor's record in a safetensors header. Offsets are relative to the data section. */
 export interface SafetensorsEntry {
+  /** The tensor's name. */
   name: string;
   /** The dtype as written in the file ('F32', 'F64', 'I32', 'F16' or 'BF16'). */
   dtype: string;
+  /** The tensor's shape. */
   shape: number[];
+  /** [begin, end) byte offsets of the tensor's data. */
   dataOffsets: [number, number];
 }
 
@@ -62,10 +65,13 @@ export interface SafetensorsHeader {
 
 /** The tensors of a safetensors file together with its `__metadata__`. */
 export interface SafetensorsContents {
+  /** The tensors by name. */
   tensors: Record<string, Tensor>;
+  /** The `__metadata__` map, or `{}` when the file has none. */
   metadata: Record<string, string>;
 }
 
+/** Options of `saveSafetensors`. */
 export type SaveSafetensorsOptions = AtomicWriteOptions;
 
 // ---------------------------------------------------------------------------------------------
@@ -434,6 +440,7 @@ function halfToFloat(h: number): number {
 // ---------------------------------------------------------------------------------------------
 // reading: in memory
 
+/** Options of the safetensors decoders: read limits and a name for messages. */
 export interface DecodeOptions extends ReadLimits {
   /** Name used in error messages (default "<bytes>"). */
   name?: string;

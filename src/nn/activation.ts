@@ -18,6 +18,7 @@ function opt<K extends string>(
 }
 
 export class LeakyReLU extends Module {
+  /** Slope for negative inputs (default 0.01). */
   readonly negativeSlope: number;
   constructor(opts: number | { negativeSlope?: number } = {}) {
     super();
@@ -31,6 +32,7 @@ export class LeakyReLU extends Module {
   }
 }
 export class ELU extends Module {
+  /** Scale of the negative part (default 1). */
   readonly alpha: number;
   constructor(opts: number | { alpha?: number } = {}) {
     super();
@@ -59,7 +61,9 @@ export class Mish extends Module {
   }
 }
 export class Hardtanh extends Module {
+  /** Lower bound (default -1). */
   readonly minVal: number;
+  /** Upper bound (default 1). */
   readonly maxVal: number;
   constructor(opts: { minVal?: number; maxVal?: number } = {}) {
     super();
@@ -86,6 +90,7 @@ export class LogSigmoid extends Module {
 }
 /** Gated linear unit over `dim` (default -1). */
 export class GLU extends Module {
+  /** Dim split in halves (default -1). */
   readonly dim: number;
   constructor(opts: number | { dim?: number } = {}) {
     super();
@@ -97,6 +102,7 @@ export class GLU extends Module {
 }
 /** Softmax over `dim`. PyTorch's nn.Softmax has no default dim; here it is required too. */
 export class Softmax extends Module {
+  /** Dim along which to normalise. */
   readonly dim: number;
   constructor(opts: number | { dim: number }) {
     super();
@@ -111,6 +117,7 @@ export class Softmax extends Module {
   }
 }
 export class LogSoftmax extends Module {
+  /** Dim along which to normalise. */
   readonly dim: number;
   constructor(opts: number | { dim: number }) {
     super();

@@ -21,6 +21,7 @@ function alias(obj: object, name: string, value: unknown): void {
   Object.defineProperty(obj, name, { value, enumerable: false, writable: false });
 }
 
+/** Options of `MultiheadAttention` (torch.nn.MultiheadAttention), plus dtype and generator. */
 export interface MultiheadAttentionOptions {
   /** Dropout on the attention weights while training (default 0). */
   dropout?: number;
@@ -28,14 +29,18 @@ export interface MultiheadAttentionOptions {
   bias?: boolean;
   /** Key and value feature sizes (default embedDim). */
   kdim?: number;
+  /** Features of the values (default embedDim). */
   vdim?: number;
   /** Inputs and outputs are [N, L, E] instead of [L, N, E] (default false, as torch). */
   batchFirst?: boolean;
+  /** Parameter dtype: 'float32' (default) or 'float64'. */
   dtype?: DType;
+  /** Stream for the initial values (default: the global generator). */
   generator?: Generator;
 }
 const mhaKeys = ['dropout', 'bias', 'kdim', 'vdim', 'batchFirst', 'dtype', 'generator'] as const;
 
+/** Options of `MultiheadAttention.forward` (those of torch's forward). */
 export interface MultiheadAttentionForwardOptions {
   /**
    * `[N, S]`: keys to ignore. An int32 tensor is boolean, nonzero = IGNORE (torch's convention for this
@@ -62,18 +67,31 @@ const mhaForwardKeys = ['keyPaddingMask', 'needWeights', 'attnMask', 'averageAtt
  */
 export class MultiheadAttention extends Module<
   [query: Tensor, key?: Tensor, value?: Tensor, opts?: MultiheadAttentionForwardOptions], [Tensor, Tensor | null]> {
+  /** Model width E. */
   readonly embedDim: number;
+  /** Number of attention heads. */
   readonly numHeads: number;
+  /** Features per head: embedDim / numHeads. */
   readonly headDim: number;
+  /** Features of the keys. */
   readonly kdim: number;
+  /** Features of the values. */
   readonly vdim: number;
+  /** Dropout on the attention weights while training. */
   readonly dropout: number;
+  /** Whether inputs are [N, L, E] instead of [L, N, E]. */
   readonly batchFirst: boolean;
+  /** Packed q/k/v projection [3E, E] when kdim = vdim = E, else null (torch: in_proj_weight). */
   declare readonly inProjWeight: Parameter | null;
+  /** Separate query projection when kdim or vdim ≠ E, else null (torch: q_proj_weight). */
   declare readonly qProjWeight: Parameter | null;
+  /** Separate key projection when kdim or vdim ≠ E, else null (torch: k_proj_weight). */
   declare readonly kProjWeight: Parameter | null;
+  /** Separate value projection when kdim or vdim ≠ E, else null (torch: v_proj_weight). */
   declare readonly vProjWeight: Parameter | null;
+  /** Packed q/k/v bias [3E], or null without bias (torch: in_proj_bias). */
   declare readonly inProjBias: Parameter | null;
+  /** The output projection (torch: out_proj). */
   declare readonly outProj: Linear;
   readonly #generator: Generator | undefined;
 
@@ -227,7 +245,9 @@ export class MultiheadAttention extends Module<
   }
 }
 
+/** The feed-forward activation of a `TransformerEncoderLayer`: a name or a function. */
 export type TransformerActivation = 'relu' | 'gelu' | ((x: Tensor) => Tensor);
+/** Options of `TransformerEncoderLayer` (torch.nn.TransformerEncoderLayer). */
 export interface TransformerEncoderLayerOptions {
   /** Hidden size of the feed-forward block (default 2048). */
   dimFeedforward?: number;
@@ -235,17 +255,22 @@ export interface TransformerEncoderLayerOptions {
   dropout?: number;
   /** 'relu' (default), 'gelu' (exact) or a function. */
   activation?: TransformerActivation;
+  /** eps of both layer norms (default 1e-5). */
   layerNormEps?: number;
   /** [N, L, E] inputs (default false: [L, N, E]). */
   batchFirst?: boolean;
   /** Pre-norm (LayerNorm before each block) instead of post-norm (default false). */
   normFirst?: boolean;
+  /** Biases in the linear layers and layer norms (default true). */
   bias?: boolean;
+  /** Parameter dtype: 'float32' (default) or 'float64'. */
   dtype?: DType;
+  /** Stream for the initial values (default: the global generator). */
   generator?: Generator;
 }
 const telKeys = ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'bias', 'dtype',
   'generator'] as const;
+/** Options of `TransformerEncoderLayer.forward`. */
 export interface TransformerEncoderLayerForwardOptions {
   /** Passed to self-attention as attnMask. */
   srcMask?: Tensor | null;
@@ -258,15 +283,25 @@ const telForwardKeys = ['srcMask', 'srcKeyPaddingMask', 'isCausal'] as const;
 
 /** torch.nn.TransformerEncoderLayer: self-attention and a feed-forward block, each with a residual and LayerNorm. */
 export class TransformerEncoderLayer extends Module<[src: Tensor, opts?: TransformerEncoderLayerForwardOptions], Tensor> {
+  /** The self-attention block (torch: self_attn). */
   declare readonly selfAttn: MultiheadAttention;
+  /** First feed-forward layer, dModel → dimFeedforward. */
   readonly linear1: Linear;
+  /** Dropout inside the feed-forward block. */
   readonly dropout: Dropout;
+  /** Second feed-forward layer, dimFeedforward → dModel. */
   readonly linear2: Linear;
+  /** Layer norm around the attention block. */
   readonly norm1: LayerNorm;
+  /** Layer norm around the feed-forward block. */
   readonly norm2: LayerNorm;
+  /** Dropout on the attention block's output. */
   readonly dropout1: Dropout;
+  /** Dropout on the feed-forward block's output. */
   readonly dropout2: Dropout;
+  /** Pre-norm (true) or post-norm (false) ordering. */
   readonly normFirst: boolean;
+  /** The feed-forward activation. */
   readonly activation: (x: Tensor) => Tensor;
   constructor(dModel: number, nhead: number, opts: TransformerEncoderLayerOptions = {}) {
     super();

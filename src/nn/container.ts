@@ -17,6 +17,7 @@ export class ModuleList<M extends AnyModule = AnyModule> extends Module<never[],
     super();
     this.extend(modules);
   }
+  /** Number of modules. */
   get length(): number {
     return this.#items.length;
   }
@@ -37,11 +38,13 @@ export class ModuleList<M extends AnyModule = AnyModule> extends Module<never[],
     this.registerModule(String(j), m);
     return this;
   }
+  /** Adds a module at the end (torch.nn.ModuleList.append). */
   append(m: M): this {
     this.#items.push(checkModule(m, 'ModuleList.append') as M);
     this.registerModule(String(this.#items.length - 1), m);
     return this;
   }
+  /** Adds every module of `ms` at the end (torch.nn.ModuleList.extend). */
   extend(ms: Iterable<M>): this {
     for (const m of ms) this.append(m);
     return this;
@@ -54,6 +57,7 @@ export class ModuleList<M extends AnyModule = AnyModule> extends Module<never[],
     for (let k = j; k < this.#items.length; k++) this.registerModule(String(k), this.#items[k]!);
     return this;
   }
+  /** Iterates over the modules in order. */
   [Symbol.iterator](): Iterator<M> {
     return this.#items[Symbol.iterator]();
   }
@@ -74,18 +78,22 @@ export class ModuleDict<M extends AnyModule = AnyModule> extends Module<never[],
       M]>)] : Object.entries(modules);
     for (const [k, m] of entries) this.set(k, m);
   }
+  /** Number of modules. */
   get size(): number {
     return this.#items.size;
   }
+  /** Whether a module is stored under `key`. */
   has(key: string): boolean {
     return this.#items.has(key);
   }
+  /** The module under `key`; throws when there is none. */
   get(key: string): M {
     const m = this.#items.get(key);
     if (!m) throw new IndexError(`ModuleDict.get: no module under key ${JSON.stringify(key)} (keys:`
       + ` ${[...this.#items.keys()].join(', ')})`);
     return m;
   }
+  /** Stores (or replaces) the module under `key`. */
   set(key: string, m: M): this {
     this.registerModule(key, checkModule(m, 'ModuleDict.set'));
     this.#items.set(key, m);
@@ -98,12 +106,15 @@ export class ModuleDict<M extends AnyModule = AnyModule> extends Module<never[],
     this.registerModule(key, null);
     return m;
   }
+  /** The keys, in insertion order. */
   keys(): string[] {
     return [...this.#items.keys()];
   }
+  /** The modules, in insertion order. */
   values(): M[] {
     return [...this.#items.values()];
   }
+  /** [key, module] pairs, in insertion order. */
   entries(): [string, M][] {
     return [...this.#items.entries()];
   }

@@ -11,21 +11,32 @@ import * as init from './init.js';
 import type { LayerOptions } from './layers.js';
 import { floatDType, Module, Parameter } from './module.js';
 
+/** Options of `Conv1d` and `Conv2d` (those of torch.nn.Conv2d), plus dtype and generator. */
 export interface ConvLayerOptions extends LayerOptions {
+  /** Step of the kernel, one per spatial dim or one for all (default 1). */
   stride?: number | readonly number[];
   /** Zero padding (default 0), or 'valid' / 'same'. */
   padding?: number | readonly number[] | 'valid' | 'same';
+  /** Spacing between kernel taps (default 1). */
   dilation?: number | readonly number[];
+  /** Split channels into this many independent groups (default 1). */
   groups?: number;
   /** Learnable bias (default true). */
   bias?: boolean;
 }
+/** Options of `ConvTranspose2d` (those of torch.nn.ConvTranspose2d), plus dtype and generator. */
 export interface ConvTransposeLayerOptions extends LayerOptions {
+  /** Step of the kernel (default 1). */
   stride?: number | readonly number[];
+  /** Implicit padding removed from each side of the output: dilation·(k−1) − padding (default 0). */
   padding?: number | readonly number[];
+  /** Extra size added to one side of the output (default 0). */
   outputPadding?: number | readonly number[];
+  /** Spacing between kernel taps (default 1). */
   dilation?: number | readonly number[];
+  /** Split channels into this many independent groups (default 1). */
   groups?: number;
+  /** Learnable bias (default true). */
   bias?: boolean;
 }
 const CONV_KEYS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'dtype', 'generator'];
@@ -50,13 +61,25 @@ function initConv(shape: number[], biasSize: number, bias: boolean, opts: LayerO
 }
 
 abstract class ConvNd extends Module {
+  /** Kernel of shape [outChannels, inChannels / groups, ...kernelSize]. */
   readonly weight: Parameter;
+  /** Bias of shape [outChannels], or null with `bias: false`. */
   readonly bias: Parameter | null;
+  /** Kernel size per spatial dim. */
   readonly kernelSize: readonly number[];
+  /** Stride per spatial dim. */
   readonly stride: readonly number[];
+  /** Padding per spatial dim, or 'valid' / 'same'. */
   readonly padding: readonly number[] | 'valid' | 'same';
+  /** Dilation per spatial dim. */
   readonly dilation: readonly number[];
+  /** Number of channel groups. */
   readonly groups: number;
+  /**
+   * @param inChannels - Channels of the input.
+   * @param outChannels - Channels of the output.
+   * @param kernelSize - Kernel size, per spatial dim or one for all.
+   */
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | readonly number[],
     nd: number, opts: ConvLayerOptions) {
     super();
@@ -74,6 +97,7 @@ abstract class ConvNd extends Module {
     const shape = [outChannels, inChannels / this.groups, ...this.kernelSize];
     [this.weight, this.bias] = initConv(shape, outChannels, opts.bias ?? true, opts, layer);
   }
+  /** @internal */
   protected convOpts(): {
     stride: readonly number[]; padding: readonly number[] | 'valid' | 'same';
     dilation: readonly number[]; groups: number;
@@ -111,14 +135,27 @@ export class Conv1d extends ConvNd {
 
 /** 2-D transposed convolution: weight [in, out/groups, kh, kw], as torch.nn.ConvTranspose2d. */
 export class ConvTranspose2d extends Module {
+  /** Kernel of shape [inChannels, outChannels / groups, kH, kW]. */
   readonly weight: Parameter;
+  /** Bias of shape [outChannels], or null with `bias: false`. */
   readonly bias: Parameter | null;
+  /** Kernel size per spatial dim. */
   readonly kernelSize: readonly number[];
+  /** Stride per spatial dim. */
   readonly stride: readonly number[];
+  /** Padding per spatial dim. */
   readonly padding: readonly number[];
+  /** Output padding per spatial dim. */
   readonly outputPadding: readonly number[];
+  /** Dilation per spatial dim. */
   readonly dilation: readonly number[];
+  /** Number of channel groups. */
   readonly groups: number;
+  /**
+   * @param inChannels - Channels of the input.
+   * @param outChannels - Channels of the output.
+   * @param kernelSize - Kernel size, per spatial dim or one for all.
+   */
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | readonly number[],
     opts: ConvTransposeLayerOptions = {}) {
     super();
@@ -148,7 +185,9 @@ export class ConvTranspose2d extends Module {
 
 /** 2-D max pooling, as torch.nn.MaxPool2d (stride defaults to the kernel size). */
 export class MaxPool2d extends Module {
+  /** The pooling options (stride, padding, dilation, ceilMode). */
   readonly opts: Readonly<MaxPoolOptions>;
+  /** @param kernelSize - Window size, per spatial dim or one for all. */
   constructor(readonly kernelSize: number | readonly number[], opts: MaxPoolOptions = {}) {
     super();
     checkKeys(opts, ['stride', 'padding', 'dilation', 'ceilMode'], 'MaxPool2d');
@@ -164,7 +203,9 @@ export class MaxPool2d extends Module {
 }
 /** 1-D max pooling, as torch.nn.MaxPool1d. */
 export class MaxPool1d extends Module {
+  /** The pooling options (stride, padding, dilation, ceilMode). */
   readonly opts: Readonly<MaxPoolOptions>;
+  /** @param kernelSize - Window size. */
   constructor(readonly kernelSize: number, opts: MaxPoolOptions = {}) {
     super();
     checkKeys(opts, ['stride', 'padding', 'dilation', 'ceilMode'], 'MaxPool1d');
@@ -176,7 +217,9 @@ export class MaxPool1d extends Module {
 }
 /** 2-D average pooling, as torch.nn.AvgPool2d. */
 export class AvgPool2d extends Module {
+  /** The pooling options. */
   readonly opts: Readonly<AvgPoolOptions>;
+  /** @param kernelSize - Window size, per spatial dim or one for all. */
   constructor(readonly kernelSize: number | readonly number[], opts: AvgPoolOptions = {}) {
     super();
     checkKeys(opts, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'], 'AvgPool2d');
@@ -191,6 +234,7 @@ export class AvgPool2d extends Module {
 }
 /** Adaptive average pooling to a fixed output size, as torch.nn.AdaptiveAvgPool2d. */
 export class AdaptiveAvgPool2d extends Module {
+  /** @param outputSize - Output size, per spatial dim or one for both; null keeps the input's size. */
   constructor(readonly outputSize: number | readonly (number | null)[]) {
     super();
     if (typeof outputSize !== 'number' && !(Array.isArray(outputSize) && outputSize.length === 2)) {

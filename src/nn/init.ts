@@ -10,11 +10,16 @@ import { fmt } from '../shape.js';
 import { defaultGenerator, type Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 
+/** Options every random initializer takes. */
 export interface InitOptions {
+  /** Stream to draw from (default: the global one, reset by `manualSeed`). */
   generator?: Generator;
 }
+/** The activations `calculateGain` knows (torch.nn.init.calculate_gain). */
 export type Nonlinearity = 'linear' | 'conv' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'selu';
+/** Which fan Kaiming initialisation scales by. */
 export type FanMode = 'fanIn' | 'fanOut';
+/** Options of `kaimingUniform` and `kaimingNormal` (torch.nn.init.kaiming_uniform_). */
 export interface KaimingOptions extends InitOptions {
   /** Negative slope of the leaky ReLU that follows (default 0); √5 gives PyTorch's Linear default. */
   a?: number;
@@ -84,13 +89,16 @@ export function normal(t: Tensor, mean = 0, std = 1, opts: InitOptions = {}): Te
     return mean + std * z0;
   }, opts);
 }
+/** Fills `t` with `value` in place (torch.nn.init.constant_). */
 export function constant(t: Tensor, value: number): Tensor {
   if (t.dtype === 'int32' && !Number.isInteger(value)) throw new ValueError(`constant: ${value} does not fit an int32 tensor`);
   t.data.fill(value);
   bumpVersion(t);
   return t;
 }
+/** Fills `t` with 0 in place (torch.nn.init.zeros_). */
 export const zeros = (t: Tensor): Tensor => constant(t, 0);
+/** Fills `t` with 1 in place (torch.nn.init.ones_). */
 export const ones = (t: Tensor): Tensor => constant(t, 1);
 
 /** U(−b, b) with b = gain·√(6 / (fanIn + fanOut)) (Glorot). */

@@ -11,6 +11,7 @@ import { checkOptions } from '../validate.js';
 import { asIndex } from '../ops/indexing.js';
 import { floatDType, Module, Parameter, type UnaryModule } from './module.js';
 
+/** Options every layer with parameters takes. */
 export interface LayerOptions {
   /** Parameter dtype: 'float32' (default) or 'float64'. */
   dtype?: DType;
@@ -29,10 +30,12 @@ function checkInput(layer: string, x: Tensor, dtype: DType, lastDim: number | nu
   }
 }
 
+/** Options of `Embedding` (torch.nn.Embedding). */
 export interface EmbeddingOptions extends LayerOptions {
   /** Entries equal to this index map to a zero vector and do not contribute to the gradient. */
   paddingIdx?: number;
 }
+/** Options of `Linear` (torch.nn.Linear). */
 export interface LinearOptions extends LayerOptions {
   /** Add a learnable bias (default true). */
   bias?: boolean;
@@ -42,8 +45,14 @@ export interface LinearOptions extends LayerOptions {
  * torch.nn.Linear: W ~ kaimingUniform(a = √5) = U(−1/√in, 1/√in), b ~ U(−1/√in, 1/√in).
  */
 export class Linear extends Module {
+  /** Weight of shape [outFeatures, inFeatures]. */
   readonly weight: Parameter;
+  /** Bias of shape [outFeatures], or null with `bias: false`. */
   readonly bias: Parameter | null;
+  /**
+   * @param inFeatures - Size of each input's last dim.
+   * @param outFeatures - Size of each output's last dim.
+   */
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super();
     checkOptions('Linear', opts, ['bias', 'dtype', 'generator']);
@@ -67,6 +76,7 @@ export class Linear extends Module {
 
 /** Applies its layers in order; children are named "0", "1", … as in PyTorch. */
 export class Sequential extends Module {
+  /** The chained layers, in order. */
   declare readonly layers: readonly UnaryModule[];
   constructor(...layers: UnaryModule[]) {
     super();
@@ -79,9 +89,11 @@ export class Sequential extends Module {
     // Hidden from property discovery: the children are the registered "0", "1", ….
     Object.defineProperty(this, 'layers', { value: Object.freeze([...layers]), enumerable: false });
   }
+  /** Number of layers. */
   get length(): number {
     return this.layers.length;
   }
+  /** The layer at index `i` (negative counts from the end). */
   at(i: number): UnaryModule {
     const m = this.layers[i < 0 ? i + this.layers.length : i];
     if (!m) throw new IndexError(`Sequential: index ${i} is out of range for ${this.layers.length} layers`);
@@ -116,6 +128,7 @@ export class Identity extends Module {
 }
 /** GELU, exact (erf) by default; `approximate: 'tanh'` for the tanh form. */
 export class GELU extends Module {
+  /** 'none': exact erf form; 'tanh': the tanh approximation (default 'none'). */
   readonly approximate: 'none' | 'tanh';
   constructor(opts: { approximate?: 'none' | 'tanh' } = {}) {
     super();
@@ -138,6 +151,7 @@ export class GELU extends Module {
  * (inverted dropout), so eval mode is the identity. The mask comes from the seeded RNG.
  */
 export class Dropout extends Module {
+  /** Probability of zeroing an element in training (default 0.5). */
   readonly p: number;
   readonly #generator: Generator | undefined;
   constructor(p = 0.5, opts: { generator?: Generator } = {}) {
@@ -159,6 +173,7 @@ export class Dropout extends Module {
   }
 }
 
+/** Options of `LayerNorm` (torch.nn.LayerNorm). */
 export interface LayerNormOptions extends LayerOptions {
   /** Added to the variance (default 1e-5). */
   eps?: number;
@@ -169,9 +184,13 @@ export interface LayerNormOptions extends LayerOptions {
 }
 /** Normalises over the last dims (`normalizedShape`): (x − mean) / √(var + eps) · weight + bias, biased variance as torch. */
 export class LayerNorm extends Module {
+  /** The trailing dims normalised over. */
   readonly normalizedShape: readonly number[];
+  /** Added to the variance (default 1e-5). */
   readonly eps: number;
+  /** Elementwise scale, or null without elementwiseAffine. */
   readonly weight: Parameter | null;
+  /** Elementwise shift, or null without elementwiseAffine or bias. */
   readonly bias: Parameter | null;
   readonly #dtype: 'float32' | 'float64';
   constructor(normalizedShape: number | readonly number[], opts: LayerNormOptions = {}) {
@@ -211,9 +230,14 @@ export class LayerNorm extends Module {
 
 /** A lookup table: row i of `weight` [numEmbeddings, embeddingDim] for each index i; initialised N(0, 1) as torch. */
 export class Embedding extends Module {
+  /** The embedding table, of shape [numEmbeddings, embeddingDim]. */
   readonly weight: Parameter;
   /** Index whose row is zero and gets no gradient (torch's padding_idx), or null. */
   readonly paddingIdx: number | null;
+  /**
+   * @param numEmbeddings - Size of the vocabulary.
+   * @param embeddingDim - Size of each embedding vector.
+   */
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: EmbeddingOptions = {}) {
     super();
     checkOptions('Embedding', opts, ['paddingIdx', 'dtype', 'generator']);
@@ -247,6 +271,10 @@ export class Embedding extends Module {
 
 /** Flattens dims startDim..endDim (default 1..−1: everything but the batch). */
 export class Flatten extends Module {
+  /**
+   * @param startDim - First dim to flatten (default 1).
+   * @param endDim - Last dim to flatten (default -1).
+   */
   constructor(readonly startDim = 1, readonly endDim = -1) {
     super();
   }

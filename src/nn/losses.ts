@@ -12,6 +12,7 @@ import { fmt, shapeEq } from '../shape.js';
 import { expectTensor, Tensor, type TensorLike } from '../tensor.js';
 import { Module } from './module.js';
 
+/** How a loss reduces over elements: their mean, their sum, or none (PyTorch's `reduction`). */
 export type Reduction = 'mean' | 'sum' | 'none';
 function reduce(l: Tensor, reduction: Reduction, op: string): Tensor {
   if (reduction === 'mean') return l.mean();
@@ -38,10 +39,12 @@ function pointwise(op: string, input: Tensor, target: TensorLike): Tensor {
   return input.sub(target);
 }
 
+/** Options every loss takes. */
 export interface LossOptions {
   /** 'mean' (default), 'sum' or 'none'. */
   reduction?: Reduction;
 }
+/** Mean squared error (torch.nn.functional.mse_loss). */
 export function mseLoss(pred: Tensor, target: TensorLike, reduction: Reduction | LossOptions = 'mean'): Tensor {
   expectTensor('mseLoss', 'input', pred);
   const o = lossOpts<LossOptions>('mseLoss', reduction, ['reduction']);
@@ -54,6 +57,7 @@ export function l1Loss(input: Tensor, target: TensorLike, opts: Reduction | Loss
   const o = lossOpts<LossOptions>('l1Loss', opts, ['reduction']);
   return reduce(pointwise('l1Loss', input, target).abs(), o.reduction ?? 'mean', 'l1Loss');
 }
+/** Options of `smoothL1Loss` (torch.nn.functional.smooth_l1_loss). */
 export interface SmoothL1LossOptions extends LossOptions {
   /** Where the loss turns from quadratic to linear (default 1; 0 gives l1Loss). */
   beta?: number;
@@ -68,6 +72,7 @@ export function smoothL1Loss(input: Tensor, target: TensorLike, opts: Reduction 
   const l = beta === 0 ? a : where(a.lt(beta), a.mul(a).mul(0.5 / beta), a.sub(0.5 * beta));
   return reduce(l, o.reduction ?? 'mean', 'smoothL1Loss');
 }
+/** Options of `huberLoss` (torch.nn.functional.huber_loss). */
 export interface HuberLossOptions extends LossOptions {
   /** Where the loss turns from quadratic to linear (default 1). */
   delta?: number;
@@ -82,7 +87,9 @@ export function huberLoss(input: Tensor, target: TensorLike, opts: Reduction | H
   const l = where(a.lt(delta), a.mul(a).mul(0.5), a.sub(0.5 * delta).mul(delta));
   return reduce(l, o.reduction ?? 'mean', 'huberLoss');
 }
+/** A `Reduction`, or 'batchmean' (the sum divided by the batch size, the mathematically correct KL). */
 export type KLDivReduction = Reduction | 'batchmean';
+/** Options of `klDiv` (torch.nn.functional.kl_div). */
 export interface KLDivOptions {
   /** 'mean' (default, as torch, over all elements), 'batchmean' (sum / batch size: the true KL), 'sum', 'none'. */
   reduction?: KLDivReduction;
@@ -110,6 +117,7 @@ export function klDiv(input: Tensor, target: Tensor, opts: KLDivReduction | KLDi
   if (r === 'batchmean') return l.sum().div(input.ndim === 0 ? 1 : input.shape[0]!);
   return reduce(l, r, 'klDiv');
 }
+/** Options of `binaryCrossEntropy` (torch.nn.functional.binary_cross_entropy). */
 export interface BCELossOptions extends LossOptions {
   /** Rescales each element's loss (broadcast to the input's shape). */
   weight?: Tensor;
@@ -149,12 +157,14 @@ export function binaryCrossEntropyWithLogits(
 }
 
 // ---- class losses ------------------------------------------------------------------------------
+/** Options of `nllLoss` (torch.nn.functional.nll_loss). */
 export interface NLLLossOptions extends LossOptions {
   /** Targets equal to this are skipped (no loss, no gradient, not counted in the mean). Default -100. */
   ignoreIndex?: number;
   /** Per-class weights, shape [C]; the mean is then Σ wᵢ·lossᵢ / Σ wᵢ over the counted targets. */
   weight?: Tensor;
 }
+/** Options of `crossEntropy` (torch.nn.functional.cross_entropy). */
 export interface CrossEntropyOptions extends NLLLossOptions {
   /** Mixes the target with the uniform distribution (torch's label_smoothing). */
   labelSmoothing?: number;
@@ -311,6 +321,7 @@ export function crossEntropy(
 
 // ---- modules ----------------------------------------------------------------------------------
 export class MSELoss extends Module {
+  /** How the loss is reduced. */
   readonly reduction: Reduction;
   constructor(opts: LossOptions = {}) {
     super();
@@ -323,9 +334,13 @@ export class MSELoss extends Module {
 }
 /** Softmax cross-entropy of logits against class indices or probabilities (see crossEntropy). */
 export class CrossEntropyLoss extends Module {
+  /** How the loss is reduced. */
   readonly reduction: Reduction;
+  /** Label smoothing ε in [0, 1]. */
   readonly labelSmoothing: number;
+  /** Target value that contributes nothing. */
   readonly ignoreIndex: number;
+  /** Per-class weight, if given. */
   readonly weight: Tensor | undefined;
   constructor(opts: CrossEntropyOptions = {}) {
     super();
@@ -344,8 +359,11 @@ export class CrossEntropyLoss extends Module {
 }
 /** Negative log-likelihood of log-probabilities (e.g. from logSoftmax) at class indices (see nllLoss). */
 export class NLLLoss extends Module {
+  /** How the loss is reduced. */
   readonly reduction: Reduction;
+  /** Target value that contributes nothing. */
   readonly ignoreIndex: number;
+  /** Per-class weight, if given. */
   readonly weight: Tensor | undefined;
   constructor(opts: NLLLossOptions = {}) {
     super();
@@ -362,6 +380,7 @@ export class NLLLoss extends Module {
 }
 /** Sigmoid + binary cross-entropy, stable for any logit; targets in [0, 1] of the logits' shape. */
 export class BCEWithLogitsLoss extends Module {
+  /** How the loss is reduced. */
   readonly reduction: Reduction;
   constructor(opts: LossOptions = {}) {
     super();
@@ -374,6 +393,7 @@ export class BCEWithLogitsLoss extends Module {
 }
 /** Mean absolute error. */
 export class L1Loss extends Module {
+  /** How the loss is reduced. */
   readonly reduction: Reduction;
   constructor(opts: LossOptions = {}) {
     super();
@@ -386,7 +406,9 @@ export class L1Loss extends Module {
 }
 /** Quadratic below beta, linear above (see smoothL1Loss). */
 export class SmoothL1Loss extends Module {
+  /** How the loss is reduced. */
   readonly reduction: Reduction;
+  /** Where the loss changes from quadratic to linear. */
   readonly beta: number;
   constructor(opts: SmoothL1LossOptions = {}) {
     super();
@@ -400,7 +422,9 @@ export class SmoothL1Loss extends Module {
 }
 /** Quadratic below delta, delta-scaled linear above (see huberLoss). */
 export class HuberLoss extends Module {
+  /** How the loss is reduced. */
   readonly reduction: Reduction;
+  /** Where the loss changes from quadratic to linear. */
   readonly delta: number;
   constructor(opts: HuberLossOptions = {}) {
     super();
@@ -414,7 +438,9 @@ export class HuberLoss extends Module {
 }
 /** KL divergence with log-probability inputs (see klDiv). */
 export class KLDivLoss extends Module {
+  /** How the loss is reduced. */
   readonly reduction: KLDivReduction;
+  /** Whether the target is given as log-probabilities. */
   readonly logTarget: boolean;
   constructor(opts: KLDivOptions = {}) {
     super();
@@ -428,7 +454,9 @@ export class KLDivLoss extends Module {
 }
 /** Binary cross-entropy on probabilities (see binaryCrossEntropy). */
 export class BCELoss extends Module {
+  /** How the loss is reduced. */
   readonly reduction: Reduction;
+  /** Per-element rescaling weight, if given. */
   readonly weight: Tensor | undefined;
   constructor(opts: BCELossOptions = {}) {
     super();

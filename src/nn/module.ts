@@ -19,6 +19,7 @@ export { checkKeys };
  * `new Parameter(t)` shares `t`'s storage.
  */
 export class Parameter extends Tensor {
+  /** Wraps a float tensor's storage (shared) or a typed array; `shape` defaults to the source's shape. */
   constructor(data: Tensor | TypedArray, shape?: readonly number[]) {
     if (data instanceof Tensor) {
       if (data.dtype === 'int32') throw new DTypeError(`Parameter: only float tensors can be parameters, got int32 of shape ${fmt(data.shape)}`);
@@ -35,23 +36,31 @@ export class Parameter extends Tensor {
 export class StateDictError extends ValueError {
   constructor(
     message: string,
+    /** Keys the model has that the state dict lacks. */
     readonly missingKeys: readonly string[],
+    /** Keys the state dict has that the model lacks. */
     readonly unexpectedKeys: readonly string[],
+    /** Keys whose tensor has the wrong shape or dtype (or is not a tensor). */
     readonly mismatched: readonly string[],
   ) {
     super(message);
   }
 }
 
+/** Options for `Module.loadStateDict` (torch.nn.Module.load_state_dict). */
 export interface LoadStateDictOptions {
   /** Require the keys to match the model's exactly (default true, as PyTorch). */
   strict?: boolean;
 }
+/** What `loadStateDict` reports (non-strict mode lists the keys that did not match). */
 export interface LoadStateDictResult {
+  /** Keys the model has that the state dict lacks. */
   missingKeys: string[];
+  /** Keys the state dict has that the model lacks. */
   unexpectedKeys: string[];
 }
 
+/** Options for `Module.registerBuffer` (torch.nn.Module.register_buffer). */
 export interface RegisterBufferOptions {
   /** Part of `stateDict()` (default true, as PyTorch); a non-persistent buffer is state that is rebuilt, not saved. */
   persistent?: boolean;
@@ -144,6 +153,7 @@ export abstract class Module<In extends unknown[] = Tensor[], Out = Tensor> {
     }
     return out;
   }
+  /** This module's and its descendants' non-null buffers (torch.nn.Module.buffers). */
   buffers(): Tensor[] {
     return this.namedBuffers().map(([, b]) => b);
   }
@@ -166,6 +176,7 @@ export abstract class Module<In extends unknown[] = Tensor[], Out = Tensor> {
   namedChildren(): [string, AnyModule][] {
     return this.#entries().filter((e): e is [string, AnyModule] => e[1] instanceof Module);
   }
+  /** Direct sub-modules (torch.nn.Module.children). */
   children(): AnyModule[] {
     return this.namedChildren().map(([, m]) => m);
   }
@@ -182,6 +193,7 @@ export abstract class Module<In extends unknown[] = Tensor[], Out = Tensor> {
     visit(this, prefix);
     return out;
   }
+  /** This module and all below it, depth first (torch.nn.Module.modules). */
   modules(): AnyModule[] {
     return this.namedModules().map(([, m]) => m);
   }
@@ -198,6 +210,7 @@ export abstract class Module<In extends unknown[] = Tensor[], Out = Tensor> {
     }
     return out;
   }
+  /** Every parameter, each shared one once (torch.nn.Module.parameters). */
   parameters(): Parameter[] {
     return this.namedParameters().map(([, p]) => p);
   }

@@ -7,6 +7,7 @@ import { ones, Tensor, zeros } from '../tensor.js';
 import { floatDType, Module, Parameter } from './module.js';
 import type { DType } from '../dtype.js';
 
+/** Options of `BatchNorm1d` and `BatchNorm2d` (torch.nn.BatchNorm2d). */
 export interface BatchNormLayerOptions {
   /** Added to the variance (default 1e-5). */
   eps?: number;
@@ -16,21 +17,34 @@ export interface BatchNormLayerOptions {
   affine?: boolean;
   /** Keep running statistics as buffers and use them in eval mode (default true). */
   trackRunningStats?: boolean;
+  /** Parameter and buffer dtype: 'float32' (default) or 'float64'. */
   dtype?: DType;
 }
 
 abstract class BatchNormBase extends Module {
+  /** Added to the variance. */
   readonly eps: number;
   /** Assignable (optim.updateBn sets it to null for a cumulative pass, as PyTorch). */
   momentum: number | null;
+  /** Whether the layer has a learnable scale and shift. */
   readonly affine: boolean;
+  /** Whether running statistics are kept and used in eval mode. */
   readonly trackRunningStats: boolean;
+  /** Scale γ per feature, or null without affine. */
   readonly weight: Parameter | null;
+  /** Shift β per feature, or null without affine. */
   readonly bias: Parameter | null;
+  /** Running mean per feature (a buffer), or null without trackRunningStats. */
   declare runningMean: Tensor | null;
+  /** Running variance per feature (a buffer), or null without trackRunningStats. */
   declare runningVar: Tensor | null;
   /** Batches seen in training (int32 scalar; PyTorch's is int64). */
   declare numBatchesTracked: Tensor | null;
+  /**
+   * @param numFeatures - Number of channels C.
+   * @param opts - Options.
+   * @param layer - The layer's name in messages.
+   */
   constructor(readonly numFeatures: number, opts: BatchNormLayerOptions, readonly layer: string) {
     super();
     checkKeys(opts, ['eps', 'momentum', 'affine', 'trackRunningStats', 'dtype'], layer);
@@ -51,6 +65,7 @@ abstract class BatchNormBase extends Module {
     this.registerBuffer('runningVar', track ? ones([numFeatures], { dtype }) : null);
     this.registerBuffer('numBatchesTracked', track ? zeros([], { dtype: 'int32' }) : null);
   }
+  /** Throws a ShapeError unless the input has the rank this layer takes. */
   protected abstract checkRank(x: Tensor): void;
   /** Resets the running statistics to mean 0, variance 1 and the batch count to 0. */
   resetRunningStats(): void {
@@ -105,17 +120,27 @@ export class BatchNorm2d extends BatchNormBase {
   }
 }
 
+/** Options of `GroupNorm` (torch.nn.GroupNorm). */
 export interface GroupNormLayerOptions {
+  /** Added to the variance (default 1e-5). */
   eps?: number;
   /** Learnable per-channel weight and bias (default true). */
   affine?: boolean;
+  /** Parameter dtype: 'float32' (default) or 'float64'. */
   dtype?: DType;
 }
 /** Group normalisation, as torch.nn.GroupNorm(numGroups, numChannels). */
 export class GroupNorm extends Module {
+  /** Added to the variance. */
   readonly eps: number;
+  /** Scale per channel, or null without affine. */
   readonly weight: Parameter | null;
+  /** Shift per channel, or null without affine. */
   readonly bias: Parameter | null;
+  /**
+   * @param numGroups - Number of groups the channels are split into.
+   * @param numChannels - Number of channels C.
+   */
   constructor(readonly numGroups: number, readonly numChannels: number, opts: GroupNormLayerOptions = {}) {
     super();
     checkKeys(opts, ['eps', 'affine', 'dtype'], 'GroupNorm');
@@ -137,17 +162,22 @@ export class GroupNorm extends Module {
   }
 }
 
+/** Options of `RMSNorm` (torch.nn.RMSNorm). */
 export interface RMSNormLayerOptions {
   /** Default null: the dtype's machine epsilon, as torch. */
   eps?: number | null;
   /** Learnable per-element weight (default true). */
   elementwiseAffine?: boolean;
+  /** Parameter dtype: 'float32' (default) or 'float64'. */
   dtype?: DType;
 }
 /** RMS normalisation over the trailing `normalizedShape` dims, as torch.nn.RMSNorm. */
 export class RMSNorm extends Module {
+  /** The trailing dims normalised over. */
   readonly normalizedShape: readonly number[];
+  /** Added to the mean square; null uses the dtype's machine epsilon. */
   readonly eps: number | null;
+  /** Elementwise scale, or null without elementwiseAffine. */
   readonly weight: Parameter | null;
   constructor(normalizedShape: number | readonly number[], opts: RMSNormLayerOptions = {}) {
     super();

@@ -20,6 +20,7 @@ import * as init from './init.js';
 import { floatDType, Module, Parameter } from './module.js';
 import { checkOptions, checkPositiveInt, checkProbability } from './options.js';
 
+/** Which recurrence a layer runs (cuDNN's names, as torch's `mode`). */
 export type RecurrentMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
 const gateCount: Record<RecurrentMode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
 
@@ -75,6 +76,7 @@ function parseMode(op: string, nonlinearity: unknown): RecurrentMode {
   throw new ValueError(`${op}: nonlinearity must be 'tanh' or 'relu', got ${JSON.stringify(nonlinearity)}`);
 }
 
+/** Options of `LSTM` and `GRU` (those of torch.nn.LSTM), plus dtype and generator. */
 export interface RecurrentOptions {
   /** Stacked layers (default 1). */
   numLayers?: number;
@@ -86,10 +88,14 @@ export interface RecurrentOptions {
   dropout?: number;
   /** A second pass from the end; outputs of both directions are concatenated (default false). */
   bidirectional?: boolean;
+  /** Parameter dtype: 'float32' (default) or 'float64'. */
   dtype?: DType;
+  /** Stream for the initial values (default: the global generator). */
   generator?: Generator;
 }
+/** Options of `RNN` (torch.nn.RNN). */
 export interface RNNOptions extends RecurrentOptions {
+  /** The activation (default 'tanh'). */
   nonlinearity?: 'tanh' | 'relu';
 }
 const baseKeys = ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'dtype', 'generator'] as const;
@@ -97,13 +103,21 @@ const baseKeys = ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional',
 /** The shared machinery of RNN, LSTM and GRU (torch.nn.RNNBase). */
 export abstract class RNNBase<In extends unknown[] = [x: Tensor, h0?: Tensor | null], Out = [Tensor, Tensor]>
   extends Module<In, Out> {
+  /** Which recurrence this layer runs. */
   readonly mode: RecurrentMode;
+  /** Features of each input step. */
   readonly inputSize: number;
+  /** Features of the hidden state. */
   readonly hiddenSize: number;
+  /** Stacked layers. */
   readonly numLayers: number;
+  /** Whether the layers have biases. */
   readonly bias: boolean;
+  /** Whether input and output are [N, L, features]. */
   readonly batchFirst: boolean;
+  /** Dropout between layers while training. */
   readonly dropout: number;
+  /** Whether a second pass runs from the end. */
   readonly bidirectional: boolean;
   readonly #weights: StepWeights[][] = []; // [layer][direction]
   readonly #generator: Generator | undefined;
@@ -232,6 +246,7 @@ export abstract class RNNBase<In extends unknown[] = [x: Tensor, h0?: Tensor | n
 
 /** torch.nn.RNN (Elman): forward(x, h0?) → [output, hN]. */
 export class RNN extends RNNBase {
+  /** The activation. */
   readonly nonlinearity: 'tanh' | 'relu';
   constructor(inputSize: number, hiddenSize: number, opts: RNNOptions = {}) {
     super('RNN', parseMode('RNN', opts?.nonlinearity), inputSize, hiddenSize, opts, ['nonlinearity']);
@@ -267,22 +282,35 @@ export class GRU extends RNNBase {
 }
 
 // ---- cells -------------------------------------------------------------------
+/** Options of `LSTMCell` and `GRUCell` (torch.nn.LSTMCell). */
 export interface CellOptions {
+  /** Learnable biases b_ih and b_hh (default true). */
   bias?: boolean;
+  /** Parameter dtype: 'float32' (default) or 'float64'. */
   dtype?: DType;
+  /** Stream for the initial values (default: the global generator). */
   generator?: Generator;
 }
+/** Options of `RNNCell` (torch.nn.RNNCell). */
 export interface RNNCellOptions extends CellOptions {
+  /** The activation (default 'tanh'). */
   nonlinearity?: 'tanh' | 'relu';
 }
 
 abstract class CellBase<In extends unknown[] = [x: Tensor, hx?: Tensor | null], Out = Tensor> extends Module<In, Out> {
+  /** Features of the input. */
   readonly inputSize: number;
+  /** Features of the hidden state. */
   readonly hiddenSize: number;
+  /** Input-to-hidden weight, [gates·hiddenSize, inputSize] (torch: weight_ih). */
   declare readonly weightIh: Parameter;
+  /** Hidden-to-hidden weight, [gates·hiddenSize, hiddenSize] (torch: weight_hh). */
   declare readonly weightHh: Parameter;
+  /** Input-to-hidden bias, or null without bias (torch: bias_ih). */
   declare readonly biasIh: Parameter | null;
+  /** Hidden-to-hidden bias, or null without bias (torch: bias_hh). */
   declare readonly biasHh: Parameter | null;
+  /** Which recurrence this cell runs. */
   protected readonly mode: RecurrentMode;
   readonly #dtype: 'float32' | 'float64';
   protected constructor(op: string, mode: RecurrentMode, inputSize: number, hiddenSize: number, opts: RNNCellOptions,
@@ -344,6 +372,7 @@ abstract class CellBase<In extends unknown[] = [x: Tensor, hx?: Tensor | null], 
 
 /** torch.nn.RNNCell: forward(x, h?) → h'. */
 export class RNNCell extends CellBase {
+  /** The activation. */
   readonly nonlinearity: 'tanh' | 'relu';
   constructor(inputSize: number, hiddenSize: number, opts: RNNCellOptions = {}) {
     super('RNNCell', parseMode('RNNCell', opts?.nonlinearity), inputSize, hiddenSize, opts, ['nonlinearity']);

@@ -18,6 +18,7 @@ import { defaultGenerator, rand, type Generator } from '../random.js';
 import { fmt } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
+/** Options of `scaledDotProductAttention` (torch.nn.functional.scaled_dot_product_attention). */
 export interface ScaledDotProductAttentionOptions {
   /**
    * [..., L, S], broadcast against the scores. An int32 tensor is a boolean mask (nonzero = may attend,
@@ -98,7 +99,9 @@ export function dropoutWeights(w: Tensor, p: number, generator: Generator | unde
   return w.mul(keep.mul(1 / (1 - p)));
 }
 
+/** The output of `scaledDotProductAttentionWithWeights` with the weights it used. */
 export interface AttentionResult {
+  /** The attention output, shape [..., L, Ev]. */
   output: Tensor;
   /** The attention weights after dropout, shape [..., L, S]. */
   weights: Tensor;

@@ -20,11 +20,15 @@ function checkInt(op: string, what: string, v: number, min = 0): void {
 }
 
 // ---- elementwise math ----------------------------------------------------------------------
+/** Elementwise tangent (torch.tan). */
 export const tan = (x: Tensor): Tensor => div(sin(x), cos(x));
 /** (eˣ − e⁻ˣ)/2 through expm1, so it stays accurate near 0. */
 export const sinh = (x: Tensor): Tensor => expm1(x).sub(expm1(x.neg())).mul(0.5);
+/** Elementwise hyperbolic cosine (torch.cosh). */
 export const cosh = (x: Tensor): Tensor => exp(x).add(exp(x.neg())).mul(0.5);
+/** Elementwise 1 / sqrt(x) (torch.rsqrt). */
 export const rsqrt = (x: Tensor): Tensor => x.pow(-0.5);
+/** Elementwise 1 / x (torch.reciprocal). */
 export const reciprocal = (x: Tensor): Tensor => div(1, x);
 /** log(eᵃ + eᵇ) without overflow: max(a, b) + log1p(e^−|a − b|); equal infinities give that infinity. */
 export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
@@ -46,7 +50,9 @@ export function elu(x: Tensor, alpha = 1): Tensor {
 }
 export const SELU_ALPHA = 1.6732632423543772; // torch: 1.6732632423543772848170429916717
 export const SELU_SCALE = 1.0507009873554805; // torch: 1.0507009873554804934193349852946
+/** Scaled exponential linear unit (torch.nn.functional.selu). */
 export const selu = (x: Tensor): Tensor => elu(x, SELU_ALPHA).mul(SELU_SCALE);
+/** x * sigmoid(x), a.k.a. swish (torch.nn.functional.silu). */
 export const silu = (x: Tensor): Tensor => x.mul(x.sigmoid());
 /** x·tanh(softplus(x)). */
 export const mish = (x: Tensor): Tensor => x.mul(x.softplus().tanh());
@@ -55,6 +61,7 @@ export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
   if (!(minVal <= maxVal)) throw new ValueError(`hardtanh: minVal ${minVal} must not exceed maxVal ${maxVal}`);
   return where(x.le(minVal), minVal, where(x.ge(maxVal), maxVal, x));
 }
+/** Clamps to [0, 6] (torch.nn.functional.relu6). */
 export const relu6 = (x: Tensor): Tensor => hardtanh(x, 0, 6);
 /** log σ(x) = −softplus(−x), stable for any x. */
 export const logSigmoid = (x: Tensor): Tensor => x.neg().softplus().neg();
@@ -102,6 +109,7 @@ export function cumprod(x: Tensor, dim: number): Tensor {
   }
   return y;
 }
+/** The p of a p-norm: a number (Infinity and -Infinity included) or 'fro' (Frobenius). */
 export type NormOrder = number | 'fro';
 /**
  * Vector p-norm over `dim` (all elements by default), as torch.norm: p = 2 / 'fro' (default),

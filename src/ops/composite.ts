@@ -10,6 +10,7 @@ import { gelu, logSoftmax, softmax } from './fused.js';
 // softmax, logSoftmax and gelu are fused primitives (ops/fused.ts); ops/fused-oracles.ts holds their composites.
 export { gelu, logSoftmax, softmax };
 
+/** log(sum(exp(x))) over `dim`, computed stably (torch.logsumexp). */
 export function logSumExp(x: Tensor, dim?: Dim, keepdim = false): Tensor {
   const axes = normAxes(dim, x.ndim, 'logSumExp');
   const m = x.max(axes, true).detach();
@@ -24,6 +25,7 @@ export function variance(x: Tensor, dim?: Dim, keepdim = false, correction = 1):
   const d = x.sub(x.mean(axes, true));
   return d.mul(d).sum(axes, keepdim).div(Math.max(0, n - correction));
 }
+/** Standard deviation over `dim` with `correction` (1: Bessel's) (torch.std). */
 export const std = (x: Tensor, dim?: Dim, keepdim = false, correction = 1): Tensor => variance(x, dim, keepdim, correction).sqrt();
 
 /** Limits values to [min, max]; the gradient passes where min ≤ x ≤ max (as torch.clamp). */

@@ -156,6 +156,7 @@ const convW = (x: Tensor, gy: Tensor, a: ConvWAttrs): Tensor => apply(conv2dWeig
 
 // ---- the public functions -----------------------------------------------------------------
 
+/** Options of `conv1d` and `conv2d` (torch.nn.functional.conv2d). */
 export interface ConvOptions {
   /** Default 1. */
   stride?: number | readonly number[];
@@ -166,13 +167,17 @@ export interface ConvOptions {
   /** Default 1: in and out channels split into this many independent groups. */
   groups?: number;
 }
+/** Options of `convTranspose2d` (torch.nn.functional.conv_transpose2d). */
 export interface ConvTransposeOptions {
+  /** Default 1. */
   stride?: number | readonly number[];
   /** Removed from both sides of the output: dilation·(k − 1) − padding zeros pad the input (default 0). */
   padding?: number | readonly number[];
   /** Extra size added to one side of the output (default 0; less than stride or dilation). */
   outputPadding?: number | readonly number[];
+  /** Default 1. */
   dilation?: number | readonly number[];
+  /** Default 1: in and out channels split into this many independent groups. */
   groups?: number;
 }
 const CONV_KEYS = ['stride', 'padding', 'dilation', 'groups'];
@@ -316,9 +321,13 @@ export const foldDef: OpDef<'fold'> = {
   forward: (k, [c], a, os) => k.fold(c, geom(os, a.kernel, a, 'fold')),
   backward: (g, { attrs }) => [apply(unfoldDef, [g], attrs)],
 };
+/** Options of `unfold` and `fold` (torch.nn.functional.unfold). */
 export interface UnfoldOptions {
+  /** Spacing between kernel taps (default 1). */
   dilation?: number | readonly number[];
+  /** Implicit zero padding on both sides (default 0). */
   padding?: number | readonly number[];
+  /** Step of the sliding window (default 1). */
   stride?: number | readonly number[];
 }
 function unfoldAttrs(kernelSize: number | readonly number[], opts: UnfoldOptions, size: Pair, op: string): UnfoldAttrs {

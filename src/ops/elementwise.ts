@@ -63,16 +63,26 @@ export const relu = unary('relu');
 export const sign = unary('sign');
 export const sin = unary('sin');
 export const cos = unary('cos');
+/** Elementwise Gauss error function (torch.erf). */
 export const erf = unary('erf');
 export const log1p = unary('log1p');
+/** Elementwise e^x - 1, accurate near 0 (torch.expm1). */
 export const expm1 = unary('expm1');
+/** Elementwise base-2 logarithm (torch.log2). */
 export const log2 = unary('log2');
+/** Elementwise base-10 logarithm (torch.log10). */
 export const log10 = unary('log10');
+/** Elementwise arctangent (torch.atan). */
 export const atan = unary('atan');
+/** Elementwise arcsine (torch.asin). */
 export const asin = unary('asin');
+/** Elementwise arccosine (torch.acos). */
 export const acos = unary('acos');
+/** Elementwise floor; zero gradient (torch.floor). */
 export const floor = unary('floor');
+/** Elementwise ceiling; zero gradient (torch.ceil). */
 export const ceil = unary('ceil');
+/** Elementwise rounding toward zero; zero gradient (torch.trunc). */
 export const trunc = unary('trunc');
 const roundHalfEven = unary('round');
 /** Rounds half to even (as torch.round); `decimals` rounds to that many decimal places. */

@@ -14,6 +14,7 @@ import { scatterAdd } from './indexing.js';
 function floatOnly(op: string, x: Tensor): void {
   if (x.dtype === 'int32') throw new DTypeError(`${op}: expected a float tensor, got int32 (cast with .to('float32') first)`);
 }
+/** How `gelu` computes: exactly with erf (`none`) or with the tanh approximation (torch: approximate). */
 export type GeluApproximate = 'none' | 'tanh';
 
 const softmaxDef: OpDef<'softmax'> = {

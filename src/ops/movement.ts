@@ -23,6 +23,7 @@ export const reshapeDef: OpDef<'reshape'> = {
 };
 /** Identity with a tape node (a view): a fresh differentiation point that stays connected to outer graphs. */
 export const alias = (x: Tensor): Tensor => apply(reshapeDef, [x], x.shape);
+/** Same values in a new shape; one entry may be -1 (torch.reshape). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   expectTensor('reshape', 'input', x);
   shapeArg('reshape', shape);
@@ -46,10 +47,12 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (s > e) throw new IndexError(`flatten: startDim ${startDim} comes after endDim ${endDim}`);
   return reshape(x, [...x.shape.slice(0, s), sizeOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
 }
+/** Removes size-1 dimensions: all of them, or those in `dim` (torch.squeeze). */
 export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
   const axes = dim === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normAxes(dim, x.ndim, 'squeeze');
   return reshape(x, x.shape.filter((d, i) => !(axes.includes(i) && d === 1)));
 }
+/** Inserts a size-1 dimension at `dim` (torch.unsqueeze). */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = normAxis(dim, x.ndim + 1, 'unsqueeze');
   return reshape(x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
@@ -67,6 +70,7 @@ export const permuteDef: OpDef<'permute'> = {
     return [g.permute(inv)];
   },
 };
+/** Reorders the dimensions (torch.permute). */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   expectTensor('permute', 'input', x);
   if (!Array.isArray(dims)) throw new IndexError(`permute: dims must be an array of axes, got ${describeValue(dims)}`);
@@ -77,6 +81,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (perm.every((p, i) => p === i)) return x;
   return apply(permuteDef, [x], perm);
 }
+/** Swaps two dimensions, the last two by default (torch.transpose). */
 export function transpose(x: Tensor, d0 = -2, d1 = -1): Tensor {
   const a = normAxis(d0, x.ndim, 'transpose'), b = normAxis(d1, x.ndim, 'transpose');
   const perm = x.shape.map((_, i) => (i === a ? b : i === b ? a : i));
@@ -134,6 +139,7 @@ export const sliceScatterDef: OpDef<'sliceScatter'> = {
 export function sliceScatter(src: Tensor, shape: Shape, starts: readonly number[], steps: readonly number[]): Tensor {
   return apply(sliceScatterDef, [src], { starts, steps, shape });
 }
+/** Python-style slicing, one `[start, stop, step]` or null per dimension (like `x[a:b:c, :]`). */
 export function slice(x: Tensor, ranges: readonly SliceSpec[]): Tensor {
   expectTensor('slice', 'input', x);
   if (!Array.isArray(ranges)) {
@@ -217,6 +223,7 @@ export const concatDef: OpDef<'concat'> = {
     });
   },
 };
+/** Joins tensors along an existing dimension (torch.cat). */
 export function concat(xs: readonly Tensor[], dim = 0): Tensor {
   tensorList('concat', xs);
   const [first] = xs;
@@ -229,6 +236,7 @@ function tensorList(op: string, xs: unknown): void {
   if (!Array.isArray(xs)) throw new ShapeError(`${op}: expected an array of Tensors, got ${describeValue(xs)}`);
   xs.forEach((t, i) => expectTensor(op, `tensors[${i}]`, t));
 }
+/** Joins tensors along a new dimension (torch.stack). */
 export function stack(xs: readonly Tensor[], dim = 0): Tensor {
   tensorList('stack', xs);
   const [first] = xs;

@@ -8,6 +8,7 @@ import { noGrad } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import { checkKeys } from './options.js';
 
+/** Options of `batchNorm` (torch.nn.functional.batch_norm). */
 export interface BatchNormOptions {
   /** Per-channel scale [C] (default none). */
   weight?: Tensor | null;
@@ -82,8 +83,11 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   return y;
 }
 
+/** Options of `layerNorm` (torch.nn.functional.layer_norm). */
 export interface LayerNormFnOptions {
+  /** Elementwise scale of shape normalizedShape (default none). */
   weight?: Tensor | null;
+  /** Elementwise shift of shape normalizedShape (default none). */
   bias?: Tensor | null;
   /** Default 1e-5. */
   eps?: number;
@@ -131,7 +135,9 @@ export function groupNorm(x: Tensor, numGroups: number, opts: LayerNormFnOptions
   return y;
 }
 
+/** Options of `rmsNorm` (torch.nn.functional.rms_norm). */
 export interface RMSNormFnOptions {
+  /** Elementwise scale of shape normalizedShape (default none). */
   weight?: Tensor | null;
   /** Added to the mean square (default: the dtype's machine epsilon, as torch). */
   eps?: number | null;

@@ -13,19 +13,24 @@ import { matmul } from './matmul.js';
 import { checkKeys, tuple } from './options.js';
 import { conv2d } from './conv.js';
 
+/** Options of `maxPool1d` and `maxPool2d` (torch.nn.functional.max_pool2d). */
 export interface MaxPoolOptions {
   /** Default: kernelSize. */
   stride?: number | readonly number[];
   /** Implicit −∞ padding on both sides (default 0; at most half the kernel). */
   padding?: number | readonly number[];
+  /** Spacing between window elements (default 1). */
   dilation?: number | readonly number[];
   /** Use ceil instead of floor for the output size (default false). */
   ceilMode?: boolean;
 }
+/** Options of `avgPool1d` and `avgPool2d` (torch.nn.functional.avg_pool2d). */
 export interface AvgPoolOptions {
+  /** Default: kernelSize. */
   stride?: number | readonly number[];
   /** Implicit zero padding on both sides (default 0; at most half the kernel). */
   padding?: number | readonly number[];
+  /** Use ceil instead of floor for the output size (default false). */
   ceilMode?: boolean;
   /** Count the zero padding in the divisor (default true, as PyTorch). */
   countIncludePad?: boolean;

@@ -18,7 +18,9 @@ export const argsortDef: OpDef<'argsort'> = {
 };
 /** Values and their source indices along a dim (int32 indices). */
 export interface SortResult {
+  /** The sorted (or top-k) values. */
   values: Tensor;
+  /** Their indices along the dim, int32. */
   indices: Tensor;
 }
 /** Indices that sort `x` along `dim`, stably (equal values keep their order); NaN counts as the largest value. */

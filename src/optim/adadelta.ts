@@ -4,6 +4,12 @@ import { getUpdateKernel, type AdadeltaOptions, type FloatArray } from './update
 import { bool, lr, num, weightDecay } from './validate.js';
 
 export type { AdadeltaOptions };
+/**
+ * Per-parameter state of Adadelta.
+ * @property step - Steps taken.
+ * @property squareAvg - Running average of g² (torch: square_avg).
+ * @property accDelta - Running average of Δθ² (torch: acc_delta).
+ */
 export type AdadeltaState = { step: number; squareAvg: FloatArray; accDelta: FloatArray };
 
 /**

@@ -5,7 +5,13 @@ import { getUpdateKernel, type AdafactorOptions, type FloatArray } from './updat
 import { bool, checkNumber, lr, num, show, weightDecay, type Field } from './validate.js';
 
 export type { AdafactorOptions };
-/** ≥ 2-D parameters keep `rowVar` and `colVar` (one value per row / column of the last two dims), others `variance`. */
+/**
+ * ≥ 2-D parameters keep `rowVar` and `colVar` (one value per row / column of the last two dims), others `variance`.
+ * @property step - Steps taken.
+ * @property rowVar - Row second-moment estimates (matrices; torch: row_var).
+ * @property colVar - Column second-moment estimates (matrices; torch: col_var).
+ * @property variance - Full second-moment estimate (vectors and scalars).
+ */
 export type AdafactorState = { step: number; rowVar?: FloatArray; colVar?: FloatArray; variance?: FloatArray };
 
 const epsPair: Field<[number | null, number]> = {

@@ -4,6 +4,11 @@ import { getUpdateKernel, type AdagradOptions, type FloatArray } from './updates
 import { bool, eps, lr, num, weightDecay } from './validate.js';
 
 export type { AdagradOptions };
+/**
+ * Per-parameter state of Adagrad.
+ * @property step - Steps taken.
+ * @property sum - Sum of squared gradients (torch: sum).
+ */
 export type AdagradState = { step: number; sum: FloatArray };
 
 /** Adagrad, exactly torch.optim.Adagrad: clr = lr/(1 + (t−1)·lrDecay); S ← S + g²; θ ← θ − clr·g/(√S + ε). */

@@ -4,6 +4,13 @@ import { getUpdateKernel, type AdamOptions, type FloatArray } from './updates.js
 import { betas, bool, eps, fixed, lr, weightDecay } from './validate.js';
 
 export type { AdamOptions };
+/**
+ * Per-parameter state of Adam and AdamW.
+ * @property step - Steps taken.
+ * @property expAvg - First moment estimate m (torch: exp_avg).
+ * @property expAvgSq - Second moment estimate v (torch: exp_avg_sq).
+ * @property maxExpAvgSq - Running maximum of v, with amsgrad only (torch: max_exp_avg_sq).
+ */
 export type AdamState = { step: number; expAvg: FloatArray; expAvgSq: FloatArray; maxExpAvgSq?: FloatArray };
 
 /** Adam's declaration; AdamW is this with other options. */

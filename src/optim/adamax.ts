@@ -4,6 +4,12 @@ import { getUpdateKernel, type AdamaxOptions, type FloatArray } from './updates.
 import { betas, bool, eps, lr, weightDecay } from './validate.js';
 
 export type { AdamaxOptions };
+/**
+ * Per-parameter state of Adamax.
+ * @property step - Steps taken.
+ * @property expAvg - First moment estimate (torch: exp_avg).
+ * @property expInf - Exponentially weighted infinity norm u (torch: exp_inf).
+ */
 export type AdamaxState = { step: number; expAvg: FloatArray; expInf: FloatArray };
 
 /** Adamax, exactly torch.optim.Adamax: m ← lerp(m, g, 1−β1); u ← max(β2·u, |g|+ε); θ ← θ − lr/(1−β1ᵗ)·m/u. */

@@ -5,6 +5,13 @@ import { asgdSchedule, getUpdateKernel, type ASGDOptions, type FloatArray } from
 import { bool, lr, num, weightDecay } from './validate.js';
 
 export type { ASGDOptions };
+/**
+ * Per-parameter state of ASGD.
+ * @property step - Steps taken.
+ * @property eta - Current step size η (torch: eta).
+ * @property mu - Current averaging weight μ (torch: mu).
+ * @property ax - Running average of the iterates (torch: ax).
+ */
 export type ASGDState = { step: number; eta: number; mu: number; ax: FloatArray };
 
 /**

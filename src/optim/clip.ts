@@ -47,6 +47,7 @@ function vectorNorm(d: ArrayLike<number>, p: number): number {
   return s ** (1 / p);
 }
 
+/** Options of `clipGradNorm` (torch.nn.utils.clip_grad_norm_). */
 export interface ClipGradNormOptions {
   /** Throw a ValueError when the total norm is NaN or infinite (PyTorch's error_if_nonfinite; default false). */
   errorIfNonfinite?: boolean;

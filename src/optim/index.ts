@@ -67,6 +67,7 @@ export { SGDScheduleFree, AdamWScheduleFree } from './schedulefree.js';
 export type {
   SGDScheduleFreeOptions, AdamWScheduleFreeOptions, SGDScheduleFreeState, AdamWScheduleFreeState,
 } from './schedulefree.js';
+export type { ScheduleFreeState } from './schedulefree.js';
 export { Prodigy } from './prodigy.js';
 export type { ProdigyOptions, ProdigyState, ProdigyEstimate, ProdigyStateDict } from './prodigy.js';
 export { Lamb, Lars } from './lamb.js';

@@ -11,7 +11,17 @@ import { getUpdateKernel, type FloatArray, type LambOptions, type LarsOptions } 
 import { betas, bool, eps, lr, num, weightDecay } from './validate.js';
 
 export type { LambOptions, LarsOptions };
+/**
+ * Per-parameter state of Lamb.
+ * @property count - Steps taken.
+ * @property mu - First moment estimate (optax: mu).
+ * @property nu - Second moment estimate (optax: nu).
+ */
 export type LambState = { count: number; mu: FloatArray; nu: FloatArray };
+/**
+ * Per-parameter state of Lars.
+ * @property trace - Momentum trace t (optax: trace).
+ */
 export type LarsState = { trace: FloatArray };
 
 /**

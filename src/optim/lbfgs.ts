@@ -10,6 +10,7 @@ import { defineOptimizer, type OptimizerOptions, type OptimizerStateDict, type P
 import type { FloatArray } from './updates.js';
 import { choice, lr, num, show, type Field } from './validate.js';
 
+/** Hyperparameters of L-BFGS (torch.optim.LBFGS); every field is optional in the constructor. */
 export interface LBFGSOptions {
   /** Step length (default 1). */
   lr: number;
@@ -30,6 +31,16 @@ export interface LBFGSOptions {
  * The global state (kept under the first parameter, as PyTorch does): counters, the last direction d
  * and step t, the history (k pairs, flattened: `oldDirs` and `oldStps` hold k·N values, `ro` k),
  * the initial inverse-Hessian scale, the previous flat gradient and loss.
+ * @property funcEvals - Closure evaluations so far (torch: func_evals).
+ * @property nIter - Iterations so far (torch: n_iter).
+ * @property d - Last search direction.
+ * @property t - Last step length.
+ * @property oldDirs - History of gradient differences y, k·N values (torch: old_dirs).
+ * @property oldStps - History of steps s, k·N values (torch: old_stps).
+ * @property ro - 1 / (yᵀs) per history pair.
+ * @property hDiag - Initial inverse-Hessian scale (torch: H_diag).
+ * @property prevFlatGrad - Previous flat gradient (torch: prev_flat_grad).
+ * @property prevLoss - Previous loss (torch: prev_loss).
  */
 export type LBFGSState = {
   funcEvals: number; nIter: number; d: FloatArray; t: number; oldDirs: FloatArray; oldStps: FloatArray; ro: FloatArray;
@@ -216,6 +227,7 @@ export class LBFGS extends Base {
     }
   }
 
+  /** Runs up to maxIter iterations, calling `closure` to re-evaluate the loss; returns its first value. */
   override step(): never;
   override step<L>(closure: () => L): L;
   override step<L>(closure?: () => L): L {

@@ -4,6 +4,10 @@ import { getUpdateKernel, type FloatArray, type LionOptions } from './updates.js
 import { betas, bool, lr, weightDecay } from './validate.js';
 
 export type { LionOptions };
+/**
+ * Per-parameter state of Lion.
+ * @property expAvg - Momentum m (exp_avg in lion-pytorch).
+ */
 export type LionState = { expAvg: FloatArray };
 
 /**

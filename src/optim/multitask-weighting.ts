@@ -10,6 +10,7 @@ import { Tensor, tensor } from '../tensor.js';
 import { multiTaskBackward, type MultiTaskReport } from './multitask.js';
 import { checkNumber, show } from './validate.js';
 
+/** What the task-weighting schemes' `backward` reports: `multiTaskBackward`'s report plus the weights. */
 export interface WeightingReport extends MultiTaskReport {
   /** The weights wₖ the gradients were combined with. */
   weights: number[];
@@ -41,11 +42,15 @@ const checkTasks = (op: string, n: number) => checkNumber(op, 'numTasks', n, { m
 
 /** GradNorm's report: the weights used, L_grad, the targets Ḡ·rᵢ^α and the norms G⁽ⁱ⁾ = wᵢ‖∇_W Lᵢ‖. */
 export interface GradNormReport extends WeightingReport {
+  /** L_grad = Σᵢ |G⁽ⁱ⁾ − Ḡ·rᵢ^α|. */
   gradLoss: number;
+  /** The targets Ḡ·rᵢ^α. */
   targets: number[];
+  /** The norms G⁽ⁱ⁾ = wᵢ‖∇_W Lᵢ‖. */
   gradNorms: number[];
 }
 
+/** Options of `GradNorm`. */
 export interface GradNormOptions {
   /** α, the strength of the pull towards a common training rate (default 1.5, the paper's). */
   alpha?: number;
@@ -64,9 +69,13 @@ export interface GradNormOptions {
  * Lᵢ(0) are the losses of the first call.
  */
 export class GradNorm {
+  /** Number of tasks K. */
   readonly numTasks: number;
+  /** α, the strength of the pull towards a common training rate. */
   readonly alpha: number;
+  /** The task weights w, a tensor that requires grad (give it to an optimizer). */
   readonly weights: Tensor;
+  /** The losses at the first backward, which the training rates are relative to. */
   initialLosses: number[] | null = null;
   constructor(numTasks: number, options: GradNormOptions = {}) {
     const op = 'GradNorm';
@@ -145,7 +154,9 @@ function multiTaskBackwardCollect(
  * (the regression form; LibMTL's UW, which starts sᵢ at −0.5). Task weights wᵢ = e^(−sᵢ)/2.
  */
 export class UncertaintyWeighting {
+  /** Number of tasks K. */
   readonly numTasks: number;
+  /** The learnable sᵢ = log σᵢ², a tensor that requires grad (give it to an optimizer). */
   readonly logVars: Tensor;
   constructor(numTasks: number, options: { init?: number; dtype?: 'float32' | 'float64' } = {}) {
     const op = 'UncertaintyWeighting';
@@ -191,8 +202,11 @@ export class UncertaintyWeighting {
  * first two epochs. Call `endEpoch(averageLosses)` after each epoch.
  */
 export class DWA {
+  /** Number of tasks K. */
   readonly numTasks: number;
+  /** Temperature T of the softmax over loss ratios (default 2). */
   readonly temperature: number;
+  /** Average loss per task of each epoch so far. */
   history: number[][] = [];
   constructor(numTasks: number, options: { temperature?: number } = {}) {
     const op = 'DWA';
@@ -219,14 +233,20 @@ export class DWA {
     const s = e.reduce((a, b) => a + b, 0);
     return e.map((v) => (this.numTasks * v) / s);
   }
+  /** Writes Σ wₖ∇Lₖ with the current epoch's weights into the parameters' `.grad`. */
   backward(losses: readonly Tensor[], params: Iterable<Tensor>): WeightingReport {
     checkLosses('DWA.backward', losses, this.numTasks);
     const w = this.weights;
     return { ...multiTaskBackward(losses, params, { weights: w }), weights: w };
   }
-  stateDict(): { history: number[][] } {
+  /** The loss history, to save and restore with `loadStateDict`. */
+  stateDict(): {
+    /** Average loss per task of each epoch. */
+    history: number[][];
+  } {
     return { history: this.history.map((r) => [...r]) };
   }
+  /** Restores the loss history saved by `stateDict`. */
   loadStateDict(sd: { history: number[][] }): void {
     if (!sd || !Array.isArray(sd.history) || !sd.history.every((r) => Array.isArray(r) && r.length === this.numTasks)) {
       throw new ValueError(`DWA.loadStateDict: expected { history: number[${this.numTasks}][] }`);

@@ -14,6 +14,7 @@ import { checkNumber, show } from './validate.js';
 export type MultiTaskMethod = 'weighted' | 'pcgrad' | 'mgda' | 'cagrad' | 'imtl-g' | 'aligned-mtl';
 const METHODS: readonly MultiTaskMethod[] = ['weighted', 'pcgrad', 'mgda', 'cagrad', 'imtl-g', 'aligned-mtl'];
 
+/** Options of `multiTaskBackward`. */
 export interface MultiTaskOptions {
   /**
    * 'weighted' (default): Σ wₖ·gₖ. 'pcgrad': project each wₖ·gₖ off the others it conflicts with,
@@ -34,6 +35,7 @@ export interface MultiTaskOptions {
   mgdaNormalization?: 'none' | 'l2' | 'loss' | 'loss+';
   /** MGDA's Frank–Wolfe iterations and stopping threshold on Σ|Δα| (default 250 and 1e-5, as the paper's code). */
   mgdaMaxIter?: number;
+  /** MGDA's Frank–Wolfe stopping tolerance (default 1e-5). */
   mgdaTol?: number;
   /** CAGrad's c ∈ [0, 1): the radius of the ball around the average gradient, relative to its norm (default 0.5). */
   cagradC?: number;
@@ -44,6 +46,7 @@ const KNOWN_OPTIONS = ['method', 'weights', 'shuffle', 'generator', 'mgdaNormali
   'cagradC',
   'cagradRescale'];
 
+/** What `multiTaskBackward` measured and did. */
 export interface MultiTaskReport {
   /** ‖wₖ·gₖ‖ for each task, before any projection. */
   taskGradNorms: number[];

@@ -6,6 +6,10 @@ import { bool, checkNumber, choice, lr, num, show, weightDecay, type Field } fro
 import { ValueError } from '../errors.js';
 
 export type { MuonOptions };
+/**
+ * Per-parameter state of Muon.
+ * @property momentumBuffer - Momentum buffer B (torch: momentum_buffer).
+ */
 export type MuonState = { momentumBuffer: FloatArray };
 
 const coefficients: Field<[number, number, number]> = {

@@ -4,6 +4,13 @@ import { getUpdateKernel, nadamMu, type FloatArray, type NAdamOptions } from './
 import { betas, bool, eps, lr, num, weightDecay } from './validate.js';
 
 export type { NAdamOptions };
+/**
+ * Per-parameter state of NAdam.
+ * @property step - Steps taken.
+ * @property muProduct - Product of the momentum schedule μ₁…μₜ (torch: mu_product).
+ * @property expAvg - First moment estimate (torch: exp_avg).
+ * @property expAvgSq - Second moment estimate (torch: exp_avg_sq).
+ */
 export type NAdamState = { step: number; muProduct: number; expAvg: FloatArray; expAvgSq: FloatArray };
 
 /**

@@ -15,17 +15,21 @@ import { checkLr, type Field, type Fields } from './validate.js';
 
 /** Options every parameter group has. */
 export interface BaseGroupOptions {
+  /** Learning rate. */
   lr: number;
 }
 /** A parameter group as the optimizer holds it: the parameters and every option, filled in from the defaults. */
 export type ParamGroup<O extends BaseGroupOptions = BaseGroupOptions> = O & {
+  /** The group's parameters. */
   params: Tensor[];
   /** Set by learning-rate schedulers: the lr the schedule starts from. */
   initialLr?: number;
 };
 /** A parameter group as the user writes it: options left out take the optimizer's defaults. */
 export type ParamGroupInput<O extends BaseGroupOptions = BaseGroupOptions> = Partial<O> & {
+  /** The group's parameters. */
   params: Iterable<Tensor>;
+  /** The lr schedulers start from (default: the group's lr). */
   initialLr?: number;
 };
 /** Parameters to optimize: tensors, or parameter groups with their own options. */
@@ -82,7 +86,11 @@ export interface OptimizerStateDict {
   /** Per-parameter state keyed by the parameter's index across all groups, in order. */
   state: { [index: string]: { [key: string]: StateJson } };
   /** Each group's options, with `params` holding parameter indices. */
-  paramGroups: { [key: string]: StateJson; params: number[] }[];
+  paramGroups: {
+    [key: string]: StateJson;
+    /** Indices of the group's parameters. */
+    params: number[];
+  }[];
 }
 
 const isTensor = (v: unknown): v is Tensor => v instanceof Tensor;
@@ -101,9 +109,11 @@ export class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S extends 
   readonly name: string;
   /** Options a group gets when it does not set them. */
   readonly defaults: Readonly<O>;
+  /** The parameter groups, each with its parameters and its options (torch: param_groups). */
   readonly paramGroups: ParamGroup<O>[] = [];
   /** Per-parameter state, created at a parameter's first update. */
   readonly state = new Map<Tensor, S>();
+  /** Skip a step that finds a non-finite gradient (see `OptimizerOptions.skipNonFinite`). */
   skipNonFinite: boolean;
   /** True when the last step() was skipped because of a non-finite gradient (see `skipNonFinite`). */
   lastStepSkipped = false;

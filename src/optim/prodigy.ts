@@ -18,19 +18,33 @@ import { getUpdateKernel, type FloatArray, type ProdigyOptions } from './updates
 import { betas, bool, checkNumber, eps, lr, num, weightDecay, type Field } from './validate.js';
 
 export type { ProdigyOptions };
+/**
+ * Per-parameter state of Prodigy.
+ * @property step - Steps taken.
+ * @property s - Running sum for the d-estimate's denominator.
+ * @property p0 - The parameter's initial value.
+ * @property expAvg - First moment estimate (when β1 > 0).
+ * @property expAvgSq - Second moment estimate.
+ */
 export type ProdigyState = { step: number; s: FloatArray; p0: FloatArray; expAvg?: FloatArray; expAvgSq: FloatArray };
 /** The estimate shared by all parameters (the reference stores it in every param group). */
 export interface ProdigyEstimate {
   /** The current step size estimate d. */
   d: number;
+  /** The largest estimate so far. */
   dMax: number;
+  /** Running numerator of the estimate. */
   dNumerator: number;
+  /** The denominator of the last estimate. */
   dDenom: number;
+  /** The last raw estimate d̂. */
   dHat: number;
   /** Steps taken. */
   k: number;
 }
+/** Prodigy's state dict: the optimizer's plus the shared estimate. */
 export interface ProdigyStateDict extends OptimizerStateDict {
+  /** The shared step-size estimate. */
   prodigy: ProdigyEstimate;
 }
 

@@ -4,6 +4,12 @@ import { getUpdateKernel, type FloatArray, type RAdamOptions } from './updates.j
 import { betas, bool, lr, num, weightDecay } from './validate.js';
 
 export type { RAdamOptions };
+/**
+ * Per-parameter state of RAdam.
+ * @property step - Steps taken.
+ * @property expAvg - First moment estimate (torch: exp_avg).
+ * @property expAvgSq - Second moment estimate (torch: exp_avg_sq).
+ */
 export type RAdamState = { step: number; expAvg: FloatArray; expAvgSq: FloatArray };
 
 /**

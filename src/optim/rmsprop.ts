@@ -4,6 +4,13 @@ import { getUpdateKernel, type FloatArray, type RMSpropOptions } from './updates
 import { bool, eps, lr, num, weightDecay } from './validate.js';
 
 export type { RMSpropOptions };
+/**
+ * Per-parameter state of RMSprop.
+ * @property step - Steps taken.
+ * @property squareAvg - Running average of g² (torch: square_avg).
+ * @property gradAvg - Running average of g, when centered (torch: grad_avg).
+ * @property momentumBuffer - Momentum buffer, when momentum > 0 (torch: momentum_buffer).
+ */
 export type RMSpropState = { step: number; squareAvg: FloatArray; gradAvg?: FloatArray; momentumBuffer?: FloatArray };
 
 /**

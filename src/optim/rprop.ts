@@ -4,6 +4,12 @@ import { getUpdateKernel, type FloatArray, type RpropOptions } from './updates.j
 import { bool, lr, pair } from './validate.js';
 
 export type { RpropOptions };
+/**
+ * Per-parameter state of Rprop.
+ * @property step - Steps taken.
+ * @property prev - Previous step's (sign-adjusted) gradient (torch: prev).
+ * @property stepSize - Per-coordinate step sizes (torch: step_size).
+ */
 export type RpropState = { step: number; prev: FloatArray; stepSize: FloatArray };
 
 /**

@@ -22,10 +22,24 @@ export type { SGDScheduleFreeOptions, AdamWScheduleFreeOptions };
  * `k` counts steps; `lrMax` and `weightSum` are the averaging's running scalars (the reference keeps
  * them per parameter group; here each parameter keeps them, which is the same whenever every parameter
  * of a group has a gradient at every step); `trainMode` is 1 while the parameter holds y, 0 for x.
+ * @property k - Steps taken.
+ * @property lrMax - Largest scheduled lr so far (lr_max).
+ * @property weightSum - Sum of the averaging weights so far (weight_sum).
+ * @property trainMode - 1 while the parameter holds y, 0 while it holds x.
+ * @property z - The SGD iterate z.
  */
 export type ScheduleFreeState = { k: number; lrMax: number; weightSum: number; trainMode: number; z: FloatArray };
+/** Per-parameter state of SGDScheduleFree. */
 export type SGDScheduleFreeState = ScheduleFreeState;
-export type AdamWScheduleFreeState = ScheduleFreeState & { expAvgSq: FloatArray; expAvg?: FloatArray };
+/**
+ * Per-parameter state of AdamWScheduleFree: that of ScheduleFreeState plus Adam's moments.
+ */
+export type AdamWScheduleFreeState = ScheduleFreeState & {
+  /** Second moment estimate (schedulefree: exp_avg_sq). */
+  expAvgSq: FloatArray;
+  /** Inner momentum, when innerMomentum ≠ 0. */
+  expAvg?: FloatArray;
+};
 
 interface Schedule {
   lr: number;
@@ -152,11 +166,14 @@ export class SGDScheduleFree extends defineOptimizer(sgdScheduleFree) {
  * u = g/(√(v/(1−β2^(k+1))) + ε) + wd·y and β = β1. Starts in eval mode (see SGDScheduleFree).
  */
 export class AdamWScheduleFree extends defineOptimizer(adamwScheduleFree) {
+  /** True after `train()`: the parameters hold y, where gradients are taken. */
   trainMode = false;
+  /** Switches the parameters to y for training (the reference's `train()`). */
   train(): void {
     if (!this.trainMode) swap(this, true);
     this.trainMode = true;
   }
+  /** Switches the parameters to the average x, for evaluation and checkpoints (the reference's `eval()`). */
   eval(): void {
     if (this.trainMode) swap(this, false);
     this.trainMode = false;

@@ -15,6 +15,7 @@ type MomentumGroup = ParamGroup & { momentum?: number; betas?: [number, number] 
 
 /** JSON-safe scheduler state: which scheduler wrote it and its fields. */
 export interface SchedulerStateDict {
+  /** The scheduler's class name; loadStateDict refuses a state dict from another scheduler. */
   scheduler: string;
   [field: string]: StateJson;
 }
@@ -54,6 +55,7 @@ function loadFields(name: string, obj: object, fields: readonly string[], sd: Sc
 
 /** The base of the epoch-driven schedulers. */
 export abstract class LRScheduler {
+  /** The optimizer whose groups' lr this scheduler sets. */
   readonly optimizer: AnyOptimizer;
   /** The lr each group started from (its `initialLr`). */
   baseLrs: number[];
@@ -61,7 +63,9 @@ export abstract class LRScheduler {
   lastEpoch = -1;
   /** How many times step() has run (PyTorch's `_step_count`; CosineAnnealingLR reads it). */
   stepCount = 0;
+  /** The lrs the last step set, one per group (torch: _last_lr). */
   lastLr: number[] = [];
+  /** The scheduler's name, used in messages and state dicts. */
   abstract readonly name: string;
 
   protected constructor(optimizer: AnyOptimizer) {
@@ -112,6 +116,7 @@ export abstract class LRScheduler {
     this.lastEpoch = epoch;
     this.apply(this.closedFormLr() ?? this.getLr());
   }
+  /** Writes `lrs` into the optimizer's groups and records them in `lastLr`. */
   protected apply(lrs: readonly number[]): void {
     this.optimizer.paramGroups.forEach((g, i) => (g.lr = lrs[i]!));
     this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
@@ -120,12 +125,15 @@ export abstract class LRScheduler {
   getLastLr(): number[] {
     return [...this.lastLr];
   }
+  /** The configuration and counters as JSON-safe values (torch: state_dict). */
   stateDict(): SchedulerStateDict {
     return saveFields(this.name, this, this.fields);
   }
+  /** Restores what `stateDict()` saved, after checking it (torch: load_state_dict). */
   loadStateDict(sd: SchedulerStateDict): void {
     loadFields(this.name, this, this.fields, sd);
   }
+  /** The optimizer's current lr per group. */
   protected get groupLrs(): number[] {
     return this.optimizer.paramGroups.map((g) => g.lr);
   }
@@ -134,7 +142,9 @@ export abstract class LRScheduler {
 /** lr = base·γ^⌊epoch/stepSize⌋. */
 export class StepLR extends LRScheduler {
   readonly name = 'StepLR';
+  /** Epochs between decays. */
   stepSize: number;
+  /** Multiplicative decay factor (default 0.1). */
   gamma: number;
   constructor(optimizer: AnyOptimizer, options: { stepSize: number; gamma?: number }) {
     super(optimizer);
@@ -157,7 +167,9 @@ export class StepLR extends LRScheduler {
 /** lr = base·γ^(number of milestones ≤ epoch). */
 export class MultiStepLR extends LRScheduler {
   readonly name = 'MultiStepLR';
+  /** Epochs at which the lr is multiplied by gamma (increasing). */
   milestones: number[];
+  /** Multiplicative decay factor (default 0.1). */
   gamma: number;
   constructor(optimizer: AnyOptimizer, options: { milestones: readonly number[]; gamma?: number }) {
     super(optimizer);
@@ -183,6 +195,7 @@ export class MultiStepLR extends LRScheduler {
 /** lr = base·γ^epoch. */
 export class ExponentialLR extends LRScheduler {
   readonly name = 'ExponentialLR';
+  /** Multiplicative decay factor per epoch. */
   gamma: number;
   constructor(optimizer: AnyOptimizer, options: { gamma: number }) {
     super(optimizer);
@@ -204,7 +217,9 @@ export class ExponentialLR extends LRScheduler {
 /** lr = ηmin + (base − ηmin)·(1 + cos(π·epoch/tMax))/2 (SGDR without restarts; continues as a cosine past tMax). */
 export class CosineAnnealingLR extends LRScheduler {
   readonly name = 'CosineAnnealingLR';
+  /** Epochs in the half cosine period (torch: T_max). */
   tMax: number;
+  /** Minimum lr (default 0; torch: eta_min). */
   etaMin: number;
   constructor(optimizer: AnyOptimizer, options: { tMax: number; etaMin?: number }) {
     super(optimizer);
@@ -232,8 +247,11 @@ export class CosineAnnealingLR extends LRScheduler {
 /** lr = base·(startFactor + (endFactor − startFactor)·min(epoch, totalIters)/totalIters): linear warmup (or decay). */
 export class LinearLR extends LRScheduler {
   readonly name = 'LinearLR';
+  /** Multiplier of the base lr at epoch 0 (default 1/3). */
   startFactor: number;
+  /** Multiplier of the base lr from epoch totalIters on (default 1). */
   endFactor: number;
+  /** Epochs over which the factor moves linearly (default 5). */
   totalIters: number;
   constructor(optimizer: AnyOptimizer, options: { startFactor?: number; endFactor?: number; totalIters?: number } = {}) {
     super(optimizer);
@@ -260,6 +278,7 @@ export class LinearLR extends LRScheduler {
 /** lr = base·λ(epoch), with one λ for all groups or one per group. λ is not saved by stateDict. */
 export class LambdaLR extends LRScheduler {
   readonly name = 'LambdaLR';
+  /** One factor function of the epoch per group: lr = base·lrLambda(epoch). */
   readonly lrLambdas: ((epoch: number) => number)[];
   constructor(optimizer: AnyOptimizer, options: { lrLambda: ((epoch: number) => number) | readonly ((epoch: number) => number)[] }) {
     super(optimizer);
@@ -276,19 +295,25 @@ export class LambdaLR extends LRScheduler {
   }
 }
 
+/** Options of `OneCycleLR` (torch.optim.lr_scheduler.OneCycleLR). */
 export interface OneCycleLROptions {
   /** Peak lr (one per group or one for all). */
   maxLr: number | readonly number[];
   /** Total number of steps; or give epochs and stepsPerEpoch. */
   totalSteps?: number;
+  /** Number of epochs; with stepsPerEpoch, gives totalSteps = epochs·stepsPerEpoch. */
   epochs?: number;
+  /** Batches per epoch; see epochs. */
   stepsPerEpoch?: number;
   /** Fraction of the cycle spent increasing the lr (default 0.3). */
   pctStart?: number;
+  /** How each phase interpolates: cosine or linear (default 'cos'). */
   annealStrategy?: 'cos' | 'linear';
   /** Cycle momentum (SGD/RMSprop `momentum`, Adam-family `betas[0]`) inversely to the lr (default true). */
   cycleMomentum?: boolean;
+  /** Lowest momentum, reached at the lr's peak (default 0.85). */
   baseMomentum?: number;
+  /** Highest momentum, at the start and end of the cycle (default 0.95). */
   maxMomentum?: number;
   /** initial lr = maxLr/divFactor (default 25). */
   divFactor?: number;
@@ -302,15 +327,25 @@ interface Phase { endStep: number; startLr: 'initial' | 'max' | 'min'; endLr: 'i
 /** The 1cycle policy (Smith & Topin 2018), as torch.optim.lr_scheduler.OneCycleLR. Step it once per batch. */
 export class OneCycleLR extends LRScheduler {
   readonly name = 'OneCycleLR';
+  /** Steps in the cycle. */
   totalSteps: number;
+  /** How each phase interpolates: cosine or linear. */
   annealStrategy: 'cos' | 'linear';
+  /** Whether momentum cycles inversely to the lr. */
   cycleMomentum: boolean;
+  /** True when the optimizer's momentum is `betas[0]` (Adam family). */
   useBeta1: boolean;
+  /** @internal */
   phases: Phase[];
+  /** Starting lr per group: maxLr / divFactor. */
   initialLrs: number[];
+  /** Peak lr per group. */
   maxLrs: number[];
+  /** Final lr per group: initial lr / finalDivFactor. */
   minLrs: number[];
+  /** Lowest momentum per group. */
   baseMomentums: number[];
+  /** Highest momentum per group. */
   maxMomentums: number[];
   constructor(optimizer: AnyOptimizer, options: OneCycleLROptions) {
     super(optimizer);
@@ -401,7 +436,9 @@ export class OneCycleLR extends LRScheduler {
 /** Applies schedulers one after another: `schedulers[i]` runs from `milestones[i−1]` (restarted at 0) to `milestones[i]`. */
 export class SequentialLR extends LRScheduler {
   readonly name = 'SequentialLR';
+  /** The schedulers, in the order they take over. */
   readonly schedulers: LRScheduler[];
+  /** Epochs at which the next scheduler takes over (one fewer than schedulers). */
   milestones: number[];
   constructor(optimizer: AnyOptimizer, options: { schedulers: readonly LRScheduler[]; milestones: readonly number[] }) {
     super(optimizer);
@@ -456,6 +493,7 @@ export class SequentialLR extends LRScheduler {
   }
 }
 
+/** Options of `ReduceLROnPlateau` (torch.optim.lr_scheduler.ReduceLROnPlateau). */
 export interface ReduceLROnPlateauOptions {
   /** 'min': reduce when the metric stops decreasing; 'max': when it stops increasing (default 'min'). */
   mode?: 'min' | 'max';
@@ -465,6 +503,7 @@ export interface ReduceLROnPlateauOptions {
   patience?: number;
   /** Smallest change that counts as an improvement (default 1e-4). */
   threshold?: number;
+  /** 'rel': improvement relative to the best, 'abs': absolute (default 'rel'). */
   thresholdMode?: 'rel' | 'abs';
   /** Epochs to wait after a reduction before counting again (default 0). */
   cooldown?: number;
@@ -476,20 +515,35 @@ export interface ReduceLROnPlateauOptions {
 
 /** Reduces the lr when a metric has stopped improving (torch.optim.lr_scheduler.ReduceLROnPlateau). */
 export class ReduceLROnPlateau {
+  /** The scheduler's name, used in messages and state dicts. */
   readonly name = 'ReduceLROnPlateau';
+  /** The optimizer whose groups' lr this scheduler reduces. */
   readonly optimizer: AnyOptimizer;
+  /** Whether the metric should decrease ('min') or increase ('max'). */
   mode: 'min' | 'max';
+  /** lr ← lr·factor on a reduction. */
   factor: number;
+  /** Epochs without improvement tolerated before a reduction. */
   patience: number;
+  /** Smallest change that counts as an improvement. */
   threshold: number;
+  /** Whether threshold is relative to the best or absolute. */
   thresholdMode: 'rel' | 'abs';
+  /** Epochs after a reduction before bad epochs count again. */
   cooldown: number;
+  /** Lower bound on each group's lr. */
   minLrs: number[];
+  /** Reductions smaller than this are ignored. */
   eps: number;
+  /** Best metric seen so far. */
   best: number;
+  /** Epochs since the last improvement (torch: num_bad_epochs). */
   numBadEpochs = 0;
+  /** Epochs of cooldown left (torch: cooldown_counter). */
   cooldownCounter = 0;
+  /** Number of step() calls. */
   lastEpoch = 0;
+  /** The lrs after the last step, one per group (torch: _last_lr). */
   lastLr: number[];
   constructor(optimizer: AnyOptimizer, options: ReduceLROnPlateauOptions = {}) {
     const op = 'ReduceLROnPlateau';
@@ -540,13 +594,16 @@ export class ReduceLROnPlateau {
     }
     this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
   }
+  /** The lrs after the last step, one per group (torch: get_last_lr). */
   getLastLr(): number[] {
     return [...this.lastLr];
   }
   private static readonly FIELDS = ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLrs', 'eps', 'best', 'numBadEpochs', 'cooldownCounter', 'lastEpoch', 'lastLr'];
+  /** The configuration and counters as JSON-safe values (torch: state_dict). */
   stateDict(): SchedulerStateDict {
     return saveFields(this.name, this, ReduceLROnPlateau.FIELDS);
   }
+  /** Restores what `stateDict()` saved, after checking it (torch: load_state_dict). */
   loadStateDict(sd: SchedulerStateDict): void {
     loadFields(this.name, this, ReduceLROnPlateau.FIELDS, sd);
   }
@@ -579,7 +636,9 @@ function perGroupOf(op: string, name: string, optimizer: AnyOptimizer, v: unknow
  */
 export class ConstantLR extends LRScheduler {
   readonly name = 'ConstantLR';
+  /** Multiplier of the base lr until totalIters (default 1/3). */
   factor: number;
+  /** Epochs at the reduced lr (default 5). */
   totalIters: number;
   constructor(optimizer: AnyOptimizer, options: { factor?: number; totalIters?: number } = {}) {
     super(optimizer);
@@ -608,7 +667,9 @@ export class ConstantLR extends LRScheduler {
  */
 export class PolynomialLR extends LRScheduler {
   readonly name = 'PolynomialLR';
+  /** Epochs over which the lr decays to 0 (default 5). */
   totalIters: number;
+  /** Exponent of the polynomial (default 1). */
   power: number;
   constructor(optimizer: AnyOptimizer, options: { totalIters?: number; power?: number } = {}) {
     super(optimizer);
@@ -640,10 +701,15 @@ export class PolynomialLR extends LRScheduler {
  */
 export class CosineAnnealingWarmRestarts extends LRScheduler {
   readonly name = 'CosineAnnealingWarmRestarts';
+  /** Epochs until the first restart (torch: T_0). */
   t0: number;
+  /** Length of the current period (torch: T_i). */
   tI: number;
+  /** Factor by which the period grows at each restart (default 1; torch: T_mult). */
   tMult: number;
+  /** Minimum lr (default 0; torch: eta_min). */
   etaMin: number;
+  /** Epochs since the last restart, possibly fractional (torch: T_cur). */
   tCur: number;
   constructor(optimizer: AnyOptimizer, options: { t0: number; tMult?: number; etaMin?: number }) {
     super(optimizer);
@@ -695,6 +761,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   }
 }
 
+/** Options of `CyclicLR` (torch.optim.lr_scheduler.CyclicLR). */
 export interface CyclicLROptions {
   /** Lower lr boundary (one for all groups or one per group); the optimizer's lr is set to it. */
   baseLr: number | readonly number[];
@@ -714,23 +781,36 @@ export interface CyclicLROptions {
   scaleMode?: 'cycle' | 'iterations';
   /** Cycle momentum (or Adam's beta1) inversely to the lr (default true). */
   cycleMomentum?: boolean;
+  /** Lowest momentum, reached at the lr's peak (default 0.8). */
   baseMomentum?: number | readonly number[];
+  /** Highest momentum, at the cycle's ends (default 0.9). */
   maxMomentum?: number | readonly number[];
 }
 
 /** Cyclical learning rates (Smith 2017), as torch.optim.lr_scheduler.CyclicLR. Step it once per batch. */
 export class CyclicLR extends LRScheduler {
   readonly name = 'CyclicLR';
+  /** Upper lr boundary per group. */
   maxLrs: number[];
+  /** Iterations in a cycle (stepSizeUp + stepSizeDown). */
   totalSize: number;
+  /** Fraction of the cycle spent increasing (stepSizeUp / totalSize). */
   stepRatio: number;
+  /** Amplitude policy. */
   mode: 'triangular' | 'triangular2' | 'exp_range';
+  /** exp_range's decay base. */
   gamma: number;
+  /** Whether the scale function takes the cycle number or the iteration. */
   scaleMode: 'cycle' | 'iterations';
+  /** Whether momentum cycles inversely to the lr. */
   cycleMomentum: boolean;
+  /** True when the optimizer's momentum is `betas[0]` (Adam family). */
   useBeta1 = false;
+  /** Lowest momentum per group. */
   baseMomentums: number[] = [];
+  /** Highest momentum per group. */
   maxMomentums: number[] = [];
+  /** The user's `scaleFn`, if one was given. */
   readonly scaleFnCustom: ((x: number) => number) | undefined;
   constructor(optimizer: AnyOptimizer, options: CyclicLROptions) {
     super(CyclicLR.prepare(optimizer, options));
@@ -822,6 +902,7 @@ export class CyclicLR extends LRScheduler {
  */
 export class ChainedScheduler extends LRScheduler {
   readonly name = 'ChainedScheduler';
+  /** The schedulers stepped together, each multiplying the lr in turn. */
   readonly schedulers: LRScheduler[];
   constructor(schedulers: readonly LRScheduler[], options: { optimizer?: AnyOptimizer } = {}) {
     const op = 'ChainedScheduler';

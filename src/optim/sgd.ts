@@ -5,6 +5,10 @@ import { getUpdateKernel, type FloatArray, type SGDOptions } from './updates.js'
 import { bool, lr, num, weightDecay } from './validate.js';
 
 export type { SGDOptions };
+/**
+ * Per-parameter state of SGD.
+ * @property momentumBuffer - Momentum buffer, when momentum > 0 (torch: momentum_buffer).
+ */
 export type SGDState = { momentumBuffer?: FloatArray };
 
 export const sgd: OptimizerDef<SGDOptions, SGDState> = {
@@ -33,17 +37,19 @@ export const sgd: OptimizerDef<SGDOptions, SGDState> = {
  */
 export class SGD extends defineOptimizer(sgd) {}
 
+/** Hyperparameters of `GD`; every field is optional in the constructor. */
 export interface GDOptions {
   /** Learning rate η (default 1e-3). */
   lr: number;
   /** L2 penalty added to the gradient (default 0). */
   weightDecay: number;
+  /** Ascend instead of descend (default false). */
   maximize: boolean;
 }
 const noMomentum = { momentum: 0, dampening: 0, nesterov: false } as const;
 
 /**
- * Plain (full-batch) gradient descent θ ← θ − η·∇J(θ): the seed's first algorithm.
+ * Plain (full-batch) gradient descent θ ← θ − η·∇J(θ): the chapter's first algorithm.
  * It is SGD without momentum (use SGD for momentum); "stochastic" only describes what gradient you feed it.
  */
 export class GD extends defineOptimizer<GDOptions, Record<string, never>>({

@@ -68,6 +68,7 @@ function buffersOf(m: Module): Tensor[] {
 /** The type of a module's forward method. */
 type ForwardOf<M> = M extends { forward(...a: infer A): infer R } ? (...a: A) => R : (...a: never[]) => never;
 
+/** Options of `AveragedModel` (torch.optim.swa_utils.AveragedModel). */
 export interface AveragedModelOptions<M extends Module> {
   /**
    * A module of the same architecture that holds the average (its values are overwritten by the
@@ -89,11 +90,15 @@ export interface AveragedModelOptions<M extends Module> {
  * update copies the model; later ones apply `avgFn` / `multiAvgFn` (SWA by default).
  */
 export class AveragedModel<M extends Module> {
+  /** The averaged copy of the model. */
   readonly module: M;
   /** How many models have been averaged (PyTorch's n_averaged buffer). */
   nAveraged = 0;
+  /** The per-tensor averaging function, if given. */
   readonly avgFn: AvgFn | undefined;
+  /** The all-tensors averaging function, if given. */
   readonly multiAvgFn: MultiAvgFn | undefined;
+  /** Whether buffers are averaged too (else copied from the model). */
   readonly useBuffers: boolean;
   constructor(model: M, options: AveragedModelOptions<M>) {
     const op = 'AveragedModel';
@@ -131,6 +136,7 @@ export class AveragedModel<M extends Module> {
   forward(...args: Parameters<ForwardOf<M>>): ReturnType<ForwardOf<M>> {
     return (this.module as unknown as { forward: (...a: unknown[]) => ReturnType<ForwardOf<M>> }).forward(...args);
   }
+  /** The averaged module's parameters. */
   parameters(): Tensor[] {
     return this.module.parameters();
   }
@@ -164,6 +170,7 @@ export class AveragedModel<M extends Module> {
     sd['nAveraged'] = new Tensor(Int32Array.of(this.nAveraged), []);
     return sd;
   }
+  /** Restores what `stateDict()` saved, `nAveraged` included. */
   loadStateDict(sd: Readonly<Record<string, Tensor>>): void {
     const n = sd?.['nAveraged'];
     if (!(n instanceof Tensor) || n.size !== 1 || !Number.isInteger(n.data[0]) || n.data[0]! < 0) {
@@ -238,6 +245,7 @@ export function updateBn(loader: Iterable<Tensor | readonly Tensor[]>, model: Mo
   }
 }
 
+/** Options of `SWALR` (torch.optim.swa_utils.SWALR). */
 export interface SWALROptions {
   /** The SWA learning rate(s): one for all groups or one per group. */
   swaLr: number | readonly number[];
@@ -254,8 +262,11 @@ export interface SWALROptions {
  */
 export class SWALR extends LRScheduler {
   readonly name = 'SWALR';
+  /** The SWA lr per group. */
   swaLrs: number[];
+  /** Epochs of the annealing phase. */
   annealEpochs: number;
+  /** Cosine or linear annealing. */
   annealStrategy: 'cos' | 'linear';
   constructor(optimizer: AnyOptimizer, options: SWALROptions) {
     super(optimizer);

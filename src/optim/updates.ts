@@ -21,6 +21,7 @@ export type { FloatArray };
 export const lerp = (a: number, b: number, w: number): number =>
   Math.abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w);
 
+/** Hyperparameters of SGD (torch.optim.SGD); every field is optional in the constructor. */
 export interface SGDOptions {
   /** Learning rate (PyTorch default 1e-3). */
   lr: number;
@@ -53,6 +54,7 @@ export function sgdUpdate(param: FloatArray, grad: FloatArray, buf: FloatArray |
   }
 }
 
+/** Hyperparameters of Adam and AdamW (torch.optim.Adam / AdamW); every field is optional in the constructor. */
 export interface AdamOptions {
   /** Learning rate (default 1e-3). */
   lr: number;
@@ -102,6 +104,7 @@ export function adamUpdate(
   }
 }
 
+/** Hyperparameters of RMSprop (torch.optim.RMSprop); every field is optional in the constructor. */
 export interface RMSpropOptions {
   /** Learning rate (default 1e-2). */
   lr: number;
@@ -115,6 +118,7 @@ export interface RMSpropOptions {
   momentum: number;
   /** Normalise by an estimate of the gradient's variance instead of its second moment (default false). */
   centered: boolean;
+  /** Ascend instead of descend (default false). */
   maximize: boolean;
 }
 /**
@@ -147,6 +151,7 @@ export function rmspropUpdate(
   }
 }
 
+/** Hyperparameters of Adagrad (torch.optim.Adagrad); every field is optional in the constructor. */
 export interface AdagradOptions {
   /** Learning rate (default 1e-2). */
   lr: number;
@@ -158,6 +163,7 @@ export interface AdagradOptions {
   initialAccumulatorValue: number;
   /** Added to the denominator (default 1e-10). */
   eps: number;
+  /** Ascend instead of descend (default false). */
   maximize: boolean;
 }
 /** Adagrad at step `step`: clr = lr / (1 + (t−1)·lrDecay); S ← S + g²; θ ← θ − clr·g / (√S + ε). */
@@ -173,6 +179,7 @@ export function adagradUpdate(param: FloatArray, grad: FloatArray, sum: FloatArr
   }
 }
 
+/** Hyperparameters of Adamax (torch.optim.Adamax); every field is optional in the constructor. */
 export interface AdamaxOptions {
   /** Learning rate (default 2e-3). */
   lr: number;
@@ -182,6 +189,7 @@ export interface AdamaxOptions {
   eps: number;
   /** L2 penalty added to the gradient (default 0). */
   weightDecay: number;
+  /** Ascend instead of descend (default false). */
   maximize: boolean;
 }
 /** Adamax: m ← lerp(m, g, 1−β1); u ← max(β2·u, |g| + ε); θ ← θ − (lr / (1−β1ᵗ)) · m / u. */
@@ -198,6 +206,7 @@ export function adamaxUpdate(param: FloatArray, grad: FloatArray, m: FloatArray,
   }
 }
 
+/** Hyperparameters of NAdam (torch.optim.NAdam); every field is optional in the constructor. */
 export interface NAdamOptions {
   /** Learning rate (default 2e-3). */
   lr: number;
@@ -211,6 +220,7 @@ export interface NAdamOptions {
   momentumDecay: number;
   /** Decay θ ← θ·(1 − lr·wd) instead of adding wd·θ to the gradient (default false). */
   decoupledWeightDecay: boolean;
+  /** Ascend instead of descend (default false). */
   maximize: boolean;
 }
 /** NAdam's momentum schedule μₜ = β1·(1 − ½·0.96^(t·ψ)). */
@@ -243,6 +253,7 @@ export function nadamUpdate(
   }
 }
 
+/** Hyperparameters of Lion; every field is optional in the constructor. */
 export interface LionOptions {
   /** Learning rate (default 1e-4; typically 3–10× smaller than AdamW's). */
   lr: number;
@@ -250,6 +261,7 @@ export interface LionOptions {
   betas: [number, number];
   /** Decoupled weight decay θ ← θ·(1 − lr·wd) (default 0). */
   weightDecay: number;
+  /** Ascend instead of descend (default false). */
   maximize: boolean;
 }
 /**
@@ -271,6 +283,7 @@ export function lionUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, h
 
 // ---- the optimizers of issue 14 (torch.optim's RAdam, Adadelta, Rprop, ASGD, Adafactor, Muon) ----
 
+/** Hyperparameters of RAdam (torch.optim.RAdam); every field is optional in the constructor. */
 export interface RAdamOptions {
   /** Learning rate (default 1e-3). */
   lr: number;
@@ -282,6 +295,7 @@ export interface RAdamOptions {
   weightDecay: number;
   /** θ ← θ·(1 − lr·wd) instead of adding wd·θ to the gradient (RAdamW; default false). */
   decoupledWeightDecay: boolean;
+  /** Ascend instead of descend (default false). */
   maximize: boolean;
 }
 /**
@@ -322,6 +336,7 @@ export function radamUpdate(
   }
 }
 
+/** Hyperparameters of Adadelta (torch.optim.Adadelta); every field is optional in the constructor. */
 export interface AdadeltaOptions {
   /** Scales the step (default 1.0). */
   lr: number;
@@ -331,6 +346,7 @@ export interface AdadeltaOptions {
   eps: number;
   /** L2 penalty added to the gradient (default 0). */
   weightDecay: number;
+  /** Ascend instead of descend (default false). */
   maximize: boolean;
 }
 /**
@@ -353,6 +369,7 @@ export function adadeltaUpdate(
   }
 }
 
+/** Hyperparameters of Rprop (torch.optim.Rprop); every field is optional in the constructor. */
 export interface RpropOptions {
   /** The initial step size of every coordinate (default 1e-2). */
   lr: number;
@@ -360,6 +377,7 @@ export interface RpropOptions {
   etas: [number, number];
   /** [min, max] step size (default [1e-6, 50]). */
   stepSizes: [number, number];
+  /** Ascend instead of descend (default false). */
   maximize: boolean;
 }
 /**
@@ -382,6 +400,7 @@ export function rpropUpdate(
   }
 }
 
+/** Hyperparameters of ASGD (torch.optim.ASGD); every field is optional in the constructor. */
 export interface ASGDOptions {
   /** Learning rate (default 1e-2). */
   lr: number;
@@ -393,6 +412,7 @@ export interface ASGDOptions {
   t0: number;
   /** L2 penalty added to the gradient (default 0). */
   weightDecay: number;
+  /** Ascend instead of descend (default false). */
   maximize: boolean;
 }
 /**
@@ -414,12 +434,21 @@ export function asgdUpdate(
     else ax[i] = param[i]!;
   }
 }
-/** ASGD's η and μ after step t. */
-export const asgdSchedule = (h: ASGDOptions, step: number): { eta: number; mu: number } => ({
+/**
+ * ASGD's η and μ after step t.
+ * @returns `eta`, the step size η, and `mu`, the averaging weight μ.
+ */
+export const asgdSchedule = (h: ASGDOptions, step: number): {
+  /** Step size η. */
+  eta: number;
+  /** Averaging weight μ. */
+  mu: number;
+} => ({
   eta: h.lr / (1 + h.lambd * h.lr * step) ** h.alpha,
   mu: 1 / Math.max(1, step - h.t0),
 });
 
+/** Hyperparameters of Adafactor (torch.optim.Adafactor); every field is optional in the constructor. */
 export interface AdafactorOptions {
   /** The cap on the relative step size ρₜ = min(lr, 1/√t), and the weight-decay scale (default 1e-2). */
   lr: number;
@@ -431,6 +460,7 @@ export interface AdafactorOptions {
   d: number;
   /** Decoupled weight decay θ ← θ·(1 − lr·wd) (default 0). */
   weightDecay: number;
+  /** Ascend instead of descend (default false). */
   maximize: boolean;
 }
 const sqrtSumSq = (a: ArrayLike<number>, start: number, n: number, stride: number): number => {
@@ -494,6 +524,7 @@ export function adafactorUpdate(
   for (let i = 0; i < n; i++) param[i] = param[i]! + s * update[i]!;
 }
 
+/** Hyperparameters of Muon (torch.optim.Muon); every field is optional in the constructor. */
 export interface MuonOptions {
   /** Learning rate (default 1e-3). */
   lr: number;
@@ -587,6 +618,7 @@ export function muonUpdate(
 }
 
 // ---- Schedule-Free, Prodigy, LAMB, LARS (issue 14) -----------------------------------------
+/** Hyperparameters of `SGDScheduleFree`; every field is optional in the constructor. */
 export interface SGDScheduleFreeOptions {
   /** Learning rate γ (default 1). */
   lr: number;
@@ -601,6 +633,7 @@ export interface SGDScheduleFreeOptions {
   /** The average weighs step k by lr_max^weightLrPower (default 2). */
   weightLrPower: number;
 }
+/** Hyperparameters of `AdamWScheduleFree`; every field is optional in the constructor. */
 export interface AdamWScheduleFreeOptions {
   /** Learning rate γ (default 0.0025). */
   lr: number;
@@ -610,15 +643,20 @@ export interface AdamWScheduleFreeOptions {
   eps: number;
   /** Weight decay added to the normalised gradient at y (default 0). */
   weightDecay: number;
+  /** Linear warmup of lr over this many steps (default 0). */
   warmupSteps: number;
+  /** Polynomial weighting (k+1)^r of the average (default 0). */
   r: number;
+  /** The average weighs step k by lr_max^weightLrPower (default 2). */
   weightLrPower: number;
   /** An EMA of the gradient inside the AdamW step (0: none, the default). */
   innerMomentum: number;
 }
 /** The step's schedule-free scalars: the scheduled lr and the averaging weight c_{k+1}. */
 export interface ScheduleFreeScalars {
+  /** The scheduled lr of this step (after warmup). */
   lr: number;
+  /** The averaging weight c_{k+1} = weight / Σweight. */
   ckp1: number;
 }
 /**
@@ -668,6 +706,7 @@ export function adamwScheduleFreeUpdate(
   }
 }
 
+/** Hyperparameters of `Prodigy`; every field is optional in the constructor. */
 export interface ProdigyOptions {
   /** Multiplies the estimated step size d (default 1; leave it at 1 unless training is unstable). */
   lr: number;
@@ -694,8 +733,11 @@ export interface ProdigyOptions {
 }
 /** The step's shared Prodigy scalars: d, d/d0 and dlr = d·lr·bias correction (before d is updated). */
 export interface ProdigyScalars {
+  /** The current step-size estimate d. */
   d: number;
+  /** d·lr·(bias correction). */
   dlr: number;
+  /** Decay of the d-estimate's running sums. */
   beta3: number;
 }
 /**
@@ -747,6 +789,7 @@ export function prodigyStep(
   }
 }
 
+/** Hyperparameters of `Lamb`; every field is optional in the constructor. */
 export interface LambOptions {
   /** Learning rate (default 1e-3). */
   lr: number;
@@ -791,6 +834,7 @@ export function lambUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, v
   for (let i = 0; i < param.length; i++) param[i] = param[i]! + -lr * (u(i) * tr);
 }
 
+/** Hyperparameters of `Lars`; every field is optional in the constructor. */
 export interface LarsOptions {
   /** Learning rate (default 1e-3). */
   lr: number;
@@ -804,6 +848,7 @@ export interface LarsOptions {
   trustRatio: boolean;
   /** Momentum of the trace t ← u + μ·t (default 0.9). */
   momentum: number;
+  /** Nesterov momentum (default false). */
   nesterov: boolean;
 }
 /**
@@ -827,29 +872,50 @@ export function larsUpdate(param: FloatArray, grad: FloatArray, trace: FloatArra
 }
 
 // ---- the registry: one swappable function per algorithm ---------------------------------
+/** The reference update of each algorithm, by name (the kernel contract `setUpdateKernel` replacements follow). */
 const builtin = {
+  /** SGD with momentum, dampening, Nesterov and weight decay. */
   sgd: sgdUpdate,
+  /** Adam / AdamW, with AMSGrad. */
   adam: adamUpdate,
+  /** RMSprop, centered and with momentum. */
   rmsprop: rmspropUpdate,
+  /** Adagrad. */
   adagrad: adagradUpdate,
+  /** Adamax. */
   adamax: adamaxUpdate,
+  /** NAdam. */
   nadam: nadamUpdate,
+  /** Lion. */
   lion: lionUpdate,
+  /** RAdam. */
   radam: radamUpdate,
+  /** Adadelta. */
   adadelta: adadeltaUpdate,
+  /** Rprop. */
   rprop: rpropUpdate,
+  /** ASGD's parameter update. */
   asgd: asgdUpdate,
+  /** Adafactor. */
   adafactor: adafactorUpdate,
+  /** Muon (Newton–Schulz orthogonalised momentum). */
   muon: muonUpdate,
+  /** Schedule-Free SGD. */
   sgdScheduleFree: sgdScheduleFreeUpdate,
+  /** Schedule-Free AdamW. */
   adamwScheduleFree: adamwScheduleFreeUpdate,
+  /** Prodigy's first pass over a parameter (accumulates the d-estimate). */
   prodigyAccumulate,
+  /** Prodigy's parameter update. */
   prodigyStep,
+  /** LAMB. */
   lamb: lambUpdate,
+  /** LARS. */
   lars: larsUpdate,
 };
 /** The signature each kernel must have, by name. */
 export type UpdateKernels = typeof builtin;
+/** The name of a swappable update kernel ('sgd', 'adam', …). */
 export type UpdateKernelName = keyof UpdateKernels;
 
 /** Adam/AdamW through the first fused kernel a backend offers that accepts the buffers (not AMSGrad), else the reference. */

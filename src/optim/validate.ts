@@ -6,6 +6,7 @@
 import { ValueError } from '../errors.js';
 import { show } from '../io/codec.js';
 
+/** Bounds a numeric optimizer option must satisfy. */
 export interface RangeSpec {
   /** Inclusive lower bound. */
   min?: number;
@@ -15,6 +16,7 @@ export interface RangeSpec {
   max?: number;
   /** Exclusive upper bound. */
   below?: number;
+  /** Must be an integer. */
   integer?: boolean;
 }
 
@@ -54,7 +56,9 @@ export const checkLr = (op: string, v: unknown): number => checkNumber(op, 'lr',
 // ---- option fields -------------------------------------------------------------------------
 /** One option of an optimizer: its default and its check (which throws a named ValueError). */
 export interface Field<T> {
+  /** The value used when the option is left out. */
   readonly default: T;
+  /** Throws a ValueError naming `where` and `name` unless `v` is acceptable. */
   check(where: string, name: string, v: unknown): void;
 }
 /** The option table of an options type: the compiler demands a field for every option. */
@@ -63,6 +67,7 @@ export type Fields<O> = { readonly [K in keyof O]-?: Field<O[K]> };
 /** A finite number in `range` (default `{}`: any finite number). */
 export const num = (def: number, range: RangeSpec = {}): Field<number> =>
   ({ default: def, check: (where, name, v) => void checkNumber(where, name, v, range) });
+/** A boolean option. */
 export const bool = (def: boolean): Field<boolean> =>
   ({ default: def, check: (where, name, v) => void checkBoolean(where, name, v) });
 /** A pair of decay rates in [0, 1). */
@@ -75,8 +80,11 @@ export const fixed = <T extends boolean | number | string>(value: T): Field<T> =
     if (v !== value) throw new ValueError(`${where}: option ${name} can only be ${show(value)}, got ${show(v)}`);
   },
 });
+/** A learning rate: a number ≥ 0. */
 export const lr = (def: number): Field<number> => num(def, { min: 0 });
+/** A numerical-stability term: a number > 0. */
 export const eps = (def: number): Field<number> => num(def, { above: 0 });
+/** A weight-decay rate: a number ≥ 0 (default 0). */
 export const weightDecay = (def = 0): Field<number> => num(def, { min: 0 });
 
 /** The option fields, for declaring an optimizer outside this folder (`optim.fields.lr(1e-3)`). */

@@ -10,6 +10,7 @@ import * as F from './fused.js';
 import { enableWasm, wasmEnabled } from './mode.js';
 import * as W from '../wasm/index.js';
 
+/** Which CPU kernels run: the WebAssembly ones or the plain TypeScript reference. */
 export type CpuKernels = 'wasm' | 'reference';
 /**
  * Chooses the CPU kernels: 'wasm' (WebAssembly SIMD for float32 hot paths, the default) or

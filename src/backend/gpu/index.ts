@@ -16,6 +16,7 @@ export type { GpuThresholds } from './backend.js';
 export type { GpuStats, GpuMemoryLimits } from './runtime.js';
 export { gpuUpdates } from './optim.js';
 
+/** Which backend runs the eligible ops, and why. */
 export interface BackendInfo {
   /** Where eligible ops run now. */
   name: 'cpu' | 'gpu';
@@ -27,6 +28,7 @@ export interface BackendInfo {
   renderer?: string;
   /** Why 'auto' is running on the CPU, when it is. */
   reason?: string;
+  /** The size thresholds above which ops go to the GPU. */
   thresholds: GpuThresholds;
 }
 
@@ -72,6 +74,7 @@ export function setBackend(name: BackendName): void {
   installGpuUpdates();
 }
 
+/** The current backend, what was requested and the GPU thresholds. */
 export function backendInfo(): BackendInfo {
   const onGpu = rt !== null && getMode() !== 'cpu';
   const info: BackendInfo = { name: onGpu ? 'gpu' : 'cpu', requested, thresholds: { ...thresholds } };

@@ -64,6 +64,7 @@ const TEXTURE_ARG = OPTIMIZE_FLOAT_MEMORY ? 'MemoryOptimizedNumberTexture' : 'Nu
 const ARG_TYPE: Record<ArgKind, string> = { texture: TEXTURE_ARG, array: 'Array', scalar: 'Float' };
 
 // ---- statistics (tests count readbacks with these) -------------------------------------------
+/** Counters of GPU activity (uploads, readbacks, kernel runs), see `tuning.gpuStats`. */
 export interface GpuStats {
   /** Textures read back to the CPU (`tensor.data` on a GPU-resident tensor). */
   reads: number;

@@ -18,7 +18,14 @@ import {
 export { setNumThreads, getNumThreads, startThreads };
 
 /** What the WebAssembly kernels run with here. */
-export function wasmInfo(): { simd: true; relaxedSimd: boolean; threads: number } {
+export function wasmInfo(): {
+  /** SIMD is always on. */
+  simd: true;
+  /** Whether relaxed SIMD is on. */
+  relaxedSimd: boolean;
+  /** Threads the kernels use. */
+  threads: number;
+} {
   return { simd: true, relaxedSimd, threads: getNumThreads() };
 }
 
@@ -32,6 +39,7 @@ let forceAll = false;
 export function forceWasm(on: boolean): void {
   forceAll = on;
 }
+/** Sets the sizes below which WASM kernels stay on one thread (`parallelFlops`) or are skipped (`minElements`). */
 export function setWasmThresholds(t: { parallelFlops?: number; minElements?: number }): void {
   checkOptions('setWasmThresholds', t, ['parallelFlops', 'minElements']);
   if (t.parallelFlops !== undefined) checkNonNegative('setWasmThresholds', 'parallelFlops', t.parallelFlops);

@@ -15,6 +15,7 @@ import { EMITTERS, type EmitCtx, type TraceRecord } from './ops.js';
 /** Dynamic axes of one named input or output: axis indices, or axis → symbolic name (PyTorch's form). */
 export type DynamicAxes = readonly number[] | Readonly<Record<number, string>>;
 
+/** Options of `exportOnnx` and `exportOnnxBytes` (as torch.onnx.export's). */
 export interface ExportOnnxOptions {
   /** ONNX opset (default 17; 13–21 supported). */
   readonly opset?: number;
@@ -29,9 +30,12 @@ const OPTION_KEYS = ['opset', 'inputNames', 'outputNames', 'dynamicAxes'];
 
 /** A module (anything with `forward` and `namedParameters`) or a plain function of tensors. */
 export interface ExportableModule {
+  /** The computation to trace. */
   forward(...inputs: Tensor[]): Tensor | readonly Tensor[];
+  /** The parameters, exported as named initializers. */
   namedParameters(): [string, Tensor][];
 }
+/** What `exportOnnx` can trace: a module or a plain function of tensors. */
 export type Exportable = ExportableModule | ((...inputs: Tensor[]) => Tensor | readonly Tensor[]);
 
 interface Trace {
