@@ -12,7 +12,10 @@ manualSeed(0);
 const model = new nn.Sequential(new nn.Linear(64, 64), new nn.ReLU(), new nn.Linear(64, 10));
 const opt = new optim.SGD(model.parameters(), { lr: 0.01 });
 const x = randn([32, 64]);
-const y = tensor(Array.from({ length: 32 }, (_, i) => i % 10), { dtype: 'int32' });
+const y = tensor(
+  Array.from({ length: 32 }, (_, i) => i % 10),
+  { dtype: 'int32' },
+);
 const rows: string[] = [];
 for (let s = 0; s <= steps; s++) {
   opt.zeroGrad();
@@ -20,7 +23,9 @@ for (let s = 0; s <= steps; s++) {
   loss.backward();
   opt.step();
   if (s % 250 === 0 || s === steps) {
-    rows.push(`step ${s}: liveTextures ${gpuStats().liveTextures}, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB, loss ${loss.item().toFixed(4)}`);
+    rows.push(
+      `step ${s}: liveTextures ${gpuStats().liveTextures}, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB, loss ${loss.item().toFixed(4)}`,
+    );
   }
 }
 console.log(rows.join('\n'));

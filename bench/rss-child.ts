@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 const impl = process.argv[2] ?? 'tapegrad';
 const steps = Number(process.argv[3] ?? 1000);
-const sizes = [784, 128, 10], batch = 64;
+const sizes = [784, 128, 10],
+  batch = 64;
 
 let runner: { step(): void };
 if (impl === 'tapegrad') {

@@ -18,7 +18,9 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.slice(9) ?? (quick ? 1 : 5));
 const only = args.find((a) => a.startsWith('--only='))?.slice(7) ?? '';
-const out = args.find((a) => a.startsWith('--out='))?.slice(6) ?? join(here, 'results', quick ? 'torch-quick.json' : 'torch.json');
+const out =
+  args.find((a) => a.startsWith('--out='))?.slice(6) ??
+  join(here, 'results', quick ? 'torch-quick.json' : 'torch.json');
 const THREADS = Math.min(2, availableParallelism());
 const BUDGET = quick ? 0.1 : 1;
 
@@ -43,16 +45,37 @@ function medianSeconds(fn: () => void): number {
   return times[times.length >> 1]!;
 }
 const geluStep = (approximate: 'none' | 'tanh') => {
-  const x = randn([16, 32, 256]).requiresGrad_(), g = randn([16, 32, 256]);
-  return () => { x.grad = null; gelu(x, approximate).backward(g); };
+  const x = randn([16, 32, 256]).requiresGrad_(),
+    g = randn([16, 32, 256]);
+  return () => {
+    x.grad = null;
+    gelu(x, approximate).backward(g);
+  };
 };
-const a = randn([1e6]), b = randn([1e6]), m1 = randn([1024, 1024]), m2 = randn([1024, 1024]);
+const a = randn([1e6]),
+  b = randn([1e6]),
+  m1 = randn([1024, 1024]),
+  m2 = randn([1024, 1024]);
 const keep: Tensor[] = [];
 const workloads: Record<string, [() => () => void, number, string]> = {
   'add 1e6': [() => () => void a.add(b), 12e6 / 1e9, 'GB/s'],
   'matmul 1024': [() => () => void m1.matmul(m2), (2 * 1024 ** 3) / 1e9, 'GFLOP/s'],
-  'mlp 784-128-10 b64 adam': [() => { const s = tapegradMlp([784, 128, 10], 64); return () => s.step(); }, 1, 'steps/s'],
-  'mlp 784-512-512-10 b128 adam': [() => { const s = tapegradMlp([784, 512, 512, 10], 128); return () => s.step(); }, 1, 'steps/s'],
+  'mlp 784-128-10 b64 adam': [
+    () => {
+      const s = tapegradMlp([784, 128, 10], 64);
+      return () => s.step();
+    },
+    1,
+    'steps/s',
+  ],
+  'mlp 784-512-512-10 b128 adam': [
+    () => {
+      const s = tapegradMlp([784, 512, 512, 10], 128);
+      return () => s.step();
+    },
+    1,
+    'steps/s',
+  ],
   'gelu erf [16,32,256] fwd+bwd': [() => geluStep('none'), 1, 'steps/s'],
   'gelu tanh [16,32,256] fwd+bwd': [() => geluStep('tanh'), 1, 'steps/s'],
 };
@@ -66,10 +89,13 @@ if (py === null) {
 setNumThreads(THREADS);
 if (THREADS > 1) startThreads();
 const names = Object.keys(workloads).filter((n) => n.includes(only));
-const tg: Record<string, number[]> = {}, pt: Record<string, number[]> = {};
+const tg: Record<string, number[]> = {},
+  pt: Record<string, number[]> = {};
 let torchVersion = '';
 for (let r = 0; r < rounds; r++) {
-  const p = spawnSync(py, [join(here, 'peers', 'torch_peer.py'), String(THREADS), String(BUDGET), only], { encoding: 'utf8' });
+  const p = spawnSync(py, [join(here, 'peers', 'torch_peer.py'), String(THREADS), String(BUDGET), only], {
+    encoding: 'utf8',
+  });
   if (p.status !== 0) throw new Error(`torch peer failed:\n${p.stderr}`);
   const res = JSON.parse(p.stdout.trim().split('\n').pop()!) as { torch: string; values: Record<string, number> };
   torchVersion = res.torch;
@@ -81,12 +107,30 @@ for (let r = 0; r < rounds; r++) {
 }
 const med = (xs: number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
 const f = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-console.log(`tapegrad vs PyTorch ${torchVersion} (${py}), ${THREADS} threads, ${rounds} interleaved rounds, relaxed-SIMD ${wasmInfo().relaxedSimd}`);
+console.log(
+  `tapegrad vs PyTorch ${torchVersion} (${py}), ${THREADS} threads, ${rounds} interleaved rounds, relaxed-SIMD ${wasmInfo().relaxedSimd}`,
+);
 console.log('| workload | unit | tapegrad | PyTorch | tapegrad ÷ PyTorch |\n|---|---|---:|---:|---:|');
 const table = names.map((n) => {
-  const t = med(tg[n]!), p = med(pt[n]!);
+  const t = med(tg[n]!),
+    p = med(pt[n]!);
   console.log(`| ${n} | ${workloads[n]![2]} | ${f(t)} | ${f(p)} | ${(t / p).toFixed(2)} |`);
-  return { workload: n, unit: workloads[n]![2], tapegrad: t, torch: p, ratio: t / p, tapegradRounds: tg[n], torchRounds: pt[n] };
+  return {
+    workload: n,
+    unit: workloads[n]![2],
+    tapegrad: t,
+    torch: p,
+    ratio: t / p,
+    tapegradRounds: tg[n],
+    torchRounds: pt[n],
+  };
 });
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, torch: torchVersion, threads: THREADS, table }, null, 2) + '\n');
+writeFileSync(
+  out,
+  JSON.stringify(
+    { date: new Date().toISOString(), node: process.version, torch: torchVersion, threads: THREADS, table },
+    null,
+    2,
+  ) + '\n',
+);

@@ -21,8 +21,12 @@ import { fmtTime, Progress } from './lib/progress.js';
 
 const { values: args } = parseArgs({
   options: {
-    steps: { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
-    quick: { type: 'boolean' }, 'sample-length': { type: 'string' },
+    steps: { type: 'string' },
+    lr: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    quick: { type: 'boolean' },
+    'sample-length': { type: 'string' },
   },
 });
 const quick = args.quick ?? false;
@@ -31,7 +35,10 @@ const lr = Number(args.lr ?? 3e-3);
 const seed = Number(args.seed ?? 0);
 const outDir = resolve(args.out ?? 'out');
 const sampleLength = Number(args['sample-length'] ?? (quick ? 10 : 400));
-const batchSize = 16, blockSize = 32, evalBatches = quick ? 1 : 40, evalEvery = quick ? 2 : 100;
+const batchSize = 16,
+  blockSize = 32,
+  evalBatches = quick ? 1 : 40,
+  evalEvery = quick ? 2 : 100;
 const LN2 = Math.LN2;
 
 // ---- data ---------------------------------------------------------------------------------------
@@ -40,9 +47,12 @@ const chars = [...new Set(text)].sort();
 const stoi = new Map(chars.map((c, i) => [c, i]));
 const ids = Int32Array.from(text, (c) => stoi.get(c)!);
 const nTrain = Math.floor(0.9 * ids.length);
-const trainIds = ids.subarray(0, nTrain), valIds = ids.subarray(nTrain);
-console.log(`Moby-Dick: ${ids.length.toLocaleString('en')} characters, vocabulary ${chars.length}; ` +
-  `${trainIds.length.toLocaleString('en')} train, ${valIds.length.toLocaleString('en')} validation`);
+const trainIds = ids.subarray(0, nTrain),
+  valIds = ids.subarray(nTrain);
+console.log(
+  `Moby-Dick: ${ids.length.toLocaleString('en')} characters, vocabulary ${chars.length}; ` +
+    `${trainIds.length.toLocaleString('en')} train, ${valIds.length.toLocaleString('en')} validation`,
+);
 
 // Unigram baseline: validation cross-entropy (bits/char) under the training character frequencies (add-one smoothed).
 const counts = new Float64Array(chars.length).fill(1);
@@ -53,7 +63,8 @@ for (const c of valIds) unigram -= Math.log2(counts[c]! / total);
 unigram /= valIds.length;
 
 function batch(src: Int32Array, g: Generator): { x: Tensor; y: Tensor } {
-  const x = new Int32Array(batchSize * blockSize), y = new Int32Array(batchSize * blockSize);
+  const x = new Int32Array(batchSize * blockSize),
+    y = new Int32Array(batchSize * blockSize);
   for (let b = 0; b < batchSize; b++) {
     const start = Math.floor(g.uniform() * (src.length - blockSize - 1));
     x.set(src.subarray(start, start + blockSize), b * blockSize);
@@ -69,8 +80,10 @@ const model = new Gpt(cfg);
 const opt = makeOptimizer(model, lr);
 const warmup = Math.max(1, Math.min(100, Math.floor(steps / 10)));
 const sched = new optim.LambdaLR(opt, { lrLambda: warmupCosine(warmup, steps) });
-console.log(`model: ${cfg.nLayer} layers, d=${cfg.nEmbd}, ${cfg.nHead} heads, context ${blockSize}; ` +
-  `${model.numParameters().toLocaleString('en')} parameters; AdamW lr ${lr}, warmup ${warmup} + cosine, ${steps} steps of batch ${batchSize}`);
+console.log(
+  `model: ${cfg.nLayer} layers, d=${cfg.nEmbd}, ${cfg.nHead} heads, context ${blockSize}; ` +
+    `${model.numParameters().toLocaleString('en')} parameters; AdamW lr ${lr}, warmup ${warmup} + cosine, ${steps} steps of batch ${batchSize}`,
+);
 
 /** Mean validation (or training) loss in bits/char over fixed batches. */
 function evaluate(src: Int32Array, seedOffset: number): number {
@@ -88,9 +101,11 @@ function evaluate(src: Int32Array, seedOffset: number): number {
 }
 
 const data = new Generator(seed + 1);
-const trainCurve: [number, number][] = [], valCurve: [number, number][] = [];
+const trainCurve: [number, number][] = [],
+  valCurve: [number, number][] = [];
 const bar = new Progress('training', steps);
-let smooth = NaN, val = NaN;
+let smooth = NaN,
+  val = NaN;
 const t0 = performance.now();
 for (let s = 1; s <= steps; s++) {
   const { x, y } = batch(trainIds, data);
@@ -121,8 +136,13 @@ function sample(prompt: string, n: number, temperature: number, g: Generator): s
     for (let i = 0; i < n; i++) {
       const ctx = out.slice(-blockSize);
       const logits = model.forward(new Tensor(Int32Array.from(ctx), [1, ctx.length]));
-      const last = logits.slice([null, [ctx.length - 1, ctx.length]]).reshape([-1]).div(temperature).softmax(-1).data;
-      let u = g.uniform(), k = 0;
+      const last = logits
+        .slice([null, [ctx.length - 1, ctx.length]])
+        .reshape([-1])
+        .div(temperature)
+        .softmax(-1).data;
+      let u = g.uniform(),
+        k = 0;
       while (k < last.length - 1 && (u -= last[k]!) > 0) k++;
       out.push(k);
     }
@@ -134,17 +154,35 @@ const finalVal = evaluate(valIds, 2);
 console.log('\n| model | validation bits/char | train bits/char | steps | ms/step | wall time (CPU time) |');
 console.log('|---|---:|---:|---:|---:|---:|');
 console.log(`| unigram (train frequencies) | ${unigram.toFixed(3)} | — | — | — | — |`);
-console.log(`| GPT ${cfg.nLayer}×${cfg.nEmbd}, ${cfg.nHead} heads | ${finalVal.toFixed(3)} | ${finalTrain.toFixed(3)} | ${steps} | ` +
-  `${stepMs.toFixed(1)} | ${fmtTime(trainMs)} (${fmtTime(trainCpuMs)}) |`);
-console.log(`validation: ${finalVal.toFixed(3)} bits/char vs unigram ${unigram.toFixed(3)} (${(100 * (1 - finalVal / unigram)).toFixed(1)}% lower)`);
-console.log(`\nsample (temperature 0.8):\n${sample('Call me Ishmael. ', sampleLength, 0.8, new Generator(seed + 4))}\n`);
+console.log(
+  `| GPT ${cfg.nLayer}×${cfg.nEmbd}, ${cfg.nHead} heads | ${finalVal.toFixed(3)} | ${finalTrain.toFixed(3)} | ${steps} | ` +
+    `${stepMs.toFixed(1)} | ${fmtTime(trainMs)} (${fmtTime(trainCpuMs)}) |`,
+);
+console.log(
+  `validation: ${finalVal.toFixed(3)} bits/char vs unigram ${unigram.toFixed(3)} (${(100 * (1 - finalVal / unigram)).toFixed(1)}% lower)`,
+);
+console.log(
+  `\nsample (temperature 0.8):\n${sample('Call me Ishmael. ', sampleLength, 0.8, new Generator(seed + 4))}\n`,
+);
 
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'char-transformer.svg'), await lineChartSvg({
-  title: 'GPT-style character model on Moby-Dick', xLabel: 'training step', yLabel: 'bits per character',
-  series: [
-    { name: 'train (smoothed)', points: trainCurve }, { name: 'validation', points: valCurve },
-    { name: 'unigram baseline', points: [[1, unigram], [steps, unigram]] },
-  ],
-}));
+writeFileSync(
+  join(outDir, 'char-transformer.svg'),
+  await lineChartSvg({
+    title: 'GPT-style character model on Moby-Dick',
+    xLabel: 'training step',
+    yLabel: 'bits per character',
+    series: [
+      { name: 'train (smoothed)', points: trainCurve },
+      { name: 'validation', points: valCurve },
+      {
+        name: 'unigram baseline',
+        points: [
+          [1, unigram],
+          [steps, unigram],
+        ],
+      },
+    ],
+  }),
+);
 console.log(`wrote ${join(outDir, 'char-transformer.svg')}`);

@@ -7,7 +7,9 @@
 import { parseArgs } from 'node:util';
 import { defineOp, gradcheck, GradcheckError, Generator, randn, type Tensor } from '../src/index.js';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' }, seed: { type: 'string' } } });
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean' }, out: { type: 'string' }, seed: { type: 'string' } },
+});
 const gen = new Generator(Number(args.seed ?? 0));
 const n = args.quick ? 3 : 6;
 
@@ -32,14 +34,25 @@ const show = (label: string, r: ReturnType<typeof gradcheck>): void => {
   const w = r.worst!;
   console.log(
     `${label.padEnd(30)} ok=${String(r.ok).padEnd(5)} checked=${r.checked} max|err|=${r.maxAbsError.toExponential(2)}` +
-      (r.ok ? '' : `\n    worst: d out${JSON.stringify(w.output)} / d input${w.input}${JSON.stringify(w.index)}: analytic ${w.analytic.toFixed(6)} vs numeric ${w.numeric.toFixed(6)}`),
+      (r.ok
+        ? ''
+        : `\n    worst: d out${JSON.stringify(w.output)} / d input${w.input}${JSON.stringify(w.index)}: analytic ${w.analytic.toFixed(6)} vs numeric ${w.numeric.toFixed(6)}`),
   );
 };
 
 console.log('1. Correct backward rules pass (float64 central differences):');
-show('logCosh', gradcheck((t: Tensor) => logCosh(t), [x]));
-show('hypot', gradcheck((a: Tensor, b: Tensor) => hypot(a, b), [x, y]));
-show('hypot inside a bigger graph', gradcheck((a: Tensor, b: Tensor) => logCosh(hypot(a, b).mul(a)).sum(), [x, y]));
+show(
+  'logCosh',
+  gradcheck((t: Tensor) => logCosh(t), [x]),
+);
+show(
+  'hypot',
+  gradcheck((a: Tensor, b: Tensor) => hypot(a, b), [x, y]),
+);
+show(
+  'hypot inside a bigger graph',
+  gradcheck((a: Tensor, b: Tensor) => logCosh(hypot(a, b).mul(a)).sum(), [x, y]),
+);
 
 console.log('\n2. A deliberately wrong backward is caught:');
 // The classic slip: using the derivative of cosh (sinh) instead of that of log cosh (tanh).

@@ -8,7 +8,9 @@
 import { parseArgs } from 'node:util';
 import { Generator, grad, hvp, noGrad, randn, tensor, zeros, type Tensor } from '../src/index.js';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' }, seed: { type: 'string' } } });
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean' }, out: { type: 'string' }, seed: { type: 'string' } },
+});
 const gen = new Generator(Number(args.seed ?? 0));
 const [n, d] = args.quick ? [64, 5] : [500, 20];
 const lambda = 1e-2;
@@ -21,7 +23,18 @@ const yArr = Float64Array.from(score, (s) => (s >= 0 ? 1 : -1) * (gen.uniform() 
 const y = tensor(yArr);
 
 /** f(w) = mean log(1 + exp(−y·Xw)) + λ/2 ‖w‖²: smooth and strictly convex. */
-const f = (w: Tensor): Tensor => X.matmul(w).mul(y).neg().softplus().mean().add(w.mul(w).sum().mul(lambda / 2));
+const f = (w: Tensor): Tensor =>
+  X.matmul(w)
+    .mul(y)
+    .neg()
+    .softplus()
+    .mean()
+    .add(
+      w
+        .mul(w)
+        .sum()
+        .mul(lambda / 2),
+    );
 const norm = (t: Tensor): number => Math.sqrt(noGrad(() => t.mul(t).sum()).item());
 const dot = (a: Tensor, b: Tensor): number => noGrad(() => a.mul(b).sum()).item();
 
@@ -30,13 +43,21 @@ const w0 = randn([d], { dtype: 'float64', generator: gen, std: 0.1 });
 const v = randn([d], { dtype: 'float64', generator: gen });
 const Hv = hvp(f, w0, v);
 const eps = 1e-5;
-const fd = noGrad(() => grad(f)(w0.add(v.mul(eps))).sub(grad(f)(w0.sub(v.mul(eps)))).div(2 * eps));
-console.log(`hvp vs finite differences of ∇f: max |difference| = ${Math.max(...Array.from(noGrad(() => Hv.sub(fd).abs()).data)).toExponential(2)}`);
+const fd = noGrad(() =>
+  grad(f)(w0.add(v.mul(eps)))
+    .sub(grad(f)(w0.sub(v.mul(eps))))
+    .div(2 * eps),
+);
+console.log(
+  `hvp vs finite differences of ∇f: max |difference| = ${Math.max(...Array.from(noGrad(() => Hv.sub(fd).abs()).data)).toExponential(2)}`,
+);
 
 // 2. Newton-CG: solve H p = −g approximately by conjugate gradients (each CG iteration = one hvp).
 function conjugateGradient(w: Tensor, b: Tensor, maxIter: number, tol: number): [Tensor, number] {
   let x = zeros(b.shape, { dtype: 'float64' });
-  let r = b, p = b, rr = dot(r, r);
+  let r = b,
+    p = b,
+    rr = dot(r, r);
   let k = 0;
   for (; k < maxIter && Math.sqrt(rr) > tol; k++) {
     const Ap = hvp(f, w, p);
@@ -63,7 +84,12 @@ for (let step = 0; step <= 8; step++) {
     break;
   }
   // Forcing term min(0.5, √‖g‖)·‖g‖ gives superlinear convergence (Nocedal & Wright, Alg. 7.1).
-  const [p, iters] = conjugateGradient(w, noGrad(() => g.neg()), 2 * d, Math.min(0.5, Math.sqrt(gn)) * gn);
+  const [p, iters] = conjugateGradient(
+    w,
+    noGrad(() => g.neg()),
+    2 * d,
+    Math.min(0.5, Math.sqrt(gn)) * gn,
+  );
   console.log(`${line}  ${iters}`);
   w = noGrad(() => w.add(p)); // a full Newton step: f is strictly convex and smooth
 }

@@ -6,11 +6,26 @@
  *   npx tsx examples/linear-regression.ts [--quick] [--seed N] [--lr η] [--steps K]
  */
 import { parseArgs } from 'node:util';
-import { Generator, manualSeed, nn, noGrad, optim, rand, randn, scalar, valueAndGrad, type Tensor } from '../src/index.js';
+import {
+  Generator,
+  manualSeed,
+  nn,
+  noGrad,
+  optim,
+  rand,
+  randn,
+  scalar,
+  valueAndGrad,
+  type Tensor,
+} from '../src/index.js';
 
 const { values: args } = parseArgs({
   options: {
-    quick: { type: 'boolean' }, out: { type: 'string' }, seed: { type: 'string' }, lr: { type: 'string' }, steps: { type: 'string' },
+    quick: { type: 'boolean' },
+    out: { type: 'string' },
+    seed: { type: 'string' },
+    lr: { type: 'string' },
+    steps: { type: 'string' },
   },
 });
 const seed = Number(args.seed ?? 0);
@@ -21,22 +36,33 @@ const n = 200;
 // Synthetic data from our seeded RNG: x ~ U(−1, 1), y = 2x + 1 + 0.1·ε, ε ~ N(0, 1).
 const gen = new Generator(seed);
 const x = rand([n, 1], { low: -1, high: 1, generator: gen });
-const y = noGrad(() => x.mul(2).add(1).add(randn([n, 1], { std: 0.1, generator: gen })));
+const y = noGrad(() =>
+  x
+    .mul(2)
+    .add(1)
+    .add(randn([n, 1], { std: 0.1, generator: gen })),
+);
 
 // Closed-form least squares, for reference.
-const xs = Array.from(x.data), ys = Array.from(y.data);
-const mx = xs.reduce((a, b) => a + b) / n, my = ys.reduce((a, b) => a + b) / n;
+const xs = Array.from(x.data),
+  ys = Array.from(y.data);
+const mx = xs.reduce((a, b) => a + b) / n,
+  my = ys.reduce((a, b) => a + b) / n;
 const wStar = xs.reduce((s, xi, i) => s + (xi - mx) * (ys[i]! - my), 0) / xs.reduce((s, xi) => s + (xi - mx) ** 2, 0);
 const bStar = my - wStar * mx;
 
 // 1. Gradient descent written out: θ ← θ − η ∇J(θ).
 const J = (w: Tensor, b: Tensor): Tensor => x.mul(w).add(b).sub(y).pow(2).mean();
 const valueAndGradJ = valueAndGrad(J, { argnums: [0, 1] });
-let w = scalar(0), b = scalar(0);
+let w = scalar(0),
+  b = scalar(0);
 console.log(`1. by hand: θ ← θ − η∇J(θ), η = ${lr}`);
 for (let k = 0; k <= steps; k++) {
   const [loss, [gw, gb]] = valueAndGradJ(w, b);
-  if (k % Math.max(1, Math.floor(steps / 5)) === 0) console.log(`   step ${String(k).padStart(5)}  J = ${loss.item().toFixed(6)}  w = ${w.item().toFixed(4)}  b = ${b.item().toFixed(4)}`);
+  if (k % Math.max(1, Math.floor(steps / 5)) === 0)
+    console.log(
+      `   step ${String(k).padStart(5)}  J = ${loss.item().toFixed(6)}  w = ${w.item().toFixed(4)}  b = ${b.item().toFixed(4)}`,
+    );
   if (k === steps) break;
   w = noGrad(() => w.sub(gw!.mul(lr)));
   b = noGrad(() => b.sub(gb!.mul(lr)));
@@ -63,7 +89,9 @@ const fitted = [
   ['true', 2, 1],
 ] as const;
 console.log('\n   method            w         b');
-for (const [name, fw, fb] of fitted) console.log(`   ${name.padEnd(14)} ${fw.toFixed(4).padStart(7)}  ${fb.toFixed(4).padStart(8)}`);
+for (const [name, fw, fb] of fitted)
+  console.log(`   ${name.padEnd(14)} ${fw.toFixed(4).padStart(7)}  ${fb.toFixed(4).padStart(8)}`);
 for (const [name, fw, fb] of fitted.slice(0, 2)) {
-  if (Math.abs(fw - wStar) > 1e-3 || Math.abs(fb - bStar) > 1e-3) throw new Error(`${name} did not converge to the least-squares fit`);
+  if (Math.abs(fw - wStar) > 1e-3 || Math.abs(fb - bStar) > 1e-3)
+    throw new Error(`${name} did not converge to the least-squares fit`);
 }

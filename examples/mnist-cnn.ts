@@ -12,8 +12,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DataLoader, datasets, manualSeed, nn, noGrad, optim, saveSafetensors, Tensor,
-  Generator } from '../src/index.js';
+import {
+  DataLoader,
+  datasets,
+  manualSeed,
+  nn,
+  noGrad,
+  optim,
+  saveSafetensors,
+  Tensor,
+  Generator,
+} from '../src/index.js';
 import { lineChartSvg } from './lib/plot.js';
 
 const { values: args } = parseArgs({
@@ -30,8 +39,10 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: npx tsx examples/mnist-cnn.ts [--epochs N] [--batch-size B] [--lr η] [--shift PIXELS] [--seed S]\n'
-    + '       [--out DIR] [--quick]');
+  console.log(
+    'usage: npx tsx examples/mnist-cnn.ts [--epochs N] [--batch-size B] [--lr η] [--shift PIXELS] [--seed S]\n' +
+      '       [--out DIR] [--quick]',
+  );
   process.exit(0);
 }
 function num(name: string, v: string | undefined, dflt: number, check: (x: number) => boolean, what: string): number {
@@ -52,20 +63,28 @@ const seed = num('seed', args.seed, 0, (x) => Number.isSafeInteger(x) && x >= 0,
 const outDir = resolve(args.out ?? 'out');
 
 const data = quick ? datasets.mnistDigits({ trainPerDigit: 60, testPerDigit: 20 }) : datasets.mnistDigits();
-const nTrain = data.train.x.shape[0]!, nTest = data.test.x.shape[0]!;
+const nTrain = data.train.x.shape[0]!,
+  nTest = data.test.x.shape[0]!;
 const toImages = (x: Tensor): Tensor => x.reshape([x.shape[0]!, 1, 28, 28]);
 console.log(`MNIST digits (npm 'mnist'): ${nTrain} train / ${nTest} test images, 1×28×28`);
 
 manualSeed(seed);
 const model = new nn.Sequential(
-  new nn.Conv2d(1, 8, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
-  new nn.Conv2d(8, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
-  new nn.Flatten(), new nn.Linear(16 * 7 * 7, 10),
+  new nn.Conv2d(1, 8, 3, { padding: 1 }),
+  new nn.ReLU(),
+  new nn.MaxPool2d(2),
+  new nn.Conv2d(8, 16, 3, { padding: 1 }),
+  new nn.ReLU(),
+  new nn.MaxPool2d(2),
+  new nn.Flatten(),
+  new nn.Linear(16 * 7 * 7, 10),
 );
-console.log(`${model.toString()}\n${model.numParameters()} parameters; Adam lr ${lr}, batch ${batchSize},`
-  + ` ${epochs} epoch(s), ` +
-  `augmentation: ${maxShift ? `random shifts up to ±${maxShift} px` : 'none'}, seed ${seed}`
-  + `${quick ? ' (--quick)' : ''}\n`);
+console.log(
+  `${model.toString()}\n${model.numParameters()} parameters; Adam lr ${lr}, batch ${batchSize},` +
+    ` ${epochs} epoch(s), ` +
+    `augmentation: ${maxShift ? `random shifts up to ±${maxShift} px` : 'none'}, seed ${seed}` +
+    `${quick ? ' (--quick)' : ''}\n`,
+);
 const opt = new optim.Adam(model.parameters(), { lr });
 // A step schedule: the second half of the epochs runs at 0.3 × lr.
 const sched = new optim.StepLR(opt, { stepSize: Math.max(1, Math.ceil(epochs / 2)), gamma: 0.3 });
@@ -74,10 +93,12 @@ const sched = new optim.StepLR(opt, { stepSize: Math.max(1, Math.ceil(epochs / 2
 const rng = new Generator(seed + 1);
 function shiftBatch(x: Tensor, s: number): Tensor {
   if (s === 0) return x;
-  const src = x.data as Float32Array, n = x.shape[0]!;
+  const src = x.data as Float32Array,
+    n = x.shape[0]!;
   const out = new Float32Array(src.length);
   for (let i = 0; i < n; i++) {
-    const dy = Math.floor(rng.uniform() * (2 * s + 1)) - s, dx = Math.floor(rng.uniform() * (2 * s + 1)) - s;
+    const dy = Math.floor(rng.uniform() * (2 * s + 1)) - s,
+      dx = Math.floor(rng.uniform() * (2 * s + 1)) - s;
     const base = i * 784;
     for (let r = 0; r < 28; r++) {
       const sr = r - dy;
@@ -96,7 +117,8 @@ function accuracy(): number {
   noGrad(() => {
     for (let s = 0; s < nTest; s += 500) {
       const e = Math.min(nTest, s + 500);
-      const pred = model.forward(toImages(data.test.x.slice([[s, e]]))).argmax(1).data, y = data.test.y.data;
+      const pred = model.forward(toImages(data.test.x.slice([[s, e]]))).argmax(1).data,
+        y = data.test.y.data;
       for (let i = 0; i < e - s; i++) if (pred[i] === y[s + i]) hits++;
     }
   });
@@ -106,19 +128,25 @@ function accuracy(): number {
 
 const tty = process.stderr.isTTY === true;
 const loader = new DataLoader(data.train.x, data.train.y, { batchSize, shuffle: true, seed });
-const lossCurve: [number, number][] = [], accCurve: [number, number][] = [];
+const lossCurve: [number, number][] = [],
+  accCurve: [number, number][] = [];
 const t0 = performance.now();
-let steps = 0, testAcc = 0;
+let steps = 0,
+  testAcc = 0;
 for (let epoch = 1; epoch <= epochs; epoch++) {
   const te = performance.now();
-  let seen = 0, lossSum = 0, win = 0, winN = 0;
+  let seen = 0,
+    lossSum = 0,
+    win = 0,
+    winN = 0;
   const window = Math.max(1, Math.round(loader.length / 10));
   for (const [xb, yb] of loader) {
     const loss = nn.crossEntropy(model.forward(toImages(shiftBatch(xb, maxShift))), yb);
     opt.zeroGrad();
     loss.backward();
     opt.step();
-    const l = loss.item(), b = yb.shape[0]!;
+    const l = loss.item(),
+      b = yb.shape[0]!;
     steps++;
     seen += b;
     lossSum += l * b;
@@ -128,26 +156,34 @@ for (let epoch = 1; epoch <= epochs; epoch++) {
       win = winN = 0;
     }
     if (tty) {
-      const f = seen / nTrain, w = 20, filled = Math.round(f * w);
-      process.stderr.write(`\r  epoch ${epoch}/${epochs} [${'█'.repeat(filled)}${'·'.repeat(w - filled)}]`
-        + ` ${(100 * f).toFixed(0).padStart(3)}%` +
-        `  loss ${(lossSum / seen).toFixed(4)}  ${((seen * 1000) / (performance.now() - te)).toFixed(0)}`
-          + ` images/s\x1b[K`);
+      const f = seen / nTrain,
+        w = 20,
+        filled = Math.round(f * w);
+      process.stderr.write(
+        `\r  epoch ${epoch}/${epochs} [${'█'.repeat(filled)}${'·'.repeat(w - filled)}]` +
+          ` ${(100 * f).toFixed(0).padStart(3)}%` +
+          `  loss ${(lossSum / seen).toFixed(4)}  ${((seen * 1000) / (performance.now() - te)).toFixed(0)}` +
+          ` images/s\x1b[K`,
+      );
     }
   }
   sched.step();
   testAcc = accuracy();
   accCurve.push([epoch, 1 - testAcc]);
   if (tty) process.stderr.write('\r\x1b[K');
-  console.log(`  epoch ${epoch}/${epochs}  train loss ${(lossSum / seen).toFixed(4)}  test accuracy`
-    + ` ${(100 * testAcc).toFixed(2)}%  ` +
-    `${((seen * 1000) / (performance.now() - te)).toFixed(0)} images/s `
-      + ` ${((performance.now() - te) / 1000).toFixed(1)} s`);
+  console.log(
+    `  epoch ${epoch}/${epochs}  train loss ${(lossSum / seen).toFixed(4)}  test accuracy` +
+      ` ${(100 * testAcc).toFixed(2)}%  ` +
+      `${((seen * 1000) / (performance.now() - te)).toFixed(0)} images/s ` +
+      ` ${((performance.now() - te) / 1000).toFixed(1)} s`,
+  );
 }
 const wall = (performance.now() - t0) / 1000;
 console.log(`\n| model | epochs | steps | augmentation | test accuracy | wall time |\n|:--|--:|--:|:--|--:|--:|`);
 const aug = maxShift ? `shift ±${maxShift}` : 'none';
-console.log(`| LeNet-ish CNN | ${epochs} | ${steps} | ${aug} | ${(100 * testAcc).toFixed(2)}% | ${wall.toFixed(1)} s |`);
+console.log(
+  `| LeNet-ish CNN | ${epochs} | ${steps} | ${aug} | ${(100 * testAcc).toFixed(2)}% | ${wall.toFixed(1)} s |`,
+);
 if (!quick) console.log(`target ≥ 96.5% on the ${nTest} test digits: ${testAcc >= 0.965 ? 'met' : 'NOT met'}`);
 
 mkdirSync(outDir, { recursive: true });
@@ -156,9 +192,14 @@ const svg = await lineChartSvg({
   xLabel: 'epoch',
   yLabel: 'loss / error rate',
   logY: true,
-  series: [{ name: 'training loss (window mean)', points: lossCurve }, { name: 'test error rate', points: accCurve }],
+  series: [
+    { name: 'training loss (window mean)', points: lossCurve },
+    { name: 'test error rate', points: accCurve },
+  ],
 });
 writeFileSync(join(outDir, 'cnn-loss.svg'), svg);
-await saveSafetensors(join(outDir, 'cnn.safetensors'), model.stateDict(), { testAccuracy: String(testAcc),
-  epochs: String(epochs) });
+await saveSafetensors(join(outDir, 'cnn.safetensors'), model.stateDict(), {
+  testAccuracy: String(testAcc),
+  epochs: String(epochs),
+});
 console.log(`wrote ${join(outDir, 'cnn-loss.svg')}\nwrote ${join(outDir, 'cnn.safetensors')}`);

@@ -38,11 +38,16 @@ function usage(msg: string): never {
   process.exit(2);
 }
 function help(): never {
-  const rows = Object.entries(FLAGS).map(([name, f]) => [`--${name}${f.arg ? ` ${f.arg}` : ''}${name === 'help' ? ', -h' : ''}`, f]);
+  const rows = Object.entries(FLAGS).map(([name, f]) => [
+    `--${name}${f.arg ? ` ${f.arg}` : ''}${name === 'help' ? ', -h' : ''}`,
+    f,
+  ]);
   const w = Math.max(...rows.map(([l]) => (l as string).length));
-  console.log('usage: npm run demo -- [flags]      (or: npx tsx examples/mnist.ts [flags])\n\n' +
-    'Trains a 784-H-10 MLP on the MNIST digits with GD, SGD, SGD + momentum and Adam, then prints a table and\n' +
-    'writes DIR/loss-curves.svg and DIR/best-model.safetensors.\n\nflags:');
+  console.log(
+    'usage: npm run demo -- [flags]      (or: npx tsx examples/mnist.ts [flags])\n\n' +
+      'Trains a 784-H-10 MLP on the MNIST digits with GD, SGD, SGD + momentum and Adam, then prints a table and\n' +
+      'writes DIR/loss-curves.svg and DIR/best-model.safetensors.\n\nflags:',
+  );
   for (const [l, f] of rows) {
     const { help: h, default: d } = f as (typeof FLAGS)[Flag];
     console.log(`  ${(l as string).padEnd(w)}  ${h}${d ? ` (default: ${d})` : ''}`);
@@ -53,7 +58,10 @@ function help(): never {
 // `npm run demo --quick` (without `--`) hands --quick to npm, which sets npm_config_quick and runs us
 // without it: say so rather than start a full run nobody asked for.
 for (const name of Object.keys(FLAGS)) {
-  if (process.env[`npm_config_${name.replace(/-/g, '_')}`] !== undefined && process.env.npm_lifecycle_event === 'demo') {
+  if (
+    process.env[`npm_config_${name.replace(/-/g, '_')}`] !== undefined &&
+    process.env.npm_lifecycle_event === 'demo'
+  ) {
     usage(`npm took --${name} as its own option; put flags after --, as in: npm run demo -- --${name}`);
   }
 }
@@ -108,15 +116,24 @@ interface Method {
 const ALL: Method[] = [
   { id: 'gd', label: 'GD (full batch)', lr: 1, batchSize: null, make: (p, lr) => new optim.GD(p, { lr }) },
   { id: 'sgd', label: 'SGD', lr: 0.1, batchSize, make: (p, lr) => new optim.SGD(p, { lr }) },
-  { id: 'momentum', label: 'SGD + momentum 0.9', lr: 0.05, batchSize, make: (p, lr) => new optim.SGD(p, { lr, momentum: 0.9 }) },
+  {
+    id: 'momentum',
+    label: 'SGD + momentum 0.9',
+    lr: 0.05,
+    batchSize,
+    make: (p, lr) => new optim.SGD(p, { lr, momentum: 0.9 }),
+  },
   { id: 'adam', label: 'Adam', lr: 2e-3, batchSize, make: (p, lr) => new optim.Adam(p, { lr }) },
 ];
 const wanted = (args.methods ?? 'gd,sgd,momentum,adam').split(',').map((s) => s.trim());
 for (const w of wanted) {
-  if (!ALL.some((m) => m.id === w)) usage(`unknown method ${JSON.stringify(w)} in --methods (choose from ${ALL.map((m) => m.id).join(', ')})`);
+  if (!ALL.some((m) => m.id === w))
+    usage(`unknown method ${JSON.stringify(w)} in --methods (choose from ${ALL.map((m) => m.id).join(', ')})`);
 }
 // Every --lr-* is checked, including those of methods not in --methods.
-const lrs = Object.fromEntries(ALL.map((m) => [m.id, num(`lr-${m.id}`, args[`lr-${m.id}`], lrAll ?? m.lr, posNum, 'a positive number')]));
+const lrs = Object.fromEntries(
+  ALL.map((m) => [m.id, num(`lr-${m.id}`, args[`lr-${m.id}`], lrAll ?? m.lr, posNum, 'a positive number')]),
+);
 const methods = ALL.filter((m) => wanted.includes(m.id)).map((m) => ({ ...m, lr: lrs[m.id]! }));
 
 // The output folder is created (or checked) now, not after minutes of training.
@@ -125,8 +142,10 @@ try {
   if (!statSync(outDir).isDirectory()) throw new Error('not a directory');
   accessSync(outDir, constants.W_OK);
 } catch (e) {
-  const why = (e as NodeJS.ErrnoException).code === 'EEXIST' || (e as NodeJS.ErrnoException).code === 'ENOTDIR'
-    ? 'it is a file, not a folder' : (e as Error).message.split('\n')[0]!;
+  const why =
+    (e as NodeJS.ErrnoException).code === 'EEXIST' || (e as NodeJS.ErrnoException).code === 'ENOTDIR'
+      ? 'it is a file, not a folder'
+      : (e as Error).message.split('\n')[0]!;
   usage(`--out ${JSON.stringify(args.out ?? 'out')} cannot be used as the output folder: ${why}`);
 }
 
@@ -139,13 +158,17 @@ try {
   console.error(`mnist: ${(e as Error).message}`);
   process.exit(1);
 }
-const nTrain = data.train.x.shape[0]!, nTest = data.test.x.shape[0]!;
+const nTrain = data.train.x.shape[0]!,
+  nTest = data.test.x.shape[0]!;
 console.log(`MNIST digits (npm 'mnist'): ${nTrain} train / ${nTest} test images, 28×28 → 784 floats in [0, 1]`);
-console.log(`model 784-${hidden}-10 MLP (ReLU), cross-entropy; ${epochs} epoch(s), batch size ${batchSize}, seed ${seed}${quick ? ' (--quick)' : ''}\n`);
+console.log(
+  `model 784-${hidden}-10 MLP (ReLU), cross-entropy; ${epochs} epoch(s), batch size ${batchSize}, seed ${seed}${quick ? ' (--quick)' : ''}\n`,
+);
 
 /** Number of rows where argmax(logits) equals the label. */
 function correct(logits: Tensor, labels: Tensor): number {
-  const pred = logits.argmax(1).data, y = labels.data;
+  const pred = logits.argmax(1).data,
+    y = labels.data;
   let c = 0;
   for (let i = 0; i < y.length; i++) if (pred[i] === y[i]) c++;
   return c;
@@ -163,14 +186,17 @@ function evaluate(model: nn.Module & { forward(x: Tensor): Tensor }): number {
 
 // ---- progress -------------------------------------------------------------------------------
 const tty = process.stderr.isTTY === true;
-const fmtTime = (ms: number): string => (ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${((ms % 60_000) / 1000).toFixed(0)} s`);
+const fmtTime = (ms: number): string =>
+  ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${((ms % 60_000) / 1000).toFixed(0)} s`;
 let lastDraw = 0;
 function bar(epoch: number, frac: number, loss: number, acc: number, rate: number): void {
   const now = performance.now();
   if (!tty || (now - lastDraw < 100 && frac < 1)) return;
   lastDraw = now;
-  const width = 16, filled = Math.round(frac * width);
-  const line = `  epoch ${epoch}/${epochs} [${'█'.repeat(filled)}${'·'.repeat(width - filled)}] ${(100 * frac).toFixed(0).padStart(3)}%` +
+  const width = 16,
+    filled = Math.round(frac * width);
+  const line =
+    `  epoch ${epoch}/${epochs} [${'█'.repeat(filled)}${'·'.repeat(width - filled)}] ${(100 * frac).toFixed(0).padStart(3)}%` +
     `  loss ${loss.toFixed(4)}  acc ${(100 * acc).toFixed(1)}%  ${rate.toFixed(0)} samples/s`;
   process.stderr.write(`\r${line.slice(0, (process.stderr.columns || 120) - 1)}\x1b[K`);
 }
@@ -201,19 +227,27 @@ for (const m of methods) {
   // measured before its update, at epoch (i−1)/len, so a window is drawn at its mean position.
   const at = (): number => (steps - (winN + 1) / 2) / loader.length;
   const window = Math.max(1, Math.round(loader.length / 20));
-  let win = 0, winN = 0, steps = 0, trainLoss = NaN;
+  let win = 0,
+    winN = 0,
+    steps = 0,
+    trainLoss = NaN;
   const t0 = performance.now();
-  console.log(`${m.label}  (lr ${m.lr}${m.batchSize === null ? `, one step per epoch on all ${nTrain} images` : `, ${loader.length} steps per epoch`})`);
+  console.log(
+    `${m.label}  (lr ${m.lr}${m.batchSize === null ? `, one step per epoch on all ${nTrain} images` : `, ${loader.length} steps per epoch`})`,
+  );
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const te = performance.now();
-    let seen = 0, lossSum = 0, hits = 0;
+    let seen = 0,
+      lossSum = 0,
+      hits = 0;
     for (const [xb, yb] of loader) {
       const logits = model.forward(xb);
       const loss = nn.crossEntropy(logits, yb);
       opt.zeroGrad();
       loss.backward();
       opt.step();
-      const l = loss.item(), b = yb.shape[0]!;
+      const l = loss.item(),
+        b = yb.shape[0]!;
       steps++;
       seen += b;
       lossSum += l * b;
@@ -233,8 +267,10 @@ for (const m of methods) {
     const rate = (seen * 1000) / (performance.now() - te);
     const testAcc = evaluate(model);
     if (tty) process.stderr.write('\r\x1b[K');
-    console.log(`  epoch ${epoch}/${epochs}  train loss ${trainLoss.toFixed(4)}  train acc ${(100 * hits / seen).toFixed(1)}%  ` +
-      `test acc ${(100 * testAcc).toFixed(2)}%  ${rate.toFixed(0)} samples/s  ${fmtTime(performance.now() - te)}`);
+    console.log(
+      `  epoch ${epoch}/${epochs}  train loss ${trainLoss.toFixed(4)}  train acc ${((100 * hits) / seen).toFixed(1)}%  ` +
+        `test acc ${(100 * testAcc).toFixed(2)}%  ${rate.toFixed(0)} samples/s  ${fmtTime(performance.now() - te)}`,
+    );
   }
   const ms = performance.now() - t0;
   trainLoss = fullTrainLoss(model);
@@ -245,11 +281,22 @@ for (const m of methods) {
 // ---- report ---------------------------------------------------------------------------------
 const rows = [
   ['method', 'lr', 'epochs', 'steps', 'train loss', 'test accuracy', 'wall time'],
-  ...results.map((r) => [r.method.label, String(r.method.lr), String(epochs), String(r.steps), r.trainLoss.toFixed(4), `${(100 * r.testAcc).toFixed(2)}%`, fmtTime(r.ms)]),
+  ...results.map((r) => [
+    r.method.label,
+    String(r.method.lr),
+    String(epochs),
+    String(r.steps),
+    r.trainLoss.toFixed(4),
+    `${(100 * r.testAcc).toFixed(2)}%`,
+    fmtTime(r.ms),
+  ]),
 ];
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-const line = (r: string[]): string => `| ${r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join(' | ')} |`;
-console.log(`\n${line(rows[0]!)}\n|${widths.map((w, c) => (c === 0 ? ':' : '-') + '-'.repeat(w) + (c === 0 ? '-' : ':')).join('|')}|`);
+const line = (r: string[]): string =>
+  `| ${r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join(' | ')} |`;
+console.log(
+  `\n${line(rows[0]!)}\n|${widths.map((w, c) => (c === 0 ? ':' : '-') + '-'.repeat(w) + (c === 0 ? '-' : ':')).join('|')}|`,
+);
 for (const r of rows.slice(1)) console.log(line(r));
 
 mkdirSync(outDir, { recursive: true });
@@ -275,6 +322,8 @@ console.log(`\nbest: ${best.method.label} (${(100 * best.testAcc).toFixed(2)}% t
 console.log(`wrote ${svgPath}\nwrote ${ckptPath}`);
 if (!quick) {
   for (const r of results.filter((x) => x.method.id === 'adam' || x.method.id === 'momentum')) {
-    console.log(`target ≥ 92% within 5 epochs, ${r.method.label}: ${r.testAcc >= 0.92 && epochs <= 5 ? 'met' : 'NOT met'}`);
+    console.log(
+      `target ≥ 92% within 5 epochs, ${r.method.label}: ${r.testAcc >= 0.92 && epochs <= 5 ? 'met' : 'NOT met'}`,
+    );
   }
 }

@@ -11,17 +11,23 @@ import { parseArgs } from 'node:util';
 import { Generator, noGrad, optim, randn, type Tensor } from '../src/index.js';
 import { lineChartSvg } from './lib/plot.js';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean' }, out: { type: 'string' }, seed: { type: 'string' } } });
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean' }, out: { type: 'string' }, seed: { type: 'string' } },
+});
 const steps = args.quick ? 60 : 400;
 const outDir = args.out ?? 'out';
 const seed = Number(args.seed ?? 0);
 
 // Data: x ∈ R⁸; task A wants y_A = x·a, task B wants y_B = −x·a + x·b (partly opposed through the shared trunk).
 const gen = new Generator(seed);
-const n = 256, d = 8, h = 1;
+const n = 256,
+  d = 8,
+  h = 1;
 const x = randn([n, d], { generator: gen });
-const a = randn([d, 1], { generator: gen }), b = randn([d, 1], { generator: gen });
-const yA = noGrad(() => x.matmul(a)), yB = noGrad(() => x.matmul(a).neg().add(x.matmul(b).mul(0.5)));
+const a = randn([d, 1], { generator: gen }),
+  b = randn([d, 1], { generator: gen });
+const yA = noGrad(() => x.matmul(a)),
+  yB = noGrad(() => x.matmul(a).neg().add(x.matmul(b).mul(0.5)));
 
 function train(method: 'weighted' | 'pcgrad') {
   const g = new Generator(seed + 1);
@@ -45,13 +51,19 @@ function train(method: 'weighted' | 'pcgrad') {
   return hist;
 }
 
-const summed = train('weighted'), pcgrad = train('pcgrad');
+const summed = train('weighted'),
+  pcgrad = train('pcgrad');
 const last = (s: [number, number][]) => s[s.length - 1]![1];
 console.log(`two tasks, shared trunk ${d}→${h}, Adam lr 0.01, ${steps} steps`);
 console.log('| combination | final loss A | final loss B | A + B | steps with conflicting gradients |');
 console.log('|---|---|---|---|---|');
-for (const [name, r] of [['sum', summed], ['PCGrad', pcgrad]] as const) {
-  console.log(`| ${name} | ${last(r.a).toFixed(5)} | ${last(r.b).toFixed(5)} | ${(last(r.a) + last(r.b)).toFixed(5)} | ${r.conflicts} / ${steps} |`);
+for (const [name, r] of [
+  ['sum', summed],
+  ['PCGrad', pcgrad],
+] as const) {
+  console.log(
+    `| ${name} | ${last(r.a).toFixed(5)} | ${last(r.b).toFixed(5)} | ${(last(r.a) + last(r.b)).toFixed(5)} | ${r.conflicts} / ${steps} |`,
+  );
 }
 mkdirSync(outDir, { recursive: true });
 const svg = await lineChartSvg({
@@ -60,8 +72,10 @@ const svg = await lineChartSvg({
   yLabel: 'task loss (log scale)',
   logY: true,
   series: [
-    { name: 'task A, sum', points: summed.a }, { name: 'task B, sum', points: summed.b },
-    { name: 'task A, PCGrad', points: pcgrad.a }, { name: 'task B, PCGrad', points: pcgrad.b },
+    { name: 'task A, sum', points: summed.a },
+    { name: 'task B, sum', points: summed.b },
+    { name: 'task A, PCGrad', points: pcgrad.a },
+    { name: 'task B, PCGrad', points: pcgrad.b },
   ],
 });
 writeFileSync(join(outDir, 'multi-task.svg'), svg);

@@ -19,7 +19,11 @@ import { fmtTime, Progress } from './lib/progress.js';
 
 const { values: args } = parseArgs({
   options: {
-    epochs: { type: 'string' }, lambda: { type: 'string' }, rank: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
+    epochs: { type: 'string' },
+    lambda: { type: 'string' },
+    rank: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
     quick: { type: 'boolean' },
   },
 });
@@ -28,17 +32,25 @@ const epochs = Number(args.epochs ?? (quick ? 3 : 20));
 const rank = Number(args.rank ?? 8);
 const seed = Number(args.seed ?? 0);
 const outDir = resolve(args.out ?? 'out');
-const nUsers = quick ? 200 : 1000, nItems = quick ? 300 : 1500, trueRank = 5, sigma = 0.5, density = 0.1;
-const batchSize = 1024, lambda = Number(args.lambda ?? 0.05);
+const nUsers = quick ? 200 : 1000,
+  nItems = quick ? 300 : 1500,
+  trueRank = 5,
+  sigma = 0.5,
+  density = 0.1;
+const batchSize = 1024,
+  lambda = Number(args.lambda ?? 0.05);
 
 // ---- generated ratings ------------------------------------------------------------------------
 const g = new Generator(seed);
 const normal = (): number => g.normalPair()[0];
 const P = Array.from({ length: nUsers }, () => Array.from({ length: trueRank }, () => normal() / Math.sqrt(trueRank)));
 const Q = Array.from({ length: nItems }, () => Array.from({ length: trueRank }, () => normal() / Math.sqrt(trueRank)));
-const bu = Array.from({ length: nUsers }, () => 0.5 * normal()), bi = Array.from({ length: nItems }, () => 0.5 * normal());
+const bu = Array.from({ length: nUsers }, () => 0.5 * normal()),
+  bi = Array.from({ length: nItems }, () => 0.5 * normal());
 const mu = 3.5;
-const users: number[] = [], items: number[] = [], ratings: number[] = [];
+const users: number[] = [],
+  items: number[] = [],
+  ratings: number[] = [];
 for (let u = 0; u < nUsers; u++) {
   for (let i = 0; i < nItems; i++) {
     if (g.uniform() >= density) continue;
@@ -50,10 +62,16 @@ for (let u = 0; u < nUsers; u++) {
 }
 const order = permutation(ratings.length, g);
 const nTest = Math.floor(0.1 * ratings.length);
-const split = (idx: number[]): { u: number[]; i: number[]; r: number[] } =>
-  ({ u: idx.map((k) => users[k]!), i: idx.map((k) => items[k]!), r: idx.map((k) => ratings[k]!) });
-const test = split(order.slice(0, nTest)), train = split(order.slice(nTest));
-console.log(`ratings: ${nUsers} users × ${nItems} items, ${ratings.length} observed (${train.r.length} train, ${test.r.length} test)`);
+const split = (idx: number[]): { u: number[]; i: number[]; r: number[] } => ({
+  u: idx.map((k) => users[k]!),
+  i: idx.map((k) => items[k]!),
+  r: idx.map((k) => ratings[k]!),
+});
+const test = split(order.slice(0, nTest)),
+  train = split(order.slice(nTest));
+console.log(
+  `ratings: ${nUsers} users × ${nItems} items, ${ratings.length} observed (${train.r.length} train, ${test.r.length} test)`,
+);
 console.log(`truth: rank ${trueRank} + biases, noise σ = ${sigma} (the noise floor for test RMSE)`);
 
 // ---- model ----------------------------------------------------------------------------------------
@@ -77,7 +95,10 @@ class MatrixFactorization extends nn.Module<[users: readonly number[], items: re
   }
   forward(u: readonly number[], i: readonly number[]): Tensor {
     const dot = this.userFactors.forward(u).mul(this.itemFactors.forward(i)).sum(-1);
-    return dot.add(this.userBias.forward(u).reshape([-1])).add(this.itemBias.forward(i).reshape([-1])).add(this.globalBias);
+    return dot
+      .add(this.userBias.forward(u).reshape([-1]))
+      .add(this.itemBias.forward(i).reshape([-1]))
+      .add(this.globalBias);
   }
 }
 const rmse = (pred: Tensor, r: readonly number[]): number => {
@@ -87,7 +108,15 @@ const rmse = (pred: Tensor, r: readonly number[]): number => {
 };
 const trainMean = train.r.reduce((a, b) => a + b, 0) / train.r.length;
 
-function fit(k: number, label: string): { model: MatrixFactorization; curve: { train: [number, number][]; test: [number, number][] }; ms: number; cpuMs: number } {
+function fit(
+  k: number,
+  label: string,
+): {
+  model: MatrixFactorization;
+  curve: { train: [number, number][]; test: [number, number][] };
+  ms: number;
+  cpuMs: number;
+} {
   manualSeed(seed);
   const model = new MatrixFactorization(nUsers, nItems, Math.max(k, 1), trainMean);
   if (k === 0) {
@@ -103,7 +132,8 @@ function fit(k: number, label: string): { model: MatrixFactorization; curve: { t
     const perm = permutation(train.r.length);
     for (let s = 0; s < perm.length; s += batchSize) {
       const idx = perm.slice(s, s + batchSize);
-      const u = idx.map((q) => train.u[q]!), it = idx.map((q) => train.i[q]!);
+      const u = idx.map((q) => train.u[q]!),
+        it = idx.map((q) => train.i[q]!);
       const target = tensor(idx.map((q) => train.r[q]!));
       const pred = model.forward(u, it);
       // MSE + λ·mean(|p_u|² + |q_i|²) over the batch: L2 on the factors this batch touches (the usual MF regulariser).
@@ -116,7 +146,10 @@ function fit(k: number, label: string): { model: MatrixFactorization; curve: { t
       loss.backward();
       opt.step();
     }
-    const [trainRmse, testRmse] = noGrad(() => [rmse(model.forward(train.u, train.i), train.r), rmse(model.forward(test.u, test.i), test.r)]);
+    const [trainRmse, testRmse] = noGrad(() => [
+      rmse(model.forward(train.u, train.i), train.r),
+      rmse(model.forward(test.u, test.i), test.r),
+    ]);
     curve.train.push([e, trainRmse]);
     curve.test.push([e, testRmse]);
     bar.update(e, `train RMSE ${trainRmse.toFixed(4)}  test RMSE ${testRmse.toFixed(4)}`);
@@ -133,18 +166,34 @@ const best = Math.min(...mf.curve.test.map(([, y]) => y));
 console.log('\n| model | test RMSE | ÷ noise floor | wall time (CPU time) |');
 console.log('|---|---:|---:|---:|');
 console.log(`| global mean | ${meanRmse.toFixed(4)} | ${(meanRmse / sigma).toFixed(3)} | — |`);
-console.log(`| biases only (${epochs} epochs) | ${last(biases.curve.test).toFixed(4)} | ${(last(biases.curve.test) / sigma).toFixed(3)} | ${fmtTime(biases.ms)} (${fmtTime(biases.cpuMs)}) |`);
-console.log(`| rank-${rank} MF (${epochs} epochs) | ${last(mf.curve.test).toFixed(4)} | ${(last(mf.curve.test) / sigma).toFixed(3)} | ${fmtTime(mf.ms)} (${fmtTime(mf.cpuMs)}) |`);
+console.log(
+  `| biases only (${epochs} epochs) | ${last(biases.curve.test).toFixed(4)} | ${(last(biases.curve.test) / sigma).toFixed(3)} | ${fmtTime(biases.ms)} (${fmtTime(biases.cpuMs)}) |`,
+);
+console.log(
+  `| rank-${rank} MF (${epochs} epochs) | ${last(mf.curve.test).toFixed(4)} | ${(last(mf.curve.test) / sigma).toFixed(3)} | ${fmtTime(mf.ms)} (${fmtTime(mf.cpuMs)}) |`,
+);
 console.log(`| noise floor σ | ${sigma.toFixed(4)} | 1.000 | — |`);
 console.log(`best test RMSE over epochs: ${best.toFixed(4)}; parameters: ${mf.model.numParameters()}`);
 
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'recommender.svg'), await lineChartSvg({
-  title: `Matrix factorisation on generated ratings (noise floor σ = ${sigma})`, xLabel: 'epoch', yLabel: 'RMSE',
-  series: [
-    { name: `rank-${rank} MF, train`, points: mf.curve.train }, { name: `rank-${rank} MF, test`, points: mf.curve.test },
-    { name: 'biases only, test', points: biases.curve.test },
-    { name: 'noise floor σ', points: [[1, sigma], [epochs, sigma]] },
-  ],
-}));
+writeFileSync(
+  join(outDir, 'recommender.svg'),
+  await lineChartSvg({
+    title: `Matrix factorisation on generated ratings (noise floor σ = ${sigma})`,
+    xLabel: 'epoch',
+    yLabel: 'RMSE',
+    series: [
+      { name: `rank-${rank} MF, train`, points: mf.curve.train },
+      { name: `rank-${rank} MF, test`, points: mf.curve.test },
+      { name: 'biases only, test', points: biases.curve.test },
+      {
+        name: 'noise floor σ',
+        points: [
+          [1, sigma],
+          [epochs, sigma],
+        ],
+      },
+    ],
+  }),
+);
 console.log(`wrote ${join(outDir, 'recommender.svg')}`);

@@ -19,8 +19,13 @@ import { fmtTime, Progress } from './lib/progress.js';
 
 const { values: args } = parseArgs({
   options: {
-    distractors: { type: 'string' }, steps: { type: 'string' }, hidden: { type: 'string' }, seed: { type: 'string' },
-    out: { type: 'string' }, quick: { type: 'boolean' }, models: { type: 'string' },
+    distractors: { type: 'string' },
+    steps: { type: 'string' },
+    hidden: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    quick: { type: 'boolean' },
+    models: { type: 'string' },
   },
 });
 const quick = args.quick ?? false;
@@ -30,12 +35,18 @@ const hidden = Number(args.hidden ?? 32);
 const seed = Number(args.seed ?? 0);
 const outDir = resolve(args.out ?? 'out');
 const models = (args.models ?? 'lstm,gru,rnn').split(',');
-const classes = 4, noiseTokens = 4, vocab = classes + noiseTokens, len = distractors + 1, batch = 32, nTest = quick ? 64 : 256;
+const classes = 4,
+  noiseTokens = 4,
+  vocab = classes + noiseTokens,
+  len = distractors + 1,
+  batch = 32,
+  nTest = quick ? 64 : 256;
 
 /** A batch of sequences as one-hot [L, N, vocab] and the class of each. */
 function makeBatch(n: number, g: Generator, nDistractors = distractors): { x: Tensor; y: number[] } {
   const len = nDistractors + 1;
-  const x = new Float32Array(len * n * vocab), y: number[] = [];
+  const x = new Float32Array(len * n * vocab),
+    y: number[] = [];
   for (let b = 0; b < n; b++) {
     const c = Math.floor(g.uniform() * classes);
     y.push(c);
@@ -51,7 +62,12 @@ class Classifier extends nn.Module<[x: Tensor], Tensor> {
   readonly head: nn.Linear;
   constructor(readonly kind: Kind) {
     super();
-    this.rnn = kind === 'lstm' ? new nn.LSTM(vocab, hidden) : kind === 'gru' ? new nn.GRU(vocab, hidden) : new nn.RNN(vocab, hidden);
+    this.rnn =
+      kind === 'lstm'
+        ? new nn.LSTM(vocab, hidden)
+        : kind === 'gru'
+          ? new nn.GRU(vocab, hidden)
+          : new nn.RNN(vocab, hidden);
     this.head = new nn.Linear(hidden, classes);
   }
   forward(x: Tensor): Tensor {
@@ -65,9 +81,19 @@ const accuracy = (logits: Tensor, y: readonly number[]): number => {
 };
 
 const testSet = makeBatch(nTest, new Generator(seed + 1000));
-console.log(`task: first of ${len} tokens decides the class (${classes} classes, chance ${(100 / classes).toFixed(0)}%), ` +
-  `${distractors} distractors; batch ${batch}, ${steps} steps, hidden ${hidden}`);
-const rows: { kind: Kind; acc: number; loss: number; ms: number; cpuMs: number; curve: [number, number][]; solvedAt: number | null }[] = [];
+console.log(
+  `task: first of ${len} tokens decides the class (${classes} classes, chance ${(100 / classes).toFixed(0)}%), ` +
+    `${distractors} distractors; batch ${batch}, ${steps} steps, hidden ${hidden}`,
+);
+const rows: {
+  kind: Kind;
+  acc: number;
+  loss: number;
+  ms: number;
+  cpuMs: number;
+  curve: [number, number][];
+  solvedAt: number | null;
+}[] = [];
 for (const kind of models as Kind[]) {
   manualSeed(seed);
   const model = new Classifier(kind);
@@ -75,7 +101,9 @@ for (const kind of models as Kind[]) {
   const data = new Generator(seed);
   const curve: [number, number][] = [];
   const bar = new Progress(kind.toUpperCase().padEnd(4), steps);
-  let loss = NaN, acc = 0, solvedAt: number | null = null;
+  let loss = NaN,
+    acc = 0,
+    solvedAt: number | null = null;
   const evalEvery = Math.max(2, Math.floor(steps / 10));
   for (let s = 1; s <= steps; s++) {
     // Curriculum: each batch has U[1, maxLen] distractors, maxLen growing linearly to the full count at half
@@ -102,13 +130,20 @@ console.log('\n| model | params | test accuracy | first step at ≥ 99% | final 
 console.log('|---|---:|---:|---:|---:|---:|');
 for (const r of rows) {
   manualSeed(seed);
-  console.log(`| ${r.kind.toUpperCase()} | ${new Classifier(r.kind).numParameters()} | ${(100 * r.acc).toFixed(1)}% | ` +
-    `${r.solvedAt ?? '—'} | ${r.loss.toFixed(4)} | ${fmtTime(r.ms)} (${fmtTime(r.cpuMs)}) |`);
+  console.log(
+    `| ${r.kind.toUpperCase()} | ${new Classifier(r.kind).numParameters()} | ${(100 * r.acc).toFixed(1)}% | ` +
+      `${r.solvedAt ?? '—'} | ${r.loss.toFixed(4)} | ${fmtTime(r.ms)} (${fmtTime(r.cpuMs)}) |`,
+  );
 }
 
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'sequence-lstm.svg'), await lineChartSvg({
-  title: `Remember the first of ${len} tokens (chance ${(100 / classes).toFixed(0)}%)`, xLabel: 'training step', yLabel: 'test accuracy (%)',
-  series: rows.map((r) => ({ name: r.kind.toUpperCase(), points: r.curve })),
-}));
+writeFileSync(
+  join(outDir, 'sequence-lstm.svg'),
+  await lineChartSvg({
+    title: `Remember the first of ${len} tokens (chance ${(100 / classes).toFixed(0)}%)`,
+    xLabel: 'training step',
+    yLabel: 'test accuracy (%)',
+    series: rows.map((r) => ({ name: r.kind.toUpperCase(), points: r.curve })),
+  }),
+);
 console.log(`wrote ${join(outDir, 'sequence-lstm.svg')}`);

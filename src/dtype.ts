@@ -34,19 +34,30 @@ export function dtypeOfArray(a: TypedArray): DType {
   if (a instanceof Float32Array) return 'float32';
   if (a instanceof Float64Array) return 'float64';
   if (a instanceof Int32Array) return 'int32';
-  throw new DTypeError(`tensor: unsupported typed array ${arrayKind(a)} (expected Float32Array, Float64Array or Int32Array)`);
+  throw new DTypeError(
+    `tensor: unsupported typed array ${arrayKind(a)} (expected Float32Array, Float64Array or Int32Array)`,
+  );
 }
 
 /** The constructor name of a typed array (or what it is otherwise), for messages. */
 export const arrayKind = (a: unknown): string =>
-  typeof a === 'object' && a !== null ? (a as { constructor?: { name?: string } }).constructor?.name ?? 'object' : typeof a;
+  typeof a === 'object' && a !== null
+    ? ((a as { constructor?: { name?: string } }).constructor?.name ?? 'object')
+    : typeof a;
 
 /**
  * Integer typed arrays other than Int32Array (Uint8, Int8, Uint8Clamped, Int16, Uint16, Uint32) are
  * taken by value into int32 (or the requested dtype); 64-bit integer arrays are refused.
  */
 export type NarrowIntArray = Uint8Array | Uint8ClampedArray | Int8Array | Int16Array | Uint16Array | Uint32Array;
-export const CONVERTIBLE_ARRAYS = ['Uint8Array', 'Uint8ClampedArray', 'Int8Array', 'Int16Array', 'Uint16Array', 'Uint32Array'];
+export const CONVERTIBLE_ARRAYS = [
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int8Array',
+  'Int16Array',
+  'Uint16Array',
+  'Uint32Array',
+];
 
 export function checkDType(d: unknown, op: string): DType {
   if (d === 'float32' || d === 'float64' || d === 'int32') return d;

@@ -1,12 +1,47 @@
 /** tapegrad: the public API. */
-export { Tensor, tensor, zeros, ones, full, zerosLike, onesLike, scalar, arange, linspace, eye, asTensor } from './tensor.js';
-export type { DType, TypedArray, NarrowIntArray, NestedArray, TensorLike, TensorOptions, FromArrayOptions, Dim, DeviceBuffer } from './tensor.js';
+export {
+  Tensor,
+  tensor,
+  zeros,
+  ones,
+  full,
+  zerosLike,
+  onesLike,
+  scalar,
+  arange,
+  linspace,
+  eye,
+  asTensor,
+} from './tensor.js';
+export type {
+  DType,
+  TypedArray,
+  NarrowIntArray,
+  NestedArray,
+  TensorLike,
+  TensorOptions,
+  FromArrayOptions,
+  Dim,
+  DeviceBuffer,
+} from './tensor.js';
 export { noGrad, enableGrad, isGradEnabled, detectAnomaly, setDetectAnomaly, isAnomalyEnabled } from './tape.js';
 export { manualSeed, rand, randn, randint, permutation, Generator, getRngState, setRngState } from './random.js';
 export type { GeneratorState, RandomOptions } from './random.js';
 export { where, erf } from './ops/elementwise.js';
 export { matmul } from './ops/matmul.js';
-export { concat, stack, reshape, permute, transpose, expand, squeeze, unsqueeze, slice, pad, sliceScatter } from './ops/movement.js';
+export {
+  concat,
+  stack,
+  reshape,
+  permute,
+  transpose,
+  expand,
+  squeeze,
+  unsqueeze,
+  slice,
+  pad,
+  sliceScatter,
+} from './ops/movement.js';
 export type { SliceSpec } from './ops/movement.js';
 export { gather, scatterAdd, indexSelect } from './ops/indexing.js';
 export { conv1d, conv2d, convTranspose2d, unfold, fold } from './ops/conv.js';
@@ -18,19 +53,70 @@ export type { BatchNormOptions, LayerNormFnOptions, RMSNormFnOptions } from './o
 export { cumsum } from './ops/scan.js';
 export { softmax, logSoftmax, logSumExp, variance, std, clamp, gelu, softplus } from './ops/composite.js';
 export {
-  mseLoss, crossEntropy, nllLoss, binaryCrossEntropyWithLogits, l1Loss, smoothL1Loss, huberLoss, klDiv,
+  mseLoss,
+  crossEntropy,
+  nllLoss,
+  binaryCrossEntropyWithLogits,
+  l1Loss,
+  smoothL1Loss,
+  huberLoss,
+  klDiv,
   binaryCrossEntropy,
 } from './nn/losses.js';
 export type {
-  Reduction, CrossEntropyOptions, NLLLossOptions, LossOptions, SmoothL1LossOptions, HuberLossOptions, KLDivOptions,
-  KLDivReduction, BCELossOptions,
+  Reduction,
+  CrossEntropyOptions,
+  NLLLossOptions,
+  LossOptions,
+  SmoothL1LossOptions,
+  HuberLossOptions,
+  KLDivOptions,
+  KLDivReduction,
+  BCELossOptions,
 } from './nn/losses.js';
 export {
-  expm1, log2, log10, atan, asin, acos, atan2, floor, ceil, round, trunc,
+  expm1,
+  log2,
+  log10,
+  atan,
+  asin,
+  acos,
+  atan2,
+  floor,
+  ceil,
+  round,
+  trunc,
 } from './ops/elementwise.js';
 export {
-  tan, sinh, cosh, rsqrt, reciprocal, logaddexp, leakyRelu, elu, selu, silu, mish, hardtanh, relu6, logSigmoid, glu,
-  prod, cumprod, norm, tril, triu, maskedFill, split, chunk, unbind, repeat, tile, flip, roll, oneHot,
+  tan,
+  sinh,
+  cosh,
+  rsqrt,
+  reciprocal,
+  logaddexp,
+  leakyRelu,
+  elu,
+  selu,
+  silu,
+  mish,
+  hardtanh,
+  relu6,
+  logSigmoid,
+  glu,
+  prod,
+  cumprod,
+  norm,
+  tril,
+  triu,
+  maskedFill,
+  split,
+  chunk,
+  unbind,
+  repeat,
+  tile,
+  flip,
+  roll,
+  oneHot,
 } from './ops/composite-math.js';
 export type { NormOrder } from './ops/composite-math.js';
 export { sort, argsort, topk } from './ops/sort.js';
@@ -47,7 +133,15 @@ export type { SequentialStage } from './autograd/checkpoint.js';
 export { gradcheck, gradgradcheck, GradcheckError } from './autograd/gradcheck.js';
 export type { GradcheckOptions, GradcheckReport, GradcheckWorst } from './autograd/gradcheck.js';
 export {
-  TapegradError, ShapeError, DTypeError, IndexError, AutogradError, ValueError, FormatError, BackendError, ExportError,
+  TapegradError,
+  ShapeError,
+  DTypeError,
+  IndexError,
+  AutogradError,
+  ValueError,
+  FormatError,
+  BackendError,
+  ExportError,
 } from './errors.js';
 export { broadcastShapes } from './shape.js';
 export * as nn from './nn/index.js';
@@ -55,14 +149,40 @@ export { DataLoader, datasets } from './data/index.js';
 export type { DataLoaderOptions, MnistDigits, MnistDigitsOptions, MnistSplit } from './data/index.js';
 export * as optim from './optim/index.js';
 export {
-  saveSafetensors, loadSafetensors, loadSafetensorsWithMetadata, readSafetensorsHeader, encodeSafetensors,
-  decodeSafetensors, decodeSafetensorsWithMetadata, saveCheckpoint, loadCheckpoint, CHECKPOINT_VERSION,
-  exportOnnx, exportOnnxBytes,
+  saveSafetensors,
+  loadSafetensors,
+  loadSafetensorsWithMetadata,
+  readSafetensorsHeader,
+  encodeSafetensors,
+  decodeSafetensors,
+  decodeSafetensorsWithMetadata,
+  saveCheckpoint,
+  loadCheckpoint,
+  CHECKPOINT_VERSION,
+  exportOnnx,
+  exportOnnxBytes,
 } from './io/index.js';
 export type {
-  SafetensorsEntry, SafetensorsHeader, SafetensorsContents, SaveSafetensorsOptions, DecodeOptions, JsonValue, StateValue,
-  StatefulModel, Stateful, StatefulGenerator, CheckpointContents, CheckpointTargets, SaveCheckpointOptions,
-  LoadCheckpointOptions, LoadedCheckpoint, AtomicWriteOptions, ExportOnnxOptions, Exportable, ExportableModule, DynamicAxes,
+  SafetensorsEntry,
+  SafetensorsHeader,
+  SafetensorsContents,
+  SaveSafetensorsOptions,
+  DecodeOptions,
+  JsonValue,
+  StateValue,
+  StatefulModel,
+  Stateful,
+  StatefulGenerator,
+  CheckpointContents,
+  CheckpointTargets,
+  SaveCheckpointOptions,
+  LoadCheckpointOptions,
+  LoadedCheckpoint,
+  AtomicWriteOptions,
+  ExportOnnxOptions,
+  Exportable,
+  ExportableModule,
+  DynamicAxes,
 } from './io/index.js';
 export { setBackend, backendInfo } from './backend/gpu/index.js';
 export type { BackendInfo, GpuThresholds, GpuStats, GpuMemoryLimits } from './backend/gpu/index.js';

@@ -31,14 +31,19 @@ export function shapeEq(a: Shape, b: Shape): boolean {
 const MAX_TENSOR_ELEMENTS = 2 ** 32 - 1;
 export function checkShape(shape: Shape, op: string): void {
   if (!Array.isArray(shape)) {
-    throw new ShapeError(`${op}: shape must be an array of non-negative integers, got ${typeof shape === 'number' ? `the number ${shape} (wrap it: [${shape}])` : typeof shape}`);
+    throw new ShapeError(
+      `${op}: shape must be an array of non-negative integers, got ${typeof shape === 'number' ? `the number ${shape} (wrap it: [${shape}])` : typeof shape}`,
+    );
   }
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new ShapeError(`${op}: invalid shape ${fmt(shape)}: dimensions must be non-negative integers`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new ShapeError(`${op}: invalid shape ${fmt(shape)}: dimensions must be non-negative integers`);
   }
   const n = sizeOf(shape);
   if (n > MAX_TENSOR_ELEMENTS) {
-    throw new ShapeError(`${op}: shape ${fmt(shape)} has ${n} elements, more than the ${MAX_TENSOR_ELEMENTS} one tensor can hold`);
+    throw new ShapeError(
+      `${op}: shape ${fmt(shape)} has ${n} elements, more than the ${MAX_TENSOR_ELEMENTS} one tensor can hold`,
+    );
   }
 }
 
@@ -52,7 +57,10 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
       const d = s[i]!;
       if (d === out[j] || d === 1) continue;
       if (out[j] === 1) out[j] = d;
-      else throw new ShapeError(`${op}: shapes ${shapes.map(fmt).join(' and ')} cannot be broadcast: dimension ${d} ≠ ${out[j]} at axis ${j - nd}`);
+      else
+        throw new ShapeError(
+          `${op}: shapes ${shapes.map(fmt).join(' and ')} cannot be broadcast: dimension ${d} ≠ ${out[j]} at axis ${j - nd}`,
+        );
     }
   }
   return out;
@@ -69,7 +77,9 @@ export function broadcastStrides(shape: Shape, out: Shape): number[] {
 
 export function normAxis(axis: number, ndim: number, op: string): number {
   if (!Number.isInteger(axis) || axis < -ndim || axis >= Math.max(ndim, 1)) {
-    throw new IndexError(`${op}: axis ${axis} is out of range for a tensor of rank ${ndim} (expected ${-ndim} ≤ axis < ${ndim})`);
+    throw new IndexError(
+      `${op}: axis ${axis} is out of range for a tensor of rank ${ndim} (expected ${-ndim} ≤ axis < ${ndim})`,
+    );
   }
   return axis < 0 ? axis + ndim : axis;
 }

@@ -50,7 +50,7 @@ export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn);
 // Keyed by storage (the typed array), so views that share it (reshape, detach) share the count.
 const versions = new WeakMap<object, number>();
 /** How many in-place writes the tensor's storage has seen (0 for device-resident storage). */
-export const versionOf = (t: Tensor): number => (t.deviceBuffer !== null ? 0 : versions.get(t.data) ?? 0);
+export const versionOf = (t: Tensor): number => (t.deviceBuffer !== null ? 0 : (versions.get(t.data) ?? 0));
 /** Records an in-place write into `t`'s values (optimizers, loadStateDict, nn.init call this). */
 export function bumpVersion(t: Tensor): void {
   const d = t.data;

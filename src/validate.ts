@@ -38,7 +38,8 @@ export function checkOptions<T extends object>(op: string, opts: T | undefined, 
 
 /** A number that must be finite (not NaN, not ±Infinity). */
 export function checkFinite(op: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(`${op}: ${name} must be a finite number, got ${show(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new ValueError(`${op}: ${name} must be a finite number, got ${show(v)}`);
   return v;
 }
 /** A finite number ≥ 0 (or > 0 with `strict`). */
@@ -48,7 +49,13 @@ export function checkNonNegative(op: string, name: string, v: unknown, strict = 
   return x;
 }
 /** An integer in [lo, hi] (safe integers by default). */
-export function checkInt(op: string, name: string, v: unknown, lo = Number.MIN_SAFE_INTEGER, hi = Number.MAX_SAFE_INTEGER): number {
+export function checkInt(
+  op: string,
+  name: string,
+  v: unknown,
+  lo = Number.MIN_SAFE_INTEGER,
+  hi = Number.MAX_SAFE_INTEGER,
+): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
     throw new ValueError(`${op}: ${name} must be an integer in [${lo}, ${hi}], got ${show(v)}`);
   }
@@ -60,7 +67,13 @@ export function checkInt(op: string, name: string, v: unknown, lo = Number.MIN_S
  * which would truncate 1.5 to 1 and wrap 2**32 to 0): every entry a number, an integer, and in
  * [0, size) when `size` is given (no negative indices, as torch.gather).
  */
-export function checkIndexValues(op: string, name: string, values: ArrayLike<unknown>, size?: number, where?: string): void {
+export function checkIndexValues(
+  op: string,
+  name: string,
+  values: ArrayLike<unknown>,
+  size?: number,
+  where?: string,
+): void {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (typeof v !== 'number' || !Number.isInteger(v)) {
@@ -69,7 +82,9 @@ export function checkIndexValues(op: string, name: string, values: ArrayLike<unk
     if (v < 0 || (size !== undefined ? v >= size : v > INT32_MAX)) {
       const range = size !== undefined ? `[0, ${size})` : `[0, ${INT32_MAX}]`;
       const of = where ?? (size !== undefined ? `size ${size}` : 'int32');
-      throw new IndexError(`${op}: index ${v} is out of range for ${of} (${name}[${i}]; expected an integer in ${range})`);
+      throw new IndexError(
+        `${op}: index ${v} is out of range for ${of} (${name}[${i}]; expected an integer in ${range})`,
+      );
     }
   }
 }
@@ -78,7 +93,9 @@ export function checkIndexValues(op: string, name: string, values: ArrayLike<unk
 export function checkIndexContainer(op: string, name: string, index: unknown): void {
   if (Array.isArray(index)) return;
   if (typeof index === 'number') {
-    throw new IndexError(`${op}: ${name} must be a Tensor or an array of integers, got the number ${index} (wrap it: [${index}])`);
+    throw new IndexError(
+      `${op}: ${name} must be a Tensor or an array of integers, got the number ${index} (wrap it: [${index}])`,
+    );
   }
   if (index === null || typeof index !== 'object') {
     throw new IndexError(`${op}: ${name} must be a Tensor or an array of integers, got ${show(index)}`);
@@ -119,7 +136,8 @@ export function nestingDepth(v: unknown, limit = MAX_STATE_DEPTH): number {
     seen.add(x);
     if (d + 1 > max) max = d + 1;
     if (max > limit) return limit + 1;
-    for (const c of Array.isArray(x) ? x : Object.values(x)) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
+    for (const c of Array.isArray(x) ? x : Object.values(x))
+      if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
   }
   return max;
 }

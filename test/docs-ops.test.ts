@@ -11,7 +11,11 @@ import * as api from '../src/index.js';
 
 const doc = readFileSync(new URL('../docs/tensors.md', import.meta.url), 'utf8');
 const table = doc.slice(doc.indexOf('| family | primitives | composites |'));
-const rows = table.slice(0, table.indexOf('\n\n')).split('\n').slice(2).map((r) => r.split('|').map((c) => c.trim()));
+const rows = table
+  .slice(0, table.indexOf('\n\n'))
+  .split('\n')
+  .slice(2)
+  .map((r) => r.split('|').map((c) => c.trim()));
 const names = (cell: string): Set<string> =>
   new Set([...cell.matchAll(/`([^`]+)`/g)].flatMap((m) => m[1]!.split(/[\s/]+/)).filter(Boolean));
 const primitivesCol = new Set(rows.flatMap((r) => [...names(r[2] ?? '')]));
@@ -29,7 +33,11 @@ describe('docs/tensors.md op table', () => {
   });
   it('lists every exported composite op in the composites column, and each is public', () => {
     const mods = [composite, math, sortOps, einsumOps, losses];
-    const exported = mods.flatMap((m) => Object.entries(m).filter(([k, v]) => typeof v === 'function' && /^[a-z]/.test(k) && !HELPERS.has(k)).map(([k]) => k));
+    const exported = mods.flatMap((m) =>
+      Object.entries(m)
+        .filter(([k, v]) => typeof v === 'function' && /^[a-z]/.test(k) && !HELPERS.has(k))
+        .map(([k]) => k),
+    );
     const wanted = [...new Set([...exported, ...WRAPPERS])];
     expect(wanted.filter((c) => !compositesCol.has(c) && !primitivesCol.has(c))).toEqual([]);
     // Public as a function or as a Tensor method.

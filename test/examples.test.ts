@@ -12,7 +12,9 @@ import { loadSafetensors, nn } from '../src/index.js';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
-const examples = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts')).sort();
+const examples = readdirSync(join(root, 'examples'))
+  .filter((f) => f.endsWith('.ts'))
+  .sort();
 const outRoot = mkdtempSync(join(tmpdir(), 'tapegrad-examples-'));
 afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 
@@ -30,21 +32,28 @@ const expectedFiles: Record<string, readonly string[]> = {
 
 describe('examples run with --quick', () => {
   it('finds the examples', () => {
-    expect(examples).toEqual(expect.arrayContaining(['mnist.ts', 'linear-regression.ts', 'custom-op-gradcheck.ts', 'hessian-vector.ts']));
+    expect(examples).toEqual(
+      expect.arrayContaining(['mnist.ts', 'linear-regression.ts', 'custom-op-gradcheck.ts', 'hessian-vector.ts']),
+    );
   });
   // Generous: the examples run concurrently in child processes, and a loaded 2-core machine slows them ~10×.
   const timeoutMs = 180_000;
   for (const file of examples) {
     it.concurrent(file, { timeout: timeoutMs + 5_000 }, async () => {
       const out = join(outRoot, file.replace(/\.ts$/, ''));
-      let stdout = '', stderr = '';
+      let stdout = '',
+        stderr = '';
       try {
-        ({ stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join('examples', file), '--quick', '--out', out], {
-          cwd: root,
-          timeout: timeoutMs,
-          maxBuffer: 16 * 1024 * 1024,
-          env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
-        }));
+        ({ stdout, stderr } = await run(
+          process.execPath,
+          ['--import', 'tsx', join('examples', file), '--quick', '--out', out],
+          {
+            cwd: root,
+            timeout: timeoutMs,
+            maxBuffer: 16 * 1024 * 1024,
+            env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+          },
+        ));
       } catch (e) {
         const err = e as Error & { code?: number; stdout?: string; stderr?: string };
         throw new Error(`${file} failed (exit ${err.code}):\n${err.stdout ?? ''}\n${err.stderr ?? ''}`);
@@ -56,11 +65,13 @@ describe('examples run with --quick', () => {
       }
       if (file === 'optimizer-zoo.ts') {
         expect(stdout).toMatch(/\| optimizer\s+\| best lr \(of grid\) \| steps to loss [\d.]+ \| time to target \|/);
-        for (const m of ['GD', 'Adam', 'Lion', 'SGDScheduleFree', 'AdamWScheduleFree', 'Prodigy', 'Lamb', 'Lars']) expect(stdout).toContain(`| ${m} `);
+        for (const m of ['GD', 'Adam', 'Lion', 'SGDScheduleFree', 'AdamWScheduleFree', 'Prodigy', 'Lamb', 'Lars'])
+          expect(stdout).toContain(`| ${m} `);
       }
       if (file === 'char-transformer.ts') expect(stdout).toMatch(/validation: \d+\.\d+ bits\/char vs unigram \d+\.\d+/);
       if (file === 'recommender.ts') expect(stdout).toMatch(/\| rank-8 MF \(\d+ epochs\) \| \d+\.\d+ \|/);
-      if (file === 'sequence-lstm.ts') for (const m of ['LSTM', 'GRU']) expect(stdout).toMatch(new RegExp(`\\| ${m} \\| \\d+ \\| \\d+\\.\\d%`));
+      if (file === 'sequence-lstm.ts')
+        for (const m of ['LSTM', 'GRU']) expect(stdout).toMatch(new RegExp(`\\| ${m} \\| \\d+ \\| \\d+\\.\\d%`));
       if (file === 'mnist.ts') {
         expect(stdout).toMatch(/\| method\s+\|\s+lr \| epochs \| steps \| train loss \| test accuracy \| wall time \|/);
         for (const m of ['GD (full batch)', 'SGD', 'SGD + momentum 0.9', 'Adam']) expect(stdout).toContain(`| ${m}`);

@@ -13,9 +13,14 @@ import type { tf as TF } from './tf.js';
 export function tapegradCnn(batch: number): Step {
   manualSeed(0);
   const model = new nn.Sequential(
-    new nn.Conv2d(1, 8, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
-    new nn.Conv2d(8, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
-    new nn.Flatten(), new nn.Linear(16 * 7 * 7, 10),
+    new nn.Conv2d(1, 8, 3, { padding: 1 }),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Conv2d(8, 16, 3, { padding: 1 }),
+    new nn.ReLU(),
+    new nn.MaxPool2d(2),
+    new nn.Flatten(),
+    new nn.Linear(16 * 7 * 7, 10),
   );
   const opt = new optim.Adam(model.parameters(), { lr: 1e-3 });
   const x = randn([batch, 1, 28, 28]);
@@ -76,19 +81,38 @@ const here = dirname(fileURLToPath(import.meta.url));
  * PyTorch's steps/s for the same step in a child process (`rounds` rounds of `seconds` each,
  * median), or null with the reason when `python3 -c 'import torch'` fails.
  */
-export function torchCnn(batch: number, threads: number, rounds: number,
-  seconds: number): { stepsPerSec: number[]; version: string } | string {
+export function torchCnn(
+  batch: number,
+  threads: number,
+  rounds: number,
+  seconds: number,
+): { stepsPerSec: number[]; version: string } | string {
   // $PYTHON, else the first of python3 / the system python3 that imports torch (pyenv shims may hide Debian's).
-  let py = '', probe = spawnSync('true', { encoding: 'utf8' });
+  let py = '',
+    probe = spawnSync('true', { encoding: 'utf8' });
   for (const cand of process.env['PYTHON'] ? [process.env['PYTHON']] : ['python3', '/usr/bin/python3']) {
     probe = spawnSync(cand, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-    if (probe.status === 0) { py = cand; break; }
+    if (probe.status === 0) {
+      py = cand;
+      break;
+    }
   }
-  if (!py) return `python3 -c 'import torch' failed:`
-    + ` ${String(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}`;
-  const r = spawnSync(py, [join(here, 'torch_cnn.py'), String(batch), String(threads), String(rounds),
-    String(seconds)], { encoding: 'utf8' });
+  if (!py)
+    return (
+      `python3 -c 'import torch' failed:` +
+      ` ${String(probe.stderr || probe.error?.message || '')
+        .trim()
+        .split('\n')
+        .pop()}`
+    );
+  const r = spawnSync(
+    py,
+    [join(here, 'torch_cnn.py'), String(batch), String(threads), String(rounds), String(seconds)],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) return `torch_cnn.py failed: ${r.stderr.trim().split('\n').pop()}`;
-  return { stepsPerSec: JSON.parse(r.stdout.trim().split('\n').pop()!) as number[],
-    version: String(probe.stdout).trim() };
+  return {
+    stepsPerSec: JSON.parse(r.stdout.trim().split('\n').pop()!) as number[],
+    version: String(probe.stdout).trim(),
+  };
 }

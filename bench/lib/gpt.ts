@@ -13,7 +13,8 @@ export const gptConfig: GptConfig = { vocabSize: 83, blockSize: 32, nLayer: 2, n
 export const gptBatch = 16;
 
 function tokens(seed: number): { x: Int32Array; y: Int32Array } {
-  const g = new Generator(seed), n = gptBatch * gptConfig.blockSize;
+  const g = new Generator(seed),
+    n = gptBatch * gptConfig.blockSize;
   const x = Int32Array.from({ length: n }, () => Math.floor(g.uniform() * gptConfig.vocabSize));
   const y = Int32Array.from({ length: n }, () => Math.floor(g.uniform() * gptConfig.vocabSize));
   return { x, y };
@@ -24,7 +25,8 @@ export function tapegradGpt(): Step & { model: Gpt } {
   const model = new Gpt(gptConfig);
   const opt = makeOptimizer(model, 1e-3);
   const { x, y } = tokens(1);
-  const xt = new Tensor(x, [gptBatch, gptConfig.blockSize]), yt = new Tensor(y, [gptBatch, gptConfig.blockSize]);
+  const xt = new Tensor(x, [gptBatch, gptConfig.blockSize]),
+    yt = new Tensor(y, [gptBatch, gptConfig.blockSize]);
   return {
     model,
     step() {
@@ -38,7 +40,8 @@ export function tapegradGpt(): Step & { model: Gpt } {
 
 export function tfGpt(tf: typeof TF): Step {
   const { vocabSize: V, blockSize: T, nLayer, nHead: H, nEmbd: C } = gptConfig;
-  const B = gptBatch, hd = C / H;
+  const B = gptBatch,
+    hd = C / H;
   let seed = 10;
   const vars: TF.Variable[] = [];
   const normal = (shape: number[], std = 0.02): TF.Variable => {
@@ -51,17 +54,32 @@ export function tfGpt(tf: typeof TF): Step {
     vars.push(v);
     return v;
   };
-  const wte = normal([V, C]), wpe = normal([T, C]);
+  const wte = normal([V, C]),
+    wpe = normal([T, C]);
   const layers = Array.from({ length: nLayer }, () => ({
-    ln1g: constant([C], 1), ln1b: constant([C], 0), wqkv: normal([C, 3 * C]), bqkv: constant([3 * C], 0),
-    wo: normal([C, C]), bo: constant([C], 0), ln2g: constant([C], 1), ln2b: constant([C], 0),
-    w1: normal([C, 4 * C]), b1: constant([4 * C], 0), w2: normal([4 * C, C]), b2: constant([C], 0),
+    ln1g: constant([C], 1),
+    ln1b: constant([C], 0),
+    wqkv: normal([C, 3 * C]),
+    bqkv: constant([3 * C], 0),
+    wo: normal([C, C]),
+    bo: constant([C], 0),
+    ln2g: constant([C], 1),
+    ln2b: constant([C], 0),
+    w1: normal([C, 4 * C]),
+    b1: constant([4 * C], 0),
+    w2: normal([4 * C, C]),
+    b2: constant([C], 0),
   }));
-  const lnfg = constant([C], 1), lnfb = constant([C], 0), head = normal([C, V]);
+  const lnfg = constant([C], 1),
+    lnfb = constant([C], 0),
+    head = normal([C, V]);
   const { x, y } = tokens(1);
   const xOneHot = tf.cast(tf.oneHot(tf.tensor1d(x, 'int32'), V), 'float32');
   const labels = tf.cast(tf.oneHot(tf.tensor1d(y, 'int32'), V), 'float32');
-  const mask = tf.tensor2d(Float32Array.from({ length: T * T }, (_, k) => (k % T > Math.floor(k / T) ? -1e9 : 0)), [T, T]);
+  const mask = tf.tensor2d(
+    Float32Array.from({ length: T * T }, (_, k) => (k % T > Math.floor(k / T) ? -1e9 : 0)),
+    [T, T],
+  );
   const opt = tf.train.adam(1e-3, 0.9, 0.99);
   const layerNorm = (h: TF.Tensor, g: TF.Tensor, b: TF.Tensor): TF.Tensor => {
     const { mean, variance } = tf.moments(h, -1, true);

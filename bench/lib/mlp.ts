@@ -2,7 +2,10 @@
 import { manualSeed, randint, randn, nn, optim, type Tensor } from '../../src/index.js';
 import type { tf as TF } from './tf.js';
 
-export interface Step { step(): void; dispose(): void }
+export interface Step {
+  step(): void;
+  dispose(): void;
+}
 
 /** sizes e.g. [784, 128, 10]; one Adam step on a fixed random batch. */
 export function tapegradMlp(sizes: readonly number[], batch: number): Step {
@@ -28,7 +31,8 @@ export function tapegradMlp(sizes: readonly number[], batch: number): Step {
 }
 
 export function tfMlp(tf: typeof TF, sizes: readonly number[], batch: number): Step {
-  const ws: TF.Variable[] = [], bs: TF.Variable[] = [];
+  const ws: TF.Variable[] = [],
+    bs: TF.Variable[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {
     const lim = 1 / Math.sqrt(sizes[i]!);
     ws.push(tf.variable(tf.randomUniform([sizes[i]!, sizes[i + 1]!], -lim, lim, 'float32', 1 + i)));

@@ -22,7 +22,11 @@ async function registerGradients(require: NodeJS.Require): Promise<void> {
   const outfile = join(tmpdir(), `tapegrad-bench-tf-gradients-${process.pid}.cjs`);
   await esbuild.build({
     entryPoints: [require.resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js')],
-    bundle: true, platform: 'node', format: 'cjs', outfile, logLevel: 'error',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile,
+    logLevel: 'error',
   });
   require(outfile);
   rmSync(outfile, { force: true });

@@ -20,7 +20,10 @@ export interface GptConfig {
 export class CausalSelfAttention extends nn.Module<[x: Tensor], Tensor> {
   readonly c_attn: nn.Linear;
   readonly c_proj: nn.Linear;
-  constructor(readonly nEmbd: number, readonly nHead: number) {
+  constructor(
+    readonly nEmbd: number,
+    readonly nHead: number,
+  ) {
     super();
     this.c_attn = new nn.Linear(nEmbd, 3 * nEmbd);
     this.c_proj = new nn.Linear(nEmbd, nEmbd);
@@ -30,7 +33,10 @@ export class CausalSelfAttention extends nn.Module<[x: Tensor], Tensor> {
     const hd = c / this.nHead;
     const qkv = this.c_attn.forward(x); // [B, T, 3C]
     const head = (i: number): Tensor =>
-      qkv.slice([null, null, [i * c, (i + 1) * c]]).reshape([b, t, this.nHead, hd]).permute([0, 2, 1, 3]); // [B, H, T, hd]
+      qkv
+        .slice([null, null, [i * c, (i + 1) * c]])
+        .reshape([b, t, this.nHead, hd])
+        .permute([0, 2, 1, 3]); // [B, H, T, hd]
     const y = scaledDotProductAttention(head(0), head(1), head(2), { isCausal: true }); // [B, H, T, hd]
     return this.c_proj.forward(y.permute([0, 2, 1, 3]).reshape([b, t, c]));
   }
@@ -47,7 +53,11 @@ export class Block extends nn.Module<[x: Tensor], Tensor> {
     this.ln_1 = new nn.LayerNorm(cfg.nEmbd);
     this.attn = new CausalSelfAttention(cfg.nEmbd, cfg.nHead);
     this.ln_2 = new nn.LayerNorm(cfg.nEmbd);
-    this.mlp = new nn.Sequential(new nn.Linear(cfg.nEmbd, 4 * cfg.nEmbd), new nn.GELU(), new nn.Linear(4 * cfg.nEmbd, cfg.nEmbd));
+    this.mlp = new nn.Sequential(
+      new nn.Linear(cfg.nEmbd, 4 * cfg.nEmbd),
+      new nn.GELU(),
+      new nn.Linear(4 * cfg.nEmbd, cfg.nEmbd),
+    );
     this.drop = new nn.Dropout(cfg.dropout ?? 0);
   }
   forward(x: Tensor): Tensor {
@@ -73,14 +83,18 @@ export class Gpt extends nn.Module<[idx: Tensor], Tensor> {
     this.ln_f = new nn.LayerNorm(cfg.nEmbd);
     this.lm_head = new nn.Linear(cfg.nEmbd, cfg.vocabSize, { bias: false });
     for (const [name, p] of this.namedParameters()) {
-      if (name.endsWith('.weight') && p.ndim === 2 && !name.startsWith('wte') && !name.startsWith('wpe')) nn.init.normal(p, 0, 0.02);
+      if (name.endsWith('.weight') && p.ndim === 2 && !name.startsWith('wte') && !name.startsWith('wpe'))
+        nn.init.normal(p, 0, 0.02);
       if (name.endsWith('.bias') && !name.includes('ln_')) nn.init.constant(p, 0);
     }
   }
   /** idx: int32 [B, T] token ids → logits [B, T, vocab]. */
   forward(idx: Tensor): Tensor {
     const [b, t] = idx.shape as [number, number];
-    const pos = new Tensor(Int32Array.from({ length: t }, (_, i) => i), [t]);
+    const pos = new Tensor(
+      Int32Array.from({ length: t }, (_, i) => i),
+      [t],
+    );
     let x = this.wte.forward(idx).add(this.wpe.forward(pos)); // [B, T, C]
     for (const block of this.h) x = block.forward(x);
     return this.lm_head.forward(this.ln_f.forward(x)).reshape([b, t, this.cfg.vocabSize]);
@@ -94,11 +108,18 @@ export class Gpt extends nn.Module<[idx: Tensor], Tensor> {
 
 /** AdamW with weight decay on the matrices only (not on biases, LayerNorm gains or embeddings), as nanoGPT. */
 export function makeOptimizer(model: Gpt, lr: number, weightDecay = 0.1): optim.AdamW {
-  const decay: nn.Parameter[] = [], noDecay: nn.Parameter[] = [];
+  const decay: nn.Parameter[] = [],
+    noDecay: nn.Parameter[] = [];
   for (const [name, p] of model.namedParameters()) {
     (p.ndim >= 2 && !name.startsWith('wte') && !name.startsWith('wpe') ? decay : noDecay).push(p);
   }
-  return new optim.AdamW([{ params: decay, weightDecay }, { params: noDecay, weightDecay: 0 }], { lr, betas: [0.9, 0.99] });
+  return new optim.AdamW(
+    [
+      { params: decay, weightDecay },
+      { params: noDecay, weightDecay: 0 },
+    ],
+    { lr, betas: [0.9, 0.99] },
+  );
 }
 
 /** Linear warmup for `warmup` steps, then cosine decay to `minFactor` of the peak at `total`. */

@@ -24,10 +24,29 @@ async function render(spec: vegaLite.TopLevelSpec): Promise<string> {
   }
 }
 
-const palette = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac', '#1f77b4', '#2ca02c'];
+const palette = [
+  '#4c78a8',
+  '#f58518',
+  '#e45756',
+  '#72b7b2',
+  '#54a24b',
+  '#eeca3b',
+  '#b279a2',
+  '#ff9da6',
+  '#9d755d',
+  '#bab0ac',
+  '#1f77b4',
+  '#2ca02c',
+];
 
 /** A multi-series line chart as an SVG string, with axis titles and a legend naming each series. */
-export async function lineChartSvg(spec: { title: string; xLabel: string; yLabel: string; logY?: boolean; series: { name: string; points: [number, number][] }[] }): Promise<string> {
+export async function lineChartSvg(spec: {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  logY?: boolean;
+  series: { name: string; points: [number, number][] }[];
+}): Promise<string> {
   const rows: { series: string; x: number; y: number; order: number }[] = [];
   for (const s of spec.series) {
     s.points.forEach(([x, y], i) => {
@@ -46,14 +65,24 @@ export async function lineChartSvg(spec: { title: string; xLabel: string; yLabel
     data: { values: rows },
     mark: { type: 'line', strokeWidth: 2, clip: true },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: spec.xLabel, axis: { labelFontSize: 12, titleFontSize: 13, grid: true } },
+      x: {
+        field: 'x',
+        type: 'quantitative',
+        title: spec.xLabel,
+        axis: { labelFontSize: 12, titleFontSize: 13, grid: true },
+      },
       y: {
-        field: 'y', type: 'quantitative', title: spec.yLabel,
+        field: 'y',
+        type: 'quantitative',
+        title: spec.yLabel,
         scale: spec.logY ? { type: 'log' } : { zero: false },
         axis: { labelFontSize: 12, titleFontSize: 13, grid: true, format: spec.logY ? '.0e' : '~s' },
       },
       color: {
-        field: 'series', type: 'nominal', title: null, sort: names,
+        field: 'series',
+        type: 'nominal',
+        title: null,
+        sort: names,
         scale: { domain: names, range: names.map((_, i) => palette[i % palette.length]!) },
         legend: { orient: 'right', labelFontSize: 12, symbolStrokeWidth: 3, labelLimit: 260 },
       },
@@ -67,14 +96,21 @@ export async function lineChartSvg(spec: { title: string; xLabel: string; yLabel
  * (x, y) parameter values drawn in order; `contours` are optional level-set polylines drawn in grey.
  */
 export async function pathChartSvg(spec: {
-  title: string; xLabel: string; yLabel: string;
+  title: string;
+  xLabel: string;
+  yLabel: string;
   series: { name: string; points: [number, number][] }[];
   contours?: [number, number][][];
   marker?: { name: string; point: [number, number] };
-  xDomain?: [number, number]; yDomain?: [number, number];
+  xDomain?: [number, number];
+  yDomain?: [number, number];
 }): Promise<string> {
   const names = spec.series.map((s) => s.name);
-  const paths = spec.series.flatMap((s) => s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).map(([x, y], i) => ({ series: s.name, x, y, order: i })));
+  const paths = spec.series.flatMap((s) =>
+    s.points
+      .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
+      .map(([x, y], i) => ({ series: s.name, x, y, order: i })),
+  );
   const levels = (spec.contours ?? []).flatMap((c, k) => c.map(([x, y], i) => ({ level: k, x, y, order: i })));
   const xScale = spec.xDomain ? { domain: spec.xDomain } : { zero: false };
   const yScale = spec.yDomain ? { domain: spec.yDomain } : { zero: false };
@@ -98,7 +134,10 @@ export async function pathChartSvg(spec: {
       x: { field: 'x', type: 'quantitative', scale: xScale, title: spec.xLabel, axis: { grid: false } },
       y: { field: 'y', type: 'quantitative', scale: yScale, title: spec.yLabel, axis: { grid: false } },
       color: {
-        field: 'series', type: 'nominal', title: null, sort: names,
+        field: 'series',
+        type: 'nominal',
+        title: null,
+        sort: names,
         scale: { domain: names, range: names.map((_, i) => palette[i % palette.length]!) },
         legend: { orient: 'right', labelFontSize: 12, symbolStrokeWidth: 3, labelLimit: 260 },
       },
@@ -110,9 +149,15 @@ export async function pathChartSvg(spec: {
       data: { values: [{ x: spec.marker.point[0], y: spec.marker.point[1], label: spec.marker.name }] },
       layer: [
         { mark: { type: 'point', shape: 'cross', size: 200, color: 'black', filled: true } },
-        { mark: { type: 'text', dx: 10, dy: -10, align: 'left', fontSize: 12 }, encoding: { text: { field: 'label' } } },
+        {
+          mark: { type: 'text', dx: 10, dy: -10, align: 'left', fontSize: 12 },
+          encoding: { text: { field: 'label' } },
+        },
       ],
-      encoding: { x: { field: 'x', type: 'quantitative', scale: xScale }, y: { field: 'y', type: 'quantitative', scale: yScale } },
+      encoding: {
+        x: { field: 'x', type: 'quantitative', scale: xScale },
+        y: { field: 'y', type: 'quantitative', scale: yScale },
+      },
     });
   }
   return render({

@@ -12,14 +12,20 @@ export class Progress {
     const d = process.cpuUsage(this.#cpu);
     return (d.user + d.system) / 1000;
   }
-  constructor(readonly label: string, readonly total: number) {}
+  constructor(
+    readonly label: string,
+    readonly total: number,
+  ) {}
   /** Redraws the bar at step `done` of `total` with a free-form status text. */
   update(done: number, status: string): void {
     const now = performance.now();
     if (!this.#tty || (now - this.#last < 100 && done < this.total)) return;
     this.#last = now;
-    const frac = Math.min(1, done / this.total), width = 20, filled = Math.round(frac * width);
-    const line = `  ${this.label} [${'█'.repeat(filled)}${'·'.repeat(width - filled)}] ${(100 * frac).toFixed(0).padStart(3)}%` +
+    const frac = Math.min(1, done / this.total),
+      width = 20,
+      filled = Math.round(frac * width);
+    const line =
+      `  ${this.label} [${'█'.repeat(filled)}${'·'.repeat(width - filled)}] ${(100 * frac).toFixed(0).padStart(3)}%` +
       `  ${status}  ${fmtTime(now - this.#start)}`;
     process.stderr.write(`\r${line.slice(0, (process.stderr.columns || 120) - 1)}\x1b[K`);
   }

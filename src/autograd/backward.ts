@@ -35,16 +35,23 @@ function reachable(root: Tensor, stopAt: ReadonlySet<Tensor> | null): Tensor[] {
 }
 
 function seed(root: Tensor, gradOutput: TensorLike | undefined, op: string): Tensor {
-  if (!root.requiresGrad) throw new AutogradError(`${op}: the tensor does not require grad and has no grad history (did you forget requiresGrad: true, or run under noGrad?)`);
+  if (!root.requiresGrad)
+    throw new AutogradError(
+      `${op}: the tensor does not require grad and has no grad history (did you forget requiresGrad: true, or run under noGrad?)`,
+    );
   if (gradOutput === undefined) {
     if (root.size !== 1) {
-      throw new AutogradError(`${op}: gradOutput is required for a non-scalar output of shape ${fmt(root.shape)} (grad can be implicitly created only for scalar outputs)`);
+      throw new AutogradError(
+        `${op}: gradOutput is required for a non-scalar output of shape ${fmt(root.shape)} (grad can be implicitly created only for scalar outputs)`,
+      );
     }
     return full(root.shape, 1, { dtype: root.dtype });
   }
   const g = asTensor(gradOutput, root.dtype);
-  if (!shapeEq(g.shape, root.shape)) throw new AutogradError(`${op}: gradOutput shape ${fmt(g.shape)} must equal the output's shape ${fmt(root.shape)}`);
-  if (g.dtype !== root.dtype) throw new AutogradError(`${op}: gradOutput dtype ${g.dtype} must equal the output's dtype ${root.dtype}`);
+  if (!shapeEq(g.shape, root.shape))
+    throw new AutogradError(`${op}: gradOutput shape ${fmt(g.shape)} must equal the output's shape ${fmt(root.shape)}`);
+  if (g.dtype !== root.dtype)
+    throw new AutogradError(`${op}: gradOutput dtype ${g.dtype} must equal the output's dtype ${root.dtype}`);
   return g;
 }
 
@@ -58,8 +65,9 @@ function checkFiniteGrads(node: Node, gs: readonly (Tensor | null)[]): void {
       if (!Number.isFinite(v)) {
         throw new AutogradError(
           `backward (anomaly mode): function '${node.op}' returned ${v} in its gradient for input ${i} ` +
-            `(shape ${fmt(gi.shape)}, at flat index ${j}); the op was recorded at:\n${node.stack ?? '  (not recorded: the ' +
-            'forward pass ran outside anomaly mode)'}`,
+            `(shape ${fmt(gi.shape)}, at flat index ${j}); the op was recorded at:\n${
+              node.stack ?? '  (not recorded: the ' + 'forward pass ran outside anomaly mode)'
+            }`,
         );
       }
     }
@@ -116,7 +124,10 @@ export function runBackward(
   // Everything the walk creates is internal except the gradients it hands out: release the rest's
   // device buffers now (see tape.ts), so a synchronous training loop holds flat GPU memory.
   let out: (Tensor | null)[] = [];
-  return withReleaseScope(() => (out = noGrad(walk)), () => [...out, ...kept]);
+  return withReleaseScope(
+    () => (out = noGrad(walk)),
+    () => [...out, ...kept],
+  );
 }
 
 export function backward(root: Tensor, gradOutput: TensorLike | undefined, opts: BackwardOptions = {}): void {

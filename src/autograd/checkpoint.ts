@@ -77,8 +77,10 @@ export function checkpoint<Args extends Tensor[]>(fn: (...inputs: Args) => Tenso
       }
       if (!(yr instanceof Tensor) || yr.shape.length !== shape.length || yr.shape.some((d, i) => d !== shape[i])) {
         const got = yr instanceof Tensor ? `shape [${yr.shape.join(',')}]` : typeof yr;
-        throw new AutogradError(`checkpoint: recomputing fn gave ${got}, `
-          + `the forward gave [${shape.join(',')}]: fn must be deterministic`);
+        throw new AutogradError(
+          `checkpoint: recomputing fn gave ${got}, ` +
+            `the forward gave [${shape.join(',')}]: fn must be deterministic`,
+        );
       }
       if (!yr.requiresGrad) return boundary.map(() => null);
       return runBackward(yr, g, { createGraph, retainGraph: createGraph }, boundary, 'checkpoint');
@@ -88,10 +90,12 @@ export function checkpoint<Args extends Tensor[]>(fn: (...inputs: Args) => Tenso
 }
 
 /** A layer for checkpointSequential: a function of one Tensor, or anything with `forward(x)` (a Module). */
-export type SequentialStage = ((x: Tensor) => Tensor) | {
-  /** The stage's computation. */
-  forward(x: Tensor): Tensor;
-};
+export type SequentialStage =
+  | ((x: Tensor) => Tensor)
+  | {
+      /** The stage's computation. */
+      forward(x: Tensor): Tensor;
+    };
 
 /**
  * torch.utils.checkpoint.checkpoint_sequential: splits `stages` into `segments` runs of consecutive
@@ -110,10 +114,12 @@ export function checkpointSequential(stages: readonly SequentialStage[], segment
     throw new ValueError(`checkpointSequential: stage ${i} must be a function or have forward(x)`);
   });
   const size = Math.floor(call.length / segments);
-  const run = (from: number, to: number) => (x: Tensor): Tensor => {
-    for (let i = from; i <= to; i++) x = call[i]!(x);
-    return x;
-  };
+  const run =
+    (from: number, to: number) =>
+    (x: Tensor): Tensor => {
+      for (let i = from; i <= to; i++) x = call[i]!(x);
+      return x;
+    };
   let x = input;
   let end = -1;
   for (let s = 0; s < segments - 1 && size > 0; s++) {

@@ -22,10 +22,13 @@ export interface CustomOpSpec {
 function checkGrads(name: string, r: unknown, inputs: readonly Tensor[]): Grads {
   const list = r === null || r instanceof Tensor ? [r] : r;
   if (!Array.isArray(list) || list.length !== inputs.length) {
-    throw new AutogradError(`${name}: backward returned ${Array.isArray(list) ? list.length : typeof list} gradient(s) for ${inputs.length} input(s)`);
+    throw new AutogradError(
+      `${name}: backward returned ${Array.isArray(list) ? list.length : typeof list} gradient(s) for ${inputs.length} input(s)`,
+    );
   }
   list.forEach((gi: unknown, i) => {
-    if (gi !== null && !(gi instanceof Tensor)) throw new AutogradError(`${name}: backward must return Tensors or null, got ${typeof gi} for input ${i}`);
+    if (gi !== null && !(gi instanceof Tensor))
+      throw new AutogradError(`${name}: backward must return Tensors or null, got ${typeof gi} for input ${i}`);
     const want = inputs[i]?.dtype;
     if (gi instanceof Tensor && gi.dtype !== want) {
       throw new AutogradError(`${name}: gradient for input ${i} has dtype ${gi.dtype}, expected ${want}`);

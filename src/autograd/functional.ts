@@ -26,7 +26,8 @@ function differentiable(x: Tensor): Tensor {
 function argnumList(argnums: number | readonly number[] | undefined, n: number): number[] {
   const list = argnums === undefined ? [0] : typeof argnums === 'number' ? [argnums] : [...argnums];
   for (const i of list) {
-    if (!Number.isInteger(i) || i < 0 || i >= n) throw new ValueError(`grad: argnums ${i} is out of range for ${n} argument(s)`);
+    if (!Number.isInteger(i) || i < 0 || i >= n)
+      throw new ValueError(`grad: argnums ${i} is out of range for ${n} argument(s)`);
   }
   return list;
 }
@@ -49,16 +50,17 @@ export function valueAndGrad<Args extends TensorLike[]>(f: Fn<Args>, opts: GradO
     const inputs = [...args] as TensorLike[];
     const wrt = nums.map((i) => {
       const a = args[i];
-      if (!(a instanceof Tensor)) throw new ValueError(`grad: argument ${i} must be a Tensor to be differentiated, got ${typeof a}`);
+      if (!(a instanceof Tensor))
+        throw new ValueError(`grad: argument ${i} must be a Tensor to be differentiated, got ${typeof a}`);
       return (inputs[i] = differentiable(a));
     });
     const out = enableGrad(() => f(...(inputs as Args)));
     if (!(out instanceof Tensor) || out.size !== 1) {
-      throw new AutogradError(`grad: f must return a scalar Tensor, got ${out instanceof Tensor ? `shape [${out.shape}]` : typeof out} (use vjp for non-scalar outputs)`);
+      throw new AutogradError(
+        `grad: f must return a scalar Tensor, got ${out instanceof Tensor ? `shape [${out.shape}]` : typeof out} (use vjp for non-scalar outputs)`,
+      );
     }
-    const gs = out.requiresGrad
-      ? runBackward(out, undefined, { createGraph }, wrt, 'grad')
-      : wrt.map(() => null);
+    const gs = out.requiresGrad ? runBackward(out, undefined, { createGraph }, wrt, 'grad') : wrt.map(() => null);
     const grads = gs.map((g, k) => g ?? wrt[k]!.detach().mul(0));
     return [createGraph ? out : out.detach(), typeof opts.argnums === 'object' ? grads : grads[0]!];
   };
@@ -78,7 +80,9 @@ export function vjp(f: (...args: Tensor[]) => Tensor, ...primals: Tensor[]): [Te
   const inputs = primals.map(differentiable);
   const out = enableGrad(() => f(...inputs));
   const pullback = (ct: TensorLike): Tensor[] => {
-    const gs = out.requiresGrad ? runBackward(out, ct, { createGraph: nested, retainGraph: true }, inputs, 'vjp') : inputs.map(() => null);
+    const gs = out.requiresGrad
+      ? runBackward(out, ct, { createGraph: nested, retainGraph: true }, inputs, 'vjp')
+      : inputs.map(() => null);
     return gs.map((g, k) => g ?? inputs[k]!.detach().mul(0));
   };
   return [nested ? out : out.detach(), pullback];

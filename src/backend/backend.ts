@@ -11,11 +11,45 @@ import type { Shape } from '../shape.js';
 import type { Buf, BufferView } from './buffer.js';
 
 export type { Buf, BufferView, DeviceStorage } from './buffer.js';
-export type UnaryOp = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'tanh' | 'sigmoid' | 'relu' | 'sign' | 'sin' | 'cos'
-  | 'erf' | 'log1p' | 'expm1' | 'atan' | 'asin' | 'acos' | 'floor' | 'ceil' | 'round' | 'trunc'
-  | 'log2' | 'log10';
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt'
-  | 'ge' | 'atan2';
+export type UnaryOp =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'abs'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'sign'
+  | 'sin'
+  | 'cos'
+  | 'erf'
+  | 'log1p'
+  | 'expm1'
+  | 'atan'
+  | 'asin'
+  | 'acos'
+  | 'floor'
+  | 'ceil'
+  | 'round'
+  | 'trunc'
+  | 'log2'
+  | 'log10';
+export type BinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'eq'
+  | 'ne'
+  | 'lt'
+  | 'le'
+  | 'gt'
+  | 'ge'
+  | 'atan2';
 export type ReduceOp = 'sum' | 'max' | 'min';
 export type ArgReduceOp = 'argmax' | 'argmin';
 

@@ -1,4 +1,12 @@
-import { REFERENCE, type Backend, type BufferView, type DeviceKernels, type Kernels, type OpKind, type Primitive } from './backend.js';
+import {
+  REFERENCE,
+  type Backend,
+  type BufferView,
+  type DeviceKernels,
+  type Kernels,
+  type OpKind,
+  type Primitive,
+} from './backend.js';
 import { cpu } from './cpu/index.js';
 
 export type { OpKind } from './backend.js';

@@ -48,8 +48,15 @@ export interface FusedUpdates {
   /** SGD; `buf` is null without momentum, `firstStep` means it is not initialised yet. True when it ran. */
   sgd(param: FloatArray, grad: FloatArray, buf: FloatArray | null, h: SgdStepHyper, firstStep: boolean): boolean;
   /** Schedule-Free AdamW without inner momentum at 0-based step k, scheduled lr and average weight ckp1; true when it ran. */
-  adamwScheduleFree?(y: FloatArray, grad: FloatArray, z: FloatArray, v: FloatArray, h: AdamWScheduleFreeStepHyper,
-    sc: { readonly lr: number; readonly ckp1: number }, k: number): boolean;
+  adamwScheduleFree?(
+    y: FloatArray,
+    grad: FloatArray,
+    z: FloatArray,
+    v: FloatArray,
+    h: AdamWScheduleFreeStepHyper,
+    sc: { readonly lr: number; readonly ckp1: number },
+    k: number,
+  ): boolean;
   /** LAMB at 1-based `count` (the trust ratio over the whole tensor); true when it ran. */
   lamb?(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: LambStepHyper, count: number): boolean;
 }

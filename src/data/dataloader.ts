@@ -55,14 +55,21 @@ export class DataLoader implements Iterable<[Tensor, Tensor]> {
 
   constructor(x: Tensor, y: Tensor, opts: DataLoaderOptions = {}) {
     if (!(x instanceof Tensor) || !(y instanceof Tensor)) throw new ValueError('DataLoader: x and y must be Tensors');
-    if (x.ndim === 0 || y.ndim === 0) throw new ShapeError(`DataLoader: x and y need a batch dimension, got shapes ${fmt(x.shape)} and ${fmt(y.shape)}`);
+    if (x.ndim === 0 || y.ndim === 0)
+      throw new ShapeError(
+        `DataLoader: x and y need a batch dimension, got shapes ${fmt(x.shape)} and ${fmt(y.shape)}`,
+      );
     if (x.shape[0] !== y.shape[0]) {
-      throw new ShapeError(`DataLoader: x and y must have the same number of rows, got shapes ${fmt(x.shape)} and ${fmt(y.shape)}`);
+      throw new ShapeError(
+        `DataLoader: x and y must have the same number of rows, got shapes ${fmt(x.shape)} and ${fmt(y.shape)}`,
+      );
     }
     checkOptions('DataLoader', opts, ['batchSize', 'shuffle', 'dropLast', 'seed', 'generator']);
     const bs = opts.batchSize ?? 1;
-    if (!Number.isInteger(bs) || bs <= 0) throw new ValueError(`DataLoader: batchSize must be a positive integer, got ${bs}`);
-    if (opts.seed !== undefined && opts.generator !== undefined) throw new ValueError('DataLoader: pass either seed or generator, not both');
+    if (!Number.isInteger(bs) || bs <= 0)
+      throw new ValueError(`DataLoader: batchSize must be a positive integer, got ${bs}`);
+    if (opts.seed !== undefined && opts.generator !== undefined)
+      throw new ValueError('DataLoader: pass either seed or generator, not both');
     if (opts.seed !== undefined && (!Number.isSafeInteger(opts.seed) || opts.seed < 0)) {
       throw new ValueError(`DataLoader: seed must be a non-negative safe integer, got ${opts.seed}`);
     }
@@ -90,7 +97,8 @@ export class DataLoader implements Iterable<[Tensor, Tensor]> {
   }
   /** Sets the next epoch, e.g. when resuming from a checkpoint (the order for epoch e is fixed by seed and e). */
   setEpoch(epoch: number): void {
-    if (!Number.isInteger(epoch) || epoch < 0) throw new ValueError(`DataLoader.setEpoch: epoch must be a non-negative integer, got ${epoch}`);
+    if (!Number.isInteger(epoch) || epoch < 0)
+      throw new ValueError(`DataLoader.setEpoch: epoch must be a non-negative integer, got ${epoch}`);
     this.#epoch = epoch;
   }
 
@@ -99,7 +107,8 @@ export class DataLoader implements Iterable<[Tensor, Tensor]> {
     if (!this.shuffle) return null;
     const n = this.numSamples;
     if (this.seed !== undefined) {
-      if (epoch * EPOCH_STRIDE > Number.MAX_SAFE_INTEGER) throw new ValueError(`DataLoader: epoch ${epoch} is too large to shuffle reproducibly`);
+      if (epoch * EPOCH_STRIDE > Number.MAX_SAFE_INTEGER)
+        throw new ValueError(`DataLoader: epoch ${epoch} is too large to shuffle reproducibly`);
       return permutation(n, new Generator(this.seed).setState({ seed: this.seed, offset: epoch * EPOCH_STRIDE }));
     }
     return permutation(n, this.#generator ?? defaultGenerator);
@@ -108,11 +117,14 @@ export class DataLoader implements Iterable<[Tensor, Tensor]> {
   /** One epoch of `[xb, yb]` batches. */
   *[Symbol.iterator](): Iterator<[Tensor, Tensor]> {
     const order = this.#order(this.#epoch++);
-    const n = this.numSamples, bs = this.batchSize;
+    const n = this.numSamples,
+      bs = this.batchSize;
     for (let start = 0; start < n; start += bs) {
       const end = Math.min(n, start + bs);
       if (end - start < bs && this.dropLast) return;
-      yield order ? [gatherRows(this.x, order, start, end), gatherRows(this.y, order, start, end)] : [rowRange(this.x, start, end), rowRange(this.y, start, end)];
+      yield order
+        ? [gatherRows(this.x, order, start, end), gatherRows(this.y, order, start, end)]
+        : [rowRange(this.x, start, end), rowRange(this.y, start, end)];
     }
   }
 }

@@ -73,7 +73,8 @@ function loadDigits(dir: string): Float32Array[] {
     }
     const px = Float32Array.from(data as number[]);
     for (let i = 0; i < px.length; i++) {
-      if (!(px[i]! >= 0 && px[i]! <= 1)) throw new FormatError(`mnistDigits: ${file} has pixel ${data[i]} at ${i}, expected a number in [0, 1]`);
+      if (!(px[i]! >= 0 && px[i]! <= 1))
+        throw new FormatError(`mnistDigits: ${file} has pixel ${data[i]} at ${i}, expected a number in [0, 1]`);
     }
     digits.push(px);
   }
@@ -98,7 +99,9 @@ export function mnistDigits(opts: MnistDigitsOptions = {}): MnistDigits {
   }
   const trainPer = opts.trainPerDigit;
   if (trainPer !== undefined && (!Number.isInteger(trainPer) || trainPer < 0 || trainPer > minCount - testPer)) {
-    throw new ValueError(`mnistDigits: trainPerDigit must be an integer in [0, ${minCount - testPer}] with testPerDigit ${testPer}, got ${trainPer}`);
+    throw new ValueError(
+      `mnistDigits: trainPerDigit must be an integer in [0, ${minCount - testPer}] with testPerDigit ${testPer}, got ${trainPer}`,
+    );
   }
   // [first, end) image ranges per digit for each split.
   const trainRanges = counts.map((c) => [0, trainPer ?? c - testPer] as const);

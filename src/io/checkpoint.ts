@@ -36,9 +36,16 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 
 /** What optimizer, scheduler and extra state may hold: JSON plus tensors and typed arrays. */
 export type StateValue =
-  | null | boolean | number | string
-  | Tensor | Float32Array | Float64Array | Int32Array
-  | StateValue[] | { [key: string]: StateValue };
+  | null
+  | boolean
+  | number
+  | string
+  | Tensor
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | StateValue[]
+  | { [key: string]: StateValue };
 
 /** A model: anything with a tensor state dict (nn.Module fits). */
 export interface StatefulModel {
@@ -134,7 +141,11 @@ interface StateDoc {
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isRngState = (v: unknown): v is GeneratorState => isObj(v) && isCount(v['seed']) && isCount(v['offset']);
-const list = (names: string[]): string => names.slice(0, 8).map((n) => JSON.stringify(n)).join(', ') + (names.length > 8 ? `, … (${names.length} in all)` : '');
+const list = (names: string[]): string =>
+  names
+    .slice(0, 8)
+    .map((n) => JSON.stringify(n))
+    .join(', ') + (names.length > 8 ? `, … (${names.length} in all)` : '');
 
 // ---------------------------------------------------------------------------------------------
 // state encoding: StateValue <-> JSON with tensor markers
@@ -157,7 +168,10 @@ class Encoder {
   }
 
   encode(v: unknown, what: string, path: string): JsonValue {
-    const fail = (why: string): ValueError => new ValueError(`${this.op}: ${what} at ${path || '(root)'} ${why}; a checkpoint holds JSON values, Tensors and Float32/Float64/Int32 arrays`);
+    const fail = (why: string): ValueError =>
+      new ValueError(
+        `${this.op}: ${what} at ${path || '(root)'} ${why}; a checkpoint holds JSON values, Tensors and Float32/Float64/Int32 arrays`,
+      );
     if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
     if (typeof v === 'number') return encodeNumber(v) as JsonValue;
     if (typeof v !== 'object') throw fail(`is ${v === undefined ? 'undefined' : `a ${typeof v}`}`);
@@ -171,9 +185,13 @@ class Encoder {
     try {
       if (Array.isArray(v)) {
         if (v.length >= ARRAY_AS_TENSOR && v.every((x) => typeof x === 'number')) {
-          return { $f64: this.add(what.split(' ')[0]!, v, () => new Tensor(Float64Array.from(v as number[]), [v.length])) };
+          return {
+            $f64: this.add(what.split(' ')[0]!, v, () => new Tensor(Float64Array.from(v as number[]), [v.length])),
+          };
         }
-        return Array.from({ length: v.length }, (_, i) => (v[i] === undefined ? null : this.encode(v[i], what, `${path}[${i}]`)));
+        return Array.from({ length: v.length }, (_, i) =>
+          v[i] === undefined ? null : this.encode(v[i], what, `${path}[${i}]`),
+        );
       }
       const proto: unknown = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) throw fail(`is a ${kindOf(v)}, which cannot be saved`);
@@ -201,7 +219,8 @@ function base64Array(o: Record<string, unknown>): Tensor | undefined {
   const keys = Object.keys(o);
   if (keys.length !== 3 || !hasOwn(o, 'dtype') || !hasOwn(o, 'length') || !hasOwn(o, 'base64')) return undefined;
   const { dtype, length, base64 } = o;
-  if ((dtype !== 'float32' && dtype !== 'float64') || typeof length !== 'number' || typeof base64 !== 'string') return undefined;
+  if ((dtype !== 'float32' && dtype !== 'float64') || typeof length !== 'number' || typeof base64 !== 'string')
+    return undefined;
   const data = decodeArray({ dtype, length, base64 }, 'saveCheckpoint', true);
   return data && new Tensor(data, [length]);
 }
@@ -215,7 +234,9 @@ class Decoder {
 
   private tensor(key: unknown, path: string): Tensor {
     if (typeof key !== 'string' || !hasOwn(this.tensors, key)) {
-      throw this.fail(`state at ${path || '(root)'} refers to tensor ${JSON.stringify(key)}, which the file does not contain`);
+      throw this.fail(
+        `state at ${path || '(root)'} refers to tensor ${JSON.stringify(key)}, which the file does not contain`,
+      );
     }
     return this.tensors[key]!;
   }
@@ -234,7 +255,8 @@ class Decoder {
       let out: StateValue;
       if (m === '$num') {
         const x = decodeNumber(arg);
-        if (x === undefined) throw this.fail(`state at ${path || '(root)'} has an invalid number marker ${JSON.stringify(arg)}`);
+        if (x === undefined)
+          throw this.fail(`state at ${path || '(root)'} has an invalid number marker ${JSON.stringify(arg)}`);
         return x;
       } else if (m === '$tensor') {
         out = this.tensor(arg, path);
@@ -242,12 +264,18 @@ class Decoder {
         out = this.tensor(arg, path).data;
       } else if (m === '$b64') {
         const t = this.tensor(arg, path);
-        if ((t.dtype !== 'float32' && t.dtype !== 'float64') || t.ndim !== 1) throw this.fail(`state at ${path || '(root)'}: tensor ${JSON.stringify(arg)} should be a 1-d float array`);
+        if ((t.dtype !== 'float32' && t.dtype !== 'float64') || t.ndim !== 1)
+          throw this.fail(`state at ${path || '(root)'}: tensor ${JSON.stringify(arg)} should be a 1-d float array`);
         const d = t.data;
-        out = { dtype: t.dtype, length: d.length, base64: Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('base64') };
+        out = {
+          dtype: t.dtype,
+          length: d.length,
+          base64: Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('base64'),
+        };
       } else if (m === '$f64') {
         const t = this.tensor(arg, path);
-        if (t.dtype !== 'float64' || t.ndim !== 1) throw this.fail(`state at ${path || '(root)'}: tensor ${JSON.stringify(arg)} should be a 1-d float64 array`);
+        if (t.dtype !== 'float64' || t.ndim !== 1)
+          throw this.fail(`state at ${path || '(root)'}: tensor ${JSON.stringify(arg)} should be a 1-d float64 array`);
         out = Array.from(t.data);
       } else {
         throw this.fail(`state at ${path || '(root)'} has an unknown marker ${JSON.stringify(m)}`);
@@ -257,7 +285,8 @@ class Decoder {
     }
     const out: Record<string, StateValue> = {};
     for (const k of keys) {
-      if (k.startsWith('$') && !k.startsWith('$$')) throw this.fail(`state at ${path || '(root)'} has a stray marker key ${JSON.stringify(k)}`);
+      if (k.startsWith('$') && !k.startsWith('$$'))
+        throw this.fail(`state at ${path || '(root)'} has a stray marker key ${JSON.stringify(k)}`);
       const name = k.startsWith('$') ? k.slice(1) : k;
       setOwn(out, name, this.decode(v[k], path ? `${path}.${name}` : name));
     }
@@ -270,18 +299,30 @@ class Decoder {
 
 function checkStateful(x: unknown, what: string, op: string, needsTensors = false): void {
   const o = x as { stateDict?: unknown; loadStateDict?: unknown } | null;
-  if (typeof o !== 'object' || o === null || typeof o.stateDict !== 'function' || typeof o.loadStateDict !== 'function') {
-    throw new ValueError(`${op}: ${what} must be an object with stateDict() and loadStateDict()${needsTensors ? ' (an nn.Module)' : ''}, got ${typeName(x)}`);
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    typeof o.stateDict !== 'function' ||
+    typeof o.loadStateDict !== 'function'
+  ) {
+    throw new ValueError(
+      `${op}: ${what} must be an object with stateDict() and loadStateDict()${needsTensors ? ' (an nn.Module)' : ''}, got ${typeName(x)}`,
+    );
   }
 }
 
 function modelTensors(model: StatefulModel, op: string): Record<string, Tensor> {
   const sd: unknown = model.stateDict();
-  if (!isObj(sd)) throw new ValueError(`${op}: model.stateDict() must return an object of Tensors, got ${typeName(sd)}`);
+  if (!isObj(sd))
+    throw new ValueError(`${op}: model.stateDict() must return an object of Tensors, got ${typeName(sd)}`);
   const out: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(sd)) {
-    if (!(t instanceof Tensor)) throw new ValueError(`${op}: model.stateDict()["${name}"] is not a Tensor (got ${typeName(t)})`);
-    if (name.startsWith(STATE_PREFIX)) throw new ValueError(`${op}: model tensor name "${name}" starts with "${STATE_PREFIX}", which checkpoints reserve`);
+    if (!(t instanceof Tensor))
+      throw new ValueError(`${op}: model.stateDict()["${name}"] is not a Tensor (got ${typeName(t)})`);
+    if (name.startsWith(STATE_PREFIX))
+      throw new ValueError(
+        `${op}: model tensor name "${name}" starts with "${STATE_PREFIX}", which checkpoints reserve`,
+      );
     setOwn(out, name, t);
   }
   return out;
@@ -292,9 +333,16 @@ function modelTensors(model: StatefulModel, op: string): Record<string, Tensor> 
  * complete and durable the previous checkpoint at `path` stays in place, and a failed save leaves
  * no temp file. Everything is snapshotted synchronously when the call is made.
  */
-export async function saveCheckpoint(path: string, contents: CheckpointContents, opts: SaveCheckpointOptions = {}): Promise<void> {
+export async function saveCheckpoint(
+  path: string,
+  contents: CheckpointContents,
+  opts: SaveCheckpointOptions = {},
+): Promise<void> {
   const op = 'saveCheckpoint';
-  if (!isObj(contents)) throw new ValueError(`${op}: contents must be an object { model, optimizer?, scheduler?, step?, rng?, extra? }, got ${typeName(contents)}`);
+  if (!isObj(contents))
+    throw new ValueError(
+      `${op}: contents must be an object { model, optimizer?, scheduler?, step?, rng?, extra? }, got ${typeName(contents)}`,
+    );
   checkStateful(contents.model, 'model', op, true);
   const tensors = modelTensors(contents.model, op);
   const step = contents.step ?? 0;
@@ -304,31 +352,45 @@ export async function saveCheckpoint(path: string, contents: CheckpointContents,
   const rng = contents.rng ?? true;
   if (rng === true) doc.rng = getRngState();
   else if (rng !== false) {
-    if (!isRngState(rng)) throw new ValueError(`${op}: rng must be true, false or a { seed, offset } state, got ${JSON.stringify(rng)}`);
+    if (!isRngState(rng))
+      throw new ValueError(`${op}: rng must be true, false or a { seed, offset } state, got ${JSON.stringify(rng)}`);
     doc.rng = { seed: rng.seed, offset: rng.offset };
   }
   if (contents.generators !== undefined) {
-    if (!isObj(contents.generators)) throw new ValueError(`${op}: generators must be an object of generators, got ${typeName(contents.generators)}`);
+    if (!isObj(contents.generators))
+      throw new ValueError(`${op}: generators must be an object of generators, got ${typeName(contents.generators)}`);
     const gens: Record<string, GeneratorState> = {};
     for (const [name, g] of Object.entries(contents.generators)) {
-      const s: unknown = typeof (g as Partial<StatefulGenerator> | null)?.getState === 'function' ? g.getState() : undefined;
-      if (!isRngState(s)) throw new ValueError(`${op}: generators["${name}"] must have getState() returning { seed, offset }`);
+      const s: unknown =
+        typeof (g as Partial<StatefulGenerator> | null)?.getState === 'function' ? g.getState() : undefined;
+      if (!isRngState(s))
+        throw new ValueError(`${op}: generators["${name}"] must have getState() returning { seed, offset }`);
       setOwn(gens, name, { seed: s.seed, offset: s.offset });
     }
     doc.generators = gens;
   }
 
-  for (const [what, v] of [['extra', contents.extra], ['optimizer state', contents.optimizer?.stateDict?.()]] as const) {
-    if (nestingDepth(v) > MAX_STATE_DEPTH) throw new ValueError(`${op}: ${what} is nested more than ${MAX_STATE_DEPTH} levels deep`);
+  for (const [what, v] of [
+    ['extra', contents.extra],
+    ['optimizer state', contents.optimizer?.stateDict?.()],
+  ] as const) {
+    if (nestingDepth(v) > MAX_STATE_DEPTH)
+      throw new ValueError(`${op}: ${what} is nested more than ${MAX_STATE_DEPTH} levels deep`);
   }
   const enc = new Encoder(op);
   if (contents.optimizer !== undefined) {
     checkStateful(contents.optimizer, 'optimizer', op);
-    doc.optimizer = { kind: kindOf(contents.optimizer), state: enc.encode(contents.optimizer.stateDict(), 'optimizer state', '') };
+    doc.optimizer = {
+      kind: kindOf(contents.optimizer),
+      state: enc.encode(contents.optimizer.stateDict(), 'optimizer state', ''),
+    };
   }
   if (contents.scheduler !== undefined) {
     checkStateful(contents.scheduler, 'scheduler', op);
-    doc.scheduler = { kind: kindOf(contents.scheduler), state: enc.encode(contents.scheduler.stateDict(), 'scheduler state', '') };
+    doc.scheduler = {
+      kind: kindOf(contents.scheduler),
+      state: enc.encode(contents.scheduler.stateDict(), 'scheduler state', ''),
+    };
   }
   if (contents.extra !== undefined) doc.extra = enc.encode(contents.extra, 'extra state', '');
   for (const [k, t] of Object.entries(enc.tensors)) setOwn(tensors, k, t);
@@ -345,36 +407,51 @@ export async function saveCheckpoint(path: string, contents: CheckpointContents,
 // ---------------------------------------------------------------------------------------------
 // load
 
-const FILE_DTYPE: Record<string, string> = { F32: 'float32', F64: 'float64', I32: 'int32', F16: 'float32', BF16: 'float32' };
+const FILE_DTYPE: Record<string, string> = {
+  F32: 'float32',
+  F64: 'float64',
+  I32: 'int32',
+  F16: 'float32',
+  BF16: 'float32',
+};
 
 function parseDoc(md: Record<string, string>, r: SafetensorsReader): StateDoc {
   const format = md['tapegrad.format'];
   if (format === undefined) {
-    throw r.fail('is a safetensors file but not a tapegrad checkpoint (its __metadata__ has no "tapegrad.format"); plain weight files load with loadSafetensors');
+    throw r.fail(
+      'is a safetensors file but not a tapegrad checkpoint (its __metadata__ has no "tapegrad.format"); plain weight files load with loadSafetensors',
+    );
   }
   if (format !== 'checkpoint') throw r.fail(`is a tapegrad ${JSON.stringify(format)} file, not a checkpoint`);
   const version = md['tapegrad.version'];
   if (version !== String(CHECKPOINT_VERSION)) {
-    throw r.fail(`checkpoint format version ${JSON.stringify(version ?? null)} is not supported (this tapegrad reads version ${CHECKPOINT_VERSION})`);
+    throw r.fail(
+      `checkpoint format version ${JSON.stringify(version ?? null)} is not supported (this tapegrad reads version ${CHECKPOINT_VERSION})`,
+    );
   }
   let doc: unknown;
   try {
     doc = JSON.parse(md['tapegrad.state'] ?? '');
   } catch (e) {
-    throw r.fail(`checkpoint state ("tapegrad.state" in __metadata__) is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw r.fail(
+      `checkpoint state ("tapegrad.state" in __metadata__) is not valid JSON (${e instanceof Error ? e.message : String(e)})`,
+    );
   }
   const bad = (what: string): FormatError => r.fail(`checkpoint state is malformed: ${what}`);
   if (nestingDepth(doc) > MAX_STATE_DEPTH) throw bad(`nested more than ${MAX_STATE_DEPTH} levels deep`);
   if (!isObj(doc)) throw bad('not an object');
   if (!isCount(doc['step'])) throw bad(`"step" must be a non-negative integer, got ${JSON.stringify(doc['step'])}`);
-  if (doc['rng'] !== undefined && !isRngState(doc['rng'])) throw bad(`"rng" must be { seed, offset }, got ${JSON.stringify(doc['rng'])}`);
+  if (doc['rng'] !== undefined && !isRngState(doc['rng']))
+    throw bad(`"rng" must be { seed, offset }, got ${JSON.stringify(doc['rng'])}`);
   if (doc['generators'] !== undefined) {
     if (!isObj(doc['generators'])) throw bad('"generators" must be an object');
-    for (const [k, s] of Object.entries(doc['generators'])) if (!isRngState(s)) throw bad(`generators[${JSON.stringify(k)}] must be { seed, offset }`);
+    for (const [k, s] of Object.entries(doc['generators']))
+      if (!isRngState(s)) throw bad(`generators[${JSON.stringify(k)}] must be { seed, offset }`);
   }
   for (const part of ['optimizer', 'scheduler'] as const) {
     const p = doc[part];
-    if (p !== undefined && (!isObj(p) || typeof p['kind'] !== 'string' || !hasOwn(p, 'state'))) throw bad(`"${part}" must be { kind, state }`);
+    if (p !== undefined && (!isObj(p) || typeof p['kind'] !== 'string' || !hasOwn(p, 'state')))
+      throw bad(`"${part}" must be { kind, state }`);
   }
   return doc as unknown as StateDoc;
 }
@@ -386,10 +463,17 @@ function parseDoc(md: Record<string, string>, r: SafetensorsReader): StateDoc {
  * when any target refuses its state (an optimizer validates every step counter and buffer), the
  * targets already restored are put back as they were and nothing else is touched.
  */
-export async function loadCheckpoint(path: string, targets: CheckpointTargets, opts: LoadCheckpointOptions = {}): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(
+  path: string,
+  targets: CheckpointTargets,
+  opts: LoadCheckpointOptions = {},
+): Promise<LoadedCheckpoint> {
   const op = 'loadCheckpoint';
   const strict = opts.strict ?? true;
-  if (!isObj(targets)) throw new ValueError(`${op}: targets must be an object { model, optimizer?, scheduler? }, got ${typeName(targets)}`);
+  if (!isObj(targets))
+    throw new ValueError(
+      `${op}: targets must be an object { model, optimizer?, scheduler? }, got ${typeName(targets)}`,
+    );
   checkStateful(targets.model, 'model', op, true);
   if (targets.optimizer !== undefined) checkStateful(targets.optimizer, 'optimizer', op);
   if (targets.scheduler !== undefined) checkStateful(targets.scheduler, 'scheduler', op);
@@ -407,27 +491,37 @@ export async function loadCheckpoint(path: string, targets: CheckpointTargets, o
     const missing = Object.keys(current).filter((k) => !inFile.has(k));
     const unexpected = modelEntries.map((e) => e.name).filter((k) => !hasOwn(current, k));
     if (strict && (missing.length || unexpected.length)) {
-      const parts = [missing.length ? `missing from the checkpoint: ${list(missing)}` : '', unexpected.length ? `not in the model: ${list(unexpected)}` : ''];
+      const parts = [
+        missing.length ? `missing from the checkpoint: ${list(missing)}` : '',
+        unexpected.length ? `not in the model: ${list(unexpected)}` : '',
+      ];
       throw r.fail(`weights do not match the model (strict): ${parts.filter(Boolean).join('; ')}`);
     }
     for (const [name, t] of Object.entries(current)) {
       const e = inFile.get(name);
       if (!e) continue;
       if (e.shape.length !== t.shape.length || e.shape.some((d, i) => d !== t.shape[i])) {
-        throw r.fail(`has shape [${e.shape.join(',')}] in the checkpoint but [${t.shape.join(',')}] in the model`, name);
+        throw r.fail(
+          `has shape [${e.shape.join(',')}] in the checkpoint but [${t.shape.join(',')}] in the model`,
+          name,
+        );
       }
-      if (FILE_DTYPE[e.dtype] !== t.dtype) throw r.fail(`is ${e.dtype} in the checkpoint but ${t.dtype} in the model`, name);
+      if (FILE_DTYPE[e.dtype] !== t.dtype)
+        throw r.fail(`is ${e.dtype} in the checkpoint but ${t.dtype} in the model`, name);
     }
     for (const part of ['optimizer', 'scheduler'] as const) {
       const target = targets[part];
       const saved = doc[part];
       if (target === undefined || !strict) continue;
-      if (!saved) throw r.fail(`has no ${part} state, but a ${part} was given to restore (pass { strict: false } to skip it)`);
-      if (saved.kind !== kindOf(target)) throw r.fail(`${part} state was saved from ${saved.kind} and cannot be loaded into ${kindOf(target)} (strict)`);
+      if (!saved)
+        throw r.fail(`has no ${part} state, but a ${part} was given to restore (pass { strict: false } to skip it)`);
+      if (saved.kind !== kindOf(target))
+        throw r.fail(`${part} state was saved from ${saved.kind} and cannot be loaded into ${kindOf(target)} (strict)`);
     }
     if (targets.generators !== undefined && strict) {
       for (const name of Object.keys(targets.generators)) {
-        if (!doc.generators || !hasOwn(doc.generators, name)) throw r.fail(`has no state for generator ${JSON.stringify(name)} (pass { strict: false } to skip it)`);
+        if (!doc.generators || !hasOwn(doc.generators, name))
+          throw r.fail(`has no state for generator ${JSON.stringify(name)} (pass { strict: false } to skip it)`);
       }
     }
 

@@ -23,15 +23,24 @@ export interface EncodedNumber {
   $num: 'NaN' | 'Infinity' | '-Infinity' | '-0';
 }
 /** A JSON value as it appears in a state dict. */
-export type StateJson = number | string | boolean | null | EncodedArray | EncodedNumber | StateJson[] | { [k: string]: StateJson };
+export type StateJson =
+  | number
+  | string
+  | boolean
+  | null
+  | EncodedArray
+  | EncodedNumber
+  | StateJson[]
+  | { [k: string]: StateJson };
 
 /** Sets an own enumerable property, so a key named "__proto__" is data, not a prototype. */
 export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
-export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 /** A value as messages show it: numbers as written, the rest as JSON. */
-export const show = (v: unknown): string => (typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v));
+export const show = (v: unknown): string => (typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v)));
 /** The class name of an object ('Adam', 'Map', 'Object'). */
 export const kindOf = (x: object): string =>
   (Object.getPrototypeOf(x) as { constructor?: { name?: string } } | null)?.constructor?.name || 'Object';
@@ -49,16 +58,27 @@ export const decodeNumber = (marker: unknown): number | undefined =>
 
 export function encodeArray(a: FloatArray): EncodedArray {
   const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-  return { dtype: a instanceof Float64Array ? 'float64' : 'float32', length: a.length, base64: Buffer.from(bytes).toString('base64') };
+  return {
+    dtype: a instanceof Float64Array ? 'float64' : 'float32',
+    length: a.length,
+    base64: Buffer.from(bytes).toString('base64'),
+  };
 }
 export const isEncodedArray = (v: unknown): v is EncodedArray =>
-  isObject(v) && (v.dtype === 'float32' || v.dtype === 'float64') && typeof v.base64 === 'string' && typeof v.length === 'number';
-const isEncodedNumber = (v: unknown): v is EncodedNumber => isObject(v) && typeof v.$num === 'string' && Object.keys(v).length === 1;
+  isObject(v) &&
+  (v.dtype === 'float32' || v.dtype === 'float64') &&
+  typeof v.base64 === 'string' &&
+  typeof v.length === 'number';
+const isEncodedNumber = (v: unknown): v is EncodedNumber =>
+  isObject(v) && typeof v.$num === 'string' && Object.keys(v).length === 1;
 
 /** Decodes an encoded array; with `canonical`, returns undefined unless it is exactly what `encodeArray` writes. */
 export function decodeArray(e: EncodedArray, where: string, canonical = false): FloatArray | undefined {
   const width = e.dtype === 'float64' ? 8 : 4;
-  if (canonical && (!Number.isSafeInteger(e.length) || e.length < 0 || e.base64.length !== 4 * Math.ceil((e.length * width) / 3))) {
+  if (
+    canonical &&
+    (!Number.isSafeInteger(e.length) || e.length < 0 || e.base64.length !== 4 * Math.ceil((e.length * width) / 3))
+  ) {
     return undefined;
   }
   const bytes = Buffer.from(e.base64, 'base64');
@@ -79,7 +99,8 @@ export function encodeValue(v: unknown): StateJson {
   if (Array.isArray(v)) return v.map(encodeValue);
   if (isObject(v)) {
     const o: { [k: string]: StateJson } = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined && typeof x !== 'function') setOwn(o, k, encodeValue(x));
+    for (const [k, x] of Object.entries(v))
+      if (x !== undefined && typeof x !== 'function') setOwn(o, k, encodeValue(x));
     return o;
   }
   throw new ValueError(`stateDict: cannot encode a value of type ${typeof v}`);

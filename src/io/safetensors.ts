@@ -77,14 +77,20 @@ export type SaveSafetensorsOptions = AtomicWriteOptions;
 // ---------------------------------------------------------------------------------------------
 // dtypes
 
-interface WriteCode { code: 'F64' | 'F32' | 'I32'; rank: number }
+interface WriteCode {
+  code: 'F64' | 'F32' | 'I32';
+  rank: number;
+}
 const WRITE: Record<DType, WriteCode> = {
   float64: { code: 'F64', rank: 0 },
   float32: { code: 'F32', rank: 1 },
   int32: { code: 'I32', rank: 2 },
 };
 
-interface ReadCode { size: number; dtype: DType }
+interface ReadCode {
+  size: number;
+  dtype: DType;
+}
 const READ: ReadonlyMap<string, ReadCode> = new Map<string, ReadCode>([
   ['F64', { size: 8, dtype: 'float64' }],
   ['F32', { size: 4, dtype: 'float32' }],
@@ -95,8 +101,21 @@ const READ: ReadonlyMap<string, ReadCode> = new Map<string, ReadCode>([
 
 /** Valid safetensors dtypes that tapegrad has no dtype for. */
 const UNSUPPORTED = new Set([
-  'BOOL', 'U8', 'I8', 'I16', 'U16', 'U32', 'I64', 'U64',
-  'F8_E5M2', 'F8_E4M3', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4', 'C64',
+  'BOOL',
+  'U8',
+  'I8',
+  'I16',
+  'U16',
+  'U32',
+  'I64',
+  'U64',
+  'F8_E5M2',
+  'F8_E4M3',
+  'F8_E8M0',
+  'F6_E2M3',
+  'F6_E3M2',
+  'F4',
+  'C64',
 ]);
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -107,7 +126,6 @@ function swapInPlace(bytes: Uint8Array, width: number): void {
 
 // ---------------------------------------------------------------------------------------------
 // small helpers
-
 
 const utf8 = new TextEncoder();
 function compareUtf8(a: string, b: string): number {
@@ -140,10 +158,12 @@ function prepare(op: string, tensors: Record<string, Tensor>, metadata: Record<s
   const list: { name: string; t: Tensor; w: WriteCode }[] = [];
   for (const name of Object.keys(tensors)) {
     const t: unknown = tensors[name];
-    if (name === '__metadata__') throw new ValueError(`${op}: "__metadata__" is reserved by the safetensors format and cannot name a tensor`);
+    if (name === '__metadata__')
+      throw new ValueError(`${op}: "__metadata__" is reserved by the safetensors format and cannot name a tensor`);
     if (!(t instanceof Tensor)) throw new ValueError(`${op}: tensor "${name}" is not a Tensor (got ${describe(t)})`);
     const w = WRITE[t.dtype];
-    if (!w) throw new ValueError(`${op}: tensor "${name}" has dtype ${String(t.dtype)}, which safetensors cannot store`);
+    if (!w)
+      throw new ValueError(`${op}: tensor "${name}" has dtype ${String(t.dtype)}, which safetensors cannot store`);
     list.push({ name, t, w });
   }
   // The reference writer's order: descending alignment (F64, F32, I32), then name (bytewise UTF-8).
@@ -157,7 +177,10 @@ function prepare(op: string, tensors: Record<string, Tensor>, metadata: Record<s
     const mparts: string[] = [];
     for (const k of Object.keys(metadata)) {
       const v: unknown = metadata[k];
-      if (typeof v !== 'string') throw new ValueError(`${op}: metadata["${k}"] must be a string (safetensors metadata is string→string), got ${describe(v)}`);
+      if (typeof v !== 'string')
+        throw new ValueError(
+          `${op}: metadata["${k}"] must be a string (safetensors metadata is string→string), got ${describe(v)}`,
+        );
       mparts.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
     }
     parts.push(`"__metadata__":{${mparts.join(',')}}`);
@@ -166,11 +189,16 @@ function prepare(op: string, tensors: Record<string, Tensor>, metadata: Record<s
   let offset = 0;
   for (const { name, t, w } of list) {
     const data = t.data;
-    if (data.length !== t.size) throw new ValueError(`${op}: tensor "${name}" holds ${data.length} values but its shape [${t.shape.join(',')}] needs ${t.size}`);
+    if (data.length !== t.size)
+      throw new ValueError(
+        `${op}: tensor "${name}" holds ${data.length} values but its shape [${t.shape.join(',')}] needs ${t.size}`,
+      );
     const begin = offset;
     offset += data.byteLength;
     items.push({ name, data, begin });
-    parts.push(`${JSON.stringify(name)}:{"dtype":"${w.code}","shape":[${t.shape.join(',')}],"data_offsets":[${begin},${offset}]}`);
+    parts.push(
+      `${JSON.stringify(name)}:{"dtype":"${w.code}","shape":[${t.shape.join(',')}],"data_offsets":[${begin},${offset}]}`,
+    );
   }
   let json = `{${parts.join(',')}}`;
   const raw = utf8.encode(json);
@@ -178,7 +206,9 @@ function prepare(op: string, tensors: Record<string, Tensor>, metadata: Record<s
   if (pad) json += ' '.repeat(pad);
   const header = pad ? utf8.encode(json) : raw;
   if (header.length > MAX_HEADER_BYTES) {
-    throw new ValueError(`${op}: the header would be ${header.length} bytes, over the ${MAX_HEADER_BYTES}-byte limit readers enforce (too many tensors or too much metadata)`);
+    throw new ValueError(
+      `${op}: the header would be ${header.length} bytes, over the ${MAX_HEADER_BYTES}-byte limit readers enforce (too many tensors or too much metadata)`,
+    );
   }
   return { header, items, dataBytes: offset };
 }
@@ -192,7 +222,11 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
 }
 
 /** @internal `encodeSafetensors` with the caller's name in error messages. */
-export function encode(op: string, tensors: Record<string, Tensor>, metadata: Record<string, string> | undefined): Uint8Array {
+export function encode(
+  op: string,
+  tensors: Record<string, Tensor>,
+  metadata: Record<string, string> | undefined,
+): Uint8Array {
   const { header, items, dataBytes } = prepare(op, tensors, metadata);
   const base = 8 + header.length;
   const out = new Uint8Array(base + dataBytes);
@@ -226,12 +260,17 @@ export async function saveSafetensors(
 // reading: validation
 
 /** Where bytes came from, for error messages: "loadSafetensors: model.safetensors: …". */
-interface Source { op: string; label: string; maxTensors?: number }
+interface Source {
+  op: string;
+  label: string;
+  maxTensors?: number;
+}
 
 function checkLimits(op: string, opts: ReadLimits, known: readonly string[]): number {
   checkOptions(op, opts, known);
   const m = opts.maxTensors ?? DEFAULT_MAX_TENSORS;
-  if (!Number.isSafeInteger(m) || m < 0) throw new ValueError(`${op}: maxTensors must be a non-negative integer, got ${describe(m)}`);
+  if (!Number.isSafeInteger(m) || m < 0)
+    throw new ValueError(`${op}: maxTensors must be a non-negative integer, got ${describe(m)}`);
   return m;
 }
 
@@ -240,7 +279,8 @@ function checkLimits(op: string, opts: ReadLimits, known: readonly string[]): nu
  * bounds the work and memory a header may cost before JSON.parse allocates anything per entry.
  */
 function countTopLevelKeys(text: string, limit: number): number {
-  let depth = 0, count = 0;
+  let depth = 0,
+    count = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 34 /* " */) {
@@ -263,11 +303,17 @@ function fail(src: Source, problem: string, tensor?: string): FormatError {
 
 function headerLength(first8: Uint8Array, totalBytes: number, src: Source): number {
   if (totalBytes < 8) {
-    throw fail(src, `is ${totalBytes} bytes, shorter than the 8-byte header length that starts a safetensors file (truncated, or not a safetensors file)`);
+    throw fail(
+      src,
+      `is ${totalBytes} bytes, shorter than the 8-byte header length that starts a safetensors file (truncated, or not a safetensors file)`,
+    );
   }
   const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) {
-    throw fail(src, `header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit (corrupt, forged, or not a safetensors file)`);
+    throw fail(
+      src,
+      `header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit (corrupt, forged, or not a safetensors file)`,
+    );
   }
   if (n > BigInt(totalBytes - 8)) {
     throw fail(src, `header length ${n} runs past the end of the ${totalBytes}-byte file (truncated or corrupt)`);
@@ -314,27 +360,43 @@ function parseEntry(name: string, v: unknown, dataBytes: number, src: Source): S
   if (typeof dtype !== 'string') throw fail(src, `"dtype" must be a string, got ${describe(dtype)}`, name);
   const code = READ.get(dtype);
   if (!code) {
-    if (UNSUPPORTED.has(dtype)) throw fail(src, `dtype ${dtype} is not supported by tapegrad (it reads F32, F64, I32, F16 and BF16)`, name);
+    if (UNSUPPORTED.has(dtype))
+      throw fail(src, `dtype ${dtype} is not supported by tapegrad (it reads F32, F64, I32, F16 and BF16)`, name);
     throw fail(src, `unknown dtype ${JSON.stringify(dtype)}`, name);
   }
   const shape = e['shape'];
-  if (!Array.isArray(shape)) throw fail(src, `"shape" must be an array of non-negative integers, got ${describe(shape)}`, name);
+  if (!Array.isArray(shape))
+    throw fail(src, `"shape" must be an array of non-negative integers, got ${describe(shape)}`, name);
   let elements = 1n;
   for (const d of shape as unknown[]) {
     if (!isOffset(d)) throw fail(src, `"shape" must hold non-negative integers, found ${describe(d)}`, name);
     elements *= BigInt(d);
   }
   const offs = e['data_offsets'];
-  if (!Array.isArray(offs) || offs.length !== 2) throw fail(src, `"data_offsets" must be a [begin, end] pair, got ${Array.isArray(offs) ? `${offs.length} values` : describe(offs)}`, name);
+  if (!Array.isArray(offs) || offs.length !== 2)
+    throw fail(
+      src,
+      `"data_offsets" must be a [begin, end] pair, got ${Array.isArray(offs) ? `${offs.length} values` : describe(offs)}`,
+      name,
+    );
   const [begin, end] = offs as unknown[];
-  if (!isOffset(begin) || !isOffset(end)) throw fail(src, `"data_offsets" must be non-negative integers, got [${describe(begin)}, ${describe(end)}]`, name);
+  if (!isOffset(begin) || !isOffset(end))
+    throw fail(src, `"data_offsets" must be non-negative integers, got [${describe(begin)}, ${describe(end)}]`, name);
   if (end < begin) throw fail(src, `data_offsets [${begin},${end}] end before they begin`, name);
   if (end > dataBytes) {
-    throw fail(src, `data_offsets [${begin},${end}] run past the end of the ${dataBytes}-byte data section (truncated or corrupt file)`, name);
+    throw fail(
+      src,
+      `data_offsets [${begin},${end}] run past the end of the ${dataBytes}-byte data section (truncated or corrupt file)`,
+      name,
+    );
   }
   const need = elements * BigInt(code.size);
   if (need !== BigInt(end - begin)) {
-    throw fail(src, `shape [${(shape as number[]).join(',')}] of ${dtype} needs ${need} bytes but data_offsets [${begin},${end}] hold ${end - begin}`, name);
+    throw fail(
+      src,
+      `shape [${(shape as number[]).join(',')}] of ${dtype} needs ${need} bytes but data_offsets [${begin},${end}] hold ${end - begin}`,
+      name,
+    );
   }
   return { name, dtype, shape: [...(shape as number[])], dataOffsets: [begin, end] };
 }
@@ -342,9 +404,11 @@ function parseEntry(name: string, v: unknown, dataBytes: number, src: Source): S
 function parseMetadata(v: unknown, src: Source): Record<string, string> {
   const out: Record<string, string> = {};
   if (v === null) return out;
-  if (typeof v !== 'object' || Array.isArray(v)) throw fail(src, `"__metadata__" must be an object of strings, got ${describe(v)}`);
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw fail(src, `"__metadata__" must be an object of strings, got ${describe(v)}`);
   for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
-    if (typeof s !== 'string') throw fail(src, `"__metadata__" values must be strings, but ${JSON.stringify(k)} is ${describe(s)}`);
+    if (typeof s !== 'string')
+      throw fail(src, `"__metadata__" values must be strings, but ${JSON.stringify(k)} is ${describe(s)}`);
     setOwn(out, k, s);
   }
   return out;
@@ -362,8 +426,11 @@ function parseHeader(hb: Uint8Array, dataBytes: number, src: Source): Safetensor
   const limit = src.maxTensors ?? DEFAULT_MAX_TENSORS;
   const keys = countTopLevelKeys(text, limit + 1); // + 1: __metadata__ is not a tensor
   if (keys > limit + 1 || (keys === limit + 1 && !text.includes('"__metadata__"'))) {
-    throw fail(src, `header declares more than ${limit} tensors (the maxTensors limit); if the file is trusted, ` +
-      `raise it: { maxTensors: n }`);
+    throw fail(
+      src,
+      `header declares more than ${limit} tensors (the maxTensors limit); if the file is trusted, ` +
+        `raise it: { maxTensors: n }`,
+    );
   }
   let json: unknown;
   try {
@@ -376,7 +443,12 @@ function parseHeader(hb: Uint8Array, dataBytes: number, src: Source): Safetensor
   }
   const seen = new Set<string>();
   for (const k of topLevelKeys(text)) {
-    if (seen.has(k)) throw fail(src, k === '__metadata__' ? 'header has "__metadata__" twice' : 'name appears twice in the header', k === '__metadata__' ? undefined : k);
+    if (seen.has(k))
+      throw fail(
+        src,
+        k === '__metadata__' ? 'header has "__metadata__" twice' : 'name appears twice in the header',
+        k === '__metadata__' ? undefined : k,
+      );
     seen.add(k);
   }
   let metadata: Record<string, string> = {};
@@ -390,13 +462,26 @@ function parseHeader(hb: Uint8Array, dataBytes: number, src: Source): Safetensor
   let prev: SafetensorsEntry | undefined;
   for (const t of tensors) {
     const [b, e] = t.dataOffsets;
-    if (b > pos) throw fail(src, `data_offsets [${b},${e}] leave a gap of ${b - pos} bytes after byte ${pos} of the data section (tensors must be contiguous)`, t.name);
-    if (b < pos) throw fail(src, `data_offsets [${b},${e}] overlap tensor ${JSON.stringify(prev!.name)} at [${prev!.dataOffsets.join(',')}]`, t.name);
+    if (b > pos)
+      throw fail(
+        src,
+        `data_offsets [${b},${e}] leave a gap of ${b - pos} bytes after byte ${pos} of the data section (tensors must be contiguous)`,
+        t.name,
+      );
+    if (b < pos)
+      throw fail(
+        src,
+        `data_offsets [${b},${e}] overlap tensor ${JSON.stringify(prev!.name)} at [${prev!.dataOffsets.join(',')}]`,
+        t.name,
+      );
     pos = e;
     prev = t;
   }
   if (pos !== dataBytes) {
-    throw fail(src, `the tensors cover ${pos} bytes of data but the data section holds ${dataBytes} (extra bytes at the end of the file, or a missing tensor)`);
+    throw fail(
+      src,
+      `the tensors cover ${pos} bytes of data but the data section holds ${dataBytes} (extra bytes at the end of the file, or a missing tensor)`,
+    );
   }
   return { headerBytes: hb.length, dataBytes, metadata, tensors };
 }
@@ -450,7 +535,8 @@ export interface DecodeOptions extends ReadLimits {
 export function decodeSafetensorsWithMetadata(bytes: Uint8Array, opts: DecodeOptions = {}): SafetensorsContents {
   const maxTensors = checkLimits('decodeSafetensors', opts, ['name', 'maxTensors']);
   const src: Source = { op: 'decodeSafetensors', label: opts.name ?? '<bytes>', maxTensors };
-  if (!(bytes instanceof Uint8Array)) throw new ValueError(`decodeSafetensors: expected a Uint8Array, got ${describe(bytes)}`);
+  if (!(bytes instanceof Uint8Array))
+    throw new ValueError(`decodeSafetensors: expected a Uint8Array, got ${describe(bytes)}`);
   const n = headerLength(bytes.subarray(0, 8), bytes.length, src);
   const header = parseHeader(bytes.subarray(8, 8 + n), bytes.length - 8 - n, src);
   const base = 8 + n;
@@ -518,18 +604,34 @@ export class SafetensorsReader {
   }
 }
 
-async function readExactly(fh: FileHandle, length: number, position: number, src: Source, tensor?: string): Promise<Uint8Array> {
+async function readExactly(
+  fh: FileHandle,
+  length: number,
+  position: number,
+  src: Source,
+  tensor?: string,
+): Promise<Uint8Array> {
   const buf = new Uint8Array(length);
   let off = 0;
   while (off < length) {
     const { bytesRead } = await fh.read(buf, off, Math.min(length - off, 1 << 30), position + off);
-    if (bytesRead === 0) throw fail(src, `file ended after ${position + off} bytes, before the ${length} bytes expected at byte ${position} (it changed while being read?)`, tensor);
+    if (bytesRead === 0)
+      throw fail(
+        src,
+        `file ended after ${position + off} bytes, before the ${length} bytes expected at byte ${position} (it changed while being read?)`,
+        tensor,
+      );
     off += bytesRead;
   }
   return buf;
 }
 
-async function withReader<T>(path: string, op: string, fn: (r: SafetensorsReader) => Promise<T>, limits: ReadLimits = {}): Promise<T> {
+async function withReader<T>(
+  path: string,
+  op: string,
+  fn: (r: SafetensorsReader) => Promise<T>,
+  limits: ReadLimits = {},
+): Promise<T> {
   const r = await SafetensorsReader.open(path, op, limits);
   try {
     return await fn(r);
@@ -545,7 +647,12 @@ export function readSafetensorsHeader(path: string, opts: ReadLimits = {}): Prom
 
 /** Loads every tensor of a safetensors file together with its `__metadata__`. */
 export function loadSafetensorsWithMetadata(path: string, opts: ReadLimits = {}): Promise<SafetensorsContents> {
-  return withReader(path, 'loadSafetensors', async (r) => ({ tensors: await r.readAll(), metadata: r.header.metadata }), opts);
+  return withReader(
+    path,
+    'loadSafetensors',
+    async (r) => ({ tensors: await r.readAll(), metadata: r.header.metadata }),
+    opts,
+  );
 }
 
 /**

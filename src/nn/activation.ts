@@ -1,8 +1,6 @@
 import { checkOptions } from '../validate.js';
 /** Activation modules (PyTorch's names and defaults), each a thin Module over a composite op. */
-import {
-  elu, glu, hardtanh, leakyRelu, logSigmoid, mish, relu6, selu, silu,
-} from '../ops/composite-math.js';
+import { elu, glu, hardtanh, leakyRelu, logSigmoid, mish, relu6, selu, silu } from '../ops/composite-math.js';
 import { logSoftmax, softmax } from '../ops/composite.js';
 import { ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
@@ -10,7 +8,9 @@ import { Module } from './module.js';
 
 /** Single-option constructors take the option or an options object: `new LeakyReLU(0.2)`, `{ negativeSlope: 0.2 }`. */
 function opt<K extends string>(
-  layer: string, arg: number | Partial<Record<K, number>> | undefined, key: K,
+  layer: string,
+  arg: number | Partial<Record<K, number>> | undefined,
+  key: K,
 ): number | undefined {
   if (typeof arg === 'number' || arg === undefined) return arg;
   checkOptions(layer, arg, [key]);
@@ -108,7 +108,7 @@ export class Softmax extends Module {
     super();
     const dim = opt('Softmax', opts, 'dim');
     if (dim === undefined) {
-      throw new ValueError('Softmax: dim is required (PyTorch\'s implicit dim choice is deprecated)');
+      throw new ValueError("Softmax: dim is required (PyTorch's implicit dim choice is deprecated)");
     }
     this.dim = dim;
   }
@@ -123,7 +123,7 @@ export class LogSoftmax extends Module {
     super();
     const dim = opt('LogSoftmax', opts, 'dim');
     if (dim === undefined) {
-      throw new ValueError('LogSoftmax: dim is required (PyTorch\'s implicit dim choice is deprecated)');
+      throw new ValueError("LogSoftmax: dim is required (PyTorch's implicit dim choice is deprecated)");
     }
     this.dim = dim;
   }

@@ -66,7 +66,9 @@ const mhaForwardKeys = ['keyPaddingMask', 'needWeights', 'attnMask', 'averageAtt
  * output projection. forward(query, key, value, opts) → [output, weights | null].
  */
 export class MultiheadAttention extends Module<
-  [query: Tensor, key?: Tensor, value?: Tensor, opts?: MultiheadAttentionForwardOptions], [Tensor, Tensor | null]> {
+  [query: Tensor, key?: Tensor, value?: Tensor, opts?: MultiheadAttentionForwardOptions],
+  [Tensor, Tensor | null]
+> {
   /** Model width E. */
   readonly embedDim: number;
   /** Number of attention heads. */
@@ -101,7 +103,8 @@ export class MultiheadAttention extends Module<
     checkOptions(op, opts, mhaKeys);
     checkPositiveInt(op, 'embedDim', embedDim);
     checkPositiveInt(op, 'numHeads', numHeads);
-    if (embedDim % numHeads !== 0) throw new ValueError(`${op}: embedDim ${embedDim} must be divisible by numHeads ${numHeads}`);
+    if (embedDim % numHeads !== 0)
+      throw new ValueError(`${op}: embedDim ${embedDim} must be divisible by numHeads ${numHeads}`);
     this.embedDim = embedDim;
     this.numHeads = numHeads;
     this.headDim = embedDim / numHeads;
@@ -126,8 +129,9 @@ export class MultiheadAttention extends Module<
       alias(this, 'kProjWeight', null);
       alias(this, 'vProjWeight', null);
     } else {
-      const [wq, wk, wv] = [e, this.kdim, this.vdim].map((d) =>
-        new Parameter(init.xavierUniform(zeros([e, d], { dtype }), { generator: g })));
+      const [wq, wk, wv] = [e, this.kdim, this.vdim].map(
+        (d) => new Parameter(init.xavierUniform(zeros([e, d], { dtype }), { generator: g })),
+      );
       this.registerParameter('q_proj_weight', wq!);
       this.registerParameter('k_proj_weight', wk!);
       this.registerParameter('v_proj_weight', wv!);
@@ -146,33 +150,53 @@ export class MultiheadAttention extends Module<
   }
 
   /** query [L, N, E] (or [N, L, E] with batchFirst, or unbatched [L, E]); key/value [S, N, kdim/vdim]. */
-  forward(query: Tensor, key: Tensor = query, value: Tensor = key,
-    opts: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
+  forward(
+    query: Tensor,
+    key: Tensor = query,
+    value: Tensor = key,
+    opts: MultiheadAttentionForwardOptions = {},
+  ): [Tensor, Tensor | null] {
     const op = 'MultiheadAttention';
     checkOptions(`${op}.forward`, opts, mhaForwardKeys);
     const dtype = this.outProj.weight.dtype as 'float32' | 'float64';
-    for (const [n, t] of [['query', query], ['key', key], ['value', value]] as const) {
+    for (const [n, t] of [
+      ['query', query],
+      ['key', key],
+      ['value', value],
+    ] as const) {
       if (!(t instanceof Tensor)) throw new ValueError(`${op}: ${n} must be a Tensor, got ${typeof t}`);
-      if (t.dtype !== dtype) throw new DTypeError(`${op}: ${n} dtype ${t.dtype} does not match the layer's ${dtype} parameters`);
+      if (t.dtype !== dtype)
+        throw new DTypeError(`${op}: ${n} dtype ${t.dtype} does not match the layer's ${dtype} parameters`);
     }
     const batched = query.ndim === 3;
     if (!batched && query.ndim !== 2) {
-      throw new ShapeError(`${op}: query must be [L, N, E], [N, L, E] (batchFirst) or unbatched [L, E], got ${fmt(query.shape)}`);
+      throw new ShapeError(
+        `${op}: query must be [L, N, E], [N, L, E] (batchFirst) or unbatched [L, E], got ${fmt(query.shape)}`,
+      );
     }
     if (key.ndim !== query.ndim || value.ndim !== query.ndim) {
-      throw new ShapeError(`${op}: query ${fmt(query.shape)}, key ${fmt(key.shape)} and value ${fmt(value.shape)} must have the same number of dims`);
+      throw new ShapeError(
+        `${op}: query ${fmt(query.shape)}, key ${fmt(key.shape)} and value ${fmt(value.shape)} must have the same number of dims`,
+      );
     }
     // Internally batch-first [N, L, E].
     const toNLE = (t: Tensor): Tensor => (!batched ? t.unsqueeze(0) : this.batchFirst ? t : t.transpose(0, 1));
-    const q0 = toNLE(query), k0 = toNLE(key), v0 = toNLE(value);
+    const q0 = toNLE(query),
+      k0 = toNLE(key),
+      v0 = toNLE(value);
     const [n, l, e] = q0.shape as [number, number, number];
     const s = k0.shape[1]!;
-    const h = this.numHeads, hd = this.headDim;
+    const h = this.numHeads,
+      hd = this.headDim;
     if (e !== this.embedDim) throw new ShapeError(`${op}: query has ${e} features, expected embedDim ${this.embedDim}`);
-    if (k0.shape[2] !== this.kdim) throw new ShapeError(`${op}: key has ${k0.shape[2]} features, expected kdim ${this.kdim}`);
-    if (v0.shape[2] !== this.vdim) throw new ShapeError(`${op}: value has ${v0.shape[2]} features, expected vdim ${this.vdim}`);
-    if (k0.shape[0] !== n || v0.shape[0] !== n) throw new ShapeError(`${op}: query, key and value batch sizes differ: ${n}, ${k0.shape[0]}, ${v0.shape[0]}`);
-    if (v0.shape[1] !== s) throw new ShapeError(`${op}: key and value sequence lengths differ: ${s} and ${v0.shape[1]}`);
+    if (k0.shape[2] !== this.kdim)
+      throw new ShapeError(`${op}: key has ${k0.shape[2]} features, expected kdim ${this.kdim}`);
+    if (v0.shape[2] !== this.vdim)
+      throw new ShapeError(`${op}: value has ${v0.shape[2]} features, expected vdim ${this.vdim}`);
+    if (k0.shape[0] !== n || v0.shape[0] !== n)
+      throw new ShapeError(`${op}: query, key and value batch sizes differ: ${n}, ${k0.shape[0]}, ${v0.shape[0]}`);
+    if (v0.shape[1] !== s)
+      throw new ShapeError(`${op}: key and value sequence lengths differ: ${s} and ${v0.shape[1]}`);
 
     // Input projections.
     const bias = this.inProjBias;
@@ -208,10 +232,13 @@ export class MultiheadAttention extends Module<
     if (opts.attnMask) {
       let m = additiveMask(op, 'attnMask', opts.attnMask, dtype, false);
       if (m.ndim === 2) {
-        if (m.shape[0] !== l || m.shape[1] !== s) throw new ShapeError(`${op}: 2-D attnMask must be [${l}, ${s}], got ${fmt(m.shape)}`);
+        if (m.shape[0] !== l || m.shape[1] !== s)
+          throw new ShapeError(`${op}: 2-D attnMask must be [${l}, ${s}], got ${fmt(m.shape)}`);
       } else if (m.ndim === 3) {
         if (m.shape[0] !== n * h || m.shape[1] !== l || m.shape[2] !== s) {
-          throw new ShapeError(`${op}: 3-D attnMask must be [${n * h}, ${l}, ${s}] (N·numHeads, L, S), got ${fmt(m.shape)}`);
+          throw new ShapeError(
+            `${op}: 3-D attnMask must be [${n * h}, ${l}, ${s}] (N·numHeads, L, S), got ${fmt(m.shape)}`,
+          );
         }
         m = m.reshape([n, h, l, s]);
       } else {
@@ -240,8 +267,10 @@ export class MultiheadAttention extends Module<
     return [out, w];
   }
   protected override extraRepr(): string {
-    return `embedDim=${this.embedDim}, numHeads=${this.numHeads}${this.dropout ? `, dropout=${this.dropout}` : ''}` +
-      `${this.batchFirst ? ', batchFirst' : ''}`;
+    return (
+      `embedDim=${this.embedDim}, numHeads=${this.numHeads}${this.dropout ? `, dropout=${this.dropout}` : ''}` +
+      `${this.batchFirst ? ', batchFirst' : ''}`
+    );
   }
 }
 
@@ -268,8 +297,17 @@ export interface TransformerEncoderLayerOptions {
   /** Stream for the initial values (default: the global generator). */
   generator?: Generator;
 }
-const telKeys = ['dimFeedforward', 'dropout', 'activation', 'layerNormEps', 'batchFirst', 'normFirst', 'bias', 'dtype',
-  'generator'] as const;
+const telKeys = [
+  'dimFeedforward',
+  'dropout',
+  'activation',
+  'layerNormEps',
+  'batchFirst',
+  'normFirst',
+  'bias',
+  'dtype',
+  'generator',
+] as const;
 /** Options of `TransformerEncoderLayer.forward`. */
 export interface TransformerEncoderLayerForwardOptions {
   /** Passed to self-attention as attnMask. */
@@ -282,7 +320,10 @@ export interface TransformerEncoderLayerForwardOptions {
 const telForwardKeys = ['srcMask', 'srcKeyPaddingMask', 'isCausal'] as const;
 
 /** torch.nn.TransformerEncoderLayer: self-attention and a feed-forward block, each with a residual and LayerNorm. */
-export class TransformerEncoderLayer extends Module<[src: Tensor, opts?: TransformerEncoderLayerForwardOptions], Tensor> {
+export class TransformerEncoderLayer extends Module<
+  [src: Tensor, opts?: TransformerEncoderLayerForwardOptions],
+  Tensor
+> {
   /** The self-attention block (torch: self_attn). */
   declare readonly selfAttn: MultiheadAttention;
   /** First feed-forward layer, dModel → dimFeedforward. */
@@ -313,7 +354,13 @@ export class TransformerEncoderLayer extends Module<[src: Tensor, opts?: Transfo
     checkProbability(op, 'dropout', p);
     const { dtype, generator } = opts;
     const bias = opts.bias ?? true;
-    const sa = new MultiheadAttention(dModel, nhead, { dropout: p, bias, batchFirst: opts.batchFirst ?? false, dtype, generator });
+    const sa = new MultiheadAttention(dModel, nhead, {
+      dropout: p,
+      bias,
+      batchFirst: opts.batchFirst ?? false,
+      dtype,
+      generator,
+    });
     this.registerModule('self_attn', sa);
     alias(this, 'selfAttn', sa);
     this.linear1 = new Linear(dModel, ff, { bias, dtype, generator });
@@ -335,7 +382,9 @@ export class TransformerEncoderLayer extends Module<[src: Tensor, opts?: Transfo
     checkOptions('TransformerEncoderLayer.forward', opts, telForwardKeys);
     const sa = (x: Tensor): Tensor => {
       const [y] = this.selfAttn.forward(x, x, x, {
-        attnMask: opts.srcMask ?? null, keyPaddingMask: opts.srcKeyPaddingMask ?? null, needWeights: false,
+        attnMask: opts.srcMask ?? null,
+        keyPaddingMask: opts.srcKeyPaddingMask ?? null,
+        needWeights: false,
         isCausal: opts.isCausal ?? false,
       });
       return this.dropout1.forward(y);

@@ -74,8 +74,8 @@ export class ModuleDict<M extends AnyModule = AnyModule> extends Module<never[],
   readonly #items = new Map<string, M>();
   constructor(modules: Readonly<Record<string, M>> | Iterable<readonly [string, M]> = {}) {
     super();
-    const entries = Symbol.iterator in modules ? [...(modules as Iterable<readonly [string,
-      M]>)] : Object.entries(modules);
+    const entries =
+      Symbol.iterator in modules ? [...(modules as Iterable<readonly [string, M]>)] : Object.entries(modules);
     for (const [k, m] of entries) this.set(k, m);
   }
   /** Number of modules. */
@@ -89,8 +89,10 @@ export class ModuleDict<M extends AnyModule = AnyModule> extends Module<never[],
   /** The module under `key`; throws when there is none. */
   get(key: string): M {
     const m = this.#items.get(key);
-    if (!m) throw new IndexError(`ModuleDict.get: no module under key ${JSON.stringify(key)} (keys:`
-      + ` ${[...this.#items.keys()].join(', ')})`);
+    if (!m)
+      throw new IndexError(
+        `ModuleDict.get: no module under key ${JSON.stringify(key)} (keys:` + ` ${[...this.#items.keys()].join(', ')})`,
+      );
     return m;
   }
   /** Stores (or replaces) the module under `key`. */

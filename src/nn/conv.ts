@@ -2,8 +2,14 @@
 import { ShapeError, ValueError } from '../errors.js';
 import { conv1d, conv2d, convTranspose2d } from '../ops/conv.js';
 import { checkKeys, tuple } from '../ops/options.js';
-import { adaptiveAvgPool2d, avgPool2d, maxPool1d, maxPool2d, type AvgPoolOptions,
-  type MaxPoolOptions } from '../ops/pool.js';
+import {
+  adaptiveAvgPool2d,
+  avgPool2d,
+  maxPool1d,
+  maxPool2d,
+  type AvgPoolOptions,
+  type MaxPoolOptions,
+} from '../ops/pool.js';
 import { defaultGenerator } from '../random.js';
 import { fmt } from '../shape.js';
 import { Tensor, zeros } from '../tensor.js';
@@ -42,15 +48,24 @@ export interface ConvTransposeLayerOptions extends LayerOptions {
 const CONV_KEYS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'dtype', 'generator'];
 
 function channels(layer: string, inC: number, outC: number, groups: number): void {
-  for (const [what, v] of [['inChannels', inC], ['outChannels', outC], ['groups', groups]] as const) {
+  for (const [what, v] of [
+    ['inChannels', inC],
+    ['outChannels', outC],
+    ['groups', groups],
+  ] as const) {
     if (!Number.isInteger(v) || v <= 0) throw new ValueError(`${layer}: ${what} must be a positive integer, got ${v}`);
   }
   if (inC % groups !== 0) throw new ValueError(`${layer}: inChannels ${inC} must be divisible by groups ${groups}`);
   if (outC % groups !== 0) throw new ValueError(`${layer}: outChannels ${outC} must be divisible by groups ${groups}`);
 }
 /** weight ~ kaimingUniform(a = √5), bias ~ U(±1/√fanIn), fanIn from the weight as torch computes it. */
-function initConv(shape: number[], biasSize: number, bias: boolean, opts: LayerOptions, layer: string): [Parameter,
-  Parameter | null] {
+function initConv(
+  shape: number[],
+  biasSize: number,
+  bias: boolean,
+  opts: LayerOptions,
+  layer: string,
+): [Parameter, Parameter | null] {
   const dtype = floatDType(opts.dtype, layer);
   const g = opts.generator ?? defaultGenerator;
   const w = new Parameter(init.kaimingUniform(zeros(shape, { dtype }), { a: Math.sqrt(5), generator: g }));
@@ -80,8 +95,13 @@ abstract class ConvNd extends Module {
    * @param outChannels - Channels of the output.
    * @param kernelSize - Kernel size, per spatial dim or one for all.
    */
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | readonly number[],
-    nd: number, opts: ConvLayerOptions) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: number | readonly number[],
+    nd: number,
+    opts: ConvLayerOptions,
+  ) {
     super();
     const layer = new.target.name;
     checkKeys(opts, CONV_KEYS, layer);
@@ -91,31 +111,39 @@ abstract class ConvNd extends Module {
     this.stride = Object.freeze(tuple(opts.stride, nd, 1, 'stride', layer, 1));
     this.dilation = Object.freeze(tuple(opts.dilation, nd, 1, 'dilation', layer, 1));
     const p = opts.padding;
-    if (p === 'same' && this.stride.some((s) => s !== 1)) throw new ValueError(`${layer}: padding='same' needs`
-      + ` stride 1`);
+    if (p === 'same' && this.stride.some((s) => s !== 1))
+      throw new ValueError(`${layer}: padding='same' needs` + ` stride 1`);
     this.padding = p === 'same' || p === 'valid' ? p : Object.freeze(tuple(p, nd, 0, 'padding', layer, 0));
     const shape = [outChannels, inChannels / this.groups, ...this.kernelSize];
     [this.weight, this.bias] = initConv(shape, outChannels, opts.bias ?? true, opts, layer);
   }
   /** @internal */
   protected convOpts(): {
-    stride: readonly number[]; padding: readonly number[] | 'valid' | 'same';
-    dilation: readonly number[]; groups: number;
+    stride: readonly number[];
+    padding: readonly number[] | 'valid' | 'same';
+    dilation: readonly number[];
+    groups: number;
   } {
     return { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
   }
   protected override extraRepr(): string {
     const p = typeof this.padding === 'string' ? `'${this.padding}'` : fmt(this.padding);
-    return `${this.inChannels}, ${this.outChannels}, kernelSize=${fmt(this.kernelSize)},`
-      + ` stride=${fmt(this.stride)}, padding=${p}`
-      + `${this.groups > 1 ? `, groups=${this.groups}` : ''}${this.bias ? '' : ', bias=false'}`;
+    return (
+      `${this.inChannels}, ${this.outChannels}, kernelSize=${fmt(this.kernelSize)},` +
+      ` stride=${fmt(this.stride)}, padding=${p}` +
+      `${this.groups > 1 ? `, groups=${this.groups}` : ''}${this.bias ? '' : ', bias=false'}`
+    );
   }
 }
 
 /** 2-D convolution over [N, C, H, W]: weight [out, in/groups, kh, kw], as torch.nn.Conv2d. */
 export class Conv2d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[],
-    opts: ConvLayerOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | readonly number[],
+    opts: ConvLayerOptions = {},
+  ) {
     super(inChannels, outChannels, kernelSize, 2, opts);
   }
   forward(x: Tensor): Tensor {
@@ -124,8 +152,12 @@ export class Conv2d extends ConvNd {
 }
 /** 1-D convolution over [N, C, L]: weight [out, in/groups, k], as torch.nn.Conv1d. */
 export class Conv1d extends ConvNd {
-  constructor(inChannels: number, outChannels: number, kernelSize: number | readonly number[],
-    opts: ConvLayerOptions = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | readonly number[],
+    opts: ConvLayerOptions = {},
+  ) {
     super(inChannels, outChannels, kernelSize, 1, opts);
   }
   forward(x: Tensor): Tensor {
@@ -156,8 +188,12 @@ export class ConvTranspose2d extends Module {
    * @param outChannels - Channels of the output.
    * @param kernelSize - Kernel size, per spatial dim or one for all.
    */
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | readonly number[],
-    opts: ConvTransposeLayerOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernelSize: number | readonly number[],
+    opts: ConvTransposeLayerOptions = {},
+  ) {
     super();
     const layer = 'ConvTranspose2d';
     checkKeys(opts, [...CONV_KEYS, 'outputPadding'], layer);
@@ -173,13 +209,18 @@ export class ConvTranspose2d extends Module {
   }
   forward(x: Tensor): Tensor {
     return convTranspose2d(x, this.weight, this.bias, {
-      stride: this.stride, padding: this.padding, outputPadding: this.outputPadding,
-      dilation: this.dilation, groups: this.groups,
+      stride: this.stride,
+      padding: this.padding,
+      outputPadding: this.outputPadding,
+      dilation: this.dilation,
+      groups: this.groups,
     });
   }
   protected override extraRepr(): string {
-    return `${this.inChannels}, ${this.outChannels}, kernelSize=${fmt(this.kernelSize)},`
-      + ` stride=${fmt(this.stride)}, padding=${fmt(this.padding)}`;
+    return (
+      `${this.inChannels}, ${this.outChannels}, kernelSize=${fmt(this.kernelSize)},` +
+      ` stride=${fmt(this.stride)}, padding=${fmt(this.padding)}`
+    );
   }
 }
 
@@ -188,7 +229,10 @@ export class MaxPool2d extends Module {
   /** The pooling options (stride, padding, dilation, ceilMode). */
   readonly opts: Readonly<MaxPoolOptions>;
   /** @param kernelSize - Window size, per spatial dim or one for all. */
-  constructor(readonly kernelSize: number | readonly number[], opts: MaxPoolOptions = {}) {
+  constructor(
+    readonly kernelSize: number | readonly number[],
+    opts: MaxPoolOptions = {},
+  ) {
     super();
     checkKeys(opts, ['stride', 'padding', 'dilation', 'ceilMode'], 'MaxPool2d');
     this.opts = Object.freeze({ ...opts });
@@ -206,7 +250,10 @@ export class MaxPool1d extends Module {
   /** The pooling options (stride, padding, dilation, ceilMode). */
   readonly opts: Readonly<MaxPoolOptions>;
   /** @param kernelSize - Window size. */
-  constructor(readonly kernelSize: number, opts: MaxPoolOptions = {}) {
+  constructor(
+    readonly kernelSize: number,
+    opts: MaxPoolOptions = {},
+  ) {
     super();
     checkKeys(opts, ['stride', 'padding', 'dilation', 'ceilMode'], 'MaxPool1d');
     this.opts = Object.freeze({ ...opts });
@@ -220,7 +267,10 @@ export class AvgPool2d extends Module {
   /** The pooling options. */
   readonly opts: Readonly<AvgPoolOptions>;
   /** @param kernelSize - Window size, per spatial dim or one for all. */
-  constructor(readonly kernelSize: number | readonly number[], opts: AvgPoolOptions = {}) {
+  constructor(
+    readonly kernelSize: number | readonly number[],
+    opts: AvgPoolOptions = {},
+  ) {
     super();
     checkKeys(opts, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'], 'AvgPool2d');
     this.opts = Object.freeze({ ...opts });
@@ -238,8 +288,9 @@ export class AdaptiveAvgPool2d extends Module {
   constructor(readonly outputSize: number | readonly (number | null)[]) {
     super();
     if (typeof outputSize !== 'number' && !(Array.isArray(outputSize) && outputSize.length === 2)) {
-      throw new ShapeError(`AdaptiveAvgPool2d: outputSize must be an int or two of them, got`
-        + ` ${JSON.stringify(outputSize)}`);
+      throw new ShapeError(
+        `AdaptiveAvgPool2d: outputSize must be an int or two of them, got` + ` ${JSON.stringify(outputSize)}`,
+      );
     }
   }
   forward(x: Tensor): Tensor {

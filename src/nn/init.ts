@@ -53,7 +53,10 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
 
 /** [fanIn, fanOut] of a weight: shape [out, in, ...receptive field], as torch. */
 export function calculateFans(t: Tensor, op = 'init'): [number, number] {
-  if (t.ndim < 2) throw new ShapeError(`${op}: fan in and fan out need a tensor with at least 2 dimensions, got shape ${fmt(t.shape)}`);
+  if (t.ndim < 2)
+    throw new ShapeError(
+      `${op}: fan in and fan out need a tensor with at least 2 dimensions, got shape ${fmt(t.shape)}`,
+    );
   const receptive = t.shape.slice(2).reduce((a, b) => a * b, 1);
   return [t.shape[1]! * receptive, t.shape[0]! * receptive];
 }
@@ -78,20 +81,26 @@ export function normal(t: Tensor, mean = 0, std = 1, opts: InitOptions = {}): Te
   checkOptions('normal', opts, ['generator']);
   if (!(std >= 0)) throw new ValueError(`normal: std must be ≥ 0, got ${std}`);
   let spare: number | null = null;
-  return fillWith(t, 'normal', (g) => {
-    if (spare !== null) {
-      const z = spare;
-      spare = null;
-      return mean + std * z;
-    }
-    const [z0, z1] = g.normalPair();
-    spare = z1;
-    return mean + std * z0;
-  }, opts);
+  return fillWith(
+    t,
+    'normal',
+    (g) => {
+      if (spare !== null) {
+        const z = spare;
+        spare = null;
+        return mean + std * z;
+      }
+      const [z0, z1] = g.normalPair();
+      spare = z1;
+      return mean + std * z0;
+    },
+    opts,
+  );
 }
 /** Fills `t` with `value` in place (torch.nn.init.constant_). */
 export function constant(t: Tensor, value: number): Tensor {
-  if (t.dtype === 'int32' && !Number.isInteger(value)) throw new ValueError(`constant: ${value} does not fit an int32 tensor`);
+  if (t.dtype === 'int32' && !Number.isInteger(value))
+    throw new ValueError(`constant: ${value} does not fit an int32 tensor`);
   t.data.fill(value);
   bumpVersion(t);
   return t;
@@ -118,7 +127,8 @@ function kaimingStd(t: Tensor, opts: KaimingOptions, op: string): number {
   checkOptions(op, opts, ['generator', 'a', 'mode', 'nonlinearity']);
   const [fi, fo] = calculateFans(t, op);
   const mode = opts.mode ?? 'fanIn';
-  if (mode !== 'fanIn' && mode !== 'fanOut') throw new ValueError(`${op}: mode must be 'fanIn' or 'fanOut', got ${JSON.stringify(mode)}`);
+  if (mode !== 'fanIn' && mode !== 'fanOut')
+    throw new ValueError(`${op}: mode must be 'fanIn' or 'fanOut', got ${JSON.stringify(mode)}`);
   const fan = mode === 'fanIn' ? fi : fo;
   if (fan === 0) throw new ShapeError(`${op}: cannot initialise a tensor of shape ${fmt(t.shape)} with zero ${mode}`);
   return calculateGain(opts.nonlinearity ?? 'leakyRelu', opts.a ?? 0) / Math.sqrt(fan);
@@ -139,11 +149,14 @@ export function kaimingNormal(t: Tensor, opts: KaimingOptions = {}): Tensor {
  * R's diagonal so the result is uniformly distributed), scaled by `gain`.
  */
 export function orthogonal(t: Tensor, opts: InitOptions & { gain?: number } = {}): Tensor {
-  if (t.ndim < 2) throw new ShapeError(`orthogonal: only tensors with 2 or more dimensions are supported, got shape ${fmt(t.shape)}`);
+  if (t.ndim < 2)
+    throw new ShapeError(`orthogonal: only tensors with 2 or more dimensions are supported, got shape ${fmt(t.shape)}`);
   if (t.dtype === 'int32') throw new ValueError('orthogonal: expected a float tensor, got int32');
-  const rows = t.shape[0]!, cols = t.size / rows;
+  const rows = t.shape[0]!,
+    cols = t.size / rows;
   // QR of an [m, n] normal matrix with m ≥ n (transposed when rows < cols), by modified Gram–Schmidt.
-  const m = Math.max(rows, cols), n = Math.min(rows, cols);
+  const m = Math.max(rows, cols),
+    n = Math.min(rows, cols);
   const g = opts.generator ?? defaultGenerator;
   const a = new Float64Array(m * n);
   for (let i = 0; i < a.length; i += 2) {
@@ -180,27 +193,39 @@ export function truncNormal(t: Tensor, mean = 0, std = 1, a = -2, b = 2, opts: I
   if (!(std > 0)) throw new ValueError(`truncNormal: std must be > 0, got ${std}`);
   if (!(a < b)) throw new ValueError(`truncNormal: need a < b, got a=${a}, b=${b}`);
   const cdf = (x: number): number => 0.5 * (1 + erf((x - mean) / (std * Math.SQRT2)));
-  if (cdf(b) - cdf(a) < 1e-4) throw new ValueError(`truncNormal: [${a}, ${b}] holds under 1e-4 of N(${mean}, ${std}²); move the interval`);
+  if (cdf(b) - cdf(a) < 1e-4)
+    throw new ValueError(`truncNormal: [${a}, ${b}] holds under 1e-4 of N(${mean}, ${std}²); move the interval`);
   let spare: number | null = null;
-  return fillWith(t, 'truncNormal', (g) => {
-    for (;;) {
-      let z: number;
-      if (spare !== null) {
-        z = spare;
-        spare = null;
-      } else {
-        const [z0, z1] = g.normalPair();
-        z = z0;
-        spare = z1;
+  return fillWith(
+    t,
+    'truncNormal',
+    (g) => {
+      for (;;) {
+        let z: number;
+        if (spare !== null) {
+          z = spare;
+          spare = null;
+        } else {
+          const [z0, z1] = g.normalPair();
+          z = z0;
+          spare = z1;
+        }
+        const v = mean + std * z;
+        if (v >= a && v <= b) return v;
       }
-      const v = mean + std * z;
-      if (v >= a && v <= b) return v;
-    }
-  }, opts);
+    },
+    opts,
+  );
 }
 /** Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7): only used to size truncNormal's rejection. */
 function erf(x: number): number {
-  const s = Math.sign(x), ax = Math.abs(x), k = 1 / (1 + 0.3275911 * ax);
-  const y = 1 - ((((1.061405429 * k - 1.453152027) * k + 1.421413741) * k - 0.284496736) * k + 0.254829592) * k * Math.exp(-ax * ax);
+  const s = Math.sign(x),
+    ax = Math.abs(x),
+    k = 1 / (1 + 0.3275911 * ax);
+  const y =
+    1 -
+    ((((1.061405429 * k - 1.453152027) * k + 1.421413741) * k - 0.284496736) * k + 0.254829592) *
+      k *
+      Math.exp(-ax * ax);
   return s * y;
 }

@@ -24,7 +24,10 @@ function checkSize(layer: string, what: string, n: number): void {
 }
 function checkInput(layer: string, x: Tensor, dtype: DType, lastDim: number | null, expected: string): void {
   if (!(x instanceof Tensor)) throw new ValueError(`${layer}: expected a Tensor input, got ${typeof x}`);
-  if (x.dtype !== dtype) throw new DTypeError(`${layer}: input dtype ${x.dtype} does not match the layer's ${dtype} parameters (cast with .to('${dtype}'))`);
+  if (x.dtype !== dtype)
+    throw new DTypeError(
+      `${layer}: input dtype ${x.dtype} does not match the layer's ${dtype} parameters (cast with .to('${dtype}'))`,
+    );
   if (lastDim !== null && (x.ndim < 1 || x.shape[x.ndim - 1] !== lastDim)) {
     throw new ShapeError(`${layer}: expected input of shape ${expected}, got ${fmt(x.shape)}`);
   }
@@ -53,16 +56,25 @@ export class Linear extends Module {
    * @param inFeatures - Size of each input's last dim.
    * @param outFeatures - Size of each output's last dim.
    */
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: LinearOptions = {},
+  ) {
     super();
     checkOptions('Linear', opts, ['bias', 'dtype', 'generator']);
     checkSize('Linear', 'inFeatures', inFeatures);
     checkSize('Linear', 'outFeatures', outFeatures);
     const dtype = floatDType(opts.dtype, 'Linear');
     const g = opts.generator ?? defaultGenerator;
-    this.weight = new Parameter(init.kaimingUniform(zeros([outFeatures, inFeatures], { dtype }), { a: Math.sqrt(5), generator: g }));
+    this.weight = new Parameter(
+      init.kaimingUniform(zeros([outFeatures, inFeatures], { dtype }), { a: Math.sqrt(5), generator: g }),
+    );
     const bound = 1 / Math.sqrt(inFeatures);
-    this.bias = opts.bias === false ? null : new Parameter(init.uniform(zeros([outFeatures], { dtype }), -bound, bound, { generator: g }));
+    this.bias =
+      opts.bias === false
+        ? null
+        : new Parameter(init.uniform(zeros([outFeatures], { dtype }), -bound, bound, { generator: g }));
   }
   forward(x: Tensor): Tensor {
     checkInput('Linear', x, this.weight.dtype, this.inFeatures, `[…, ${this.inFeatures}]`);
@@ -212,7 +224,9 @@ export class LayerNorm extends Module {
     checkInput('LayerNorm', x, this.#dtype, null, '');
     const tail = x.shape.slice(x.ndim - k);
     if (x.ndim < k || tail.some((d, i) => d !== this.normalizedShape[i])) {
-      throw new ShapeError(`LayerNorm: expected input of shape […, ${this.normalizedShape.join(', ')}], got ${fmt(x.shape)}`);
+      throw new ShapeError(
+        `LayerNorm: expected input of shape […, ${this.normalizedShape.join(', ')}], got ${fmt(x.shape)}`,
+      );
     }
     const axes = Array.from({ length: k }, (_, i) => x.ndim - k + i);
     const mu = x.mean(axes, true);
@@ -238,17 +252,27 @@ export class Embedding extends Module {
    * @param numEmbeddings - Size of the vocabulary.
    * @param embeddingDim - Size of each embedding vector.
    */
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: EmbeddingOptions = {}) {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    opts: EmbeddingOptions = {},
+  ) {
     super();
     checkOptions('Embedding', opts, ['paddingIdx', 'dtype', 'generator']);
     checkSize('Embedding', 'numEmbeddings', numEmbeddings);
     checkSize('Embedding', 'embeddingDim', embeddingDim);
     const dtype = floatDType(opts.dtype, 'Embedding');
-    this.weight = new Parameter(init.normal(zeros([numEmbeddings, embeddingDim], { dtype }), 0, 1, { generator: opts.generator ?? defaultGenerator }));
+    this.weight = new Parameter(
+      init.normal(zeros([numEmbeddings, embeddingDim], { dtype }), 0, 1, {
+        generator: opts.generator ?? defaultGenerator,
+      }),
+    );
     let pad = opts.paddingIdx ?? null;
     if (pad !== null) {
       if (!Number.isInteger(pad) || pad < -numEmbeddings || pad >= numEmbeddings) {
-        throw new IndexError(`Embedding: paddingIdx ${pad} must be an integer in [${-numEmbeddings}, ${numEmbeddings})`);
+        throw new IndexError(
+          `Embedding: paddingIdx ${pad} must be an integer in [${-numEmbeddings}, ${numEmbeddings})`,
+        );
       }
       if (pad < 0) pad += numEmbeddings;
       this.weight.data.fill(0, pad * embeddingDim, (pad + 1) * embeddingDim);
@@ -275,7 +299,10 @@ export class Flatten extends Module {
    * @param startDim - First dim to flatten (default 1).
    * @param endDim - Last dim to flatten (default -1).
    */
-  constructor(readonly startDim = 1, readonly endDim = -1) {
+  constructor(
+    readonly startDim = 1,
+    readonly endDim = -1,
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {

@@ -27,7 +27,9 @@ function sameShape(op: string, a: Tensor, b: Tensor): void {
 }
 /** A loss's third argument: a reduction name, or an options object (checked against `known`). */
 function lossOpts<O extends { reduction?: Reduction }>(
-  op: string, arg: Reduction | O | undefined, known: readonly string[],
+  op: string,
+  arg: Reduction | O | undefined,
+  known: readonly string[],
 ): O {
   if (arg === undefined) return {} as O;
   if (typeof arg === 'string') return { reduction: arg } as O;
@@ -141,13 +143,23 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, opts: Reductio
     const lp = where(p.gt(0), p, 1).log();
     return where(p.gt(0).mul(lp.gt(-100)), lp, -100);
   };
-  let l = target.mul(clampedLog(input)).add(target.neg().add(1).mul(clampedLog(input.neg().add(1)))).neg();
+  let l = target
+    .mul(clampedLog(input))
+    .add(
+      target
+        .neg()
+        .add(1)
+        .mul(clampedLog(input.neg().add(1))),
+    )
+    .neg();
   if (o.weight) l = l.mul(o.weight);
   return reduce(l, o.reduction ?? 'mean', 'binaryCrossEntropy');
 }
 /** Sigmoid + binary cross-entropy in one stable expression: max(x,0) − x·t + log1p(e^−|x|). */
 export function binaryCrossEntropyWithLogits(
-  logits: Tensor, targets: Tensor, reduction: Reduction | LossOptions = 'mean',
+  logits: Tensor,
+  targets: Tensor,
+  reduction: Reduction | LossOptions = 'mean',
 ): Tensor {
   expectTensor('binaryCrossEntropyWithLogits', 'input', logits);
   expectTensor('binaryCrossEntropyWithLogits', 'target', targets);
@@ -198,14 +210,22 @@ function classWeight(op: string, logp: Tensor, w: Tensor | undefined): void {
  * (1 − ε)·wₜ·(−log pₜ) + ε/C·Σ_c w_c·(−log p_c), zero at ignored targets, and their weights.
  */
 function classIndexLoss(
-  op: string, input: Tensor, logp: Tensor, targets: Tensor | readonly number[], o: CrossEntropyOptions,
+  op: string,
+  input: Tensor,
+  logp: Tensor,
+  targets: Tensor | readonly number[],
+  o: CrossEntropyOptions,
 ): Tensor {
   const want = targetShape(input);
   // Class indices may hold ignoreIndex (negative by default): check the others before any conversion truncates.
   const ignore = o.ignoreIndex ?? -100;
   if (!(targets instanceof Tensor)) {
     checkIndexContainer(op, 'targets', targets);
-    checkIndexValues(op, 'targets', targets.filter((v) => v !== ignore));
+    checkIndexValues(
+      op,
+      'targets',
+      targets.filter((v) => v !== ignore),
+    );
   }
   const t = targets instanceof Tensor ? targets : new Tensor(Int32Array.from(targets), [targets.length]);
   if (!shapeEq(t.shape, want) && !(want.length === 0 && t.size === 1)) {
@@ -214,11 +234,13 @@ function classIndexLoss(
     );
   }
   const [m, c] = logp.shape as [number, number];
-  const idx = new Int32Array(m), valid = new Float64Array(m);
+  const idx = new Int32Array(m),
+    valid = new Float64Array(m);
   t.data.forEach((v, i) => {
     if (v === ignore) return;
     if (!Number.isInteger(v)) throw new IndexError(`${op}: target ${v} (targets[${i}]) is not an integer`);
-    if (v < 0) throw new IndexError(`${op}: target ${v} is out of range (expected a class index in [0, ${c}) or ignoreIndex)`);
+    if (v < 0)
+      throw new IndexError(`${op}: target ${v} is out of range (expected a class index in [0, ${c}) or ignoreIndex)`);
     if (v >= c) throw new ValueError(`${op}: target ${v} is not a class index in [0, ${c})`);
     idx[i] = v;
     valid[i] = 1;
@@ -244,7 +266,9 @@ function classIndexLoss(
 
 /** Negative log-likelihood of log-probabilities [C], [N, C] or [N, C, d1, …] at class indices. */
 export function nllLoss(
-  logProbs: Tensor, targets: Tensor | readonly number[], opts: Reduction | NLLLossOptions = 'mean',
+  logProbs: Tensor,
+  targets: Tensor | readonly number[],
+  opts: Reduction | NLLLossOptions = 'mean',
 ): Tensor {
   expectTensor('nllLoss', 'input', logProbs);
   const o = lossOpts<NLLLossOptions>('nllLoss', opts, ['reduction', 'ignoreIndex', 'weight']);
@@ -269,7 +293,8 @@ function fusedCrossEntropy(logits: Tensor, targets: Tensor | readonly number[], 
     if (targets.length !== n) return null;
     vals = targets;
   }
-  const idx = new Int32Array(n), ignore = o.ignoreIndex ?? -100;
+  const idx = new Int32Array(n),
+    ignore = o.ignoreIndex ?? -100;
   for (let i = 0; i < n; i++) {
     const v = vals[i]!;
     if (!Number.isInteger(v) || v < 0 || v >= c || v === ignore) return null;
@@ -285,7 +310,9 @@ function fusedCrossEntropy(logits: Tensor, targets: Tensor | readonly number[], 
  * ([], [N] or [N, d1, …]) or class probabilities (a float tensor of the input's shape).
  */
 export function crossEntropy(
-  logits: Tensor, targets: Tensor | readonly number[], opts: CrossEntropyOptions = {},
+  logits: Tensor,
+  targets: Tensor | readonly number[],
+  opts: CrossEntropyOptions = {},
 ): Tensor {
   expectTensor('crossEntropy', 'input', logits);
   const op = 'crossEntropy';

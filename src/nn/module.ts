@@ -22,11 +22,13 @@ export class Parameter extends Tensor {
   /** Wraps a float tensor's storage (shared) or a typed array; `shape` defaults to the source's shape. */
   constructor(data: Tensor | TypedArray, shape?: readonly number[]) {
     if (data instanceof Tensor) {
-      if (data.dtype === 'int32') throw new DTypeError(`Parameter: only float tensors can be parameters, got int32 of shape ${fmt(data.shape)}`);
+      if (data.dtype === 'int32')
+        throw new DTypeError(`Parameter: only float tensors can be parameters, got int32 of shape ${fmt(data.shape)}`);
       super(data.data, shape ?? data.shape);
     } else {
       super(data, shape ?? [data.length]);
-      if (this.dtype === 'int32') throw new DTypeError('Parameter: only float tensors can be parameters, got an Int32Array');
+      if (this.dtype === 'int32')
+        throw new DTypeError('Parameter: only float tensors can be parameters, got an Int32Array');
     }
     this.requiresGrad = true;
   }
@@ -118,12 +120,15 @@ export abstract class Module<In extends unknown[] = Tensor[], Out = Tensor> {
     this.#checkName(name);
     checkKeys(opts, ['persistent'], `${this.name}.registerBuffer`);
     if (tensor !== null && !(tensor instanceof Tensor)) {
-      throw new ValueError(`${this.name}.registerBuffer: buffer "${name}" must be a Tensor or null, got ${typeof tensor}`);
+      throw new ValueError(
+        `${this.name}.registerBuffer: buffer "${name}" must be a Tensor or null, got ${typeof tensor}`,
+      );
     }
     if (tensor instanceof Parameter) {
       throw new ValueError(`${this.name}.registerBuffer: "${name}" is a Parameter; register it as a parameter instead`);
     }
-    if (this.#registered.has(name)) throw new ValueError(`${this.name}.registerBuffer: "${name}" is already a child or parameter`);
+    if (this.#registered.has(name))
+      throw new ValueError(`${this.name}.registerBuffer: "${name}" is already a child or parameter`);
     const own = Object.getOwnPropertyDescriptor(this, name);
     if (own && !this.#buffers.has(name) && (own.value instanceof Module || own.value instanceof Parameter)) {
       throw new ValueError(`${this.name}.registerBuffer: "${name}" is already a child or parameter`);
@@ -225,7 +230,8 @@ export abstract class Module<In extends unknown[] = Tensor[], Out = Tensor> {
 
   /** Sets training mode on this module and every sub-module. */
   train(mode = true): this {
-    if (typeof mode !== 'boolean') throw new ValueError(`${this.name}.train: mode must be a boolean, got ${typeof mode}`);
+    if (typeof mode !== 'boolean')
+      throw new ValueError(`${this.name}.train: mode must be a boolean, got ${typeof mode}`);
     for (const m of this.modules()) m.training = mode;
     return this;
   }
@@ -265,7 +271,7 @@ export abstract class Module<In extends unknown[] = Tensor[], Out = Tensor> {
    * and shape or dtype mismatches (always) throw a StateDictError listing every problem.
    */
   loadStateDict(stateDict: Readonly<Record<string, Tensor>>, opts: LoadStateDictOptions = {}): LoadStateDictResult {
-  checkOptions('loadStateDict', opts, ['strict']);
+    checkOptions('loadStateDict', opts, ['strict']);
     const strict = opts.strict ?? true;
     const own = new Map<string, Tensor>(this.#stateEntries());
     const missingKeys = [...own.keys()].filter((k) => !Object.hasOwn(stateDict, k));
@@ -290,7 +296,12 @@ export abstract class Module<In extends unknown[] = Tensor[], Out = Tensor> {
     if (strict && unexpectedKeys.length) problems.unshift(`unexpected keys: ${list(unexpectedKeys)}`);
     if (strict && missingKeys.length) problems.unshift(`missing keys: ${list(missingKeys)}`);
     if (problems.length) {
-      throw new StateDictError(`loadStateDict(${this.name}): ${problems.join('; ')}`, missingKeys, unexpectedKeys, mismatched);
+      throw new StateDictError(
+        `loadStateDict(${this.name}): ${problems.join('; ')}`,
+        missingKeys,
+        unexpectedKeys,
+        mismatched,
+      );
     }
     for (const [k, p] of own) {
       const t = stateDict[k];
@@ -324,6 +335,7 @@ export interface UnaryModule extends Module {
 /** Checks a layer's dtype option (float layers only). */
 export function floatDType(dtype: DType | undefined, layer: string): 'float32' | 'float64' {
   const d = dtype ?? 'float32';
-  if (d !== 'float32' && d !== 'float64') throw new DTypeError(`${layer}: dtype must be 'float32' or 'float64', got ${JSON.stringify(d)}`);
+  if (d !== 'float32' && d !== 'float64')
+    throw new DTypeError(`${layer}: dtype must be 'float32' or 'float64', got ${JSON.stringify(d)}`);
   return d;
 }

@@ -45,11 +45,15 @@ abstract class BatchNormBase extends Module {
    * @param opts - Options.
    * @param layer - The layer's name in messages.
    */
-  constructor(readonly numFeatures: number, opts: BatchNormLayerOptions, readonly layer: string) {
+  constructor(
+    readonly numFeatures: number,
+    opts: BatchNormLayerOptions,
+    readonly layer: string,
+  ) {
     super();
     checkKeys(opts, ['eps', 'momentum', 'affine', 'trackRunningStats', 'dtype'], layer);
-    if (!Number.isInteger(numFeatures) || numFeatures <= 0) throw new ValueError(`${layer}: numFeatures must be`
-      + ` a positive integer, got ${numFeatures}`);
+    if (!Number.isInteger(numFeatures) || numFeatures <= 0)
+      throw new ValueError(`${layer}: numFeatures must be` + ` a positive integer, got ${numFeatures}`);
     this.eps = opts.eps ?? 1e-5;
     this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
     if (this.momentum !== null && !(this.momentum >= 0 && this.momentum <= 1)) {
@@ -76,8 +80,9 @@ abstract class BatchNormBase extends Module {
   forward(x: Tensor): Tensor {
     this.checkRank(x);
     if (x.shape[1] !== this.numFeatures) {
-      throw new ShapeError(`${this.layer}: expected ${this.numFeatures} channels (dim 1), got input of shape`
-        + ` ${fmt(x.shape)}`);
+      throw new ShapeError(
+        `${this.layer}: expected ${this.numFeatures} channels (dim 1), got input of shape` + ` ${fmt(x.shape)}`,
+      );
     }
     let momentum = this.momentum ?? 0;
     if (this.training && this.trackRunningStats && this.numBatchesTracked) {
@@ -87,12 +92,18 @@ abstract class BatchNormBase extends Module {
     const useBatch = this.training || this.runningMean === null;
     const track = !this.training || this.trackRunningStats;
     return batchNorm(x, track ? this.runningMean : null, track ? this.runningVar : null, {
-      weight: this.weight, bias: this.bias, training: useBatch, momentum, eps: this.eps,
+      weight: this.weight,
+      bias: this.bias,
+      training: useBatch,
+      momentum,
+      eps: this.eps,
     });
   }
   protected override extraRepr(): string {
-    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine},`
-      + ` trackRunningStats=${this.trackRunningStats}`;
+    return (
+      `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine},` +
+      ` trackRunningStats=${this.trackRunningStats}`
+    );
   }
 }
 /** Batch normalisation over [N, C] or [N, C, L], as torch.nn.BatchNorm1d. */
@@ -102,8 +113,10 @@ export class BatchNorm1d extends BatchNormBase {
   }
   protected checkRank(x: Tensor): void {
     if (!(x instanceof Tensor) || (x.ndim !== 2 && x.ndim !== 3)) {
-      throw new ShapeError(`BatchNorm1d: expected a 2-D or 3-D input [N, C(, L)], got`
-        + ` ${x instanceof Tensor ? fmt(x.shape) : typeof x}`);
+      throw new ShapeError(
+        `BatchNorm1d: expected a 2-D or 3-D input [N, C(, L)], got` +
+          ` ${x instanceof Tensor ? fmt(x.shape) : typeof x}`,
+      );
     }
   }
 }
@@ -114,8 +127,9 @@ export class BatchNorm2d extends BatchNormBase {
   }
   protected checkRank(x: Tensor): void {
     if (!(x instanceof Tensor) || x.ndim !== 4) {
-      throw new ShapeError(`BatchNorm2d: expected a 4-D input [N, C, H, W], got`
-        + ` ${x instanceof Tensor ? fmt(x.shape) : typeof x}`);
+      throw new ShapeError(
+        `BatchNorm2d: expected a 4-D input [N, C, H, W], got` + ` ${x instanceof Tensor ? fmt(x.shape) : typeof x}`,
+      );
     }
   }
 }
@@ -141,7 +155,11 @@ export class GroupNorm extends Module {
    * @param numGroups - Number of groups the channels are split into.
    * @param numChannels - Number of channels C.
    */
-  constructor(readonly numGroups: number, readonly numChannels: number, opts: GroupNormLayerOptions = {}) {
+  constructor(
+    readonly numGroups: number,
+    readonly numChannels: number,
+    opts: GroupNormLayerOptions = {},
+  ) {
     super();
     checkKeys(opts, ['eps', 'affine', 'dtype'], 'GroupNorm');
     const ints = Number.isInteger(numGroups) && numGroups >= 1 && Number.isInteger(numChannels);
@@ -184,13 +202,14 @@ export class RMSNorm extends Module {
     checkKeys(opts, ['eps', 'elementwiseAffine', 'dtype'], 'RMSNorm');
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
-      throw new ValueError(`RMSNorm: normalizedShape must be positive integers, got`
-        + ` ${JSON.stringify(normalizedShape)}`);
+      throw new ValueError(
+        `RMSNorm: normalizedShape must be positive integers, got` + ` ${JSON.stringify(normalizedShape)}`,
+      );
     }
     this.normalizedShape = Object.freeze(shape);
     this.eps = opts.eps ?? null;
     const dtype = floatDType(opts.dtype, 'RMSNorm');
-    this.weight = opts.elementwiseAffine ?? true ? new Parameter(ones(shape, { dtype })) : null;
+    this.weight = (opts.elementwiseAffine ?? true) ? new Parameter(ones(shape, { dtype })) : null;
   }
   forward(x: Tensor): Tensor {
     return rmsNorm(x, this.normalizedShape, { weight: this.weight, eps: this.eps });

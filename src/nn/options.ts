@@ -10,5 +10,6 @@ export function checkPositiveInt(op: string, what: string, n: unknown): asserts 
 }
 
 export function checkProbability(op: string, what: string, p: unknown): asserts p is number {
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ValueError(`${op}: ${what} must be a number in [0, 1], got ${String(p)}`);
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1))
+    throw new ValueError(`${op}: ${what} must be a number in [0, 1], got ${String(p)}`);
 }

@@ -36,7 +36,14 @@ const cols = (t: Tensor, i: number, h: number): Tensor => t.slice([null, [i * h,
  * One time step. `gi` = x W_ihᵀ + b_ih (precomputed for the whole sequence), h/c the state.
  * Returns the new [h, c] (c only for LSTM).
  */
-function step(mode: RecurrentMode, gi: Tensor, h: Tensor, c: Tensor | null, w: StepWeights, hs: number): [Tensor, Tensor | null] {
+function step(
+  mode: RecurrentMode,
+  gi: Tensor,
+  h: Tensor,
+  c: Tensor | null,
+  w: StepWeights,
+  hs: number,
+): [Tensor, Tensor | null] {
   let gh = h.matmul(w.whh, { transB: true });
   if (w.bhh) gh = gh.add(w.bhh);
   switch (mode) {
@@ -46,15 +53,23 @@ function step(mode: RecurrentMode, gi: Tensor, h: Tensor, c: Tensor | null, w: S
       return [gi.add(gh).relu(), null];
     case 'LSTM': {
       const g = gi.add(gh);
-      const i = cols(g, 0, hs).sigmoid(), f = cols(g, 1, hs).sigmoid();
-      const gg = cols(g, 2, hs).tanh(), o = cols(g, 3, hs).sigmoid();
+      const i = cols(g, 0, hs).sigmoid(),
+        f = cols(g, 1, hs).sigmoid();
+      const gg = cols(g, 2, hs).tanh(),
+        o = cols(g, 3, hs).sigmoid();
       const c2 = f.mul(c!).add(i.mul(gg));
       return [o.mul(c2.tanh()), c2];
     }
     case 'GRU': {
-      const r = cols(gi, 0, hs).add(cols(gh, 0, hs)).sigmoid();
-      const z = cols(gi, 1, hs).add(cols(gh, 1, hs)).sigmoid();
-      const n = cols(gi, 2, hs).add(r.mul(cols(gh, 2, hs))).tanh();
+      const r = cols(gi, 0, hs)
+        .add(cols(gh, 0, hs))
+        .sigmoid();
+      const z = cols(gi, 1, hs)
+        .add(cols(gh, 1, hs))
+        .sigmoid();
+      const n = cols(gi, 2, hs)
+        .add(r.mul(cols(gh, 2, hs)))
+        .tanh();
       return [n.add(z.mul(h.sub(n))), null]; // (1 − z) n + z h
     }
   }
@@ -67,7 +82,8 @@ function inputProjection(x: Tensor, w: StepWeights): Tensor {
 
 function checkFloat(op: string, what: string, t: unknown, dtype: DType): asserts t is Tensor {
   if (!(t instanceof Tensor)) throw new ValueError(`${op}: ${what} must be a Tensor, got ${typeof t}`);
-  if (t.dtype !== dtype) throw new DTypeError(`${op}: ${what} dtype ${t.dtype} does not match the layer's ${dtype} parameters`);
+  if (t.dtype !== dtype)
+    throw new DTypeError(`${op}: ${what} dtype ${t.dtype} does not match the layer's ${dtype} parameters`);
 }
 
 function parseMode(op: string, nonlinearity: unknown): RecurrentMode {
@@ -101,8 +117,10 @@ export interface RNNOptions extends RecurrentOptions {
 const baseKeys = ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'dtype', 'generator'] as const;
 
 /** The shared machinery of RNN, LSTM and GRU (torch.nn.RNNBase). */
-export abstract class RNNBase<In extends unknown[] = [x: Tensor, h0?: Tensor | null], Out = [Tensor, Tensor]>
-  extends Module<In, Out> {
+export abstract class RNNBase<
+  In extends unknown[] = [x: Tensor, h0?: Tensor | null],
+  Out = [Tensor, Tensor],
+> extends Module<In, Out> {
   /** Which recurrence this layer runs. */
   readonly mode: RecurrentMode;
   /** Features of each input step. */
@@ -123,8 +141,14 @@ export abstract class RNNBase<In extends unknown[] = [x: Tensor, h0?: Tensor | n
   readonly #generator: Generator | undefined;
   readonly #dtype: 'float32' | 'float64';
 
-  protected constructor(op: string, mode: RecurrentMode, inputSize: number, hiddenSize: number, opts: RNNOptions,
-    extraKeys: readonly string[] = []) {
+  protected constructor(
+    op: string,
+    mode: RecurrentMode,
+    inputSize: number,
+    hiddenSize: number,
+    opts: RNNOptions,
+    extraKeys: readonly string[] = [],
+  ) {
     super();
     checkOptions(op, opts, [...baseKeys, ...extraKeys]);
     checkPositiveInt(op, 'inputSize', inputSize);
@@ -142,7 +166,8 @@ export abstract class RNNBase<In extends unknown[] = [x: Tensor, h0?: Tensor | n
     const dtype = (this.#dtype = floatDType(opts.dtype, op));
     const g = opts.generator ?? defaultGenerator;
     this.#generator = opts.generator;
-    const gh = gateCount[mode] * hiddenSize, dirs = this.bidirectional ? 2 : 1;
+    const gh = gateCount[mode] * hiddenSize,
+      dirs = this.bidirectional ? 2 : 1;
     const bound = 1 / Math.sqrt(hiddenSize);
     const param = (shape: number[]): Parameter =>
       new Parameter(init.uniform(zeros(shape, { dtype }), -bound, bound, { generator: g }));
@@ -175,16 +200,21 @@ export abstract class RNNBase<In extends unknown[] = [x: Tensor, h0?: Tensor | n
     checkFloat(op, 'input', x, this.#dtype);
     const batched = x.ndim === 3;
     if (!batched && x.ndim !== 2) {
-      throw new ShapeError(`${op}: input must be [L, N, ${this.inputSize}] (or [N, L, ${this.inputSize}] with batchFirst, ` +
-        `or unbatched [L, ${this.inputSize}]), got ${fmt(x.shape)}`);
+      throw new ShapeError(
+        `${op}: input must be [L, N, ${this.inputSize}] (or [N, L, ${this.inputSize}] with batchFirst, ` +
+          `or unbatched [L, ${this.inputSize}]), got ${fmt(x.shape)}`,
+      );
     }
     if (x.shape[x.ndim - 1] !== this.inputSize) {
-      throw new ShapeError(`${op}: input has ${x.shape[x.ndim - 1]} features, expected inputSize ${this.inputSize} (shape ${fmt(x.shape)})`);
+      throw new ShapeError(
+        `${op}: input has ${x.shape[x.ndim - 1]} features, expected inputSize ${this.inputSize} (shape ${fmt(x.shape)})`,
+      );
     }
     let seq = !batched ? x.unsqueeze(1) : this.batchFirst ? x.transpose(0, 1) : x; // [L, N, in]
     const [len, n] = seq.shape as [number, number];
     if (len === 0) throw new ShapeError(`${op}: the input sequence is empty`);
-    const dirs = this.bidirectional ? 2 : 1, hs = this.hiddenSize;
+    const dirs = this.bidirectional ? 2 : 1,
+      hs = this.hiddenSize;
     const want = [dirs * this.numLayers, n, hs];
     const state = (t: Tensor | null, what: string): Tensor => {
       if (t === null) return zeros(want, { dtype: this.#dtype });
@@ -197,7 +227,8 @@ export abstract class RNNBase<In extends unknown[] = [x: Tensor, h0?: Tensor | n
     };
     const hInit = state(h0, this.mode === 'LSTM' ? 'h0' : 'hx');
     const cInit = this.mode === 'LSTM' ? state(c0, 'c0') : null;
-    const hOut: Tensor[] = [], cOut: Tensor[] = [];
+    const hOut: Tensor[] = [],
+      cOut: Tensor[] = [];
     for (let layer = 0; layer < this.numLayers; layer++) {
       const outs: Tensor[] = [];
       for (let d = 0; d < dirs; d++) {
@@ -218,12 +249,15 @@ export abstract class RNNBase<In extends unknown[] = [x: Tensor, h0?: Tensor | n
       }
       seq = dirs === 1 ? outs[0]! : concat(outs, 2);
       if (this.training && this.dropout > 0 && layer < this.numLayers - 1) {
-        const keep = rand(seq.shape, { dtype: this.#dtype, generator: this.#generator ?? defaultGenerator }).ge(this.dropout);
+        const keep = rand(seq.shape, { dtype: this.#dtype, generator: this.#generator ?? defaultGenerator }).ge(
+          this.dropout,
+        );
         seq = this.dropout === 1 ? seq.mul(0) : seq.mul(keep.mul(1 / (1 - this.dropout)));
       }
     }
     let out = seq;
-    let hN = stack(hOut, 0), cN = cOut.length ? stack(cOut, 0) : null;
+    let hN = stack(hOut, 0),
+      cN = cOut.length ? stack(cOut, 0) : null;
     if (!batched) {
       out = out.squeeze(1);
       hN = hN.squeeze(1);
@@ -236,8 +270,11 @@ export abstract class RNNBase<In extends unknown[] = [x: Tensor, h0?: Tensor | n
 
   protected override extraRepr(): string {
     const extra = [
-      this.numLayers !== 1 ? `numLayers=${this.numLayers}` : '', this.bias ? '' : 'bias=false',
-      this.batchFirst ? 'batchFirst' : '', this.dropout ? `dropout=${this.dropout}` : '', this.bidirectional ? 'bidirectional' : '',
+      this.numLayers !== 1 ? `numLayers=${this.numLayers}` : '',
+      this.bias ? '' : 'bias=false',
+      this.batchFirst ? 'batchFirst' : '',
+      this.dropout ? `dropout=${this.dropout}` : '',
+      this.bidirectional ? 'bidirectional' : '',
       this.mode === 'RNN_RELU' ? "nonlinearity='relu'" : '',
     ].filter(Boolean);
     return [`${this.inputSize}`, `${this.hiddenSize}`, ...extra].join(', ');
@@ -264,7 +301,8 @@ export class LSTM extends RNNBase<[x: Tensor, hx?: readonly [Tensor, Tensor] | n
     super('LSTM', 'LSTM', inputSize, hiddenSize, opts);
   }
   forward(x: Tensor, hx: readonly [Tensor, Tensor] | null = null): [Tensor, [Tensor, Tensor]] {
-    if (hx !== null && (!Array.isArray(hx) || hx.length !== 2)) throw new ValueError('LSTM: hx must be a pair [h0, c0]');
+    if (hx !== null && (!Array.isArray(hx) || hx.length !== 2))
+      throw new ValueError('LSTM: hx must be a pair [h0, c0]');
     const [out, h, c] = this.run('LSTM', x, hx ? hx[0] : null, hx ? hx[1] : null);
     return [out, [h, c!]];
   }
@@ -313,8 +351,14 @@ abstract class CellBase<In extends unknown[] = [x: Tensor, hx?: Tensor | null], 
   /** Which recurrence this cell runs. */
   protected readonly mode: RecurrentMode;
   readonly #dtype: 'float32' | 'float64';
-  protected constructor(op: string, mode: RecurrentMode, inputSize: number, hiddenSize: number, opts: RNNCellOptions,
-    extraKeys: readonly string[] = []) {
+  protected constructor(
+    op: string,
+    mode: RecurrentMode,
+    inputSize: number,
+    hiddenSize: number,
+    opts: RNNCellOptions,
+    extraKeys: readonly string[] = [],
+  ) {
     super();
     checkOptions(op, opts, ['bias', 'dtype', 'generator', ...extraKeys]);
     checkPositiveInt(op, 'inputSize', inputSize);
@@ -324,7 +368,8 @@ abstract class CellBase<In extends unknown[] = [x: Tensor, hx?: Tensor | null], 
     this.mode = mode;
     const dtype = (this.#dtype = floatDType(opts.dtype, op));
     const g = opts.generator ?? defaultGenerator;
-    const gh = gateCount[mode] * hiddenSize, bound = 1 / Math.sqrt(hiddenSize);
+    const gh = gateCount[mode] * hiddenSize,
+      bound = 1 / Math.sqrt(hiddenSize);
     const param = (shape: number[]): Parameter =>
       new Parameter(init.uniform(zeros(shape, { dtype }), -bound, bound, { generator: g }));
     const def = (name: string, key: string, p: Parameter | null): void => {
@@ -345,7 +390,8 @@ abstract class CellBase<In extends unknown[] = [x: Tensor, hx?: Tensor | null], 
     }
     const batched = x.ndim === 2;
     const xb = batched ? x : x.unsqueeze(0);
-    const n = xb.shape[0]!, hs = this.hiddenSize;
+    const n = xb.shape[0]!,
+      hs = this.hiddenSize;
     const state = (t: Tensor | null, what: string): Tensor => {
       if (t === null) return zeros([n, hs], { dtype: this.#dtype });
       checkFloat(op, what, t, this.#dtype);
@@ -388,7 +434,8 @@ export class LSTMCell extends CellBase<[x: Tensor, hx?: readonly [Tensor, Tensor
     super('LSTMCell', 'LSTM', inputSize, hiddenSize, opts);
   }
   forward(x: Tensor, hx: readonly [Tensor, Tensor] | null = null): [Tensor, Tensor] {
-    if (hx !== null && (!Array.isArray(hx) || hx.length !== 2)) throw new ValueError('LSTMCell: hx must be a pair [h, c]');
+    if (hx !== null && (!Array.isArray(hx) || hx.length !== 2))
+      throw new ValueError('LSTMCell: hx must be a pair [h, c]');
     const [h, c] = this.cell('LSTMCell', x, hx ? hx[0] : null, hx ? hx[1] : null);
     return [h, c!];
   }

@@ -50,11 +50,19 @@ const checkKeys = (op: string, opts: object, known: readonly string[]): void => 
  * `keepWhere(value)` and −∞ elsewhere; a float mask is returned as it is (after a dtype check).
  * No tape: the mask is a constant (a float mask that requires grad keeps its gradient).
  */
-export function additiveMask(op: string, what: string, mask: Tensor, dtype: 'float32' | 'float64', keepNonzero: boolean): Tensor {
+export function additiveMask(
+  op: string,
+  what: string,
+  mask: Tensor,
+  dtype: 'float32' | 'float64',
+  keepNonzero: boolean,
+): Tensor {
   if (!(mask instanceof Tensor)) throw new ValueError(`${op}: ${what} must be a Tensor, got ${typeof mask}`);
   if (mask.dtype !== 'int32') {
     if (mask.dtype !== dtype) {
-      throw new DTypeError(`${op}: float ${what} has dtype ${mask.dtype} but the scores are ${dtype} (a boolean mask is an int32 tensor)`);
+      throw new DTypeError(
+        `${op}: float ${what} has dtype ${mask.dtype} but the scores are ${dtype} (a boolean mask is an int32 tensor)`,
+      );
     }
     return mask;
   }
@@ -109,25 +117,42 @@ export interface AttentionResult {
 
 /** Checks q, k, v and the options; shared by the function and MultiheadAttention. */
 function checkQkv(op: string, q: Tensor, k: Tensor, v: Tensor): void {
-  for (const [n, t] of [['query', q], ['key', k], ['value', v]] as const) {
+  for (const [n, t] of [
+    ['query', q],
+    ['key', k],
+    ['value', v],
+  ] as const) {
     if (!(t instanceof Tensor)) throw new ValueError(`${op}: ${n} must be a Tensor, got ${typeof t}`);
-    if (t.ndim < 2) throw new ShapeError(`${op}: ${n} must have at least 2 dims [..., seq, features], got ${fmt(t.shape)}`);
-    if (t.dtype !== 'float32' && t.dtype !== 'float64') throw new DTypeError(`${op}: ${n} must be float32 or float64, got ${t.dtype}`);
+    if (t.ndim < 2)
+      throw new ShapeError(`${op}: ${n} must have at least 2 dims [..., seq, features], got ${fmt(t.shape)}`);
+    if (t.dtype !== 'float32' && t.dtype !== 'float64')
+      throw new DTypeError(`${op}: ${n} must be float32 or float64, got ${t.dtype}`);
   }
   if (q.dtype !== k.dtype || q.dtype !== v.dtype) {
     throw new DTypeError(`${op}: query, key and value must share a dtype, got ${q.dtype}, ${k.dtype}, ${v.dtype}`);
   }
   if (q.shape[q.ndim - 1] !== k.shape[k.ndim - 1]) {
-    throw new ShapeError(`${op}: query ${fmt(q.shape)} and key ${fmt(k.shape)} must have the same last dim (embedding size)`);
+    throw new ShapeError(
+      `${op}: query ${fmt(q.shape)} and key ${fmt(k.shape)} must have the same last dim (embedding size)`,
+    );
   }
   if (k.shape[k.ndim - 2] !== v.shape[v.ndim - 2]) {
-    throw new ShapeError(`${op}: key ${fmt(k.shape)} and value ${fmt(v.shape)} must have the same sequence length (dim −2)`);
+    throw new ShapeError(
+      `${op}: key ${fmt(k.shape)} and value ${fmt(v.shape)} must have the same sequence length (dim −2)`,
+    );
   }
 }
 
 /** Attention with its weights; `mask` is already additive (or null). */
-export function attentionCore(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, scale: number, dropoutP: number,
-  generator: Generator | undefined): AttentionResult {
+export function attentionCore(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  mask: Tensor | null,
+  scale: number,
+  dropoutP: number,
+  generator: Generator | undefined,
+): AttentionResult {
   let scores = q.matmul(k, { transB: true }).mul(scale);
   if (mask) scores = scores.add(mask);
   let w = mask ? safeSoftmax(scores) : scores.softmax(-1);
@@ -170,30 +195,47 @@ export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | n
  * `torch.nn.functional.scaled_dot_product_attention`: q [..., L, E], k [..., S, E], v [..., S, Ev]
  * (batch dims broadcast) → [..., L, Ev].
  */
-export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: ScaledDotProductAttentionOptions = {}): Tensor {
+export function scaledDotProductAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  opts: ScaledDotProductAttentionOptions = {},
+): Tensor {
   const { mask, scale, p } = setup(q, k, v, opts);
   if (p === 0 && (opts.fused ?? true)) return fusedAttention(q, k, v, mask, scale);
   return attentionCore(q, k, v, mask, scale, p, opts.generator).output;
 }
 
 /** As scaledDotProductAttention, also returning the attention weights (after dropout); always the composite. */
-export function scaledDotProductAttentionWithWeights(q: Tensor, k: Tensor, v: Tensor,
-  opts: ScaledDotProductAttentionOptions = {}): AttentionResult {
+export function scaledDotProductAttentionWithWeights(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  opts: ScaledDotProductAttentionOptions = {},
+): AttentionResult {
   const { mask, scale, p } = setup(q, k, v, opts);
   return attentionCore(q, k, v, mask, scale, p, opts.generator);
 }
 
-function setup(q: Tensor, k: Tensor, v: Tensor,
-  opts: ScaledDotProductAttentionOptions): { mask: Tensor | null; scale: number; p: number } {
+function setup(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  opts: ScaledDotProductAttentionOptions,
+): { mask: Tensor | null; scale: number; p: number } {
   const op = 'scaledDotProductAttention';
   checkKeys(op, opts, sdpaKeys);
   checkQkv(op, q, k, v);
   const dtype = q.dtype as 'float32' | 'float64';
-  const e = q.shape[q.ndim - 1]!, l = q.shape[q.ndim - 2]!, s = k.shape[k.ndim - 2]!;
+  const e = q.shape[q.ndim - 1]!,
+    l = q.shape[q.ndim - 2]!,
+    s = k.shape[k.ndim - 2]!;
   const p = opts.dropoutP ?? 0;
-  if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ValueError(`${op}: dropoutP must be in [0, 1], got ${String(p)}`);
+  if (typeof p !== 'number' || !(p >= 0 && p <= 1))
+    throw new ValueError(`${op}: dropoutP must be in [0, 1], got ${String(p)}`);
   const scale = opts.scale ?? 1 / Math.sqrt(e);
-  if (typeof scale !== 'number' || !Number.isFinite(scale)) throw new ValueError(`${op}: scale must be a finite number, got ${String(scale)}`);
+  if (typeof scale !== 'number' || !Number.isFinite(scale))
+    throw new ValueError(`${op}: scale must be a finite number, got ${String(scale)}`);
   let mask: Tensor | null = null;
   if (opts.isCausal) {
     if (opts.attnMask) throw new ValueError(`${op}: pass either attnMask or isCausal, not both (as torch)`);

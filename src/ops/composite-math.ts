@@ -133,14 +133,19 @@ export function norm(x: Tensor, p: NormOrder = 'fro', dim?: number | readonly nu
   if (p === Infinity) return x.abs().max(axes, keepdim);
   if (p === -Infinity) return x.abs().min(axes, keepdim);
   if (p === 0) return x.ne(0).detach().sum(axes, keepdim);
-  return x.abs().pow(p).sum(axes, keepdim).pow(1 / p);
+  return x
+    .abs()
+    .pow(p)
+    .sum(axes, keepdim)
+    .pow(1 / p);
 }
 
 // ---- masks -----------------------------------------------------------------------------------
 function triMask(x: Tensor, k: number, lower: boolean, op: string): Tensor {
   if (x.ndim < 2) throw new ShapeError(`${op}: expected a tensor of at least 2 dimensions, got shape ${fmt(x.shape)}`);
   if (!Number.isInteger(k)) throw new ValueError(`${op}: diagonal must be an integer, got ${k}`);
-  const r = x.shape[x.ndim - 2]!, c = x.shape[x.ndim - 1]!;
+  const r = x.shape[x.ndim - 2]!,
+    c = x.shape[x.ndim - 1]!;
   const m = allocate('int32', r * c);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) m[i * c + j] = +(lower ? j - i <= k : j - i >= k);
   return new Tensor(m, [r, c]);
@@ -210,7 +215,9 @@ export function repeat(x: Tensor, repeats: readonly number[]): Tensor {
   const shape = [...new Array<number>(repeats.length - x.ndim).fill(1), ...x.shape];
   const inter = shape.flatMap((d) => [1, d]);
   const big = shape.flatMap((d, i) => [repeats[i]!, d]);
-  return reshape(x, inter).expand(big).reshape(shape.map((d, i) => d * repeats[i]!));
+  return reshape(x, inter)
+    .expand(big)
+    .reshape(shape.map((d, i) => d * repeats[i]!));
 }
 /** As repeat, but fewer repeats than dimensions are padded with leading 1s (as torch.tile). */
 export function tile(x: Tensor, dims: readonly number[]): Tensor {

@@ -23,10 +23,14 @@ export function variance(x: Tensor, dim?: Dim, keepdim = false, correction = 1):
   const axes = normAxes(dim, x.ndim, 'var');
   const n = sizeOf(axes.map((a) => x.shape[a]!));
   const d = x.sub(x.mean(axes, true));
-  return d.mul(d).sum(axes, keepdim).div(Math.max(0, n - correction));
+  return d
+    .mul(d)
+    .sum(axes, keepdim)
+    .div(Math.max(0, n - correction));
 }
 /** Standard deviation over `dim` with `correction` (1: Bessel's) (torch.std). */
-export const std = (x: Tensor, dim?: Dim, keepdim = false, correction = 1): Tensor => variance(x, dim, keepdim, correction).sqrt();
+export const std = (x: Tensor, dim?: Dim, keepdim = false, correction = 1): Tensor =>
+  variance(x, dim, keepdim, correction).sqrt();
 
 /** Limits values to [min, max]; the gradient passes where min ≤ x ≤ max (as torch.clamp). */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {

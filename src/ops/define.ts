@@ -3,7 +3,15 @@ import type { DType } from '../dtype.js';
 import { pickBackend } from '../backend/dispatch.js';
 import { ShapeError } from '../errors.js';
 import { broadcastAxes, fmt, shapeEq, sizeOf, type Shape } from '../shape.js';
-import { activeTracer, isAnomalyEnabled, isGradEnabled, newNodeId, noteCreated, versionOf, type OpName } from '../tape.js';
+import {
+  activeTracer,
+  isAnomalyEnabled,
+  isGradEnabled,
+  newNodeId,
+  noteCreated,
+  versionOf,
+  type OpName,
+} from '../tape.js';
 import { AutogradError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import type { ConvAttrs, ConvTAttrs, ConvWAttrs, UnfoldAttrs } from './conv.js';
@@ -107,7 +115,11 @@ export function sumToShape(g: Tensor, shape: Shape, op: string): Tensor {
 const toTensor = (r: Buf | Tensor): Tensor => (r instanceof Tensor ? r : new Tensor(r.storage, r.shape, r.dtype));
 
 /** Applies an op: shape check, dispatch, forward, and (when recording) a tape node. */
-export function apply<N extends OpName, I extends readonly Tensor[], A>(def: Def<N, I, A>, inputs: I, attrs: A): Tensor {
+export function apply<N extends OpName, I extends readonly Tensor[], A>(
+  def: Def<N, I, A>,
+  inputs: I,
+  attrs: A,
+): Tensor {
   const outShape = def.shape(inputs, attrs);
   const be = pickBackend(def.kind, inputs, sizeOf(outShape));
   const out = toTensor(def.forward(be.kernels, inputs, attrs, outShape));
@@ -142,7 +154,12 @@ export function apply<N extends OpName, I extends readonly Tensor[], A>(def: Def
  * Refuses to differentiate through a tensor that was written in place after it was saved
  * (an optimizer step between forward and backward): the gradient would use the new values.
  */
-export function checkVersions(op: string, saved: readonly Tensor[], versions: readonly number[], lastIsOutput = true): void {
+export function checkVersions(
+  op: string,
+  saved: readonly Tensor[],
+  versions: readonly number[],
+  lastIsOutput = true,
+): void {
   for (let i = 0; i < saved.length; i++) {
     const v = versionOf(saved[i]!);
     if (v !== versions[i]) {
@@ -162,7 +179,9 @@ export function recordedAt(): string {
   Error.stackTraceLimit = 60;
   const lines = (new Error().stack ?? '').split('\n').slice(1);
   Error.stackTraceLimit = limit;
-  const user = lines.filter((l) => !/[\\/]tapegrad[\\/](src|dist)[\\/]|[\\/]src[\\/](ops|autograd|tensor|nn)[\\/.]/.test(l));
+  const user = lines.filter(
+    (l) => !/[\\/]tapegrad[\\/](src|dist)[\\/]|[\\/]src[\\/](ops|autograd|tensor|nn)[\\/.]/.test(l),
+  );
   return (user.length ? user : lines).slice(0, 8).join('\n');
 }
 

@@ -74,7 +74,8 @@ function sumOut(term: Term, keep: ReadonlySet<string>): Term {
 
 /** Contracts two terms over the labels in `contract`; the result's labels are batch, a-only, b-only. */
 function contractPair(a: Term, b: Term, keep: ReadonlySet<string>, size: Map<string, number>): Term {
-  const inA = new Set(a.labels), inB = new Set(b.labels);
+  const inA = new Set(a.labels),
+    inB = new Set(b.labels);
   const batch = a.labels.filter((l) => inB.has(l) && keep.has(l));
   const sum = a.labels.filter((l) => inB.has(l) && !keep.has(l));
   const aOnly = a.labels.filter((l) => !inB.has(l));
@@ -119,7 +120,13 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   if (rhs === undefined) {
     const count = new Map<string, number>();
     for (const t of terms) for (const l of t.labels) if (!l.startsWith(ELL)) count.set(l, (count.get(l) ?? 0) + 1);
-    out = [...ellLabels, ...[...count].filter(([, c]) => c === 1).map(([l]) => l).sort()];
+    out = [
+      ...ellLabels,
+      ...[...count]
+        .filter(([, c]) => c === 1)
+        .map(([l]) => l)
+        .sort(),
+    ];
   } else {
     const parts = rhs.split('...');
     if (parts.length > 2) throw new ValueError(`${op}: the output may contain at most one ellipsis, got '${rhs}'`);
@@ -137,7 +144,8 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   const size = new Map<string, number>();
   for (const t of terms) {
     t.labels.forEach((l, i) => {
-      const d = t.t.shape[i]!, prev = size.get(l);
+      const d = t.t.shape[i]!,
+        prev = size.get(l);
       if (prev === undefined || prev === 1) size.set(l, d);
       else if (d !== prev && d !== 1) {
         throw new ShapeError(`${op}: label '${l.startsWith(ELL) ? '...' : l}' has sizes ${prev} and ${d}`);

@@ -7,11 +7,15 @@ import { INT32_MAX, INT32_MIN } from '../validate.js';
 import { apply, defsFor, type Ctx, type Grads, type OpDef } from './define.js';
 
 function requireFloat(op: string, ...ts: Tensor[]): void {
-  for (const t of ts) if (t.dtype === 'int32') throw new DTypeError(`${op}: expected a float tensor, got int32 (cast with .to('float32') first)`);
+  for (const t of ts)
+    if (t.dtype === 'int32')
+      throw new DTypeError(`${op}: expected a float tensor, got int32 (cast with .to('float32') first)`);
 }
 function sameDType(op: string, a: Tensor, b: Tensor): void {
   if (a.dtype !== b.dtype) {
-    throw new DTypeError(`${op}: dtypes ${a.dtype} and ${b.dtype} differ; cast one explicitly with .to('${a.dtype}') or .to('${b.dtype}')`);
+    throw new DTypeError(
+      `${op}: dtypes ${a.dtype} and ${b.dtype} differ; cast one explicitly with .to('${a.dtype}') or .to('${b.dtype}')`,
+    );
   }
 }
 
@@ -32,7 +36,14 @@ const unaryRules: Record<UnaryOp, UnaryRule> = {
   sign: () => null,
   sin: (g, x) => g.mul(x.cos()),
   cos: (g, x) => g.mul(x.sin()).neg(),
-  erf: (g, x) => g.mul(x.mul(x).neg().exp().mul(2 / Math.sqrt(Math.PI))),
+  erf: (g, x) =>
+    g.mul(
+      x
+        .mul(x)
+        .neg()
+        .exp()
+        .mul(2 / Math.sqrt(Math.PI)),
+    ),
   log1p: (g, x) => g.div(x.add(1)),
   expm1: (g, _x, y) => g.mul(y.add(1)),
   log2: (g, x) => g.div(x.mul(Math.LN2)),
@@ -41,17 +52,26 @@ const unaryRules: Record<UnaryOp, UnaryRule> = {
   asin: (g, x) => g.div(oneMinusSq(x).sqrt()),
   acos: (g, x) => g.div(oneMinusSq(x).sqrt()).neg(),
   // Piecewise constant: a zero gradient (not none), as PyTorch.
-  floor: (g) => zeroGrad(g), ceil: (g) => zeroGrad(g), round: (g) => zeroGrad(g), trunc: (g) => zeroGrad(g),
+  floor: (g) => zeroGrad(g),
+  ceil: (g) => zeroGrad(g),
+  round: (g) => zeroGrad(g),
+  trunc: (g) => zeroGrad(g),
 };
-export const unaryDefs = defsFor(unaryRules, <P extends UnaryOp>(op: P, rule: UnaryRule): OpDef<P> => ({
-  name: op,
-  kind: 'elementwise',
-  shape: ([x]) => (requireFloat(op, x), x.shape),
-  forward: (k, [x]) => k[op](x),
-  backward: (g, { inputs: [x], out }) => [rule(g, x, out)],
-}));
+export const unaryDefs = defsFor(
+  unaryRules,
+  <P extends UnaryOp>(op: P, rule: UnaryRule): OpDef<P> => ({
+    name: op,
+    kind: 'elementwise',
+    shape: ([x]) => (requireFloat(op, x), x.shape),
+    forward: (k, [x]) => k[op](x),
+    backward: (g, { inputs: [x], out }) => [rule(g, x, out)],
+  }),
+);
 
-const unary = (op: UnaryOp) => (x: Tensor): Tensor => apply(unaryDefs[op], [x] as const, null);
+const unary =
+  (op: UnaryOp) =>
+  (x: Tensor): Tensor =>
+    apply(unaryDefs[op], [x] as const, null);
 export const neg = unary('neg');
 export const exp = unary('exp');
 export const log = unary('log');
@@ -113,7 +133,12 @@ const binaryRules: Record<BinaryOp, BinaryRule | null> = {
   },
   maximum: (g, { inputs: [a, b] }) => [g.mul(a.gt(b).add(half(a.eq(b)))), g.mul(a.lt(b).add(half(a.eq(b))))],
   minimum: (g, { inputs: [a, b] }) => [g.mul(a.lt(b).add(half(a.eq(b)))), g.mul(a.gt(b).add(half(a.eq(b))))],
-  eq: null, ne: null, lt: null, le: null, gt: null, ge: null,
+  eq: null,
+  ne: null,
+  lt: null,
+  le: null,
+  gt: null,
+  ge: null,
   atan2: (g, { inputs: [y, x] }) => {
     const r2 = x.mul(x).add(y.mul(y));
     return [g.mul(x).div(r2), g.mul(y).div(r2).neg()];
@@ -121,17 +146,20 @@ const binaryRules: Record<BinaryOp, BinaryRule | null> = {
 };
 /** Binary ops that also take int32 (exact in int32, and never differentiated): comparisons and ring arithmetic. */
 const INT_OK = new Set<BinaryOp>(['add', 'sub', 'mul', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge']);
-export const binaryDefs = defsFor(binaryRules, <P extends BinaryOp>(op: P, rule: BinaryRule | null): OpDef<P> => ({
-  name: op,
-  kind: 'elementwise',
-  shape: ([a, b]) => {
-    if (!INT_OK.has(op)) requireFloat(op, a, b);
-    sameDType(op, a, b);
-    return broadcastShapes(op, a.shape, b.shape);
-  },
-  forward: (k, [a, b], _attrs, os) => k[op](a, b, os),
-  backward: rule,
-}));
+export const binaryDefs = defsFor(
+  binaryRules,
+  <P extends BinaryOp>(op: P, rule: BinaryRule | null): OpDef<P> => ({
+    name: op,
+    kind: 'elementwise',
+    shape: ([a, b]) => {
+      if (!INT_OK.has(op)) requireFloat(op, a, b);
+      sameDType(op, a, b);
+      return broadcastShapes(op, a.shape, b.shape);
+    },
+    forward: (k, [a, b], _attrs, os) => k[op](a, b, os),
+    backward: rule,
+  }),
+);
 
 /** Lifts a scalar operand to a 0-d tensor of the other operand's dtype. */
 export function lift(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor] {
@@ -141,7 +169,10 @@ export function lift(a: TensorLike, b: TensorLike, op: string): [Tensor, Tensor]
   if (typeof b !== 'number') throw notATensor(op, 'second operand', b, true);
   throw new DTypeError(`${op}: at least one operand must be a Tensor`);
 }
-const binary = (op: BinaryOp) => (a: TensorLike, b: TensorLike): Tensor => apply(binaryDefs[op], lift(a, b, op), null);
+const binary =
+  (op: BinaryOp) =>
+  (a: TensorLike, b: TensorLike): Tensor =>
+    apply(binaryDefs[op], lift(a, b, op), null);
 export const add = binary('add');
 export const sub = binary('sub');
 export const mul = binary('mul');
@@ -190,7 +221,9 @@ export function cast(x: Tensor, dtype: DType): Tensor {
     for (let i = 0; i < d.length; i++) {
       const v = Math.trunc(d[i]!);
       if (!(v >= INT32_MIN && v <= INT32_MAX)) {
-        throw new DTypeError(`cast: value ${d[i]} at flat index ${i} does not fit int32 (expected [${INT32_MIN}, ${INT32_MAX}])`);
+        throw new DTypeError(
+          `cast: value ${d[i]} at flat index ${i} does not fit int32 (expected [${INT32_MIN}, ${INT32_MAX}])`,
+        );
       }
     }
   }

@@ -12,7 +12,8 @@ import { apply, type OpDef } from './define.js';
 import { scatterAdd } from './indexing.js';
 
 function floatOnly(op: string, x: Tensor): void {
-  if (x.dtype === 'int32') throw new DTypeError(`${op}: expected a float tensor, got int32 (cast with .to('float32') first)`);
+  if (x.dtype === 'int32')
+    throw new DTypeError(`${op}: expected a float tensor, got int32 (cast with .to('float32') first)`);
 }
 /** How `gelu` computes: exactly with erf (`none`) or with the tanh approximation (torch: approximate). */
 export type GeluApproximate = 'none' | 'tanh';
@@ -39,7 +40,9 @@ const softmaxCrossEntropyDef: OpDef<'softmaxCrossEntropy'> = {
   shape: ([x, t]) => {
     floatOnly('softmaxCrossEntropy', x);
     if (x.ndim !== 2 || t.ndim !== 1 || t.shape[0] !== x.shape[0]) {
-      throw new ShapeError(`softmaxCrossEntropy: expected logits [N, C] and targets [N], got ${fmt(x.shape)} and ${fmt(t.shape)}`);
+      throw new ShapeError(
+        `softmaxCrossEntropy: expected logits [N, C] and targets [N], got ${fmt(x.shape)} and ${fmt(t.shape)}`,
+      );
     }
     return [x.shape[0]!];
   },
@@ -47,7 +50,12 @@ const softmaxCrossEntropyDef: OpDef<'softmaxCrossEntropy'> = {
   // dℓᵢ/dxᵢ = softmax(xᵢ) − onehot(tᵢ)
   backward: (g, { inputs: [x, t] }) => {
     const gc = g.unsqueeze(1);
-    return [softmax(x, 1).mul(gc).sub(scatterAdd(x.shape, 1, t.unsqueeze(1), gc)), null];
+    return [
+      softmax(x, 1)
+        .mul(gc)
+        .sub(scatterAdd(x.shape, 1, t.unsqueeze(1), gc)),
+      null,
+    ];
   },
 };
 const geluDef: OpDef<'gelu'> = {
@@ -57,7 +65,8 @@ const geluDef: OpDef<'gelu'> = {
   forward: (k, [x], { approximate }) => k.gelu(x, approximate === 'tanh'),
   backward: (g, { inputs: [x], attrs }) => [apply(geluBackwardDef, [g, x], attrs)],
 };
-const SQRT_2_PI = Math.sqrt(2 / Math.PI), A = 0.044715;
+const SQRT_2_PI = Math.sqrt(2 / Math.PI),
+  A = 0.044715;
 /** GELU″(x) in Tensor ops (the second derivative, for the backward of geluBackward). */
 function geluSecond(x: Tensor, approximate: GeluApproximate): Tensor {
   if (approximate === 'tanh') {
@@ -65,19 +74,28 @@ function geluSecond(x: Tensor, approximate: GeluApproximate): Tensor {
     const x2 = x.mul(x);
     const t = x.add(x2.mul(x).mul(A)).mul(SQRT_2_PI).tanh();
     const s = t.mul(t).neg().add(1);
-    const du = x2.mul(3 * A).add(1).mul(SQRT_2_PI);
+    const du = x2
+      .mul(3 * A)
+      .add(1)
+      .mul(SQRT_2_PI);
     return s.mul(du.sub(x.mul(t).mul(du).mul(du)).add(x.mul(x).mul(3 * A * SQRT_2_PI)));
   }
   // φ(x)(2 − x²), φ = standard normal density
   const x2 = x.mul(x);
-  return x2.mul(-0.5).exp().mul(1 / Math.sqrt(2 * Math.PI)).mul(x2.neg().add(2));
+  return x2
+    .mul(-0.5)
+    .exp()
+    .mul(1 / Math.sqrt(2 * Math.PI))
+    .mul(x2.neg().add(2));
 }
 const geluBackwardDef: OpDef<'geluBackward'> = {
   name: 'geluBackward',
   kind: 'elementwise',
   shape: ([g, x]) => {
     if (g.ndim !== x.ndim || g.shape.some((d, i) => d !== x.shape[i]) || g.dtype !== x.dtype) {
-      throw new ShapeError(`geluBackward: gradient ${fmt(g.shape)} ${g.dtype} must match input ${fmt(x.shape)} ${x.dtype}`);
+      throw new ShapeError(
+        `geluBackward: gradient ${fmt(g.shape)} ${g.dtype} must match input ${fmt(x.shape)} ${x.dtype}`,
+      );
     }
     return x.shape;
   },

@@ -19,7 +19,9 @@ export const gatherDef: OpDef<'gather'> = {
   kind: 'other',
   shape: ([x, idx], { axis }) => {
     if (idx.ndim !== x.ndim || idx.shape.some((d, i) => i !== axis && d > (x.shape[i] ?? 0))) {
-      throw new ShapeError(`gather: index of shape ${fmt(idx.shape)} does not fit input ${fmt(x.shape)} along axis ${axis} (same rank, sizes ≤ the input's off the axis)`);
+      throw new ShapeError(
+        `gather: index of shape ${fmt(idx.shape)} does not fit input ${fmt(x.shape)} along axis ${axis} (same rank, sizes ≤ the input's off the axis)`,
+      );
     }
     return idx.shape;
   },
@@ -38,7 +40,9 @@ export const scatterAddDef: OpDef<'scatterAdd'> = {
 export function gather(x: Tensor, dim: number, index: Tensor | readonly number[]): Tensor {
   expectTensor('gather', 'input', x);
   const axis = normAxis(dim, x.ndim, 'gather');
-  return apply(gatherDef, [x, asIndex(index, 'gather', x.shape[axis], `axis ${axis} of size ${x.shape[axis]}`)], { axis });
+  return apply(gatherDef, [x, asIndex(index, 'gather', x.shape[axis], `axis ${axis} of size ${x.shape[axis]}`)], {
+    axis,
+  });
 }
 /** Zeros of `shape`, then out[…index[…i…]…] += src[…i…] along `dim` (the adjoint of gather). */
 export function scatterAdd(shape: Shape, dim: number, index: Tensor | readonly number[], src: Tensor): Tensor {

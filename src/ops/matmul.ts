@@ -5,7 +5,8 @@ import { checkOptions } from '../validate.js';
 import { apply, type OpDef } from './define.js';
 
 const dims = (t: Tensor, trans: boolean): [number, number] => {
-  const r = t.shape[t.ndim - 2] ?? 1, c = t.shape[t.ndim - 1] ?? 1;
+  const r = t.shape[t.ndim - 2] ?? 1,
+    c = t.shape[t.ndim - 1] ?? 1;
   return trans ? [c, r] : [r, c];
 };
 
@@ -17,10 +18,15 @@ export const matmulDef: OpDef<'matmul'> = {
   name: 'matmul',
   kind: 'matmul',
   shape: ([a, b], { ta, tb }) => {
-    if (a.dtype !== b.dtype) throw new DTypeError(`matmul: dtypes ${a.dtype} and ${b.dtype} differ; cast one explicitly`);
+    if (a.dtype !== b.dtype)
+      throw new DTypeError(`matmul: dtypes ${a.dtype} and ${b.dtype} differ; cast one explicitly`);
     if (a.dtype === 'int32') throw new DTypeError('matmul: expected float tensors, got int32');
-    const [m, k] = dims(a, ta), [k2, n] = dims(b, tb);
-    if (k !== k2) throw new ShapeError(`matmul: shapes ${fmt(a.shape)} and ${fmt(b.shape)} are incompatible: inner dimensions ${k} ≠ ${k2}`);
+    const [m, k] = dims(a, ta),
+      [k2, n] = dims(b, tb);
+    if (k !== k2)
+      throw new ShapeError(
+        `matmul: shapes ${fmt(a.shape)} and ${fmt(b.shape)} are incompatible: inner dimensions ${k} ≠ ${k2}`,
+      );
     return [...broadcastShapes('matmul (batch dimensions)', a.shape.slice(0, -2), b.shape.slice(0, -2)), m, n];
   },
   forward: (k, [a, b], { ta, tb }, os) => k.matmul(a, b, os, ta, tb),
@@ -36,7 +42,8 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   expectTensor('matmul', 'first operand', a);
   expectTensor('matmul', 'second operand', b);
   checkOptions('matmul', opts, ['transA', 'transB']);
-  if (a.ndim === 0 || b.ndim === 0) throw new ShapeError(`matmul: operands must be at least 1-D, got shapes ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  if (a.ndim === 0 || b.ndim === 0)
+    throw new ShapeError(`matmul: operands must be at least 1-D, got shapes ${fmt(a.shape)} and ${fmt(b.shape)}`);
   const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
   const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
   let out = mm(a2, b2, opts.transA ?? false, opts.transB ?? false);

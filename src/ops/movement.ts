@@ -34,23 +34,31 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = [...shape];
   if (infer >= 0) {
     const rest = sizeOf(shape.filter((_, i) => i !== infer));
-    if (rest === 0 || x.size % rest !== 0) throw new ShapeError(`reshape: cannot reshape ${fmt(x.shape)} (${x.size} elements) to ${fmt(shape)}`);
+    if (rest === 0 || x.size % rest !== 0)
+      throw new ShapeError(`reshape: cannot reshape ${fmt(x.shape)} (${x.size} elements) to ${fmt(shape)}`);
     target[infer] = x.size / rest;
   }
-  if (sizeOf(target) !== x.size) throw new ShapeError(`reshape: cannot reshape ${fmt(x.shape)} (${x.size} elements) to ${fmt(shape)} (${sizeOf(target)} elements)`);
+  if (sizeOf(target) !== x.size)
+    throw new ShapeError(
+      `reshape: cannot reshape ${fmt(x.shape)} (${x.size} elements) to ${fmt(shape)} (${sizeOf(target)} elements)`,
+    );
   if (target.length === x.ndim && target.every((d, i) => d === x.shape[i])) return x;
   return apply(reshapeDef, [x], target);
 }
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return reshape(x, [1]);
-  const s = normAxis(startDim, x.ndim, 'flatten'), e = normAxis(endDim, x.ndim, 'flatten');
+  const s = normAxis(startDim, x.ndim, 'flatten'),
+    e = normAxis(endDim, x.ndim, 'flatten');
   if (s > e) throw new IndexError(`flatten: startDim ${startDim} comes after endDim ${endDim}`);
   return reshape(x, [...x.shape.slice(0, s), sizeOf(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
 }
 /** Removes size-1 dimensions: all of them, or those in `dim` (torch.squeeze). */
 export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
   const axes = dim === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normAxes(dim, x.ndim, 'squeeze');
-  return reshape(x, x.shape.filter((d, i) => !(axes.includes(i) && d === 1)));
+  return reshape(
+    x,
+    x.shape.filter((d, i) => !(axes.includes(i) && d === 1)),
+  );
 }
 /** Inserts a size-1 dimension at `dim` (torch.unsqueeze). */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
@@ -76,14 +84,17 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (!Array.isArray(dims)) throw new IndexError(`permute: dims must be an array of axes, got ${describeValue(dims)}`);
   const perm = dims.map((d) => normAxis(d, x.ndim, 'permute'));
   if (perm.length !== x.ndim || new Set(perm).size !== perm.length) {
-    throw new IndexError(`permute: ${JSON.stringify(dims)} is not a permutation of the ${x.ndim} axes of a tensor of shape ${fmt(x.shape)}`);
+    throw new IndexError(
+      `permute: ${JSON.stringify(dims)} is not a permutation of the ${x.ndim} axes of a tensor of shape ${fmt(x.shape)}`,
+    );
   }
   if (perm.every((p, i) => p === i)) return x;
   return apply(permuteDef, [x], perm);
 }
 /** Swaps two dimensions, the last two by default (torch.transpose). */
 export function transpose(x: Tensor, d0 = -2, d1 = -1): Tensor {
-  const a = normAxis(d0, x.ndim, 'transpose'), b = normAxis(d1, x.ndim, 'transpose');
+  const a = normAxis(d0, x.ndim, 'transpose'),
+    b = normAxis(d1, x.ndim, 'transpose');
   const perm = x.shape.map((_, i) => (i === a ? b : i === b ? a : i));
   return permute(x, perm);
 }
@@ -103,15 +114,19 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const lead = shape.length - x.ndim;
   shape.forEach((d, i) => {
     if (!Number.isSafeInteger(d) || d < -1 || (d === -1 && i < lead)) {
-      throw new ShapeError(`expand: invalid target shape ${fmt(shape)}: dimension ${d} at axis ${i} ` +
-        `(expected non-negative integers; -1 only for an existing dimension)`);
+      throw new ShapeError(
+        `expand: invalid target shape ${fmt(shape)}: dimension ${d} at axis ${i} ` +
+          `(expected non-negative integers; -1 only for an existing dimension)`,
+      );
     }
   });
   if (lead < 0) throw new ShapeError(`expand: cannot expand shape ${fmt(x.shape)} to fewer dimensions ${fmt(shape)}`);
   const target = shape.map((d, i) => (d === -1 && i >= lead ? (x.shape[i - lead] ?? d) : d));
   x.shape.forEach((d, i) => {
     if (d !== 1 && d !== target[lead + i]) {
-      throw new ShapeError(`expand: shape ${fmt(x.shape)} cannot be broadcast to ${fmt(shape)}: dimension ${d} ≠ ${target[lead + i]} at axis ${lead + i}`);
+      throw new ShapeError(
+        `expand: shape ${fmt(x.shape)} cannot be broadcast to ${fmt(shape)}: dimension ${d} ≠ ${target[lead + i]} at axis ${lead + i}`,
+      );
     }
   });
   if (lead === 0 && target.every((d, i) => d === x.shape[i])) return x;
@@ -143,15 +158,20 @@ export function sliceScatter(src: Tensor, shape: Shape, starts: readonly number[
 export function slice(x: Tensor, ranges: readonly SliceSpec[]): Tensor {
   expectTensor('slice', 'input', x);
   if (!Array.isArray(ranges)) {
-    throw new IndexError(`slice: ranges must be an array with one entry per axis (null or [start, stop?, step?]), got ${describeValue(ranges)}`);
+    throw new IndexError(
+      `slice: ranges must be an array with one entry per axis (null or [start, stop?, step?]), got ${describeValue(ranges)}`,
+    );
   }
   ranges.forEach((r, i) => {
     if (r !== null && r !== undefined && !Array.isArray(r)) {
       throw new IndexError(`slice: range ${i} must be null or [start, stop?, step?], got ${describeValue(r)}`);
     }
   });
-  if (ranges.length > x.ndim) throw new IndexError(`slice: ${ranges.length} ranges given for a tensor of rank ${x.ndim}`);
-  const starts: number[] = [], steps: number[] = [], shape: number[] = [];
+  if (ranges.length > x.ndim)
+    throw new IndexError(`slice: ${ranges.length} ranges given for a tensor of rank ${x.ndim}`);
+  const starts: number[] = [],
+    steps: number[] = [],
+    shape: number[] = [];
   x.shape.forEach((n, i) => {
     const r = ranges[i] ?? null;
     const step = r?.[2] ?? 1;
@@ -159,13 +179,15 @@ export function slice(x: Tensor, ranges: readonly SliceSpec[]): Tensor {
       throw new IndexError(`slice: step must be a non-zero integer, got ${step} at axis ${i}`);
     }
     // Python semantics: with a negative step, omitted start/stop mean "from the end" / "through index 0".
-    const lo = step > 0 ? 0 : -1, hi = step > 0 ? n : n - 1;
+    const lo = step > 0 ? 0 : -1,
+      hi = step > 0 ? n : n - 1;
     const clampIdx = (v: number | undefined, dflt: number): number => {
       if (v === undefined) return dflt;
       if (!Number.isInteger(v)) throw new IndexError(`slice: index ${v} at axis ${i} is not an integer`);
       return Math.min(Math.max(v < 0 ? v + n : v, lo), hi);
     };
-    const start = clampIdx(r?.[0], step > 0 ? 0 : n - 1), stop = clampIdx(r?.[1], step > 0 ? n : -1);
+    const start = clampIdx(r?.[0], step > 0 ? 0 : n - 1),
+      stop = clampIdx(r?.[1], step > 0 ? n : -1);
     const len = Math.max(0, Math.ceil((stop - start) / step));
     starts.push(len === 0 ? 0 : start);
     steps.push(step);
@@ -178,7 +200,9 @@ export function slice(x: Tensor, ranges: readonly SliceSpec[]): Tensor {
 export function pad(x: Tensor, widths: readonly (readonly [number, number])[], value = 0): Tensor {
   expectTensor('pad', 'input', x);
   if (typeof value !== 'number') {
-    throw new ValueError(`pad: value must be a number (constant padding is the only mode), got ${describeValue(value)}`);
+    throw new ValueError(
+      `pad: value must be a number (constant padding is the only mode), got ${describeValue(value)}`,
+    );
   }
   if (!Array.isArray(widths) || !widths.every((w) => Array.isArray(w) && w.length === 2)) {
     throw new ShapeError(`pad: widths must be an array of [before, after] pairs, got ${describeValue(widths)}`);
@@ -189,7 +213,8 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[], v
     throw new ShapeError(`pad: widths must be non-negative integers, got ${JSON.stringify(widths)}`);
   }
   const shape = x.shape.map((d, i) => d + (w[i]?.[0] ?? 0) + (w[i]?.[1] ?? 0));
-  const starts = w.map(([a]) => a), steps = w.map(() => 1);
+  const starts = w.map(([a]) => a),
+    steps = w.map(() => 1);
   const inner = sliceScatter(x, shape, starts, steps);
   if (value === 0) return inner;
   const border = sliceScatter(ones(x.shape, { dtype: x.dtype }), shape, starts, steps);
@@ -241,9 +266,13 @@ export function stack(xs: readonly Tensor[], dim = 0): Tensor {
   tensorList('stack', xs);
   const [first] = xs;
   if (!first) throw new ShapeError('stack: needs at least one tensor');
-  for (const t of xs) if (t.ndim !== first.ndim || t.shape.some((d, i) => d !== first.shape[i])) {
-    throw new ShapeError(`stack: all shapes must be equal, got ${xs.map((s) => fmt(s.shape)).join(', ')}`);
-  }
+  for (const t of xs)
+    if (t.ndim !== first.ndim || t.shape.some((d, i) => d !== first.shape[i])) {
+      throw new ShapeError(`stack: all shapes must be equal, got ${xs.map((s) => fmt(s.shape)).join(', ')}`);
+    }
   const axis = normAxis(dim, first.ndim + 1, 'stack');
-  return concat(xs.map((t) => unsqueeze(t, axis)), axis);
+  return concat(
+    xs.map((t) => unsqueeze(t, axis)),
+    axis,
+  );
 }

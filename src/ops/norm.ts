@@ -28,8 +28,9 @@ function checkFloat(x: Tensor, op: string): void {
 function checkParam(t: Tensor | null | undefined, shape: readonly number[], what: string, op: string): Tensor | null {
   if (t === null || t === undefined) return null;
   if (!(t instanceof Tensor) || t.ndim !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new ShapeError(`${op}: ${what} must have shape ${fmt(shape)}, got`
-      + ` ${t instanceof Tensor ? fmt(t.shape) : typeof t}`);
+    throw new ShapeError(
+      `${op}: ${what} must have shape ${fmt(shape)}, got` + ` ${t instanceof Tensor ? fmt(t.shape) : typeof t}`,
+    );
   }
   return t;
 }
@@ -43,32 +44,46 @@ const checkEps = (eps: number, op: string): number => {
  * Training uses the batch mean and biased variance, and updates `runningMean` / `runningVar`
  * in place (no gradient) with the unbiased variance, as PyTorch; otherwise uses the running ones.
  */
-export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null,
-  opts: BatchNormOptions = {}): Tensor {
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  opts: BatchNormOptions = {},
+): Tensor {
   const op = 'batchNorm';
   checkKeys(opts, ['weight', 'bias', 'training', 'momentum', 'eps'], op);
   checkFloat(x, op);
   if (x.ndim < 2) throw new ShapeError(`${op}: expected input of shape [N, C, …], got ${fmt(x.shape)}`);
   const c = x.shape[1]!;
-  const rm = checkParam(runningMean, [c], 'runningMean', op), rv = checkParam(runningVar, [c], 'runningVar', op);
+  const rm = checkParam(runningMean, [c], 'runningMean', op),
+    rv = checkParam(runningVar, [c], 'runningVar', op);
   if ((rm === null) !== (rv === null)) throw new ValueError(`${op}: give both runningMean and runningVar, or neither`);
-  const w = checkParam(opts.weight, [c], 'weight', op), b = checkParam(opts.bias, [c], 'bias', op);
-  const training = opts.training ?? false, momentum = opts.momentum ?? 0.1, eps = checkEps(opts.eps ?? 1e-5, op);
+  const w = checkParam(opts.weight, [c], 'weight', op),
+    b = checkParam(opts.bias, [c], 'bias', op);
+  const training = opts.training ?? false,
+    momentum = opts.momentum ?? 0.1,
+    eps = checkEps(opts.eps ?? 1e-5, op);
   if (!(momentum >= 0 && momentum <= 1)) throw new ValueError(`${op}: momentum must be in [0, 1], got ${momentum}`);
   const view = [1, c, ...x.shape.slice(2).map(() => 1)];
   const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
   const count = x.size / c;
   let y: Tensor;
   if (training || rm === null) {
-    if (count <= 1 && training) throw new ValueError(`${op}: expected more than 1 value per channel when`
-      + ` training, got input ${fmt(x.shape)}`);
+    if (count <= 1 && training)
+      throw new ValueError(
+        `${op}: expected more than 1 value per channel when` + ` training, got input ${fmt(x.shape)}`,
+      );
     const mu = x.mean(axes, true);
     const d = x.sub(mu);
     const v = d.mul(d).mean(axes, true);
     y = d.div(v.add(eps).sqrt());
     if (training && rm !== null && rv !== null) {
       noGrad(() => {
-        const m = mu.data, vv = v.data, rmd = rm.data, rvd = rv.data, unbias = count / (count - 1);
+        const m = mu.data,
+          vv = v.data,
+          rmd = rm.data,
+          rvd = rv.data,
+          unbias = count / (count - 1);
         for (let i = 0; i < c; i++) {
           rmd[i] = (1 - momentum) * rmd[i]! + momentum * m[i]!;
           rvd[i] = (1 - momentum) * rvd[i]! + momentum * vv[i]! * unbias;
@@ -100,16 +115,26 @@ function lastAxes(x: Tensor, shape: readonly number[], op: string): number[] {
   return Array.from({ length: k }, (_, i) => x.ndim - k + i);
 }
 /** Layer normalisation over the trailing `normalizedShape` dims (biased variance), as F.layer_norm. */
-export function layerNorm(x: Tensor, normalizedShape: number | readonly number[],
-  opts: LayerNormFnOptions = {}): Tensor {
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: number | readonly number[],
+  opts: LayerNormFnOptions = {},
+): Tensor {
   const op = 'layerNorm';
   checkKeys(opts, ['weight', 'bias', 'eps'], op);
   checkFloat(x, op);
   const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
   const axes = lastAxes(x, shape, op);
-  const w = checkParam(opts.weight, shape, 'weight', op), b = checkParam(opts.bias, shape, 'bias', op);
+  const w = checkParam(opts.weight, shape, 'weight', op),
+    b = checkParam(opts.bias, shape, 'bias', op);
   const d = x.sub(x.mean(axes, true));
-  let y = d.div(d.mul(d).mean(axes, true).add(checkEps(opts.eps ?? 1e-5, op)).sqrt());
+  let y = d.div(
+    d
+      .mul(d)
+      .mean(axes, true)
+      .add(checkEps(opts.eps ?? 1e-5, op))
+      .sqrt(),
+  );
   if (w) y = y.mul(w);
   if (b) y = y.add(b);
   return y;
@@ -125,10 +150,19 @@ export function groupNorm(x: Tensor, numGroups: number, opts: LayerNormFnOptions
   if (!Number.isInteger(numGroups) || numGroups < 1 || c % numGroups !== 0) {
     throw new ValueError(`${op}: ${c} channels are not divisible into numGroups=${numGroups}`);
   }
-  const w = checkParam(opts.weight, [c], 'weight', op), b = checkParam(opts.bias, [c], 'bias', op);
+  const w = checkParam(opts.weight, [c], 'weight', op),
+    b = checkParam(opts.bias, [c], 'bias', op);
   const g = x.reshape([n, numGroups, -1]);
   const d = g.sub(g.mean(2, true));
-  let y = d.div(d.mul(d).mean(2, true).add(checkEps(opts.eps ?? 1e-5, op)).sqrt()).reshape(x.shape);
+  let y = d
+    .div(
+      d
+        .mul(d)
+        .mean(2, true)
+        .add(checkEps(opts.eps ?? 1e-5, op))
+        .sqrt(),
+    )
+    .reshape(x.shape);
   const view = [1, c, ...x.shape.slice(2).map(() => 1)];
   if (w) y = y.mul(w.reshape(view));
   if (b) y = y.add(b.reshape(view));

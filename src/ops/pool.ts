@@ -52,8 +52,13 @@ interface PoolSpec {
   d: number[];
   o: number[];
 }
-function poolSpec(x: Tensor, nd: number, kernelSize: number | readonly number[],
-  opts: MaxPoolOptions & AvgPoolOptions, op: string): PoolSpec {
+function poolSpec(
+  x: Tensor,
+  nd: number,
+  kernelSize: number | readonly number[],
+  opts: MaxPoolOptions & AvgPoolOptions,
+  op: string,
+): PoolSpec {
   if (!(x instanceof Tensor)) throw new ValueError(`${op}: expected a Tensor input, got ${typeof x}`);
   const k = tuple(kernelSize, nd, 1, 'kernelSize', op, 1);
   const noStride = opts.stride === undefined || (Array.isArray(opts.stride) && opts.stride.length === 0);
@@ -65,12 +70,14 @@ function poolSpec(x: Tensor, nd: number, kernelSize: number | readonly number[],
   });
   const sp = x.shape.slice(x.ndim - nd);
   if (x.ndim < nd + 1 || x.ndim > nd + 2) {
-    throw new ShapeError(`${op}: expected a ${nd + 1}-D or ${nd + 2}-D input ([N,] C,`
-      + ` ${nd === 2 ? 'H, W' : 'L'}), got ${fmt(x.shape)}`);
+    throw new ShapeError(
+      `${op}: expected a ${nd + 1}-D or ${nd + 2}-D input ([N,] C,` +
+        ` ${nd === 2 ? 'H, W' : 'L'}), got ${fmt(x.shape)}`,
+    );
   }
   const o = sp.map((n, i) => poolOut(n, k[i]!, s[i]!, p[i]!, d[i]!, opts.ceilMode ?? false));
-  if (o.some((v) => v < 1)) throw new ShapeError(`${op}: input ${fmt(x.shape)} is too small for kernel`
-    + ` ${fmt(k)} (output ${fmt(o)})`);
+  if (o.some((v) => v < 1))
+    throw new ShapeError(`${op}: input ${fmt(x.shape)} is too small for kernel` + ` ${fmt(k)} (output ${fmt(o)})`);
   return { k, s, p, d, o };
 }
 
@@ -104,8 +111,10 @@ export const maxPoolGatherDef: OpDef<'maxPoolGather'> = {
   kind: 'other',
   shape: ([, idx]) => idx.shape,
   forward: (k, [x, idx], { hw }) => k.maxPoolGather(x, idx, hw),
-  backward: (g, { inputs: [x, idx], attrs }) => [apply(maxPoolScatterDef, [g, idx], { ...attrs, shape: x.shape }),
-    null],
+  backward: (g, { inputs: [x, idx], attrs }) => [
+    apply(maxPoolScatterDef, [g, idx], { ...attrs, shape: x.shape }),
+    null,
+  ],
 };
 export const maxPoolScatterDef: OpDef<'maxPoolScatter'> = {
   name: 'maxPoolScatter',
@@ -115,13 +124,20 @@ export const maxPoolScatterDef: OpDef<'maxPoolScatter'> = {
   backward: (g, { inputs: [, idx], attrs }) => [apply(maxPoolGatherDef, [g, idx], { hw: attrs.hw }), null],
 };
 
-function maxPool(x: Tensor, nd: 1 | 2, kernelSize: number | readonly number[], opts: MaxPoolOptions,
-  op: string): Tensor {
+function maxPool(
+  x: Tensor,
+  nd: 1 | 2,
+  kernelSize: number | readonly number[],
+  opts: MaxPoolOptions,
+  op: string,
+): Tensor {
   checkKeys(opts, ['stride', 'padding', 'dilation', 'ceilMode'], op);
   const { k, s, p, d, o } = poolSpec(x, nd, kernelSize, opts, op);
   const lift = <T>(a: T[], one: T): T[] => (nd === 1 ? [one, ...a] : a);
-  const [kh, kw] = lift(k, 1) as [number, number], [sh, sw] = lift(s, 1) as [number, number];
-  const [ph, pw] = lift(p, 0) as [number, number], [dh, dw] = lift(d, 1) as [number, number];
+  const [kh, kw] = lift(k, 1) as [number, number],
+    [sh, sw] = lift(s, 1) as [number, number];
+  const [ph, pw] = lift(p, 0) as [number, number],
+    [dh, dw] = lift(d, 1) as [number, number];
   const [ho, wo] = lift(o, 1) as [number, number];
   const sp = x.shape.slice(x.ndim - nd);
   const [h, w] = lift(sp, 1) as [number, number];
@@ -141,36 +157,50 @@ export function maxPool1d(x: Tensor, kernelSize: number | readonly number[], opt
   return maxPool(x, 1, kernelSize, opts, 'maxPool1d');
 }
 
-function avgPool(x: Tensor, nd: 1 | 2, kernelSize: number | readonly number[], opts: AvgPoolOptions,
-  op: string): Tensor {
+function avgPool(
+  x: Tensor,
+  nd: 1 | 2,
+  kernelSize: number | readonly number[],
+  opts: AvgPoolOptions,
+  op: string,
+): Tensor {
   checkKeys(opts, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'], op);
   const { k, s, p, o } = poolSpec(x, nd, kernelSize, opts, op);
   if (x.dtype === 'int32') throw new ValueError(`${op}: expected a float tensor, got int32`);
   const div = opts.divisorOverride;
-  if (div !== undefined && !(Number.isFinite(div) && div !== 0)) throw new ValueError(`${op}: divisorOverride`
-    + ` must be a non-zero number, got ${div}`);
+  if (div !== undefined && !(Number.isFinite(div) && div !== 0))
+    throw new ValueError(`${op}: divisorOverride` + ` must be a non-zero number, got ${div}`);
   const include = opts.countIncludePad ?? true;
   const sp = x.shape.slice(x.ndim - nd);
   const lead = x.shape.slice(0, x.ndim - nd);
   const planes = lead.reduce((a, b) => a * b, 1);
   // Window sums: a convolution of each plane with a kernel of ones; the end padding covers ceil mode.
   const lift = (a: number[], one: number): number[] => (nd === 1 ? [one, ...a] : a);
-  const [h, w] = lift(sp, 1), [kh, kw] = lift(k, 1), [sh, sw] = lift(s, 1), [ph, pw] = lift(p, 0), [ho,
-    wo] = lift(o, 1);
-  const endPad = (n: number, kk: number, ss: number, pp: number, oo: number): number => Math.max(pp,
-    (oo - 1) * ss + kk - n - pp);
-  const padH = [ph!, endPad(h!, kh!, sh!, ph!, ho!)], padW = [pw!, endPad(w!, kw!, sw!, pw!, wo!)];
+  const [h, w] = lift(sp, 1),
+    [kh, kw] = lift(k, 1),
+    [sh, sw] = lift(s, 1),
+    [ph, pw] = lift(p, 0),
+    [ho, wo] = lift(o, 1);
+  const endPad = (n: number, kk: number, ss: number, pp: number, oo: number): number =>
+    Math.max(pp, (oo - 1) * ss + kk - n - pp);
+  const padH = [ph!, endPad(h!, kh!, sh!, ph!, ho!)],
+    padW = [pw!, endPad(w!, kw!, sw!, pw!, wo!)];
   const xp = x.reshape([planes, 1, h!, w!]);
   const sums = convSum(xp, [kh!, kw!], [sh!, sw!], padH, padW, [ho!, wo!]);
   // Divisors as PyTorch: windows clipped to the padded input (count_include_pad) or to the input itself.
   const inv = new Float64Array(ho! * wo!);
   for (let i = 0; i < ho!; i++) {
     for (let j = 0; j < wo!; j++) {
-      let h0 = i * sh! - ph!, w0 = j * sw! - pw!;
-      let h1 = Math.min(h0 + kh!, h! + ph!), w1 = Math.min(w0 + kw!, w! + pw!);
+      let h0 = i * sh! - ph!,
+        w0 = j * sw! - pw!;
+      let h1 = Math.min(h0 + kh!, h! + ph!),
+        w1 = Math.min(w0 + kw!, w! + pw!);
       let n = (h1 - h0) * (w1 - w0);
       if (!include) {
-        h0 = Math.max(h0, 0); w0 = Math.max(w0, 0); h1 = Math.min(h1, h!); w1 = Math.min(w1, w!);
+        h0 = Math.max(h0, 0);
+        w0 = Math.max(w0, 0);
+        h1 = Math.min(h1, h!);
+        w1 = Math.min(w1, w!);
         n = (h1 - h0) * (w1 - w0);
       }
       inv[i * wo! + j] = 1 / (div ?? n);
@@ -181,10 +211,21 @@ function avgPool(x: Tensor, nd: 1 | 2, kernelSize: number | readonly number[], o
 }
 function convSum(x: Tensor, k: number[], s: number[], padH: number[], padW: number[], o: number[]): Tensor {
   // Asymmetric padding: pad the end explicitly beyond the symmetric part.
-  const extraH = padH[1]! - padH[0]!, extraW = padW[1]! - padW[0]!;
-  const xx = extraH > 0 || extraW > 0 ? x.pad([[0, 0], [0, 0], [0, Math.max(0, extraH)], [0, Math.max(0, extraW)]]) : x;
-  const y = conv2d(xx, ones([1, 1, k[0]!, k[1]!], { dtype: x.dtype }), null, { stride: s, padding: [padH[0]!,
-    padW[0]!] });
+  const extraH = padH[1]! - padH[0]!,
+    extraW = padW[1]! - padW[0]!;
+  const xx =
+    extraH > 0 || extraW > 0
+      ? x.pad([
+          [0, 0],
+          [0, 0],
+          [0, Math.max(0, extraH)],
+          [0, Math.max(0, extraW)],
+        ])
+      : x;
+  const y = conv2d(xx, ones([1, 1, k[0]!, k[1]!], { dtype: x.dtype }), null, {
+    stride: s,
+    padding: [padH[0]!, padW[0]!],
+  });
   return y.shape[2] === o[0] && y.shape[3] === o[1] ? y : y.slice([null, null, [0, o[0]!], [0, o[1]!]]);
 }
 /** 2-D average pooling (torch.nn.functional.avg_pool2d): x [N, C, H, W] or [C, H, W]. */
@@ -200,7 +241,8 @@ export function avgPool1d(x: Tensor, kernelSize: number | readonly number[], opt
 function binMatrix(n: number, out: number, dtype: 'float32' | 'float64'): Tensor {
   const m = new Float64Array(out * n);
   for (let i = 0; i < out; i++) {
-    const a = Math.floor((i * n) / out), b = Math.ceil(((i + 1) * n) / out);
+    const a = Math.floor((i * n) / out),
+      b = Math.ceil(((i + 1) * n) / out);
     for (let j = a; j < b; j++) m[i * n + j] = 1 / (b - a);
   }
   return tensor(m, { dtype, shape: [out, n] });
@@ -209,17 +251,19 @@ function binMatrix(n: number, out: number, dtype: 'float32' | 'float64'): Tensor
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly (number | null)[]): Tensor {
   const op = 'adaptiveAvgPool2d';
   if (!(x instanceof Tensor) || (x.ndim !== 3 && x.ndim !== 4)) {
-    throw new ShapeError(`${op}: expected a 3-D or 4-D input ([N,] C, H, W), got`
-      + ` ${x instanceof Tensor ? fmt(x.shape) : typeof x}`);
+    throw new ShapeError(
+      `${op}: expected a 3-D or 4-D input ([N,] C, H, W), got` + ` ${x instanceof Tensor ? fmt(x.shape) : typeof x}`,
+    );
   }
   if (x.dtype === 'int32') throw new ValueError(`${op}: expected a float tensor, got int32`);
-  const h = x.shape[x.ndim - 2]!, w = x.shape[x.ndim - 1]!;
+  const h = x.shape[x.ndim - 2]!,
+    w = x.shape[x.ndim - 1]!;
   const os = typeof outputSize === 'number' ? [outputSize, outputSize] : [...outputSize];
-  if (os.length !== 2) throw new ValueError(`${op}: outputSize must be an int or two of them, got`
-    + ` ${JSON.stringify(outputSize)}`);
+  if (os.length !== 2)
+    throw new ValueError(`${op}: outputSize must be an int or two of them, got` + ` ${JSON.stringify(outputSize)}`);
   const [oh, ow] = [os[0] ?? h, os[1] ?? w];
-  if (![oh, ow].every((v) => Number.isInteger(v) && v >= 1)) throw new ValueError(`${op}: outputSize must be`
-    + ` positive integers, got ${JSON.stringify(outputSize)}`);
+  if (![oh, ow].every((v) => Number.isInteger(v) && v >= 1))
+    throw new ValueError(`${op}: outputSize must be` + ` positive integers, got ${JSON.stringify(outputSize)}`);
   let y = x;
   if (ow !== w) y = matmul(y, binMatrix(w, ow, x.dtype), { transB: true });
   if (oh !== h) y = matmul(binMatrix(h, oh, x.dtype), y);
@@ -228,11 +272,13 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly (numb
 /** 1-D adaptive average pooling: x [N, C, L] or [C, L] → [..., outputSize]. */
 export function adaptiveAvgPool1d(x: Tensor, outputSize: number): Tensor {
   if (!(x instanceof Tensor) || (x.ndim !== 2 && x.ndim !== 3)) {
-    throw new ShapeError(`adaptiveAvgPool1d: expected a 2-D or 3-D input ([N,] C, L), got`
-      + ` ${x instanceof Tensor ? fmt(x.shape) : typeof x}`);
+    throw new ShapeError(
+      `adaptiveAvgPool1d: expected a 2-D or 3-D input ([N,] C, L), got` +
+        ` ${x instanceof Tensor ? fmt(x.shape) : typeof x}`,
+    );
   }
-  if (!Number.isInteger(outputSize) || outputSize < 1) throw new ValueError(`adaptiveAvgPool1d: outputSize must`
-    + ` be a positive integer, got ${outputSize}`);
+  if (!Number.isInteger(outputSize) || outputSize < 1)
+    throw new ValueError(`adaptiveAvgPool1d: outputSize must` + ` be a positive integer, got ${outputSize}`);
   const l = x.shape[x.ndim - 1]!;
   return outputSize === l ? x : matmul(x, binMatrix(l, outputSize, x.dtype as 'float32' | 'float64'), { transB: true });
 }

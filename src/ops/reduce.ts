@@ -22,29 +22,38 @@ function extremumGrad(g: Tensor, x: Tensor, y: Tensor, axes: readonly number[]):
   return g.reshape(keep).mul(mask).div(mask.sum(axes, true));
 }
 
-export const reduceDefs = defsFor(reduceRules, <P extends ReduceOp>(op: P, rule: ReduceRule): OpDef<P> => ({
-  name: op,
-  kind: 'reduce',
-  shape: ([x], { axes, keepdim }) => {
-    if (op !== 'sum' && x.size === 0) throw new ShapeError(`${op}: cannot reduce an empty tensor of shape [${x.shape}]`);
-    return reducedShape(x.shape, axes, keepdim);
-  },
-  forward: (k, [x], { axes }, os) => reshaped(k[op](x, axes), os),
-  backward: (g, { inputs: [x], out, attrs }) => [rule(g, x, out, attrs.axes)],
-}));
+export const reduceDefs = defsFor(
+  reduceRules,
+  <P extends ReduceOp>(op: P, rule: ReduceRule): OpDef<P> => ({
+    name: op,
+    kind: 'reduce',
+    shape: ([x], { axes, keepdim }) => {
+      if (op !== 'sum' && x.size === 0)
+        throw new ShapeError(`${op}: cannot reduce an empty tensor of shape [${x.shape}]`);
+      return reducedShape(x.shape, axes, keepdim);
+    },
+    forward: (k, [x], { axes }, os) => reshaped(k[op](x, axes), os),
+    backward: (g, { inputs: [x], out, attrs }) => [rule(g, x, out, attrs.axes)],
+  }),
+);
 
-const reducer = (op: ReduceOp) => (x: Tensor, dim?: Dim, keepdim = false): Tensor => {
-  expectTensor(op, 'input', x);
-  checkDim(op, dim, keepdim);
-  return apply(reduceDefs[op], [x], { axes: normAxes(dim, x.ndim, op), keepdim });
-};
+const reducer =
+  (op: ReduceOp) =>
+  (x: Tensor, dim?: Dim, keepdim = false): Tensor => {
+    expectTensor(op, 'input', x);
+    checkDim(op, dim, keepdim);
+    return apply(reduceDefs[op], [x], { axes: normAxes(dim, x.ndim, op), keepdim });
+  };
 /** `dim` must be undefined, an integer or an array of integers; `keepdim` a boolean. */
 export function checkDim(op: string, dim: unknown, keepdim: unknown = false): void {
   const ok = (d: unknown): boolean => typeof d === 'number' && Number.isInteger(d);
   if (dim !== undefined && !ok(dim) && !(Array.isArray(dim) && dim.every(ok))) {
-    throw new IndexError(`${op}: dim must be an integer or an array of integers (or omitted for all axes), got ${describeValue(dim)}`);
+    throw new IndexError(
+      `${op}: dim must be an integer or an array of integers (or omitted for all axes), got ${describeValue(dim)}`,
+    );
   }
-  if (typeof keepdim !== 'boolean') throw new ValueError(`${op}: keepdim must be a boolean, got ${describeValue(keepdim)}`);
+  if (typeof keepdim !== 'boolean')
+    throw new ValueError(`${op}: keepdim must be a boolean, got ${describeValue(keepdim)}`);
 }
 
 const sumRaw = reducer('sum');
@@ -59,8 +68,10 @@ export function sum(x: Tensor, dim?: Dim, keepdim = false): Tensor {
   const d = s.data;
   for (let i = 0; i < d.length; i++) {
     if (!(d[i]! >= INT32_MIN && d[i]! <= INT32_MAX)) {
-      throw new DTypeError(`sum: int32 overflow: the sum ${d[i]} does not fit int32 (expected [${INT32_MIN}, ${INT32_MAX}]); ` +
-        `cast to float64 first (x.to('float64').sum())`);
+      throw new DTypeError(
+        `sum: int32 overflow: the sum ${d[i]} does not fit int32 (expected [${INT32_MIN}, ${INT32_MAX}]); ` +
+          `cast to float64 first (x.to('float64').sum())`,
+      );
     }
   }
   return s.to('int32');
@@ -75,16 +86,19 @@ export function mean(x: Tensor, dim?: Dim, keepdim = false): Tensor {
 }
 
 const argOps: Record<ArgReduceOp, null> = { argmax: null, argmin: null };
-export const argReduceDefs = defsFor(argOps, <P extends ArgReduceOp>(op: P, rule: null): OpDef<P> => ({
-  name: op,
-  kind: 'reduce',
-  shape: ([x], { axis, keepdim }) => {
-    if (x.shape[axis] === 0) throw new ShapeError(`${op}: cannot take ${op} over an empty axis`);
-    return reducedShape(x.shape, [axis], keepdim);
-  },
-  forward: (k, [x], { axis }, os) => reshaped(k[op](x, axis), os),
-  backward: rule, // indices: no gradient
-}));
+export const argReduceDefs = defsFor(
+  argOps,
+  <P extends ArgReduceOp>(op: P, rule: null): OpDef<P> => ({
+    name: op,
+    kind: 'reduce',
+    shape: ([x], { axis, keepdim }) => {
+      if (x.shape[axis] === 0) throw new ShapeError(`${op}: cannot take ${op} over an empty axis`);
+      return reducedShape(x.shape, [axis], keepdim);
+    },
+    forward: (k, [x], { axis }, os) => reshaped(k[op](x, axis), os),
+    backward: rule, // indices: no gradient
+  }),
+);
 /** Indices (int32, no gradient) of the maximum along `dim`, or of the flattened tensor. */
 function argReduce(op: ArgReduceOp, x: Tensor, dim: number | undefined, keepdim: boolean): Tensor {
   expectTensor(op, 'input', x);

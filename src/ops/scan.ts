@@ -8,7 +8,8 @@ export const cumsumDef: OpDef<'cumsum'> = {
   name: 'cumsum',
   kind: 'other',
   shape: ([x]) => {
-    if (x.dtype === 'int32') throw new DTypeError(`cumsum: expected a float tensor, got int32 (cast with .to('float32') first)`);
+    if (x.dtype === 'int32')
+      throw new DTypeError(`cumsum: expected a float tensor, got int32 (cast with .to('float32') first)`);
     return x.shape;
   },
   forward: (k, [x], { axis }) => k.cumsum(x, axis),

@@ -19,7 +19,10 @@ export type AdadeltaState = { step: number; squareAvg: FloatArray; accDelta: Flo
 export class Adadelta extends defineOptimizer<AdadeltaOptions, AdadeltaState>({
   name: 'Adadelta',
   options: {
-    lr: lr(1.0), rho: num(0.9, { min: 0, max: 1 }), eps: num(1e-6, { min: 0 }), weightDecay: weightDecay(0),
+    lr: lr(1.0),
+    rho: num(0.9, { min: 0, max: 1 }),
+    eps: num(1e-6, { min: 0 }),
+    weightDecay: weightDecay(0),
     maximize: bool(false),
   },
   state: { step: 'count', squareAvg: 'buffer', accDelta: 'buffer' },

@@ -27,7 +27,8 @@ const epsPair: Field<[number | null, number]> = {
 /** How many row and column factors a parameter of `shape` has (batch × rows, batch × cols), or null for a full V. */
 const factors = (shape: readonly number[]): { rows: number; cols: number } | null => {
   if (shape.length < 2) return null;
-  const r = shape[shape.length - 2]!, c = shape[shape.length - 1]!;
+  const r = shape[shape.length - 2]!,
+    c = shape[shape.length - 1]!;
   const batch = shape.slice(0, -2).reduce((a, b) => a * b, 1);
   return { rows: batch * r, cols: batch * c };
 };
@@ -40,25 +41,41 @@ const factors = (shape: readonly number[]): { rows: number; cols: number } | nul
 export class Adafactor extends defineOptimizer<AdafactorOptions, AdafactorState>({
   name: 'Adafactor',
   options: {
-    lr: lr(1e-2), beta2Decay: num(-0.8, { max: 0 }), eps: epsPair, d: num(1.0, { min: 1 }),
-    weightDecay: weightDecay(0), maximize: bool(false),
+    lr: lr(1e-2),
+    beta2Decay: num(-0.8, { max: 0 }),
+    eps: epsPair,
+    d: num(1.0, { min: 1 }),
+    weightDecay: weightDecay(0),
+    maximize: bool(false),
   },
   state: { step: 'count', rowVar: 'array?', colVar: 'array?', variance: 'buffer?' },
   checkState(s, shape, _o, where) {
     const f = factors(shape);
     const want: [keyof AdafactorState, number | undefined][] = f
-      ? [['rowVar', f.rows], ['colVar', f.cols], ['variance', undefined]]
-      : [['rowVar', undefined], ['colVar', undefined], ['variance', shape.reduce((a, b) => a * b, 1)]];
+      ? [
+          ['rowVar', f.rows],
+          ['colVar', f.cols],
+          ['variance', undefined],
+        ]
+      : [
+          ['rowVar', undefined],
+          ['colVar', undefined],
+          ['variance', shape.reduce((a, b) => a * b, 1)],
+        ];
     for (const [k, n] of want) {
       const a = s[k] as FloatArray | undefined;
       if (n === undefined && a !== undefined) {
-        throw new ValueError(`${where} has ${k}, but a parameter of shape [${shape.join(',')}] keeps ${f ? 'rowVar and colVar' : 'variance'}`);
+        throw new ValueError(
+          `${where} has ${k}, but a parameter of shape [${shape.join(',')}] keeps ${f ? 'rowVar and colVar' : 'variance'}`,
+        );
       }
       if (n !== undefined && a === undefined) {
         throw new ValueError(`${where} is missing ${k} (a parameter of shape [${shape.join(',')}] keeps it)`);
       }
       if (n !== undefined && a !== undefined && a.length !== n) {
-        throw new ValueError(`${where}.${k} holds ${a.length} values, but a parameter of shape [${shape.join(',')}] needs ${n}`);
+        throw new ValueError(
+          `${where}.${k} holds ${a.length} values, but a parameter of shape [${shape.join(',')}] needs ${n}`,
+        );
       }
     }
   },

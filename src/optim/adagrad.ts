@@ -15,8 +15,12 @@ export type AdagradState = { step: number; sum: FloatArray };
 export class Adagrad extends defineOptimizer<AdagradOptions, AdagradState>({
   name: 'Adagrad',
   options: {
-    lr: lr(1e-2), lrDecay: num(0, { min: 0 }), weightDecay: weightDecay(0),
-    initialAccumulatorValue: num(0, { min: 0 }), eps: eps(1e-10), maximize: bool(false),
+    lr: lr(1e-2),
+    lrDecay: num(0, { min: 0 }),
+    weightDecay: weightDecay(0),
+    initialAccumulatorValue: num(0, { min: 0 }),
+    eps: eps(1e-10),
+    maximize: bool(false),
   },
   state: { step: 'count', sum: 'buffer' },
   init: (p, o) => ({ step: 0, sum: zerosFor(p).fill(o.initialAccumulatorValue) }),

@@ -17,12 +17,20 @@ export type AdamState = { step: number; expAvg: FloatArray; expAvgSq: FloatArray
 export const adam: OptimizerDef<AdamOptions, AdamState> = {
   name: 'Adam',
   options: {
-    lr: lr(1e-3), betas: betas([0.9, 0.999]), eps: eps(1e-8), weightDecay: weightDecay(0),
-    amsgrad: bool(false), decoupledWeightDecay: bool(false), maximize: bool(false),
+    lr: lr(1e-3),
+    betas: betas([0.9, 0.999]),
+    eps: eps(1e-8),
+    weightDecay: weightDecay(0),
+    amsgrad: bool(false),
+    decoupledWeightDecay: bool(false),
+    maximize: bool(false),
   },
   state: { step: 'count', expAvg: 'buffer', expAvgSq: 'buffer', maxExpAvgSq: 'buffer?' },
   init: (p, o) => ({
-    step: 0, expAvg: zerosFor(p), expAvgSq: zerosFor(p), ...(o.amsgrad ? { maxExpAvgSq: zerosFor(p) } : {}),
+    step: 0,
+    expAvg: zerosFor(p),
+    expAvgSq: zerosFor(p),
+    ...(o.amsgrad ? { maxExpAvgSq: zerosFor(p) } : {}),
   }),
   update(p, g, s, o) {
     if (o.amsgrad) s.maxExpAvgSq ??= zerosFor(p);

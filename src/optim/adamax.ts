@@ -16,7 +16,11 @@ export type AdamaxState = { step: number; expAvg: FloatArray; expInf: FloatArray
 export class Adamax extends defineOptimizer<AdamaxOptions, AdamaxState>({
   name: 'Adamax',
   options: {
-    lr: lr(2e-3), betas: betas([0.9, 0.999]), eps: eps(1e-8), weightDecay: weightDecay(0), maximize: bool(false),
+    lr: lr(2e-3),
+    betas: betas([0.9, 0.999]),
+    eps: eps(1e-8),
+    weightDecay: weightDecay(0),
+    maximize: bool(false),
   },
   state: { step: 'count', expAvg: 'buffer', expInf: 'buffer' },
   init: (p) => ({ step: 0, expAvg: zerosFor(p), expInf: zerosFor(p) }),

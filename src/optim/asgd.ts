@@ -22,7 +22,11 @@ export type ASGDState = { step: number; eta: number; mu: number; ax: FloatArray 
 export class ASGD extends defineOptimizer<ASGDOptions, ASGDState>({
   name: 'ASGD',
   options: {
-    lr: lr(1e-2), lambd: num(1e-4, { min: 0 }), alpha: num(0.75), t0: num(1e6), weightDecay: weightDecay(0),
+    lr: lr(1e-2),
+    lambd: num(1e-4, { min: 0 }),
+    alpha: num(0.75),
+    t0: num(1e6),
+    weightDecay: weightDecay(0),
     maximize: bool(false),
   },
   state: { step: 'count', eta: 'number', mu: 'number', ax: 'buffer' },

@@ -59,16 +59,25 @@ export interface ClipGradNormOptions {
  * every g ← g·coef. Returns the total norm before clipping (0 when no parameter has a gradient).
  * `normType` may be any positive number or Infinity (the largest |g|).
  */
-export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number, normType = 2, options: ClipGradNormOptions = {}): number {
+export function clipGradNorm(
+  params: Iterable<Tensor> | Tensor,
+  maxNorm: number,
+  normType = 2,
+  options: ClipGradNormOptions = {},
+): number {
   const op = 'clipGradNorm';
-  if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm) || maxNorm < 0) throw new ValueError(`${op}: maxNorm must be a non-negative number, got ${show(maxNorm)}`);
-  if (typeof normType !== 'number' || Number.isNaN(normType) || normType < 0) throw new ValueError(`${op}: normType must be a non-negative number or Infinity, got ${show(normType)}`);
+  if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm) || maxNorm < 0)
+    throw new ValueError(`${op}: maxNorm must be a non-negative number, got ${show(maxNorm)}`);
+  if (typeof normType !== 'number' || Number.isNaN(normType) || normType < 0)
+    throw new ValueError(`${op}: normType must be a non-negative number or Infinity, got ${show(normType)}`);
   const grads = gradsOf(params, op);
   if (grads.length === 0) return 0;
   const norms = grads.map((g) => vectorNorm(g.data, normType));
   const total = vectorNorm(norms, normType);
   if (options.errorIfNonfinite && !Number.isFinite(total)) {
-    throw new ValueError(`${op}: the total norm of order ${normType} of the gradients is ${total}; set errorIfNonfinite: false to clip anyway`);
+    throw new ValueError(
+      `${op}: the total norm of order ${normType} of the gradients is ${total}; set errorIfNonfinite: false to clip anyway`,
+    );
   }
   const coef = Math.min(maxNorm / (total + 1e-6), 1);
   for (const g of grads) {
@@ -81,7 +90,8 @@ export function clipGradNorm(params: Iterable<Tensor> | Tensor, maxNorm: number,
 /** Clamps every gradient entry into [−clipValue, clipValue] in place (torch.nn.utils.clip_grad_value_). */
 export function clipGradValue(params: Iterable<Tensor> | Tensor, clipValue: number): void {
   const op = 'clipGradValue';
-  if (typeof clipValue !== 'number' || Number.isNaN(clipValue) || clipValue < 0) throw new ValueError(`${op}: clipValue must be a non-negative number, got ${show(clipValue)}`);
+  if (typeof clipValue !== 'number' || Number.isNaN(clipValue) || clipValue < 0)
+    throw new ValueError(`${op}: clipValue must be a non-negative number, got ${show(clipValue)}`);
   for (const g of gradsOf(params, op)) {
     const d = g.data;
     for (let i = 0; i < d.length; i++) {

@@ -1,7 +1,13 @@
 /** tapegrad optim: optimizers, learning-rate schedulers, gradient clipping, multi-task gradients. */
 export { Optimizer, zerosFor } from './optimizer.js';
 export type {
-  BaseGroupOptions, ParamGroup, ParamGroupInput, Params, OptimizerOptions, ParamState, OptimizerStateDict,
+  BaseGroupOptions,
+  ParamGroup,
+  ParamGroupInput,
+  Params,
+  OptimizerOptions,
+  ParamState,
+  OptimizerStateDict,
 } from './optimizer.js';
 export { GD, SGD } from './sgd.js';
 export { defineOptimizer } from './optimizer.js';
@@ -36,20 +42,50 @@ export type { MuonOptions, MuonState } from './muon.js';
 export { LBFGS, cubicInterpolate } from './lbfgs.js';
 export type { LBFGSOptions, LBFGSState } from './lbfgs.js';
 export {
-  radamUpdate, adadeltaUpdate, rpropUpdate, asgdUpdate, asgdSchedule, adafactorUpdate, muonUpdate, newtonSchulz, muonAdjustedLr,
+  radamUpdate,
+  adadeltaUpdate,
+  rpropUpdate,
+  asgdUpdate,
+  asgdSchedule,
+  adafactorUpdate,
+  muonUpdate,
+  newtonSchulz,
+  muonAdjustedLr,
 } from './updates.js';
 export { clipGradNorm, clipGradValue } from './clip.js';
 export type { ClipGradNormOptions } from './clip.js';
 export {
-  sgdUpdate, adamUpdate, rmspropUpdate, adagradUpdate, adamaxUpdate, nadamUpdate, nadamMu, lionUpdate, lerp,
-  getUpdateKernel, setUpdateKernel, resetUpdateKernel, defaultUpdateKernel,
+  sgdUpdate,
+  adamUpdate,
+  rmspropUpdate,
+  adagradUpdate,
+  adamaxUpdate,
+  nadamUpdate,
+  nadamMu,
+  lionUpdate,
+  lerp,
+  getUpdateKernel,
+  setUpdateKernel,
+  resetUpdateKernel,
+  defaultUpdateKernel,
 } from './updates.js';
 export type {
-  FloatArray, UpdateKernels, UpdateKernelName,
+  FloatArray,
+  UpdateKernels,
+  UpdateKernelName,
 } from './updates.js';
 export type { StateJson, EncodedArray, EncodedNumber } from './codec.js';
 export {
-  LRScheduler, StepLR, MultiStepLR, ExponentialLR, CosineAnnealingLR, LinearLR, LambdaLR, OneCycleLR, SequentialLR, ReduceLROnPlateau,
+  LRScheduler,
+  StepLR,
+  MultiStepLR,
+  ExponentialLR,
+  CosineAnnealingLR,
+  LinearLR,
+  LambdaLR,
+  OneCycleLR,
+  SequentialLR,
+  ReduceLROnPlateau,
 } from './schedulers.js';
 export type { AnyOptimizer, SchedulerStateDict, OneCycleLROptions, ReduceLROnPlateauOptions } from './schedulers.js';
 export { ConstantLR, PolynomialLR, CosineAnnealingWarmRestarts, CyclicLR, ChainedScheduler } from './schedulers.js';
@@ -65,7 +101,10 @@ export type { WeightingReport, GradNormOptions, GradNormReport } from './multita
 // Schedule-Free, Prodigy, LAMB, LARS (issue 14)
 export { SGDScheduleFree, AdamWScheduleFree } from './schedulefree.js';
 export type {
-  SGDScheduleFreeOptions, AdamWScheduleFreeOptions, SGDScheduleFreeState, AdamWScheduleFreeState,
+  SGDScheduleFreeOptions,
+  AdamWScheduleFreeOptions,
+  SGDScheduleFreeState,
+  AdamWScheduleFreeState,
 } from './schedulefree.js';
 export type { ScheduleFreeState } from './schedulefree.js';
 export { Prodigy } from './prodigy.js';
@@ -73,6 +112,11 @@ export type { ProdigyOptions, ProdigyState, ProdigyEstimate, ProdigyStateDict } 
 export { Lamb, Lars } from './lamb.js';
 export type { LambOptions, LambState, LarsOptions, LarsState } from './lamb.js';
 export {
-  sgdScheduleFreeUpdate, adamwScheduleFreeUpdate, prodigyAccumulate, prodigyStep, lambUpdate, larsUpdate,
+  sgdScheduleFreeUpdate,
+  adamwScheduleFreeUpdate,
+  prodigyAccumulate,
+  prodigyStep,
+  lambUpdate,
+  larsUpdate,
 } from './updates.js';
 export type { ScheduleFreeScalars, ProdigyScalars } from './updates.js';

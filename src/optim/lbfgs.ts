@@ -43,8 +43,16 @@ export interface LBFGSOptions {
  * @property prevLoss - Previous loss (torch: prev_loss).
  */
 export type LBFGSState = {
-  funcEvals: number; nIter: number; d: FloatArray; t: number; oldDirs: FloatArray; oldStps: FloatArray; ro: FloatArray;
-  hDiag: number; prevFlatGrad: FloatArray; prevLoss: number;
+  funcEvals: number;
+  nIter: number;
+  d: FloatArray;
+  t: number;
+  oldDirs: FloatArray;
+  oldStps: FloatArray;
+  ro: FloatArray;
+  hDiag: number;
+  prevFlatGrad: FloatArray;
+  prevLoss: number;
 };
 
 const count = (def: number, min: number): Field<number> => num(def, { min, integer: true });
@@ -66,14 +74,23 @@ const absMax = (a: FloatArray): number => {
 
 /** Minimiser of the cubic through (x1, f1, g1), (x2, f2, g2) inside `bounds` (torch/optim/lbfgs.py `_cubic_interpolate`). */
 export function cubicInterpolate(
-  x1: number, f1: number, g1: number, x2: number, f2: number, g2: number, bounds?: [number, number],
+  x1: number,
+  f1: number,
+  g1: number,
+  x2: number,
+  f2: number,
+  g2: number,
+  bounds?: [number, number],
 ): number {
   const [lo, hi] = bounds ?? (x1 <= x2 ? [x1, x2] : [x2, x1]);
   const d1 = g1 + g2 - (3 * (f1 - f2)) / (x1 - x2);
   const d2Square = d1 * d1 - g1 * g2;
   if (d2Square >= 0) {
     const d2 = Math.sqrt(d2Square);
-    const minPos = x1 <= x2 ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2)) : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2));
+    const minPos =
+      x1 <= x2
+        ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+        : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2));
     return Math.min(Math.max(minPos, lo), hi);
   }
   return (lo + hi) / 2;
@@ -81,20 +98,41 @@ export function cubicInterpolate(
 
 type Eval = (t: number) => [number, FloatArray];
 /** The strong-Wolfe line search along d from loss f, gradient g, g·d = gtd (torch's `_strong_wolfe`). */
-function strongWolfe(obj: Eval, t0: number, d: FloatArray, f: number, g: FloatArray, gtd: number, maxLs: number, toleranceChange: number,
+function strongWolfe(
+  obj: Eval,
+  t0: number,
+  d: FloatArray,
+  f: number,
+  g: FloatArray,
+  gtd: number,
+  maxLs: number,
+  toleranceChange: number,
 ): { f: number; g: FloatArray; t: number; evals: number } {
-  const c1 = 1e-4, c2 = 0.9;
+  const c1 = 1e-4,
+    c2 = 0.9;
   let t = t0;
   const dNorm = absMax(d);
   let [fNew, gNew] = obj(t);
   let evals = 1;
   let gtdNew = dot(gNew, d);
-  let tPrev = 0, fPrev = f, gPrev = g.slice(), gtdPrev = gtd;
-  let done = false, lsIter = 0;
-  let bracket: number[] = [], bf: number[] = [], bg: FloatArray[] = [], bgtd: number[] = [];
+  let tPrev = 0,
+    fPrev = f,
+    gPrev = g.slice(),
+    gtdPrev = gtd;
+  let done = false,
+    lsIter = 0;
+  let bracket: number[] = [],
+    bf: number[] = [],
+    bg: FloatArray[] = [],
+    bgtd: number[] = [];
   while (lsIter < maxLs) {
     if (fNew > f + c1 * t * gtd || (lsIter > 1 && fNew >= fPrev)) {
-      [bracket, bf, bg, bgtd] = [[tPrev, t], [fPrev, fNew], [gPrev, gNew.slice()], [gtdPrev, gtdNew]];
+      [bracket, bf, bg, bgtd] = [
+        [tPrev, t],
+        [fPrev, fNew],
+        [gPrev, gNew.slice()],
+        [gtdPrev, gtdNew],
+      ];
       break;
     }
     if (Math.abs(gtdNew) <= -c2 * gtd) {
@@ -103,10 +141,17 @@ function strongWolfe(obj: Eval, t0: number, d: FloatArray, f: number, g: FloatAr
       break;
     }
     if (gtdNew >= 0) {
-      [bracket, bf, bg, bgtd] = [[tPrev, t], [fPrev, fNew], [gPrev, gNew.slice()], [gtdPrev, gtdNew]];
+      [bracket, bf, bg, bgtd] = [
+        [tPrev, t],
+        [fPrev, fNew],
+        [gPrev, gNew.slice()],
+        [gtdPrev, gtdNew],
+      ];
       break;
     }
-    const minStep = t + 0.01 * (t - tPrev), maxStep = t * 10, tmp = t;
+    const minStep = t + 0.01 * (t - tPrev),
+      maxStep = t * 10,
+      tmp = t;
     t = cubicInterpolate(tPrev, fPrev, gtdPrev, t, fNew, gtdNew, [minStep, maxStep]);
     tPrev = tmp;
     fPrev = fNew;
@@ -117,13 +162,19 @@ function strongWolfe(obj: Eval, t0: number, d: FloatArray, f: number, g: FloatAr
     gtdNew = dot(gNew, d);
     lsIter += 1;
   }
-  if (lsIter === maxLs) [bracket, bf, bg] = [[0, t], [f, fNew], [g, gNew]];
+  if (lsIter === maxLs)
+    [bracket, bf, bg] = [
+      [0, t],
+      [f, fNew],
+      [g, gNew],
+    ];
   let insufProgress = false;
   let [low, high] = bf[0]! <= bf[bf.length - 1]! ? [0, 1] : [1, 0];
   while (!done && lsIter < maxLs) {
     if (Math.abs(bracket[1]! - bracket[0]!) * dNorm < toleranceChange) break;
     t = cubicInterpolate(bracket[0]!, bf[0]!, bgtd[0]!, bracket[1]!, bf[1]!, bgtd[1]!);
-    const bMax = Math.max(...bracket), bMin = Math.min(...bracket);
+    const bMax = Math.max(...bracket),
+      bMin = Math.min(...bracket);
     const eps = 0.1 * (bMax - bMin);
     if (Math.min(bMax - t, t - bMin) < eps) {
       if (insufProgress || t >= bMax || t <= bMin) {
@@ -162,19 +213,45 @@ const lossValue = (l: unknown, where: string): number => {
 const Base = defineOptimizer<LBFGSOptions, LBFGSState>({
   name: 'LBFGS',
   options: {
-    lr: lr(1), maxIter: count(20, 1), maxEval, toleranceGrad: num(1e-7, { min: 0 }), toleranceChange: num(1e-9, { min: 0 }),
-    historySize: count(100, 1), lineSearchFn: choice<LBFGSOptions['lineSearchFn']>(null, [null, 'strongWolfe'], { strong_wolfe: 'strongWolfe' }),
+    lr: lr(1),
+    maxIter: count(20, 1),
+    maxEval,
+    toleranceGrad: num(1e-7, { min: 0 }),
+    toleranceChange: num(1e-9, { min: 0 }),
+    historySize: count(100, 1),
+    lineSearchFn: choice<LBFGSOptions['lineSearchFn']>(null, [null, 'strongWolfe'], { strong_wolfe: 'strongWolfe' }),
   },
   state: {
-    funcEvals: 'count', nIter: 'count', d: 'array', t: 'number', oldDirs: 'array', oldStps: 'array', ro: 'array',
-    hDiag: 'number', prevFlatGrad: 'array', prevLoss: 'number',
+    funcEvals: 'count',
+    nIter: 'count',
+    d: 'array',
+    t: 'number',
+    oldDirs: 'array',
+    oldStps: 'array',
+    ro: 'array',
+    hDiag: 'number',
+    prevFlatGrad: 'array',
+    prevLoss: 'number',
   },
   init: (p) => {
     const z = (n: number) => (p instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));
-    return { funcEvals: 0, nIter: 0, d: z(0), t: 0, oldDirs: z(0), oldStps: z(0), ro: z(0), hDiag: 1, prevFlatGrad: z(0), prevLoss: 0 };
+    return {
+      funcEvals: 0,
+      nIter: 0,
+      d: z(0),
+      t: 0,
+      oldDirs: z(0),
+      oldStps: z(0),
+      ro: z(0),
+      hDiag: 1,
+      prevFlatGrad: z(0),
+      prevLoss: 0,
+    };
   },
   update() {
-    throw new ValueError('LBFGS.step: L-BFGS needs a closure that recomputes the loss: opt.step(() => { … return loss; })');
+    throw new ValueError(
+      'LBFGS.step: L-BFGS needs a closure that recomputes the loss: opt.step(() => { … return loss; })',
+    );
   },
 });
 
@@ -188,15 +265,21 @@ export class LBFGS extends Base {
   constructor(params: Params<LBFGSOptions>, options: Partial<LBFGSOptions> & OptimizerOptions = {}) {
     super(params, options);
     if (this.paramGroups.length !== 1) {
-      throw new ValueError(`LBFGS: got ${this.paramGroups.length} parameter groups; L-BFGS supports one (no per-parameter options)`);
+      throw new ValueError(
+        `LBFGS: got ${this.paramGroups.length} parameter groups; L-BFGS supports one (no per-parameter options)`,
+      );
     }
     const ps = this.paramGroups[0]!.params;
     const bad = ps.findIndex((p) => p.dtype !== ps[0]!.dtype);
     if (bad >= 0) {
-      throw new ValueError(`LBFGS: parameter ${bad} is ${ps[bad]!.dtype} but parameter 0 is ${ps[0]!.dtype}; L-BFGS needs one dtype`);
+      throw new ValueError(
+        `LBFGS: parameter ${bad} is ${ps[bad]!.dtype} but parameter 0 is ${ps[0]!.dtype}; L-BFGS needs one dtype`,
+      );
     }
     if (this.skipNonFinite) {
-      throw new ValueError('LBFGS: option skipNonFinite is not supported (L-BFGS evaluates the closure several times per step)');
+      throw new ValueError(
+        'LBFGS: option skipNonFinite is not supported (L-BFGS evaluates the closure several times per step)',
+      );
     }
   }
 
@@ -232,7 +315,9 @@ export class LBFGS extends Base {
   override step<L>(closure: () => L): L;
   override step<L>(closure?: () => L): L {
     if (typeof closure !== 'function') {
-      throw new ValueError(`LBFGS.step: L-BFGS needs a closure that recomputes the loss and returns it, got ${show(closure)}`);
+      throw new ValueError(
+        `LBFGS.step: L-BFGS needs a closure that recomputes the loss and returns it, got ${show(closure)}`,
+      );
     }
     const where = 'LBFGS.step';
     const run = (): [L, number] => {
@@ -256,10 +341,15 @@ export class LBFGS extends Base {
     let optCond = absMax(flatGrad) <= tolGrad;
     if (optCond) return origLoss;
 
-    let d = st.d, t = st.t, hDiag = st.hDiag, prevLoss = st.prevLoss;
+    let d = st.d,
+      t = st.t,
+      hDiag = st.hDiag,
+      prevLoss = st.prevLoss;
     let prevFlatGrad = st.prevFlatGrad;
     const k0 = st.ro.length;
-    let oldDirs: FloatArray[] = [], oldStps: FloatArray[] = [], ro: number[] = [];
+    let oldDirs: FloatArray[] = [],
+      oldStps: FloatArray[] = [],
+      ro: number[] = [];
     for (let i = 0; i < k0; i++) {
       oldDirs.push(st.oldDirs.slice(i * N, (i + 1) * N));
       oldStps.push(st.oldStps.slice(i * N, (i + 1) * N));
@@ -296,13 +386,15 @@ export class LBFGS extends Base {
           const q = flatGrad.map((x) => -x);
           for (let i = num - 1; i >= 0; i--) {
             al[i] = dot(oldStps[i]!, q) * ro[i]!;
-            const a = -al[i]!, yi = oldDirs[i]!;
+            const a = -al[i]!,
+              yi = oldDirs[i]!;
             for (let j = 0; j < N; j++) q[j] = q[j]! + a * yi[j]!;
           }
           const r = q.map((x) => x * hDiag);
           for (let i = 0; i < num; i++) {
             const be = dot(oldDirs[i]!, r) * ro[i]!;
-            const a = al[i]! - be, si = oldStps[i]!;
+            const a = al[i]! - be,
+              si = oldStps[i]!;
             for (let j = 0; j < N; j++) r[j] = r[j]! + a * si[j]!;
           }
           d = r;
@@ -359,7 +451,16 @@ export class LBFGS extends Base {
     };
     const roArr = this.#zeros(ro.length);
     roArr.set(ro);
-    Object.assign(st, { d, t, hDiag, prevLoss, prevFlatGrad, oldDirs: flat(oldDirs), oldStps: flat(oldStps), ro: roArr });
+    Object.assign(st, {
+      d,
+      t,
+      hDiag,
+      prevLoss,
+      prevFlatGrad,
+      oldDirs: flat(oldDirs),
+      oldStps: flat(oldStps),
+      ro: roArr,
+    });
     return origLoss;
   }
 
@@ -369,14 +470,24 @@ export class LBFGS extends Base {
     const entry = isObject(sd) && isObject(sd.state) ? sd.state['0'] : undefined;
     if (isObject(entry)) {
       const s = decodeValue(entry, `${where}: state 0`) as Record<string, unknown>;
-      const N = this.#numel(), len = (k: string) => (s[k] instanceof Float64Array || s[k] instanceof Float32Array ? (s[k] as FloatArray).length : -1);
+      const N = this.#numel(),
+        len = (k: string) =>
+          s[k] instanceof Float64Array || s[k] instanceof Float32Array ? (s[k] as FloatArray).length : -1;
       const k = len('ro');
-      const h = isObject(sd.paramGroups?.[0]) && typeof sd.paramGroups[0]['historySize'] === 'number' ? sd.paramGroups[0]['historySize'] : 0;
-      const want: [string, number][] = [['oldDirs', k * N], ['oldStps', k * N]];
+      const h =
+        isObject(sd.paramGroups?.[0]) && typeof sd.paramGroups[0]['historySize'] === 'number'
+          ? sd.paramGroups[0]['historySize']
+          : 0;
+      const want: [string, number][] = [
+        ['oldDirs', k * N],
+        ['oldStps', k * N],
+      ];
       if (s['nIter'] !== 0) want.push(['d', N], ['prevFlatGrad', N]);
       for (const [key, n] of want) {
         if (k >= 0 && len(key) >= 0 && len(key) !== n) {
-          throw new ValueError(`${where}: state 0.${key} holds ${len(key)} values, expected ${n} (${k} history pairs over ${N} parameters)`);
+          throw new ValueError(
+            `${where}: state 0.${key} holds ${len(key)} values, expected ${n} (${k} history pairs over ${N} parameters)`,
+          );
         }
       }
       if (k > h && h > 0) {

@@ -97,7 +97,11 @@ export class GradNorm {
    * `sharedParams`: the parameters W whose gradient norms are balanced; the paper uses the last
    * shared layer (default: all of `params`).
    */
-  backward(losses: readonly Tensor[], params: Iterable<Tensor>, options: { sharedParams?: Iterable<Tensor> } = {}): GradNormReport {
+  backward(
+    losses: readonly Tensor[],
+    params: Iterable<Tensor>,
+    options: { sharedParams?: Iterable<Tensor> } = {},
+  ): GradNormReport {
     const op = 'GradNorm.backward';
     checkKeys(op, options, ['sharedParams']);
     const L = checkLosses(op, losses, this.numTasks);
@@ -128,7 +132,11 @@ export class GradNorm {
 
 /** multiTaskBackward with weights w, also collecting ‖∇_W Lᵢ‖ (unweighted) over the shared subset W. */
 function multiTaskBackwardCollect(
-  losses: readonly Tensor[], ps: Tensor[], w: number[], shared: Tensor[], out: number[],
+  losses: readonly Tensor[],
+  ps: Tensor[],
+  w: number[],
+  shared: Tensor[],
+  out: number[],
 ): MultiTaskReport {
   // Gradients of each loss on W, unweighted: a first pass with retained graphs.
   const saved = ps.map((p) => p.grad);
@@ -190,7 +198,9 @@ export class UncertaintyWeighting {
     const w = this.weights;
     const report = multiTaskBackward(losses, params, { weights: w });
     const gv = L.map((l, i) => -w[i]! * l + 0.5);
-    const g = tensor(this.logVars.dtype === 'float64' ? Float64Array.from(gv) : Float32Array.from(gv), { shape: [gv.length] });
+    const g = tensor(this.logVars.dtype === 'float64' ? Float64Array.from(gv) : Float32Array.from(gv), {
+      shape: [gv.length],
+    });
     this.logVars.grad = this.logVars.grad === null ? g : this.logVars.grad.add(g);
     return { ...report, weights: w };
   }
@@ -226,7 +236,8 @@ export class DWA {
   get weights(): number[] {
     const h = this.history;
     if (h.length < 2) return new Array<number>(this.numTasks).fill(1);
-    const last = h[h.length - 1]!, prev = h[h.length - 2]!;
+    const last = h[h.length - 1]!,
+      prev = h[h.length - 2]!;
     const z = last.map((l, k) => l / prev[k]! / this.temperature);
     const m = Math.max(...z);
     const e = z.map((v) => Math.exp(v - m));

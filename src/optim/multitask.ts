@@ -42,9 +42,17 @@ export interface MultiTaskOptions {
   /** CAGrad's rescaling of the result: 0 none, 1 divide by 1 + c² (default), 2 divide by 1 + c. */
   cagradRescale?: 0 | 1 | 2;
 }
-const KNOWN_OPTIONS = ['method', 'weights', 'shuffle', 'generator', 'mgdaNormalization', 'mgdaMaxIter', 'mgdaTol',
+const KNOWN_OPTIONS = [
+  'method',
+  'weights',
+  'shuffle',
+  'generator',
+  'mgdaNormalization',
+  'mgdaMaxIter',
+  'mgdaTol',
   'cagradC',
-  'cagradRescale'];
+  'cagradRescale',
+];
 
 /** What `multiTaskBackward` measured and did. */
 export interface MultiTaskReport {
@@ -75,16 +83,25 @@ const dot = (a: Float64Array, b: Float64Array): number => {
  * passes), combines them, and adds the result to each parameter's `.grad` like backward() would
  * (call `optimizer.zeroGrad()` first). Returns what it saw about the tasks' gradients.
  */
-export function multiTaskBackward(losses: readonly Tensor[], params: Iterable<Tensor>, options: MultiTaskOptions = {}): MultiTaskReport {
+export function multiTaskBackward(
+  losses: readonly Tensor[],
+  params: Iterable<Tensor>,
+  options: MultiTaskOptions = {},
+): MultiTaskReport {
   const op = 'multiTaskBackward';
-  if (!Array.isArray(losses) || losses.length === 0) throw new ValueError(`${op}: losses must be a non-empty array of scalar Tensors, got ${show(losses)}`);
+  if (!Array.isArray(losses) || losses.length === 0)
+    throw new ValueError(`${op}: losses must be a non-empty array of scalar Tensors, got ${show(losses)}`);
   losses.forEach((l, k) => {
-    if (!(l instanceof Tensor) || l.size !== 1) throw new ValueError(`${op}: loss ${k} must be a scalar Tensor, got ${l instanceof Tensor ? `shape [${l.shape.join(',')}]` : typeof l}`);
+    if (!(l instanceof Tensor) || l.size !== 1)
+      throw new ValueError(
+        `${op}: loss ${k} must be a scalar Tensor, got ${l instanceof Tensor ? `shape [${l.shape.join(',')}]` : typeof l}`,
+      );
   });
   const ps = [...params];
   if (ps.length === 0) throw new ValueError(`${op}: params is empty`);
   ps.forEach((p, i) => {
-    if (!(p instanceof Tensor) || !p.requiresGrad) throw new ValueError(`${op}: parameter ${i} must be a Tensor that requires grad`);
+    if (!(p instanceof Tensor) || !p.requiresGrad)
+      throw new ValueError(`${op}: parameter ${i} must be a Tensor that requires grad`);
   });
   if (options === null || typeof options !== 'object') {
     throw new ValueError(`${op}: options must be an object, got ${show(options)}`);
@@ -96,17 +113,19 @@ export function multiTaskBackward(losses: readonly Tensor[], params: Iterable<Te
   }
   const method = options.method ?? 'weighted';
   if (!METHODS.includes(method)) {
-    throw new ValueError(`${op}: option method must be one of ${METHODS.map((m) => `'${m}'`).join(', ')}, got `
-        + `${show(method)}`);
+    throw new ValueError(
+      `${op}: option method must be one of ${METHODS.map((m) => `'${m}'`).join(', ')}, got ` + `${show(method)}`,
+    );
   }
   const n = losses.length;
   const weights = options.weights ?? losses.map(() => 1);
-  if (!Array.isArray(weights) || weights.length !== n) throw new ValueError(`${op}: option weights must hold one number per loss (${n}), got ${show(weights)}`);
+  if (!Array.isArray(weights) || weights.length !== n)
+    throw new ValueError(`${op}: option weights must hold one number per loss (${n}), got ${show(weights)}`);
   weights.forEach((w, k) => checkNumber(op, `weights[${k}]`, w));
 
   const offsets: number[] = [];
   let total = 0;
-  for (const p of ps) (offsets.push(total), (total += p.size));
+  for (const p of ps) offsets.push(total), (total += p.size);
 
   // One backward per loss; .grad is borrowed and restored.
   const saved = ps.map((p) => p.grad);
@@ -138,36 +157,51 @@ export function multiTaskBackward(losses: readonly Tensor[], params: Iterable<Te
   if (method === 'pcgrad') {
     for (let i = 0; i < n; i++) {
       const gi = Float64Array.from(grads[i]!);
-      const order = options.shuffle === false ? Array.from({ length: n }, (_, k) => k) : permutation(n, options.generator ?? defaultGenerator);
+      const order =
+        options.shuffle === false
+          ? Array.from({ length: n }, (_, k) => k)
+          : permutation(n, options.generator ?? defaultGenerator);
       for (const j of order) {
         if (j === i) continue;
-        const gj = grads[j]!, d = dot(gi, gj), nn = norms[j]! ** 2;
+        const gj = grads[j]!,
+          d = dot(gi, gj),
+          nn = norms[j]! ** 2;
         if (d < 0 && nn > 0) for (let k = 0; k < total; k++) gi[k] = gi[k]! - (d / nn) * gj[k]!;
       }
       for (let k = 0; k < total; k++) combined[k] = combined[k]! + gi[k]!;
     }
   } else {
-    let vs = grads, scale: number[] = grads.map(() => 1);
+    let vs = grads,
+      scale: number[] = grads.map(() => 1);
     if (method === 'mgda') {
-      scale = mgdaNormalizers(options.mgdaNormalization ?? 'none', norms, losses.map((l) => l.item()), op);
+      scale = mgdaNormalizers(
+        options.mgdaNormalization ?? 'none',
+        norms,
+        losses.map((l) => l.item()),
+        op,
+      );
       vs = grads.map((g, k) => g.map((v) => v / scale[k]!));
     }
     const gram = vs.map((a) => vs.map((b) => dot(a, b)));
     const alpha = combinationWeights(method, gram, options, op);
     taskWeights = alpha;
     for (let i = 0; i < n; i++) {
-      const g = vs[i]!, a = alpha[i]!;
+      const g = vs[i]!,
+        a = alpha[i]!;
       for (let k = 0; k < total; k++) combined[k] = combined[k]! + a * g[k]!;
     }
     if (method === 'mgda') taskWeights = alpha.map((a, k) => a / scale[k]!); // on the un-normalised gradients
   }
   ps.forEach((p, i) => {
     const slice = combined.subarray(offsets[i]!, offsets[i]! + p.size);
-    const g = tensor(p.dtype === 'float64' ? Float64Array.from(slice) : Float32Array.from(slice), { shape: [...p.shape] });
+    const g = tensor(p.dtype === 'float64' ? Float64Array.from(slice) : Float32Array.from(slice), {
+      shape: [...p.shape],
+    });
     p.grad = p.grad === null ? g : p.grad.add(g);
   });
   const combinedNorm = Math.sqrt(dot(combined, combined));
-  return taskWeights === undefined ? { taskGradNorms: norms, cosine, conflicts, combinedNorm }
+  return taskWeights === undefined
+    ? { taskGradNorms: norms, cosine, conflicts, combinedNorm }
     : { taskGradNorms: norms, cosine, conflicts, taskWeights, combinedNorm };
 }
 
@@ -179,8 +213,11 @@ function combinationWeights(method: MultiTaskMethod, gram: number[][], o: MultiT
     case 'weighted':
       return gram.map(() => 1);
     case 'mgda':
-      return mgdaWeights(gram, checkNumber(op, 'mgdaMaxIter', o.mgdaMaxIter ?? 250, { min: 0, integer: true }),
-        checkNumber(op, 'mgdaTol', o.mgdaTol ?? 1e-5, { min: 0 }));
+      return mgdaWeights(
+        gram,
+        checkNumber(op, 'mgdaMaxIter', o.mgdaMaxIter ?? 250, { min: 0, integer: true }),
+        checkNumber(op, 'mgdaTol', o.mgdaTol ?? 1e-5, { min: 0 }),
+      );
     case 'cagrad': {
       const c = checkNumber(op, 'cagradC', o.cagradC ?? 0.5, { min: 0, below: 1 });
       const rescale = o.cagradRescale ?? 1;
@@ -227,11 +264,12 @@ function minNorm2(v1v1: number, v1v2: number, v2v2: number): [gamma: number, cos
 function mgdaWeights(G: number[][], maxIter: number, tol: number): number[] {
   const n = G.length;
   if (n === 1) return [1];
-  let best = Infinity, pair: [number, number, number] = [0, 1, 0.5];
+  let best = Infinity,
+    pair: [number, number, number] = [0, 1, 0.5];
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
       const [c, d] = minNorm2(G[i]![i]!, G[i]![j]!, G[j]![j]!);
-      if (d < best) (best = d, pair = [i, j, c]);
+      if (d < best) (best = d), (pair = [i, j, c]);
     }
   }
   let sol = new Array<number>(n).fill(0);
@@ -242,7 +280,9 @@ function mgdaWeights(G: number[][], maxIter: number, tol: number): number[] {
     const Ga = G.map((row) => row.reduce((s, g, j) => s + g * sol[j]!, 0));
     let t = 0;
     for (let r = 1; r < n; r++) if (Ga[r]! < Ga[t]!) t = r;
-    const v1v1 = sol.reduce((s, a, i) => s + a * Ga[i]!, 0), v1v2 = Ga[t]!, v2v2 = G[t]![t]!;
+    const v1v1 = sol.reduce((s, a, i) => s + a * Ga[i]!, 0),
+      v1v2 = Ga[t]!,
+      v2v2 = G[t]![t]!;
     const [nc] = minNorm2(v1v1, v1v2, v2v2);
     const next = sol.map((a, i) => nc * a + (i === t ? 1 - nc : 0));
     const change = next.reduce((s, a, i) => s + Math.abs(a - sol[i]!), 0);
@@ -274,7 +314,8 @@ function cagradWeights(G: number[][], c: number, rescale: 0 | 1 | 2): number[] {
     const q = Math.sqrt(w.reduce((s, a, i) => s + a * Gw[i]!, 0) + 1e-8);
     return Gb.map((v, i) => v + (cc * Gw[i]!) / q);
   };
-  let w = [...b], fw = F(w);
+  let w = [...b],
+    fw = F(w);
   const scale = Math.max(1e-300, Math.max(...G.map((row, i) => Math.abs(row[i]!))));
   let step = 1 / scale;
   for (let it = 0; it < 2000; it++) {
@@ -296,7 +337,12 @@ function cagradWeights(G: number[][], c: number, rescale: 0 | 1 | 2): number[] {
     if (!moved) break;
   }
   const Gw = G.map((row) => row.reduce((s, g, j) => s + g * w[j]!, 0));
-  const gwNorm = Math.sqrt(Math.max(0, w.reduce((s, a, i) => s + a * Gw[i]!, 0)));
+  const gwNorm = Math.sqrt(
+    Math.max(
+      0,
+      w.reduce((s, a, i) => s + a * Gw[i]!, 0),
+    ),
+  );
   const lambda = cc / (gwNorm + 1e-8);
   const div = rescale === 0 ? 1 : rescale === 1 ? 1 + c ** 2 : 1 + c;
   return w.map((a) => (1 / n + lambda * a) / div);
@@ -305,7 +351,8 @@ function cagradWeights(G: number[][], c: number, rescale: 0 | 1 | 2): number[] {
 /** Euclidean projection onto the probability simplex (sort-based). */
 function projectSimplex(y: number[]): number[] {
   const u = [...y].sort((a, b) => b - a);
-  let css = 0, theta = 0;
+  let css = 0,
+    theta = 0;
   for (let i = 0; i < u.length; i++) {
     css += u[i]!;
     const t = (css - 1) / (i + 1);
@@ -329,7 +376,11 @@ function imtlgWeights(G: number[][], op: string): number[] {
   const DU = Array.from({ length: m }, (_, i) => Array.from({ length: m }, (_, j) => gu(0, j + 1) - gu(i + 1, j + 1)));
   const rhs = Array.from({ length: m }, (_, j) => gu(0, j + 1));
   // x·DU = rhs  ⇔  DUᵀ xᵀ = rhsᵀ
-  const x = solve(DU[0]!.map((_, j) => DU.map((row) => row[j]!)), rhs, op);
+  const x = solve(
+    DU[0]!.map((_, j) => DU.map((row) => row[j]!)),
+    rhs,
+    op,
+  );
   return [1 - x.reduce((s, v) => s + v, 0), ...x];
 }
 
@@ -366,25 +417,37 @@ function symEig(A: number[][]): { values: number[]; vectors: number[][] } {
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
     for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += a[i]![j]! ** 2;
-    if (off < 1e-30 * Math.max(1e-300, a.reduce((s, r, i) => s + r[i]! ** 2, 0))) break;
+    if (
+      off <
+      1e-30 *
+        Math.max(
+          1e-300,
+          a.reduce((s, r, i) => s + r[i]! ** 2, 0),
+        )
+    )
+      break;
     for (let p = 0; p < n; p++) {
       for (let q = p + 1; q < n; q++) {
         if (a[p]![q] === 0) continue;
         const theta = (a[q]![q]! - a[p]![p]!) / (2 * a[p]![q]!);
         const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        const c = 1 / Math.sqrt(t * t + 1),
+          s = t * c;
         for (let k = 0; k < n; k++) {
-          const akp = a[k]![p]!, akq = a[k]![q]!;
+          const akp = a[k]![p]!,
+            akq = a[k]![q]!;
           a[k]![p] = c * akp - s * akq;
           a[k]![q] = s * akp + c * akq;
         }
         for (let k = 0; k < n; k++) {
-          const apk = a[p]![k]!, aqk = a[q]![k]!;
+          const apk = a[p]![k]!,
+            aqk = a[q]![k]!;
           a[p]![k] = c * apk - s * aqk;
           a[q]![k] = s * apk + c * aqk;
         }
         for (let k = 0; k < n; k++) {
-          const vkp = v[k]![p]!, vkq = v[k]![q]!;
+          const vkp = v[k]![p]!,
+            vkq = v[k]![q]!;
           v[k]![p] = c * vkp - s * vkq;
           v[k]![q] = s * vkp + c * vkq;
         }
@@ -406,9 +469,16 @@ function alignedMtlWeights(G: number[][]): number[] {
   const lmax = Math.max(...values);
   if (!(lmax > 0)) return G.map(() => 0);
   const tol = lmax * n * 1.1920928955078125e-7;
-  const keep = values.map((l, i) => [l, i] as const).filter(([l]) => l > tol).sort((x, y) => y[0] - x[0]);
+  const keep = values
+    .map((l, i) => [l, i] as const)
+    .filter(([l]) => l > tol)
+    .sort((x, y) => y[0] - x[0]);
   const lmin = keep[keep.length - 1]![0];
-  const B = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) =>
-    Math.sqrt(lmin) * keep.reduce((s, [l, k]) => s + (vectors[i]![k]! * vectors[j]![k]!) / Math.sqrt(l), 0)));
+  const B = Array.from({ length: n }, (_, i) =>
+    Array.from(
+      { length: n },
+      (_, j) => Math.sqrt(lmin) * keep.reduce((s, [l, k]) => s + (vectors[i]![k]! * vectors[j]![k]!) / Math.sqrt(l), 0),
+    ),
+  );
   return Array.from({ length: n }, (_, j) => B.reduce((s, row) => s + row[j]!, 0));
 }

@@ -32,14 +32,23 @@ const coefficients: Field<[number, number, number]> = {
 export class Muon extends defineOptimizer<MuonOptions, MuonState>({
   name: 'Muon',
   options: {
-    lr: lr(1e-3), weightDecay: weightDecay(0.1), momentum: num(0.95, { min: 0 }), nesterov: bool(true),
-    nsCoefficients: coefficients, eps: num(1e-7, { min: 0 }), nsSteps: num(5, { min: 0, below: 100, integer: true }),
-    adjustLrFn: choice<MuonOptions['adjustLrFn']>(null, [null, 'original', 'matchRmsAdamW'], { match_rms_adamw: 'matchRmsAdamW' }),
+    lr: lr(1e-3),
+    weightDecay: weightDecay(0.1),
+    momentum: num(0.95, { min: 0 }),
+    nesterov: bool(true),
+    nsCoefficients: coefficients,
+    eps: num(1e-7, { min: 0 }),
+    nsSteps: num(5, { min: 0, below: 100, integer: true }),
+    adjustLrFn: choice<MuonOptions['adjustLrFn']>(null, [null, 'original', 'matchRmsAdamW'], {
+      match_rms_adamw: 'matchRmsAdamW',
+    }),
   },
   checkParam(shape, where) {
     if (shape.length !== 2) {
-      throw new ShapeError(`${where} has shape [${shape.join(',')}] (${shape.length}-D); Muon only optimizes 2-D weight matrices: ` +
-        'optimize biases, gains, embeddings and other non-matrix parameters with AdamW (a second optimizer), as PyTorch recommends');
+      throw new ShapeError(
+        `${where} has shape [${shape.join(',')}] (${shape.length}-D); Muon only optimizes 2-D weight matrices: ` +
+          'optimize biases, gains, embeddings and other non-matrix parameters with AdamW (a second optimizer), as PyTorch recommends',
+      );
     }
   },
   state: { momentumBuffer: 'buffer' },

@@ -20,8 +20,13 @@ export type NAdamState = { step: number; muProduct: number; expAvg: FloatArray; 
 export class NAdam extends defineOptimizer<NAdamOptions, NAdamState>({
   name: 'NAdam',
   options: {
-    lr: lr(2e-3), betas: betas([0.9, 0.999]), eps: eps(1e-8), weightDecay: weightDecay(0),
-    momentumDecay: num(4e-3, { min: 0 }), decoupledWeightDecay: bool(false), maximize: bool(false),
+    lr: lr(2e-3),
+    betas: betas([0.9, 0.999]),
+    eps: eps(1e-8),
+    weightDecay: weightDecay(0),
+    momentumDecay: num(4e-3, { min: 0 }),
+    decoupledWeightDecay: bool(false),
+    maximize: bool(false),
   },
   state: { step: 'count', muProduct: 'number', expAvg: 'buffer', expAvgSq: 'buffer' },
   init: (p) => ({ step: 0, muProduct: 1, expAvg: zerosFor(p), expAvgSq: zerosFor(p) }),

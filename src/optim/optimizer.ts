@@ -9,7 +9,13 @@ import { ValueError } from '../errors.js';
 import { bumpVersion, enableGrad, noGrad } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import {
-  decodeValue, encodeValue, isEncodedArray, isObject, show, type FloatArray, type StateJson,
+  decodeValue,
+  encodeValue,
+  isEncodedArray,
+  isObject,
+  show,
+  type FloatArray,
+  type StateJson,
 } from '../io/codec.js';
 import { checkLr, type Field, type Fields } from './validate.js';
 
@@ -54,9 +60,13 @@ export type ParamState = Record<string, number | FloatArray>;
  * factors, L-BFGS's history), whose length the declaration's `checkState` checks.
  */
 export type Slots<S> = {
-  readonly [K in keyof S]-?: undefined extends S[K] ? 'buffer?' | 'array?'
-    : S[K] extends number ? 'count' | 'number'
-    : S[K] extends FloatArray ? 'buffer' | 'array' : 'count' | 'number' | 'buffer' | 'buffer?' | 'array' | 'array?';
+  readonly [K in keyof S]-?: undefined extends S[K]
+    ? 'buffer?' | 'array?'
+    : S[K] extends number
+      ? 'count' | 'number'
+      : S[K] extends FloatArray
+        ? 'buffer' | 'array'
+        : 'count' | 'number' | 'buffer' | 'buffer?' | 'array' | 'array?';
 };
 
 /** An optimizer, declared: see docs/optimizers.md ("Declaring an optimizer"). */
@@ -131,7 +141,9 @@ export class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S extends 
     const base = Object.fromEntries(Object.entries(def.options).map(([k, f]) => [k, (f as Field<unknown>).default]));
     this.defaults = Object.freeze(this.#fill(base as unknown as O, rest, name, ['skipNonFinite']));
     if (params === null || typeof params !== 'object' || !(Symbol.iterator in params)) {
-      throw new ValueError(`${name}: params must be an iterable of Tensors or of parameter groups, got ${show(params)}`);
+      throw new ValueError(
+        `${name}: params must be an iterable of Tensors or of parameter groups, got ${show(params)}`,
+      );
     }
     const list: unknown[] = [...(params as Iterable<unknown>)];
     if (list.length === 0) throw new ValueError(`${name}: optimizer got an empty parameter list`);
@@ -144,7 +156,9 @@ export class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S extends 
     const known = Object.keys(this.#def.options);
     for (const k of Object.keys(input)) {
       if (!known.includes(k) && !extra.includes(k)) {
-        throw new ValueError(`${where}: unknown option ${k} (known: ${[...known, ...extra.filter((x) => x !== 'params')].join(', ')})`);
+        throw new ValueError(
+          `${where}: unknown option ${k} (known: ${[...known, ...extra.filter((x) => x !== 'params')].join(', ')})`,
+        );
       }
     }
     const o: Record<string, unknown> = { ...(base as object) };
@@ -158,11 +172,13 @@ export class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S extends 
   /** Adds a parameter group; its options default to the optimizer's. */
   addParamGroup(input: ParamGroupInput<O>): void {
     const where = `${this.name}: param group ${this.paramGroups.length}`;
-    if (!isObject(input) || !('params' in input)) throw new ValueError(`${where} must be an object with a params field, got ${show(input)}`);
+    if (!isObject(input) || !('params' in input))
+      throw new ValueError(`${where} must be an object with a params field, got ${show(input)}`);
     const raw: unknown = input.params;
     const iterable = raw !== null && typeof raw === 'object' && Symbol.iterator in raw;
     const params: unknown[] = isTensor(raw) ? [raw] : iterable ? [...(raw as Iterable<unknown>)] : [];
-    if (params.length === 0) throw new ValueError(`${where}: params must be a non-empty list of Tensors, got ${show(raw)}`);
+    if (params.length === 0)
+      throw new ValueError(`${where}: params must be a non-empty list of Tensors, got ${show(raw)}`);
     const seen = new Set<Tensor>(this.paramGroups.flatMap((g) => g.params));
     params.forEach((p, i) => {
       const what = `${where}: parameter ${i}`;
@@ -170,8 +186,10 @@ export class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S extends 
       if (p.dtype !== 'float32' && p.dtype !== 'float64') {
         throw new ValueError(`${what} has dtype ${p.dtype}; only float32 and float64 can be optimized`);
       }
-      if (!p.requiresGrad) throw new ValueError(`${what} (shape ${shape(p)}) does not require grad; create it with requiresGrad: true`);
-      if (!p.isLeaf) throw new ValueError(`${what} is not a leaf tensor; optimize the leaves (use detach().requiresGrad_())`);
+      if (!p.requiresGrad)
+        throw new ValueError(`${what} (shape ${shape(p)}) does not require grad; create it with requiresGrad: true`);
+      if (!p.isLeaf)
+        throw new ValueError(`${what} is not a leaf tensor; optimize the leaves (use detach().requiresGrad_())`);
       if (seen.has(p)) throw new ValueError(`${what} appears more than once (in this or another parameter group)`);
       this.#def.checkParam?.(p.shape, what);
       seen.add(p);
@@ -205,7 +223,9 @@ export class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S extends 
         const g = p.grad;
         if (g === null) continue;
         if (g.size !== p.size || g.dtype !== p.dtype) {
-          throw new ValueError(`${this.name}.step: gradient of shape [${g.shape.join(',')}] ${g.dtype} does not match its parameter of shape ${shape(p)} ${p.dtype}`);
+          throw new ValueError(
+            `${this.name}.step: gradient of shape [${g.shape.join(',')}] ${g.dtype} does not match its parameter of shape ${shape(p)} ${p.dtype}`,
+          );
         }
         if (this.skipNonFinite && !g.data.every((x) => Number.isFinite(x))) return !(this.lastStepSkipped = true);
       }
@@ -262,16 +282,23 @@ export class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S extends 
       throw new ValueError(`${where}: expected an object { optimizer, state, paramGroups }, got ${show(sd)}`);
     }
     if (sd.optimizer !== this.name) {
-      throw new ValueError(`${where}: the state dict is from optimizer ${show(sd.optimizer)}, this optimizer is '${this.name}'`);
+      throw new ValueError(
+        `${where}: the state dict is from optimizer ${show(sd.optimizer)}, this optimizer is '${this.name}'`,
+      );
     }
     if (sd.paramGroups.length !== this.paramGroups.length) {
-      throw new ValueError(`${where}: the state dict has ${sd.paramGroups.length} parameter group(s), this optimizer has ${this.paramGroups.length}`);
+      throw new ValueError(
+        `${where}: the state dict has ${sd.paramGroups.length} parameter group(s), this optimizer has ${this.paramGroups.length}`,
+      );
     }
     const all = this.paramGroups.flatMap((g) => g.params);
     const newOpts = sd.paramGroups.map((sg: unknown, gi) => {
-      const at = `${where}: param group ${gi}`, n = this.paramGroups[gi]!.params.length;
+      const at = `${where}: param group ${gi}`,
+        n = this.paramGroups[gi]!.params.length;
       if (!isObject(sg) || !Array.isArray(sg.params) || sg.params.length !== n) {
-        throw new ValueError(`${at} has ${isObject(sg) && Array.isArray(sg.params) ? sg.params.length : show(sg)} parameter(s) in the state dict, ${n} here`);
+        throw new ValueError(
+          `${at} has ${isObject(sg) && Array.isArray(sg.params) ? sg.params.length : show(sg)} parameter(s) in the state dict, ${n} here`,
+        );
       }
       const { params: _ignored, initialLr, ...rest } = decodeValue(sg, at) as Record<string, unknown>;
       const opts = this.#fill(this.defaults, rest, at) as unknown as Record<string, unknown>;
@@ -280,35 +307,50 @@ export class Optimizer<O extends BaseGroupOptions = BaseGroupOptions, S extends 
     });
     const newState = new Map<Tensor, S>();
     const slots = this.#def.state as Record<string, Slots<S>[keyof S]>;
-    const expected = Object.entries(slots).map(([k, v]) => (v.endsWith('?') ? `${k}?` : k)).join(', ');
+    const expected = Object.entries(slots)
+      .map(([k, v]) => (v.endsWith('?') ? `${k}?` : k))
+      .join(', ');
     const groupOf = (p: Tensor) => newOpts[this.paramGroups.findIndex((g) => g.params.includes(p))]!;
     for (const [key, entry] of Object.entries(sd.state)) {
-      const i = Number(key), p = all[i];
+      const i = Number(key),
+        p = all[i];
       if (!/^\d+$/.test(key) || p === undefined) {
-        throw new ValueError(`${where}: state for parameter index ${show(key)}, but there are ${all.length} parameters`);
+        throw new ValueError(
+          `${where}: state for parameter index ${show(key)}, but there are ${all.length} parameters`,
+        );
       }
       const at = `${where}: state ${i}`;
       if (!isObject(entry)) throw new ValueError(`${at} must be an object, got ${show(entry)}`);
       const s = decodeValue(entry, at) as Record<string, unknown>;
       for (const [k, v] of Object.entries(s)) {
-        const slot = slots[k], raw = entry[k];
-        if (slot === undefined) throw new ValueError(`${at} has key ${k}, which ${this.name} does not use (expected ${expected})`);
+        const slot = slots[k],
+          raw = entry[k];
+        if (slot === undefined)
+          throw new ValueError(`${at} has key ${k}, which ${this.name} does not use (expected ${expected})`);
         if (slot === 'buffer' || slot === 'buffer?') {
-          if (!isEncodedArray(raw)) throw new ValueError(`${at}.${k} must be an encoded ${p.dtype} array, got ${show(raw)}`);
+          if (!isEncodedArray(raw))
+            throw new ValueError(`${at}.${k} must be an encoded ${p.dtype} array, got ${show(raw)}`);
           if (raw.dtype !== p.dtype || raw.length !== p.size) {
-            throw new ValueError(`${at}.${k} holds ${raw.length} ${raw.dtype} values, but parameter ${i} has shape ${shape(p)} (${p.size} values) and dtype ${p.dtype}`);
+            throw new ValueError(
+              `${at}.${k} holds ${raw.length} ${raw.dtype} values, but parameter ${i} has shape ${shape(p)} (${p.size} values) and dtype ${p.dtype}`,
+            );
           }
         } else if (slot === 'array' || slot === 'array?') {
           if (!isEncodedArray(raw) || raw.dtype !== p.dtype) {
             throw new ValueError(`${at}.${k} must be an encoded ${p.dtype} array, got ${show(raw)}`);
           }
-        } else if (typeof v !== 'number' || !Number.isFinite(v) || (slot === 'count' && !(Number.isSafeInteger(v) && v >= 0))) {
+        } else if (
+          typeof v !== 'number' ||
+          !Number.isFinite(v) ||
+          (slot === 'count' && !(Number.isSafeInteger(v) && v >= 0))
+        ) {
           const want = slot === 'count' ? 'a non-negative integer' : 'a finite number';
           throw new ValueError(`${at}.${k} must be ${want}, got ${typeof v === 'number' ? String(v) : show(raw)}`);
         }
       }
       const missing = Object.keys(slots).filter((k) => !slots[k]!.endsWith('?') && !(k in s));
-      if (missing.length) throw new ValueError(`${at} is missing ${missing.join(', ')} (${this.name} keeps ${expected})`);
+      if (missing.length)
+        throw new ValueError(`${at} is missing ${missing.join(', ')} (${this.name} keeps ${expected})`);
       this.#def.checkState?.(s as S, p.shape, groupOf(p) as unknown as O, at);
       newState.set(p, s as S);
     }

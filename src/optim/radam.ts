@@ -21,8 +21,12 @@ export type RAdamState = { step: number; expAvg: FloatArray; expAvgSq: FloatArra
 export class RAdam extends defineOptimizer<RAdamOptions, RAdamState>({
   name: 'RAdam',
   options: {
-    lr: lr(1e-3), betas: betas([0.9, 0.999]), eps: num(1e-8, { min: 0 }), weightDecay: weightDecay(0),
-    decoupledWeightDecay: bool(false), maximize: bool(false),
+    lr: lr(1e-3),
+    betas: betas([0.9, 0.999]),
+    eps: num(1e-8, { min: 0 }),
+    weightDecay: weightDecay(0),
+    decoupledWeightDecay: bool(false),
+    maximize: bool(false),
   },
   state: { step: 'count', expAvg: 'buffer', expAvgSq: 'buffer' },
   init: (p) => ({ step: 0, expAvg: zerosFor(p), expAvgSq: zerosFor(p) }),

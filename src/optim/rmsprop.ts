@@ -20,19 +20,27 @@ export type RMSpropState = { step: number; squareAvg: FloatArray; gradAvg?: Floa
 export class RMSprop extends defineOptimizer<RMSpropOptions, RMSpropState>({
   name: 'RMSprop',
   options: {
-    lr: lr(1e-2), alpha: num(0.99, { min: 0, max: 1 }), eps: eps(1e-8), weightDecay: weightDecay(0),
-    momentum: num(0, { min: 0 }), centered: bool(false), maximize: bool(false),
+    lr: lr(1e-2),
+    alpha: num(0.99, { min: 0, max: 1 }),
+    eps: eps(1e-8),
+    weightDecay: weightDecay(0),
+    momentum: num(0, { min: 0 }),
+    centered: bool(false),
+    maximize: bool(false),
   },
   state: { step: 'count', squareAvg: 'buffer', gradAvg: 'buffer?', momentumBuffer: 'buffer?' },
   init: (p, o) => ({
-    step: 0, squareAvg: zerosFor(p), ...(o.momentum > 0 ? { momentumBuffer: zerosFor(p) } : {}),
+    step: 0,
+    squareAvg: zerosFor(p),
+    ...(o.momentum > 0 ? { momentumBuffer: zerosFor(p) } : {}),
     ...(o.centered ? { gradAvg: zerosFor(p) } : {}),
   }),
   update(p, g, s, o) {
     if (o.momentum > 0) s.momentumBuffer ??= zerosFor(p);
     if (o.centered) s.gradAvg ??= zerosFor(p);
     s.step += 1;
-    const gradAvg = o.centered ? s.gradAvg! : null, buf = o.momentum > 0 ? s.momentumBuffer! : null;
+    const gradAvg = o.centered ? s.gradAvg! : null,
+      buf = o.momentum > 0 ? s.momentumBuffer! : null;
     getUpdateKernel('rmsprop')(p, g, s.squareAvg, gradAvg, buf, o);
   },
 }) {}

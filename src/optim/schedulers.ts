@@ -22,7 +22,8 @@ export interface SchedulerStateDict {
 
 const mod = (a: number, n: number): number => ((a % n) + n) % n; // Python's %
 const bisectRight = (xs: readonly number[], x: number): number => {
-  let lo = 0, hi = xs.length;
+  let lo = 0,
+    hi = xs.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (x < xs[mid]!) hi = mid;
@@ -38,8 +39,10 @@ function saveFields(name: string, obj: object, fields: readonly string[]): Sched
 }
 function loadFields(name: string, obj: object, fields: readonly string[], sd: SchedulerStateDict): void {
   const where = `${name}.loadStateDict`;
-  if (sd === null || typeof sd !== 'object') throw new ValueError(`${where}: expected a state dict object, got ${show(sd)}`);
-  if (sd.scheduler !== name) throw new ValueError(`${where}: the state dict is from scheduler ${show(sd.scheduler)}, this is '${name}'`);
+  if (sd === null || typeof sd !== 'object')
+    throw new ValueError(`${where}: expected a state dict object, got ${show(sd)}`);
+  if (sd.scheduler !== name)
+    throw new ValueError(`${where}: the state dict is from scheduler ${show(sd.scheduler)}, this is '${name}'`);
   const target = obj as Record<string, unknown>;
   const decoded: Record<string, unknown> = {};
   for (const f of fields) {
@@ -47,7 +50,8 @@ function loadFields(name: string, obj: object, fields: readonly string[], sd: Sc
     const v = decodeValue(sd[f], `${where}: ${f}`);
     const cur = target[f];
     const kind = (x: unknown) => (Array.isArray(x) ? `array(${x.length})` : typeof x);
-    if (kind(v) !== kind(cur)) throw new ValueError(`${where}: field ${f} is ${kind(v)} in the state dict, ${kind(cur)} here`);
+    if (kind(v) !== kind(cur))
+      throw new ValueError(`${where}: field ${f} is ${kind(v)} in the state dict, ${kind(cur)} here`);
     decoded[f] = v;
   }
   Object.assign(target, decoded);
@@ -69,7 +73,11 @@ export abstract class LRScheduler {
   abstract readonly name: string;
 
   protected constructor(optimizer: AnyOptimizer) {
-    if (optimizer === null || typeof optimizer !== 'object' || !Array.isArray((optimizer as { paramGroups?: unknown }).paramGroups)) {
+    if (
+      optimizer === null ||
+      typeof optimizer !== 'object' ||
+      !Array.isArray((optimizer as { paramGroups?: unknown }).paramGroups)
+    ) {
       throw new ValueError(`scheduler: expected an optimizer, got ${show(optimizer)}`);
     }
     this.optimizer = optimizer;
@@ -173,7 +181,10 @@ export class MultiStepLR extends LRScheduler {
   gamma: number;
   constructor(optimizer: AnyOptimizer, options: { milestones: readonly number[]; gamma?: number }) {
     super(optimizer);
-    if (!Array.isArray(options?.milestones)) throw new ValueError(`MultiStepLR: option milestones must be an array of epochs, got ${show(options?.milestones)}`);
+    if (!Array.isArray(options?.milestones))
+      throw new ValueError(
+        `MultiStepLR: option milestones must be an array of epochs, got ${show(options?.milestones)}`,
+      );
     options.milestones.forEach((m, i) => checkNumber('MultiStepLR', `milestones[${i}]`, m, { min: 0, integer: true }));
     this.milestones = [...options.milestones].sort((a, b) => a - b);
     this.gamma = checkNumber('MultiStepLR', 'gamma', options.gamma ?? 0.1, { min: 0 });
@@ -231,16 +242,23 @@ export class CosineAnnealingLR extends LRScheduler {
     return [...super.fields, 'tMax', 'etaMin'];
   }
   protected getLr(): number[] {
-    const e = this.lastEpoch, T = this.tMax, lo = this.etaMin;
+    const e = this.lastEpoch,
+      T = this.tMax,
+      lo = this.etaMin;
     if (e === 0) return this.groupLrs;
-    if (this.stepCount === 1 && e > 0) return this.baseLrs.map((b) => lo + ((b - lo) * (1 + Math.cos((e * Math.PI) / T))) / 2);
+    if (this.stepCount === 1 && e > 0)
+      return this.baseLrs.map((b) => lo + ((b - lo) * (1 + Math.cos((e * Math.PI) / T))) / 2);
     if (mod(e - 1 - T, 2 * T) === 0) {
       return this.groupLrs.map((lr, i) => lr + ((this.baseLrs[i]! - lo) * (1 - Math.cos(Math.PI / T))) / 2);
     }
-    return this.groupLrs.map((lr) => ((1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T))) * (lr - lo) + lo);
+    return this.groupLrs.map(
+      (lr) => ((1 + Math.cos((Math.PI * e) / T)) / (1 + Math.cos((Math.PI * (e - 1)) / T))) * (lr - lo) + lo,
+    );
   }
   override closedFormLr(): number[] {
-    return this.baseLrs.map((b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.tMax))) / 2);
+    return this.baseLrs.map(
+      (b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.tMax))) / 2,
+    );
   }
 }
 
@@ -253,7 +271,10 @@ export class LinearLR extends LRScheduler {
   endFactor: number;
   /** Epochs over which the factor moves linearly (default 5). */
   totalIters: number;
-  constructor(optimizer: AnyOptimizer, options: { startFactor?: number; endFactor?: number; totalIters?: number } = {}) {
+  constructor(
+    optimizer: AnyOptimizer,
+    options: { startFactor?: number; endFactor?: number; totalIters?: number } = {},
+  ) {
     super(optimizer);
     this.startFactor = checkNumber('LinearLR', 'startFactor', options.startFactor ?? 1 / 3, { above: 0, max: 1 });
     this.endFactor = checkNumber('LinearLR', 'endFactor', options.endFactor ?? 1, { min: 0, max: 1 });
@@ -264,13 +285,17 @@ export class LinearLR extends LRScheduler {
     return [...super.fields, 'startFactor', 'endFactor', 'totalIters'];
   }
   protected getLr(): number[] {
-    const e = this.lastEpoch, s = this.startFactor, d = this.endFactor - this.startFactor;
+    const e = this.lastEpoch,
+      s = this.startFactor,
+      d = this.endFactor - this.startFactor;
     if (e === 0) return this.groupLrs.map((lr) => lr * s);
     if (e > this.totalIters) return this.groupLrs;
     return this.groupLrs.map((lr) => lr * (1 + d / (this.totalIters * s + (e - 1) * d)));
   }
   override closedFormLr(): number[] {
-    const f = this.startFactor + ((this.endFactor - this.startFactor) * Math.min(this.totalIters, this.lastEpoch)) / this.totalIters;
+    const f =
+      this.startFactor +
+      ((this.endFactor - this.startFactor) * Math.min(this.totalIters, this.lastEpoch)) / this.totalIters;
     return this.baseLrs.map((b) => b * f);
   }
 }
@@ -280,12 +305,17 @@ export class LambdaLR extends LRScheduler {
   readonly name = 'LambdaLR';
   /** One factor function of the epoch per group: lr = base·lrLambda(epoch). */
   readonly lrLambdas: ((epoch: number) => number)[];
-  constructor(optimizer: AnyOptimizer, options: { lrLambda: ((epoch: number) => number) | readonly ((epoch: number) => number)[] }) {
+  constructor(
+    optimizer: AnyOptimizer,
+    options: { lrLambda: ((epoch: number) => number) | readonly ((epoch: number) => number)[] },
+  ) {
     super(optimizer);
     const l = options?.lrLambda;
     const list = typeof l === 'function' ? optimizer.paramGroups.map(() => l) : Array.isArray(l) ? [...l] : [];
     if (list.length !== optimizer.paramGroups.length || !list.every((f) => typeof f === 'function')) {
-      throw new ValueError(`LambdaLR: option lrLambda must be a function or one function per param group (${optimizer.paramGroups.length}), got ${show(l)}`);
+      throw new ValueError(
+        `LambdaLR: option lrLambda must be a function or one function per param group (${optimizer.paramGroups.length}), got ${show(l)}`,
+      );
     }
     this.lrLambdas = list;
     this.initialStep();
@@ -322,7 +352,13 @@ export interface OneCycleLROptions {
   /** Use a third phase that anneals from initial lr to min lr (default false). */
   threePhase?: boolean;
 }
-interface Phase { endStep: number; startLr: 'initial' | 'max' | 'min'; endLr: 'initial' | 'max' | 'min'; startM: 'base' | 'max'; endM: 'base' | 'max' }
+interface Phase {
+  endStep: number;
+  startLr: 'initial' | 'max' | 'min';
+  endLr: 'initial' | 'max' | 'min';
+  startM: 'base' | 'max';
+  endM: 'base' | 'max';
+}
 
 /** The 1cycle policy (Smith & Topin 2018), as torch.optim.lr_scheduler.OneCycleLR. Step it once per batch. */
 export class OneCycleLR extends LRScheduler {
@@ -352,17 +388,22 @@ export class OneCycleLR extends LRScheduler {
     const op = 'OneCycleLR';
     const o = options ?? ({} as OneCycleLROptions);
     const n = optimizer.paramGroups.length;
-    if (o.totalSteps !== undefined) this.totalSteps = checkNumber(op, 'totalSteps', o.totalSteps, { min: 1, integer: true });
+    if (o.totalSteps !== undefined)
+      this.totalSteps = checkNumber(op, 'totalSteps', o.totalSteps, { min: 1, integer: true });
     else if (o.epochs !== undefined && o.stepsPerEpoch !== undefined) {
-      this.totalSteps = checkNumber(op, 'epochs', o.epochs, { min: 1, integer: true }) * checkNumber(op, 'stepsPerEpoch', o.stepsPerEpoch, { min: 1, integer: true });
+      this.totalSteps =
+        checkNumber(op, 'epochs', o.epochs, { min: 1, integer: true }) *
+        checkNumber(op, 'stepsPerEpoch', o.stepsPerEpoch, { min: 1, integer: true });
     } else throw new ValueError(`${op}: you must define either totalSteps or both epochs and stepsPerEpoch`);
     const pct = checkNumber(op, 'pctStart', o.pctStart ?? 0.3, { min: 0, max: 1 });
     const strategy = o.annealStrategy ?? 'cos';
-    if (strategy !== 'cos' && strategy !== 'linear') throw new ValueError(`${op}: option annealStrategy must be 'cos' or 'linear', got ${show(strategy)}`);
+    if (strategy !== 'cos' && strategy !== 'linear')
+      throw new ValueError(`${op}: option annealStrategy must be 'cos' or 'linear', got ${show(strategy)}`);
     this.annealStrategy = strategy;
     const perGroup = (v: number | readonly number[], name: string): number[] => {
       const list = typeof v === 'number' ? Array.from({ length: n }, () => v) : Array.isArray(v) ? [...v] : [];
-      if (list.length !== n) throw new ValueError(`${op}: option ${name} must be a number or one per param group (${n}), got ${show(v)}`);
+      if (list.length !== n)
+        throw new ValueError(`${op}: option ${name} must be a number or one per param group (${n}), got ${show(v)}`);
       list.forEach((x, i) => checkNumber(op, `${name}[${i}]`, x, { min: 0 }));
       return list;
     };
@@ -388,8 +429,9 @@ export class OneCycleLR extends LRScheduler {
     this.useBeta1 = 'betas' in optimizer.defaults;
     if (this.cycleMomentum) {
       if (!this.useBeta1 && !('momentum' in optimizer.defaults)) {
-        throw new ValueError(`${op}: optimizer ${optimizer.name} has neither momentum nor betas; pass `
-            + `cycleMomentum: false`);
+        throw new ValueError(
+          `${op}: optimizer ${optimizer.name} has neither momentum nor betas; pass ` + `cycleMomentum: false`,
+        );
       }
       optimizer.paramGroups.forEach((g, i) => this.setMomentum(g, this.maxMomentums[i]!));
     }
@@ -399,7 +441,19 @@ export class OneCycleLR extends LRScheduler {
     this.initialStep();
   }
   protected override get fields(): readonly string[] {
-    return [...super.fields, 'totalSteps', 'annealStrategy', 'cycleMomentum', 'useBeta1', 'phases', 'initialLrs', 'maxLrs', 'minLrs', 'baseMomentums', 'maxMomentums'];
+    return [
+      ...super.fields,
+      'totalSteps',
+      'annealStrategy',
+      'cycleMomentum',
+      'useBeta1',
+      'phases',
+      'initialLrs',
+      'maxLrs',
+      'minLrs',
+      'baseMomentums',
+      'maxMomentums',
+    ];
   }
   private setMomentum(g: MomentumGroup, m: number): void {
     if (this.useBeta1) g.betas = [m, g.betas![1]];
@@ -413,7 +467,9 @@ export class OneCycleLR extends LRScheduler {
   protected getLr(): number[] {
     const t = this.lastEpoch;
     if (t > this.totalSteps) {
-      throw new ValueError(`OneCycleLR: tried to step ${t} times; the specified number of total steps is ${this.totalSteps}`);
+      throw new ValueError(
+        `OneCycleLR: tried to step ${t} times; the specified number of total steps is ${this.totalSteps}`,
+      );
     }
     return this.optimizer.paramGroups.map((g, i) => {
       const lrOf = { initial: this.initialLrs[i]!, max: this.maxLrs[i]!, min: this.minLrs[i]! };
@@ -448,11 +504,14 @@ export class SequentialLR extends LRScheduler {
       throw new ValueError(`${op}: option schedulers must be a non-empty array of schedulers, got ${show(schedulers)}`);
     }
     if (!Array.isArray(milestones) || milestones.length !== schedulers.length - 1) {
-      throw new ValueError(`${op}: expected ${schedulers.length - 1} milestone(s) for ${schedulers.length} schedulers, got ${show(milestones)}`);
+      throw new ValueError(
+        `${op}: expected ${schedulers.length - 1} milestone(s) for ${schedulers.length} schedulers, got ${show(milestones)}`,
+      );
     }
     milestones.forEach((m, i) => {
       checkNumber(op, `milestones[${i}]`, m, { min: 1, integer: true });
-      if (i > 0 && m <= milestones[i - 1]!) throw new ValueError(`${op}: option milestones must increase, got ${show(milestones)}`);
+      if (i > 0 && m <= milestones[i - 1]!)
+        throw new ValueError(`${op}: option milestones must increase, got ${show(milestones)}`);
     });
     schedulers.forEach((s, i) => {
       if (s.optimizer !== optimizer) {
@@ -481,12 +540,18 @@ export class SequentialLR extends LRScheduler {
     this.lastLr = s.getLastLr();
   }
   override stateDict(): SchedulerStateDict {
-    return { ...super.stateDict(), milestones: [...this.milestones], schedulers: this.schedulers.map((s) => s.stateDict()) };
+    return {
+      ...super.stateDict(),
+      milestones: [...this.milestones],
+      schedulers: this.schedulers.map((s) => s.stateDict()),
+    };
   }
   override loadStateDict(sd: SchedulerStateDict): void {
     const children = sd?.schedulers;
     if (!Array.isArray(children) || children.length !== this.schedulers.length) {
-      throw new ValueError(`SequentialLR.loadStateDict: expected ${this.schedulers.length} scheduler state(s), got ${show(children)}`);
+      throw new ValueError(
+        `SequentialLR.loadStateDict: expected ${this.schedulers.length} scheduler state(s), got ${show(children)}`,
+      );
     }
     super.loadStateDict(sd);
     this.schedulers.forEach((s, i) => s.loadStateDict(children[i] as SchedulerStateDict));
@@ -549,9 +614,11 @@ export class ReduceLROnPlateau {
     const op = 'ReduceLROnPlateau';
     this.optimizer = optimizer;
     const mode = options.mode ?? 'min';
-    if (mode !== 'min' && mode !== 'max') throw new ValueError(`${op}: option mode must be 'min' or 'max', got ${show(mode)}`);
+    if (mode !== 'min' && mode !== 'max')
+      throw new ValueError(`${op}: option mode must be 'min' or 'max', got ${show(mode)}`);
     const tm = options.thresholdMode ?? 'rel';
-    if (tm !== 'rel' && tm !== 'abs') throw new ValueError(`${op}: option thresholdMode must be 'rel' or 'abs', got ${show(tm)}`);
+    if (tm !== 'rel' && tm !== 'abs')
+      throw new ValueError(`${op}: option thresholdMode must be 'rel' or 'abs', got ${show(tm)}`);
     this.mode = mode;
     this.thresholdMode = tm;
     this.factor = checkNumber(op, 'factor', options.factor ?? 0.1, { min: 0, below: 1 });
@@ -562,19 +629,22 @@ export class ReduceLROnPlateau {
     const n = optimizer.paramGroups.length;
     const m = options.minLr ?? 0;
     const list = typeof m === 'number' ? Array.from({ length: n }, () => m) : Array.isArray(m) ? [...m] : [];
-    if (list.length !== n) throw new ValueError(`${op}: option minLr must be a number or one per param group (${n}), got ${show(m)}`);
+    if (list.length !== n)
+      throw new ValueError(`${op}: option minLr must be a number or one per param group (${n}), got ${show(m)}`);
     list.forEach((x, i) => checkNumber(op, `minLr[${i}]`, x, { min: 0 }));
     this.minLrs = list;
     this.best = mode === 'min' ? Infinity : -Infinity;
     this.lastLr = optimizer.paramGroups.map((g) => g.lr);
   }
   private isBetter(a: number, best: number): boolean {
-    if (this.mode === 'min') return this.thresholdMode === 'rel' ? a < best * (1 - this.threshold) : a < best - this.threshold;
+    if (this.mode === 'min')
+      return this.thresholdMode === 'rel' ? a < best * (1 - this.threshold) : a < best - this.threshold;
     return this.thresholdMode === 'rel' ? a > best * (this.threshold + 1) : a > best + this.threshold;
   }
   /** Records one epoch's metric (e.g. validation loss) and reduces the lr if it has plateaued. */
   step(metric: number): void {
-    if (typeof metric !== 'number') throw new ValueError(`ReduceLROnPlateau.step: metric must be a number, got ${show(metric)}`);
+    if (typeof metric !== 'number')
+      throw new ValueError(`ReduceLROnPlateau.step: metric must be a number, got ${show(metric)}`);
     this.lastEpoch += 1;
     if (this.isBetter(metric, this.best)) {
       this.best = metric;
@@ -598,7 +668,21 @@ export class ReduceLROnPlateau {
   getLastLr(): number[] {
     return [...this.lastLr];
   }
-  private static readonly FIELDS = ['mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLrs', 'eps', 'best', 'numBadEpochs', 'cooldownCounter', 'lastEpoch', 'lastLr'];
+  private static readonly FIELDS = [
+    'mode',
+    'factor',
+    'patience',
+    'threshold',
+    'thresholdMode',
+    'cooldown',
+    'minLrs',
+    'eps',
+    'best',
+    'numBadEpochs',
+    'cooldownCounter',
+    'lastEpoch',
+    'lastLr',
+  ];
   /** The configuration and counters as JSON-safe values (torch: state_dict). */
   stateDict(): SchedulerStateDict {
     return saveFields(this.name, this, ReduceLROnPlateau.FIELDS);
@@ -622,8 +706,8 @@ function checkKeys(op: string, options: object | undefined, known: readonly stri
 /** A number or one number per param group, as PyTorch's _format_param. */
 function perGroupOf(op: string, name: string, optimizer: AnyOptimizer, v: unknown, r: { min?: number } = {}): number[] {
   const n = optimizer.paramGroups.length;
-  const list = typeof v === 'number' ? Array.from({ length: n }, () => v)
-    : Array.isArray(v) ? [...(v as unknown[])] : [];
+  const list =
+    typeof v === 'number' ? Array.from({ length: n }, () => v) : Array.isArray(v) ? [...(v as unknown[])] : [];
   if (list.length !== n) {
     throw new ValueError(`${op}: option ${name} must be a number or one per param group (${n}), got ${show(v)}`);
   }
@@ -683,7 +767,8 @@ export class PolynomialLR extends LRScheduler {
   }
   protected getLr(): number[] {
     if (this.isInitial || this.lastEpoch > this.totalIters) return this.groupLrs;
-    const e = this.lastEpoch, T = this.totalIters;
+    const e = this.lastEpoch,
+      T = this.totalIters;
     const decay = ((1.0 - e / T) / (1.0 - (e - 1) / T)) ** this.power;
     return this.groupLrs.map((lr) => lr * decay);
   }
@@ -726,14 +811,18 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     return [...super.fields, 't0', 'tI', 'tMult', 'etaMin', 'tCur'];
   }
   protected getLr(): number[] {
-    const lo = this.etaMin, c = Math.cos((Math.PI * this.tCur) / this.tI);
+    const lo = this.etaMin,
+      c = Math.cos((Math.PI * this.tCur) / this.tI);
     return this.baseLrs.map((b) => lo + ((b - lo) * (1 + c)) / 2);
   }
   override closedFormLr(): number[] {
     return this.getLr();
   }
   override step(): void {
-    if (this.lastEpoch < 0) return this.stepAt(0);
+    if (this.lastEpoch < 0) {
+      this.stepAt(0);
+      return;
+    }
     this.tCur += 1;
     if (this.tCur >= this.tI) {
       this.tCur = this.tCur % this.tI;
@@ -814,7 +903,8 @@ export class CyclicLR extends LRScheduler {
   readonly scaleFnCustom: ((x: number) => number) | undefined;
   constructor(optimizer: AnyOptimizer, options: CyclicLROptions) {
     super(CyclicLR.prepare(optimizer, options));
-    const op = 'CyclicLR', o = options;
+    const op = 'CyclicLR',
+      o = options;
     const base = perGroupOf(op, 'baseLr', optimizer, o.baseLr, { min: 0 });
     this.maxLrs = perGroupOf(op, 'maxLr', optimizer, o.maxLr, { min: 0 });
     const up = checkNumber(op, 'stepSizeUp', o.stepSizeUp ?? 2000, { above: 0 });
@@ -839,8 +929,9 @@ export class CyclicLR extends LRScheduler {
     this.cycleMomentum = checkBoolean(op, 'cycleMomentum', o.cycleMomentum ?? true);
     if (this.cycleMomentum) {
       if (!('momentum' in optimizer.defaults) && !('betas' in optimizer.defaults)) {
-        throw new ValueError(`${op}: optimizer ${optimizer.name} has neither momentum nor betas; pass `
-            + `cycleMomentum: false`);
+        throw new ValueError(
+          `${op}: optimizer ${optimizer.name} has neither momentum nor betas; pass ` + `cycleMomentum: false`,
+        );
       }
       this.useBeta1 = 'betas' in optimizer.defaults;
       this.baseMomentums = perGroupOf(op, 'baseMomentum', optimizer, o.baseMomentum ?? 0.8);
@@ -856,17 +947,38 @@ export class CyclicLR extends LRScheduler {
     if (optimizer === null || typeof optimizer !== 'object' || !Array.isArray(optimizer.paramGroups)) {
       throw new ValueError(`${op}: expected an optimizer, got ${show(optimizer)}`);
     }
-    checkKeys(op, options, ['baseLr', 'maxLr', 'stepSizeUp', 'stepSizeDown', 'mode', 'gamma', 'scaleFn', 'scaleMode',
-      'cycleMomentum', 'baseMomentum', 'maxMomentum']);
+    checkKeys(op, options, [
+      'baseLr',
+      'maxLr',
+      'stepSizeUp',
+      'stepSizeDown',
+      'mode',
+      'gamma',
+      'scaleFn',
+      'scaleMode',
+      'cycleMomentum',
+      'baseMomentum',
+      'maxMomentum',
+    ]);
     if (options === undefined) throw new ValueError(`${op}: options { baseLr, maxLr } are required`);
     const base = perGroupOf(op, 'baseLr', optimizer, options.baseLr, { min: 0 });
     optimizer.paramGroups.forEach((g, i) => (g.lr = base[i]!));
     return optimizer;
   }
   protected override get fields(): readonly string[] {
-    return [...super.fields, 'maxLrs', 'totalSize', 'stepRatio', 'mode', 'gamma', 'scaleMode', 'cycleMomentum',
+    return [
+      ...super.fields,
+      'maxLrs',
+      'totalSize',
+      'stepRatio',
+      'mode',
+      'gamma',
+      'scaleMode',
+      'cycleMomentum',
       'useBeta1',
-      'baseMomentums', 'maxMomentums'];
+      'baseMomentums',
+      'maxMomentums',
+    ];
   }
   private setMomentum(g: MomentumGroup, m: number): void {
     if (this.useBeta1) g.betas = [m, g.betas![1]];
@@ -936,8 +1048,10 @@ export class ChainedScheduler extends LRScheduler {
   override loadStateDict(sd: SchedulerStateDict): void {
     const children = sd?.schedulers;
     if (!Array.isArray(children) || children.length !== this.schedulers.length) {
-      throw new ValueError(`ChainedScheduler.loadStateDict: expected ${this.schedulers.length} scheduler `
-          + `state(s), got ${show(children)}`);
+      throw new ValueError(
+        `ChainedScheduler.loadStateDict: expected ${this.schedulers.length} scheduler ` +
+          `state(s), got ${show(children)}`,
+      );
     }
     super.loadStateDict(sd);
     this.schedulers.forEach((s, i) => s.loadStateDict(children[i] as SchedulerStateDict));

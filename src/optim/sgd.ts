@@ -14,12 +14,18 @@ export type SGDState = { momentumBuffer?: FloatArray };
 export const sgd: OptimizerDef<SGDOptions, SGDState> = {
   name: 'SGD',
   options: {
-    lr: lr(1e-3), momentum: num(0, { min: 0 }), dampening: num(0), nesterov: bool(false),
-    weightDecay: weightDecay(0), maximize: bool(false),
+    lr: lr(1e-3),
+    momentum: num(0, { min: 0 }),
+    dampening: num(0),
+    nesterov: bool(false),
+    weightDecay: weightDecay(0),
+    maximize: bool(false),
   },
   check(o, where) {
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
-      throw new ValueError(`${where}: option nesterov requires momentum > 0 and dampening 0, got momentum ${o.momentum}, dampening ${o.dampening}`);
+      throw new ValueError(
+        `${where}: option nesterov requires momentum > 0 and dampening 0, got momentum ${o.momentum}, dampening ${o.dampening}`,
+      );
     }
   },
   state: { momentumBuffer: 'buffer?' },

@@ -24,14 +24,18 @@ const isFloat = (t: Tensor) => t.dtype === 'float32' || t.dtype === 'float64';
 
 /** Integer tensors (counters such as numBatchesTracked): computed in float64, truncated when written back, as copy_. */
 const mapInt = (a: Tensor, c: Tensor, f: (x: number, y: number) => number): Tensor =>
-  new Tensor(Float64Array.from(a.data, (x, i) => f(x, c.data[i]!)), a.shape);
+  new Tensor(
+    Float64Array.from(a.data, (x, i) => f(x, c.data[i]!)),
+    a.shape,
+  );
 
 /** EMA in place over lists: avg ← lerp(avg, cur, 1 − decay) (torch's get_ema_multi_avg_fn). */
 export function getEmaMultiAvgFn(decay = 0.999): MultiAvgFn {
   checkDecay('getEmaMultiAvgFn', decay);
   return (avgs, curs) => {
     avgs.forEach((a, k) => {
-      const A = a.data, C = curs[k]!.data;
+      const A = a.data,
+        C = curs[k]!.data;
       if (isFloat(a)) for (let i = 0; i < A.length; i++) A[i] = lerp(A[i]!, C[i]!, 1 - decay);
       else for (let i = 0; i < A.length; i++) A[i] = A[i]! * decay + C[i]! * (1 - decay);
     });
@@ -41,7 +45,8 @@ export function getEmaMultiAvgFn(decay = 0.999): MultiAvgFn {
 export function getSwaMultiAvgFn(): MultiAvgFn {
   return (avgs, curs, n) => {
     avgs.forEach((a, k) => {
-      const A = a.data, C = curs[k]!.data;
+      const A = a.data,
+        C = curs[k]!.data;
       if (isFloat(a)) for (let i = 0; i < A.length; i++) A[i] = lerp(A[i]!, C[i]!, 1 / (n + 1));
       else for (let i = 0; i < A.length; i++) A[i] = A[i]! + (C[i]! - A[i]!) * (1.0 / (n + 1));
     });
@@ -50,13 +55,13 @@ export function getSwaMultiAvgFn(): MultiAvgFn {
 /** EMA of one tensor: decay·avg + (1 − decay)·cur (torch's get_ema_avg_fn). */
 export function getEmaAvgFn(decay = 0.999): AvgFn {
   checkDecay('getEmaAvgFn', decay);
-  return (a, c) => (isFloat(a) ? noGrad(() => a.mul(decay).add(c.mul(1 - decay)))
-    : mapInt(a, c, (x, y) => x * decay + y * (1 - decay)));
+  return (a, c) =>
+    isFloat(a) ? noGrad(() => a.mul(decay).add(c.mul(1 - decay))) : mapInt(a, c, (x, y) => x * decay + y * (1 - decay));
 }
 /** SWA of one tensor: avg + (cur − avg)/(n + 1) (torch's get_swa_avg_fn; AveragedModel's default). */
 export function getSwaAvgFn(): AvgFn {
-  return (a, c, n) => (isFloat(a) ? noGrad(() => a.add(c.sub(a).div(n + 1)))
-    : mapInt(a, c, (x, y) => x + (y - x) / (n + 1)));
+  return (a, c, n) =>
+    isFloat(a) ? noGrad(() => a.add(c.sub(a).div(n + 1))) : mapInt(a, c, (x, y) => x + (y - x) / (n + 1));
 }
 
 /** Buffers of a module, where the Module API has them (registerBuffer); none otherwise. */
@@ -121,10 +126,12 @@ export class AveragedModel<M extends Module> {
     if (m === model) {
       throw new ValueError(`${op}: option module must be a separate copy of the model, not the model itself`);
     }
-    const a = m?.parameters?.(), b = model?.parameters?.();
+    const a = m?.parameters?.(),
+      b = model?.parameters?.();
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length || a.some((p, i) => p.size !== b[i]!.size)) {
-      throw new ValueError(`${op}: option module must have the model's architecture (${b?.length ?? 0} `
-          + `parameters of the same sizes)`);
+      throw new ValueError(
+        `${op}: option module must have the model's architecture (${b?.length ?? 0} ` + `parameters of the same sizes)`,
+      );
     }
     this.module = m;
     this.avgFn = options.avgFn;
@@ -145,19 +152,27 @@ export class AveragedModel<M extends Module> {
     const mine = this.useBuffers ? [...this.module.parameters(), ...buffersOf(this.module)] : this.module.parameters();
     const theirs = this.useBuffers ? [...model.parameters(), ...buffersOf(model)] : model.parameters();
     if (mine.length !== theirs.length || mine.some((p, i) => p.size !== theirs[i]!.size)) {
-      throw new ValueError(`AveragedModel.updateParameters: the model has ${theirs.length} tensors, the `
-          + `average ${mine.length} (or their sizes differ)`);
+      throw new ValueError(
+        `AveragedModel.updateParameters: the model has ${theirs.length} tensors, the ` +
+          `average ${mine.length} (or their sizes differ)`,
+      );
     }
     noGrad(() => {
       const cur = theirs.map((t) => t.detach());
       if (this.nAveraged === 0) mine.forEach((p, i) => (p.data.set(cur[i]!.data), bumpVersion(p)));
-      else if (this.multiAvgFn !== undefined) this.multiAvgFn(mine.map((p) => p.detach()), cur, this.nAveraged);
+      else if (this.multiAvgFn !== undefined)
+        this.multiAvgFn(
+          mine.map((p) => p.detach()),
+          cur,
+          this.nAveraged,
+        );
       else {
         const fn = this.avgFn ?? getSwaAvgFn();
         mine.forEach((p, i) => (p.data.set(fn(p.detach(), cur[i]!, this.nAveraged).data), bumpVersion(p)));
       }
       if (!this.useBuffers) {
-        const bm = buffersOf(this.module), bo = buffersOf(model);
+        const bm = buffersOf(this.module),
+          bo = buffersOf(model);
         bm.forEach((b, i) => (b.data.set(bo[i]!.data), bumpVersion(b)));
       }
     });
@@ -233,8 +248,9 @@ export function updateBn(loader: Iterable<Tensor | readonly Tensor[]>, model: Mo
       for (const batch of loader) {
         const x = batch instanceof Tensor ? batch : batch[0];
         if (!(x instanceof Tensor)) {
-          throw new ValueError(`updateBn: each batch must be a Tensor or an array starting with one, got `
-              + `${show(batch)}`);
+          throw new ValueError(
+            `updateBn: each batch must be a Tensor or an array starting with one, got ` + `${show(batch)}`,
+          );
         }
         fwd(x);
       }
@@ -278,7 +294,8 @@ export class SWALR extends LRScheduler {
     for (const k of Object.keys(options)) {
       if (!known.includes(k)) throw new ValueError(`${op}: unknown option ${k} (known: ${known.join(', ')})`);
     }
-    const n = optimizer.paramGroups.length, v = options.swaLr;
+    const n = optimizer.paramGroups.length,
+      v = options.swaLr;
     const list = typeof v === 'number' ? Array.from({ length: n }, () => v) : Array.isArray(v) ? [...v] : [];
     if (list.length !== n) {
       throw new ValueError(`${op}: option swaLr must be a number or one per param group (${n}), got ${show(v)}`);
@@ -304,7 +321,8 @@ export class SWALR extends LRScheduler {
     const prevT = Math.max(0, Math.min(1, (step - 1) / Math.max(1, this.annealEpochs)));
     const prevAlpha = this.anneal(prevT);
     const prevLrs = this.optimizer.paramGroups.map((g, i) =>
-      prevAlpha === 1 ? this.swaLrs[i]! : (g.lr - prevAlpha * this.swaLrs[i]!) / (1 - prevAlpha));
+      prevAlpha === 1 ? this.swaLrs[i]! : (g.lr - prevAlpha * this.swaLrs[i]!) / (1 - prevAlpha),
+    );
     const t = Math.max(0, Math.min(1, step / Math.max(1, this.annealEpochs)));
     const alpha = this.anneal(t);
     return prevLrs.map((lr, i) => this.swaLrs[i]! * alpha + lr * (1 - alpha));

@@ -40,7 +40,13 @@ export interface SGDOptions {
  * SGD: g ← ±grad + wd·θ; b ← g (first step) or μ·b + (1−τ)·g; g ← g + μ·b (Nesterov) or b; θ ← θ − lr·g.
  * `buf` is null when momentum is 0; `firstStep` means the momentum buffer is not yet initialised.
  */
-export function sgdUpdate(param: FloatArray, grad: FloatArray, buf: FloatArray | null, h: SGDOptions, firstStep: boolean): void {
+export function sgdUpdate(
+  param: FloatArray,
+  grad: FloatArray,
+  buf: FloatArray | null,
+  h: SGDOptions,
+  firstStep: boolean,
+): void {
   const { lr, momentum, nesterov, weightDecay: wd, maximize } = h;
   const damp = 1 - h.dampening;
   for (let i = 0; i < param.length; i++) {
@@ -77,11 +83,23 @@ export interface AdamOptions {
  * θ ← θ − (lr / (1−β1ᵗ)) · m / (√v / √(1−β2ᵗ) + ε).
  */
 export function adamUpdate(
-  param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, vmax: FloatArray | null, h: AdamOptions, step: number,
+  param: FloatArray,
+  grad: FloatArray,
+  m: FloatArray,
+  v: FloatArray,
+  vmax: FloatArray | null,
+  h: AdamOptions,
+  step: number,
 ): void {
-  const { lr, betas: [beta1, beta2], eps, maximize } = h;
+  const {
+    lr,
+    betas: [beta1, beta2],
+    eps,
+    maximize,
+  } = h;
   const wd = h.decoupledWeightDecay ? 0 : h.weightDecay;
-  const w1 = 1 - beta1, w2 = 1 - beta2;
+  const w1 = 1 - beta1,
+    w2 = 1 - beta2;
   const bc1 = 1 - beta1 ** step;
   const bc2 = 1 - beta2 ** step;
   const stepSize = lr / bc1;
@@ -126,7 +144,12 @@ export interface RMSpropOptions {
  * with momentum b ← μ·b + g/a, θ ← θ − lr·b; without, θ ← θ − lr·g/a.
  */
 export function rmspropUpdate(
-  param: FloatArray, grad: FloatArray, squareAvg: FloatArray, gradAvg: FloatArray | null, buf: FloatArray | null, h: RMSpropOptions,
+  param: FloatArray,
+  grad: FloatArray,
+  squareAvg: FloatArray,
+  gradAvg: FloatArray | null,
+  buf: FloatArray | null,
+  h: RMSpropOptions,
 ): void {
   const { lr, alpha, eps, weightDecay: wd, momentum, maximize } = h;
   const w = 1 - alpha;
@@ -167,7 +190,13 @@ export interface AdagradOptions {
   maximize: boolean;
 }
 /** Adagrad at step `step`: clr = lr / (1 + (t−1)·lrDecay); S ← S + g²; θ ← θ − clr·g / (√S + ε). */
-export function adagradUpdate(param: FloatArray, grad: FloatArray, sum: FloatArray, h: AdagradOptions, step: number): void {
+export function adagradUpdate(
+  param: FloatArray,
+  grad: FloatArray,
+  sum: FloatArray,
+  h: AdagradOptions,
+  step: number,
+): void {
   const { lr, lrDecay, weightDecay: wd, eps, maximize } = h;
   const clr = lr / (1 + (step - 1) * lrDecay);
   for (let i = 0; i < param.length; i++) {
@@ -193,8 +222,21 @@ export interface AdamaxOptions {
   maximize: boolean;
 }
 /** Adamax: m ← lerp(m, g, 1−β1); u ← max(β2·u, |g| + ε); θ ← θ − (lr / (1−β1ᵗ)) · m / u. */
-export function adamaxUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, u: FloatArray, h: AdamaxOptions, step: number): void {
-  const { lr, betas: [beta1, beta2], eps, weightDecay: wd, maximize } = h;
+export function adamaxUpdate(
+  param: FloatArray,
+  grad: FloatArray,
+  m: FloatArray,
+  u: FloatArray,
+  h: AdamaxOptions,
+  step: number,
+): void {
+  const {
+    lr,
+    betas: [beta1, beta2],
+    eps,
+    weightDecay: wd,
+    maximize,
+  } = h;
   const w1 = 1 - beta1;
   const clr = lr / (1 - beta1 ** step);
   for (let i = 0; i < param.length; i++) {
@@ -230,11 +272,25 @@ export const nadamMu = (h: NAdamOptions, t: number): number => h.betas[0] * (1 -
  * v ← β2·v + (1−β2)·g²; d = √(v / (1−β2ᵗ)) + ε; θ ← θ − lr·(1−μₜ)/(1−Πμ)·g/d − lr·μₜ₊₁/(1−Πμ·μₜ₊₁)·m/d.
  */
 export function nadamUpdate(
-  param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: NAdamOptions, step: number, muProduct: number,
+  param: FloatArray,
+  grad: FloatArray,
+  m: FloatArray,
+  v: FloatArray,
+  h: NAdamOptions,
+  step: number,
+  muProduct: number,
 ): void {
-  const { lr, betas: [beta1, beta2], eps, weightDecay: wd, maximize } = h;
-  const mu = nadamMu(h, step), muNext = nadamMu(h, step + 1);
-  const w1 = 1 - beta1, w2 = 1 - beta2;
+  const {
+    lr,
+    betas: [beta1, beta2],
+    eps,
+    weightDecay: wd,
+    maximize,
+  } = h;
+  const mu = nadamMu(h, step),
+    muNext = nadamMu(h, step + 1);
+  const w1 = 1 - beta1,
+    w2 = 1 - beta2;
   const bc2 = 1 - beta2 ** step;
   const c1 = (-lr * (1 - mu)) / (1 - muProduct);
   const c2 = (-lr * muNext) / (1 - muProduct * muNext);
@@ -269,9 +325,15 @@ export interface LionOptions {
  * θ ← θ − lr·sign(β1·m + (1−β1)·g); m ← β2·m + (1−β2)·g.
  */
 export function lionUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, h: LionOptions): void {
-  const { lr, betas: [beta1, beta2], weightDecay: wd, maximize } = h;
+  const {
+    lr,
+    betas: [beta1, beta2],
+    weightDecay: wd,
+    maximize,
+  } = h;
   const decay = 1 - lr * wd;
-  const w1 = 1 - beta1, w2 = 1 - beta2;
+  const w1 = 1 - beta1,
+    w2 = 1 - beta2;
   for (let i = 0; i < param.length; i++) {
     const g = maximize ? -grad[i]! : grad[i]!;
     if (wd !== 0) param[i] = param[i]! * decay;
@@ -305,10 +367,22 @@ export interface RAdamOptions {
  * otherwise θ ← θ − m/(1−β1ᵗ)·lr (SGD with momentum while the variance estimate is unreliable).
  */
 export function radamUpdate(
-  param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: RAdamOptions, step: number,
+  param: FloatArray,
+  grad: FloatArray,
+  m: FloatArray,
+  v: FloatArray,
+  h: RAdamOptions,
+  step: number,
 ): void {
-  const { lr, betas: [beta1, beta2], eps, weightDecay: wd, maximize } = h;
-  const w1 = 1 - beta1, w2 = 1 - beta2;
+  const {
+    lr,
+    betas: [beta1, beta2],
+    eps,
+    weightDecay: wd,
+    maximize,
+  } = h;
+  const w1 = 1 - beta1,
+    w2 = 1 - beta2;
   const decay = 1 - lr * wd;
   const bc1 = 1 - beta1 ** step;
   const bc2 = 1 - beta2 ** step;
@@ -329,7 +403,7 @@ export function radamUpdate(
     if (rectified) {
       // `bc2Sqrt / tensor` is Tensor.__rtruediv__: reciprocal(tensor) * bc2Sqrt.
       const adaptive = (1 / (Math.sqrt(v[i]!) + eps)) * bc2Sqrt;
-      param[i] = param[i]! - ((mHat * lr) * adaptive) * rect;
+      param[i] = param[i]! - mHat * lr * adaptive * rect;
     } else {
       param[i] = param[i]! - mHat * lr;
     }
@@ -354,7 +428,11 @@ export interface AdadeltaOptions {
  * Δ ← √(u + ε)/√(s + ε)·g; u ← ρ·u + (1−ρ)·Δ²; θ ← θ − lr·Δ.
  */
 export function adadeltaUpdate(
-  param: FloatArray, grad: FloatArray, squareAvg: FloatArray, accDelta: FloatArray, h: AdadeltaOptions,
+  param: FloatArray,
+  grad: FloatArray,
+  squareAvg: FloatArray,
+  accDelta: FloatArray,
+  h: AdadeltaOptions,
 ): void {
   const { lr, rho, eps, weightDecay: wd, maximize } = h;
   const w = 1 - rho;
@@ -386,9 +464,17 @@ export interface RpropOptions {
  * g ← 0 (no move, and the next step sees no flip); θ ← θ − sign(g)·Δ; g₋₁ ← g.
  */
 export function rpropUpdate(
-  param: FloatArray, grad: FloatArray, prev: FloatArray, stepSize: FloatArray, h: RpropOptions,
+  param: FloatArray,
+  grad: FloatArray,
+  prev: FloatArray,
+  stepSize: FloatArray,
+  h: RpropOptions,
 ): void {
-  const { etas: [etaminus, etaplus], stepSizes: [lo, hi], maximize } = h;
+  const {
+    etas: [etaminus, etaplus],
+    stepSizes: [lo, hi],
+    maximize,
+  } = h;
   for (let i = 0; i < param.length; i++) {
     let g = maximize ? -grad[i]! : grad[i]!;
     const s = Math.sign(g * prev[i]!);
@@ -421,7 +507,12 @@ export interface ASGDOptions {
  * η ← lr / (1 + λ·lr·t)^α and μ ← 1 / max(1, t − t0) (`asgdSchedule`).
  */
 export function asgdUpdate(
-  param: FloatArray, grad: FloatArray, ax: FloatArray, h: ASGDOptions, eta: number, mu: number,
+  param: FloatArray,
+  grad: FloatArray,
+  ax: FloatArray,
+  h: ASGDOptions,
+  eta: number,
+  mu: number,
 ): void {
   const { lambd, weightDecay: wd, maximize } = h;
   const decay = 1 - lambd * eta;
@@ -438,7 +529,10 @@ export function asgdUpdate(
  * ASGD's η and μ after step t.
  * @returns `eta`, the step size η, and `mu`, the averaging weight μ.
  */
-export const asgdSchedule = (h: ASGDOptions, step: number): {
+export const asgdSchedule = (
+  h: ASGDOptions,
+  step: number,
+): {
   /** Step size η. */
   eta: number;
   /** Averaging weight μ. */
@@ -476,8 +570,14 @@ const sqrtSumSq = (a: ArrayLike<number>, start: number, n: number, stride: numbe
  * (or V ← lerp(V, G², 1−β2ₜ), V̂ = V); U = G / √max(V̂, ε1²); θ ← θ − αₜ/max(1, RMS(U)/d)·U.
  */
 export function adafactorUpdate(
-  param: FloatArray, grad: FloatArray, rowVar: FloatArray | null, colVar: FloatArray | null, variance: FloatArray | null,
-  shape: readonly number[], h: AdafactorOptions, step: number,
+  param: FloatArray,
+  grad: FloatArray,
+  rowVar: FloatArray | null,
+  colVar: FloatArray | null,
+  variance: FloatArray | null,
+  shape: readonly number[],
+  h: AdafactorOptions,
+  step: number,
 ): void {
   const { lr, beta2Decay, d, weightDecay: wd, maximize } = h;
   const eps1 = h.eps[0] ?? (param instanceof Float64Array ? 2 ** -52 : 2 ** -23);
@@ -493,7 +593,9 @@ export function adafactorUpdate(
   const g = maximize ? grad.map((x) => -x) : grad;
   const update = param instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
   if (rowVar !== null && colVar !== null) {
-    const rows = shape[shape.length - 2]!, cols = shape[shape.length - 1]!, batch = n / (rows * cols);
+    const rows = shape[shape.length - 2]!,
+      cols = shape[shape.length - 1]!,
+      batch = n / (rows * cols);
     for (let b = 0; b < batch; b++) {
       const o = b * rows * cols;
       for (let r = 0; r < rows; r++) {
@@ -508,7 +610,8 @@ export function adafactorUpdate(
       for (let r = 0; r < rows; r++) rs += rowVar[b * rows + r]!;
       const rowMean = Math.max(rs / rows, eps1);
       for (let r = 0; r < rows; r++) {
-        for (let c = 0; c < cols; c++) update[o + r * cols + c] = (rowVar[b * rows + r]! * colVar[b * cols + c]!) / rowMean;
+        for (let c = 0; c < cols; c++)
+          update[o + r * cols + c] = (rowVar[b * rows + r]! * colVar[b * cols + c]!) / rowMean;
       }
     }
   } else if (variance !== null) {
@@ -549,16 +652,22 @@ export interface MuonOptions {
  * X = G (Gᵀ when rows > cols) / max(‖G‖_F, ε); repeat A = XXᵀ, B = bA + c·AA, X = aX + BX.
  */
 export function newtonSchulz(
-  g: FloatArray, rows: number, cols: number, h: Pick<MuonOptions, 'nsCoefficients' | 'nsSteps' | 'eps'>,
+  g: FloatArray,
+  rows: number,
+  cols: number,
+  h: Pick<MuonOptions, 'nsCoefficients' | 'nsSteps' | 'eps'>,
 ): FloatArray {
   const [a, b, c] = h.nsCoefficients;
-  const tall = rows > cols, m = tall ? cols : rows, n = tall ? rows : cols;
+  const tall = rows > cols,
+    m = tall ? cols : rows,
+    n = tall ? rows : cols;
   const make = (k: number): FloatArray => (g instanceof Float64Array ? new Float64Array(k) : new Float32Array(k));
   let x = make(m * n);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) x[i * n + j] = tall ? g[j * cols + i]! : g[i * n + j]!;
   const nrm = Math.max(sqrtSumSq(x, 0, m * n, 1), h.eps);
   for (let i = 0; i < m * n; i++) x[i] = x[i]! / nrm;
-  const A = make(m * m), B = make(m * m);
+  const A = make(m * m),
+    B = make(m * m);
   for (let step = 0; step < h.nsSteps; step++) {
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < m; j++) {
@@ -591,7 +700,8 @@ export function newtonSchulz(
 }
 /** Muon's learning rate for a rows×cols matrix (torch.optim.Muon's `_adjust_lr`). */
 export function muonAdjustedLr(h: Pick<MuonOptions, 'lr' | 'adjustLrFn'>, rows: number, cols: number): number {
-  const ratio = h.adjustLrFn === 'matchRmsAdamW' ? 0.2 * Math.sqrt(Math.max(rows, cols)) : Math.sqrt(Math.max(1, rows / cols));
+  const ratio =
+    h.adjustLrFn === 'matchRmsAdamW' ? 0.2 * Math.sqrt(Math.max(rows, cols)) : Math.sqrt(Math.max(1, rows / cols));
   return h.lr * ratio;
 }
 /**
@@ -599,7 +709,12 @@ export function muonAdjustedLr(h: Pick<MuonOptions, 'lr' | 'adjustLrFn'>, rows: 
  * U = lerp(g, B, μ) (Nesterov) or B; O = NS(U); θ ← θ·(1 − lr·wd); θ ← θ − adjustedLr·O.
  */
 export function muonUpdate(
-  param: FloatArray, grad: FloatArray, buf: FloatArray, rows: number, cols: number, h: MuonOptions,
+  param: FloatArray,
+  grad: FloatArray,
+  buf: FloatArray,
+  rows: number,
+  cols: number,
+  h: MuonOptions,
 ): void {
   const { lr, weightDecay: wd, momentum, nesterov } = h;
   const w = 1 - momentum;
@@ -664,9 +779,14 @@ export interface ScheduleFreeScalars {
  * y ← lerp(y, z, c); y ← y + γ(β(1−c) − 1)·g; z ← z − γ·g.
  */
 export function sgdScheduleFreeUpdate(
-  y: FloatArray, grad: FloatArray, z: FloatArray, h: SGDScheduleFreeOptions, sc: ScheduleFreeScalars,
+  y: FloatArray,
+  grad: FloatArray,
+  z: FloatArray,
+  h: SGDScheduleFreeOptions,
+  sc: ScheduleFreeScalars,
 ): void {
-  const { momentum, weightDecay: wd } = h, { lr, ckp1 } = sc;
+  const { momentum, weightDecay: wd } = h,
+    { lr, ckp1 } = sc;
   const a = lr * (momentum * (1 - ckp1) - 1);
   for (let i = 0; i < y.length; i++) {
     let g = grad[i]!;
@@ -682,13 +802,26 @@ export function sgdScheduleFreeUpdate(
  * u ← u + wd·y; y ← lerp(y, z, c); y ← y + γ(β1(1−c) − 1)·u; z ← z − γ·u.
  */
 export function adamwScheduleFreeUpdate(
-  y: FloatArray, grad: FloatArray, z: FloatArray, v: FloatArray, m: FloatArray | null,
-  h: AdamWScheduleFreeOptions, sc: ScheduleFreeScalars, k: number,
+  y: FloatArray,
+  grad: FloatArray,
+  z: FloatArray,
+  v: FloatArray,
+  m: FloatArray | null,
+  h: AdamWScheduleFreeOptions,
+  sc: ScheduleFreeScalars,
+  k: number,
 ): void {
-  const { betas: [beta1, beta2], eps, weightDecay: wd, innerMomentum: mu } = h, { lr, ckp1 } = sc;
+  const {
+      betas: [beta1, beta2],
+      eps,
+      weightDecay: wd,
+      innerMomentum: mu,
+    } = h,
+    { lr, ckp1 } = sc;
   const bc2 = 1 - beta2 ** (k + 1);
   const bc1 = mu !== 0 ? 1 - mu ** (k + 1) : 1;
-  const w2 = 1 - beta2, w1 = 1 - mu;
+  const w2 = 1 - beta2,
+    w1 = 1 - mu;
   const a = lr * (beta1 * (1 - ckp1) - 1);
   for (let i = 0; i < y.length; i++) {
     const g = grad[i]!;
@@ -747,8 +880,18 @@ export interface ProdigyScalars {
  * `out[0]` receives Σ|s|. Sums run left to right.
  */
 export function prodigyAccumulate(
-  param: FloatArray, grad: FloatArray, m: FloatArray | null, v: FloatArray, s: FloatArray, p0: FloatArray,
-  h: ProdigyOptions, beta1: number, beta2: number, sc: ProdigyScalars, d0: number, out: [number],
+  param: FloatArray,
+  grad: FloatArray,
+  m: FloatArray | null,
+  v: FloatArray,
+  s: FloatArray,
+  p0: FloatArray,
+  h: ProdigyOptions,
+  beta1: number,
+  beta2: number,
+  sc: ProdigyScalars,
+  d0: number,
+  out: [number],
 ): number {
   const { d, dlr, beta3 } = sc;
   const wd = h.decouple ? 0 : h.weightDecay;
@@ -758,7 +901,8 @@ export function prodigyAccumulate(
     dot += g * (p0[i]! - param[i]!);
   }
   const num = (d / d0) * dlr * dot;
-  const am = d * (1 - beta1), av = d * d * (1 - beta2);
+  const am = d * (1 - beta1),
+    av = d * d * (1 - beta2);
   const as = h.safeguardWarmup ? (d / d0) * d : (d / d0) * dlr;
   let abs = 0;
   for (let i = 0; i < param.length; i++) {
@@ -776,10 +920,18 @@ export function prodigyAccumulate(
  * θ ← θ − dlr·m/(√v + d·ε), or without β1: θ ← θ − dlr·d·g/(√v + d·ε).
  */
 export function prodigyStep(
-  param: FloatArray, grad: FloatArray, m: FloatArray | null, v: FloatArray, h: ProdigyOptions, d: number, dlr: number,
+  param: FloatArray,
+  grad: FloatArray,
+  m: FloatArray | null,
+  v: FloatArray,
+  h: ProdigyOptions,
+  d: number,
+  dlr: number,
 ): void {
-  const wd = h.weightDecay, dEps = d * h.eps;
-  const decoupled = wd !== 0 && h.decouple, coupled = wd !== 0 && !h.decouple;
+  const wd = h.weightDecay,
+    dEps = d * h.eps;
+  const decoupled = wd !== 0 && h.decouple,
+    coupled = wd !== 0 && !h.decouple;
   for (let i = 0; i < param.length; i++) {
     const g = coupled ? grad[i]! + wd * param[i]! : grad[i]!;
     const denom = Math.sqrt(v[i]!) + dEps;
@@ -815,9 +967,23 @@ const trustRatio = (pn: number, un: number, c: number, eps: number): number =>
  * LAMB (You et al. 2020) as optax.lamb chains it: m ← (1−β1)·g + β1·m; v ← (1−β2)·g² + β2·v;
  * u = m̂/(√(v̂ + ε_root) + ε) + wd·θ; θ ← θ + (−lr)·(u·‖θ‖/‖u‖).
  */
-export function lambUpdate(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: LambOptions, count: number): void {
-  const { lr, betas: [b1, b2], eps, epsRoot, weightDecay: wd } = h;
-  const bc1 = 1 - b1 ** count, bc2 = 1 - b2 ** count;
+export function lambUpdate(
+  param: FloatArray,
+  grad: FloatArray,
+  m: FloatArray,
+  v: FloatArray,
+  h: LambOptions,
+  count: number,
+): void {
+  const {
+    lr,
+    betas: [b1, b2],
+    eps,
+    epsRoot,
+    weightDecay: wd,
+  } = h;
+  const bc1 = 1 - b1 ** count,
+    bc2 = 1 - b2 ** count;
   const u = (i: number): number => {
     const a = m[i]! / bc1 / (Math.sqrt(v[i]! / bc2 + epsRoot) + eps);
     return wd !== 0 ? a + wd * param[i]! : a;
@@ -938,7 +1104,11 @@ const lambFused: UpdateKernels['lamb'] = (param, grad, m, v, h, count) => {
 };
 /** What the optimizers call by default: the reference updates, with adam and sgd picking up offered fused kernels. */
 const defaults: UpdateKernels = {
-  ...builtin, adam: adamFused, sgd: sgdFused, adamwScheduleFree: adamwScheduleFreeFused, lamb: lambFused,
+  ...builtin,
+  adam: adamFused,
+  sgd: sgdFused,
+  adamwScheduleFree: adamwScheduleFreeFused,
+  lamb: lambFused,
 };
 
 const kernels: { -readonly [K in UpdateKernelName]: UpdateKernels[K] } = { ...defaults };

@@ -24,15 +24,21 @@ const describe = (r: RangeSpec): string => {
   const lo = r.above !== undefined ? `> ${r.above}` : r.min !== undefined ? `>= ${r.min}` : '';
   const hi = r.below !== undefined ? `< ${r.below}` : r.max !== undefined ? `<= ${r.max}` : '';
   const kind = r.integer ? 'an integer' : 'a finite number';
-  return [kind, lo, hi].filter(Boolean).join(' ').replace(/(>[^<]*) (<)/, '$1 and $2');
+  return [kind, lo, hi]
+    .filter(Boolean)
+    .join(' ')
+    .replace(/(>[^<]*) (<)/, '$1 and $2');
 };
 
 /** Throws `ValueError` "`op`: option `name` must be …, got `v`" unless v is a finite number in range. */
 export function checkNumber(op: string, name: string, v: unknown, r: RangeSpec = {}): number {
   const ok =
-    typeof v === 'number' && Number.isFinite(v) &&
-    (r.min === undefined || v >= r.min) && (r.above === undefined || v > r.above) &&
-    (r.max === undefined || v <= r.max) && (r.below === undefined || v < r.below) &&
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
+    (r.min === undefined || v >= r.min) &&
+    (r.above === undefined || v > r.above) &&
+    (r.max === undefined || v <= r.max) &&
+    (r.below === undefined || v < r.below) &&
     (!r.integer || Number.isInteger(v));
   if (!ok) throw new ValueError(`${op}: option ${name} must be ${describe(r)}, got ${show(v)}`);
   return v as number;
@@ -45,7 +51,8 @@ export function checkBoolean(op: string, name: string, v: unknown): boolean {
 
 /** `betas` as PyTorch checks them: a pair, each in [0, 1). */
 export function checkBetas(op: string, v: unknown): [number, number] {
-  if (!Array.isArray(v) || v.length !== 2) throw new ValueError(`${op}: option betas must be a pair [beta1, beta2], got ${show(v)}`);
+  if (!Array.isArray(v) || v.length !== 2)
+    throw new ValueError(`${op}: option betas must be a pair [beta1, beta2], got ${show(v)}`);
   checkNumber(op, 'betas[0]', v[0], { min: 0, below: 1 });
   checkNumber(op, 'betas[1]', v[1], { min: 0, below: 1 });
   return [v[0] as number, v[1] as number];
@@ -65,14 +72,20 @@ export interface Field<T> {
 export type Fields<O> = { readonly [K in keyof O]-?: Field<O[K]> };
 
 /** A finite number in `range` (default `{}`: any finite number). */
-export const num = (def: number, range: RangeSpec = {}): Field<number> =>
-  ({ default: def, check: (where, name, v) => void checkNumber(where, name, v, range) });
+export const num = (def: number, range: RangeSpec = {}): Field<number> => ({
+  default: def,
+  check: (where, name, v) => void checkNumber(where, name, v, range),
+});
 /** A boolean option. */
-export const bool = (def: boolean): Field<boolean> =>
-  ({ default: def, check: (where, name, v) => void checkBoolean(where, name, v) });
+export const bool = (def: boolean): Field<boolean> => ({
+  default: def,
+  check: (where, name, v) => void checkBoolean(where, name, v),
+});
 /** A pair of decay rates in [0, 1). */
-export const betas = (def: [number, number]): Field<[number, number]> =>
-  ({ default: def, check: (where, _name, v) => void checkBetas(where, v) });
+export const betas = (def: [number, number]): Field<[number, number]> => ({
+  default: def,
+  check: (where, _name, v) => void checkBetas(where, v),
+});
 /** An option that only has one value (AdamW's decoupledWeightDecay: true). */
 export const fixed = <T extends boolean | number | string>(value: T): Field<T> => ({
   default: value,
@@ -93,17 +106,26 @@ export const fields = { num, bool, betas, fixed, lr, eps, weightDecay };
 export { show };
 
 /** One of a fixed set of values (Muon's adjustLrFn, LBFGS's lineSearchFn); `hint` maps PyTorch's spellings to ours. */
-export const choice = <T extends string | null>(def: T, values: readonly T[], hint: Record<string, T> = {}): Field<T> => ({
+export const choice = <T extends string | null>(
+  def: T,
+  values: readonly T[],
+  hint: Record<string, T> = {},
+): Field<T> => ({
   default: def,
   check: (where, name, v) => {
     if ((values as readonly unknown[]).includes(v)) return;
-    const alt = typeof v === 'string' && Object.prototype.hasOwnProperty.call(hint, v) ? ` (did you mean ${show(hint[v])}?)` : '';
-    throw new ValueError(`${where}: option ${name} must be one of ${values.map((x) => show(x)).join(', ')}, got ${show(v)}${alt}`);
+    const alt =
+      typeof v === 'string' && Object.prototype.hasOwnProperty.call(hint, v) ? ` (did you mean ${show(hint[v])}?)` : '';
+    throw new ValueError(
+      `${where}: option ${name} must be one of ${values.map((x) => show(x)).join(', ')}, got ${show(v)}${alt}`,
+    );
   },
 });
 /** A pair [a, b] of finite numbers, each checked by `each`, and then by `both` (which returns a reason or ''). */
 export const pair = (
-  def: [number, number], ranges: [RangeSpec, RangeSpec], both?: (a: number, b: number) => string,
+  def: [number, number],
+  ranges: [RangeSpec, RangeSpec],
+  both?: (a: number, b: number) => string,
 ): Field<[number, number]> => ({
   default: def,
   check: (where, name, v) => {

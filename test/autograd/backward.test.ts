@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { AutogradError, enableGrad, noGrad, ones, randn, manualSeed, tensor, zeros, type Tensor } from '../../src/index.js';
+import {
+  AutogradError,
+  enableGrad,
+  noGrad,
+  ones,
+  randn,
+  manualSeed,
+  tensor,
+  zeros,
+  type Tensor,
+} from '../../src/index.js';
 
 const f64 = (v: number, requiresGrad = true): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
 
@@ -16,7 +26,8 @@ describe('backward', () => {
   });
 
   it("micrograd's 'more ops' check", () => {
-    const a = f64(-4), b = f64(2);
+    const a = f64(-4),
+      b = f64(2);
     let c = a.add(b);
     let d = a.mul(b).add(b.pow(3));
     c = c.add(c.add(1));
@@ -98,7 +109,8 @@ describe('backward', () => {
   });
 
   it('gives .grad its own buffer (gradients of add alias inside the walk)', () => {
-    const a = f64(1), b = f64(2);
+    const a = f64(1),
+      b = f64(2);
     a.add(b).backward();
     expect(a.grad).not.toBe(b.grad);
     a.grad!.data[0] = 42;
@@ -106,12 +118,30 @@ describe('backward', () => {
   });
 
   it('matches hand-derived matmul gradients', () => {
-    const A = tensor([[1, 2], [3, 4]], { dtype: 'float64', requiresGrad: true });
-    const B = tensor([[5, 6, 7], [8, 9, 10]], { dtype: 'float64', requiresGrad: true });
+    const A = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float64', requiresGrad: true },
+    );
+    const B = tensor(
+      [
+        [5, 6, 7],
+        [8, 9, 10],
+      ],
+      { dtype: 'float64', requiresGrad: true },
+    );
     A.matmul(B).sum().backward();
     // d/dA sum(AB) = 1 Bᵀ: each row of A gets the row sums of B; d/dB = Aᵀ 1: column sums of A.
-    expect(A.grad!.toArray()).toEqual([[18, 27], [18, 27]]);
-    expect(B.grad!.toArray()).toEqual([[4, 4, 4], [6, 6, 6]]);
+    expect(A.grad!.toArray()).toEqual([
+      [18, 27],
+      [18, 27],
+    ]);
+    expect(B.grad!.toArray()).toEqual([
+      [4, 4, 4],
+      [6, 6, 6],
+    ]);
   });
 
   it('matches the hand-derived softmax Jacobian', () => {
@@ -127,7 +157,8 @@ describe('backward', () => {
 
   it('keeps the heap flat over 10,000 forward+backward iterations (no tidy, no dispose)', () => {
     manualSeed(0);
-    const W1 = randn([16, 32], { requiresGrad: true }), W2 = randn([32, 4], { requiresGrad: true });
+    const W1 = randn([16, 32], { requiresGrad: true }),
+      W2 = randn([32, 4], { requiresGrad: true });
     const x = randn([8, 16]);
     const step = (): void => {
       const loss = x.matmul(W1).relu().matmul(W2).logSoftmax(1).mean();

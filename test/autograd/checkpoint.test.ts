@@ -13,7 +13,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  checkpoint, checkpointSequential, grad, gradcheck, gradgradcheck, hvp, manualSeed, nn, Tensor, tensor, ValueError,
+  checkpoint,
+  checkpointSequential,
+  grad,
+  gradcheck,
+  gradgradcheck,
+  hvp,
+  manualSeed,
+  nn,
+  Tensor,
+  tensor,
+  ValueError,
 } from '../../src/index.js';
 import { rnd } from '../helpers.js';
 
@@ -42,7 +52,9 @@ const bitsOf = (t: Tensor | null) => [...new Uint8Array(Float64Array.from(t!.dat
 
 describe('checkpoint: same values and gradients as the plain graph, bit for bit', () => {
   it('a segment with closed-over parameters and two uses of its input', () => {
-    const w = rnd([4, 4], 1), b = rnd([4], 2), x0 = rnd([3, 4], 3);
+    const w = rnd([4, 4], 1),
+      b = rnd([4], 2),
+      x0 = rnd([3, 4], 3);
     const seg = (x: Tensor) => x.matmul(w).add(b).tanh().mul(x).add(x.sigmoid());
     const run = (ck: boolean) => {
       for (const t of [w, b, x0]) t.grad = null;
@@ -52,12 +64,14 @@ describe('checkpoint: same values and gradients as the plain graph, bit for bit'
       loss.backward();
       return { y: y.data, gw: w.grad, gb: b.grad, gx: x0.grad };
     };
-    const plain = run(false), ck = run(true);
+    const plain = run(false),
+      ck = run(true);
     expect([...ck.y]).toEqual([...plain.y]);
     for (const k of ['gw', 'gb', 'gx'] as const) expect(bitsOf(ck[k])).toEqual(bitsOf(plain[k]));
   });
   it('dropout draws the same masks in the recomputation (the global stream is rewound)', () => {
-    const lin = new nn.Linear(8, 8, { dtype: 'float64' }), drop = new nn.Dropout(0.5);
+    const lin = new nn.Linear(8, 8, { dtype: 'float64' }),
+      drop = new nn.Dropout(0.5);
     const seg = (x: Tensor) => drop.forward(lin.forward(x).relu());
     const x = rnd([5, 8], 4);
     const run = (ck: boolean) => {
@@ -67,7 +81,8 @@ describe('checkpoint: same values and gradients as the plain graph, bit for bit'
       y.square().sum().backward();
       return { y: [...y.data], gw: bitsOf(lin.weight.grad), gb: bitsOf(lin.bias!.grad) };
     };
-    const plain = run(false), ck = run(true);
+    const plain = run(false),
+      ck = run(true);
     expect(ck.y).toEqual(plain.y);
     expect(ck.gw).toEqual(plain.gw);
     expect(ck.gb).toEqual(plain.gb);
@@ -94,12 +109,14 @@ describe('checkpoint: same values and gradients as the plain graph, bit for bit'
     const seg = (x: Tensor, y: Tensor) => x.tanh().mul(y).add(x.mul(x).mul(y.sin()));
     const fPlain = (x: Tensor) => seg(x, x.exp()).sum();
     const fCk = (x: Tensor) => checkpoint(seg, x, x.exp()).sum();
-    const x = rnd([6], 6), v = rnd([6], 7);
+    const x = rnd([6], 6),
+      v = rnd([6], 7);
     expect(bitsOf(grad(fCk)(x))).toEqual(bitsOf(grad(fPlain)(x)));
     expect(bitsOf(hvp(fCk, x, v))).toEqual(bitsOf(hvp(fPlain, x, v)));
     const g2 = (f: (x: Tensor) => Tensor) => grad((y: Tensor) => grad(f, { createGraph: true })(y).sum())(x);
     expect(bitsOf(g2(fCk))).toEqual(bitsOf(g2(fPlain)));
-    const a = rnd([3], 8), b = rnd([3], 9);
+    const a = rnd([3], 8),
+      b = rnd([3], 9);
     expect(gradcheck((p, q) => checkpoint(seg, p!, q!), [a, b]).ok).toBe(true);
     expect(gradgradcheck((p, q) => checkpoint(seg, p!, q!), [a, b]).ok).toBe(true);
   });
@@ -122,7 +139,10 @@ describe('checkpoint: same values and gradients as the plain graph, bit for bit'
 });
 
 describe('checkpoint: peak memory of a deep MLP', () => {
-  const depth = 64, width = 32, batch = 16, segments = 8;
+  const depth = 64,
+    width = 32,
+    batch = 16,
+    segments = 8;
   const build = () => {
     manualSeed(3);
     return Array.from({ length: depth }, () => new nn.Linear(width, width));
@@ -131,7 +151,8 @@ describe('checkpoint: peak memory of a deep MLP', () => {
   const data = () => rnd([batch, width], 12, 'any', 'float32').detach();
 
   it('saved activations drop ≥ 3× and the gradients stay bit-identical', () => {
-    const layers = build(), x = data();
+    const layers = build(),
+      x = data();
     // plain
     let h = x;
     for (const l of layers) h = stage(l)(h);
@@ -142,7 +163,9 @@ describe('checkpoint: peak memory of a deep MLP', () => {
     for (const l of layers) l.zeroGrad();
 
     // every segment checkpointed; measure inside each segment's recomputation
-    let inBackward = false, lossRef: Tensor | null = null, ckPeak = 0;
+    let inBackward = false,
+      lossRef: Tensor | null = null,
+      ckPeak = 0;
     const per = depth / segments;
     let y = x;
     for (let s = 0; s < segments; s++) {
@@ -163,12 +186,15 @@ describe('checkpoint: peak memory of a deep MLP', () => {
     expect(ckLoss.item()).toBe(plainLoss.item());
     layers.forEach((l, i) => expect(bitsOf(l.weight.grad)).toEqual(plainGrads[i]));
     const ratio = plainPeak / ckPeak;
-    console.log(`[checkpoint] ${depth}x${width} MLP, batch ${batch}, ${segments} segments: plain ${plainPeak} B, `
-      + `checkpointed ${ckAfterForward} B after forward, ${ckPeak} B peak (÷${ratio.toFixed(2)})`);
+    console.log(
+      `[checkpoint] ${depth}x${width} MLP, batch ${batch}, ${segments} segments: plain ${plainPeak} B, ` +
+        `checkpointed ${ckAfterForward} B after forward, ${ckPeak} B peak (÷${ratio.toFixed(2)})`,
+    );
     expect(ratio).toBeGreaterThanOrEqual(3);
   });
   it('checkpointSequential (PyTorch’s split: the last run is not checkpointed) gives the same gradients', () => {
-    const layers = build(), x = data();
+    const layers = build(),
+      x = data();
     let h = x;
     for (const l of layers) h = stage(l)(h);
     h.square().mean().backward();

@@ -32,13 +32,18 @@ describe('defineOp', () => {
   it('passes gradcheck, including second order through a backward written in Tensor ops', () => {
     expect(gradcheck((x) => softplus(x), [rnd([2, 3], 1)]).ok).toBe(true);
     expect(gradcheck((a, b) => scaledExp(a, b), [rnd([2, 3], 2, 'away0'), rnd([3], 3)]).ok).toBe(true);
-    const h = hvp((x: Tensor) => softplus(x).sum(), tensor([0.5], { dtype: 'float64' }), tensor([1], { dtype: 'float64' }));
+    const h = hvp(
+      (x: Tensor) => softplus(x).sum(),
+      tensor([0.5], { dtype: 'float64' }),
+      tensor([1], { dtype: 'float64' }),
+    );
     const s = 1 / (1 + Math.exp(-0.5));
     expect(h.item()).toBeCloseTo(s * (1 - s), 14);
   });
 
   it('sums broadcast gradients back to each input (scalar-like input broadcast)', () => {
-    const a = rnd([1], 4, 'away0'), b = rnd([2, 3], 5);
+    const a = rnd([1], 4, 'away0'),
+      b = rnd([2, 3], 5);
     expect(gradcheck((x, y) => scaledExp(x, y), [a, b]).ok).toBe(true);
   });
 
@@ -52,7 +57,9 @@ describe('defineOp', () => {
     expect(w.numeric).toBeCloseTo(1 / (1 + Math.exp(-xi)), 6);
     expect(w.analytic).toBeCloseTo(Math.tanh(xi), 12);
     expect(() => gradcheck((t) => wrongSoftplus(t), [x], { raiseOnFailure: true })).toThrow(GradcheckError);
-    expect(() => gradcheck((t) => wrongSoftplus(t), [x], { raiseOnFailure: true })).toThrow(/d out\[\d,\d\] \/ d input0\[\d,\d\]: analytic/);
+    expect(() => gradcheck((t) => wrongSoftplus(t), [x], { raiseOnFailure: true })).toThrow(
+      /d out\[\d,\d\] \/ d input0\[\d,\d\]: analytic/,
+    );
   });
 
   it('notes float32 inputs promoted to float64', () => {

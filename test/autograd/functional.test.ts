@@ -46,9 +46,18 @@ describe('functional transforms', () => {
     // f(x) = Σ a_i x_i³ + (Σ x_i)², H = diag(6 a_i x_i) + 2·11ᵀ
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.double({ min: -3, max: 3, noNaN: true }), fc.double({ min: -3, max: 3, noNaN: true }), fc.double({ min: -3, max: 3, noNaN: true })), { minLength: 1, maxLength: 6 }),
+        fc.array(
+          fc.tuple(
+            fc.double({ min: -3, max: 3, noNaN: true }),
+            fc.double({ min: -3, max: 3, noNaN: true }),
+            fc.double({ min: -3, max: 3, noNaN: true }),
+          ),
+          { minLength: 1, maxLength: 6 },
+        ),
         (rows) => {
-          const a = v64(rows.map((r) => r[0])), x = v64(rows.map((r) => r[1])), v = v64(rows.map((r) => r[2]));
+          const a = v64(rows.map((r) => r[0])),
+            x = v64(rows.map((r) => r[1])),
+            v = v64(rows.map((r) => r[2]));
           const f = (t: Tensor): Tensor => a.mul(t.pow(3)).sum().add(t.sum().pow(2));
           const got = hvp(f, x, v).data;
           const vs = rows.reduce((s, r) => s + r[2], 0);

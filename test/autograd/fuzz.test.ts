@@ -30,7 +30,21 @@ const OPS: [string, Op][] = [
   ['+ logSumExp', (xs, i, j) => xs[i]!.add(xs[j]!.logSumExp(1, true))],
   ['matmul', (xs, i, j) => xs[i]!.matmul(xs[j]!.transpose(0, 1)).matmul(xs[j]!).mul(0.1)],
   ['reshape/permute', (xs, i) => xs[i]!.reshape([3, 2]).permute([1, 0]).mul(0.5).add(xs[i]!)],
-  ['concat/slice', (xs, i, j) => xs[i]!.slice([null, [0, 2]]).pad([[0, 0], [0, 1]]).add(xs[j]!.slice([null, [1, 3]]).pad([[0, 0], [1, 0]]))],
+  [
+    'concat/slice',
+    (xs, i, j) =>
+      xs[i]!.slice([null, [0, 2]])
+        .pad([
+          [0, 0],
+          [0, 1],
+        ])
+        .add(
+          xs[j]!.slice([null, [1, 3]]).pad([
+            [0, 0],
+            [1, 0],
+          ]),
+        ),
+  ],
   ['gelu', (xs, i) => xs[i]!.gelu()],
   ['var', (xs, i, j) => xs[i]!.add(xs[j]!.var(1, true))],
 ];

@@ -32,14 +32,17 @@ describe('cpu backend kernels switch', () => {
   });
 
   it('an MLP trains to the same losses with wasm and reference kernels (float32 tolerance)', () => {
-    const a = train('wasm'), b = train('reference');
-    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(b[i]!)));
+    const a = train('wasm'),
+      b = train('reference');
+    for (let i = 0; i < a.length; i++)
+      expect(Math.abs(a[i]! - b[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(b[i]!)));
     expect(a[a.length - 1]!).toBeLessThan(a[0]!);
   });
 
   it('batched, transposed and broadcast matmul through Tensor ops matches the reference', () => {
     manualSeed(2);
-    const a = randn([3, 1, 17, 9]), b = randn([4, 9, 13]);
+    const a = randn([3, 1, 17, 9]),
+      b = randn([4, 9, 13]);
     setCpuKernels('wasm');
     const w = a.matmul(b).data;
     setCpuKernels('reference');

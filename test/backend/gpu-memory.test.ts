@@ -35,7 +35,8 @@ describe.skipIf(unavailable !== '' && !REQUIRE)('GPU memory in a plain synchrono
     const y = tensor([0, 1, 2, 3, 0, 1, 2, 3], { dtype: 'int32' });
     const live: number[] = [];
     const kept: { step: number; logits: ReturnType<typeof model.forward>; value: number[] }[] = [];
-    let first = NaN, last = NaN;
+    let first = NaN,
+      last = NaN;
     for (let step = 0; step <= 1000; step++) {
       opt.zeroGrad();
       const logits = model.forward(x);

@@ -25,7 +25,9 @@ try {
   setBackend('cpu');
 }
 if (unavailable && !REQUIRE) {
-  console.warn(`[tapegrad] GPU suite skipped: ${unavailable}\n  Run it with: xvfb-run -a npx vitest run test/backend/gpu (or npm run test:gpu)`);
+  console.warn(
+    `[tapegrad] GPU suite skipped: ${unavailable}\n  Run it with: xvfb-run -a npx vitest run test/backend/gpu (or npm run test:gpu)`,
+  );
 }
 
 // ---- helpers ------------------------------------------------------------------------------
@@ -59,13 +61,16 @@ function close(gpu: ArrayLike<number>, cpu: ArrayLike<number>, atol: number, rto
   expect(gpu.length, what).toBe(cpu.length);
   let worst = 0;
   for (let i = 0; i < cpu.length; i++) {
-    const c = cpu[i]!, g = gpu[i]!;
+    const c = cpu[i]!,
+      g = gpu[i]!;
     if (Number.isNaN(c) && Number.isNaN(g)) continue;
     if (c === g) continue;
     const err = Math.abs(g - c);
     worst = Math.max(worst, err / (atol + rtol * Math.abs(c)));
     if (!(err <= atol + rtol * Math.abs(c))) {
-      throw new Error(`${what}: element ${i}: gpu ${g} vs cpu ${c} (|Δ| = ${err}, allowed ${atol + rtol * Math.abs(c)})`);
+      throw new Error(
+        `${what}: element ${i}: gpu ${g} vs cpu ${c} (|Δ| = ${err}, allowed ${atol + rtol * Math.abs(c)})`,
+      );
     }
   }
   return worst;
@@ -93,10 +98,19 @@ describe.skipIf(unavailable !== '' && !REQUIRE)('GPU backend (gpu.js on headless
   });
 
   const unaryCases: [UnaryOp, 'any' | 'pos', number, number][] = [
-    ['neg', 'any', 0, 0], ['abs', 'any', 0, 0], ['relu', 'any', 0, 0], ['sign', 'any', 0, 0],
-    ['exp', 'any', 1e-5, 1e-5], ['log', 'pos', 1e-5, 1e-5], ['sqrt', 'pos', 1e-6, 2e-6],
-    ['tanh', 'any', 1e-5, 1e-5], ['sigmoid', 'any', 1e-5, 1e-5], ['sin', 'any', 1e-5, 1e-5],
-    ['cos', 'any', 1e-5, 1e-5], ['erf', 'any', 1e-5, 1e-5], ['log1p', 'pos', 1e-5, 1e-5],
+    ['neg', 'any', 0, 0],
+    ['abs', 'any', 0, 0],
+    ['relu', 'any', 0, 0],
+    ['sign', 'any', 0, 0],
+    ['exp', 'any', 1e-5, 1e-5],
+    ['log', 'pos', 1e-5, 1e-5],
+    ['sqrt', 'pos', 1e-6, 2e-6],
+    ['tanh', 'any', 1e-5, 1e-5],
+    ['sigmoid', 'any', 1e-5, 1e-5],
+    ['sin', 'any', 1e-5, 1e-5],
+    ['cos', 'any', 1e-5, 1e-5],
+    ['erf', 'any', 1e-5, 1e-5],
+    ['log1p', 'pos', 1e-5, 1e-5],
   ];
   it.each(unaryCases)('unary %s matches the CPU on sizes 1, 7, 257, 1000×3', (op, kind, atol, rtol) => {
     SIZES.forEach((shape, s) => {
@@ -116,11 +130,37 @@ describe.skipIf(unavailable !== '' && !REQUIRE)('GPU backend (gpu.js on headless
   });
 
   const bshapes: [readonly number[], readonly number[]][] = [
-    [[257], [257]], [[1000, 3], [3]], [[7, 1], [1, 5]], [[1], [7]], [[2, 3, 4], [3, 1]], [[1000, 3], [1000, 1]], [[1000, 3], []],
+    [[257], [257]],
+    [[1000, 3], [3]],
+    [
+      [7, 1],
+      [1, 5],
+    ],
+    [[1], [7]],
+    [
+      [2, 3, 4],
+      [3, 1],
+    ],
+    [
+      [1000, 3],
+      [1000, 1],
+    ],
+    [[1000, 3], []],
   ];
   const binaryOps: [BinaryOp, number, number][] = [
-    ['add', 0, 0], ['sub', 0, 0], ['mul', 0, 0], ['div', 1e-6, 2e-6], ['maximum', 0, 0], ['minimum', 0, 0],
-    ['pow', 1e-5, 1e-5], ['eq', 0, 0], ['ne', 0, 0], ['lt', 0, 0], ['le', 0, 0], ['gt', 0, 0], ['ge', 0, 0],
+    ['add', 0, 0],
+    ['sub', 0, 0],
+    ['mul', 0, 0],
+    ['div', 1e-6, 2e-6],
+    ['maximum', 0, 0],
+    ['minimum', 0, 0],
+    ['pow', 1e-5, 1e-5],
+    ['eq', 0, 0],
+    ['ne', 0, 0],
+    ['lt', 0, 0],
+    ['le', 0, 0],
+    ['gt', 0, 0],
+    ['ge', 0, 0],
   ];
   it.each(binaryOps)('binary %s with broadcasting matches the CPU', (op, atol, rtol) => {
     bshapes.forEach(([sa, sb], s) => {
@@ -146,37 +186,77 @@ describe.skipIf(unavailable !== '' && !REQUIRE)('GPU backend (gpu.js on headless
     const compiles = gpuStats().compiles;
     const y = x.mul(0.25);
     expect(gpuStats().compiles).toBe(compiles);
-    close(y.data, Float32Array.from(x.data, (v) => v * 0.25), 0, 0, 'mul scalar');
+    close(
+      y.data,
+      Float32Array.from(x.data, (v) => v * 0.25),
+      0,
+      0,
+      'mul scalar',
+    );
   });
 
   it('where with broadcasting matches the CPU', () => {
     const c = data([1000, 3], 7, 'round').gt(0);
-    const a = data([1000, 3], 8), b = data([3], 9);
+    const a = data([1000, 3], 8),
+      b = data([3], 9);
     const { cpu, gpu } = both(() => where(c, a, b));
     close(gpu, cpu, 0, 0, 'where');
   });
 
   const reduceCases: [readonly number[], number | number[] | undefined][] = [
-    [[1000, 3], 0], [[1000, 3], 1], [[7], 0], [[1], 0], [[257], undefined], [[4, 5, 6], [0, 2]], [[4, 5, 6], 1], [[2, 3, 4, 5], [1, 3]],
-    [[3, 5000], 1], [[5000, 3], 0], [[9000], undefined], [[40, 30, 7], [0, 2]], // two-pass reductions
+    [[1000, 3], 0],
+    [[1000, 3], 1],
+    [[7], 0],
+    [[1], 0],
+    [[257], undefined],
+    [
+      [4, 5, 6],
+      [0, 2],
+    ],
+    [[4, 5, 6], 1],
+    [
+      [2, 3, 4, 5],
+      [1, 3],
+    ],
+    [[3, 5000], 1],
+    [[5000, 3], 0],
+    [[9000], undefined],
+    [
+      [40, 30, 7],
+      [0, 2],
+    ], // two-pass reductions
   ];
   it.each(reduceCases)('sum/mean/max/min of %j over %j match the CPU', (shape, dim) => {
     const x = data(shape, 31);
     const k = dim === undefined ? x.size : (typeof dim === 'number' ? [dim] : dim).reduce((a, d) => a * shape[d]!, 1);
     for (const op of ['sum', 'mean', 'max', 'min'] as const) {
       const { cpu, gpu } = both(() => x[op](dim, true));
-      close(gpu, cpu, op === 'max' || op === 'min' ? 0 : 2e-6 * Math.sqrt(k) * 2, 1e-5, `${op} ${JSON.stringify(shape)} ${JSON.stringify(dim)}`);
+      close(
+        gpu,
+        cpu,
+        op === 'max' || op === 'min' ? 0 : 2e-6 * Math.sqrt(k) * 2,
+        1e-5,
+        `${op} ${JSON.stringify(shape)} ${JSON.stringify(dim)}`,
+      );
     }
   });
 
   const mmCases: [readonly number[], readonly number[], boolean, boolean][] = [
-    [[7, 5], [5, 3], false, false], [[1, 1], [1, 1], false, false], [[257, 33], [33, 1], false, false],
-    [[5, 7], [5, 3], true, false], [[7, 5], [3, 5], false, true], [[5, 7], [3, 5], true, true],
-    [[31, 257], [257, 9], false, false], [[2, 3, 4, 5], [5, 6], false, false], [[3, 1, 4, 5], [2, 6, 5], false, true],
-    [[2, 6, 4], [2, 6, 3], true, false], [[1000, 3], [3, 7], false, false],
+    [[7, 5], [5, 3], false, false],
+    [[1, 1], [1, 1], false, false],
+    [[257, 33], [33, 1], false, false],
+    [[5, 7], [5, 3], true, false],
+    [[7, 5], [3, 5], false, true],
+    [[5, 7], [3, 5], true, true],
+    [[31, 257], [257, 9], false, false],
+    [[2, 3, 4, 5], [5, 6], false, false],
+    [[3, 1, 4, 5], [2, 6, 5], false, true],
+    [[2, 6, 4], [2, 6, 3], true, false],
+    [[1000, 3], [3, 7], false, false],
   ];
   it.each(mmCases)('matmul %j @ %j (transA %s, transB %s) matches the CPU', (sa, sb, ta, tb) => {
-    const a = data(sa, 41), b = data(sb, 42);
+    const a = data(sa, 41),
+      b = data(sb, 42);
     const k = ta ? sa[sa.length - 2]! : sa[sa.length - 1]!;
     const { cpu, gpu } = both(() => matmul(a, b, { transA: ta, transB: tb }));
     // terms are products of values in [-2, 2): scale 4.
@@ -225,10 +305,13 @@ describe.skipIf(unavailable !== '' && !REQUIRE)('GPU backend (gpu.js on headless
     expect(w.grad!.deviceBuffer?.device).toBe('gpu');
     expect(b.grad!.deviceBuffer?.device).toBe('gpu');
     // Check the values against the CPU once, reading back only now.
-    const gw = Float32Array.from(w.grad!.data), gb = Float32Array.from(b.grad!.data), l = loss.item();
+    const gw = Float32Array.from(w.grad!.data),
+      gb = Float32Array.from(b.grad!.data),
+      l = loss.item();
     expect(gpuStats().reads).toBe(3);
     setBackend('cpu');
-    w.zeroGrad(); b.zeroGrad();
+    w.zeroGrad();
+    b.zeroGrad();
     const hc = x.matmul(w).add(b).relu();
     const lc = hc.mul(hc).sum();
     lc.backward();
@@ -285,8 +368,12 @@ describe.skipIf(unavailable !== '' && !REQUIRE)('GPU backend (gpu.js on headless
     const run = (backend: 'cpu' | 'gpu', kind: 'adam' | 'adamw' | 'sgd'): Float32Array => {
       setBackend(backend);
       const p = data([1000, 3], 101).requiresGrad_();
-      const o = kind === 'sgd' ? new optim.SGD([p], { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-3 })
-        : kind === 'adam' ? new optim.Adam([p], { lr: 0.01, weightDecay: 1e-2 }) : new optim.AdamW([p], { lr: 0.01 });
+      const o =
+        kind === 'sgd'
+          ? new optim.SGD([p], { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-3 })
+          : kind === 'adam'
+            ? new optim.Adam([p], { lr: 0.01, weightDecay: 1e-2 })
+            : new optim.AdamW([p], { lr: 0.01 });
       for (let s = 0; s < 5; s++) {
         p.grad = data([1000, 3], 200 + s);
         o.step();
@@ -306,7 +393,9 @@ describe.skipIf(unavailable !== '' && !REQUIRE)('GPU backend (gpu.js on headless
     const train = (backend: 'cpu' | 'gpu'): number[] => {
       setBackend(backend);
       const X = data([64, 8], 301);
-      const Y = X.slice([null, [0, 1]]).mul(X.slice([null, [1, 2]])).tanh();
+      const Y = X.slice([null, [0, 1]])
+        .mul(X.slice([null, [1, 2]]))
+        .tanh();
       const W1 = data([8, 32], 302).mul(0.35).detach().requiresGrad_();
       const b1 = data([32], 303).mul(0.1).detach().requiresGrad_();
       const W2 = data([32, 1], 304).mul(0.18).detach().requiresGrad_();

@@ -19,7 +19,8 @@ console.log(JSON.stringify({ relaxed: W.wasmInfo().relaxedSimd, worst }));
 `;
 const run = (flag: string): { relaxed: boolean; worst: number } => {
   const p = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    encoding: 'utf8', env: { ...process.env, TAPEGRAD_RELAXED_SIMD: flag },
+    encoding: 'utf8',
+    env: { ...process.env, TAPEGRAD_RELAXED_SIMD: flag },
   });
   expect(p.status, p.stderr).toBe(0);
   return JSON.parse(p.stdout.trim().split('\n').pop()!) as { relaxed: boolean; worst: number };

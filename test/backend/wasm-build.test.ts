@@ -16,7 +16,10 @@ describe('wasm build', () => {
       const n = 200, a = new Float32Array(n * n).fill(1), o = new Float32Array(n * n);
       matmul(a, [n, n], a, [n, n], o, [n, n], false, false);
       console.log(JSON.stringify({ ready, v: o[0] }));`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual({ ready: 2, v: 200 });
   }, 120_000);

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { DataLoader, Generator, arange, manualSeed, tensor, ShapeError, ValueError, type Tensor } from '../../src/index.js';
+import {
+  DataLoader,
+  Generator,
+  arange,
+  manualSeed,
+  tensor,
+  ShapeError,
+  ValueError,
+  type Tensor,
+} from '../../src/index.js';
 
 const x = arange(0, 20).reshape([10, 2]); // row r = [2r, 2r+1]
 const y = tensor(Int32Array.from({ length: 10 }, (_, i) => i));
@@ -11,7 +20,11 @@ describe('DataLoader', () => {
     const l = new DataLoader(x, y, { batchSize: 4 });
     const batches = [...l];
     expect(l.length).toBe(3);
-    expect(batches.map(([a, b]) => [a.shape, b.shape])).toEqual([[[4, 2], [4]], [[4, 2], [4]], [[2, 2], [2]]]);
+    expect(batches.map(([a, b]) => [a.shape, b.shape])).toEqual([
+      [[4, 2], [4]],
+      [[4, 2], [4]],
+      [[2, 2], [2]],
+    ]);
     expect(rowsOf(batches[2]![1])).toEqual([8, 9]);
     expect(rowsOf(batches[1]![0])).toEqual([8, 9, 10, 11, 12, 13, 14, 15]);
     expect(batches[1]![0].data.buffer).toBe(x.data.buffer); // a view, not a copy
@@ -26,7 +39,8 @@ describe('DataLoader', () => {
   });
   it('shuffles x and y together, a permutation per epoch', () => {
     const l = new DataLoader(x, y, { batchSize: 3, shuffle: true, seed: 1 });
-    const e0 = epoch(l), e1 = epoch(l);
+    const e0 = epoch(l),
+      e1 = epoch(l);
     for (const e of [e0, e1]) {
       const ys = e.flatMap(([, b]) => b);
       expect([...ys].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -47,9 +61,13 @@ describe('DataLoader', () => {
     expect(epoch(new DataLoader(x, y, { batchSize: 4, shuffle: true, seed: 8 }))).not.toEqual(ea[0]);
   });
   it('with a generator or the global stream: reproducible from the seed', () => {
-    const run = (mk: () => DataLoader) => { const l = mk(); return [epoch(l), epoch(l)]; };
-    expect(run(() => new DataLoader(x, y, { batchSize: 5, shuffle: true, generator: new Generator(3) })))
-      .toEqual(run(() => new DataLoader(x, y, { batchSize: 5, shuffle: true, generator: new Generator(3) })));
+    const run = (mk: () => DataLoader) => {
+      const l = mk();
+      return [epoch(l), epoch(l)];
+    };
+    expect(run(() => new DataLoader(x, y, { batchSize: 5, shuffle: true, generator: new Generator(3) }))).toEqual(
+      run(() => new DataLoader(x, y, { batchSize: 5, shuffle: true, generator: new Generator(3) })),
+    );
     manualSeed(4);
     const g1 = run(() => new DataLoader(x, y, { batchSize: 5, shuffle: true }));
     manualSeed(4);
@@ -57,7 +75,9 @@ describe('DataLoader', () => {
   });
   it('validates its arguments', () => {
     expect(() => new DataLoader(x, tensor([1, 2]))).toThrow(ShapeError);
-    expect(() => new DataLoader(x, tensor([1, 2]))).toThrow('DataLoader: x and y must have the same number of rows, got shapes [10,2] and [2]');
+    expect(() => new DataLoader(x, tensor([1, 2]))).toThrow(
+      'DataLoader: x and y must have the same number of rows, got shapes [10,2] and [2]',
+    );
     expect(() => new DataLoader(x, y, { batchSize: 0 })).toThrow(ValueError);
     expect(() => new DataLoader(x, y, { seed: 1, generator: new Generator(1) })).toThrow(/either seed or generator/);
   });

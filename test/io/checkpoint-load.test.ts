@@ -4,10 +4,22 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Generator, loadCheckpoint, nn, optim, saveCheckpoint, tensor, ValueError, type Tensor } from '../../src/index.js';
+import {
+  Generator,
+  loadCheckpoint,
+  nn,
+  optim,
+  saveCheckpoint,
+  tensor,
+  ValueError,
+  type Tensor,
+} from '../../src/index.js';
 import { scratch } from './helpers.js';
 
-const x = tensor([[1, -2], [0.5, 3]]);
+const x = tensor([
+  [1, -2],
+  [0.5, 3],
+]);
 function setup(make: (ps: Tensor[]) => optim.Optimizer, steps = 2) {
   const model = new nn.Linear(2, 2);
   const opt = make(model.parameters());
@@ -37,12 +49,27 @@ async function tampered(make: Make, tamper: (s: Record<string, unknown>) => void
 
 describe('optimizer state inside a checkpoint is validated, and nothing is restored when it is bad', () => {
   const rows: [string, Make, (s: Record<string, unknown>) => void, RegExp][] = [
-    ['step = -1', adam, (s) => (s['step'] = -1), /Adam.loadStateDict: state 0\.step must be a non-negative integer, got -1/],
+    [
+      'step = -1',
+      adam,
+      (s) => (s['step'] = -1),
+      /Adam.loadStateDict: state 0\.step must be a non-negative integer, got -1/,
+    ],
     ['step = 0.5', adam, (s) => (s['step'] = 0.5), /state 0\.step must be a non-negative integer, got 0\.5/],
     ['step = NaN', adam, (s) => (s['step'] = NaN), /state 0\.step must be a non-negative integer, got NaN/],
     ['missing expAvgSq', adam, (s) => delete s['expAvgSq'], /state 0 is missing expAvgSq/],
-    ['momentumBuffer: 3', sgd, (s) => (s['momentumBuffer'] = 3), /SGD.loadStateDict: state 0\.momentumBuffer must be an encoded float32 array, got 3/],
-    ['buffer of another dtype', adam, (s) => (s['expAvg'] = { dtype: 'float64', length: 4, base64: Buffer.alloc(32).toString('base64') }), /state 0\.expAvg holds 4 float64 values.*dtype float32/],
+    [
+      'momentumBuffer: 3',
+      sgd,
+      (s) => (s['momentumBuffer'] = 3),
+      /SGD.loadStateDict: state 0\.momentumBuffer must be an encoded float32 array, got 3/,
+    ],
+    [
+      'buffer of another dtype',
+      adam,
+      (s) => (s['expAvg'] = { dtype: 'float64', length: 4, base64: Buffer.alloc(32).toString('base64') }),
+      /state 0\.expAvg holds 4 float64 values.*dtype float32/,
+    ],
   ];
   for (const [what, make, tamper, re] of rows) {
     it(what, async () => {
@@ -81,7 +108,9 @@ describe('loadCheckpoint is all-or-nothing for every target', () => {
     sched.loadStateDict = () => {
       throw new ValueError('StepLR.loadStateDict: refused (test)');
     };
-    await expect(loadCheckpoint(path, { model, optimizer: opt, scheduler: sched, generators: { data: gen } })).rejects.toThrow(/refused \(test\)/);
+    await expect(
+      loadCheckpoint(path, { model, optimizer: opt, scheduler: sched, generators: { data: gen } }),
+    ).rejects.toThrow(/refused \(test\)/);
     expect(snap(model, opt)).toBe(before);
     expect(JSON.stringify(gen.getState())).toBe(genBefore);
   });
@@ -94,7 +123,9 @@ describe('loadCheckpoint is all-or-nothing for every target', () => {
     model.loadStateDict = () => {
       throw new ValueError('Linear.loadStateDict: refused (test)');
     };
-    await expect(loadCheckpoint(path, { model, optimizer: opt, scheduler: sched, generators: { data: gen } })).rejects.toThrow(/refused \(test\)/);
+    await expect(
+      loadCheckpoint(path, { model, optimizer: opt, scheduler: sched, generators: { data: gen } }),
+    ).rejects.toThrow(/refused \(test\)/);
     expect(snap(model, opt)).toBe(before);
     expect(opt.paramGroups[0]!.lr).toBe(lrBefore);
     expect(JSON.stringify(sched.stateDict())).toBe(schedBefore);

@@ -4,14 +4,32 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  FormatError, Generator, getRngState, loadCheckpoint, loadSafetensors, manualSeed, nn, optim, randn,
-  readSafetensorsHeader, saveCheckpoint, saveSafetensors, setRngState, Tensor, tensor, ValueError, zeros,
+  FormatError,
+  Generator,
+  getRngState,
+  loadCheckpoint,
+  loadSafetensors,
+  manualSeed,
+  nn,
+  optim,
+  randn,
+  readSafetensorsHeader,
+  saveCheckpoint,
+  saveSafetensors,
+  setRngState,
+  Tensor,
+  tensor,
+  ValueError,
+  zeros,
 } from '../../src/index.js';
 import { bytesOf, expectSameTensor, formatErrorAsync, scratch, tempFiles } from './helpers.js';
 
 /** A stand-in model implementing the structural interface (plain object, no nn). */
 class TinyModel {
-  w = tensor([[0.1, -0.2], [0.3, 0.4]]);
+  w = tensor([
+    [0.1, -0.2],
+    [0.3, 0.4],
+  ]);
   b = tensor([0.5, -0.5], { dtype: 'float64' });
   loaded: { strict?: boolean } | undefined;
   stateDict(): Record<string, Tensor> {
@@ -35,13 +53,20 @@ class FakeOptimizer {
       lr: 0.001,
       betas: [0.9, 0.999],
       m: Float32Array.from({ length: 300 }, () => g.uniform() - 0.5),
-      v: new Tensor(Float64Array.from({ length: 300 }, () => g.uniform() / 3), [3, 100]),
+      v: new Tensor(
+        Float64Array.from({ length: 300 }, () => g.uniform() / 3),
+        [3, 100],
+      ),
       counts: Int32Array.from([1, -2, 3]),
       history: Array.from({ length: 200 }, () => g.uniform() * 1e-7), // stored as F64, exact
       specials: [NaN, -0, Infinity, -Infinity, 5e-324, 0.1 + 0.2, 1 / 3, Math.fround(0.1)],
       $dollar: { $$double: 'kept', plain: null },
       nested: { deep: [{ flag: true, name: 'x' }, []], empty: {} },
-      base64buf: { dtype: 'float32', length: 3, base64: Buffer.from(new Float32Array([1.5, NaN, -0]).buffer).toString('base64') },
+      base64buf: {
+        dtype: 'float32',
+        length: 3,
+        base64: Buffer.from(new Float32Array([1.5, NaN, -0]).buffer).toString('base64'),
+      },
     };
   }
   stateDict(): unknown {
@@ -70,7 +95,9 @@ function expectSameState(a: unknown, b: unknown, path = '$'): void {
   } else if (ArrayBuffer.isView(b)) {
     expect(Object.getPrototypeOf(a), path).toBe(Object.getPrototypeOf(b));
     const x = a as Float32Array;
-    expect(new Uint8Array(x.buffer, x.byteOffset, x.byteLength), path).toEqual(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    expect(new Uint8Array(x.buffer, x.byteOffset, x.byteLength), path).toEqual(
+      new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
+    );
   } else if (Array.isArray(b)) {
     expect(Array.isArray(a), path).toBe(true);
     expect((a as unknown[]).length, path).toBe(b.length);
@@ -92,7 +119,12 @@ describe('checkpoints: round trip', () => {
     const sched = new FakeScheduler();
     manualSeed(1234);
     randn([17]); // advance the global RNG to a non-trivial offset
-    const extra = { bestAcc: 0.93, note: 'epoch 3', curve: Float64Array.from([1, 0.5, 0.25]), t: tensor([1, 2], { dtype: 'int32' }) };
+    const extra = {
+      bestAcc: 0.93,
+      note: 'epoch 3',
+      curve: Float64Array.from([1, 0.5, 0.25]),
+      t: tensor([1, 2], { dtype: 'int32' }),
+    };
     await saveCheckpoint(p, { model, optimizer: opt, scheduler: sched, step: 42, extra });
     const next = randn([5]).toArray();
 
@@ -157,7 +189,16 @@ describe('checkpoints: round trip', () => {
     const dir = await scratch();
     const p = join(dir, 'ckpt.safetensors');
     const shared = tensor([1, 2, 3]);
-    const opt = { s: { a: shared, b: shared, e: zeros([0]), z: tensor(5) }, stateDict() { return this.s; }, loaded: undefined as unknown, loadStateDict(x: unknown) { this.loaded = x; } };
+    const opt = {
+      s: { a: shared, b: shared, e: zeros([0]), z: tensor(5) },
+      stateDict() {
+        return this.s;
+      },
+      loaded: undefined as unknown,
+      loadStateDict(x: unknown) {
+        this.loaded = x;
+      },
+    };
     await saveCheckpoint(p, { model: new TinyModel(), optimizer: opt });
     const opt2 = { ...opt, loaded: undefined as unknown };
     await loadCheckpoint(p, { model: new TinyModel(), optimizer: opt2 });
@@ -179,14 +220,22 @@ describe('checkpoints: strictness and the wrong kind of file', () => {
     const p = await saved();
     class Bigger extends TinyModel {
       extra = tensor([1]);
-      override stateDict(): Record<string, Tensor> { return { ...super.stateDict(), 'layer2.weight': this.extra }; }
+      override stateDict(): Record<string, Tensor> {
+        return { ...super.stateDict(), 'layer2.weight': this.extra };
+      }
     }
     const e = await formatErrorAsync(loadCheckpoint(p, { model: new Bigger() }));
-    expect(e.message).toMatch(/ckpt\.safetensors: weights do not match the model \(strict\): missing from the checkpoint: "layer2.weight"/);
+    expect(e.message).toMatch(
+      /ckpt\.safetensors: weights do not match the model \(strict\): missing from the checkpoint: "layer2.weight"/,
+    );
     class Smaller extends TinyModel {
-      override stateDict(): Record<string, Tensor> { return { 'layer.weight': this.w }; }
+      override stateDict(): Record<string, Tensor> {
+        return { 'layer.weight': this.w };
+      }
     }
-    expect((await formatErrorAsync(loadCheckpoint(p, { model: new Smaller() }))).message).toMatch(/not in the model: "layer.bias"/);
+    expect((await formatErrorAsync(loadCheckpoint(p, { model: new Smaller() }))).message).toMatch(
+      /not in the model: "layer.bias"/,
+    );
     // non-strict loads what matches
     const m = new Bigger();
     m.w.data.fill(0);
@@ -194,25 +243,35 @@ describe('checkpoints: strictness and the wrong kind of file', () => {
     expect(m.loaded).toEqual({ strict: false });
     expect(m.w.toArray()).toEqual(new TinyModel().w.toArray());
     class Reshaped extends TinyModel {
-      override stateDict(): Record<string, Tensor> { return { 'layer.weight': zeros([4]), 'layer.bias': this.b }; }
+      override stateDict(): Record<string, Tensor> {
+        return { 'layer.weight': zeros([4]), 'layer.bias': this.b };
+      }
     }
     const e2 = await formatErrorAsync(loadCheckpoint(p, { model: new Reshaped() }, { strict: false }));
     expect(e2.message).toMatch(/tensor "layer.weight": has shape \[2,2\] in the checkpoint but \[4\] in the model/);
     class Retyped extends TinyModel {
-      override stateDict(): Record<string, Tensor> { return { 'layer.weight': this.w, 'layer.bias': zeros([2]) }; }
+      override stateDict(): Record<string, Tensor> {
+        return { 'layer.weight': this.w, 'layer.bias': zeros([2]) };
+      }
     }
-    expect((await formatErrorAsync(loadCheckpoint(p, { model: new Retyped() }))).message).toMatch(/tensor "layer.bias": is F64 in the checkpoint but float32 in the model/);
+    expect((await formatErrorAsync(loadCheckpoint(p, { model: new Retyped() }))).message).toMatch(
+      /tensor "layer.bias": is F64 in the checkpoint but float32 in the model/,
+    );
   });
 
   it('optimizer and scheduler state must exist and be of the same kind (strict)', async () => {
     const p = await saved();
     class OtherOptimizer extends FakeOptimizer {}
-    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel(), optimizer: new OtherOptimizer(0) }))).message)
-      .toMatch(/optimizer state was saved from FakeOptimizer and cannot be loaded into OtherOptimizer/);
-    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel(), scheduler: new FakeScheduler() }))).message)
-      .toMatch(/has no scheduler state, but a scheduler was given/);
-    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel(), generators: { g: new Generator(1) } }))).message)
-      .toMatch(/has no state for generator "g"/);
+    expect(
+      (await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel(), optimizer: new OtherOptimizer(0) }))).message,
+    ).toMatch(/optimizer state was saved from FakeOptimizer and cannot be loaded into OtherOptimizer/);
+    expect(
+      (await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel(), scheduler: new FakeScheduler() }))).message,
+    ).toMatch(/has no scheduler state, but a scheduler was given/);
+    expect(
+      (await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel(), generators: { g: new Generator(1) } })))
+        .message,
+    ).toMatch(/has no state for generator "g"/);
     const s = new FakeScheduler();
     await loadCheckpoint(p, { model: new TinyModel(), scheduler: s }, { strict: false });
     expect(s.epoch).toBe(3);
@@ -235,26 +294,51 @@ describe('checkpoints: strictness and the wrong kind of file', () => {
     const dir = await scratch();
     const p = join(dir, 'weights.safetensors');
     await saveSafetensors(p, new TinyModel().stateDict());
-    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message)
-      .toMatch(/weights\.safetensors: is a safetensors file but not a tapegrad checkpoint .*loadSafetensors/);
+    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(
+      /weights\.safetensors: is a safetensors file but not a tapegrad checkpoint .*loadSafetensors/,
+    );
     await saveSafetensors(p, {}, { 'tapegrad.format': 'dataset' });
-    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(/is a tapegrad "dataset" file, not a checkpoint/);
-    await saveSafetensors(p, new TinyModel().stateDict(), { 'tapegrad.format': 'checkpoint', 'tapegrad.version': '2', 'tapegrad.state': '{"step":0}' });
-    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(/checkpoint format version "2" is not supported \(this tapegrad reads version 1\)/);
-    const bad = (state: string) => saveSafetensors(p, new TinyModel().stateDict(), { 'tapegrad.format': 'checkpoint', 'tapegrad.version': '1', 'tapegrad.state': state });
+    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(
+      /is a tapegrad "dataset" file, not a checkpoint/,
+    );
+    await saveSafetensors(p, new TinyModel().stateDict(), {
+      'tapegrad.format': 'checkpoint',
+      'tapegrad.version': '2',
+      'tapegrad.state': '{"step":0}',
+    });
+    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(
+      /checkpoint format version "2" is not supported \(this tapegrad reads version 1\)/,
+    );
+    const bad = (state: string) =>
+      saveSafetensors(p, new TinyModel().stateDict(), {
+        'tapegrad.format': 'checkpoint',
+        'tapegrad.version': '1',
+        'tapegrad.state': state,
+      });
     await bad('{"step":');
-    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(/checkpoint state .* is not valid JSON/);
+    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(
+      /checkpoint state .* is not valid JSON/,
+    );
     await bad('{"step":-1}');
-    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(/"step" must be a non-negative integer/);
+    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(
+      /"step" must be a non-negative integer/,
+    );
     await bad('{"step":1,"rng":{"seed":"x"}}');
-    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(/"rng" must be \{ seed, offset \}/);
+    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(
+      /"rng" must be \{ seed, offset \}/,
+    );
     await bad('{"step":1,"optimizer":{"kind":"FakeOptimizer","state":{"m":{"$tensor":"__state__/nope"}}}}');
-    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel(), optimizer: new FakeOptimizer(0) }))).message)
-      .toMatch(/state at m refers to tensor "__state__\/nope", which the file does not contain/);
+    expect(
+      (await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel(), optimizer: new FakeOptimizer(0) }))).message,
+    ).toMatch(/state at m refers to tensor "__state__\/nope", which the file does not contain/);
     await bad('{"step":1,"extra":{"$eval":"x"}}');
-    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(/unknown marker "\$eval"/);
+    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(
+      /unknown marker "\$eval"/,
+    );
     await bad('{"step":1,"extra":{"$num":"1e999"}}');
-    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(/invalid number marker/);
+    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(
+      /invalid number marker/,
+    );
     // a truncated checkpoint is a FormatError from the safetensors layer
     const good = join(dir, 'good.safetensors');
     await saveCheckpoint(good, { model: new TinyModel() });
@@ -262,23 +346,41 @@ describe('checkpoints: strictness and the wrong kind of file', () => {
     await saveSafetensors(p, {});
     const { writeFile } = await import('node:fs/promises');
     await writeFile(p, bytes.subarray(0, bytes.length - 1));
-    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(/^loadCheckpoint: .*weights\.safetensors: /);
+    expect((await formatErrorAsync(loadCheckpoint(p, { model: new TinyModel() }))).message).toMatch(
+      /^loadCheckpoint: .*weights\.safetensors: /,
+    );
   });
 
   it('state that cannot be saved is a ValueError naming where it is', async () => {
     const dir = await scratch();
     const p = join(dir, 'c.safetensors');
     const opt = (s: unknown) => ({ stateDict: () => s, loadStateDict: () => undefined });
-    await expect(saveCheckpoint(p, { model: new TinyModel(), optimizer: opt({ a: { b: new Map() } }) })).rejects.toThrow(/optimizer state at a\.b is a Map, which cannot be saved/);
-    await expect(saveCheckpoint(p, { model: new TinyModel(), optimizer: opt({ n: 10n }) })).rejects.toThrow(/optimizer state at n is a bigint/);
-    await expect(saveCheckpoint(p, { model: new TinyModel(), optimizer: opt([() => 1]) })).rejects.toThrow(/optimizer state at \[0\] is a function/);
-    await expect(saveCheckpoint(p, { model: new TinyModel(), optimizer: opt(new Uint8Array(2)) })).rejects.toThrow(/is a Uint8Array/);
+    await expect(
+      saveCheckpoint(p, { model: new TinyModel(), optimizer: opt({ a: { b: new Map() } }) }),
+    ).rejects.toThrow(/optimizer state at a\.b is a Map, which cannot be saved/);
+    await expect(saveCheckpoint(p, { model: new TinyModel(), optimizer: opt({ n: 10n }) })).rejects.toThrow(
+      /optimizer state at n is a bigint/,
+    );
+    await expect(saveCheckpoint(p, { model: new TinyModel(), optimizer: opt([() => 1]) })).rejects.toThrow(
+      /optimizer state at \[0\] is a function/,
+    );
+    await expect(saveCheckpoint(p, { model: new TinyModel(), optimizer: opt(new Uint8Array(2)) })).rejects.toThrow(
+      /is a Uint8Array/,
+    );
     const cyc: Record<string, unknown> = {};
     cyc['self'] = cyc;
-    await expect(saveCheckpoint(p, { model: new TinyModel(), extra: cyc })).rejects.toThrow(/extra state at self refers back to itself/);
-    await expect(saveCheckpoint(p, { model: new TinyModel(), step: 1.5 })).rejects.toThrow(/step must be a non-negative integer/);
+    await expect(saveCheckpoint(p, { model: new TinyModel(), extra: cyc })).rejects.toThrow(
+      /extra state at self refers back to itself/,
+    );
+    await expect(saveCheckpoint(p, { model: new TinyModel(), step: 1.5 })).rejects.toThrow(
+      /step must be a non-negative integer/,
+    );
     await expect(saveCheckpoint(p, { model: {} as TinyModel })).rejects.toThrow(ValueError);
-    await expect(saveCheckpoint(p, { model: { stateDict: () => ({ '__state__/x': tensor([1]) }), loadStateDict: () => undefined } })).rejects.toThrow(/reserve/);
+    await expect(
+      saveCheckpoint(p, {
+        model: { stateDict: () => ({ '__state__/x': tensor([1]) }), loadStateDict: () => undefined },
+      }),
+    ).rejects.toThrow(/reserve/);
     expect(await readdir(dir)).toEqual([]);
   });
 });
@@ -290,10 +392,21 @@ describe('checkpoints: atomicity', () => {
     await saveCheckpoint(p, { model: new TinyModel(), step: 1 });
     const before = await readFile(p);
     const broken = new TinyModel();
-    Object.defineProperty(broken.w, 'data', { get() { throw new Error('read-back failed'); } });
+    Object.defineProperty(broken.w, 'data', {
+      get() {
+        throw new Error('read-back failed');
+      },
+    });
     await expect(saveCheckpoint(p, { model: broken, step: 2 })).rejects.toThrow('read-back failed');
-    const throwing = { stateDict: () => { throw new Error('optimizer exploded'); }, loadStateDict: () => undefined };
-    await expect(saveCheckpoint(p, { model: new TinyModel(), optimizer: throwing, step: 2 })).rejects.toThrow('optimizer exploded');
+    const throwing = {
+      stateDict: () => {
+        throw new Error('optimizer exploded');
+      },
+      loadStateDict: () => undefined,
+    };
+    await expect(saveCheckpoint(p, { model: new TinyModel(), optimizer: throwing, step: 2 })).rejects.toThrow(
+      'optimizer exploded',
+    );
     expect(await readFile(p)).toEqual(before);
     expect(await tempFiles(dir)).toEqual([]);
     expect((await loadCheckpoint(p, { model: new TinyModel() })).step).toBe(1);
@@ -309,7 +422,9 @@ describe('checkpoints: atomicity', () => {
     await new Promise<void>((resolve, reject) => {
       child.on('error', reject);
       child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
-      child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('mid-write')) resolve(); });
+      child.stdout.on('data', (d: Buffer) => {
+        if (d.toString().includes('mid-write')) resolve();
+      });
     });
     child.removeAllListeners('exit');
     const exited = new Promise((r) => child.on('exit', r));
@@ -344,7 +459,9 @@ describe('checkpoints: resuming training with nn and optim', () => {
       this.count++;
       if (this.count % 3 === 0) this.opt.paramGroups[0]!.lr *= 0.5;
     }
-    stateDict(): unknown { return { count: this.count, lr: this.opt.paramGroups[0]!.lr }; }
+    stateDict(): unknown {
+      return { count: this.count, lr: this.opt.paramGroups[0]!.lr };
+    }
     loadStateDict(s: unknown): void {
       const st = s as { count: number; lr: number };
       this.count = st.count;
@@ -357,7 +474,8 @@ describe('checkpoints: resuming training with nn and optim', () => {
       // Mini-batch indices drawn from the global RNG, plus Dropout's masks: RNG state matters.
       const idx = randn([8]).abs().mul(3).toArray() as number[];
       const rows = idx.map((v) => Math.min(15, Math.floor(v)));
-      const xb = x.indexSelect(0, rows), yb = y.indexSelect(0, rows);
+      const xb = x.indexSelect(0, rows),
+        yb = y.indexSelect(0, rows);
       t.opt.zeroGrad();
       nn.mseLoss(t.model.forward(xb), yb).backward();
       t.opt.step();
@@ -376,11 +494,16 @@ describe('checkpoints: resuming training with nn and optim', () => {
     await saveCheckpoint(p, { model: first.model, optimizer: first.opt, scheduler: first.sched, step: 4 });
 
     const resumed = build(999); // different init, fresh optimizer, RNG elsewhere
-    const { step } = await loadCheckpoint(p, { model: resumed.model, optimizer: resumed.opt, scheduler: resumed.sched });
+    const { step } = await loadCheckpoint(p, {
+      model: resumed.model,
+      optimizer: resumed.opt,
+      scheduler: resumed.sched,
+    });
     expect(step).toBe(4);
     train(resumed, step, 10);
 
-    const a = straight.model.stateDict(), b = resumed.model.stateDict();
+    const a = straight.model.stateDict(),
+      b = resumed.model.stateDict();
     expect(Object.keys(b)).toEqual(Object.keys(a));
     for (const k of Object.keys(a)) expect(bytesOf(b[k]!), k).toEqual(bytesOf(a[k]!));
     expect(JSON.stringify(resumed.opt.stateDict())).toBe(JSON.stringify(straight.opt.stateDict()));
@@ -391,7 +514,11 @@ describe('checkpoints: resuming training with nn and optim', () => {
 
     // Controls, so the test can fail: leaving out the RNG or the optimizer state changes the result.
     const noRng = build(999);
-    await loadCheckpoint(p, { model: noRng.model, optimizer: noRng.opt, scheduler: noRng.sched }, { restoreRng: false });
+    await loadCheckpoint(
+      p,
+      { model: noRng.model, optimizer: noRng.opt, scheduler: noRng.sched },
+      { restoreRng: false },
+    );
     train(noRng, 4, 10);
     expect(bytesOf(noRng.model.stateDict()['0.weight']!)).not.toEqual(bytesOf(a['0.weight']!));
     const noOpt = build(999);

@@ -2,7 +2,23 @@ import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import {
-  concat, defineOp, type Exportable, ExportError, noGrad, randint, exportOnnx, exportOnnxBytes, manualSeed, nn, pad, randn, tensor, type Tensor, ValueError, where, scatterAdd,
+  concat,
+  defineOp,
+  type Exportable,
+  ExportError,
+  noGrad,
+  randint,
+  exportOnnx,
+  exportOnnxBytes,
+  manualSeed,
+  nn,
+  pad,
+  randn,
+  tensor,
+  type Tensor,
+  ValueError,
+  where,
+  scatterAdd,
 } from '../../src/index.js';
 import { Gpt } from '../../examples/lib/gpt.js';
 import { spawnSync } from 'node:child_process';
@@ -22,7 +38,9 @@ async function runOrt(bytes: Uint8Array, feeds: Record<string, Tensor>): Promise
   return out[session.outputNames[0]!]!.data as Float32Array | Float64Array;
 }
 /** ONNX's own checker and strict shape inference, where Python's `onnx` package is installed (Debian: python3-onnx). */
-const PYTHON = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0);
+const PYTHON = ['/usr/bin/python3', 'python3'].find(
+  (p) => spawnSync(p, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0,
+);
 function onnxCheck(bytes: Uint8Array): string {
   const dir = mkdtempSync(join(tmpdir(), 'tg-onnx-check-'));
   writeFileSync(join(dir, 'm.onnx'), bytes);
@@ -46,7 +64,13 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 describe('exportOnnx', () => {
   it('exports an MLP that ONNX Runtime runs with the same outputs at several batch sizes', async () => {
     manualSeed(0);
-    const model = new nn.Sequential(new nn.Linear(6, 16), new nn.ReLU(), new nn.Linear(16, 16), new nn.Tanh(), new nn.Linear(16, 3));
+    const model = new nn.Sequential(
+      new nn.Linear(6, 16),
+      new nn.ReLU(),
+      new nn.Linear(16, 16),
+      new nn.Tanh(),
+      new nn.Linear(16, 3),
+    );
     const bytes = exportOnnxBytes(model, [randn([4, 6])], { dynamicAxes: { input0: { 0: 'batch' } } });
     if (PYTHON) expect(onnxCheck(bytes)).toBe('ok');
     for (const n of [1, 4, 7]) {
@@ -57,7 +81,10 @@ describe('exportOnnx', () => {
 
   it('stores parameters as initializers under their module paths and names dynamic axes', () => {
     const model = new nn.Sequential(new nn.Linear(3, 2));
-    const bytes = exportOnnxBytes(model, [randn([5, 3])], { dynamicAxes: { input0: { 0: 'batch' } }, outputNames: ['logits'] });
+    const bytes = exportOnnxBytes(model, [randn([5, 3])], {
+      dynamicAxes: { input0: { 0: 'batch' } },
+      outputNames: ['logits'],
+    });
     const m = onnx.ModelProto.decode(bytes);
     expect(Number(m.opsetImport[0]!.version)).toBe(17);
     const g = m.graph!;
@@ -74,7 +101,12 @@ describe('exportOnnx', () => {
     const f = (x: Tensor): Tensor => {
       const h = x.matmul(w).softmax(-1).mul(x.sum(1, true).exp());
       const m = h.max(1, true);
-      return where(h.gt(m.mul(0.5)), h, h.neg()).permute([1, 0]).reshape([-1]).abs().sqrt().log1p();
+      return where(h.gt(m.mul(0.5)), h, h.neg())
+        .permute([1, 0])
+        .reshape([-1])
+        .abs()
+        .sqrt()
+        .log1p();
     };
     const x = randn([3, 4], { dtype: 'float64' });
     const bytes = exportOnnxBytes(f, [x], { opset: 17 });
@@ -86,8 +118,17 @@ describe('exportOnnx', () => {
   it('maps the math primitives', async () => {
     const f = (x: Tensor): Tensor => {
       const a = x.abs().add(0.5);
-      return a.log2().add(a.log10()).add(x.expm1()).add(x.mul(3).trunc()).add(x.mul(2).floor()).add(x.atan())
-        .add(x.mul(0.5).asin()).add(x.mul(0.5).acos()).add(x.mul(3).ceil()).add(x.mul(3).round());
+      return a
+        .log2()
+        .add(a.log10())
+        .add(x.expm1())
+        .add(x.mul(3).trunc())
+        .add(x.mul(2).floor())
+        .add(x.atan())
+        .add(x.mul(0.5).asin())
+        .add(x.mul(0.5).acos())
+        .add(x.mul(3).ceil())
+        .add(x.mul(3).round());
     };
     const x = randn([5, 3]).tanh(); // float32: ONNX Runtime has no float64 Atan/Asin/Acos kernels
     const bytes = exportOnnxBytes(f, [x]);
@@ -101,12 +142,18 @@ describe('exportOnnx', () => {
     const f = (idx: Tensor): Tensor => {
       const e = emb.forward(idx); // [n, 4]
       const a = e.slice([null, [1, 3]]);
-      return pad(concat([a, e], 1), [[0, 0], [2, 1]]);
+      return pad(concat([a, e], 1), [
+        [0, 0],
+        [2, 1],
+      ]);
     };
     const idx = tensor([3, 1, 4, 1, 5], { dtype: 'int32' });
     const bytes = exportOnnxBytes(f, [idx], { dynamicAxes: { input0: [0] } });
     if (PYTHON) expect(onnxCheck(bytes)).toBe('ok');
-    for (const ids of [[3, 1, 4, 1, 5], [9, 2]]) {
+    for (const ids of [
+      [3, 1, 4, 1, 5],
+      [9, 2],
+    ]) {
       const t = tensor(ids, { dtype: 'int32' });
       expect(maxDiff(await runOrt(bytes, { input0: t }), f(t).data)).toBeLessThan(1e-6);
     }
@@ -120,7 +167,10 @@ describe('exportOnnx', () => {
   });
 
   it('golden bytes: a tiny model encodes exactly as protobufjs encodes the same ModelProto', () => {
-    const w = tensor([[1, 2], [3, 4]]);
+    const w = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
     const bytes = exportOnnxBytes((x: Tensor) => x.matmul(w).relu(), [tensor([[1, -1]])]);
     expect(Buffer.from(bytes).toString('hex')).toBe(GOLDEN_TINY);
     // The same message written by an independent encoder (dims packed, fields in number order).
@@ -130,20 +180,26 @@ describe('exportOnnx', () => {
   });
 
   it('refuses what it cannot export, naming the op or the argument', () => {
-    expect(() => exportOnnxBytes((x: Tensor) => x, [randn([2])], { opst: 17 } as never)).toThrow(/unknown option 'opst'/);
+    expect(() => exportOnnxBytes((x: Tensor) => x, [randn([2])], { opst: 17 } as never)).toThrow(
+      /unknown option 'opst'/,
+    );
     expect(() => exportOnnxBytes((x: Tensor) => x, [randn([2])], { opset: 9 })).toThrow(ValueError);
     // The batch size is baked into a constant: mean over a dynamic axis divides by it.
     expect(() => exportOnnxBytes((x: Tensor) => x.mean(0), [randn([3, 2])], { dynamicAxes: { input0: [0] } })).toThrow(
       /constant .* depends on the size of a dynamic axis/,
     );
-    expect(() => exportOnnxBytes((x: Tensor) => x.sum(), [randn([2])], { dynamicAxes: { nope: [0] } })).toThrow(/'nope'/);
+    expect(() => exportOnnxBytes((x: Tensor) => x.sum(), [randn([2])], { dynamicAxes: { nope: [0] } })).toThrow(
+      /'nope'/,
+    );
   });
 
   it('names an op without a mapping and where it was recorded', () => {
     // scatterAdd is a backward-only op with no mapping.
     const f = (x: Tensor): Tensor => scatterAdd([4], 0, [0, 0, 1], x);
     expect(() => exportOnnxBytes(f, [randn([3])])).toThrow(ExportError);
-    expect(() => exportOnnxBytes(f, [randn([3])])).toThrow(/op 'scatterAdd' has no ONNX mapping \(recorded at .*onnx\.test\.ts/);
+    expect(() => exportOnnxBytes(f, [randn([3])])).toThrow(
+      /op 'scatterAdd' has no ONNX mapping \(recorded at .*onnx\.test\.ts/,
+    );
   });
 
   it('exports a custom op through the primitives its forward ran', async () => {
@@ -163,7 +219,11 @@ const GOLDEN_TINY =
 
 describe('exportOnnx: the example models, run by ONNX Runtime at several batch sizes', () => {
   const check = async (
-    model: Exportable, make: (n: number) => Tensor, tol: number, ns: readonly number[] = [1, 3], opset = 17,
+    model: Exportable,
+    make: (n: number) => Tensor,
+    tol: number,
+    ns: readonly number[] = [1, 3],
+    opset = 17,
   ): Promise<number> => {
     const bytes = exportOnnxBytes(model, [make(2)], { opset, dynamicAxes: { input0: { 0: 'batch' } } });
     if (PYTHON && opset <= 17) expect(onnxCheck(bytes)).toBe('ok');
@@ -181,14 +241,24 @@ describe('exportOnnx: the example models, run by ONNX Runtime at several batch s
   it('the MNIST CNN (conv, relu, max pool, flatten, linear) and a BatchNorm/avg-pool variant in eval mode', async () => {
     manualSeed(2);
     const cnn = new nn.Sequential(
-      new nn.Conv2d(1, 8, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
-      new nn.Conv2d(8, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
-      new nn.Flatten(), new nn.Linear(784, 10),
+      new nn.Conv2d(1, 8, 3, { padding: 1 }),
+      new nn.ReLU(),
+      new nn.MaxPool2d(2),
+      new nn.Conv2d(8, 16, 3, { padding: 1 }),
+      new nn.ReLU(),
+      new nn.MaxPool2d(2),
+      new nn.Flatten(),
+      new nn.Linear(784, 10),
     );
     await check(cnn, (n) => randn([n, 1, 28, 28]), 1e-5);
     const bn = new nn.Sequential(
-      new nn.Conv2d(3, 4, 3, { stride: 2, padding: 1 }), new nn.BatchNorm2d(4), new nn.ReLU(),
-      new nn.AvgPool2d(2), new nn.AdaptiveAvgPool2d(1), new nn.Flatten(), new nn.Linear(4, 2),
+      new nn.Conv2d(3, 4, 3, { stride: 2, padding: 1 }),
+      new nn.BatchNorm2d(4),
+      new nn.ReLU(),
+      new nn.AvgPool2d(2),
+      new nn.AdaptiveAvgPool2d(1),
+      new nn.Flatten(),
+      new nn.Linear(4, 2),
     );
     bn.train();
     for (let i = 0; i < 3; i++) noGrad(() => bn.forward(randn([4, 3, 16, 16]).mul(2).add(1))); // running stats move
@@ -212,8 +282,16 @@ describe('exportOnnx: the example models, run by ONNX Runtime at several batch s
   it('LSTM and GRU (batch first, 2 layers, bidirectional)', async () => {
     manualSeed(4);
     const lstm = new nn.LSTM(4, 6, { numLayers: 2, batchFirst: true, bidirectional: true });
-    await check((x: Tensor) => lstm.forward(x)[0], (n) => randn([n, 5, 4]), 1e-5);
+    await check(
+      (x: Tensor) => lstm.forward(x)[0],
+      (n) => randn([n, 5, 4]),
+      1e-5,
+    );
     const gru = new nn.GRU(4, 6, { batchFirst: true });
-    await check((x: Tensor) => gru.forward(x)[0], (n) => randn([n, 5, 4]), 1e-5);
+    await check(
+      (x: Tensor) => gru.forward(x)[0],
+      (n) => randn([n, 5, 4]),
+      1e-5,
+    );
   });
 });

@@ -3,8 +3,18 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  decodeSafetensors, decodeSafetensorsWithMetadata, encodeSafetensors, FormatError, loadSafetensors,
-  loadSafetensorsWithMetadata, readSafetensorsHeader, saveSafetensors, Tensor, tensor, ValueError, zeros,
+  decodeSafetensors,
+  decodeSafetensorsWithMetadata,
+  encodeSafetensors,
+  FormatError,
+  loadSafetensors,
+  loadSafetensorsWithMetadata,
+  readSafetensorsHeader,
+  saveSafetensors,
+  Tensor,
+  tensor,
+  ValueError,
+  zeros,
 } from '../../src/index.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
 import { bytesOf, expectSameTensor, formatError, formatErrorAsync, rawFile, scratch, tempFiles } from './helpers.js';
@@ -18,8 +28,12 @@ describe('safetensors: bytes match the spec and the reference writer', () => {
     const json = '{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}';
     expect(json.length).toBe(64);
     const f32le = [
-      [0x00, 0x00, 0x00, 0x00], [0x00, 0x00, 0x80, 0x3f], [0x00, 0x00, 0x00, 0x40],
-      [0x00, 0x00, 0x40, 0x40], [0x00, 0x00, 0x80, 0x40], [0x00, 0x00, 0xa0, 0x40],
+      [0x00, 0x00, 0x00, 0x00],
+      [0x00, 0x00, 0x80, 0x3f],
+      [0x00, 0x00, 0x00, 0x40],
+      [0x00, 0x00, 0x40, 0x40],
+      [0x00, 0x00, 0x80, 0x40],
+      [0x00, 0x00, 0xa0, 0x40],
     ].flat();
     const expected = Uint8Array.from([...u64(64), ...ascii(json), ...f32le]);
     const t = tensor([0, 1, 2, 3, 4, 5], { shape: [1, 2, 3] });
@@ -57,10 +71,34 @@ describe('safetensors: bytes match the spec and the reference writer', () => {
       '"c":{"dtype":"I32","shape":[2],"data_offsets":[20,28]}}';
     const pad = (8 - (json.length % 8)) % 8;
     const data = [
-      0, 0, 0, 0, 0, 0, 0xf8, 0x3f, // 1.5 as f64
-      0, 0, 0xe0, 0x40, // 7
-      0, 0, 0, 0x40, 0, 0, 0x40, 0x40, // 2, 3
-      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, // -1, 2^31-1
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0xf8,
+      0x3f, // 1.5 as f64
+      0,
+      0,
+      0xe0,
+      0x40, // 7
+      0,
+      0,
+      0,
+      0x40,
+      0,
+      0,
+      0x40,
+      0x40, // 2, 3
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      0x7f, // -1, 2^31-1
     ];
     const expected = Uint8Array.from([...u64(json.length + pad), ...ascii(json + ' '.repeat(pad)), ...data]);
     expect(encodeSafetensors({ c, a, b, 0: zero }, { k: 'v' })).toEqual(expected);
@@ -69,7 +107,13 @@ describe('safetensors: bytes match the spec and the reference writer', () => {
   it('saveSafetensors writes exactly the encoded bytes', async () => {
     const dir = await scratch();
     const p = join(dir, 'm.safetensors');
-    const ts = { w: tensor([[1, 2], [3, 4]]), n: tensor([5], { dtype: 'int32' }) };
+    const ts = {
+      w: tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+      n: tensor([5], { dtype: 'int32' }),
+    };
     await saveSafetensors(p, ts, { note: 'hi' });
     expect(new Uint8Array(await readFile(p))).toEqual(encodeSafetensors(ts, { note: 'hi' }));
   });
@@ -78,7 +122,13 @@ describe('safetensors: bytes match the spec and the reference writer', () => {
 describe('safetensors: round trips', () => {
   it('every dtype, 0-d and empty tensors, special values, metadata, odd names', async () => {
     const ts: Record<string, Tensor> = {
-      f32: tensor([[1.5, -0, NaN], [Infinity, -Infinity, 1e-45]], { dtype: 'float32' }),
+      f32: tensor(
+        [
+          [1.5, -0, NaN],
+          [Infinity, -Infinity, 1e-45],
+        ],
+        { dtype: 'float32' },
+      ),
       f64: tensor([Math.PI, -0, 5e-324, Number.MAX_VALUE, NaN], { dtype: 'float64' }),
       i32: tensor([-2147483648, 2147483647, 0, -1], { dtype: 'int32' }),
       scalar32: tensor(3.25, { dtype: 'float32' }),
@@ -92,7 +142,7 @@ describe('safetensors: round trips', () => {
       '': tensor([2]),
     };
     Object.defineProperty(ts, '__proto__', { value: tensor([9]), enumerable: true });
-    const meta = { format: 'pt', 'ключ': 'значение', empty: '', json: '{"a":[1,2]}' };
+    const meta = { format: 'pt', ключ: 'значение', empty: '', json: '{"a":[1,2]}' };
     const dir = await scratch();
     const p = join(dir, 'all.safetensors');
     await saveSafetensors(p, ts, meta);
@@ -121,13 +171,35 @@ describe('safetensors: round trips', () => {
   it('property: random tensors round-trip bit for bit, with contiguous offsets', () => {
     const dims = fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 4 });
     const entry = fc.oneof(
-      dims.chain((s) => fc.array(fc.double(), { minLength: size(s), maxLength: size(s) }).map((v) => new Tensor(Float64Array.from(v), s))),
-      dims.chain((s) => fc.array(fc.float(), { minLength: size(s), maxLength: size(s) }).map((v) => new Tensor(Float32Array.from(v), s))),
-      dims.chain((s) => fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: size(s), maxLength: size(s) }).map((v) => new Tensor(Int32Array.from(v), s))),
+      dims.chain((s) =>
+        fc
+          .array(fc.double(), { minLength: size(s), maxLength: size(s) })
+          .map((v) => new Tensor(Float64Array.from(v), s)),
+      ),
+      dims.chain((s) =>
+        fc
+          .array(fc.float(), { minLength: size(s), maxLength: size(s) })
+          .map((v) => new Tensor(Float32Array.from(v), s)),
+      ),
+      dims.chain((s) =>
+        fc
+          .array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: size(s), maxLength: size(s) })
+          .map((v) => new Tensor(Int32Array.from(v), s)),
+      ),
     );
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ maxLength: 12 }).filter((k) => k !== '__metadata__' && k !== '__proto__'), entry, { maxKeys: 6 }),
-        fc.dictionary(fc.string({ maxLength: 8 }).filter((k) => k !== '__proto__'), fc.string({ maxLength: 8 }), { maxKeys: 3 }), (ts, meta) => {
+      fc.property(
+        fc.dictionary(
+          fc.string({ maxLength: 12 }).filter((k) => k !== '__metadata__' && k !== '__proto__'),
+          entry,
+          { maxKeys: 6 },
+        ),
+        fc.dictionary(
+          fc.string({ maxLength: 8 }).filter((k) => k !== '__proto__'),
+          fc.string({ maxLength: 8 }),
+          { maxKeys: 3 },
+        ),
+        (ts, meta) => {
           const bytes = encodeSafetensors(ts, meta);
           const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
           expect(n % 8).toBe(0);
@@ -136,10 +208,16 @@ describe('safetensors: round trips', () => {
           expect(Object.keys(tensors).sort()).toEqual(Object.keys(ts).sort());
           for (const k of Object.keys(ts)) expect(bytesOf(tensors[k]!)).toEqual(bytesOf(ts[k]!));
           // The header re-parses and the data section is exactly the concatenation of the tensors.
-          const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, { data_offsets: [number, number] }>;
-          const total = Object.entries(header).filter(([k]) => k !== '__metadata__').reduce((acc, [, v]) => acc + v.data_offsets[1] - v.data_offsets[0], 0);
+          const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<
+            string,
+            { data_offsets: [number, number] }
+          >;
+          const total = Object.entries(header)
+            .filter(([k]) => k !== '__metadata__')
+            .reduce((acc, [, v]) => acc + v.data_offsets[1] - v.data_offsets[0], 0);
           expect(8 + n + total).toBe(bytes.length);
-        }),
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -149,7 +227,10 @@ describe('safetensors: round trips', () => {
     const bf16 = [0x3f80, 0xbf00, 0x4049, 0x7f80];
     const data: number[] = [];
     for (const h of [...f16, ...bf16]) data.push(h & 0xff, h >> 8);
-    const bytes = rawFile(`{"h":{"dtype":"F16","shape":[8],"data_offsets":[0,16]},"b":{"dtype":"BF16","shape":[2,2],"data_offsets":[16,24]}}`, data);
+    const bytes = rawFile(
+      `{"h":{"dtype":"F16","shape":[8],"data_offsets":[0,16]},"b":{"dtype":"BF16","shape":[2,2],"data_offsets":[16,24]}}`,
+      data,
+    );
     const out = decodeSafetensors(bytes);
     expect(out['h']!.dtype).toBe('float32');
     expect([...out['h']!.data]).toEqual([1, -2, 65504, 2 ** -24, Infinity, -Infinity, -0, Math.fround(0.333251953125)]);
@@ -165,14 +246,23 @@ describe('safetensors: writing rejects what cannot be written', () => {
   it('bad inputs are ValueErrors', () => {
     expect(() => encodeSafetensors({ __metadata__: tensor([1]) })).toThrow(ValueError);
     expect(() => encodeSafetensors({ w: [1, 2] as unknown as Tensor })).toThrow(/tensor "w" is not a Tensor/);
-    expect(() => encodeSafetensors({ w: tensor([1]) }, { n: 3 as unknown as string })).toThrow(/metadata\["n"\] must be a string/);
+    expect(() => encodeSafetensors({ w: tensor([1]) }, { n: 3 as unknown as string })).toThrow(
+      /metadata\["n"\] must be a string/,
+    );
     expect(() => encodeSafetensors(null as unknown as Record<string, Tensor>)).toThrow(ValueError);
   });
 });
 
 describe('safetensors: hostile files are FormatErrors, never crashes, hangs or huge allocations', () => {
   const good = encodeSafetensors(
-    { w: tensor([[1, 2], [3, 4]]), b: tensor([0.5], { dtype: 'float64' }), i: tensor([7, 8], { dtype: 'int32' }) },
+    {
+      w: tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+      b: tensor([0.5], { dtype: 'float64' }),
+      i: tensor([7, 8], { dtype: 'int32' }),
+    },
     { m: 'x' },
   );
 
@@ -212,23 +302,31 @@ describe('safetensors: hostile files are FormatErrors, never crashes, hangs or h
 
   it('property: random byte edits and cuts never throw anything but FormatError', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }), fc.nat(), (edits, cut) => {
-        const bad = good.slice(0, good.length - (cut % 4 === 0 ? cut % good.length : 0));
-        for (const [i, v] of edits) if (bad.length) bad[i % bad.length] = v;
-        try {
-          decodeSafetensors(bad);
-        } catch (e) {
-          if (!(e instanceof FormatError)) throw e;
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }),
+        fc.nat(),
+        (edits, cut) => {
+          const bad = good.slice(0, good.length - (cut % 4 === 0 ? cut % good.length : 0));
+          for (const [i, v] of edits) if (bad.length) bad[i % bad.length] = v;
+          try {
+            decodeSafetensors(bad);
+          } catch (e) {
+            if (!(e instanceof FormatError)) throw e;
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it('header lengths that are huge or past the end', async () => {
-    expect(formatError(() => decodeSafetensors(rawFile('{}', [], 2n ** 60n))).message).toMatch(/header length 1152921504606846976 exceeds the 100000000-byte limit/);
+    expect(formatError(() => decodeSafetensors(rawFile('{}', [], 2n ** 60n))).message).toMatch(
+      /header length 1152921504606846976 exceeds the 100000000-byte limit/,
+    );
     expect(formatError(() => decodeSafetensors(rawFile('{}', [], 2n ** 64n - 1n))).message).toMatch(/exceeds/);
-    expect(formatError(() => decodeSafetensors(rawFile('{}      ', [], 9n))).message).toMatch(/header length 9 runs past the end of the 16-byte file/);
+    expect(formatError(() => decodeSafetensors(rawFile('{}      ', [], 9n))).message).toMatch(
+      /header length 9 runs past the end of the 16-byte file/,
+    );
     expect(formatError(() => decodeSafetensors(rawFile('', [], 0n))).message).toMatch(/too small/);
     // On disk: an 8-byte file claiming a 2^60-byte header is rejected from its size alone.
     const dir = await scratch();
@@ -238,44 +336,164 @@ describe('safetensors: hostile files are FormatErrors, never crashes, hangs or h
   });
 
   it('a forged shape claiming gigabytes in a tiny file is rejected before allocating', () => {
-    const bomb = rawFile('{"w":{"dtype":"F64","shape":[1000000000,1000000000],"data_offsets":[0,8000000000000000000]}}', [1, 2, 3, 4]);
-    expect(formatError(() => decodeSafetensors(bomb)).message).toMatch(/tensor "w": "data_offsets" must be non-negative integers|run past the end/);
-    const bomb2 = rawFile('{"w":{"dtype":"F64","shape":[1099511627776,1099511627776],"data_offsets":[0,8]}}', [0, 0, 0, 0, 0, 0, 0, 0]);
-    expect(formatError(() => decodeSafetensors(bomb2)).message).toMatch(/tensor "w": shape \[1099511627776,1099511627776\] of F64 needs \d+ bytes but data_offsets \[0,8\] hold 8/);
+    const bomb = rawFile(
+      '{"w":{"dtype":"F64","shape":[1000000000,1000000000],"data_offsets":[0,8000000000000000000]}}',
+      [1, 2, 3, 4],
+    );
+    expect(formatError(() => decodeSafetensors(bomb)).message).toMatch(
+      /tensor "w": "data_offsets" must be non-negative integers|run past the end/,
+    );
+    const bomb2 = rawFile(
+      '{"w":{"dtype":"F64","shape":[1099511627776,1099511627776],"data_offsets":[0,8]}}',
+      [0, 0, 0, 0, 0, 0, 0, 0],
+    );
+    expect(formatError(() => decodeSafetensors(bomb2)).message).toMatch(
+      /tensor "w": shape \[1099511627776,1099511627776\] of F64 needs \d+ bytes but data_offsets \[0,8\] hold 8/,
+    );
   });
 
   const eight = [0, 0, 0x80, 0x3f, 0, 0, 0, 0x40];
   const cases: [string, string, number[], RegExp][] = [
-    ['overlapping offsets', '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', eight, /tensor "b": data_offsets \[4,8\] overlap tensor "a" at \[0,8\]/],
-    ['a gap between tensors', '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[],"data_offsets":[8,12]}}', [...eight, 1, 2, 3, 4], /tensor "b": data_offsets \[8,12\] leave a gap of 4 bytes/],
-    ['a gap at the start', '{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', eight, /tensor "a": .*gap of 4 bytes after byte 0/],
-    ['trailing bytes', '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', eight, /cover 4 bytes of data but the data section holds 8/],
-    ['offsets out of range', '{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}', eight, /tensor "a": data_offsets \[0,16\] run past the end of the 8-byte data section/],
-    ['end before begin', '{"a":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}', eight, /tensor "a": data_offsets \[8,4\] end before they begin/],
-    ['negative offset', '{"a":{"dtype":"F32","shape":[2],"data_offsets":[-4,4]}}', eight, /tensor "a": "data_offsets" must be non-negative integers/],
-    ['fractional offset', '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,7.5]}}', eight, /tensor "a": "data_offsets" must be non-negative integers/],
-    ['string offsets', '{"a":{"dtype":"F32","shape":[2],"data_offsets":["0","8"]}}', eight, /tensor "a": "data_offsets" must be non-negative integers/],
-    ['three offsets', '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4,8]}}', eight, /tensor "a": "data_offsets" must be a \[begin, end\] pair/],
-    ['missing offsets', '{"a":{"dtype":"F32","shape":[2]}}', eight, /tensor "a": "data_offsets" must be a \[begin, end\] pair/],
-    ['shape mismatch', '{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', eight, /tensor "a": shape \[3\] of F32 needs 12 bytes but data_offsets \[0,8\] hold 8/],
-    ['dtype size mismatch', '{"a":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}}', eight, /tensor "a": shape \[2\] of F64 needs 16 bytes/],
-    ['negative dim', '{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}', eight, /tensor "a": "shape" must hold non-negative integers, found the number -2/],
-    ['fractional dim', '{"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,8]}}', eight, /tensor "a": "shape" must hold non-negative integers/],
-    ['shape not an array', '{"a":{"dtype":"F32","shape":2,"data_offsets":[0,8]}}', eight, /tensor "a": "shape" must be an array/],
-    ['unknown dtype', '{"a":{"dtype":"F99","shape":[2],"data_offsets":[0,8]}}', eight, /tensor "a": unknown dtype "F99"/],
-    ['unsupported dtype', '{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}', eight, /tensor "a": dtype I64 is not supported by tapegrad/],
-    ['dtype not a string', '{"a":{"dtype":4,"shape":[1],"data_offsets":[0,4]}}', eight.slice(0, 4), /tensor "a": "dtype" must be a string/],
+    [
+      'overlapping offsets',
+      '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+      eight,
+      /tensor "b": data_offsets \[4,8\] overlap tensor "a" at \[0,8\]/,
+    ],
+    [
+      'a gap between tensors',
+      '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[],"data_offsets":[8,12]}}',
+      [...eight, 1, 2, 3, 4],
+      /tensor "b": data_offsets \[8,12\] leave a gap of 4 bytes/,
+    ],
+    [
+      'a gap at the start',
+      '{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+      eight,
+      /tensor "a": .*gap of 4 bytes after byte 0/,
+    ],
+    [
+      'trailing bytes',
+      '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}',
+      eight,
+      /cover 4 bytes of data but the data section holds 8/,
+    ],
+    [
+      'offsets out of range',
+      '{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}',
+      eight,
+      /tensor "a": data_offsets \[0,16\] run past the end of the 8-byte data section/,
+    ],
+    [
+      'end before begin',
+      '{"a":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}',
+      eight,
+      /tensor "a": data_offsets \[8,4\] end before they begin/,
+    ],
+    [
+      'negative offset',
+      '{"a":{"dtype":"F32","shape":[2],"data_offsets":[-4,4]}}',
+      eight,
+      /tensor "a": "data_offsets" must be non-negative integers/,
+    ],
+    [
+      'fractional offset',
+      '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,7.5]}}',
+      eight,
+      /tensor "a": "data_offsets" must be non-negative integers/,
+    ],
+    [
+      'string offsets',
+      '{"a":{"dtype":"F32","shape":[2],"data_offsets":["0","8"]}}',
+      eight,
+      /tensor "a": "data_offsets" must be non-negative integers/,
+    ],
+    [
+      'three offsets',
+      '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4,8]}}',
+      eight,
+      /tensor "a": "data_offsets" must be a \[begin, end\] pair/,
+    ],
+    [
+      'missing offsets',
+      '{"a":{"dtype":"F32","shape":[2]}}',
+      eight,
+      /tensor "a": "data_offsets" must be a \[begin, end\] pair/,
+    ],
+    [
+      'shape mismatch',
+      '{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}',
+      eight,
+      /tensor "a": shape \[3\] of F32 needs 12 bytes but data_offsets \[0,8\] hold 8/,
+    ],
+    [
+      'dtype size mismatch',
+      '{"a":{"dtype":"F64","shape":[2],"data_offsets":[0,8]}}',
+      eight,
+      /tensor "a": shape \[2\] of F64 needs 16 bytes/,
+    ],
+    [
+      'negative dim',
+      '{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}',
+      eight,
+      /tensor "a": "shape" must hold non-negative integers, found the number -2/,
+    ],
+    [
+      'fractional dim',
+      '{"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,8]}}',
+      eight,
+      /tensor "a": "shape" must hold non-negative integers/,
+    ],
+    [
+      'shape not an array',
+      '{"a":{"dtype":"F32","shape":2,"data_offsets":[0,8]}}',
+      eight,
+      /tensor "a": "shape" must be an array/,
+    ],
+    [
+      'unknown dtype',
+      '{"a":{"dtype":"F99","shape":[2],"data_offsets":[0,8]}}',
+      eight,
+      /tensor "a": unknown dtype "F99"/,
+    ],
+    [
+      'unsupported dtype',
+      '{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}',
+      eight,
+      /tensor "a": dtype I64 is not supported by tapegrad/,
+    ],
+    [
+      'dtype not a string',
+      '{"a":{"dtype":4,"shape":[1],"data_offsets":[0,4]}}',
+      eight.slice(0, 4),
+      /tensor "a": "dtype" must be a string/,
+    ],
     ['entry not an object', '{"a":[1,2,3]}', [], /tensor "a": entry must be an object/],
     ['non-JSON header', '{"a":{"dtype":"F32",,}}  ', [], /header is not valid JSON/],
     ['header is an array', '[1,2,3]', [], /header must be a JSON object, got an array/],
     ['header is null', 'null    ', [], /header must be a JSON object, got null/],
     ['header is a string', '"hello"', [], /header must be a JSON object/],
-    ['metadata with a number', '{"__metadata__":{"a":"x","b":1}}', [], /"__metadata__" values must be strings, but "b" is the number 1/],
+    [
+      'metadata with a number',
+      '{"__metadata__":{"a":"x","b":1}}',
+      [],
+      /"__metadata__" values must be strings, but "b" is the number 1/,
+    ],
     ['metadata with an object', '{"__metadata__":{"a":{"x":"y"}}}', [], /"__metadata__" values must be strings/],
     ['metadata an array', '{"__metadata__":["a"]}', [], /"__metadata__" must be an object of strings, got an array/],
-    ['duplicate names', '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', eight, /tensor "a": name appears twice/],
+    [
+      'duplicate names',
+      '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+      eight,
+      /tensor "a": name appears twice/,
+    ],
     ['duplicate metadata', '{"__metadata__":{},"__metadata__":{}}', [], /"__metadata__" twice/],
-    ['deeply nested JSON', '{"a":' + '['.repeat(100000) + ']'.repeat(100000) + '}', [], /header is not valid JSON|tensor "a": entry must be an object/],
+    [
+      'deeply nested JSON',
+      '{"a":' + '['.repeat(100000) + ']'.repeat(100000) + '}',
+      [],
+      /header is not valid JSON|tensor "a": entry must be an object/,
+    ],
   ];
   it.each(cases)('%s', (_, header, data, re) => {
     const e = formatError(() => decodeSafetensors(rawFile(header, data), { name: 'forged.safetensors' }));
@@ -312,7 +530,11 @@ describe('safetensors: atomic writes', () => {
     await saveSafetensors(p, old);
     const before = await readFile(p);
     const broken = tensor([4, 5, 6]);
-    Object.defineProperty(broken, 'data', { get() { throw new Error('device lost'); } });
+    Object.defineProperty(broken, 'data', {
+      get() {
+        throw new Error('device lost');
+      },
+    });
     await expect(saveSafetensors(p, { w: tensor([9]), x: broken })).rejects.toThrow('device lost');
     expect(await readFile(p)).toEqual(before);
     expect(await tempFiles(dir)).toEqual([]);
@@ -344,7 +566,9 @@ describe('safetensors: atomic writes', () => {
 
   it('a missing directory is an error, and nothing is created', async () => {
     const dir = await scratch();
-    await expect(saveSafetensors(join(dir, 'no', 'such', 'dir.safetensors'), old)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(saveSafetensors(join(dir, 'no', 'such', 'dir.safetensors'), old)).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
   });
 
   it('concurrent saves to one path each leave a complete file', async () => {

@@ -32,8 +32,15 @@ describe('buffers', () => {
     const m = new Outer();
     // Stats has no parameters of its own, so its buffer comes before its child fc's parameters.
     expect(Object.keys(m.stateDict())).toEqual([
-      'inner.running', 'inner.fc.weight', 'inner.fc.bias',
-      'layers.0.weight', 'layers.0.bias', 'heads.a.weight', 'heads.a.bias', 'heads.b.weight', 'heads.b.bias',
+      'inner.running',
+      'inner.fc.weight',
+      'inner.fc.bias',
+      'layers.0.weight',
+      'layers.0.bias',
+      'heads.a.weight',
+      'heads.a.bias',
+      'heads.b.weight',
+      'heads.b.bias',
     ]);
     expect(m.namedBuffers().map(([k]) => k)).toEqual(['inner.running', 'inner.scratch']);
     expect(m.namedBuffers({ persistentOnly: true }).map(([k]) => k)).toEqual(['inner.running']);
@@ -42,16 +49,24 @@ describe('buffers', () => {
   });
   it('are read and reassigned as properties; reassignment is what stateDict sees', () => {
     const s = new Stats();
-    s.forward(tensor([[1, 2], [3, 4]]));
+    s.forward(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    );
     expect(Array.from(s.running.data)).toEqual([2, 3]);
     expect(Array.from(s.stateDict()['running']!.data)).toEqual([2, 3]);
     s.eval();
     s.forward(tensor([[1, 2]]));
     expect(Array.from(s.running.data)).toEqual([2, 3]);
-    expect(() => { (s as unknown as { running: unknown }).running = 3; }).toThrow(/buffer "running" can only be set to a Tensor/);
+    expect(() => {
+      (s as unknown as { running: unknown }).running = 3;
+    }).toThrow(/buffer "running" can only be set to a Tensor/);
   });
   it('load strictly and all-or-nothing, in place', () => {
-    const a = new Stats(), b = new Stats();
+    const a = new Stats(),
+      b = new Stats();
     a.running.data.set([5, 6]);
     const held = b.running;
     b.loadStateDict(a.stateDict());
@@ -71,8 +86,12 @@ describe('buffers', () => {
   it('validates names, values and options', () => {
     class Bad extends nn.Module {
       fc = new nn.Linear(1, 1);
-      forward(x: Tensor): Tensor { return x; }
-      add(name: string, t: unknown, o?: object): void { this.registerBuffer(name, t as Tensor, o); }
+      forward(x: Tensor): Tensor {
+        return x;
+      }
+      add(name: string, t: unknown, o?: object): void {
+        this.registerBuffer(name, t as Tensor, o);
+      }
     }
     const m = new Bad();
     expect(() => m.add('a.b', zeros([1]))).toThrow(/invalid child name "a.b"/);
@@ -114,7 +133,12 @@ describe('ModuleList / ModuleDict', () => {
     expect(l.length).toBe(3);
     expect(l.at(-1).outFeatures).toBe(3);
     expect(l.namedParameters().map(([k, p]) => `${k}:${p.shape.join('x')}`)).toEqual([
-      '0.weight:1x4', '0.bias:1', '1.weight:2x1', '1.bias:2', '2.weight:3x2', '2.bias:3',
+      '0.weight:1x4',
+      '0.bias:1',
+      '1.weight:2x1',
+      '1.bias:2',
+      '2.weight:3x2',
+      '2.bias:3',
     ]);
     l.set(1, new nn.Linear(1, 5, { bias: false }));
     expect(Object.keys(l.stateDict())).toEqual(['0.weight', '0.bias', '1.weight', '2.weight', '2.bias']);

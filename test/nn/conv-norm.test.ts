@@ -1,13 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import {
-  nn, batchNorm, layerNorm, groupNorm, rmsNorm, gradcheck, gradgradcheck, tensor, zeros, Generator, noGrad, type Tensor,
+  nn,
+  batchNorm,
+  layerNorm,
+  groupNorm,
+  rmsNorm,
+  gradcheck,
+  gradgradcheck,
+  tensor,
+  zeros,
+  Generator,
+  noGrad,
+  type Tensor,
 } from '../../src/index.js';
 import { rnd } from '../helpers.js';
 import { conv2dRef } from '../ops/conv-oracle.js';
 
 const close = (a: Tensor, b: Tensor, tol = 1e-9): void => {
   expect(a.shape).toEqual(b.shape);
-  for (let i = 0; i < a.size; i++) expect(Math.abs(a.data[i]! - b.data[i]!)).toBeLessThan(tol * (1 + Math.abs(b.data[i]!)));
+  for (let i = 0; i < a.size; i++)
+    expect(Math.abs(a.data[i]! - b.data[i]!)).toBeLessThan(tol * (1 + Math.abs(b.data[i]!)));
 };
 const ok = (r: { ok: boolean; maxAbsError: number }): void => expect(r.ok, `max error ${r.maxAbsError}`).toBe(true);
 const maxAbs = (t: Tensor): number => Math.max(...Array.from(t.data, Math.abs));
@@ -29,7 +41,13 @@ describe('conv layers', () => {
   });
   it('Conv1d, ConvTranspose2d shapes and init', () => {
     expect(new nn.Conv1d(3, 5, 4, { bias: false }).forward(zeros([2, 3, 10])).shape).toEqual([2, 5, 7]);
-    const t = new nn.ConvTranspose2d(4, 6, 3, { stride: 2, padding: 1, outputPadding: 1, groups: 2, generator: new Generator(2) });
+    const t = new nn.ConvTranspose2d(4, 6, 3, {
+      stride: 2,
+      padding: 1,
+      outputPadding: 1,
+      groups: 2,
+      generator: new Generator(2),
+    });
     expect(t.weight.shape).toEqual([4, 3, 3, 3]);
     expect(t.bias!.shape).toEqual([6]);
     expect(maxAbs(t.weight)).toBeLessThanOrEqual(1 / Math.sqrt(27));
@@ -37,9 +55,16 @@ describe('conv layers', () => {
   });
   it('pooling modules and a LeNet-ish stack train end to end', () => {
     const net = new nn.Sequential(
-      new nn.Conv2d(1, 4, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
-      new nn.Conv2d(4, 4, 3, { padding: 1 }), new nn.BatchNorm2d(4), new nn.ReLU(), new nn.AvgPool2d(2),
-      new nn.AdaptiveAvgPool2d(1), new nn.Flatten(), new nn.Linear(4, 2),
+      new nn.Conv2d(1, 4, 3, { padding: 1 }),
+      new nn.ReLU(),
+      new nn.MaxPool2d(2),
+      new nn.Conv2d(4, 4, 3, { padding: 1 }),
+      new nn.BatchNorm2d(4),
+      new nn.ReLU(),
+      new nn.AvgPool2d(2),
+      new nn.AdaptiveAvgPool2d(1),
+      new nn.Flatten(),
+      new nn.Linear(4, 2),
     );
     const x = rnd([4, 1, 8, 8], 3, 'any', 'float32').detach();
     const y = nn.crossEntropy(net.forward(x), [0, 1, 0, 1]);
@@ -53,33 +78,65 @@ describe('conv layers', () => {
 describe('batchNorm', () => {
   it('training: batch statistics, running stats updated with momentum and the unbiased variance', () => {
     const x = rnd([4, 3, 2, 2], 1);
-    const rm = zeros([3], { dtype: 'float64' }), rv = zeros([3], { dtype: 'float64' }).add(1);
+    const rm = zeros([3], { dtype: 'float64' }),
+      rv = zeros([3], { dtype: 'float64' }).add(1);
     const y = batchNorm(x, rm, rv, { training: true, momentum: 0.25 });
-    const mean = x.mean([0, 2, 3]), v = x.var([0, 2, 3], false, 0), vu = x.var([0, 2, 3]);
+    const mean = x.mean([0, 2, 3]),
+      v = x.var([0, 2, 3], false, 0),
+      vu = x.var([0, 2, 3]);
     close(y, x.sub(mean.reshape([1, 3, 1, 1])).div(v.add(1e-5).sqrt().reshape([1, 3, 1, 1])));
     close(rm, mean.mul(0.25));
     close(rv, vu.mul(0.25).add(0.75));
     // eval mode uses the running statistics
-    const w = rnd([3], 2), b = rnd([3], 3);
+    const w = rnd([3], 2),
+      b = rnd([3], 3);
     const e = batchNorm(x, rm, rv, { weight: w, bias: b });
-    close(e, x.sub(rm.reshape([1, 3, 1, 1])).div(rv.add(1e-5).sqrt().reshape([1, 3, 1, 1])).mul(w.reshape([1, 3, 1, 1])).add(b.reshape([1, 3, 1, 1])));
+    close(
+      e,
+      x
+        .sub(rm.reshape([1, 3, 1, 1]))
+        .div(rv.add(1e-5).sqrt().reshape([1, 3, 1, 1]))
+        .mul(w.reshape([1, 3, 1, 1]))
+        .add(b.reshape([1, 3, 1, 1])),
+    );
   });
   it('gradcheck in training and eval, to second order', () => {
-    const x = rnd([3, 2, 3], 4), w = rnd([2], 5), b = rnd([2], 6);
-    ok(gradcheck((a: Tensor, ww: Tensor, bb: Tensor) => batchNorm(a, null, null, { weight: ww, bias: bb, training: true }), [x, w, b]));
+    const x = rnd([3, 2, 3], 4),
+      w = rnd([2], 5),
+      b = rnd([2], 6);
+    ok(
+      gradcheck(
+        (a: Tensor, ww: Tensor, bb: Tensor) => batchNorm(a, null, null, { weight: ww, bias: bb, training: true }),
+        [x, w, b],
+      ),
+    );
     ok(gradgradcheck((a: Tensor, ww: Tensor) => batchNorm(a, null, null, { weight: ww, training: true }), [x, w]));
-    const rm = rnd([2], 7).detach(), rv = rnd([2], 8, 'pos').detach();
+    const rm = rnd([2], 7).detach(),
+      rv = rnd([2], 8, 'pos').detach();
     ok(gradcheck((a: Tensor, ww: Tensor) => batchNorm(a, rm, rv, { weight: ww }), [x, w]));
   });
   it('BatchNorm2d: buffers, numBatchesTracked, momentum null = cumulative average, eval', () => {
     const bn = new nn.BatchNorm2d(2, { momentum: null, dtype: 'float64' });
     expect(Object.keys(bn.stateDict())).toEqual(['weight', 'bias', 'runningMean', 'runningVar', 'numBatchesTracked']);
-    const a = rnd([3, 2, 2, 2], 1).detach(), b = rnd([3, 2, 2, 2], 2).detach();
+    const a = rnd([3, 2, 2, 2], 1).detach(),
+      b = rnd([3, 2, 2, 2], 2).detach();
     bn.forward(a);
     bn.forward(b);
     expect(bn.numBatchesTracked!.item()).toBe(2);
-    close(bn.runningMean!, a.mean([0, 2, 3]).add(b.mean([0, 2, 3])).div(2));
-    close(bn.runningVar!, a.var([0, 2, 3]).add(b.var([0, 2, 3])).div(2));
+    close(
+      bn.runningMean!,
+      a
+        .mean([0, 2, 3])
+        .add(b.mean([0, 2, 3]))
+        .div(2),
+    );
+    close(
+      bn.runningVar!,
+      a
+        .var([0, 2, 3])
+        .add(b.var([0, 2, 3]))
+        .div(2),
+    );
     bn.eval();
     const before = Float64Array.from(bn.runningMean!.data);
     const y = noGrad(() => bn.forward(a));
@@ -88,7 +145,9 @@ describe('batchNorm', () => {
     const c = new nn.BatchNorm2d(2, { dtype: 'float64' });
     c.loadStateDict(bn.stateDict());
     expect(c.numBatchesTracked!.item()).toBe(2);
-    expect(() => bn.forward(zeros([2, 3, 1, 1], { dtype: 'float64' }))).toThrow('BatchNorm2d: expected 2 channels (dim 1), got input of shape [2,3,1,1]');
+    expect(() => bn.forward(zeros([2, 3, 1, 1], { dtype: 'float64' }))).toThrow(
+      'BatchNorm2d: expected 2 channels (dim 1), got input of shape [2,3,1,1]',
+    );
   });
   it('BatchNorm1d with trackRunningStats false always uses batch statistics and has no buffers', () => {
     const bn = new nn.BatchNorm1d(3, { trackRunningStats: false, affine: false, dtype: 'float64' });
@@ -112,7 +171,12 @@ describe('layerNorm / groupNorm / rmsNorm', () => {
     const x = rnd([2, 4, 3], 1);
     close(groupNorm(x, 1), layerNorm(x, [4, 3]));
     close(groupNorm(x, 4), layerNorm(x, 3));
-    ok(gradgradcheck((a: Tensor, w: Tensor, b: Tensor) => groupNorm(a, 2, { weight: w, bias: b }), [x, rnd([4], 2), rnd([4], 3)]));
+    ok(
+      gradgradcheck(
+        (a: Tensor, w: Tensor, b: Tensor) => groupNorm(a, 2, { weight: w, bias: b }),
+        [x, rnd([4], 2), rnd([4], 3)],
+      ),
+    );
     const g = new nn.GroupNorm(2, 4, { dtype: 'float64' });
     close(g.forward(x), groupNorm(x, 2));
     expect(() => groupNorm(x, 3)).toThrow('groupNorm: 4 channels are not divisible into numGroups=3');
@@ -128,12 +192,17 @@ describe('layerNorm / groupNorm / rmsNorm', () => {
 
 describe('init.orthogonal / init.truncNormal', () => {
   it('orthogonal rows or columns, scaled by gain', () => {
-    for (const shape of [[5, 3], [3, 5], [4, 2, 2]]) {
+    for (const shape of [
+      [5, 3],
+      [3, 5],
+      [4, 2, 2],
+    ]) {
       const t = nn.init.orthogonal(zeros(shape, { dtype: 'float64' }), { gain: 2, generator: new Generator(1) });
       const m = t.reshape([shape[0]!, -1]);
       const gram = shape[0]! >= m.shape[1]! ? m.T.matmul(m) : m.matmul(m.T);
       const k = gram.shape[0]!;
-      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) expect(gram.data[i * k + j]!).toBeCloseTo(i === j ? 4 : 0, 10);
+      for (let i = 0; i < k; i++)
+        for (let j = 0; j < k; j++) expect(gram.data[i * k + j]!).toBeCloseTo(i === j ? 4 : 0, 10);
     }
     expect(() => nn.init.orthogonal(zeros([3]))).toThrow(/orthogonal: only tensors with 2 or more dimensions/);
   });
@@ -152,7 +221,8 @@ describe('BatchNorm with optim.updateBn', () => {
     const { optim } = await import('../../src/index.js');
     const bn = new nn.BatchNorm1d(2, { dtype: 'float64' });
     const net = new nn.Sequential(bn);
-    const a = rnd([4, 2], 1).detach(), b = rnd([4, 2], 2).detach();
+    const a = rnd([4, 2], 1).detach(),
+      b = rnd([4, 2], 2).detach();
     optim.updateBn([a, b], net);
     close(bn.runningMean!, a.mean(0).add(b.mean(0)).div(2));
     expect(bn.momentum).toBe(0.1);

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { gradcheck, nn, Generator, manualSeed, noGrad, tensor, Tensor, DTypeError, ShapeError, IndexError } from '../../src/index.js';
+import {
+  gradcheck,
+  nn,
+  Generator,
+  manualSeed,
+  noGrad,
+  tensor,
+  Tensor,
+  DTypeError,
+  ShapeError,
+  IndexError,
+} from '../../src/index.js';
 import { rnd } from '../helpers.js';
 
 const f64 = { dtype: 'float64' as const, generator: new Generator(7) };
@@ -20,13 +31,16 @@ function checkLayer(m: nn.Module & { forward(x: Tensor): Tensor }, x: Tensor): v
   const r = gradcheck(f, inputs);
   expect(r.ok, JSON.stringify(r.worst)).toBe(true);
   // Not vacuous: the swapped-in parameters really are what forward used.
-  f(inputs[0]!, ...inputs.slice(1)).sum().backward();
+  f(inputs[0]!, ...inputs.slice(1))
+    .sum()
+    .backward();
   for (const t of inputs.slice(1)) expect(t.grad, 'parameter unused by forward').not.toBeNull();
 }
 function setPath(root: object, path: string, v: Tensor): void {
   const parts = path.split('.');
   let o = root as Record<string, unknown>;
-  for (const p of parts.slice(0, -1)) o = (o[p] ?? (o as unknown as nn.Sequential).at?.(Number(p))) as Record<string, unknown>;
+  for (const p of parts.slice(0, -1))
+    o = (o[p] ?? (o as unknown as nn.Sequential).at?.(Number(p))) as Record<string, unknown>;
   Object.defineProperty(o, parts.at(-1)!, { value: v, writable: true, configurable: true, enumerable: true });
 }
 
@@ -37,7 +51,8 @@ describe('layers: gradcheck in float64', () => {
     checkLayer(new nn.Linear(3, 2, f64), rnd([2, 2, 3], 3));
   });
   it('activations', () => {
-    for (const m of [new nn.Tanh(), new nn.Sigmoid(), new nn.GELU(), new nn.GELU({ approximate: 'tanh' })]) checkLayer(m, rnd([3, 4], 4));
+    for (const m of [new nn.Tanh(), new nn.Sigmoid(), new nn.GELU(), new nn.GELU({ approximate: 'tanh' })])
+      checkLayer(m, rnd([3, 4], 4));
     checkLayer(new nn.ReLU(), rnd([3, 4], 5, 'away0'));
   });
   it('LayerNorm (1-D and 2-D normalized shapes, with and without affine)', () => {
@@ -50,20 +65,46 @@ describe('layers: gradcheck in float64', () => {
   it('Embedding (gradient with respect to the table, repeated indices accumulate)', () => {
     const e = new nn.Embedding(5, 3, f64);
     const w = new Tensor(Float64Array.from(e.weight.data), e.weight.shape).requiresGrad_();
-    const idx = tensor([[0, 2], [2, 4]], { dtype: 'int32' });
-    const r = gradcheck((wt: Tensor) => { setPath(e, 'weight', wt); return e.forward(idx); }, [w]);
+    const idx = tensor(
+      [
+        [0, 2],
+        [2, 4],
+      ],
+      { dtype: 'int32' },
+    );
+    const r = gradcheck(
+      (wt: Tensor) => {
+        setPath(e, 'weight', wt);
+        return e.forward(idx);
+      },
+      [w],
+    );
     expect(r.ok).toBe(true);
   });
   it('Sequential MLP and Flatten', () => {
     const g = new Generator(3);
-    const mlp = new nn.Sequential(new nn.Flatten(), new nn.Linear(6, 5, { dtype: 'float64', generator: g }), new nn.Tanh(), new nn.Linear(5, 2, { dtype: 'float64', generator: g }));
+    const mlp = new nn.Sequential(
+      new nn.Flatten(),
+      new nn.Linear(6, 5, { dtype: 'float64', generator: g }),
+      new nn.Tanh(),
+      new nn.Linear(5, 2, { dtype: 'float64', generator: g }),
+    );
     checkLayer(mlp, rnd([2, 2, 3], 8));
   });
   it('losses (functions and modules agree)', () => {
-    const logits = rnd([4, 3], 9), y = [0, 2, 1, 2];
+    const logits = rnd([4, 3], 9),
+      y = [0, 2, 1, 2];
     expect(gradcheck((l) => new nn.CrossEntropyLoss({ labelSmoothing: 0.1 }).forward(l, y), [logits]).ok).toBe(true);
     expect(gradcheck((l) => new nn.NLLLoss().forward(l.logSoftmax(1), y), [logits]).ok).toBe(true);
-    const t = tensor([[0, 1, 1], [1, 0, 0.5], [0, 0, 1], [1, 1, 0]], { dtype: 'float64' });
+    const t = tensor(
+      [
+        [0, 1, 1],
+        [1, 0, 0.5],
+        [0, 0, 1],
+        [1, 1, 0],
+      ],
+      { dtype: 'float64' },
+    );
     expect(gradcheck((l) => new nn.BCEWithLogitsLoss().forward(l, t), [logits]).ok).toBe(true);
     expect(gradcheck((l) => new nn.MSELoss({ reduction: 'sum' }).forward(l, t), [logits]).ok).toBe(true);
     expect(new nn.CrossEntropyLoss().forward(logits, y).item()).toBeCloseTo(nn.crossEntropy(logits, y).item(), 12);
@@ -107,7 +148,9 @@ describe('layers: behaviour', () => {
     const d = new nn.Dropout(0.5, { generator: new Generator(2) });
     const y = d.forward(x);
     y.sum().backward();
-    const g = x.grad!.data, yd = y.data, xd = x.data;
+    const g = x.grad!.data,
+      yd = y.data,
+      xd = x.data;
     for (let i = 0; i < g.length; i++) expect(g[i]).toBeCloseTo(yd[i] === 0 ? 0 : yd[i]! / xd[i]!, 10);
   });
   it('LayerNorm normalises the last dims (mean 0, biased var 1)', () => {
@@ -118,14 +161,26 @@ describe('layers: behaviour', () => {
       expect(mu).toBeCloseTo(0, 10);
       expect(row.reduce((a, b) => a + (b - mu) ** 2, 0) / 8).toBeCloseTo(1, 10);
     }
-    expect(() => new nn.LayerNorm(8).forward(tensor([[1, 2, 3]]))).toThrow(/LayerNorm: expected input of shape \[…, 8\], got \[1,3\]/);
+    expect(() => new nn.LayerNorm(8).forward(tensor([[1, 2, 3]]))).toThrow(
+      /LayerNorm: expected input of shape \[…, 8\], got \[1,3\]/,
+    );
   });
   it('Embedding looks up rows and checks the range', () => {
     const e = new nn.Embedding(4, 2);
     const out = e.forward([3, 0, 3]);
     expect(out.shape).toEqual([3, 2]);
     expect(Array.from(out.data.subarray(0, 2))).toEqual(Array.from(e.weight.data.subarray(6, 8)));
-    expect(e.forward(tensor([[1, 2], [0, 3]], { dtype: 'int32' })).shape).toEqual([2, 2, 2]);
+    expect(
+      e.forward(
+        tensor(
+          [
+            [1, 2],
+            [0, 3],
+          ],
+          { dtype: 'int32' },
+        ),
+      ).shape,
+    ).toEqual([2, 2, 2]);
     expect(() => e.forward([4])).toThrow(IndexError);
     expect(() => e.forward([4])).toThrow(/Embedding: index 4 is out of range for 4 embeddings/);
   });

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { nn, manualSeed, tensor, zeros, noGrad, type Tensor, TapegradError, Generator, type TensorLike } from '../../src/index.js';
+import {
+  nn,
+  manualSeed,
+  tensor,
+  zeros,
+  noGrad,
+  type Tensor,
+  TapegradError,
+  Generator,
+  type TensorLike,
+} from '../../src/index.js';
 
 class Block extends nn.Module {
   fc = new nn.Linear(4, 4);
@@ -26,10 +36,18 @@ describe('Module', () => {
   it('finds parameters and children by property, in definition order (own parameters first, as PyTorch)', () => {
     const net = new Net();
     expect(net.namedParameters().map(([k]) => k)).toEqual([
-      'scale', 'emb.weight',
-      'blocks.0.fc.weight', 'blocks.0.fc.bias', 'blocks.0.norm.weight', 'blocks.0.norm.bias',
-      'blocks.1.fc.weight', 'blocks.1.fc.bias', 'blocks.1.norm.weight', 'blocks.1.norm.bias',
-      'head.weight', 'head.bias',
+      'scale',
+      'emb.weight',
+      'blocks.0.fc.weight',
+      'blocks.0.fc.bias',
+      'blocks.0.norm.weight',
+      'blocks.0.norm.bias',
+      'blocks.1.fc.weight',
+      'blocks.1.fc.bias',
+      'blocks.1.norm.weight',
+      'blocks.1.norm.bias',
+      'head.weight',
+      'head.bias',
     ]);
     expect(net.namedChildren().map(([k]) => k)).toEqual(['emb', 'blocks.0', 'blocks.1', 'head']);
     expect(net.modules().length).toBe(1 + 1 + 2 * 4 + 1);
@@ -60,7 +78,10 @@ describe('Module', () => {
   });
   it('zeroGrad clears every gradient', () => {
     const net = new Net();
-    net.forward(tensor([1, 2], { dtype: 'int32' })).sum().backward();
+    net
+      .forward(tensor([1, 2], { dtype: 'int32' }))
+      .sum()
+      .backward();
     expect(net.parameters().every((p) => p.grad !== null)).toBe(true);
     net.zeroGrad();
     expect(net.parameters().every((p) => p.grad === null)).toBe(true);
@@ -80,7 +101,8 @@ describe('stateDict / loadStateDict', () => {
     return new nn.Sequential(new nn.Linear(3, 5), new nn.Tanh(), new nn.Linear(5, 2));
   };
   it('round-trips values into the same parameter objects', () => {
-    const a = mlp(1), b = mlp(2);
+    const a = mlp(1),
+      b = mlp(2);
     const x = tensor([[0.1, -0.2, 0.3]]);
     const before = b.parameters();
     expect(noGrad(() => a.forward(x)).data).not.toEqual(noGrad(() => b.forward(x)).data);
@@ -109,7 +131,9 @@ describe('stateDict / loadStateDict', () => {
     }
     expect(err).toBeInstanceOf(nn.StateDictError);
     expect(err).toBeInstanceOf(TapegradError);
-    expect((err as Error).message).toBe('loadStateDict(Sequential): missing keys: "2.bias"; unexpected keys: "3.weight"');
+    expect((err as Error).message).toBe(
+      'loadStateDict(Sequential): missing keys: "2.bias"; unexpected keys: "3.weight"',
+    );
     expect((err as nn.StateDictError).missingKeys).toEqual(['2.bias']);
     expect(m.parameters()[0]!.data).toEqual(w0);
     // Non-strict loads what matches and reports the rest.
@@ -128,8 +152,12 @@ describe('stateDict / loadStateDict', () => {
 
 describe('init', () => {
   const bounds = (t: Tensor): [number, number] => {
-    let lo = Infinity, hi = -Infinity;
-    for (const v of t.data) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    let lo = Infinity,
+      hi = -Infinity;
+    for (const v of t.data) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
     return [lo, hi];
   };
   const moments = (t: Tensor): [number, number] => {
@@ -160,7 +188,8 @@ describe('init', () => {
     const c = make();
     a.parameters().forEach((p, i) => expect(p.data).toEqual(b.parameters()[i]!.data));
     expect(a.parameters()[0]!.data).not.toEqual(c.parameters()[0]!.data);
-    const g1 = new nn.Linear(5, 5, { generator: new Generator(9) }), g2 = new nn.Linear(5, 5, { generator: new Generator(9) });
+    const g1 = new nn.Linear(5, 5, { generator: new Generator(9) }),
+      g2 = new nn.Linear(5, 5, { generator: new Generator(9) });
     expect(g1.weight.data).toEqual(g2.weight.data);
   });
   const near = (a: number, b: number) => expect(Math.abs(a / b - 1)).toBeLessThan(0.02);
@@ -172,13 +201,18 @@ describe('init', () => {
     near(moments(nn.init.xavierUniform(t(), { generator: g }))[1], xb / Math.sqrt(3));
     near(moments(nn.init.xavierNormal(t(), { generator: g, gain: 2 }))[1], 2 * Math.sqrt(2 / 500));
     near(moments(nn.init.kaimingNormal(t(), { generator: g }))[1], Math.sqrt(2 / 300));
-    near(moments(nn.init.kaimingNormal(t(), { generator: g, mode: 'fanOut', nonlinearity: 'relu' }))[1], Math.sqrt(2 / 200));
+    near(
+      moments(nn.init.kaimingNormal(t(), { generator: g, mode: 'fanOut', nonlinearity: 'relu' }))[1],
+      Math.sqrt(2 / 200),
+    );
     expect(bounds(nn.init.kaimingUniform(t(), { generator: g }))[1]).toBeLessThanOrEqual(Math.sqrt(6 / 300));
     expect(moments(nn.init.kaimingNormal(t(), { generator: g }))[0]).toBeCloseTo(0, 2);
     expect(nn.init.zeros(t()).data.every((v) => v === 0)).toBe(true);
     expect(nn.init.ones(t()).data.every((v) => v === 1)).toBe(true);
     expect(nn.init.calculateGain('tanh')).toBeCloseTo(5 / 3);
-    expect(() => nn.init.xavierUniform(zeros([3]))).toThrow(/xavierUniform: fan in and fan out need a tensor with at least 2 dimensions, got shape \[3\]/);
+    expect(() => nn.init.xavierUniform(zeros([3]))).toThrow(
+      /xavierUniform: fan in and fan out need a tensor with at least 2 dimensions, got shape \[3\]/,
+    );
   });
   it('Embedding is N(0, 1)', () => {
     const [mu, sd] = moments(new nn.Embedding(100, 100, { generator: new Generator(3) }).weight);
@@ -191,7 +225,14 @@ describe('training', () => {
   it('a tiny MLP overfits a small batch', () => {
     manualSeed(0);
     const model = new nn.Sequential(new nn.Linear(4, 16), new nn.Tanh(), new nn.Linear(16, 3));
-    const x = tensor([[1, 0, 0, 1], [0, 1, 1, 0], [1, 1, 0, 0], [0, 0, 1, 1], [1, 0, 1, 0], [0, 1, 0, 1]]);
+    const x = tensor([
+      [1, 0, 0, 1],
+      [0, 1, 1, 0],
+      [1, 1, 0, 0],
+      [0, 0, 1, 1],
+      [1, 0, 1, 0],
+      [0, 1, 0, 1],
+    ]);
     const y = [0, 1, 2, 0, 1, 2];
     let loss = Infinity;
     for (let step = 0; step < 300; step++) {
@@ -200,7 +241,8 @@ describe('training', () => {
       l.backward();
       noGrad(() => {
         for (const p of model.parameters()) {
-          const d = p.data, g = p.grad!.data;
+          const d = p.data,
+            g = p.grad!.data;
           for (let i = 0; i < d.length; i++) d[i] = d[i]! - 0.5 * g[i]!;
         }
       });

@@ -9,14 +9,30 @@ export interface RefConv {
 }
 /** Windows of x [N, C, H, W] → [N, C, kh·kw, Ho, Wo] (padded with `value`). */
 export function windows(x: Tensor, kh: number, kw: number, o: RefConv, value = 0): Tensor {
-  const [sh, sw] = o.stride ?? [1, 1], [ph, pw] = o.padding ?? [0, 0], [dh, dw] = o.dilation ?? [1, 1];
+  const [sh, sw] = o.stride ?? [1, 1],
+    [ph, pw] = o.padding ?? [0, 0],
+    [dh, dw] = o.dilation ?? [1, 1];
   const [, , H, W] = x.shape as [number, number, number, number];
-  const xp = ph || pw ? x.pad([[0, 0], [0, 0], [ph, ph], [pw, pw]], value) : x;
-  const ho = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1, wo = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+  const xp =
+    ph || pw
+      ? x.pad(
+          [
+            [0, 0],
+            [0, 0],
+            [ph, ph],
+            [pw, pw],
+          ],
+          value,
+        )
+      : x;
+  const ho = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1,
+    wo = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
   const parts: Tensor[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
-      parts.push(xp.slice([null, null, [i * dh, i * dh + (ho - 1) * sh + 1, sh], [j * dw, j * dw + (wo - 1) * sw + 1, sw]]));
+      parts.push(
+        xp.slice([null, null, [i * dh, i * dh + (ho - 1) * sh + 1, sh], [j * dw, j * dw + (wo - 1) * sw + 1, sw]]),
+      );
     }
   }
   return stack(parts, 2);
@@ -63,10 +79,21 @@ export const convTCases: ConvTCase[] = [
   { y: [1, 4, 3, 5], w: [4, 3, 3, 2], stride: [2, 2], padding: [1, 0], outputPadding: [1, 1] },
   { y: [1, 4, 3, 3], w: [4, 1, 2, 2], groups: 2, stride: [2, 3], dilation: [2, 1] },
 ];
-export const convOpts = (c: RefConv): { stride?: number[]; padding?: number[]; dilation?: number[]; groups?: number } =>
-  ({ stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups });
+export const convOpts = (
+  c: RefConv,
+): { stride?: number[]; padding?: number[]; dilation?: number[]; groups?: number } => ({
+  stride: c.stride,
+  padding: c.padding,
+  dilation: c.dilation,
+  groups: c.groups,
+});
 /** The attrs of the conv primitives for a case (symmetric padding), as ops/conv.ts builds them. */
-export const convAttrsOf = (c: RefConv, kernel: [number, number]) => ({
-  stride: c.stride ?? [1, 1], padBegin: c.padding ?? [0, 0], padEnd: c.padding ?? [0, 0],
-  dilation: c.dilation ?? [1, 1], groups: c.groups ?? 1, kernel,
-}) as const;
+export const convAttrsOf = (c: RefConv, kernel: [number, number]) =>
+  ({
+    stride: c.stride ?? [1, 1],
+    padBegin: c.padding ?? [0, 0],
+    padEnd: c.padding ?? [0, 0],
+    dilation: c.dilation ?? [1, 1],
+    groups: c.groups ?? 1,
+    kernel,
+  }) as const;

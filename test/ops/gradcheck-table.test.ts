@@ -4,9 +4,37 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  binaryCrossEntropyWithLogits, concat, crossEntropy, cumsum, gather, gelu, grad, gradcheck, gradgradcheck, indexSelect, logSumExp,
-  matmul, mseLoss, nllLoss, pad, scatterAdd, sliceScatter, stack, tensor, where, type Tensor,
-  atan2, binaryCrossEntropy, einsum, huberLoss, klDiv, l1Loss, logaddexp, smoothL1Loss, sort, topk,
+  binaryCrossEntropyWithLogits,
+  concat,
+  crossEntropy,
+  cumsum,
+  gather,
+  gelu,
+  grad,
+  gradcheck,
+  gradgradcheck,
+  indexSelect,
+  logSumExp,
+  matmul,
+  mseLoss,
+  nllLoss,
+  pad,
+  scatterAdd,
+  sliceScatter,
+  stack,
+  tensor,
+  where,
+  type Tensor,
+  atan2,
+  binaryCrossEntropy,
+  einsum,
+  huberLoss,
+  klDiv,
+  l1Loss,
+  logaddexp,
+  smoothL1Loss,
+  sort,
+  topk,
 } from '../../src/index.js';
 import { conv2d, convTranspose2d, fold, maxPool2d, unfold, zeros } from '../../src/index.js';
 import { apply } from '../../src/ops/define.js';
@@ -16,8 +44,10 @@ import { crossEntropyComposite, rnd } from '../helpers.js';
 import { geluComposite, logSoftmaxComposite, softmaxComposite } from '../../src/ops/fused-oracles.js';
 
 /** g · GELU′(x) as a function of both (the geluBackward primitive, reached through grad with createGraph). */
-const geluVjp = (approximate: 'none' | 'tanh') => (x: Tensor, g: Tensor): Tensor =>
-  grad((y: Tensor) => gelu(y, approximate).mul(g).sum(), { createGraph: true })(x) as Tensor;
+const geluVjp =
+  (approximate: 'none' | 'tanh') =>
+  (x: Tensor, g: Tensor): Tensor =>
+    grad((y: Tensor) => gelu(y, approximate).mul(g).sum(), { createGraph: true })(x) as Tensor;
 import { convAttrsOf, convCases, convOpts, convTCases } from './conv-oracle.js';
 
 type Kind = 'any' | 'pos' | 'away0';
@@ -32,11 +62,40 @@ interface Row {
 }
 
 const same = [[[3]], [[2, 3]], [[2, 1, 3]]];
-const bcast = [[[2, 3], [2, 3]], [[2, 3], [3]], [[2, 1], [1, 3]], [[], [2, 2]], [[3, 1, 2], [2]]];
-const unary = (name: string, f: (x: Tensor) => Tensor, kind: Kind = 'any', second = true): Row => ({ name, f, shapes: same, kinds: [kind], second });
-const binary = (name: string, f: (a: Tensor, b: Tensor) => Tensor, kinds: Kind[] = ['any', 'any'], second = true): Row => ({ name, f, shapes: bcast, kinds, second });
+const bcast = [
+  [
+    [2, 3],
+    [2, 3],
+  ],
+  [[2, 3], [3]],
+  [
+    [2, 1],
+    [1, 3],
+  ],
+  [[], [2, 2]],
+  [[3, 1, 2], [2]],
+];
+const unary = (name: string, f: (x: Tensor) => Tensor, kind: Kind = 'any', second = true): Row => ({
+  name,
+  f,
+  shapes: same,
+  kinds: [kind],
+  second,
+});
+const binary = (
+  name: string,
+  f: (a: Tensor, b: Tensor) => Tensor,
+  kinds: Kind[] = ['any', 'any'],
+  second = true,
+): Row => ({ name, f, shapes: bcast, kinds, second });
 
-const idx = tensor([[0, 2, 1], [1, 1, 0]], { dtype: 'int32' });
+const idx = tensor(
+  [
+    [0, 2, 1],
+    [1, 1, 0],
+  ],
+  { dtype: 'int32' },
+);
 /** A primitive with `backward: null` (its output is not differentiable): the test checks it records nothing. */
 interface NoGradient {
   noGradient: (x: Tensor) => Tensor;
@@ -51,31 +110,43 @@ const nonEmpty = (rs: Row[]): Rows => {
 
 // Convolution and pooling: the cases of ./conv-oracle.ts (also used by conv.test.ts), tanh/square so that
 // the second order is not trivially zero.
-const conv2dRows = nonEmpty(convCases.map((c) => ({
-  name: `conv2d ${JSON.stringify(c)}`,
-  f: (x: Tensor, w: Tensor, b: Tensor) => conv2d(x, w, b, convOpts(c)).tanh(),
-  shapes: [[c.x, c.w, [c.w[0]!]]],
-  second: true,
-})));
-const convTRows = nonEmpty(convTCases.map((c) => ({
-  name: `convTranspose2d ${JSON.stringify(c)}`,
-  f: (y: Tensor, w: Tensor, b: Tensor) =>
-    convTranspose2d(y, w, b, { ...convOpts(c), outputPadding: c.outputPadding }).tanh(),
-  shapes: [[c.y, c.w, [c.w[1]! * (c.groups ?? 1)]]],
-  second: true,
-})));
-/** conv2dWeight(x, gy) is only reached through conv2d's backward: applied directly here. */
-const convWRows = nonEmpty(convCases.slice(1, 3).map((c) => {
-  const a = convAttrsOf(c, [c.w[2]!, c.w[3]!]);
-  return {
-    name: `conv2dWeight ${JSON.stringify(c)}`,
-    f: (x: Tensor, gy: Tensor) => apply(registry.conv2dWeight, [x, gy], a).tanh(),
-    shapes: [[c.x, [...conv2d(zeros(c.x), zeros(c.w), null, convOpts(c)).shape]]],
+const conv2dRows = nonEmpty(
+  convCases.map((c) => ({
+    name: `conv2d ${JSON.stringify(c)}`,
+    f: (x: Tensor, w: Tensor, b: Tensor) => conv2d(x, w, b, convOpts(c)).tanh(),
+    shapes: [[c.x, c.w, [c.w[0]!]]],
     second: true,
-  };
-}));
+  })),
+);
+const convTRows = nonEmpty(
+  convTCases.map((c) => ({
+    name: `convTranspose2d ${JSON.stringify(c)}`,
+    f: (y: Tensor, w: Tensor, b: Tensor) =>
+      convTranspose2d(y, w, b, { ...convOpts(c), outputPadding: c.outputPadding }).tanh(),
+    shapes: [[c.y, c.w, [c.w[1]! * (c.groups ?? 1)]]],
+    second: true,
+  })),
+);
+/** conv2dWeight(x, gy) is only reached through conv2d's backward: applied directly here. */
+const convWRows = nonEmpty(
+  convCases.slice(1, 3).map((c) => {
+    const a = convAttrsOf(c, [c.w[2]!, c.w[3]!]);
+    return {
+      name: `conv2dWeight ${JSON.stringify(c)}`,
+      f: (x: Tensor, gy: Tensor) => apply(registry.conv2dWeight, [x, gy], a).tanh(),
+      shapes: [[c.x, [...conv2d(zeros(c.x), zeros(c.w), null, convOpts(c)).shape]]],
+      second: true,
+    };
+  }),
+);
 const unfoldOpts = { stride: [2, 1], padding: 1, dilation: [1, 2] };
-const planeIdx = tensor([[0, 2, 2], [3, 1, 0]], { dtype: 'int32' });
+const planeIdx = tensor(
+  [
+    [0, 2, 2],
+    [3, 1, 0],
+  ],
+  { dtype: 'int32' },
+);
 
 /** One entry per primitive (typed by the registry, so a primitive without a row does not compile). */
 const primitives: { readonly [P in Primitive]: Rows | NoGradient } = {
@@ -110,7 +181,21 @@ const primitives: { readonly [P in Primitive]: Rows | NoGradient } = {
   le: cmp((a, b) => a.le(b)),
   gt: cmp((a, b) => a.gt(b)),
   ge: cmp((a, b) => a.ge(b)),
-  where: [{ name: 'where', f: (a, b) => where(a.gt(0), a, b), shapes: [[[2, 3], [2, 3]], [[2, 3], [3]]], kinds: ['away0', 'any'], second: true }],
+  where: [
+    {
+      name: 'where',
+      f: (a, b) => where(a.gt(0), a, b),
+      shapes: [
+        [
+          [2, 3],
+          [2, 3],
+        ],
+        [[2, 3], [3]],
+      ],
+      kinds: ['away0', 'any'],
+      second: true,
+    },
+  ],
   sum: [
     { name: 'sum (all)', f: (x) => x.sum(), shapes: same, second: true },
     { name: 'sum (axis, keepdim)', f: (x) => x.sum(1, true), shapes: [[[2, 3]], [[2, 3, 2]]], second: true },
@@ -124,10 +209,68 @@ const primitives: { readonly [P in Primitive]: Rows | NoGradient } = {
   argmax: { noGradient: (x) => x.argmax(0) },
   argmin: { noGradient: (x) => x.argmin() },
   matmul: [
-    { name: 'matmul 2-D', f: (a, b) => a.matmul(b), shapes: [[[2, 3], [3, 4]], [[1, 1], [1, 1]]], second: true },
-    { name: 'matmul batched + broadcast', f: (a, b) => a.matmul(b), shapes: [[[2, 2, 3], [3, 2]], [[2, 1, 2, 3], [3, 3, 2]], [[3, 2], [2, 2, 3]]], second: true },
-    { name: 'matmul 1-D operands', f: (a, b) => a.matmul(b), shapes: [[[3], [3]], [[3], [3, 2]], [[2, 3], [3]], [[2, 3], [2, 3, 2]]] },
-    { name: 'matmul transA/transB', f: (a, b) => matmul(a, b, { transA: true, transB: true }), shapes: [[[3, 2], [4, 3]], [[2, 3, 2], [4, 3]]], second: true },
+    {
+      name: 'matmul 2-D',
+      f: (a, b) => a.matmul(b),
+      shapes: [
+        [
+          [2, 3],
+          [3, 4],
+        ],
+        [
+          [1, 1],
+          [1, 1],
+        ],
+      ],
+      second: true,
+    },
+    {
+      name: 'matmul batched + broadcast',
+      f: (a, b) => a.matmul(b),
+      shapes: [
+        [
+          [2, 2, 3],
+          [3, 2],
+        ],
+        [
+          [2, 1, 2, 3],
+          [3, 3, 2],
+        ],
+        [
+          [3, 2],
+          [2, 2, 3],
+        ],
+      ],
+      second: true,
+    },
+    {
+      name: 'matmul 1-D operands',
+      f: (a, b) => a.matmul(b),
+      shapes: [
+        [[3], [3]],
+        [[3], [3, 2]],
+        [[2, 3], [3]],
+        [
+          [2, 3],
+          [2, 3, 2],
+        ],
+      ],
+    },
+    {
+      name: 'matmul transA/transB',
+      f: (a, b) => matmul(a, b, { transA: true, transB: true }),
+      shapes: [
+        [
+          [3, 2],
+          [4, 3],
+        ],
+        [
+          [2, 3, 2],
+          [4, 3],
+        ],
+      ],
+      second: true,
+    },
   ],
   reshape: [
     { name: 'reshape', f: (x) => x.reshape([3, -1]), shapes: [[[2, 3]], [[6]]] },
@@ -140,24 +283,70 @@ const primitives: { readonly [P in Primitive]: Rows | NoGradient } = {
   ],
   expand: [{ name: 'expand', f: (x) => x.expand([2, 3, 3]), shapes: [[[3, 1]], [[1, 3, 3]], [[3]]] }],
   concat: [
-    { name: 'concat', f: (a, b) => concat([a, b, a], 1), shapes: [[[2, 3], [2, 1]]] },
-    { name: 'stack', f: (a, b) => stack([a, b], -1), shapes: [[[2, 3], [2, 3]]] },
+    {
+      name: 'concat',
+      f: (a, b) => concat([a, b, a], 1),
+      shapes: [
+        [
+          [2, 3],
+          [2, 1],
+        ],
+      ],
+    },
+    {
+      name: 'stack',
+      f: (a, b) => stack([a, b], -1),
+      shapes: [
+        [
+          [2, 3],
+          [2, 3],
+        ],
+      ],
+    },
   ],
   slice: [
     { name: 'slice (steps, negatives)', f: (x) => x.slice([[1], [-4, undefined, 2]]), shapes: [[[3, 5]]] },
-    { name: 'slice (negative steps)', f: (x) => x.slice([[undefined, undefined, -1], [-1, 0, -2]]).mul(2), shapes: [[[3, 5]]], second: true },
+    {
+      name: 'slice (negative steps)',
+      f: (x) =>
+        x
+          .slice([
+            [undefined, undefined, -1],
+            [-1, 0, -2],
+          ])
+          .mul(2),
+      shapes: [[[3, 5]]],
+      second: true,
+    },
   ],
   sliceScatter: [
     { name: 'sliceScatter', f: (x) => sliceScatter(x, [4, 5], [1, 0], [2, 2]), shapes: [[[2, 3]]] },
-    { name: 'pad (zero)', f: (x) => pad(x, [[1, 0], [2, 1]]), shapes: [[[2, 3]]] },
+    {
+      name: 'pad (zero)',
+      f: (x) =>
+        pad(x, [
+          [1, 0],
+          [2, 1],
+        ]),
+      shapes: [[[2, 3]]],
+    },
     { name: 'pad (constant 2.5)', f: (x) => x.pad([[0, 1]], 2.5), shapes: [[[2, 3]]] },
   ],
   gather: [
     { name: 'gather', f: (x) => gather(x, 1, idx), shapes: [[[2, 3]]] },
-    { name: 'sort values (argsort + gather)', f: (x) => sort(x, 1).values.mul(tensor([1, 2, 3, 4], { dtype: 'float64' })), shapes: [[[3, 4]]], second: true },
+    {
+      name: 'sort values (argsort + gather)',
+      f: (x) => sort(x, 1).values.mul(tensor([1, 2, 3, 4], { dtype: 'float64' })),
+      shapes: [[[3, 4]]],
+      second: true,
+    },
     { name: 'sort descending, dim 0', f: (x) => x.sort(0, true).values.pow(2), shapes: [[[4, 2]]], second: true },
     { name: 'topk', f: (x) => topk(x, 2, 1).values.exp(), shapes: [[[3, 5]]], second: true },
-    { name: 'topk (smallest)', f: (x) => x.topk(3, 0, false).values.mul(x.topk(3, 0, false).values), shapes: [[[4, 2]]] },
+    {
+      name: 'topk (smallest)',
+      f: (x) => x.topk(3, 0, false).values.mul(x.topk(3, 0, false).values),
+      shapes: [[[4, 2]]],
+    },
     { name: 'indexSelect', f: (x) => indexSelect(x, 0, [2, 0, 2]), shapes: [[[3, 2]]] },
   ],
   scatterAdd: [{ name: 'scatterAdd', f: (x) => scatterAdd([2, 4], 1, idx, x), shapes: [[[2, 3]]] }],
@@ -166,25 +355,59 @@ const primitives: { readonly [P in Primitive]: Rows | NoGradient } = {
     { name: 'cumsum (first axis, 3-D)', f: (x) => cumsum(x, 0), shapes: [[[3, 2, 2]]], second: true },
   ],
   softmax: [
-    { name: 'softmax (fused, last axis)', f: (x) => x.softmax(-1), shapes: [[[2, 3]], [[4]], [[2, 2, 5]]], second: true },
+    {
+      name: 'softmax (fused, last axis)',
+      f: (x) => x.softmax(-1),
+      shapes: [[[2, 3]], [[4]], [[2, 2, 5]]],
+      second: true,
+    },
     { name: 'softmax (fused, middle axis)', f: (x) => x.softmax(1), shapes: [[[2, 3, 2]]], second: true },
   ],
   logSoftmax: [
-    { name: 'logSoftmax (fused, last axis)', f: (x) => x.logSoftmax(-1), shapes: [[[2, 3]], [[3, 1, 4]]], second: true },
+    {
+      name: 'logSoftmax (fused, last axis)',
+      f: (x) => x.logSoftmax(-1),
+      shapes: [[[2, 3]], [[3, 1, 4]]],
+      second: true,
+    },
     { name: 'logSoftmax (fused, first axis)', f: (x) => x.logSoftmax(0), shapes: [[[3, 2]]], second: true },
   ],
   softmaxCrossEntropy: [
     { name: 'crossEntropy (fused softmax + NLL)', f: (x) => crossEntropy(x, [2, 0]), shapes: [[[2, 3]]], second: true },
-    { name: 'crossEntropy (fused, sum, repeated class)', f: (x) => crossEntropy(x, [1, 1, 0], { reduction: 'sum' }),
-      shapes: [[[3, 4]]], second: true },
+    {
+      name: 'crossEntropy (fused, sum, repeated class)',
+      f: (x) => crossEntropy(x, [1, 1, 0], { reduction: 'sum' }),
+      shapes: [[[3, 4]]],
+      second: true,
+    },
   ],
   gelu: [
     { name: 'gelu (fused, erf)', f: (x) => gelu(x), shapes: [[[2, 3]], [[5]]], kinds: ['any'], second: true },
     { name: 'gelu (fused, tanh)', f: (x) => gelu(x, 'tanh'), shapes: [[[2, 3]]], second: true },
   ],
   geluBackward: [
-    { name: 'geluBackward (erf) in x and g', f: geluVjp('none'), shapes: [[[2, 3], [2, 3]]], second: true },
-    { name: 'geluBackward (tanh) in x and g', f: geluVjp('tanh'), shapes: [[[2, 3], [2, 3]]], second: true },
+    {
+      name: 'geluBackward (erf) in x and g',
+      f: geluVjp('none'),
+      shapes: [
+        [
+          [2, 3],
+          [2, 3],
+        ],
+      ],
+      second: true,
+    },
+    {
+      name: 'geluBackward (tanh) in x and g',
+      f: geluVjp('tanh'),
+      shapes: [
+        [
+          [2, 3],
+          [2, 3],
+        ],
+      ],
+      second: true,
+    },
   ],
   // issue 12
   expm1: [unary('expm1', (x) => x.expm1())],
@@ -203,28 +426,41 @@ const primitives: { readonly [P in Primitive]: Rows | NoGradient } = {
   conv2d: conv2dRows,
   convTranspose2d: convTRows,
   conv2dWeight: convWRows,
-  unfold: [{ name: 'unfold', f: (x) => unfold(x, [2, 3], unfoldOpts).square(), shapes: [[[2, 3, 5, 6]]],
-    second: true }],
-  fold: [{ name: 'fold', f: (c) => fold(c, [5, 6], [2, 3], unfoldOpts).square(), shapes: [[[2, 18, 12]]],
-    second: true }],
+  unfold: [
+    { name: 'unfold', f: (x) => unfold(x, [2, 3], unfoldOpts).square(), shapes: [[[2, 3, 5, 6]]], second: true },
+  ],
+  fold: [
+    { name: 'fold', f: (c) => fold(c, [5, 6], [2, 3], unfoldOpts).square(), shapes: [[[2, 18, 12]]], second: true },
+  ],
   maxPool2dIndices: {
-    noGradient: (x) => apply(registry.maxPool2dIndices, [x], {
-      g: { planes: 1, h: 2, w: 3, kh: 2, kw: 2, ho: 1, wo: 2, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1 },
-    }),
+    noGradient: (x) =>
+      apply(registry.maxPool2dIndices, [x], {
+        g: { planes: 1, h: 2, w: 3, kh: 2, kw: 2, ho: 1, wo: 2, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1 },
+      }),
   },
   maxPoolGather: [
-    { name: 'maxPoolGather', f: (x) => apply(registry.maxPoolGather, [x, planeIdx], { hw: 4 }).square(),
-      shapes: [[[2, 4]]], second: true },
-    { name: 'maxPool2d (padding, stride)', f: (x) => maxPool2d(x, 3, { stride: 2, padding: 1 }).square(),
-      shapes: [[[2, 3, 7, 6]]], second: true },
+    {
+      name: 'maxPoolGather',
+      f: (x) => apply(registry.maxPoolGather, [x, planeIdx], { hw: 4 }).square(),
+      shapes: [[[2, 4]]],
+      second: true,
+    },
+    {
+      name: 'maxPool2d (padding, stride)',
+      f: (x) => maxPool2d(x, 3, { stride: 2, padding: 1 }).square(),
+      shapes: [[[2, 3, 7, 6]]],
+      second: true,
+    },
     { name: 'maxPool2d (overlapping windows)', f: (x) => maxPool2d(x, 2, { stride: 1 }), shapes: [[[2, 3, 7, 6]]] },
   ],
-  maxPoolScatter: [{
-    name: 'maxPoolScatter (repeated indices)',
-    f: (g) => apply(registry.maxPoolScatter, [g, planeIdx], { hw: 4, shape: [2, 4] }).square(),
-    shapes: [[[2, 3]]],
-    second: true,
-  }],
+  maxPoolScatter: [
+    {
+      name: 'maxPoolScatter (repeated indices)',
+      f: (g) => apply(registry.maxPoolScatter, [g, planeIdx], { hw: 4, shape: [2, 4] }).square(),
+      shapes: [[[2, 3]]],
+      second: true,
+    },
+  ],
 };
 
 const composites: Row[] = [
@@ -238,16 +474,65 @@ const composites: Row[] = [
   { name: 'gelu (erf, composite oracle)', f: (x) => geluComposite(x), shapes: [[[2, 3]]], second: true },
   { name: 'gelu (tanh, composite oracle)', f: (x) => geluComposite(x, 'tanh'), shapes: [[[2, 3]]] },
   { name: 'softplus', f: (x) => x.softplus(), shapes: [[[2, 3]]], kinds: ['away0'], second: true },
-  { name: 'mseLoss', f: (a, b) => mseLoss(a, b), shapes: [[[2, 3], [2, 3]]], second: true },
-  { name: 'crossEntropy (composite oracle)', f: (x) => crossEntropyComposite(x, [2, 0]), shapes: [[[2, 3]]], second: true },
-  { name: 'crossEntropy (label smoothing)', f: (x) => crossEntropy(x, [1, 2], { labelSmoothing: 0.1 }), shapes: [[[2, 3]]] },
+  {
+    name: 'mseLoss',
+    f: (a, b) => mseLoss(a, b),
+    shapes: [
+      [
+        [2, 3],
+        [2, 3],
+      ],
+    ],
+    second: true,
+  },
+  {
+    name: 'crossEntropy (composite oracle)',
+    f: (x) => crossEntropyComposite(x, [2, 0]),
+    shapes: [[[2, 3]]],
+    second: true,
+  },
+  {
+    name: 'crossEntropy (label smoothing)',
+    f: (x) => crossEntropy(x, [1, 2], { labelSmoothing: 0.1 }),
+    shapes: [[[2, 3]]],
+  },
   { name: 'nllLoss', f: (x) => nllLoss(x.logSoftmax(1), [1, 1], 'sum'), shapes: [[[2, 3]]] },
-  { name: 'binaryCrossEntropyWithLogits', f: (x, t) => binaryCrossEntropyWithLogits(x, t.sigmoid()), shapes: [[[2, 3], [2, 3]]], kinds: ['away0', 'any'] },
-  { name: 'scaledDotProductAttention (causal, fused)', f: (q, k, v) => scaledDotProductAttention(q, k, v, { isCausal: true }),
-    shapes: [[[2, 3, 2], [2, 3, 2], [2, 3, 2]]], second: true },
-  { name: 'scaledDotProductAttention (float mask, composite)',
+  {
+    name: 'binaryCrossEntropyWithLogits',
+    f: (x, t) => binaryCrossEntropyWithLogits(x, t.sigmoid()),
+    shapes: [
+      [
+        [2, 3],
+        [2, 3],
+      ],
+    ],
+    kinds: ['away0', 'any'],
+  },
+  {
+    name: 'scaledDotProductAttention (causal, fused)',
+    f: (q, k, v) => scaledDotProductAttention(q, k, v, { isCausal: true }),
+    shapes: [
+      [
+        [2, 3, 2],
+        [2, 3, 2],
+        [2, 3, 2],
+      ],
+    ],
+    second: true,
+  },
+  {
+    name: 'scaledDotProductAttention (float mask, composite)',
     f: (q, k, v, m) => scaledDotProductAttention(q, k, v, { attnMask: m, fused: false }),
-    shapes: [[[3, 2], [4, 2], [4, 3], [3, 4]]], second: true },
+    shapes: [
+      [
+        [3, 2],
+        [4, 2],
+        [4, 3],
+        [3, 4],
+      ],
+    ],
+    second: true,
+  },
   // ---- issue 12: composites -----------------------------------------------------------------
   unary('tan', (x) => x.mul(0.5).tan()),
   unary('sinh', (x) => x.sinh()),
@@ -277,34 +562,201 @@ const composites: Row[] = [
   { name: 'tril', f: (x) => x.tril(), shapes: [[[3, 3]], [[2, 3, 4]]], second: true },
   { name: 'triu (k = 1, k = -1)', f: (x) => x.triu(1).add(x.triu(-1)), shapes: [[[3, 4]]], second: true },
   { name: 'maskedFill', f: (x) => x.maskedFill(x.gt(0.5), -1).mul(x), shapes: [[[2, 3]]], second: true },
-  { name: 'maskedFill (tensor value)', f: (x, v) => x.maskedFill(tensor([[1, 0, 1]]), v.sum()), shapes: [[[2, 3], [2]]] },
+  {
+    name: 'maskedFill (tensor value)',
+    f: (x, v) => x.maskedFill(tensor([[1, 0, 1]]), v.sum()),
+    shapes: [[[2, 3], [2]]],
+  },
   { name: 'split (size)', f: (x) => concat(x.split(2, 1).reverse(), 1), shapes: [[[2, 5]]], second: true },
-  { name: 'split (sections)', f: (x) => { const [a, b] = x.split([1, 2], 0); return a!.mul(b!.sum(0)); }, shapes: [[[3, 2]]], second: true },
+  {
+    name: 'split (sections)',
+    f: (x) => {
+      const [a, b] = x.split([1, 2], 0);
+      return a!.mul(b!.sum(0));
+    },
+    shapes: [[[3, 2]]],
+    second: true,
+  },
   { name: 'chunk', f: (x) => concat(x.chunk(3, 0).reverse(), 0), shapes: [[[5, 2]]] },
-  { name: 'unbind', f: (x) => { const [a, b, c] = x.unbind(1); return a!.mul(b!).add(c!); }, shapes: [[[2, 3]]], second: true },
+  {
+    name: 'unbind',
+    f: (x) => {
+      const [a, b, c] = x.unbind(1);
+      return a!.mul(b!).add(c!);
+    },
+    shapes: [[[2, 3]]],
+    second: true,
+  },
   { name: 'repeat', f: (x) => x.repeat(2, 1, 3), shapes: [[[2, 3]], [[3]], [[1, 2, 2]]], second: true },
   { name: 'tile', f: (x) => x.tile([2]), shapes: [[[2, 3]]] },
   { name: 'flip', f: (x) => x.flip([0, -1]), shapes: [[[2, 3]], [[2, 3, 2]]] },
   { name: 'roll (dims)', f: (x) => x.roll([1, -2], [0, 1]), shapes: [[[2, 3]], [[3, 4, 2]]] },
   { name: 'roll (flattened)', f: (x) => x.roll(4), shapes: [[[2, 3]]] },
-  { name: 'einsum matmul', f: (a, b) => einsum('ij,jk->ik', a, b), shapes: [[[2, 3], [3, 4]]], second: true },
-  { name: 'einsum batched + ellipsis', f: (a, b) => einsum('...ij,...jk', a, b), shapes: [[[2, 2, 3], [2, 3, 2]], [[2, 2, 3], [3, 2]]], second: true },
-  { name: 'einsum trace, diagonal, outer', f: (a, b) => einsum('ii,i,j->j', a, a.sum(0), b), shapes: [[[3, 3], [2]]], second: true },
-  { name: 'einsum three operands', f: (a, b, c) => einsum('ab,bc,ca->', a, b, c), shapes: [[[2, 3], [3, 4], [4, 2]]], second: true },
+  {
+    name: 'einsum matmul',
+    f: (a, b) => einsum('ij,jk->ik', a, b),
+    shapes: [
+      [
+        [2, 3],
+        [3, 4],
+      ],
+    ],
+    second: true,
+  },
+  {
+    name: 'einsum batched + ellipsis',
+    f: (a, b) => einsum('...ij,...jk', a, b),
+    shapes: [
+      [
+        [2, 2, 3],
+        [2, 3, 2],
+      ],
+      [
+        [2, 2, 3],
+        [3, 2],
+      ],
+    ],
+    second: true,
+  },
+  {
+    name: 'einsum trace, diagonal, outer',
+    f: (a, b) => einsum('ii,i,j->j', a, a.sum(0), b),
+    shapes: [[[3, 3], [2]]],
+    second: true,
+  },
+  {
+    name: 'einsum three operands',
+    f: (a, b, c) => einsum('ab,bc,ca->', a, b, c),
+    shapes: [
+      [
+        [2, 3],
+        [3, 4],
+        [4, 2],
+      ],
+    ],
+    second: true,
+  },
   { name: 'einsum transpose + sum', f: (a) => einsum('ijk->kj', a), shapes: [[[2, 3, 4]]] },
   // ---- issue 12: losses ---------------------------------------------------------------------
-  { name: 'l1Loss', f: (a, b) => l1Loss(a, b), shapes: [[[2, 3], [2, 3]]] },
-  { name: 'smoothL1Loss (beta 0.5)', f: (a, b) => smoothL1Loss(a, b, { beta: 0.5 }), shapes: [[[3, 4], [3, 4]]], second: true },
-  { name: 'huberLoss (delta 0.7, sum)', f: (a, b) => huberLoss(a, b, { delta: 0.7, reduction: 'sum' }), shapes: [[[3, 4], [3, 4]]], second: true },
-  { name: 'klDiv (batchmean)', f: (a, b) => klDiv(a.logSoftmax(1), b.softmax(1), { reduction: 'batchmean' }), shapes: [[[2, 3], [2, 3]]], second: true },
-  { name: 'klDiv (logTarget, mean)', f: (a, b) => klDiv(a.logSoftmax(1), b.logSoftmax(1), { logTarget: true }), shapes: [[[2, 3], [2, 3]]], second: true },
-  { name: 'binaryCrossEntropy', f: (a, b) => binaryCrossEntropy(a.sigmoid(), b.sigmoid()), shapes: [[[2, 3], [2, 3]]], second: true },
-  { name: 'binaryCrossEntropy (weight, sum)', f: (a, b) => binaryCrossEntropy(a.sigmoid(), b.sigmoid(), { weight: b.exp(), reduction: 'sum' }), shapes: [[[2, 3], [2, 3]]] },
+  {
+    name: 'l1Loss',
+    f: (a, b) => l1Loss(a, b),
+    shapes: [
+      [
+        [2, 3],
+        [2, 3],
+      ],
+    ],
+  },
+  {
+    name: 'smoothL1Loss (beta 0.5)',
+    f: (a, b) => smoothL1Loss(a, b, { beta: 0.5 }),
+    shapes: [
+      [
+        [3, 4],
+        [3, 4],
+      ],
+    ],
+    second: true,
+  },
+  {
+    name: 'huberLoss (delta 0.7, sum)',
+    f: (a, b) => huberLoss(a, b, { delta: 0.7, reduction: 'sum' }),
+    shapes: [
+      [
+        [3, 4],
+        [3, 4],
+      ],
+    ],
+    second: true,
+  },
+  {
+    name: 'klDiv (batchmean)',
+    f: (a, b) => klDiv(a.logSoftmax(1), b.softmax(1), { reduction: 'batchmean' }),
+    shapes: [
+      [
+        [2, 3],
+        [2, 3],
+      ],
+    ],
+    second: true,
+  },
+  {
+    name: 'klDiv (logTarget, mean)',
+    f: (a, b) => klDiv(a.logSoftmax(1), b.logSoftmax(1), { logTarget: true }),
+    shapes: [
+      [
+        [2, 3],
+        [2, 3],
+      ],
+    ],
+    second: true,
+  },
+  {
+    name: 'binaryCrossEntropy',
+    f: (a, b) => binaryCrossEntropy(a.sigmoid(), b.sigmoid()),
+    shapes: [
+      [
+        [2, 3],
+        [2, 3],
+      ],
+    ],
+    second: true,
+  },
+  {
+    name: 'binaryCrossEntropy (weight, sum)',
+    f: (a, b) => binaryCrossEntropy(a.sigmoid(), b.sigmoid(), { weight: b.exp(), reduction: 'sum' }),
+    shapes: [
+      [
+        [2, 3],
+        [2, 3],
+      ],
+    ],
+  },
   { name: 'crossEntropy (ignoreIndex)', f: (x) => crossEntropy(x, [2, -100, 1]), shapes: [[[3, 3]]], second: true },
-  { name: 'crossEntropy (probability targets)', f: (x, t) => crossEntropy(x, t.softmax(1)), shapes: [[[2, 3], [2, 3]]], second: true },
-  { name: 'crossEntropy ([N, C, d] and weights)', f: (x, w) => crossEntropy(x, tensor([[0, 2], [1, 1]], { dtype: 'int32' }), { weight: w.exp() }), shapes: [[[2, 3, 2], [3]]], second: true },
-  { name: 'crossEntropy (smoothing + weight + ignore)', f: (x) => crossEntropy(x, [0, 3, 3], { labelSmoothing: 0.2, weight: tensor([1, 2, 0.5, 3], { dtype: 'float64' }), ignoreIndex: 0 }), shapes: [[[3, 4]]] },
-  { name: 'nllLoss (ignoreIndex, none)', f: (x) => nllLoss(x, [1, 0], { ignoreIndex: 0, reduction: 'none' }), shapes: [[[2, 3]]] },
+  {
+    name: 'crossEntropy (probability targets)',
+    f: (x, t) => crossEntropy(x, t.softmax(1)),
+    shapes: [
+      [
+        [2, 3],
+        [2, 3],
+      ],
+    ],
+    second: true,
+  },
+  {
+    name: 'crossEntropy ([N, C, d] and weights)',
+    f: (x, w) =>
+      crossEntropy(
+        x,
+        tensor(
+          [
+            [0, 2],
+            [1, 1],
+          ],
+          { dtype: 'int32' },
+        ),
+        { weight: w.exp() },
+      ),
+    shapes: [[[2, 3, 2], [3]]],
+    second: true,
+  },
+  {
+    name: 'crossEntropy (smoothing + weight + ignore)',
+    f: (x) =>
+      crossEntropy(x, [0, 3, 3], {
+        labelSmoothing: 0.2,
+        weight: tensor([1, 2, 0.5, 3], { dtype: 'float64' }),
+        ignoreIndex: 0,
+      }),
+    shapes: [[[3, 4]]],
+  },
+  {
+    name: 'nllLoss (ignoreIndex, none)',
+    f: (x) => nllLoss(x, [1, 0], { ignoreIndex: 0, reduction: 'none' }),
+    shapes: [[[2, 3]]],
+  },
 ];
 
 const rows: Row[] = [
@@ -330,9 +782,16 @@ describe('primitives without a gradient (backward: null)', () => {
 
 describe('gradcheck table (float64)', () => {
   it('prod and cumprod: exact gradients with one and with two zeros (first and second order)', () => {
-    for (const vals of [[2, 0, 3, -1.5], [0, 2, 0, 3], [1.5, -2, 0.5, 0]]) {
+    for (const vals of [
+      [2, 0, 3, -1.5],
+      [0, 2, 0, 3],
+      [1.5, -2, 0.5, 0],
+    ]) {
       const x = tensor(vals, { dtype: 'float64', requiresGrad: true });
-      for (const f of [(t: Tensor) => t.prod(), (t: Tensor) => t.cumprod(0).mul(tensor([1, 2, 3, 4], { dtype: 'float64' }))]) {
+      for (const f of [
+        (t: Tensor) => t.prod(),
+        (t: Tensor) => t.cumprod(0).mul(tensor([1, 2, 3, 4], { dtype: 'float64' })),
+      ]) {
         expect(gradcheck(f, [x]).ok).toBe(true);
         expect(gradgradcheck(f, [x]).ok).toBe(true);
       }

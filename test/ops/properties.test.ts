@@ -5,7 +5,13 @@ import { broadcastShapes, Generator, Tensor } from '../../src/index.js';
 /** A shape and one broadcast-compatible with it (dims dropped on the left or set to 1). */
 const shapePair = fc
   .array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 4 })
-  .chain((s) => fc.tuple(fc.constant(s), fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }), fc.integer({ min: 0, max: s.length })))
+  .chain((s) =>
+    fc.tuple(
+      fc.constant(s),
+      fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }),
+      fc.integer({ min: 0, max: s.length }),
+    ),
+  )
   .map(([s, ones, drop]) => [s, s.map((d, i) => (ones[i] ? 1 : d)).slice(drop)] as const);
 
 const filled = (shape: readonly number[], seed: number, dtype: 'float32' | 'float64' = 'float64'): Tensor => {
@@ -20,7 +26,8 @@ describe('shape properties', () => {
   it('broadcasting gradients sum back to each input shape', () => {
     fc.assert(
       fc.property(shapePair, fc.nat(), ([sa, sb], seed) => {
-        const a = filled(sa, seed).requiresGrad_(), b = filled(sb, seed + 1).requiresGrad_();
+        const a = filled(sa, seed).requiresGrad_(),
+          b = filled(sb, seed + 1).requiresGrad_();
         const out = a.mul(b);
         expect(out.shape).toEqual(broadcastShapes('mul', sa, sb));
         out.sum().backward();
@@ -38,7 +45,8 @@ describe('shape properties', () => {
   it('a.add(b) commutes, bit for bit', () => {
     fc.assert(
       fc.property(shapePair, fc.nat(), ([sa, sb], seed) => {
-        const a = filled(sa, seed, 'float32'), b = filled(sb, seed + 7, 'float32');
+        const a = filled(sa, seed, 'float32'),
+          b = filled(sb, seed + 7, 'float32');
         expect(Array.from(a.add(b).data)).toEqual(Array.from(b.add(a).data));
         expect(a.add(b).shape).toEqual(b.add(a).shape);
       }),

@@ -4,14 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { optim, tensor, ValueError } from '../../src/index.js';
 
 const withGrad = (g: number[], dtype: 'float32' | 'float64' = 'float64') => {
-  const p = tensor(g.map(() => 0), { dtype, requiresGrad: true });
+  const p = tensor(
+    g.map(() => 0),
+    { dtype, requiresGrad: true },
+  );
   p.grad = tensor(g, { dtype });
   return p;
 };
 
 describe('clipGradNorm', () => {
   it('returns the total 2-norm over all gradients and scales them by maxNorm/(total + 1e-6)', () => {
-    const a = withGrad([3, 0]), b = withGrad([0, 4]); // total norm √(3² + 4²) = 5
+    const a = withGrad([3, 0]),
+      b = withGrad([0, 4]); // total norm √(3² + 4²) = 5
     const total = optim.clipGradNorm([a, b], 1);
     expect(total).toBe(5);
     const coef = 1 / (5 + 1e-6);
@@ -24,12 +28,14 @@ describe('clipGradNorm', () => {
     expect([...a.grad!.data]).toEqual([0.3, -0.4]);
   });
   it('normType Infinity uses the largest |g|', () => {
-    const a = withGrad([1, -7]), b = withGrad([5]);
+    const a = withGrad([1, -7]),
+      b = withGrad([5]);
     expect(optim.clipGradNorm([a, b], 3.5, Infinity)).toBe(7);
     expect(a.grad!.data[1]).toBeCloseTo(-3.5, 5);
   });
   it('normType 1 sums |g|', () => {
-    const a = withGrad([1, -2]), b = withGrad([3]);
+    const a = withGrad([1, -2]),
+      b = withGrad([3]);
     expect(optim.clipGradNorm([a, b], 100, 1)).toBe(6);
   });
   it('skips parameters without a gradient and returns 0 when none has one', () => {

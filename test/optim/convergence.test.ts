@@ -8,8 +8,15 @@ import { optim, tensor, type Tensor } from '../../src/index.js';
 type Make = (p: Tensor[]) => optim.Optimizer;
 
 // 0.5·Σ cᵢ(xᵢ − tᵢ)², condition number 16.
-const c = [1, 4, 0.25], target = [1, -2, 3];
-const quadratic = (x: Tensor) => x.sub(tensor(target, { dtype: x.dtype })).square().mul(tensor(c, { dtype: x.dtype })).sum().mul(0.5);
+const c = [1, 4, 0.25],
+  target = [1, -2, 3];
+const quadratic = (x: Tensor) =>
+  x
+    .sub(tensor(target, { dtype: x.dtype }))
+    .square()
+    .mul(tensor(c, { dtype: x.dtype }))
+    .sum()
+    .mul(0.5);
 
 const quadCases: [string, Make, number][] = [
   ['GD', (p) => new optim.GD(p, { lr: 0.3 }), 300],

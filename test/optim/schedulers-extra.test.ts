@@ -8,11 +8,19 @@ import { describe, expect, it } from 'vitest';
 import { optim, tensor, ValueError } from '../../src/index.js';
 
 const sgd = (lrs: number[], momentum = 0.9) =>
-  new optim.SGD(lrs.map((lr) => ({ params: [tensor([1], { requiresGrad: true })], lr })), { lr: lrs[0]!, momentum });
+  new optim.SGD(
+    lrs.map((lr) => ({ params: [tensor([1], { requiresGrad: true })], lr })),
+    { lr: lrs[0]!, momentum },
+  );
 const groupLrs = (opt: optim.Optimizer) => opt.paramGroups.map((g) => g.lr);
 
 /** Python's group dicts, and LRScheduler's _initial_step / step / _update_lr, for the transcriptions. */
-interface PyGroup { lr: number; initial_lr?: number; momentum?: number; betas?: [number, number] }
+interface PyGroup {
+  lr: number;
+  initial_lr?: number;
+  momentum?: number;
+  betas?: [number, number];
+}
 abstract class PyScheduler {
   last_epoch = -1;
   _step_count = 0;
@@ -37,7 +45,11 @@ abstract class PyScheduler {
 }
 
 class PyConstantLR extends PyScheduler {
-  constructor(g: PyGroup[], readonly factor = 1.0 / 3, readonly total_iters = 5) {
+  constructor(
+    g: PyGroup[],
+    readonly factor = 1.0 / 3,
+    readonly total_iters = 5,
+  ) {
     super(g);
     this._initial_step();
   }
@@ -48,29 +60,39 @@ class PyConstantLR extends PyScheduler {
   }
 }
 class PyPolynomialLR extends PyScheduler {
-  constructor(g: PyGroup[], readonly total_iters = 5, readonly power = 1.0) {
+  constructor(
+    g: PyGroup[],
+    readonly total_iters = 5,
+    readonly power = 1.0,
+  ) {
     super(g);
     this._initial_step();
   }
   get_lr() {
     if (this._is_initial || this.last_epoch > this.total_iters) return this.groups.map((g) => g.lr);
-    const decay_factor = ((1.0 - this.last_epoch / this.total_iters)
-      / (1.0 - (this.last_epoch - 1) / this.total_iters)) ** this.power;
+    const decay_factor =
+      ((1.0 - this.last_epoch / this.total_iters) / (1.0 - (this.last_epoch - 1) / this.total_iters)) ** this.power;
     return this.groups.map((g) => g.lr * decay_factor);
   }
 }
 class PyWarmRestarts extends PyScheduler {
   T_i: number;
   T_cur: number;
-  constructor(g: PyGroup[], readonly T_0: number, readonly T_mult = 1, readonly eta_min = 0.0) {
+  constructor(
+    g: PyGroup[],
+    readonly T_0: number,
+    readonly T_mult = 1,
+    readonly eta_min = 0.0,
+  ) {
     super(g);
     this.T_i = T_0;
     this.T_cur = this.last_epoch;
     this._initial_step();
   }
   get_lr() {
-    return this.base_lrs.map((b) =>
-      this.eta_min + ((b - this.eta_min) * (1 + Math.cos((Math.PI * this.T_cur) / this.T_i))) / 2);
+    return this.base_lrs.map(
+      (b) => this.eta_min + ((b - this.eta_min) * (1 + Math.cos((Math.PI * this.T_cur) / this.T_i))) / 2,
+    );
   }
   override step(epoch?: number) {
     if (epoch === undefined && this.last_epoch < 0) epoch = 0;
@@ -103,15 +125,24 @@ class PyCyclicLR extends PyScheduler {
   scale_mode: 'cycle' | 'iterations';
   base_momentums: number[];
   max_momentums: number[];
-  constructor(g: PyGroup[], base_lr: number[], max_lr: number[], step_size_up = 2000,
-      step_size_down: number | null = null,
-    readonly mode = 'triangular', readonly gamma = 1.0, readonly cycle_momentum = true, base_momentum = 0.8,
+  constructor(
+    g: PyGroup[],
+    base_lr: number[],
+    max_lr: number[],
+    step_size_up = 2000,
+    step_size_down: number | null = null,
+    readonly mode = 'triangular',
+    readonly gamma = 1.0,
+    readonly cycle_momentum = true,
+    base_momentum = 0.8,
     max_momentum = 0.9,
-    readonly use_beta1 = false) {
+    readonly use_beta1 = false,
+  ) {
     base_lr.forEach((lr, i) => (g[i]!.lr = lr)); // before super().__init__ in PyTorch
     super(g);
     this.max_lrs = max_lr;
-    const up = step_size_up, down = step_size_down ?? up;
+    const up = step_size_up,
+      down = step_size_down ?? up;
     this.total_size = up + down;
     this.step_ratio = up / this.total_size;
     this.scale_mode = mode === 'exp_range' ? 'iterations' : 'cycle';
@@ -137,14 +168,17 @@ class PyCyclicLR extends PyScheduler {
     const scale_factor = x <= this.step_ratio ? x / this.step_ratio : (x - 1) / (this.step_ratio - 1);
     const lrs = this.base_lrs.map((base_lr, i) => {
       const base_height = (this.max_lrs[i]! - base_lr) * scale_factor;
-      return this.scale_mode === 'cycle' ? base_lr + base_height * this.scale_fn(cycle)
+      return this.scale_mode === 'cycle'
+        ? base_lr + base_height * this.scale_fn(cycle)
         : base_lr + base_height * this.scale_fn(this.last_epoch);
     });
     if (this.cycle_momentum) {
       this.groups.forEach((grp, i) => {
         const base_height = (this.max_momentums[i]! - this.base_momentums[i]!) * scale_factor;
-        const m = this.scale_mode === 'cycle' ? this.max_momentums[i]! - base_height * this.scale_fn(cycle)
-          : this.max_momentums[i]! - base_height * this.scale_fn(this.last_epoch);
+        const m =
+          this.scale_mode === 'cycle'
+            ? this.max_momentums[i]! - base_height * this.scale_fn(cycle)
+            : this.max_momentums[i]! - base_height * this.scale_fn(this.last_epoch);
         if (this.use_beta1) grp.betas = [m, grp.betas![1]];
         else grp.momentum = m;
       });
@@ -153,7 +187,10 @@ class PyCyclicLR extends PyScheduler {
   }
 }
 class PyExponentialLR extends PyScheduler {
-  constructor(g: PyGroup[], readonly gamma: number) {
+  constructor(
+    g: PyGroup[],
+    readonly gamma: number,
+  ) {
     super(g);
     this._initial_step();
   }
@@ -164,11 +201,17 @@ class PyExponentialLR extends PyScheduler {
 }
 
 /** Steps ours and the transcription n times; every group's lr (and momentum) must be bit-identical. */
-function lockstep(opt: optim.Optimizer, ours: { step(): void }, groups: PyGroup[], ref: { step(): void }, n: number,
-  momentum: 'momentum' | 'beta1' | null = null): number[][] {
+function lockstep(
+  opt: optim.Optimizer,
+  ours: { step(): void },
+  groups: PyGroup[],
+  ref: { step(): void },
+  n: number,
+  momentum: 'momentum' | 'beta1' | null = null,
+): number[][] {
   const seq: number[][] = [];
   for (let e = 0; e < n; e++) {
-    if (e > 0) (ours.step(), ref.step());
+    if (e > 0) ours.step(), ref.step();
     expect(groupLrs(opt)).toEqual(groups.map((g) => g.lr));
     const mine = opt.paramGroups as unknown as { momentum: number; betas: number[] }[];
     if (momentum === 'momentum') expect(mine.map((g) => g.momentum)).toEqual(groups.map((g) => g.momentum));
@@ -177,25 +220,37 @@ function lockstep(opt: optim.Optimizer, ours: { step(): void }, groups: PyGroup[
   }
   return seq;
 }
-const maxRel = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i]!) / Math.max(1e-300,
-    Math.abs(b[i]!))));
+const maxRel = (a: number[], b: number[]) =>
+  Math.max(...a.map((x, i) => Math.abs(x - b[i]!) / Math.max(1e-300, Math.abs(b[i]!))));
 
 describe('new schedulers equal PyTorch’s code bit for bit', () => {
   it('ConstantLR (defaults, and factor 0.25 over 7 epochs), two groups', () => {
-    for (const [factor, T] of [[undefined, undefined], [0.25, 7]] as const) {
+    for (const [factor, T] of [
+      [undefined, undefined],
+      [0.25, 7],
+    ] as const) {
       const opt = sgd([0.37, 0.05]);
       const s = new optim.ConstantLR(opt, factor === undefined ? {} : { factor, totalIters: T });
       const g: PyGroup[] = [{ lr: 0.37 }, { lr: 0.05 }];
       const seq = lockstep(opt, s, g, new PyConstantLR(g, factor ?? 1 / 3, T ?? 5), 15);
       expect(seq[0]![0]).toBe(0.37 * (factor ?? 1 / 3));
       // the closed form (base·(factor + [e ≥ T]·(1 − factor))) agrees to rounding
-      const T_ = T ?? 5, f = factor ?? 1 / 3;
-      expect(maxRel(seq.map((l) => l[0]!), seq.map((_,
-          e) => 0.37 * (f + (e >= T_ ? 1 : 0) * (1 - f))))).toBeLessThan(1e-15);
+      const T_ = T ?? 5,
+        f = factor ?? 1 / 3;
+      expect(
+        maxRel(
+          seq.map((l) => l[0]!),
+          seq.map((_, e) => 0.37 * (f + (e >= T_ ? 1 : 0) * (1 - f))),
+        ),
+      ).toBeLessThan(1e-15);
     }
   });
   it('PolynomialLR (power 1, 0.9, 2.5), continued past totalIters', () => {
-    for (const [T, p] of [[5, 1.0], [11, 0.9], [6, 2.5]] as const) {
+    for (const [T, p] of [
+      [5, 1.0],
+      [11, 0.9],
+      [6, 2.5],
+    ] as const) {
       const opt = sgd([0.05, 0.2]);
       const s = new optim.PolynomialLR(opt, { totalIters: T, power: p });
       const g: PyGroup[] = [{ lr: 0.05 }, { lr: 0.2 }];
@@ -208,7 +263,11 @@ describe('new schedulers equal PyTorch’s code bit for bit', () => {
     }
   });
   it('CosineAnnealingWarmRestarts (tMult 1 and 2, etaMin), step() and fractional stepAt(epoch)', () => {
-    for (const [T0, mult, lo] of [[5, 1, 0], [3, 2, 0.001], [4, 3, 0.01]] as const) {
+    for (const [T0, mult, lo] of [
+      [5, 1, 0],
+      [3, 2, 0.001],
+      [4, 3, 0.01],
+    ] as const) {
       const opt = sgd([0.1, 0.3]);
       const s = new optim.CosineAnnealingWarmRestarts(opt, { t0: T0, tMult: mult, etaMin: lo });
       const g: PyGroup[] = [{ lr: 0.1 }, { lr: 0.3 }];
@@ -234,8 +293,14 @@ describe('new schedulers equal PyTorch’s code bit for bit', () => {
     ] as const;
     for (const c of cases) {
       const opt = sgd([0.9, 0.9]);
-      const s = new optim.CyclicLR(opt, { baseLr: [0.01, 0.02], maxLr: [0.1, 0.5], stepSizeUp: c.up,
-          stepSizeDown: c.down, mode: c.mode, gamma: c.gamma });
+      const s = new optim.CyclicLR(opt, {
+        baseLr: [0.01, 0.02],
+        maxLr: [0.1, 0.5],
+        stepSizeUp: c.up,
+        stepSizeDown: c.down,
+        mode: c.mode,
+        gamma: c.gamma,
+      });
       const g: PyGroup[] = [{ lr: 0.9 }, { lr: 0.9 }];
       const ref = new PyCyclicLR(g, [0.01, 0.02], [0.1, 0.5], c.up, c.down ?? null, c.mode, c.gamma);
       const seq = lockstep(opt, s, g, ref, 40, 'momentum');
@@ -245,26 +310,44 @@ describe('new schedulers equal PyTorch’s code bit for bit', () => {
   });
   it('CyclicLR on Adam cycles betas[0]; cycleMomentum: false leaves momentum alone', () => {
     const opt = new optim.Adam([tensor([1], { requiresGrad: true })], { lr: 1e-3, betas: [0.9, 0.99] });
-    const s = new optim.CyclicLR(opt, { baseLr: 0.001, maxLr: 0.006, stepSizeUp: 3, baseMomentum: 0.85,
-        maxMomentum: 0.95 });
+    const s = new optim.CyclicLR(opt, {
+      baseLr: 0.001,
+      maxLr: 0.006,
+      stepSizeUp: 3,
+      baseMomentum: 0.85,
+      maxMomentum: 0.95,
+    });
     const g: PyGroup[] = [{ lr: 1e-3, betas: [0.9, 0.99] }];
-    lockstep(opt, s, g, new PyCyclicLR(g, [0.001], [0.006], 3, null, 'triangular', 1, true, 0.85, 0.95, true), 12,
-        'beta1');
+    lockstep(
+      opt,
+      s,
+      g,
+      new PyCyclicLR(g, [0.001], [0.006], 3, null, 'triangular', 1, true, 0.85, 0.95, true),
+      12,
+      'beta1',
+    );
     const opt2 = sgd([0.1]);
     new optim.CyclicLR(opt2, { baseLr: 0.001, maxLr: 0.006, cycleMomentum: false }).step();
     expect((opt2.paramGroups[0] as unknown as { momentum: number }).momentum).toBe(0.9);
-    expect(() => new optim.CyclicLR(new optim.Adagrad([tensor([1], { requiresGrad: true })]), { baseLr: 0.1,
-        maxLr: 1 }))
-      .toThrow(/cycleMomentum: false/);
+    expect(
+      () => new optim.CyclicLR(new optim.Adagrad([tensor([1], { requiresGrad: true })]), { baseLr: 0.1, maxLr: 1 }),
+    ).toThrow(/cycleMomentum: false/);
   });
   it('CyclicLR custom scaleFn with scaleMode iterations', () => {
     const opt = sgd([0.1]);
-    const s = new optim.CyclicLR(opt, { baseLr: 0.1, maxLr: 1, stepSizeUp: 2, scaleFn: (x) => 1 / (1 + x),
-        scaleMode: 'iterations', cycleMomentum: false });
+    const s = new optim.CyclicLR(opt, {
+      baseLr: 0.1,
+      maxLr: 1,
+      stepSizeUp: 2,
+      scaleFn: (x) => 1 / (1 + x),
+      scaleMode: 'iterations',
+      cycleMomentum: false,
+    });
     const got = [opt.paramGroups[0]!.lr];
-    for (let e = 1; e < 8; e++) (s.step(), got.push(opt.paramGroups[0]!.lr));
+    for (let e = 1; e < 8; e++) s.step(), got.push(opt.paramGroups[0]!.lr);
     const want = got.map((_, e) => {
-      const cycle = Math.floor(1 + e / 4), x = 1.0 + e / 4 - cycle;
+      const cycle = Math.floor(1 + e / 4),
+        x = 1.0 + e / 4 - cycle;
       const sf = x <= 0.5 ? x / 0.5 : (x - 1) / (0.5 - 1);
       return 0.1 + (1 - 0.1) * sf * (1 / (1 + e));
     });
@@ -272,8 +355,10 @@ describe('new schedulers equal PyTorch’s code bit for bit', () => {
   });
   it('ChainedScheduler: ConstantLR × ExponentialLR as in PyTorch’s docstring (0.05, 0.045, …, 0.06078 at 20)', () => {
     const opt = sgd([0.05]);
-    const s = new optim.ChainedScheduler([new optim.ConstantLR(opt, { factor: 0.1, totalIters: 20 }),
-        new optim.ExponentialLR(opt, { gamma: 0.9 })]);
+    const s = new optim.ChainedScheduler([
+      new optim.ConstantLR(opt, { factor: 0.1, totalIters: 20 }),
+      new optim.ExponentialLR(opt, { gamma: 0.9 }),
+    ]);
     const g: PyGroup[] = [{ lr: 0.05 }];
     const refs = [new PyConstantLR(g, 0.1, 20), new PyExponentialLR(g, 0.9)];
     const seq = lockstep(opt, s, g, { step: () => refs.forEach((r) => r.step()) }, 30);
@@ -286,12 +371,14 @@ describe('new schedulers equal PyTorch’s code bit for bit', () => {
   it('SequentialLR with ConstantLR then PolynomialLR restarts the second through its closed form', () => {
     const opt = sgd([0.2]);
     const s = new optim.SequentialLR(opt, {
-      schedulers: [new optim.ConstantLR(opt, { factor: 0.5, totalIters: 3 }), new optim.PolynomialLR(opt,
-          { totalIters: 4, power: 2 })],
+      schedulers: [
+        new optim.ConstantLR(opt, { factor: 0.5, totalIters: 3 }),
+        new optim.PolynomialLR(opt, { totalIters: 4, power: 2 }),
+      ],
       milestones: [3],
     });
     const got = [opt.paramGroups[0]!.lr];
-    for (let e = 1; e < 10; e++) (s.step(), got.push(opt.paramGroups[0]!.lr));
+    for (let e = 1; e < 10; e++) s.step(), got.push(opt.paramGroups[0]!.lr);
     // ConstantLR: 0.1, 0.1, 0.1; at 3 _update_lr(0) → closed form base·(1 − 0/4)² = 0.2; then chainable
     const want = [0.1, 0.1, 0.1, 0.2];
     let lr = 0.2;
@@ -310,14 +397,19 @@ describe('state dicts and options', () => {
       (o) => new optim.PolynomialLR(o, { totalIters: 9, power: 1.5 }),
       (o) => new optim.CosineAnnealingWarmRestarts(o, { t0: 3, tMult: 2, etaMin: 0.01 }),
       (o) => new optim.CyclicLR(o, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 3, mode: 'exp_range', gamma: 0.9 }),
-      (o) => new optim.ChainedScheduler([new optim.ConstantLR(o, { factor: 0.5, totalIters: 4 }),
-          new optim.ExponentialLR(o, { gamma: 0.8 })]),
+      (o) =>
+        new optim.ChainedScheduler([
+          new optim.ConstantLR(o, { factor: 0.5, totalIters: 4 }),
+          new optim.ExponentialLR(o, { gamma: 0.8 }),
+        ]),
     ];
     for (const make of makers) {
-      const a = sgd([0.3]), sa = make(a);
+      const a = sgd([0.3]),
+        sa = make(a);
       for (let i = 0; i < 5; i++) sa.step();
       const sd = JSON.parse(JSON.stringify(sa.stateDict()));
-      const b = sgd([0.3]), sb = make(b);
+      const b = sgd([0.3]),
+        sb = make(b);
       sb.loadStateDict(sd);
       b.paramGroups[0]!.lr = a.paramGroups[0]!.lr;
       const mom = (o: optim.Optimizer) => o.paramGroups[0] as unknown as { momentum: number };
@@ -332,16 +424,18 @@ describe('state dicts and options', () => {
   it('options are checked and unknown keys refused', () => {
     const opt = sgd([0.1]);
     expect(() => new optim.ConstantLR(opt, { factor: 1.5 })).toThrow(/factor must be/);
-    expect(() => new optim.ConstantLR(opt, { totalIter: 3 } as never))
-      .toThrow(/unknown option totalIter \(known: factor, totalIters\)/);
+    expect(() => new optim.ConstantLR(opt, { totalIter: 3 } as never)).toThrow(
+      /unknown option totalIter \(known: factor, totalIters\)/,
+    );
     expect(() => new optim.PolynomialLR(opt, { totalIters: 0 })).toThrow(/totalIters/);
     expect(() => new optim.CosineAnnealingWarmRestarts(opt, { t0: 0 })).toThrow(/t0/);
     expect(() => new optim.CosineAnnealingWarmRestarts(opt, { t0: 2, tMult: 1.5 })).toThrow(/tMult/);
     expect(() => new optim.CyclicLR(opt, { baseLr: [0.1, 0.2], maxLr: 1 })).toThrow(/one per param group \(1\)/);
     expect(() => new optim.CyclicLR(opt, { baseLr: 0.1, maxLr: 1, mode: 'tri' as never })).toThrow(/mode/);
     const other = sgd([0.1]);
-    expect(() => new optim.ChainedScheduler([new optim.ConstantLR(opt), new optim.ConstantLR(other)]))
-      .toThrow(/different optimizer/);
+    expect(() => new optim.ChainedScheduler([new optim.ConstantLR(opt), new optim.ConstantLR(other)])).toThrow(
+      /different optimizer/,
+    );
     expect(() => new optim.ChainedScheduler([])).toThrow(/non-empty/);
   });
 });

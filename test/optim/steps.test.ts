@@ -5,7 +5,16 @@
 import { describe, expect, it } from 'vitest';
 import { optim, tensor, type Tensor } from '../../src/index.js';
 import {
-  refAdagrad, refAdam, refAdamax, refLion, refNAdam, refRMSprop, refSGD, relErr, runRef, type Grad,
+  refAdagrad,
+  refAdam,
+  refAdamax,
+  refLion,
+  refNAdam,
+  refRMSprop,
+  refSGD,
+  relErr,
+  runRef,
+  type Grad,
 } from './reference.js';
 
 // A nonlinear gradient field with coordinates of different scales, so every term of every update matters.
@@ -28,29 +37,87 @@ function runOurs(make: Make, steps: number, dtype: 'float32' | 'float64'): numbe
 type Case = [name: string, make: Make, ref: () => (th: number[], g: number[], t: number) => number[]];
 const cases: Case[] = [
   ['GD', (p) => new optim.GD(p, { lr: 0.05 }), () => refSGD({ lr: 0.05 })],
-  ['GD weightDecay', (p) => new optim.GD(p, { lr: 0.05, weightDecay: 0.1 }), () => refSGD({ lr: 0.05, weightDecay: 0.1 })],
+  [
+    'GD weightDecay',
+    (p) => new optim.GD(p, { lr: 0.05, weightDecay: 0.1 }),
+    () => refSGD({ lr: 0.05, weightDecay: 0.1 }),
+  ],
   ['SGD momentum', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.9 }), () => refSGD({ lr: 0.05, momentum: 0.9 })],
-  ['SGD momentum+dampening', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.8, dampening: 0.3 }), () => refSGD({ lr: 0.05, momentum: 0.8, dampening: 0.3 })],
-  ['SGD nesterov', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true }), () => refSGD({ lr: 0.05, momentum: 0.9, nesterov: true })],
-  ['SGD weightDecay+momentum', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.5, weightDecay: 0.2 }), () => refSGD({ lr: 0.05, momentum: 0.5, weightDecay: 0.2 })],
-  ['SGD maximize', (p) => new optim.SGD(p, { lr: 0.01, momentum: 0.5, maximize: true }), () => refSGD({ lr: 0.01, momentum: 0.5, maximize: true })],
+  [
+    'SGD momentum+dampening',
+    (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.8, dampening: 0.3 }),
+    () => refSGD({ lr: 0.05, momentum: 0.8, dampening: 0.3 }),
+  ],
+  [
+    'SGD nesterov',
+    (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true }),
+    () => refSGD({ lr: 0.05, momentum: 0.9, nesterov: true }),
+  ],
+  [
+    'SGD weightDecay+momentum',
+    (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.5, weightDecay: 0.2 }),
+    () => refSGD({ lr: 0.05, momentum: 0.5, weightDecay: 0.2 }),
+  ],
+  [
+    'SGD maximize',
+    (p) => new optim.SGD(p, { lr: 0.01, momentum: 0.5, maximize: true }),
+    () => refSGD({ lr: 0.01, momentum: 0.5, maximize: true }),
+  ],
   ['Adam', (p) => new optim.Adam(p, { lr: 0.1 }), () => refAdam({ lr: 0.1 })],
-  ['Adam betas/eps', (p) => new optim.Adam(p, { lr: 0.05, betas: [0.7, 0.95], eps: 1e-3 }), () => refAdam({ lr: 0.05, betas: [0.7, 0.95], eps: 1e-3 })],
-  ['Adam L2 weightDecay', (p) => new optim.Adam(p, { lr: 0.1, weightDecay: 0.3 }), () => refAdam({ lr: 0.1, weightDecay: 0.3 })],
+  [
+    'Adam betas/eps',
+    (p) => new optim.Adam(p, { lr: 0.05, betas: [0.7, 0.95], eps: 1e-3 }),
+    () => refAdam({ lr: 0.05, betas: [0.7, 0.95], eps: 1e-3 }),
+  ],
+  [
+    'Adam L2 weightDecay',
+    (p) => new optim.Adam(p, { lr: 0.1, weightDecay: 0.3 }),
+    () => refAdam({ lr: 0.1, weightDecay: 0.3 }),
+  ],
   ['Adam amsgrad', (p) => new optim.Adam(p, { lr: 0.1, amsgrad: true }), () => refAdam({ lr: 0.1, amsgrad: true })],
-  ['Adam maximize', (p) => new optim.Adam(p, { lr: 0.01, maximize: true }), () => refAdam({ lr: 0.01, maximize: true })],
-  ['AdamW', (p) => new optim.AdamW(p, { lr: 0.1, weightDecay: 0.3 }), () => refAdam({ lr: 0.1, weightDecay: 0.3, decoupled: true })],
-  ['AdamW amsgrad', (p) => new optim.AdamW(p, { lr: 0.1, amsgrad: true }), () => refAdam({ lr: 0.1, weightDecay: 1e-2, amsgrad: true, decoupled: true })],
+  [
+    'Adam maximize',
+    (p) => new optim.Adam(p, { lr: 0.01, maximize: true }),
+    () => refAdam({ lr: 0.01, maximize: true }),
+  ],
+  [
+    'AdamW',
+    (p) => new optim.AdamW(p, { lr: 0.1, weightDecay: 0.3 }),
+    () => refAdam({ lr: 0.1, weightDecay: 0.3, decoupled: true }),
+  ],
+  [
+    'AdamW amsgrad',
+    (p) => new optim.AdamW(p, { lr: 0.1, amsgrad: true }),
+    () => refAdam({ lr: 0.1, weightDecay: 1e-2, amsgrad: true, decoupled: true }),
+  ],
   ['RMSprop', (p) => new optim.RMSprop(p, { lr: 0.01 }), () => refRMSprop({ lr: 0.01 })],
-  ['RMSprop centered', (p) => new optim.RMSprop(p, { lr: 0.01, centered: true, alpha: 0.9 }), () => refRMSprop({ lr: 0.01, centered: true, alpha: 0.9 })],
-  ['RMSprop centered+momentum+wd', (p) => new optim.RMSprop(p, { lr: 0.01, centered: true, momentum: 0.9, weightDecay: 0.1 }),
-    () => refRMSprop({ lr: 0.01, centered: true, momentum: 0.9, weightDecay: 0.1 })],
+  [
+    'RMSprop centered',
+    (p) => new optim.RMSprop(p, { lr: 0.01, centered: true, alpha: 0.9 }),
+    () => refRMSprop({ lr: 0.01, centered: true, alpha: 0.9 }),
+  ],
+  [
+    'RMSprop centered+momentum+wd',
+    (p) => new optim.RMSprop(p, { lr: 0.01, centered: true, momentum: 0.9, weightDecay: 0.1 }),
+    () => refRMSprop({ lr: 0.01, centered: true, momentum: 0.9, weightDecay: 0.1 }),
+  ],
   ['Adagrad', (p) => new optim.Adagrad(p, { lr: 0.1 }), () => refAdagrad({ lr: 0.1 })],
-  ['Adagrad lrDecay+wd+init', (p) => new optim.Adagrad(p, { lr: 0.1, lrDecay: 0.5, weightDecay: 0.1, initialAccumulatorValue: 0.2 }),
-    () => refAdagrad({ lr: 0.1, lrDecay: 0.5, weightDecay: 0.1, initialAccumulatorValue: 0.2 })],
-  ['Adamax', (p) => new optim.Adamax(p, { lr: 0.05, weightDecay: 0.1 }), () => refAdamax({ lr: 0.05, weightDecay: 0.1 })],
+  [
+    'Adagrad lrDecay+wd+init',
+    (p) => new optim.Adagrad(p, { lr: 0.1, lrDecay: 0.5, weightDecay: 0.1, initialAccumulatorValue: 0.2 }),
+    () => refAdagrad({ lr: 0.1, lrDecay: 0.5, weightDecay: 0.1, initialAccumulatorValue: 0.2 }),
+  ],
+  [
+    'Adamax',
+    (p) => new optim.Adamax(p, { lr: 0.05, weightDecay: 0.1 }),
+    () => refAdamax({ lr: 0.05, weightDecay: 0.1 }),
+  ],
   ['NAdam', (p) => new optim.NAdam(p, { lr: 0.05 }), () => refNAdam({ lr: 0.05 })],
-  ['NAdam wd+momentumDecay', (p) => new optim.NAdam(p, { lr: 0.05, weightDecay: 0.1, momentumDecay: 0.01 }), () => refNAdam({ lr: 0.05, weightDecay: 0.1, momentumDecay: 0.01 })],
+  [
+    'NAdam wd+momentumDecay',
+    (p) => new optim.NAdam(p, { lr: 0.05, weightDecay: 0.1, momentumDecay: 0.01 }),
+    () => refNAdam({ lr: 0.05, weightDecay: 0.1, momentumDecay: 0.01 }),
+  ],
   ['Lion', (p) => new optim.Lion(p, { lr: 0.01, weightDecay: 0.5 }), () => refLion({ lr: 0.01, weightDecay: 0.5 })],
 ];
 
@@ -73,7 +140,8 @@ describe('first steps equal the published update equations', () => {
     it(`${name}: float32, 3 steps to float32 precision`, () => {
       const ours = runOurs(make, 3, 'float32');
       const want = runRef(theta0, gradField, 3, ref());
-      for (let t = 0; t < 3; t++) for (let i = 0; i < 3; i++) expect(relErr(ours[t]![i]!, want[t]![i]!)).toBeLessThan(1e-5);
+      for (let t = 0; t < 3; t++)
+        for (let i = 0; i < 3; i++) expect(relErr(ours[t]![i]!, want[t]![i]!)).toBeLessThan(1e-5);
     });
   }
 });
@@ -82,7 +150,11 @@ describe('hand-derived values', () => {
   it('GD on sum(θ²) with lr 0.1 multiplies θ by 0.8 each step: [1,−2] → [0.8,−1.6] → [0.64,−1.28] → [0.512,−1.024]', () => {
     const p = tensor([1, -2], { dtype: 'float64', requiresGrad: true });
     const opt = new optim.GD([p], { lr: 0.1 });
-    const expected = [[0.8, -1.6], [0.64, -1.28], [0.512, -1.024]];
+    const expected = [
+      [0.8, -1.6],
+      [0.64, -1.28],
+      [0.512, -1.024],
+    ];
     for (const e of expected) {
       opt.zeroGrad();
       p.mul(p).sum().backward();
@@ -143,11 +215,14 @@ describe('hand-derived values', () => {
       }
       return xs;
     };
-    const plain = run(false), ams = run(true);
+    const plain = run(false),
+      ams = run(true);
     // β1 = 0 so m̂ = g. v₁ = 0.5·100 = 50, v₂ = 0.5·50 + 0.5·0.01 = 25.005, v₃ = 0.5·v₂ + 0.005 = 12.5075.
-    const v = [50, 25.005, 12.5075], bc2 = (t: number) => 1 - 0.5 ** t;
+    const v = [50, 25.005, 12.5075],
+      bc2 = (t: number) => 1 - 0.5 ** t;
     for (const t of [2, 3]) {
-      const dPlain = plain[t - 1]! - plain[t - 2]!, dAms = ams[t - 1]! - ams[t - 2]!;
+      const dPlain = plain[t - 1]! - plain[t - 2]!,
+        dAms = ams[t - 1]! - ams[t - 2]!;
       expect(dPlain).toBeCloseTo((-0.1 * 0.1) / (Math.sqrt(v[t - 1]! / bc2(t)) + 1e-12), 13);
       expect(dAms).toBeCloseTo((-0.1 * 0.1) / (Math.sqrt(50 / bc2(t)) + 1e-12), 13);
       expect(Math.abs(dAms)).toBeLessThan(Math.abs(dPlain));

@@ -7,8 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { manualSeed, nn, optim, Tensor, tensor, ValueError, zeros } from '../../src/index.js';
 import { rnd } from '../helpers.js';
 
-const makeNet = () => new nn.Sequential(new nn.Linear(3, 4, { dtype: 'float64' }), new nn.Tanh(), new nn.Linear(4,
-    2, { dtype: 'float64' }));
+const makeNet = () =>
+  new nn.Sequential(
+    new nn.Linear(3, 4, { dtype: 'float64' }),
+    new nn.Tanh(),
+    new nn.Linear(4, 2, { dtype: 'float64' }),
+  );
 const flat = (m: { parameters(): Tensor[] }) => m.parameters().flatMap((p) => [...p.data]);
 const atenLerp = (a: number, b: number, w: number) => (Math.abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w));
 
@@ -43,11 +47,13 @@ describe('AveragedModel', () => {
     expect([...swa.forward(x).data]).toEqual([...other.forward(x).data]);
   });
   it('EMA: getEmaMultiAvgFn = lerp(ema, cur, 1 − decay) as _foreach_lerp_; getEmaAvgFn = decay·ema + (1 − decay)·cur', () => {
-    for (const decay of [0.9, 0.3]) { // 1 − decay on both sides of ATen's 0.5 split
+    for (const decay of [0.9, 0.3]) {
+      // 1 − decay on both sides of ATen's 0.5 split
       const net = makeNet();
       const ema = new optim.AveragedModel(net, { module: makeNet(), multiAvgFn: optim.getEmaMultiAvgFn(decay) });
       const ema2 = new optim.AveragedModel(net, { module: makeNet(), avgFn: optim.getEmaAvgFn(decay) });
-      let ref: number[] = [], ref2: number[] = [];
+      let ref: number[] = [],
+        ref2: number[] = [];
       for (let k = 0; k < 6; k++) {
         jiggle(net, 50 + k);
         ema.updateParameters(net);
@@ -63,25 +69,33 @@ describe('AveragedModel', () => {
   });
   it('getSwaMultiAvgFn equals the default SWA to rounding; options are checked', () => {
     const net = makeNet();
-    const a = new optim.AveragedModel(net, { module: makeNet }), b = new optim.AveragedModel(net,
-        { module: makeNet, multiAvgFn: optim.getSwaMultiAvgFn() });
-    for (let k = 0; k < 5; k++) (jiggle(net, 70 + k), a.updateParameters(net), b.updateParameters(net));
-    const fa = flat(a), fb = flat(b);
+    const a = new optim.AveragedModel(net, { module: makeNet }),
+      b = new optim.AveragedModel(net, { module: makeNet, multiAvgFn: optim.getSwaMultiAvgFn() });
+    for (let k = 0; k < 5; k++) jiggle(net, 70 + k), a.updateParameters(net), b.updateParameters(net);
+    const fa = flat(a),
+      fb = flat(b);
     expect(Math.max(...fa.map((v, i) => Math.abs(v - fb[i]!)))).toBeLessThan(1e-15);
-    expect(() => new optim.AveragedModel(net, { module: makeNet, avgFn: optim.getSwaAvgFn(),
-        multiAvgFn: optim.getSwaMultiAvgFn() }))
-      .toThrow(/only one/);
+    expect(
+      () =>
+        new optim.AveragedModel(net, {
+          module: makeNet,
+          avgFn: optim.getSwaAvgFn(),
+          multiAvgFn: optim.getSwaMultiAvgFn(),
+        }),
+    ).toThrow(/only one/);
     expect(() => new optim.AveragedModel(net, { module: net })).toThrow(/separate copy/);
-    expect(() => new optim.AveragedModel(net, { module: () => new nn.Sequential(new nn.Linear(3, 2)) }))
-      .toThrow(/architecture/);
-    expect(() => new optim.AveragedModel(net, { module: makeNet, use_buffers: true } as never))
-      .toThrow(/unknown option use_buffers/);
+    expect(() => new optim.AveragedModel(net, { module: () => new nn.Sequential(new nn.Linear(3, 2)) })).toThrow(
+      /architecture/,
+    );
+    expect(() => new optim.AveragedModel(net, { module: makeNet, use_buffers: true } as never)).toThrow(
+      /unknown option use_buffers/,
+    );
     expect(() => optim.getEmaMultiAvgFn(1.5)).toThrow(/decay/);
   });
   it('stateDict / loadStateDict carry the average and nAveraged', () => {
     const net = makeNet();
     const a = new optim.AveragedModel(net, { module: makeNet });
-    for (let k = 0; k < 3; k++) (jiggle(net, 90 + k), a.updateParameters(net));
+    for (let k = 0; k < 3; k++) jiggle(net, 90 + k), a.updateParameters(net);
     const b = new optim.AveragedModel(net, { module: makeNet });
     b.loadStateDict(a.stateDict());
     expect(b.nAveraged).toBe(3);
@@ -115,10 +129,12 @@ class TinyBN extends nn.Module {
   forward(x: Tensor): Tensor {
     const n = x.shape[0]!;
     if (!this.training) return x.sub(this.runningMean).div(this.runningVar.add(1e-5).sqrt());
-    const mean = x.mean(0), v = x.sub(mean).square().mean(0);
+    const mean = x.mean(0),
+      v = x.sub(mean).square().mean(0);
     this.numBatchesTracked.data[0] = this.numBatchesTracked.data[0]! + 1;
     const f = this.momentum === null ? 1 / this.numBatchesTracked.data[0]! : this.momentum;
-    const rm = this.runningMean.data, rv = this.runningVar.data;
+    const rm = this.runningMean.data,
+      rv = this.runningVar.data;
     for (let j = 0; j < this.features; j++) {
       rm[j] = (1 - f) * rm[j]! + f * mean.data[j]!;
       rv[j] = (1 - f) * rv[j]! + f * v.data[j]! * (n / (n - 1));
@@ -179,8 +195,14 @@ describe('updateBn', () => {
 });
 
 /** SWALR.get_lr transcribed; `lr` is group["lr"] as the previous step left it. */
-function pySwalr(base: number, swaLr: number, annealEpochs: number, strategy: 'cos' | 'linear', n: number,
-    lrBefore?: (e: number, lr: number) => number) {
+function pySwalr(
+  base: number,
+  swaLr: number,
+  annealEpochs: number,
+  strategy: 'cos' | 'linear',
+  n: number,
+  lrBefore?: (e: number, lr: number) => number,
+) {
   const f = strategy === 'cos' ? (t: number) => (1 - Math.cos(Math.PI * t)) / 2 : (t: number) => t;
   const init = (lr: number, swa: number, alpha: number) => (alpha === 1 ? swa : (lr - alpha * swa) / (1 - alpha));
   const out: number[] = [];
@@ -205,21 +227,27 @@ describe('SWALR', () => {
         const opt = new optim.SGD([tensor([1], { requiresGrad: true })], { lr: 0.5 });
         const s = new optim.SWALR(opt, { swaLr: 0.05, annealEpochs, annealStrategy: strategy });
         const got = [opt.paramGroups[0]!.lr];
-        for (let i = 1; i < 10; i++) (s.step(), got.push(opt.paramGroups[0]!.lr));
+        for (let i = 1; i < 10; i++) s.step(), got.push(opt.paramGroups[0]!.lr);
         expect(got).toEqual(pySwalr(0.5, 0.05, annealEpochs, strategy, 10));
         expect(got[9]).toBeCloseTo(0.05, 15);
       }
     }
   });
   it('after another scheduler: starts from the lr it left (chainable), per-group swaLr, state dict', () => {
-    const opt = new optim.SGD([{ params: [tensor([1], { requiresGrad: true })], lr: 0.4 }, { params: [tensor([1],
-        { requiresGrad: true })], lr: 0.2 }], { lr: 0.4 });
+    const opt = new optim.SGD(
+      [
+        { params: [tensor([1], { requiresGrad: true })], lr: 0.4 },
+        { params: [tensor([1], { requiresGrad: true })], lr: 0.2 },
+      ],
+      { lr: 0.4 },
+    );
     const cos = new optim.CosineAnnealingLR(opt, { tMax: 10 });
     for (let i = 0; i < 4; i++) cos.step();
     const left = opt.paramGroups.map((g) => g.lr);
     const s = new optim.SWALR(opt, { swaLr: [0.01, 0.02], annealEpochs: 3, annealStrategy: 'linear' });
     for (let i = 0; i < 2; i++) s.step();
-    const a = pySwalr(left[0]!, 0.01, 3, 'linear', 3), b = pySwalr(left[1]!, 0.02, 3, 'linear', 3);
+    const a = pySwalr(left[0]!, 0.01, 3, 'linear', 3),
+      b = pySwalr(left[1]!, 0.02, 3, 'linear', 3);
     expect(opt.paramGroups.map((g) => g.lr)).toEqual([a[2], b[2]]);
     const sd = JSON.parse(JSON.stringify(s.stateDict()));
     const s2 = new optim.SWALR(opt, { swaLr: 0.3 });

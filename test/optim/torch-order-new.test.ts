@@ -6,7 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { optim, tensor, type Tensor } from '../../src/index.js';
 import {
-  torchAdadelta, torchAdafactor, torchASGD, torchLBFGS, torchMuon, torchRAdam, torchRprop, type TorchStep,
+  torchAdadelta,
+  torchAdafactor,
+  torchASGD,
+  torchLBFGS,
+  torchMuon,
+  torchRAdam,
+  torchRprop,
+  type TorchStep,
 } from './reference-new.js';
 
 const STEPS = 60;
@@ -18,18 +25,28 @@ const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 type Make = (ps: Tensor[]) => optim.Optimizer;
 /** Runs ours on one float64 parameter per shape; the gradient field is over all coordinates together. */
-function runOurs(shapes: number[][], make: Make, steps = STEPS, onStep?: (opt: optim.Optimizer, ps: Tensor[]) => void): number[][] {
-  const n = shapes.reduce((s, sh) => s + size(sh), 0), th = start(n);
+function runOurs(
+  shapes: number[][],
+  make: Make,
+  steps = STEPS,
+  onStep?: (opt: optim.Optimizer, ps: Tensor[]) => void,
+): number[][] {
+  const n = shapes.reduce((s, sh) => s + size(sh), 0),
+    th = start(n);
   let o = 0;
   const ps = shapes.map((sh) => {
-    const p = tensor(th.slice(o, o + size(sh)), { dtype: 'float64', requiresGrad: true }).reshape(sh).detach().requiresGrad_();
+    const p = tensor(th.slice(o, o + size(sh)), { dtype: 'float64', requiresGrad: true })
+      .reshape(sh)
+      .detach()
+      .requiresGrad_();
     o += size(sh);
     return p;
   });
   const opt = make(ps);
   const path: number[][] = [];
   for (let t = 0; t < steps; t++) {
-    const flat = ps.flatMap((p) => [...p.data]), g = gradField(flat);
+    const flat = ps.flatMap((p) => [...p.data]),
+      g = gradField(flat);
     let k = 0;
     for (const p of ps) {
       p.grad = tensor(g.slice(k, k + p.size), { dtype: 'float64' }).reshape(p.shape);
@@ -63,7 +80,8 @@ function expectIdentical(name: string, ours: number[][], want: number[][]): numb
   let worst = 0;
   for (let t = 0; t < want.length; t++) {
     for (let i = 0; i < want[t]!.length; i++) {
-      const a = ours[t]![i]!, b = want[t]![i]!;
+      const a = ours[t]![i]!,
+        b = want[t]![i]!;
       if (!Object.is(a, b)) throw new Error(`${name}: step ${t + 1} coordinate ${i}: ours ${a} vs PyTorch order ${b}`);
       worst = Math.max(worst, Math.abs(a - b));
     }
@@ -77,39 +95,117 @@ type Case = [name: string, shapes: number[][], make: Make, refs: () => TorchStep
 const vec = [[4], [3]];
 const cases: Case[] = [
   ['RAdam', vec, (p) => new optim.RAdam(p, { lr: 0.05 }), () => [torchRAdam({ lr: 0.05 }), torchRAdam({ lr: 0.05 })]],
-  ['RAdam betas [0.3, 0.9] (rectified from step 6; lerp’s second branch)', vec, (p) => new optim.RAdam(p, { lr: 0.03, betas: [0.3, 0.9], eps: 1e-6 }),
-    () => [0, 1].map(() => torchRAdam({ lr: 0.03, betas: [0.3, 0.9], eps: 1e-6 }))],
-  ['RAdam L2 + maximize', vec, (p) => new optim.RAdam(p, { lr: 0.02, weightDecay: 0.3, maximize: true, betas: [0.9, 0.95] }),
-    () => [0, 1].map(() => torchRAdam({ lr: 0.02, weightDecay: 0.3, maximize: true, betas: [0.9, 0.95] }))],
-  ['RAdamW (decoupledWeightDecay)', vec, (p) => new optim.RAdam(p, { lr: 0.05, weightDecay: 0.2, decoupledWeightDecay: true, betas: [0.8, 0.9] }),
-    () => [0, 1].map(() => torchRAdam({ lr: 0.05, weightDecay: 0.2, decoupled: true, betas: [0.8, 0.9] }))],
+  [
+    'RAdam betas [0.3, 0.9] (rectified from step 6; lerp’s second branch)',
+    vec,
+    (p) => new optim.RAdam(p, { lr: 0.03, betas: [0.3, 0.9], eps: 1e-6 }),
+    () => [0, 1].map(() => torchRAdam({ lr: 0.03, betas: [0.3, 0.9], eps: 1e-6 })),
+  ],
+  [
+    'RAdam L2 + maximize',
+    vec,
+    (p) => new optim.RAdam(p, { lr: 0.02, weightDecay: 0.3, maximize: true, betas: [0.9, 0.95] }),
+    () => [0, 1].map(() => torchRAdam({ lr: 0.02, weightDecay: 0.3, maximize: true, betas: [0.9, 0.95] })),
+  ],
+  [
+    'RAdamW (decoupledWeightDecay)',
+    vec,
+    (p) => new optim.RAdam(p, { lr: 0.05, weightDecay: 0.2, decoupledWeightDecay: true, betas: [0.8, 0.9] }),
+    () => [0, 1].map(() => torchRAdam({ lr: 0.05, weightDecay: 0.2, decoupled: true, betas: [0.8, 0.9] })),
+  ],
   ['Adadelta', vec, (p) => new optim.Adadelta(p), () => [torchAdadelta({}), torchAdadelta({})]],
-  ['Adadelta rho 0.3 + wd + maximize + eps', vec, (p) => new optim.Adadelta(p, { lr: 0.5, rho: 0.3, weightDecay: 0.1, eps: 1e-4, maximize: true }),
-    () => [0, 1].map(() => torchAdadelta({ lr: 0.5, rho: 0.3, weightDecay: 0.1, eps: 1e-4, maximize: true }))],
+  [
+    'Adadelta rho 0.3 + wd + maximize + eps',
+    vec,
+    (p) => new optim.Adadelta(p, { lr: 0.5, rho: 0.3, weightDecay: 0.1, eps: 1e-4, maximize: true }),
+    () => [0, 1].map(() => torchAdadelta({ lr: 0.5, rho: 0.3, weightDecay: 0.1, eps: 1e-4, maximize: true })),
+  ],
   ['Rprop', vec, (p) => new optim.Rprop(p), () => [torchRprop({}), torchRprop({})]],
-  ['Rprop etas + stepSizes', vec, (p) => new optim.Rprop(p, { lr: 0.05, etas: [0.3, 1.5], stepSizes: [1e-3, 0.2] }),
-    () => [0, 1].map(() => torchRprop({ lr: 0.05, etas: [0.3, 1.5], stepSizes: [1e-3, 0.2] }))],
-  ['Rprop maximize', vec, (p) => new optim.Rprop(p, { lr: 0.02, maximize: true }), () => [0, 1].map(() => torchRprop({ lr: 0.02, maximize: true }))],
+  [
+    'Rprop etas + stepSizes',
+    vec,
+    (p) => new optim.Rprop(p, { lr: 0.05, etas: [0.3, 1.5], stepSizes: [1e-3, 0.2] }),
+    () => [0, 1].map(() => torchRprop({ lr: 0.05, etas: [0.3, 1.5], stepSizes: [1e-3, 0.2] })),
+  ],
+  [
+    'Rprop maximize',
+    vec,
+    (p) => new optim.Rprop(p, { lr: 0.02, maximize: true }),
+    () => [0, 1].map(() => torchRprop({ lr: 0.02, maximize: true })),
+  ],
   ['ASGD', vec, (p) => new optim.ASGD(p, { lr: 0.01 }), () => [torchASGD({ lr: 0.01 }), torchASGD({ lr: 0.01 })]],
-  ['ASGD averaging from t0 = 10, lambd, alpha, wd', vec,
+  [
+    'ASGD averaging from t0 = 10, lambd, alpha, wd',
+    vec,
     (p) => new optim.ASGD(p, { lr: 0.02, lambd: 0.05, alpha: 0.6, t0: 10, weightDecay: 0.1 }),
-    () => [0, 1].map(() => torchASGD({ lr: 0.02, lambd: 0.05, alpha: 0.6, t0: 10, weightDecay: 0.1 }))],
-  ['ASGD maximize', vec, (p) => new optim.ASGD(p, { lr: 0.002, maximize: true, t0: 30 }),
-    () => [0, 1].map(() => torchASGD({ lr: 0.002, maximize: true, t0: 30 }))],
-  ['Adafactor: a matrix [3,4] and a vector [5]', [[3, 4], [5]], (p) => new optim.Adafactor(p),
-    () => [torchAdafactor([3, 4], {}), torchAdafactor([5], {})]],
-  ['Adafactor: 3-D [2,3,2] and a scalar [], wd + maximize', [[2, 3, 2], []], (p) => new optim.Adafactor(p, { lr: 0.05, weightDecay: 0.1, maximize: true }),
-    () => [torchAdafactor([2, 3, 2], { lr: 0.05, weightDecay: 0.1, maximize: true }), torchAdafactor([], { lr: 0.05, weightDecay: 0.1, maximize: true })]],
-  ['Adafactor eps [1e-3, 1e-2], d 1.5, beta2Decay −0.5 (the clipping and both floors bind)', [[4, 2], [3]],
+    () => [0, 1].map(() => torchASGD({ lr: 0.02, lambd: 0.05, alpha: 0.6, t0: 10, weightDecay: 0.1 })),
+  ],
+  [
+    'ASGD maximize',
+    vec,
+    (p) => new optim.ASGD(p, { lr: 0.002, maximize: true, t0: 30 }),
+    () => [0, 1].map(() => torchASGD({ lr: 0.002, maximize: true, t0: 30 })),
+  ],
+  [
+    'Adafactor: a matrix [3,4] and a vector [5]',
+    [[3, 4], [5]],
+    (p) => new optim.Adafactor(p),
+    () => [torchAdafactor([3, 4], {}), torchAdafactor([5], {})],
+  ],
+  [
+    'Adafactor: 3-D [2,3,2] and a scalar [], wd + maximize',
+    [[2, 3, 2], []],
+    (p) => new optim.Adafactor(p, { lr: 0.05, weightDecay: 0.1, maximize: true }),
+    () => [
+      torchAdafactor([2, 3, 2], { lr: 0.05, weightDecay: 0.1, maximize: true }),
+      torchAdafactor([], { lr: 0.05, weightDecay: 0.1, maximize: true }),
+    ],
+  ],
+  [
+    'Adafactor eps [1e-3, 1e-2], d 1.5, beta2Decay −0.5 (the clipping and both floors bind)',
+    [[4, 2], [3]],
     (p) => new optim.Adafactor(p, { lr: 0.2, eps: [1e-3, 1e-2], d: 1.5, beta2Decay: -0.5 }),
-    () => [torchAdafactor([4, 2], { lr: 0.2, eps: [1e-3, 1e-2], d: 1.5, beta2Decay: -0.5 }), torchAdafactor([3], { lr: 0.2, eps: [1e-3, 1e-2], d: 1.5, beta2Decay: -0.5 })]],
-  ['Muon: wide [3,4] and tall [4,3], defaults', [[3, 4], [4, 3]], (p) => new optim.Muon(p, { lr: 0.02 }),
-    () => [torchMuon(3, 4, { lr: 0.02 }), torchMuon(4, 3, { lr: 0.02 })]],
-  ['Muon without nesterov, matchRmsAdamW, wd 0', [[2, 5], [5, 2]], (p) => new optim.Muon(p, { lr: 0.01, nesterov: false, adjustLrFn: 'matchRmsAdamW', weightDecay: 0 }),
-    () => [torchMuon(2, 5, { lr: 0.01, nesterov: false, adjustLrFn: 'matchRmsAdamW', weightDecay: 0 }), torchMuon(5, 2, { lr: 0.01, nesterov: false, adjustLrFn: 'matchRmsAdamW', weightDecay: 0 })]],
-  ['Muon momentum 0.6, 3 Newton–Schulz steps, other coefficients', [[3, 3]],
-    (p) => new optim.Muon(p, { lr: 0.03, momentum: 0.6, nsSteps: 3, nsCoefficients: [2, -1.5, 0.5], adjustLrFn: 'original' }),
-    () => [torchMuon(3, 3, { lr: 0.03, momentum: 0.6, nsSteps: 3, nsCoefficients: [2, -1.5, 0.5], adjustLrFn: 'original' })]],
+    () => [
+      torchAdafactor([4, 2], { lr: 0.2, eps: [1e-3, 1e-2], d: 1.5, beta2Decay: -0.5 }),
+      torchAdafactor([3], { lr: 0.2, eps: [1e-3, 1e-2], d: 1.5, beta2Decay: -0.5 }),
+    ],
+  ],
+  [
+    'Muon: wide [3,4] and tall [4,3], defaults',
+    [
+      [3, 4],
+      [4, 3],
+    ],
+    (p) => new optim.Muon(p, { lr: 0.02 }),
+    () => [torchMuon(3, 4, { lr: 0.02 }), torchMuon(4, 3, { lr: 0.02 })],
+  ],
+  [
+    'Muon without nesterov, matchRmsAdamW, wd 0',
+    [
+      [2, 5],
+      [5, 2],
+    ],
+    (p) => new optim.Muon(p, { lr: 0.01, nesterov: false, adjustLrFn: 'matchRmsAdamW', weightDecay: 0 }),
+    () => [
+      torchMuon(2, 5, { lr: 0.01, nesterov: false, adjustLrFn: 'matchRmsAdamW', weightDecay: 0 }),
+      torchMuon(5, 2, { lr: 0.01, nesterov: false, adjustLrFn: 'matchRmsAdamW', weightDecay: 0 }),
+    ],
+  ],
+  [
+    'Muon momentum 0.6, 3 Newton–Schulz steps, other coefficients',
+    [[3, 3]],
+    (p) =>
+      new optim.Muon(p, {
+        lr: 0.03,
+        momentum: 0.6,
+        nsSteps: 3,
+        nsCoefficients: [2, -1.5, 0.5],
+        adjustLrFn: 'original',
+      }),
+    () => [
+      torchMuon(3, 3, { lr: 0.03, momentum: 0.6, nsSteps: 3, nsCoefficients: [2, -1.5, 0.5], adjustLrFn: 'original' }),
+    ],
+  ],
 ];
 
 const worstDiffs: Record<string, number> = {};
@@ -123,7 +219,12 @@ describe('float64 trajectories equal torch.optim’s operation order bit for bit
     const refs = [0, 1].map(() => torchASGD({ lr: 0.02, t0: 5, lambd: 0.01 }));
     runTorch(vec, refs);
     let ax: number[] = [];
-    runOurs(vec, (p) => new optim.ASGD(p, { lr: 0.02, t0: 5, lambd: 0.01 }), STEPS, (opt, ps) => (ax = ps.flatMap((p) => [...(opt.state.get(p)!['ax'] as Float64Array)])));
+    runOurs(
+      vec,
+      (p) => new optim.ASGD(p, { lr: 0.02, t0: 5, lambd: 0.01 }),
+      STEPS,
+      (opt, ps) => (ax = ps.flatMap((p) => [...(opt.state.get(p)!['ax'] as Float64Array)])),
+    );
     const want = refs.flatMap((r) => r.ax());
     expect(ax.length).toBe(7);
     ax.forEach((x, i) => expect(Object.is(x, want[i])).toBe(true));
@@ -136,7 +237,8 @@ const rosen = (x: number[]): [number, number[]] => {
   let f = 0;
   const g = x.map(() => 0);
   for (let i = 0; i < x.length; i += 2) {
-    const a = 1 - x[i]!, b = x[i + 1]! - x[i]! * x[i]!;
+    const a = 1 - x[i]!,
+      b = x[i + 1]! - x[i]! * x[i]!;
     f += a * a + 100 * b * b;
     g[i] = -2 * a - 400 * x[i]! * b;
     g[i + 1] = 200 * b;
@@ -145,9 +247,13 @@ const rosen = (x: number[]): [number, number[]] => {
 };
 const x0 = [-1.2, 1, -0.5, 0.8];
 function lbfgsOurs(o: Partial<optim.LBFGSOptions>, steps: number, fn = rosen) {
-  const ps = [tensor(x0.slice(0, 3), { dtype: 'float64', requiresGrad: true }), tensor(x0.slice(3), { dtype: 'float64', requiresGrad: true })];
+  const ps = [
+    tensor(x0.slice(0, 3), { dtype: 'float64', requiresGrad: true }),
+    tensor(x0.slice(3), { dtype: 'float64', requiresGrad: true }),
+  ];
   const opt = new optim.LBFGS(ps, o);
-  const path: number[][] = [], losses: number[] = [];
+  const path: number[][] = [],
+    losses: number[] = [];
   let evals = 0;
   const closure = () => {
     evals++;
@@ -164,8 +270,10 @@ function lbfgsOurs(o: Partial<optim.LBFGSOptions>, steps: number, fn = rosen) {
   return { path, losses, evals, opt, ps, closure };
 }
 function lbfgsTorch(o: Parameters<typeof torchLBFGS>[0], steps: number) {
-  const step = torchLBFGS(o), x = [...x0];
-  const path: number[][] = [], losses: number[] = [];
+  const step = torchLBFGS(o),
+    x = [...x0];
+  const path: number[][] = [],
+    losses: number[] = [];
   let evals = 0;
   const closure = (v: number[]) => (evals++, rosen(v));
   for (let t = 0; t < steps; t++) {
@@ -177,13 +285,17 @@ function lbfgsTorch(o: Parameters<typeof torchLBFGS>[0], steps: number) {
 const lbfgsCases: [string, Partial<optim.LBFGSOptions>][] = [
   ['fixed steps lr 0.05, maxIter 3, historySize 3 (the history shifts)', { lr: 0.05, maxIter: 3, historySize: 3 }],
   ['strongWolfe, maxIter 2, historySize 4', { lineSearchFn: 'strongWolfe', maxIter: 2, historySize: 4 }],
-  ['strongWolfe, maxIter 4, maxEval 5 (the line search is cut short)', { lineSearchFn: 'strongWolfe', maxIter: 4, maxEval: 5, historySize: 10 }],
+  [
+    'strongWolfe, maxIter 4, maxEval 5 (the line search is cut short)',
+    { lineSearchFn: 'strongWolfe', maxIter: 4, maxEval: 5, historySize: 10 },
+  ],
   ['strongWolfe, defaults (converges, then returns at the first evaluation)', { lineSearchFn: 'strongWolfe' }],
 ];
 describe('LBFGS equals torch.optim.LBFGS’s step bit for bit (issue 14)', () => {
   for (const [name, o] of lbfgsCases) {
     it(`${name}: ${STEPS} steps`, () => {
-      const ours = lbfgsOurs(o, STEPS), want = lbfgsTorch(o, STEPS);
+      const ours = lbfgsOurs(o, STEPS),
+        want = lbfgsTorch(o, STEPS);
       worstDiffs[`LBFGS ${name}`] = expectIdentical(`LBFGS ${name}`, ours.path, want.path);
       expect(ours.losses).toEqual(want.losses);
       expect(ours.evals).toBe(want.evals);
@@ -194,8 +306,15 @@ describe('LBFGS equals torch.optim.LBFGS’s step bit for bit (issue 14)', () =>
 
 describe('convergence (issue 14)', () => {
   // 0.5·Σ cᵢ(xᵢ − tᵢ)², condition number 16, through autograd.
-  const c = [1, 4, 0.25], target = [1, -2, 3];
-  const quadratic = (x: Tensor) => x.sub(tensor(target, { dtype: x.dtype })).square().mul(tensor(c, { dtype: x.dtype })).sum().mul(0.5);
+  const c = [1, 4, 0.25],
+    target = [1, -2, 3];
+  const quadratic = (x: Tensor) =>
+    x
+      .sub(tensor(target, { dtype: x.dtype }))
+      .square()
+      .mul(tensor(c, { dtype: x.dtype }))
+      .sum()
+      .mul(0.5);
   const quad: [string, Make, number][] = [
     ['RAdam', (p) => new optim.RAdam(p, { lr: 0.1 }), 400],
     ['RAdamW', (p) => new optim.RAdam(p, { lr: 0.1, decoupledWeightDecay: true, weightDecay: 1e-4 }), 400],
@@ -221,10 +340,30 @@ describe('convergence (issue 14)', () => {
     }
   }
   it('Adafactor and Muon: least squares ‖AW − B‖² for a 4×3 matrix W (factored moments; orthogonalised steps)', () => {
-    const A = tensor([[1, 0.5, 0, 0.2], [0, 1, 0.3, 0], [0.1, 0, 1, 0.4], [0.2, 0.1, 0, 1], [0.5, 0.5, 0.5, 0.5]], { dtype: 'float64' });
-    const Wstar = tensor([[1, -1, 0.5], [0.3, 0.8, -0.2], [-0.6, 0.1, 1], [0.2, 0.4, -0.9]], { dtype: 'float64' });
+    const A = tensor(
+      [
+        [1, 0.5, 0, 0.2],
+        [0, 1, 0.3, 0],
+        [0.1, 0, 1, 0.4],
+        [0.2, 0.1, 0, 1],
+        [0.5, 0.5, 0.5, 0.5],
+      ],
+      { dtype: 'float64' },
+    );
+    const Wstar = tensor(
+      [
+        [1, -1, 0.5],
+        [0.3, 0.8, -0.2],
+        [-0.6, 0.1, 1],
+        [0.2, 0.4, -0.9],
+      ],
+      { dtype: 'float64' },
+    );
     const B = A.matmul(Wstar);
-    for (const make of [(p: Tensor[]) => new optim.Adafactor(p, { lr: 0.05 }), (p: Tensor[]) => new optim.Muon(p, { lr: 0.02, weightDecay: 0 })]) {
+    for (const make of [
+      (p: Tensor[]) => new optim.Adafactor(p, { lr: 0.05 }),
+      (p: Tensor[]) => new optim.Muon(p, { lr: 0.02, weightDecay: 0 }),
+    ]) {
       const W = tensor(new Float64Array(12), { shape: [4, 3], dtype: 'float64', requiresGrad: true });
       const opt = make([W]);
       const loss = () => A.matmul(W).sub(B).square().sum();
@@ -255,8 +394,10 @@ describe('LBFGS through autograd, in both dtypes', () => {
   for (const dtype of ['float32', 'float64'] as const) {
     for (const lineSearchFn of [null, 'strongWolfe'] as const) {
       it(`${dtype}, lineSearchFn ${String(lineSearchFn)}: an ill-conditioned quadratic over two parameters`, () => {
-        const a = tensor([0, 0], { dtype, requiresGrad: true }), b = tensor([[0], [0]], { dtype, requiresGrad: true });
-        const c = tensor([1, 10], { dtype }), t = tensor([1, -2], { dtype });
+        const a = tensor([0, 0], { dtype, requiresGrad: true }),
+          b = tensor([[0], [0]], { dtype, requiresGrad: true });
+        const c = tensor([1, 10], { dtype }),
+          t = tensor([1, -2], { dtype });
         const f = () => a.sub(t).square().mul(c).sum().add(b.sub(3).square().sum().mul(0.5));
         const opt = new optim.LBFGS([a, b], { lineSearchFn, lr: lineSearchFn === null ? 0.05 : 1 });
         for (let k = 0; k < 10; k++) opt.step(() => (opt.zeroGrad(), f().backward(), f()));
@@ -280,12 +421,24 @@ describe('a state dict taken mid-run continues exactly like the uninterrupted ru
   for (const [name, shapes, make] of rows) {
     it(`${name}: 20 steps, JSON round trip of the state dict into a fresh optimizer, 20 more`, () => {
       const full = runOurs(shapes, make, 40);
-      let sd: optim.OptimizerStateDict | undefined, at: number[] = [];
-      runOurs(shapes, make, 20, (opt, ps) => ((sd = JSON.parse(JSON.stringify(opt.stateDict())) as optim.OptimizerStateDict), (at = ps.flatMap((p) => [...p.data]))));
+      let sd: optim.OptimizerStateDict | undefined,
+        at: number[] = [];
+      runOurs(
+        shapes,
+        make,
+        20,
+        (opt, ps) => (
+          (sd = JSON.parse(JSON.stringify(opt.stateDict())) as optim.OptimizerStateDict),
+          (at = ps.flatMap((p) => [...p.data]))
+        ),
+      );
       // Resume: parameters at step 20, a fresh optimizer loaded with the state dict.
       let o = 0;
       const ps = shapes.map((sh) => {
-        const p = tensor(at.slice(o, o + size(sh)), { dtype: 'float64', requiresGrad: true }).reshape(sh).detach().requiresGrad_();
+        const p = tensor(at.slice(o, o + size(sh)), { dtype: 'float64', requiresGrad: true })
+          .reshape(sh)
+          .detach()
+          .requiresGrad_();
         o += size(sh);
         return p;
       });
@@ -294,7 +447,8 @@ describe('a state dict taken mid-run continues exactly like the uninterrupted ru
       for (let t = 20; t < 40; t++) {
         const g = gradField(ps.flatMap((p) => [...p.data]));
         let k = 0;
-        for (const p of ps) (p.grad = tensor(g.slice(k, k + p.size), { dtype: 'float64' }).reshape(p.shape), (k += p.size));
+        for (const p of ps)
+          (p.grad = tensor(g.slice(k, k + p.size), { dtype: 'float64' }).reshape(p.shape)), (k += p.size);
         opt.step();
         expect(ps.flatMap((p) => [...p.data])).toEqual(full[t]);
       }
@@ -319,10 +473,14 @@ describe('the bit-for-bit checks can tell operation orders apart, and Newton–S
   it('RAdam with bc2Sqrt / (√v + ε) instead of PyTorch’s reciprocal(√v + ε)·bc2Sqrt leaves the trajectory (by rounding only)', () => {
     const [b1, b2, lr, eps] = [0.9, 0.999, 0.05, 1e-8];
     const variant = (): TorchStep => {
-      let m: number[] = [], v: number[] = [];
+      let m: number[] = [],
+        v: number[] = [];
       return (th, g, t) => {
-        if (t === 1) (m = th.map(() => 0), v = th.map(() => 0));
-        const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t, rhoInf = 2 / (1 - b2) - 1, rhoT = rhoInf - (2 * t * b2 ** t) / bc2;
+        if (t === 1) (m = th.map(() => 0)), (v = th.map(() => 0));
+        const bc1 = 1 - b1 ** t,
+          bc2 = 1 - b2 ** t,
+          rhoInf = 2 / (1 - b2) - 1,
+          rhoT = rhoInf - (2 * t * b2 ** t) / bc2;
         const rect = (((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) ** 0.5;
         return th.map((x, i) => {
           m[i] = m[i]! + (1 - b1) * (g[i]! - m[i]!);
@@ -340,12 +498,18 @@ describe('the bit-for-bit checks can tell operation orders apart, and Newton–S
   it('Adafactor with Σg²/n instead of PyTorch’s norm(g)²/n leaves the trajectory (by rounding only)', () => {
     const ours = runOurs([[3, 4]], (p) => new optim.Adafactor(p, { lr: 0.05 }));
     expect(ours).toEqual(runTorch([[3, 4]], [torchAdafactor([3, 4], { lr: 0.05 })]));
-    const other = runTorch([[3, 4]], [torchAdafactor([3, 4], { lr: 0.05 }, (v) => v.reduce((s, x) => s + x * x, 0) / v.length)]);
+    const other = runTorch(
+      [[3, 4]],
+      [torchAdafactor([3, 4], { lr: 0.05 }, (v) => v.reduce((s, x) => s + x * x, 0) / v.length)],
+    );
     expect(ours.some((row, t) => row.some((x, i) => x !== other[t]![i]))).toBe(true);
     ours.forEach((row, t) => row.forEach((x, i) => expect(Math.abs(x - other[t]![i]!)).toBeLessThan(1e-12)));
   });
   it('newtonSchulz with the cubic coefficients (1.5, −0.5, 0) converges to the orthogonal polar factor (wide and tall)', () => {
-    for (const [r, c] of [[3, 5], [5, 3]] as const) {
+    for (const [r, c] of [
+      [3, 5],
+      [5, 3],
+    ] as const) {
       const G = Float64Array.from({ length: r * c }, (_, i) => Math.sin(1.3 * i + 0.4) + (i % (c + 1) === 0 ? 1 : 0));
       const O = optim.newtonSchulz(G, r, c, { nsCoefficients: [1.5, -0.5, 0], nsSteps: 60, eps: 1e-7 });
       const k = Math.min(r, c);
@@ -353,7 +517,8 @@ describe('the bit-for-bit checks can tell operation orders apart, and Newton–S
       for (let i = 0; i < k; i++) {
         for (let j = 0; j < k; j++) {
           let s = 0;
-          for (let l = 0; l < Math.max(r, c); l++) s += r <= c ? O[i * c + l]! * O[j * c + l]! : O[l * c + i]! * O[l * c + j]!;
+          for (let l = 0; l < Math.max(r, c); l++)
+            s += r <= c ? O[i * c + l]! * O[j * c + l]! : O[l * c + i]! * O[l * c + j]!;
           expect(Math.abs(s - (i === j ? 1 : 0))).toBeLessThan(1e-10);
         }
       }

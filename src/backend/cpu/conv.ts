@@ -17,8 +17,16 @@ type Ctor = new (n: number) => TypedArray;
 const make = (like: TypedArray, n: number): TypedArray => new (like.constructor as Ctor)(n);
 
 /** out = op(a) @ op(b) with broadcast batch dims, through the fastest kernel that takes it. */
-export function gemm(a: TypedArray, as: Shape, b: TypedArray, bs: Shape, out: TypedArray, os: Shape, ta: boolean,
-  tb: boolean): void {
+export function gemm(
+  a: TypedArray,
+  as: Shape,
+  b: TypedArray,
+  bs: Shape,
+  out: TypedArray,
+  os: Shape,
+  ta: boolean,
+  tb: boolean,
+): void {
   const f32 = a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array;
   if (f32 && wasmEnabled() && W.matmul(a, as, b, bs, out, os, ta, tb)) return;
   K.matmul(a, as, b, bs, out, os, ta, tb);
@@ -87,9 +95,17 @@ export function col2im(col: TypedArray, g: ConvGeom, x: TypedArray): void {
 }
 
 /** y [N, O, Ho, Wo] = conv(x, w [O, C/groups, kh, kw]) + bias[O]; `keep` receives the im2col matrix. */
-export function conv2d(x: TypedArray, w: TypedArray, g: ConvGeom, o: number, bias: TypedArray | null = null,
-  keep: ((col: TypedArray) => void) | null = null): TypedArray {
-  const G = g.groups, kg = (g.c / G) * g.kh * g.kw, L = g.ho * g.wo;
+export function conv2d(
+  x: TypedArray,
+  w: TypedArray,
+  g: ConvGeom,
+  o: number,
+  bias: TypedArray | null = null,
+  keep: ((col: TypedArray) => void) | null = null,
+): TypedArray {
+  const G = g.groups,
+    kg = (g.c / G) * g.kh * g.kw,
+    L = g.ho * g.wo;
   const col = make(x, g.n * g.c * g.kh * g.kw * L);
   im2col(x, g, col);
   const y = make(x, g.n * o * L);
@@ -109,7 +125,9 @@ export function conv2d(x: TypedArray, w: TypedArray, g: ConvGeom, o: number, bia
 
 /** x [N, C, H, W] = convᵀ(y [N, O, Ho, Wo], w): the adjoint of conv2d in its input. */
 export function conv2dInput(y: TypedArray, w: TypedArray, g: ConvGeom, o: number): TypedArray {
-  const G = g.groups, kg = (g.c / G) * g.kh * g.kw, L = g.ho * g.wo;
+  const G = g.groups,
+    kg = (g.c / G) * g.kh * g.kw,
+    L = g.ho * g.wo;
   const col = make(y, g.n * g.c * g.kh * g.kw * L);
   // [1, G, kg, O/G] (w read transposed) @ [N, G, O/G, L] → [N, G, kg, L]
   gemm(w, [1, G, o / G, kg], y, [g.n, G, o / G, L], col, [g.n, G, kg, L], true, false);
@@ -119,9 +137,16 @@ export function conv2dInput(y: TypedArray, w: TypedArray, g: ConvGeom, o: number
 }
 
 /** gw [O, C/groups, kh, kw] = Σₙ gy[n] · im2col(x)[n]ᵀ: the adjoint of conv2d in its weight. */
-export function conv2dWeight(x: TypedArray, gy: TypedArray, g: ConvGeom, o: number,
-  cached: TypedArray | null = null): TypedArray {
-  const G = g.groups, kg = (g.c / G) * g.kh * g.kw, L = g.ho * g.wo;
+export function conv2dWeight(
+  x: TypedArray,
+  gy: TypedArray,
+  g: ConvGeom,
+  o: number,
+  cached: TypedArray | null = null,
+): TypedArray {
+  const G = g.groups,
+    kg = (g.c / G) * g.kh * g.kw,
+    L = g.ho * g.wo;
   let col = cached;
   if (col === null || col.length !== g.n * g.c * g.kh * g.kw * L) {
     col = make(x, g.n * g.c * g.kh * g.kw * L);
@@ -154,13 +179,15 @@ export function maxPoolIndices(x: TypedArray, g: PoolGeom): Int32Array {
       const h0 = oh * sh - ph;
       for (let ow = 0; ow < wo; ow++, k++) {
         const w0 = ow * sw - pw;
-        let best = -1, bv = -Infinity;
+        let best = -1,
+          bv = -Infinity;
         if (h0 >= 0 && w0 >= 0 && h0 + (kh - 1) * dh < H && w0 + (kw - 1) * dw < Wd) {
           // Window inside the plane: no bounds checks.
           for (let i = 0; i < kh; i++) {
             const r = (h0 + i * dh) * Wd + w0;
             for (let j = 0; j < kw; j++) {
-              const q = r + j * dw, v = x[xb + q]!;
+              const q = r + j * dw,
+                v = x[xb + q]!;
               if (best < 0 || v > bv || (v !== v && bv === bv)) {
                 best = q;
                 bv = v;

@@ -58,29 +58,43 @@ const out = hostBuf;
 const mapOps = <K extends string, V>(ops: readonly K[], f: (op: K) => V): { [P in K]: V } =>
   Object.fromEntries(ops.map((op) => [op, f(op)])) as { [P in K]: V };
 
-const unary = (op: UnaryOp) => (x: BufferView): Buf => {
-  const o = out(x.shape, x.dtype);
-  if (f32(x) && W.unary(op, f32a(x), o.data as Float32Array)) return o;
-  K.unary(op, x.data, o.data);
-  return o;
-};
-const binary = (op: BinaryOp) => (a: BufferView, b: BufferView, os: Shape): Buf => {
-  const o = out(os, a.dtype);
-  if (f32(a, b) && W.binary(op, f32a(a), a.shape, f32a(b), b.shape, o.data as Float32Array, os)) return o;
-  K.binary(op, a.data, a.shape, b.data, b.shape, o.data, os);
-  return o;
-};
-const reduce = (op: ReduceOp) => (x: BufferView, axes: readonly number[]): Buf => {
-  const o = out(x.shape.map((d, i) => (axes.includes(i) ? 1 : d)), x.dtype);
-  if (op === 'sum' && f32(x) && W.sum(f32a(x), x.shape, axes, o.data as Float32Array)) return o;
-  K.REDUCE[op](x.data, x.shape, axes, o.data);
-  return o;
-};
-const argReduce = (op: ArgReduceOp) => (x: BufferView, axis: number): Buf => {
-  const o = out(x.shape.map((d, i) => (i === axis ? 1 : d)), 'int32');
-  K.argReduce(op, x.data, x.shape, axis, o.data);
-  return o;
-};
+const unary =
+  (op: UnaryOp) =>
+  (x: BufferView): Buf => {
+    const o = out(x.shape, x.dtype);
+    if (f32(x) && W.unary(op, f32a(x), o.data as Float32Array)) return o;
+    K.unary(op, x.data, o.data);
+    return o;
+  };
+const binary =
+  (op: BinaryOp) =>
+  (a: BufferView, b: BufferView, os: Shape): Buf => {
+    const o = out(os, a.dtype);
+    if (f32(a, b) && W.binary(op, f32a(a), a.shape, f32a(b), b.shape, o.data as Float32Array, os)) return o;
+    K.binary(op, a.data, a.shape, b.data, b.shape, o.data, os);
+    return o;
+  };
+const reduce =
+  (op: ReduceOp) =>
+  (x: BufferView, axes: readonly number[]): Buf => {
+    const o = out(
+      x.shape.map((d, i) => (axes.includes(i) ? 1 : d)),
+      x.dtype,
+    );
+    if (op === 'sum' && f32(x) && W.sum(f32a(x), x.shape, axes, o.data as Float32Array)) return o;
+    K.REDUCE[op](x.data, x.shape, axes, o.data);
+    return o;
+  };
+const argReduce =
+  (op: ArgReduceOp) =>
+  (x: BufferView, axis: number): Buf => {
+    const o = out(
+      x.shape.map((d, i) => (i === axis ? 1 : d)),
+      'int32',
+    );
+    K.argReduce(op, x.data, x.shape, axis, o.data);
+    return o;
+  };
 
 /** The CPU kernel table (the reference kernels are the oracle for every faster backend). */
 export const cpuKernels: Kernels = {
@@ -105,7 +119,13 @@ export const cpuKernels: Kernels = {
     const st = stridesOf(x.shape);
     const os = perm.map((p) => x.shape[p]!);
     const o = out(os, x.dtype);
-    K.stridedCopy(x.data, 0, perm.map((p) => st[p]!), o.data, os);
+    K.stridedCopy(
+      x.data,
+      0,
+      perm.map((p) => st[p]!),
+      o.data,
+      os,
+    );
     return o;
   },
   expand(x, shape) {
@@ -117,14 +137,26 @@ export const cpuKernels: Kernels = {
     const st = stridesOf(x.shape);
     const o = out(os, x.dtype);
     const base = starts.reduce((acc, s, i) => acc + s * st[i]!, 0);
-    K.stridedCopy(x.data, base, st.map((s, i) => s * steps[i]!), o.data, os);
+    K.stridedCopy(
+      x.data,
+      base,
+      st.map((s, i) => s * steps[i]!),
+      o.data,
+      os,
+    );
     return o;
   },
   sliceScatter(src, shape, starts, steps) {
     const st = stridesOf(shape);
     const o = out(shape, src.dtype);
     const base = starts.reduce((acc, s, i) => acc + s * st[i]!, 0);
-    K.stridedWrite(src.data, src.shape, o.data, base, st.map((s, i) => s * steps[i]!));
+    K.stridedWrite(
+      src.data,
+      src.shape,
+      o.data,
+      base,
+      st.map((s, i) => s * steps[i]!),
+    );
     return o;
   },
   concat(xs, axis, os) {
@@ -142,14 +174,34 @@ export const cpuKernels: Kernels = {
   },
   gather(x, axis, index) {
     const o = out(index.shape, x.dtype);
-    const xd = x.data, od = o.data;
-    K.indexWalk(x.shape, axis, index.data, index.shape, (i, xo) => { od[i] = xd[xo]!; }, 'gather');
+    const xd = x.data,
+      od = o.data;
+    K.indexWalk(
+      x.shape,
+      axis,
+      index.data,
+      index.shape,
+      (i, xo) => {
+        od[i] = xd[xo]!;
+      },
+      'gather',
+    );
     return o;
   },
   scatterAdd(shape, axis, index, src) {
     const o = out(shape, src.dtype);
-    const sd = src.data, od = o.data;
-    K.indexWalk(shape, axis, index.data, index.shape, (i, xo) => { od[xo]! += sd[i]!; }, 'scatterAdd');
+    const sd = src.data,
+      od = o.data;
+    K.indexWalk(
+      shape,
+      axis,
+      index.data,
+      index.shape,
+      (i, xo) => {
+        od[xo]! += sd[i]!;
+      },
+      'scatterAdd',
+    );
     return o;
   },
   cast(x, dtype: DType) {

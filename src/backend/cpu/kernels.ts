@@ -14,7 +14,8 @@ export function erf(x: number): number {
   const ax = Math.abs(x);
   if (ax < 2.5) {
     const x2 = x * x;
-    let term = x, sum = x;
+    let term = x,
+      sum = x;
     for (let n = 1; n < 100; n++) {
       term *= -x2 / n;
       const add = term / (2 * n + 1);
@@ -89,24 +90,48 @@ export function unary(op: UnaryOp, x: TypedArray, out: TypedArray): void {
   else for (let i = 0; i < n; i++) out[i] = f(x[i]!);
 }
 
-export function binary(op: BinaryOp, a: TypedArray, as: Shape, b: TypedArray, bs: Shape, out: TypedArray, os: Shape): void {
+export function binary(
+  op: BinaryOp,
+  a: TypedArray,
+  as: Shape,
+  b: TypedArray,
+  bs: Shape,
+  out: TypedArray,
+  os: Shape,
+): void {
   const n = out.length;
   const f = BINARY[op];
   if (shapeEq(as, os) && shapeEq(bs, os)) {
     switch (op) {
-      case 'add': for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!; return;
-      case 'sub': for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!; return;
-      case 'mul': for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!; return;
-      case 'div': for (let i = 0; i < n; i++) out[i] = a[i]! / b[i]!; return;
-      default: for (let i = 0; i < n; i++) out[i] = f(a[i]!, b[i]!); return;
+      case 'add':
+        for (let i = 0; i < n; i++) out[i] = a[i]! + b[i]!;
+        return;
+      case 'sub':
+        for (let i = 0; i < n; i++) out[i] = a[i]! - b[i]!;
+        return;
+      case 'mul':
+        for (let i = 0; i < n; i++) out[i] = a[i]! * b[i]!;
+        return;
+      case 'div':
+        for (let i = 0; i < n; i++) out[i] = a[i]! / b[i]!;
+        return;
+      default:
+        for (let i = 0; i < n; i++) out[i] = f(a[i]!, b[i]!);
+        return;
     }
   }
   if (b.length === 1 && shapeEq(as, os)) {
     const y = b[0]!;
     switch (op) {
-      case 'add': for (let i = 0; i < n; i++) out[i] = a[i]! + y; return;
-      case 'mul': for (let i = 0; i < n; i++) out[i] = a[i]! * y; return;
-      default: for (let i = 0; i < n; i++) out[i] = f(a[i]!, y); return;
+      case 'add':
+        for (let i = 0; i < n; i++) out[i] = a[i]! + y;
+        return;
+      case 'mul':
+        for (let i = 0; i < n; i++) out[i] = a[i]! * y;
+        return;
+      default:
+        for (let i = 0; i < n; i++) out[i] = f(a[i]!, y);
+        return;
     }
   }
   if (a.length === 1 && shapeEq(bs, os)) {
@@ -115,17 +140,37 @@ export function binary(op: BinaryOp, a: TypedArray, as: Shape, b: TypedArray, bs
     return;
   }
   forEachRow(os, [broadcastStrides(as, os), broadcastStrides(bs, os)], (offs, len, inner, row) => {
-    let ia = offs[0]!, ib = offs[1]!, o = row * len;
-    const sa = inner[0]!, sb = inner[1]!;
+    let ia = offs[0]!,
+      ib = offs[1]!,
+      o = row * len;
+    const sa = inner[0]!,
+      sb = inner[1]!;
     for (let i = 0; i < len; i++, ia += sa, ib += sb) out[o++] = f(a[ia]!, b[ib]!);
   });
 }
 
-export function where(c: TypedArray, cs: Shape, a: TypedArray, as: Shape, b: TypedArray, bs: Shape, out: TypedArray, os: Shape): void {
-  forEachRow(os, [broadcastStrides(cs, os), broadcastStrides(as, os), broadcastStrides(bs, os)], (offs, len, inner, row) => {
-    let ic = offs[0]!, ia = offs[1]!, ib = offs[2]!, o = row * len;
-    for (let i = 0; i < len; i++, ic += inner[0]!, ia += inner[1]!, ib += inner[2]!) out[o++] = c[ic] ? a[ia]! : b[ib]!;
-  });
+export function where(
+  c: TypedArray,
+  cs: Shape,
+  a: TypedArray,
+  as: Shape,
+  b: TypedArray,
+  bs: Shape,
+  out: TypedArray,
+  os: Shape,
+): void {
+  forEachRow(
+    os,
+    [broadcastStrides(cs, os), broadcastStrides(as, os), broadcastStrides(bs, os)],
+    (offs, len, inner, row) => {
+      let ic = offs[0]!,
+        ia = offs[1]!,
+        ib = offs[2]!,
+        o = row * len;
+      for (let i = 0; i < len; i++, ic += inner[0]!, ia += inner[1]!, ib += inner[2]!)
+        out[o++] = c[ic] ? a[ia]! : b[ib]!;
+    },
+  );
 }
 
 type ReduceKernel = (x: TypedArray, xs: Shape, axes: readonly number[], out: TypedArray) => void;
@@ -136,7 +181,11 @@ function trailingInner(xs: Shape, axes: readonly number[]): number | null {
   return trailing ? sizeOf(axes.map((a) => xs[a] ?? 1)) : null;
 }
 /** Walks x (strided) against `out`, whose shape keeps the reduced axes as 1. */
-function reduceWalk(xs: Shape, axes: readonly number[], body: (ix: number, sx: number, io: number, so: number, len: number) => void): void {
+function reduceWalk(
+  xs: Shape,
+  axes: readonly number[],
+  body: (ix: number, sx: number, io: number, so: number, len: number) => void,
+): void {
   const os = xs.map((d, i) => (axes.includes(i) ? 1 : d));
   forEachRow(xs, [stridesOf(xs), broadcastStrides(os, xs)], (offs, len, inner) => {
     body(offs[0] ?? 0, inner[0] ?? 0, offs[1] ?? 0, inner[1] ?? 0, len);
@@ -163,7 +212,8 @@ const sumKernel: ReduceKernel = (x, xs, axes, out) => {
   out.set(accs);
 };
 /** max/min: `better(v, acc)` says v replaces acc; NaN always wins and then sticks. */
-const extremumKernel = (better: (v: number, acc: number) => boolean, intInit: number, floatInit: number): ReduceKernel =>
+const extremumKernel =
+  (better: (v: number, acc: number) => boolean, intInit: number, floatInit: number): ReduceKernel =>
   (x, xs, axes, out) => {
     out.fill(x instanceof Int32Array ? intInit : floatInit);
     if (x.length === 0) return;
@@ -215,10 +265,14 @@ export function argReduce(op: ArgReduceOp, x: TypedArray, xs: Shape, axis: numbe
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {
       const base = o * n * inner + j;
-      let best = x[base]!, bi = 0;
+      let best = x[base]!,
+        bi = 0;
       for (let i = 1; i < n && best === best; i++) {
         const v = x[base + i * inner]!;
-        if (better(v, best) || v !== v) { best = v; bi = i; }
+        if (better(v, best) || v !== v) {
+          best = v;
+          bi = i;
+        }
       }
       out[o * inner + j] = bi;
     }
@@ -230,9 +284,19 @@ export function argReduce(op: ArgReduceOp, x: TypedArray, xs: Shape, axis: numbe
  * and B as b[bo + p*brs + j*bcs] (so transposed operands cost nothing). `out` must be zeroed.
  */
 export function gemm(
-  a: TypedArray, ao: number, ars: number, acs: number,
-  b: TypedArray, bo: number, brs: number, bcs: number,
-  out: TypedArray, oo: number, m: number, k: number, n: number,
+  a: TypedArray,
+  ao: number,
+  ars: number,
+  acs: number,
+  b: TypedArray,
+  bo: number,
+  brs: number,
+  bcs: number,
+  out: TypedArray,
+  oo: number,
+  m: number,
+  k: number,
+  n: number,
 ): void {
   for (let i = 0; i < m; i++) {
     const orow = oo + i * n;
@@ -245,9 +309,20 @@ export function gemm(
   }
 }
 
-export function matmul(a: TypedArray, as: Shape, b: TypedArray, bs: Shape, out: TypedArray, os: Shape, ta: boolean, tb: boolean): void {
+export function matmul(
+  a: TypedArray,
+  as: Shape,
+  b: TypedArray,
+  bs: Shape,
+  out: TypedArray,
+  os: Shape,
+  ta: boolean,
+  tb: boolean,
+): void {
   const nd = os.length;
-  const m = os[nd - 2]!, n = os[nd - 1]!, k = ta ? as[as.length - 2]! : as[as.length - 1]!;
+  const m = os[nd - 2]!,
+    n = os[nd - 1]!,
+    k = ta ? as[as.length - 2]! : as[as.length - 1]!;
   // Stored layouts: a is (m,k) or, transposed, (k,m); b is (k,n) or (n,k).
   const [ars, acs] = ta ? [1, m] : [k, 1];
   const [brs, bcs] = tb ? [1, k] : [n, 1];
@@ -262,15 +337,36 @@ export function matmul(a: TypedArray, as: Shape, b: TypedArray, bs: Shape, out: 
   }
   forEachRow(batch, [aB, bB], (offs, len, inner, row) => {
     for (let i = 0; i < len; i++) {
-      gemm(a, offs[0]! + i * inner[0]!, ars, acs, b, offs[1]! + i * inner[1]!, brs, bcs, out, (row * len + i) * m * n, m, k, n);
+      gemm(
+        a,
+        offs[0]! + i * inner[0]!,
+        ars,
+        acs,
+        b,
+        offs[1]! + i * inner[1]!,
+        brs,
+        bcs,
+        out,
+        (row * len + i) * m * n,
+        m,
+        k,
+        n,
+      );
     }
   });
 }
 
 /** Copies x, read through arbitrary strides `xsStrides` laid over `os`, plus a base offset, into contiguous `out`. */
-export function stridedCopy(x: TypedArray, base: number, xStrides: readonly number[], out: TypedArray, os: Shape): void {
+export function stridedCopy(
+  x: TypedArray,
+  base: number,
+  xStrides: readonly number[],
+  out: TypedArray,
+  os: Shape,
+): void {
   forEachRow(os, [xStrides], (offs, len, inner, row) => {
-    let ix = base + offs[0]!, o = row * len;
+    let ix = base + offs[0]!,
+      o = row * len;
     const s = inner[0]!;
     if (s === 1) for (let i = 0; i < len; i++) out[o++] = x[ix++]!;
     else for (let i = 0; i < len; i++, ix += s) out[o++] = x[ix]!;
@@ -278,16 +374,30 @@ export function stridedCopy(x: TypedArray, base: number, xStrides: readonly numb
 }
 
 /** Writes contiguous `src` (shape ss) into `out` through strides plus a base offset. */
-export function stridedWrite(src: TypedArray, ss: Shape, out: TypedArray, base: number, oStrides: readonly number[]): void {
+export function stridedWrite(
+  src: TypedArray,
+  ss: Shape,
+  out: TypedArray,
+  base: number,
+  oStrides: readonly number[],
+): void {
   forEachRow(ss, [oStrides], (offs, len, inner, row) => {
-    let io = base + offs[0]!, s = row * len;
+    let io = base + offs[0]!,
+      s = row * len;
     const st = inner[0]!;
     for (let i = 0; i < len; i++, io += st) out[io] = src[s++]!;
   });
 }
 
 /** Shared walk for gather/scatterAdd: calls f(indexPos, xOffset) for each index element. */
-export function indexWalk(xs: Shape, axis: number, idx: TypedArray, is: Shape, f: (i: number, xo: number) => void, op: string): void {
+export function indexWalk(
+  xs: Shape,
+  axis: number,
+  idx: TypedArray,
+  is: Shape,
+  f: (i: number, xo: number) => void,
+  op: string,
+): void {
   const xst = stridesOf(xs);
   const stIdx = xst.map((s, d) => (d === axis ? 0 : s));
   const dim = xs[axis]!;
@@ -296,7 +406,8 @@ export function indexWalk(xs: Shape, axis: number, idx: TypedArray, is: Shape, f
     for (let i = 0; i < len; i++, xo += inner[0]!) {
       const p = row * len + i;
       let j = idx[p]!;
-      if (!Number.isInteger(j) || j < -dim || j >= dim) throw new IndexError(`${op}: index ${j} is out of range for axis ${axis} of size ${dim}`);
+      if (!Number.isInteger(j) || j < -dim || j >= dim)
+        throw new IndexError(`${op}: index ${j} is out of range for axis ${axis} of size ${dim}`);
       if (j < 0) j += dim;
       f(p, xo + j * xst[axis]!);
     }
@@ -312,7 +423,8 @@ function mergeSortIdx(a: Int32Array, tmp: Int32Array, m: number, v: Float64Array
   for (let lo = 0; lo < m; lo += RUN) {
     const hi = Math.min(lo + RUN, m);
     for (let i = lo + 1; i < hi; i++) {
-      const k = a[i]!, kv = sign * v[k]!;
+      const k = a[i]!,
+        kv = sign * v[k]!;
       let j = i - 1;
       while (j >= lo && sign * v[a[j]!]! > kv) {
         a[j + 1] = a[j]!;
@@ -321,11 +433,15 @@ function mergeSortIdx(a: Int32Array, tmp: Int32Array, m: number, v: Float64Array
       a[j + 1] = k;
     }
   }
-  let src = a, dst = tmp;
+  let src = a,
+    dst = tmp;
   for (let w = RUN; w < m; w *= 2) {
     for (let lo = 0; lo < m; lo += 2 * w) {
-      const mid = Math.min(lo + w, m), hi = Math.min(lo + 2 * w, m);
-      let i = lo, j = mid, o = lo;
+      const mid = Math.min(lo + w, m),
+        hi = Math.min(lo + 2 * w, m);
+      let i = lo,
+        j = mid,
+        o = lo;
       while (i < mid && j < hi) dst[o++] = sign * v[src[j]!]! < sign * v[src[i]!]! ? src[j++]! : src[i++]!;
       while (i < mid) dst[o++] = src[i++]!;
       while (j < hi) dst[o++] = src[j++]!;
@@ -340,16 +456,21 @@ export function argsort(x: TypedArray, shape: Shape, axis: number, descending: b
   const n = shape[axis]!;
   const inner = sizeOf(shape.slice(axis + 1));
   const outer = sizeOf(shape.slice(0, axis));
-  const vals = new Float64Array(n), keys = new Int32Array(n), tmp = new Int32Array(n), nans = new Int32Array(n);
+  const vals = new Float64Array(n),
+    keys = new Int32Array(n),
+    tmp = new Int32Array(n),
+    nans = new Int32Array(n);
   const sign = descending ? -1 : 1;
   for (let o = 0; o < outer; o++) {
     for (let r = 0; r < inner; r++) {
       const base = o * n * inner + r;
-      let m = 0, q = 0;
+      let m = 0,
+        q = 0;
       for (let k = 0; k < n; k++) {
         const v = x[base + k * inner]!;
         vals[k] = v;
-        if (v !== v) nans[q++] = k; // NaNs are equal among themselves: they keep their order
+        if (v !== v)
+          nans[q++] = k; // NaNs are equal among themselves: they keep their order
         else keys[m++] = k;
       }
       const sorted = mergeSortIdx(keys, tmp, m, vals, sign);

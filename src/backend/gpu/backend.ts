@@ -7,14 +7,29 @@
  */
 import type { DType } from '../../dtype.js';
 import { broadcastStrides, sizeOf, stridesOf, type Shape } from '../../shape.js';
-import { REFERENCE, type BinaryOp, type BufferView, type DeviceKernels, type OpKind, type ReduceOp, type UnaryOp } from '../backend.js';
+import {
+  REFERENCE,
+  type BinaryOp,
+  type BufferView,
+  type DeviceKernels,
+  type OpKind,
+  type ReduceOp,
+  type UnaryOp,
+} from '../backend.js';
 import { Buf, view } from '../buffer.js';
 import { cpuKernels as cpu } from '../cpu/index.js';
 import type { DeviceBackend } from '../dispatch.js';
 import { GpuBuffer, MAX_GPU_ELEMENTS, runKernel } from './runtime.js';
 import {
-  BINARY_SRC, UNARY_SRC, chunkReduceSource, elementwiseSource, gatherSource, matmulSource, reduceSource,
-  type ArgKind, type KernelSource,
+  BINARY_SRC,
+  UNARY_SRC,
+  chunkReduceSource,
+  elementwiseSource,
+  gatherSource,
+  matmulSource,
+  reduceSource,
+  type ArgKind,
+  type KernelSource,
 } from './source.js';
 
 /** Per-kind size thresholds for 'auto' (see docs/gpu.md for how the defaults were chosen). */
@@ -52,10 +67,16 @@ function arg(t: BufferView): Arg {
 }
 
 const fits = (n: number): boolean => n > 0 && n <= MAX_GPU_ELEMENTS;
-const allF32 = (ts: readonly BufferView[]): boolean => ts.every((t) => t.dtype === 'float32' && t.size <= MAX_GPU_ELEMENTS);
+const allF32 = (ts: readonly BufferView[]): boolean =>
+  ts.every((t) => t.dtype === 'float32' && t.size <= MAX_GPU_ELEMENTS);
 
 function run(src: KernelSource, args: readonly Arg[], shape: Shape): Buf {
-  const buf = runKernel(src, args.map((a) => a.kind), args.map((a) => a.value), sizeOf(shape));
+  const buf = runKernel(
+    src,
+    args.map((a) => a.kind),
+    args.map((a) => a.value),
+    sizeOf(shape),
+  );
   return new Buf(buf, shape, 'float32');
 }
 
@@ -80,7 +101,14 @@ function twoPass(op: ReduceOp, x: BufferView, axes: readonly number[], os: Shape
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const perm = [...kept, ...axes];
   const st = stridesOf(x.shape);
-  const flat: BufferView = perm.every((p, i) => p === i) ? x : strided(x, perm.map((p) => st[p]!), 0, perm.map((p) => x.shape[p]!));
+  const flat: BufferView = perm.every((p, i) => p === i)
+    ? x
+    : strided(
+        x,
+        perm.map((p) => st[p]!),
+        0,
+        perm.map((p) => x.shape[p]!),
+      );
   const C = Math.ceil(Math.sqrt(R));
   const nc = Math.ceil(R / C);
   const a = arg(flat);
@@ -92,33 +120,51 @@ function twoPass(op: ReduceOp, x: BufferView, axes: readonly number[], os: Shape
   return out;
 }
 
-const unary = (op: UnaryOp) => (x: BufferView): Buf => {
-  const code = UNARY_SRC[op];
-  if (code === null || x.dtype !== 'float32' || !fits(x.size)) return cpu[op](x);
-  const [expr, natives] = code;
-  const a = arg(x);
-  return run(elementwiseSource(expr, natives, [{ kind: a.kind, strides: stridesOf(x.shape) }], x.shape, ['a']), [a], x.shape);
-};
-const binary = (op: BinaryOp) => (a: BufferView, b: BufferView, os: Shape): Buf => {
-  const code = BINARY_SRC[op];
-  if (code === null || !allF32([a, b]) || !fits(sizeOf(os))) return cpu[op](a, b, os);
-  const [expr, natives] = code;
-  const xa = arg(a), xb = arg(b);
-  const src = elementwiseSource(expr, natives, [
-    { kind: xa.kind, strides: broadcastStrides(a.shape, os) },
-    { kind: xb.kind, strides: broadcastStrides(b.shape, os) },
-  ], os, ['a', 'b']);
-  return run(src, [xa, xb], os);
-};
-const reduce = (op: ReduceOp) => (x: BufferView, axes: readonly number[]): Buf => {
-  const os = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  if (x.dtype !== 'float32' || !fits(x.size) || !fits(sizeOf(os))) return cpu[op](x, axes);
-  if (axes.length === 0 || axes.every((ax) => x.shape[ax] === 1)) return strided(x, stridesOf(x.shape), 0, os);
-  const rows = sizeOf(os), R = x.size / rows;
-  if (R > TWO_PASS_MIN && rows <= TWO_PASS_MAX_ROWS) return twoPass(op, x, axes, os, rows, R);
-  const a = arg(x);
-  return run(reduceSource(op, a.kind, x.shape, axes), [a], os);
-};
+const unary =
+  (op: UnaryOp) =>
+  (x: BufferView): Buf => {
+    const code = UNARY_SRC[op];
+    if (code === null || x.dtype !== 'float32' || !fits(x.size)) return cpu[op](x);
+    const [expr, natives] = code;
+    const a = arg(x);
+    return run(
+      elementwiseSource(expr, natives, [{ kind: a.kind, strides: stridesOf(x.shape) }], x.shape, ['a']),
+      [a],
+      x.shape,
+    );
+  };
+const binary =
+  (op: BinaryOp) =>
+  (a: BufferView, b: BufferView, os: Shape): Buf => {
+    const code = BINARY_SRC[op];
+    if (code === null || !allF32([a, b]) || !fits(sizeOf(os))) return cpu[op](a, b, os);
+    const [expr, natives] = code;
+    const xa = arg(a),
+      xb = arg(b);
+    const src = elementwiseSource(
+      expr,
+      natives,
+      [
+        { kind: xa.kind, strides: broadcastStrides(a.shape, os) },
+        { kind: xb.kind, strides: broadcastStrides(b.shape, os) },
+      ],
+      os,
+      ['a', 'b'],
+    );
+    return run(src, [xa, xb], os);
+  };
+const reduce =
+  (op: ReduceOp) =>
+  (x: BufferView, axes: readonly number[]): Buf => {
+    const os = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    if (x.dtype !== 'float32' || !fits(x.size) || !fits(sizeOf(os))) return cpu[op](x, axes);
+    if (axes.length === 0 || axes.every((ax) => x.shape[ax] === 1)) return strided(x, stridesOf(x.shape), 0, os);
+    const rows = sizeOf(os),
+      R = x.size / rows;
+    if (R > TWO_PASS_MIN && rows <= TWO_PASS_MAX_ROWS) return twoPass(op, x, axes, os, rows, R);
+    const a = arg(x);
+    return run(reduceSource(op, a.kind, x.shape, axes), [a], os);
+  };
 const mapOps = <K extends string, V>(ops: Record<K, unknown>, f: (op: K) => V): { [P in K]: V } =>
   Object.fromEntries(Object.keys(ops).map((op) => [op, f(op as K)])) as { [P in K]: V };
 
@@ -137,24 +183,34 @@ const kernels: DeviceKernels = {
     if (!allF32([c, a, b]) || !fits(sizeOf(os))) return cpu.where(c, a, b, os);
     const xs = [arg(c), arg(a), arg(b)];
     const strides = [c, a, b].map((t) => ({ strides: broadcastStrides(t.shape, os) }));
-    const src = elementwiseSource('(x != 0.0 ? y : z)', [], xs.map((x, i) => ({ kind: x.kind, strides: strides[i]?.strides ?? [] })), os, ['a', 'b', 'c']);
+    const src = elementwiseSource(
+      '(x != 0.0 ? y : z)',
+      [],
+      xs.map((x, i) => ({ kind: x.kind, strides: strides[i]?.strides ?? [] })),
+      os,
+      ['a', 'b', 'c'],
+    );
     return run(src, xs, os);
   },
 
   matmul(a, b, os, ta, tb) {
     if (!allF32([a, b]) || !fits(sizeOf(os))) return cpu.matmul(a, b, os, ta, tb);
     const nd = os.length;
-    const m = os[nd - 2]!, n = os[nd - 1]!, k = ta ? a.shape[a.shape.length - 2]! : a.shape[a.shape.length - 1]!;
+    const m = os[nd - 2]!,
+      n = os[nd - 1]!,
+      k = ta ? a.shape[a.shape.length - 2]! : a.shape[a.shape.length - 1]!;
     if (k === 0) return cpu.matmul(a, b, os, ta, tb);
     const [ars, acs] = ta ? [1, m] : [k, 1];
     const [brs, bcs] = tb ? [1, k] : [n, 1];
     const batch = os.slice(0, nd - 2);
     const aB = broadcastStrides(a.shape.slice(0, -2), batch).map((s) => s * m * k);
     const bB = broadcastStrides(b.shape.slice(0, -2), batch).map((s) => s * k * n);
-    const xa = arg(a), xb = arg(b);
+    const xa = arg(a),
+      xb = arg(b);
     // A one-element operand still has to be indexed like an array.
     const fix = (x: Arg, t: BufferView): Arg => (x.kind === 'scalar' ? { kind: 'array', value: t.data } : x);
-    const pa = fix(xa, a), pb = fix(xb, b);
+    const pa = fix(xa, a),
+      pb = fix(xb, b);
     return run(matmulSource(pa.kind, pb.kind, batch, aB, bB, m, n, k, ars, acs, brs, bcs), [pa, pb], os);
   },
 
@@ -164,7 +220,12 @@ const kernels: DeviceKernels = {
     const os = perm.map((p) => x.shape[p]!);
     if (x.dtype !== 'float32' || !fits(x.size)) return cpu.permute(x, perm);
     const st = stridesOf(x.shape);
-    return strided(x, perm.map((p) => st[p]!), 0, os);
+    return strided(
+      x,
+      perm.map((p) => st[p]!),
+      0,
+      os,
+    );
   },
 
   expand(x, shape) {
@@ -177,7 +238,12 @@ const kernels: DeviceKernels = {
     if (back || x.dtype !== 'float32' || !fits(sizeOf(os)) || !fits(x.size)) return cpu.slice(x, starts, steps, os);
     const st = stridesOf(x.shape);
     const base = starts.reduce((acc, s, i) => acc + s * st[i]!, 0);
-    return strided(x, st.map((s, i) => s * steps[i]!), base, os);
+    return strided(
+      x,
+      st.map((s, i) => s * steps[i]!),
+      base,
+      os,
+    );
   },
 
   sliceScatter: REFERENCE,
@@ -217,9 +283,12 @@ export const gpuBackend: DeviceBackend = {
     // An input already on the GPU keeps the chain there (a readback costs more than a small kernel).
     if (inputs.some(onGpu)) return true;
     switch (kind) {
-      case 'matmul': return matmulWork(inputs, outSize) >= thresholds.matmul;
-      case 'reduce': return (inputs[0]?.size ?? 0) >= thresholds.reduce;
-      default: return outSize >= thresholds.elementwise;
+      case 'matmul':
+        return matmulWork(inputs, outSize) >= thresholds.matmul;
+      case 'reduce':
+        return (inputs[0]?.size ?? 0) >= thresholds.reduce;
+      default:
+        return outSize >= thresholds.elementwise;
     }
   },
 };

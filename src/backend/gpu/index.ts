@@ -8,8 +8,16 @@ import { getMode, installDevice, type BackendName } from '../dispatch.js';
 import { DEFAULT_THRESHOLDS, gpuBackend, thresholds, type GpuThresholds } from './backend.js';
 import { installGpuUpdates, uninstallGpuUpdates } from './optim.js';
 import {
-  DEFAULT_MEMORY_LIMITS, enforceLimits, memoryLimits, resetStats, setCacheCapacity, startRuntime, stats,
-  type GpuMemoryLimits, type GpuStats, type Runtime,
+  DEFAULT_MEMORY_LIMITS,
+  enforceLimits,
+  memoryLimits,
+  resetStats,
+  setCacheCapacity,
+  startRuntime,
+  stats,
+  type GpuMemoryLimits,
+  type GpuStats,
+  type Runtime,
 } from './runtime.js';
 
 export type { GpuThresholds } from './backend.js';
@@ -88,11 +96,13 @@ export function backendInfo(): BackendInfo {
 
 /** Sets the 'auto' size thresholds (omitted fields keep their value); returns the result. */
 export function setGpuThresholds(t: Partial<GpuThresholds> | 'default'): GpuThresholds {
-  const next = t === 'default' ? DEFAULT_THRESHOLDS : checkOptions('setGpuThresholds', t, ['elementwise', 'matmul', 'reduce']);
+  const next =
+    t === 'default' ? DEFAULT_THRESHOLDS : checkOptions('setGpuThresholds', t, ['elementwise', 'matmul', 'reduce']);
   for (const key of ['elementwise', 'matmul', 'reduce'] as const) {
     const v = next[key];
     if (v === undefined) continue;
-    if (typeof v !== 'number' || !(v >= 0)) throw new ValueError(`setGpuThresholds: ${key} must be a non-negative number, got ${v}`);
+    if (typeof v !== 'number' || !(v >= 0))
+      throw new ValueError(`setGpuThresholds: ${key} must be a non-negative number, got ${v}`);
     thresholds[key] = v;
   }
   return { ...thresholds };
@@ -118,7 +128,10 @@ export function setGpuKernelCacheSize(n: number): void {
  * Returns the limits now in force.
  */
 export function setGpuMemoryLimits(limits: Partial<GpuMemoryLimits> | 'default'): GpuMemoryLimits {
-  const next = limits === 'default' ? DEFAULT_MEMORY_LIMITS : checkOptions('setGpuMemoryLimits', limits, ['maxTextures', 'maxBytes']);
+  const next =
+    limits === 'default'
+      ? DEFAULT_MEMORY_LIMITS
+      : checkOptions('setGpuMemoryLimits', limits, ['maxTextures', 'maxBytes']);
   for (const key of ['maxTextures', 'maxBytes'] as const) {
     const v = next[key];
     if (v === undefined) continue;

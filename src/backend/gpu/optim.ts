@@ -22,19 +22,29 @@ function eligible(...xs: (FloatArray | null)[]): boolean {
 }
 
 /** Copies segment k (length n) of a fused result into `dst`. */
-const put = (dst: FloatArray, out: Float32Array, k: number): void => dst.set(out.subarray(k * dst.length, (k + 1) * dst.length));
+const put = (dst: FloatArray, out: Float32Array, k: number): void =>
+  dst.set(out.subarray(k * dst.length, (k + 1) * dst.length));
 
 /** The fused updates the GPU offers to optim/ (declining float64, small tensors, CPU mode). */
 export const gpuUpdates: FusedUpdates = {
   adam(param, grad, m, v, h, step) {
     if (!eligible(param, grad, m, v)) return false;
     const n = param.length;
-    const [beta1, beta2] = h.betas, dwd = h.decoupledWeightDecay ? h.weightDecay : 0;
+    const [beta1, beta2] = h.betas,
+      dwd = h.decoupledWeightDecay ? h.weightDecay : 0;
     const bc1 = 1 - beta1 ** step;
     const bc2 = 1 - beta2 ** step;
     const uniforms = [
-      h.maximize ? -1 : 1, 1 - beta1, beta2, 1 - beta2, h.eps, h.weightDecay - dwd,
-      1 - h.lr * dwd, dwd !== 0 ? 1 : 0, h.lr / bc1, Math.sqrt(bc2),
+      h.maximize ? -1 : 1,
+      1 - beta1,
+      beta2,
+      1 - beta2,
+      h.eps,
+      h.weightDecay - dwd,
+      1 - h.lr * dwd,
+      dwd !== 0 ? 1 : 0,
+      h.lr / bc1,
+      Math.sqrt(bc2),
     ];
     const kinds = ['array', 'array', 'array', 'array', ...uniforms.map(() => 'scalar' as const)] as const;
     const buf = runKernel(adamSource(n), kinds, [param, grad, m, v, ...uniforms], 3 * n);
@@ -49,12 +59,23 @@ export const gpuUpdates: FusedUpdates = {
     if (!eligible(param, grad, mbuf)) return false;
     const n = param.length;
     const uniforms = [
-      h.maximize ? -1 : 1, h.lr, h.momentum, 1 - h.dampening, h.weightDecay, h.nesterov ? 1 : 0, firstStep ? 1 : 0,
+      h.maximize ? -1 : 1,
+      h.lr,
+      h.momentum,
+      1 - h.dampening,
+      h.weightDecay,
+      h.nesterov ? 1 : 0,
+      firstStep ? 1 : 0,
       h.momentum !== 0 && mbuf !== null ? 1 : 0,
     ];
     // Without a momentum buffer the kernel never reads it; pass the gradient in its place.
     const kinds = ['array', 'array', 'array', ...uniforms.map(() => 'scalar' as const)] as const;
-    const out2 = runKernel(sgdSource(n), kinds, [param, grad, h.momentum !== 0 && mbuf ? mbuf : grad, ...uniforms], 2 * n);
+    const out2 = runKernel(
+      sgdSource(n),
+      kinds,
+      [param, grad, h.momentum !== 0 && mbuf ? mbuf : grad, ...uniforms],
+      2 * n,
+    );
     const out = out2.read();
     out2.dispose();
     if (h.momentum !== 0 && mbuf) put(mbuf, out, 0);

@@ -88,7 +88,15 @@ export interface GpuStats {
   cachedKernels: number;
 }
 export const stats: GpuStats = {
-  reads: 0, uploads: 0, runs: 0, compiles: 0, destroyed: 0, liveTextures: 0, cachedKernels: 0, liveBytes: 0, spilled: 0,
+  reads: 0,
+  uploads: 0,
+  runs: 0,
+  compiles: 0,
+  destroyed: 0,
+  liveTextures: 0,
+  cachedKernels: 0,
+  liveBytes: 0,
+  spilled: 0,
   scopeReleased: 0,
 };
 export function resetStats(): void {
@@ -170,16 +178,26 @@ function boot(): Runtime {
   try {
     createGL = require('gl') as CreateGL;
   } catch (e) {
-    fail(`the gl native binary (headless-gl) did not load (${firstLine(e)})`, `${FIX_INSTALL} Then \`npm rebuild gl\`.`);
+    fail(
+      `the gl native binary (headless-gl) did not load (${firstLine(e)})`,
+      `${FIX_INSTALL} Then \`npm rebuild gl\`.`,
+    );
   }
   if (process.platform === 'linux' && !process.env['DISPLAY']) fail('no X display (DISPLAY is not set)', FIX_DISPLAY);
   const gl = createGL(2, 2, { preserveDrawingBuffer: true });
   if (!gl) fail(`gl could not create a WebGL context on DISPLAY=${process.env['DISPLAY'] ?? ''}`, FIX_DISPLAY);
-  if (!gl.getExtension('OES_texture_float')) fail('the WebGL context has no float textures (OES_texture_float)', 'Use a Mesa or vendor GL driver that supports float textures.');
+  if (!gl.getExtension('OES_texture_float'))
+    fail(
+      'the WebGL context has no float textures (OES_texture_float)',
+      'Use a Mesa or vendor GL driver that supports float textures.',
+    );
   const gpu = new GPU({ context: gl });
   const kind = gpu.Kernel?.name ?? 'none';
   if (kind !== 'HeadlessGLKernel') {
-    fail(`gpu.js chose ${kind} (mode "${gpu.mode}") instead of headless-gl, i.e. it fell back to its cpu mode`, FIX_DISPLAY);
+    fail(
+      `gpu.js chose ${kind} (mode "${gpu.mode}") instead of headless-gl, i.e. it fell back to its cpu mode`,
+      FIX_DISPLAY,
+    );
   }
   const rt: Runtime = {
     gpu,
@@ -189,12 +207,20 @@ function boot(): Runtime {
   };
   // Smoke test: a real shader must run and return a texture with the right values.
   runtime = rt;
-  const probe = runKernel({ source: 'function(a) { return a[this.thread.x] * 2.0 + 1.0; }', natives: [] }, ['array'], [new Float32Array([1, 2, 3])], 3);
+  const probe = runKernel(
+    { source: 'function(a) { return a[this.thread.x] * 2.0 + 1.0; }', natives: [] },
+    ['array'],
+    [new Float32Array([1, 2, 3])],
+    3,
+  );
   const got = probe.read();
   probe.dispose();
   if (got[0] !== 3 || got[1] !== 5 || got[2] !== 7) {
     runtime = null;
-    fail(`a test kernel returned wrong values [${Array.from(got).join(', ')}]`, 'The GL driver does not compute float shaders correctly.');
+    fail(
+      `a test kernel returned wrong values [${Array.from(got).join(', ')}]`,
+      'The GL driver does not compute float shaders correctly.',
+    );
   }
   return rt;
 }
@@ -260,11 +286,20 @@ function getKernel(src: KernelSource, kinds: readonly ArgKind[], size: number): 
 }
 
 const isTexture = (v: unknown): v is GTexture =>
-  typeof v === 'object' && v !== null && typeof (v as GTexture).toArray === 'function' && typeof (v as GTexture).delete === 'function';
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as GTexture).toArray === 'function' &&
+  typeof (v as GTexture).delete === 'function';
 
 /** Runs a (cached) kernel with a flat output of `size` values and wraps the result texture. */
-export function runKernel(src: KernelSource, kinds: readonly ArgKind[], args: readonly unknown[], size: number): GpuBuffer {
-  if (!runtime) throw new BackendError('GPU backend is not started: call setBackend("gpu") or setBackend("auto") first');
+export function runKernel(
+  src: KernelSource,
+  kinds: readonly ArgKind[],
+  args: readonly unknown[],
+  size: number,
+): GpuBuffer {
+  if (!runtime)
+    throw new BackendError('GPU backend is not started: call setBackend("gpu") or setBackend("auto") first');
   const e = getKernel(src, kinds, size);
   for (const k of kinds) if (k === 'array') stats.uploads++;
   let out: unknown;
@@ -296,7 +331,11 @@ export class Storage {
    *  callbacks never run in a loop that never yields) does not keep its values alive. */
   readonly tokens = new Set<object>();
   #tex: GTexture | null;
-  constructor(tex: GTexture, readonly entry: Entry, readonly size: number) {
+  constructor(
+    tex: GTexture,
+    readonly entry: Entry,
+    readonly size: number,
+  ) {
     this.#tex = tex;
     entry.live++;
     stats.liveTextures++;

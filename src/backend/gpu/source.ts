@@ -69,8 +69,16 @@ export const UNARY_SRC: Record<UnaryOp, [string, string[]] | null> = {
   erf: ['tg_erf(x)', ['tg_erf']],
   log1p: ['tg_log1p(x)', ['tg_log1p']],
   // Explicit CPU fallback (null): not yet written as shaders.
-  expm1: null, atan: null, asin: null, acos: null, floor: null, ceil: null, round: null, trunc: null,
-  log2: null, log10: null,
+  expm1: null,
+  atan: null,
+  asin: null,
+  acos: null,
+  floor: null,
+  ceil: null,
+  round: null,
+  trunc: null,
+  log2: null,
+  log10: null,
 };
 
 /** Binary ops as expressions of `x` and `y`. Comparisons return 1/0. */
@@ -143,7 +151,8 @@ export function emitOffsets(
 }
 
 /** Reads operand `name` at `offset` according to how it is passed. */
-export const read = (name: string, kind: ArgKind, offset: string): string => (kind === 'scalar' ? name : `${name}[${offset}]`);
+export const read = (name: string, kind: ArgKind, offset: string): string =>
+  kind === 'scalar' ? name : `${name}[${offset}]`;
 
 export interface KernelSource {
   readonly source: string;
@@ -163,7 +172,13 @@ export function elementwiseSource(
   names: readonly string[],
 ): KernelSource {
   const lines = ['var t0 = this.thread.x + 0.5;'];
-  const offs = emitOffsets(lines, 't0', outShape, inputs.map((x) => ({ strides: x.kind === 'scalar' ? outShape.map(() => 0) : x.strides, base: 0 })), '');
+  const offs = emitOffsets(
+    lines,
+    't0',
+    outShape,
+    inputs.map((x) => ({ strides: x.kind === 'scalar' ? outShape.map(() => 0) : x.strides, base: 0 })),
+    '',
+  );
   inputs.forEach((x, j) => lines.push(`var ${LOCALS[j]!} = ${read(names[j]!, x.kind, offs[j]!)};`));
   lines.push(`return ${expr};`);
   return { source: fn(names, lines), natives };
@@ -172,7 +187,13 @@ export function elementwiseSource(
 /** out[i] = x[base + Σ coord·stride]: permute, expand, slice, copy. */
 export function gatherSource(kind: ArgKind, strides: readonly number[], base: number, outShape: Shape): KernelSource {
   const lines = ['var t0 = this.thread.x + 0.5;'];
-  const [off] = emitOffsets(lines, 't0', outShape, [{ strides: kind === 'scalar' ? outShape.map(() => 0) : strides, base }], '');
+  const [off] = emitOffsets(
+    lines,
+    't0',
+    outShape,
+    [{ strides: kind === 'scalar' ? outShape.map(() => 0) : strides, base }],
+    '',
+  );
   lines.push(`return ${read('a', kind, off!)};`);
   return { source: fn(['a'], lines), natives: [] };
 }
@@ -182,17 +203,31 @@ export function gatherSource(kind: ArgKind, strides: readonly number[], base: nu
  * b[bBatch + p·brs + j·bcs]. The inner loop has a literal bound and is unrolled by 4.
  */
 export function matmulSource(
-  ka: ArgKind, kb: ArgKind,
-  batch: Shape, aBatch: readonly number[], bBatch: readonly number[],
-  m: number, n: number, k: number,
-  ars: number, acs: number, brs: number, bcs: number,
+  ka: ArgKind,
+  kb: ArgKind,
+  batch: Shape,
+  aBatch: readonly number[],
+  bBatch: readonly number[],
+  m: number,
+  n: number,
+  k: number,
+  ars: number,
+  acs: number,
+  brs: number,
+  bcs: number,
 ): KernelSource {
   const lines = ['var t0 = this.thread.x + 0.5;'];
   const shape = [...batch, m, n];
-  const [ao, bo] = emitOffsets(lines, 't0', shape, [
-    { strides: [...aBatch, ars, 0], base: 0 },
-    { strides: [...bBatch, 0, bcs], base: 0 },
-  ], '');
+  const [ao, bo] = emitOffsets(
+    lines,
+    't0',
+    shape,
+    [
+      { strides: [...aBatch, ars, 0], base: 0 },
+      { strides: [...bBatch, 0, bcs], base: 0 },
+    ],
+    '',
+  );
   lines.push(`var ao = ${ao};`, `var bo = ${bo};`, 'var s = 0.0;');
   const k4 = Math.floor(k / 4);
   const A = (p: string): string => `a[ao + ${p} * ${f(acs)}]`;
@@ -215,21 +250,33 @@ export function matmulSource(
  * blocks of 32 blocks: the error grows like 32 + 32 + n/1024 roundings instead of n.
  */
 const SUM_DECL = 'var p1 = 0.0; var p2 = 0.0; var c1 = 0.0; var c2 = 0.0;';
-const SUM_STEP = 'p1 += v; c1 += 1.0; if (c1 >= 32.0) { p2 += p1; p1 = 0.0; c1 = 0.0; c2 += 1.0; '
-  + 'if (c2 >= 32.0) { acc += p2; p2 = 0.0; c2 = 0.0; } }';
+const SUM_STEP =
+  'p1 += v; c1 += 1.0; if (c1 >= 32.0) { p2 += p1; p1 = 0.0; c1 = 0.0; c2 += 1.0; ' +
+  'if (c2 >= 32.0) { acc += p2; p2 = 0.0; c2 = 0.0; } }';
 
 /**
  * Reduces over `axes` (sum/max/min): one thread per kept element loops over the reduced
  * elements, decomposing the loop counter over the reduced sub-shape.
  */
-export function reduceSource(op: 'sum' | 'max' | 'min', kind: ArgKind, shape: Shape, axes: readonly number[]): KernelSource {
+export function reduceSource(
+  op: 'sum' | 'max' | 'min',
+  kind: ArgKind,
+  shape: Shape,
+  axes: readonly number[],
+): KernelSource {
   const st = stridesOf(shape);
   const keptShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const redShape = axes.map((a) => shape[a]!);
   const redStrides = axes.map((a) => st[a]!);
   const R = redShape.reduce((x, y) => x * y, 1);
   const lines = ['var t0 = this.thread.x + 0.5;'];
-  const [base] = emitOffsets(lines, 't0', keptShape, [{ strides: keptShape.map((d, i) => (d === 1 ? 0 : st[i]!)), base: 0 }], 'o');
+  const [base] = emitOffsets(
+    lines,
+    't0',
+    keptShape,
+    [{ strides: keptShape.map((d, i) => (d === 1 ? 0 : st[i]!)), base: 0 }],
+    'o',
+  );
   lines.push(`var xb = ${base};`);
   const init = op === 'sum' ? '0.0' : op === 'max' ? '-3.4e38' : '3.4e38';
   lines.push(`var acc = ${init};`, SUM_DECL);
@@ -275,7 +322,13 @@ export function adamSource(n: number): KernelSource {
     'var denom = Math.sqrt(v2) / bc2Sqrt + eps;',
     'return pv + (-stepSize * m2) / denom;',
   ];
-  return { source: fn(['p', 'gr', 'm', 'v', 'sgn', 'w1', 'beta2', 'w2', 'eps', 'wd', 'decay', 'decoupled', 'stepSize', 'bc2Sqrt'], lines), natives: [] };
+  return {
+    source: fn(
+      ['p', 'gr', 'm', 'v', 'sgn', 'w1', 'beta2', 'w2', 'eps', 'wd', 'decay', 'decoupled', 'stepSize', 'bc2Sqrt'],
+      lines,
+    ),
+    natives: [],
+  };
 }
 
 /** Fused SGD (with momentum) step mirroring optim/updates.ts sgdUpdate: writes 2n values [buf', θ']. */
@@ -293,14 +346,23 @@ export function sgdSource(n: number): KernelSource {
     'if (seg < 0.5) { return b2; }',
     'return pv + (-lr) * g;',
   ];
-  return { source: fn(['p', 'gr', 'buf', 'sgn', 'lr', 'momentum', 'damp', 'wd', 'nesterov', 'first', 'hasBuf'], lines), natives: [] };
+  return {
+    source: fn(['p', 'gr', 'buf', 'sgn', 'lr', 'momentum', 'damp', 'wd', 'nesterov', 'first', 'hasBuf'], lines),
+    natives: [],
+  };
 }
 
 /**
  * First pass of a two-pass reduction of a contiguous [rows, R] array: thread (o, c) reduces
  * elements [c·C, min((c+1)·C, R)) of row o. One thread per output would loop R times serially.
  */
-export function chunkReduceSource(op: 'sum' | 'max' | 'min', kind: ArgKind, rows: number, R: number, C: number): KernelSource {
+export function chunkReduceSource(
+  op: 'sum' | 'max' | 'min',
+  kind: ArgKind,
+  rows: number,
+  R: number,
+  C: number,
+): KernelSource {
   const nc = Math.ceil(R / C);
   const lines = ['var t0 = this.thread.x + 0.5;'];
   // Row o and chunk c of this thread.
@@ -315,14 +377,17 @@ export function chunkReduceSource(op: 'sum' | 'max' | 'min', kind: ArgKind, rows
       'var c = Math.floor(tc);',
     );
   }
-  const o = 'o', c = 'c';
+  const o = 'o',
+    c = 'c';
   const init = op === 'sum' ? '0.0' : op === 'max' ? '-3.4e38' : '3.4e38';
   lines.push(`var start = ${c} * ${f(C)};`, `var rowBase = ${o} * ${f(R)};`, `var acc = ${init};`, SUM_DECL);
   lines.push(`for (var j = 0; j < ${C}; j++) {`);
   lines.push('  var idx = start + j;');
   lines.push(`  if (idx < ${f(R)}) {`);
   lines.push(`    var v = ${read('a', kind, 'rowBase + idx')};`);
-  lines.push(op === 'sum' ? `    ${SUM_STEP}` : op === 'max' ? '    acc = Math.max(acc, v);' : '    acc = Math.min(acc, v);');
+  lines.push(
+    op === 'sum' ? `    ${SUM_STEP}` : op === 'max' ? '    acc = Math.max(acc, v);' : '    acc = Math.min(acc, v);',
+  );
   lines.push('  }', '}', op === 'sum' ? 'return acc + (p2 + p1);' : 'return acc;');
   return { source: fn(['a'], lines), natives: [] };
 }

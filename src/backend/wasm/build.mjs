@@ -10,16 +10,33 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const entry = join(here, 'assembly', 'kernels.ts');
 const common = [
-  entry, '-O3', '--noAssert', '--runtime', 'stub', '--use', 'abort=',
-  '--enable', 'simd', '--enable', 'threads',
-  '--importMemory', '--sharedMemory', '--initialMemory', '1', '--maximumMemory', '65536',
+  entry,
+  '-O3',
+  '--noAssert',
+  '--runtime',
+  'stub',
+  '--use',
+  'abort=',
+  '--enable',
+  'simd',
+  '--enable',
+  'threads',
+  '--importMemory',
+  '--sharedMemory',
+  '--initialMemory',
+  '1',
+  '--maximumMemory',
+  '65536',
 ];
 
 async function compile(extra) {
   let bin = null;
   const { error, stderr } = await asc.main([...common, ...extra, '--outFile', 'out.wasm'], {
-    writeFile(name, contents) { if (name.endsWith('.wasm')) bin = Buffer.from(contents); },
-    stdout: asc.createMemoryStream(), stderr: asc.createMemoryStream(),
+    writeFile(name, contents) {
+      if (name.endsWith('.wasm')) bin = Buffer.from(contents);
+    },
+    stdout: asc.createMemoryStream(),
+    stderr: asc.createMemoryStream(),
   });
   if (error || bin === null) throw new Error(`asc failed: ${error?.message ?? ''}\n${stderr.toString()}`);
   return bin;
@@ -40,9 +57,15 @@ export async function build() {
 const out = await build();
 const files = { 'kernels.wasm': out.simd, 'kernels-relaxed.wasm': out.relaxed, 'binary.ts': Buffer.from(out.ts) };
 if (process.argv.includes('--check')) {
-  const stale = Object.entries(files).filter(([f, b]) => {
-    try { return !readFileSync(join(here, f)).equals(b); } catch { return true; }
-  }).map(([f]) => f);
+  const stale = Object.entries(files)
+    .filter(([f, b]) => {
+      try {
+        return !readFileSync(join(here, f)).equals(b);
+      } catch {
+        return true;
+      }
+    })
+    .map(([f]) => f);
   if (stale.length) {
     console.error(`wasm build is stale: ${stale.join(', ')} differ from assembly/; run npm run build:wasm`);
     process.exit(1);

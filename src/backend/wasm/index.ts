@@ -11,8 +11,23 @@ import type { AdamWScheduleFreeStepHyper, LambStepHyper } from '../fused.js';
 import { broadcastStrides, sizeOf, type Shape } from '../../shape.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import {
-  alloc, F32, K, PACK, reset, runTasks, setTask, TASK_CAP, TASK_GEMM, threadsAvailable,
-  SCRATCH_LIMIT, relaxedSimd, f32Index, memory, getNumThreads, setNumThreads, startThreads,
+  alloc,
+  F32,
+  K,
+  PACK,
+  reset,
+  runTasks,
+  setTask,
+  TASK_CAP,
+  TASK_GEMM,
+  threadsAvailable,
+  SCRATCH_LIMIT,
+  relaxedSimd,
+  f32Index,
+  memory,
+  getNumThreads,
+  setNumThreads,
+  startThreads,
 } from './runtime.js';
 
 export { setNumThreads, getNumThreads, startThreads };
@@ -57,16 +72,29 @@ const view = (p: number, n: number): Float32Array => F32.subarray(f32Index(p), f
 // ---- matmul -----------------------------------------------------------------------------
 
 /** out = op(a) @ op(b) with broadcast batch dims (the contract of Backend.matmul). */
-export function matmul(a: Float32Array, as: Shape, b: Float32Array, bs: Shape, out: Float32Array, os: Shape, ta: boolean, tb: boolean): boolean {
+export function matmul(
+  a: Float32Array,
+  as: Shape,
+  b: Float32Array,
+  bs: Shape,
+  out: Float32Array,
+  os: Shape,
+  ta: boolean,
+  tb: boolean,
+): boolean {
   const nd = os.length;
-  const m = os[nd - 2]!, n = os[nd - 1]!, k = ta ? as[as.length - 2]! : as[as.length - 1]!;
+  const m = os[nd - 2]!,
+    n = os[nd - 1]!,
+    k = ta ? as[as.length - 2]! : as[as.length - 1]!;
   const batch = os.slice(0, nd - 2);
   const nb = sizeOf(batch);
   if (nb === 0 || m * n === 0) return true;
   if (!forceAll && m * n * k * nb < 512) return false;
   if ((a.length + b.length + out.length) * 4 > SCRATCH_LIMIT) return false;
   reset();
-  const pa = alloc(a.length), pb = alloc(b.length), pc = alloc(out.length);
+  const pa = alloc(a.length),
+    pb = alloc(b.length),
+    pc = alloc(out.length);
   copyIn(a, pa);
   copyIn(b, pb);
   const [ars, acs] = ta ? [1, m] : [k, 1];
@@ -81,22 +109,49 @@ export function matmul(a: Float32Array, as: Shape, b: Float32Array, bs: Shape, o
   if (threads === 1 || nb * splits > TASK_CAP) {
     const idx = new Array<number>(batch.length).fill(0);
     for (let i = 0; i < nb; i++) {
-      let ao = 0, bo = 0;
-      for (let d = 0; d < batch.length; d++) { ao += idx[d]! * aB[d]!; bo += idx[d]! * bB[d]!; }
+      let ao = 0,
+        bo = 0;
+      for (let d = 0; d < batch.length; d++) {
+        ao += idx[d]! * aB[d]!;
+        bo += idx[d]! * bB[d]!;
+      }
       K.gemm(pa + ao * 4, ars, acs, pb + bo * 4, brs, bcs, pc + i * m * n * 4, m, k, n, 0, m, PACK);
-      for (let d = batch.length - 1; d >= 0; d--) { if (++idx[d]! < batch[d]!) break; idx[d] = 0; }
+      for (let d = batch.length - 1; d >= 0; d--) {
+        if (++idx[d]! < batch[d]!) break;
+        idx[d] = 0;
+      }
     }
   } else {
     const rows = Math.ceil(m / splits / 4) * 4;
     const idx = new Array<number>(batch.length).fill(0);
     let t = 0;
     for (let i = 0; i < nb; i++) {
-      let ao = 0, bo = 0;
-      for (let d = 0; d < batch.length; d++) { ao += idx[d]! * aB[d]!; bo += idx[d]! * bB[d]!; }
-      for (let r0 = 0; r0 < m; r0 += rows) {
-        setTask(t++, TASK_GEMM, [pa + ao * 4, ars, acs, pb + bo * 4, brs, bcs, pc + i * m * n * 4, m, k, n, r0, Math.min(m, r0 + rows)]);
+      let ao = 0,
+        bo = 0;
+      for (let d = 0; d < batch.length; d++) {
+        ao += idx[d]! * aB[d]!;
+        bo += idx[d]! * bB[d]!;
       }
-      for (let d = batch.length - 1; d >= 0; d--) { if (++idx[d]! < batch[d]!) break; idx[d] = 0; }
+      for (let r0 = 0; r0 < m; r0 += rows) {
+        setTask(t++, TASK_GEMM, [
+          pa + ao * 4,
+          ars,
+          acs,
+          pb + bo * 4,
+          brs,
+          bcs,
+          pc + i * m * n * 4,
+          m,
+          k,
+          n,
+          r0,
+          Math.min(m, r0 + rows),
+        ]);
+      }
+      for (let d = batch.length - 1; d >= 0; d--) {
+        if (++idx[d]! < batch[d]!) break;
+        idx[d] = 0;
+      }
     }
     runTasks(t);
   }
@@ -115,7 +170,8 @@ export function unary(op: UnaryOp, x: Float32Array, out: Float32Array): boolean 
   if (code === undefined || (!forceAll && (n < minElements || op === 'neg'))) return false;
   reset();
   const c = Math.min(n, CHUNK);
-  const px = alloc(c), po = alloc(c);
+  const px = alloc(c),
+    po = alloc(c);
   for (let s = 0; s < n; s += CHUNK) {
     const len = Math.min(CHUNK, n - s);
     copyIn(x.subarray(s, s + len), px);
@@ -130,7 +186,9 @@ export function unary(op: UnaryOp, x: Float32Array, out: Float32Array): boolean 
  * (rows R, cols C) with row/col strides per operand, or null when that is impossible.
  */
 function collapse2(os: Shape, sa: number[], sb: number[]): [number, number, number, number, number, number] | null {
-  const dims: number[] = [], A: number[] = [], B: number[] = [];
+  const dims: number[] = [],
+    A: number[] = [],
+    B: number[] = [];
   for (let i = 0; i < os.length; i++) {
     if (os[i] === 1) continue;
     const last = dims.length - 1;
@@ -139,11 +197,15 @@ function collapse2(os: Shape, sa: number[], sb: number[]): [number, number, numb
       A[last] = sa[i]!;
       B[last] = sb[i]!;
     } else if (last >= 0 && A[last] === 0 && sa[i] === 0 && B[last] === sb[i]! * os[i]!) {
-      dims[last] = dims[last]! * os[i]!; B[last] = sb[i]!;
+      dims[last] = dims[last]! * os[i]!;
+      B[last] = sb[i]!;
     } else if (last >= 0 && B[last] === 0 && sb[i] === 0 && A[last] === sa[i]! * os[i]!) {
-      dims[last] = dims[last]! * os[i]!; A[last] = sa[i]!;
+      dims[last] = dims[last]! * os[i]!;
+      A[last] = sa[i]!;
     } else {
-      dims.push(os[i]!); A.push(sa[i]!); B.push(sb[i]!);
+      dims.push(os[i]!);
+      A.push(sa[i]!);
+      B.push(sb[i]!);
     }
   }
   if (dims.length === 0) return [1, 1, 0, 0, 0, 0];
@@ -152,7 +214,15 @@ function collapse2(os: Shape, sa: number[], sb: number[]): [number, number, numb
   return null;
 }
 
-export function binary(op: BinaryOp, a: Float32Array, as: Shape, b: Float32Array, bs: Shape, out: Float32Array, os: Shape): boolean {
+export function binary(
+  op: BinaryOp,
+  a: Float32Array,
+  as: Shape,
+  b: Float32Array,
+  bs: Shape,
+  out: Float32Array,
+  os: Shape,
+): boolean {
   const code = BIN[op];
   const total = out.length;
   if (code === undefined || (!forceAll && total < minElements)) return false;
@@ -166,7 +236,9 @@ export function binary(op: BinaryOp, a: Float32Array, as: Shape, b: Float32Array
   if (R === 1) {
     // One long row: stream it in chunks; a broadcast operand is a scalar.
     const c = Math.min(C, CHUNK);
-    const pa = alloc(ac ? c : 1), pb = alloc(bc ? c : 1), po = alloc(c);
+    const pa = alloc(ac ? c : 1),
+      pb = alloc(bc ? c : 1),
+      po = alloc(c);
     if (!ac) F32[f32Index(pa)] = a[0]!;
     if (!bc) F32[f32Index(pb)] = b[0]!;
     for (let s = 0; s < C; s += CHUNK) {
@@ -182,14 +254,25 @@ export function binary(op: BinaryOp, a: Float32Array, as: Shape, b: Float32Array
   const rowsPer = Math.max(1, Math.floor(CHUNK / C));
   const chunkRows = Math.min(R, rowsPer);
   const place = (x: Float32Array, r: number, c: number): number => {
-    if (r === 0) { const p = alloc(c ? C : 1); copyIn(c ? x.subarray(0, C) : x.subarray(0, 1), p); return p; }
-    if (c === 0) { const p = alloc(R); copyIn(x.subarray(0, R), p); return p; }
+    if (r === 0) {
+      const p = alloc(c ? C : 1);
+      copyIn(c ? x.subarray(0, C) : x.subarray(0, 1), p);
+      return p;
+    }
+    if (c === 0) {
+      const p = alloc(R);
+      copyIn(x.subarray(0, R), p);
+      return p;
+    }
     return alloc(chunkRows * C);
   };
-  const pa = place(a, ar, ac), pb = place(b, br, bc), po = alloc(chunkRows * C);
+  const pa = place(a, ar, ac),
+    pb = place(b, br, bc),
+    po = alloc(chunkRows * C);
   for (let r0 = 0; r0 < R; r0 += rowsPer) {
     const rows = Math.min(rowsPer, R - r0);
-    let qa = pa, qb = pb;
+    let qa = pa,
+      qb = pb;
     if (ar === C) copyIn(a.subarray(r0 * C, (r0 + rows) * C), pa);
     else if (ar === 1) qa = pa + r0 * 4;
     if (br === C) copyIn(b.subarray(r0 * C, (r0 + rows) * C), pb);
@@ -207,20 +290,36 @@ export function sum(x: Float32Array, xs: Shape, axes: readonly number[], out: Fl
   if (!forceAll && x.length < minElements) return false;
   if (x.length === 0) return false;
   // Collapse to (outer O, reduced Rd, inner I): needs the reduced axes to form one block.
-  let O = 1, Rd = 1, I = 1, phase = 0;
+  let O = 1,
+    Rd = 1,
+    I = 1,
+    phase = 0;
   for (let i = 0; i < xs.length; i++) {
     const d = xs[i]!;
     if (d === 1) continue;
     const red = axes.includes(i);
-    if (phase === 0) { if (red) { phase = 1; Rd *= d; } else O *= d; }
-    else if (phase === 1) { if (red) Rd *= d; else { phase = 2; I *= d; } }
-    else { if (red) return false; I *= d; }
+    if (phase === 0) {
+      if (red) {
+        phase = 1;
+        Rd *= d;
+      } else O *= d;
+    } else if (phase === 1) {
+      if (red) Rd *= d;
+      else {
+        phase = 2;
+        I *= d;
+      }
+    } else {
+      if (red) return false;
+      I *= d;
+    }
   }
   reset();
   if (I === 1) {
     // Row sums: out[o] = sum of row o (length Rd), chunked by rows.
     const rowsPer = Math.max(1, Math.floor(CHUNK / Rd));
-    const px = alloc(Math.min(O, rowsPer) * Rd), po = alloc(Math.min(O, rowsPer));
+    const px = alloc(Math.min(O, rowsPer) * Rd),
+      po = alloc(Math.min(O, rowsPer));
     for (let r0 = 0; r0 < O; r0 += rowsPer) {
       const rows = Math.min(rowsPer, O - r0);
       copyIn(x.subarray(r0 * Rd, (r0 + rows) * Rd), px);
@@ -232,7 +331,8 @@ export function sum(x: Float32Array, xs: Shape, axes: readonly number[], out: Fl
   // Column sums per outer index: out[o, i] = sum_r x[o, r, i], in row order.
   // The column accumulators are float64 (I doubles), rounded to float32 once per output.
   const rowsPer = Math.max(1, Math.floor(CHUNK / I));
-  const px = alloc(Math.min(Rd, rowsPer) * I), po = alloc(2 * I);
+  const px = alloc(Math.min(Rd, rowsPer) * I),
+    po = alloc(2 * I);
   for (let o = 0; o < O; o++) {
     const base = o * Rd * I;
     for (let r0 = 0; r0 < Rd; r0 += rowsPer) {
@@ -254,7 +354,9 @@ export function gelu(x: Float32Array, g: Float32Array | null, out: Float32Array,
   const mode = (tanh ? 1 : 0) | (g ? 2 : 0);
   reset();
   const c = Math.min(n, CHUNK);
-  const px = alloc(c), pg = g ? alloc(c) : 0, po = alloc(c);
+  const px = alloc(c),
+    pg = g ? alloc(c) : 0,
+    po = alloc(c);
   for (let s = 0; s < n; s += CHUNK) {
     const len = Math.min(CHUNK, n - s);
     copyIn(x.subarray(s, s + len), px);
@@ -267,16 +369,20 @@ export function gelu(x: Float32Array, g: Float32Array | null, out: Float32Array,
 
 /** Softmax or logSoftmax along the last axis (other axes: false, the reference kernel runs). */
 export function softmax(x: Float32Array, shape: Shape, axis: number, out: Float32Array, log: boolean): boolean {
-  const C = shape[axis] ?? 1, n = out.length;
+  const C = shape[axis] ?? 1,
+    n = out.length;
   if (axis !== shape.length - 1 || n === 0 || (!forceAll && n < minElements)) return false;
   if (C * 8 > SCRATCH_LIMIT) return false;
   const R = n / C;
   const rowsPer = Math.max(1, Math.floor(CHUNK / C));
   reset();
   const c = Math.min(R, rowsPer) * C;
-  const px = alloc(c), po = alloc(c);
+  const px = alloc(c),
+    po = alloc(c);
   for (let r0 = 0; r0 < R; r0 += rowsPer) {
-    const rows = Math.min(rowsPer, R - r0), s = r0 * C, len = rows * C;
+    const rows = Math.min(rowsPer, R - r0),
+      s = r0 * C,
+      len = rows * C;
     copyIn(x.subarray(s, s + len), px);
     K.softmaxRows(px, po, rows, C, log ? 1 : 0);
     out.set(view(po, len), s);
@@ -287,37 +393,91 @@ export function softmax(x: Float32Array, shape: Shape, axis: number, out: Float3
 // ---- optimizer updates ------------------------------------------------------------------
 // Same contracts as the FusedUpdates of backend/fused.ts (float32, no AMSGrad), offered by the cpu backend.
 
-
 /** One Adam/AdamW step (1-based `step`) in place over float32 params p, grads g and moments m, v. */
-export function adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: AdamOptions, step: number): void {
+export function adamStep(
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  h: AdamOptions,
+  step: number,
+): void {
   const n = p.length;
-  const [beta1, beta2] = h.betas, dwd = h.decoupledWeightDecay ? h.weightDecay : 0, wd = h.weightDecay - dwd;
-  const bc1 = 1 - beta1 ** step, bc2 = 1 - beta2 ** step;
+  const [beta1, beta2] = h.betas,
+    dwd = h.decoupledWeightDecay ? h.weightDecay : 0,
+    wd = h.weightDecay - dwd;
+  const bc1 = 1 - beta1 ** step,
+    bc2 = 1 - beta2 ** step;
   reset();
   const c = Math.min(n, CHUNK);
-  const pp = alloc(c), pg = alloc(c), pm = alloc(c), pv = alloc(c);
+  const pp = alloc(c),
+    pg = alloc(c),
+    pm = alloc(c),
+    pv = alloc(c);
   for (let s = 0; s < n; s += CHUNK) {
-    const len = Math.min(CHUNK, n - s), e = s + len;
-    copyIn(p.subarray(s, e), pp); copyIn(g.subarray(s, e), pg); copyIn(m.subarray(s, e), pm); copyIn(v.subarray(s, e), pv);
-    K.adam(pp, pg, pm, pv, len, h.lr / bc1, 1 - beta1, 1 - (1 - beta1), beta2, 1 - beta2, h.eps, Math.sqrt(bc2), wd,
-      1 - h.lr * dwd, h.maximize ? -1 : 1);
-    p.set(view(pp, len), s); m.set(view(pm, len), s); v.set(view(pv, len), s);
+    const len = Math.min(CHUNK, n - s),
+      e = s + len;
+    copyIn(p.subarray(s, e), pp);
+    copyIn(g.subarray(s, e), pg);
+    copyIn(m.subarray(s, e), pm);
+    copyIn(v.subarray(s, e), pv);
+    K.adam(
+      pp,
+      pg,
+      pm,
+      pv,
+      len,
+      h.lr / bc1,
+      1 - beta1,
+      1 - (1 - beta1),
+      beta2,
+      1 - beta2,
+      h.eps,
+      Math.sqrt(bc2),
+      wd,
+      1 - h.lr * dwd,
+      h.maximize ? -1 : 1,
+    );
+    p.set(view(pp, len), s);
+    m.set(view(pm, len), s);
+    v.set(view(pv, len), s);
   }
 }
 
-
 /** One SGD step in place; `buf` is the momentum buffer (null or ignored when momentum is 0). */
-export function sgdStep(p: Float32Array, g: Float32Array, buf: Float32Array | null, h: SGDOptions, firstStep: boolean): void {
+export function sgdStep(
+  p: Float32Array,
+  g: Float32Array,
+  buf: Float32Array | null,
+  h: SGDOptions,
+  firstStep: boolean,
+): void {
   const n = p.length;
   reset();
   const c = Math.min(n, CHUNK);
-  const pp = alloc(c), pg = alloc(c), pb = alloc(c);
+  const pp = alloc(c),
+    pg = alloc(c),
+    pb = alloc(c);
   const mom = h.momentum !== 0 && buf !== null;
   for (let s = 0; s < n; s += CHUNK) {
-    const len = Math.min(CHUNK, n - s), e = s + len;
-    copyIn(p.subarray(s, e), pp); copyIn(g.subarray(s, e), pg);
+    const len = Math.min(CHUNK, n - s),
+      e = s + len;
+    copyIn(p.subarray(s, e), pp);
+    copyIn(g.subarray(s, e), pg);
     if (mom && !firstStep) copyIn(buf.subarray(s, e), pb);
-    K.sgd(pp, pg, pb, len, h.lr, mom ? h.momentum : 0, h.dampening, h.weightDecay, h.nesterov ? 1 : 0, firstStep ? 1 : 0, h.maximize ? -1 : 1);
+    K.sgd(
+      pp,
+      pg,
+      pb,
+      len,
+      h.lr,
+      mom ? h.momentum : 0,
+      h.dampening,
+      h.weightDecay,
+      h.nesterov ? 1 : 0,
+      firstStep ? 1 : 0,
+      h.maximize ? -1 : 1,
+    );
     p.set(view(pp, len), s);
     if (mom) buf.set(view(pb, len), s);
   }
@@ -329,42 +489,82 @@ export function sgdStep(p: Float32Array, g: Float32Array, buf: Float32Array | nu
 
 /** One Schedule-Free AdamW step (0-based step k) in place over float32 y, grads g, z and v. */
 export function adamwScheduleFreeStep(
-  y: Float32Array, g: Float32Array, z: Float32Array, v: Float32Array, h: AdamWScheduleFreeStepHyper,
-  sc: { readonly lr: number; readonly ckp1: number }, k: number,
+  y: Float32Array,
+  g: Float32Array,
+  z: Float32Array,
+  v: Float32Array,
+  h: AdamWScheduleFreeStepHyper,
+  sc: { readonly lr: number; readonly ckp1: number },
+  k: number,
 ): void {
-  const n = y.length, [beta1, beta2] = h.betas, { lr, ckp1 } = sc;
-  const a = lr * (beta1 * (1 - ckp1) - 1), bc2 = 1 - beta2 ** (k + 1);
+  const n = y.length,
+    [beta1, beta2] = h.betas,
+    { lr, ckp1 } = sc;
+  const a = lr * (beta1 * (1 - ckp1) - 1),
+    bc2 = 1 - beta2 ** (k + 1);
   reset();
   const c = Math.min(n, CHUNK);
-  const py = alloc(c), pg = alloc(c), pz = alloc(c), pv = alloc(c);
+  const py = alloc(c),
+    pg = alloc(c),
+    pz = alloc(c),
+    pv = alloc(c);
   for (let s = 0; s < n; s += CHUNK) {
-    const len = Math.min(CHUNK, n - s), e = s + len;
-    copyIn(y.subarray(s, e), py); copyIn(g.subarray(s, e), pg); copyIn(z.subarray(s, e), pz); copyIn(v.subarray(s, e), pv);
+    const len = Math.min(CHUNK, n - s),
+      e = s + len;
+    copyIn(y.subarray(s, e), py);
+    copyIn(g.subarray(s, e), pg);
+    copyIn(z.subarray(s, e), pz);
+    copyIn(v.subarray(s, e), pv);
     K.adamwScheduleFree(py, pg, pz, pv, len, ckp1, a, lr, beta2, 1 - beta2, bc2, h.eps, h.weightDecay);
-    y.set(view(py, len), s); z.set(view(pz, len), s); v.set(view(pv, len), s);
+    y.set(view(py, len), s);
+    z.set(view(pz, len), s);
+    v.set(view(pv, len), s);
   }
 }
 
 /** One LAMB step (1-based count) in place over float32 params p, grads g and moments m, v. */
-export function lambStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, h: LambStepHyper, count: number): void {
-  const n = p.length, [b1, b2] = h.betas, { eps, epsRoot, weightDecay: wd } = h;
-  const bc1 = 1 - b1 ** count, bc2 = 1 - b2 ** count;
+export function lambStep(
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  h: LambStepHyper,
+  count: number,
+): void {
+  const n = p.length,
+    [b1, b2] = h.betas,
+    { eps, epsRoot, weightDecay: wd } = h;
+  const bc1 = 1 - b1 ** count,
+    bc2 = 1 - b2 ** count;
   reset();
   const c = Math.min(n, CHUNK);
-  const pp = alloc(c), pg = alloc(c), pm = alloc(c), pv = alloc(c);
-  let uu = 0, pn = 0;
+  const pp = alloc(c),
+    pg = alloc(c),
+    pm = alloc(c),
+    pv = alloc(c);
+  let uu = 0,
+    pn = 0;
   for (let s = 0; s < n; s += CHUNK) {
-    const len = Math.min(CHUNK, n - s), e = s + len;
-    copyIn(p.subarray(s, e), pp); copyIn(g.subarray(s, e), pg); copyIn(m.subarray(s, e), pm); copyIn(v.subarray(s, e), pv);
+    const len = Math.min(CHUNK, n - s),
+      e = s + len;
+    copyIn(p.subarray(s, e), pp);
+    copyIn(g.subarray(s, e), pg);
+    copyIn(m.subarray(s, e), pm);
+    copyIn(v.subarray(s, e), pv);
     uu += K.lambMoments(pp, pg, pm, pv, len, 1 - b1, b1, 1 - b2, b2, bc1, bc2, eps, epsRoot, wd);
     pn += K.sumSquares(pp, len);
-    m.set(view(pm, len), s); v.set(view(pv, len), s);
+    m.set(view(pm, len), s);
+    v.set(view(pv, len), s);
   }
-  const pNorm = Math.sqrt(pn), uNorm = Math.sqrt(uu);
+  const pNorm = Math.sqrt(pn),
+    uNorm = Math.sqrt(uu);
   const tr = pNorm === 0 || uNorm === 0 ? 1 : pNorm / uNorm;
   for (let s = 0; s < n; s += CHUNK) {
-    const len = Math.min(CHUNK, n - s), e = s + len;
-    copyIn(p.subarray(s, e), pp); copyIn(m.subarray(s, e), pm); copyIn(v.subarray(s, e), pv);
+    const len = Math.min(CHUNK, n - s),
+      e = s + len;
+    copyIn(p.subarray(s, e), pp);
+    copyIn(m.subarray(s, e), pm);
+    copyIn(v.subarray(s, e), pv);
     K.lambApply(pp, pm, pv, len, bc1, bc2, eps, epsRoot, wd, -h.lr, tr);
     p.set(view(pp, len), s);
   }

@@ -16,8 +16,13 @@ import { BackendError } from '../../errors.js';
 import { RELAXED_WASM, SIMD_WASM } from './binary.js';
 
 // The WebAssembly JS API, typed locally (lib ES2022 and @types/node 20 do not declare it).
-interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
-interface WasmModule { readonly __brand?: 'Module' }
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmModule {
+  readonly __brand?: 'Module';
+}
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => WasmModule;
@@ -28,26 +33,114 @@ const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 export interface KernelExports {
   readonly PACK_BYTES: { readonly value: number };
-  gemm(a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number,
-    m: number, k: number, n: number, r0: number, r1: number, pack: number): void;
-  binary(op: number, a: number, ar: number, ac: number, b: number, br: number, bc: number, o: number, R: number, C: number): void;
+  gemm(
+    a: number,
+    ars: number,
+    acs: number,
+    b: number,
+    brs: number,
+    bcs: number,
+    c: number,
+    m: number,
+    k: number,
+    n: number,
+    r0: number,
+    r1: number,
+    pack: number,
+  ): void;
+  binary(
+    op: number,
+    a: number,
+    ar: number,
+    ac: number,
+    b: number,
+    br: number,
+    bc: number,
+    o: number,
+    R: number,
+    C: number,
+  ): void;
   unary(op: number, x: number, o: number, n: number): void;
   gelu(mode: number, x: number, g: number, o: number, n: number): void;
   softmaxRows(x: number, o: number, R: number, C: number, log: number): void;
   sumRows(x: number, o: number, R: number, C: number): void;
   sumCols(x: number, o: number, R: number, C: number, accumulate: number): void;
-  adam(p: number, g: number, m: number, v: number, n: number, stepSize: number, w1: number, ow1: number, b2: number, w2: number,
-    eps: number, bc2sqrt: number, wd: number, decay: number, sign: number): void;
-  sgd(p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number,
-    wd: number, nesterov: number, first: number, sign: number): void;
+  adam(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    stepSize: number,
+    w1: number,
+    ow1: number,
+    b2: number,
+    w2: number,
+    eps: number,
+    bc2sqrt: number,
+    wd: number,
+    decay: number,
+    sign: number,
+  ): void;
+  sgd(
+    p: number,
+    g: number,
+    buf: number,
+    n: number,
+    lr: number,
+    momentum: number,
+    dampening: number,
+    wd: number,
+    nesterov: number,
+    first: number,
+    sign: number,
+  ): void;
   // Schedule-Free AdamW and LAMB (issue 14)
-  adamwScheduleFree(y: number, g: number, z: number, v: number, n: number, c: number, a: number, lr: number, b2: number,
-    w2: number, bc2: number, eps: number, wd: number): void;
+  adamwScheduleFree(
+    y: number,
+    g: number,
+    z: number,
+    v: number,
+    n: number,
+    c: number,
+    a: number,
+    lr: number,
+    b2: number,
+    w2: number,
+    bc2: number,
+    eps: number,
+    wd: number,
+  ): void;
   sumSquares(x: number, n: number): number;
-  lambMoments(p: number, g: number, m: number, v: number, n: number, w1: number, b1: number, w2: number, b2: number,
-    bc1: number, bc2: number, eps: number, epsRoot: number, wd: number): number;
-  lambApply(p: number, m: number, v: number, n: number, bc1: number, bc2: number, eps: number, epsRoot: number, wd: number,
-    nlr: number, tr: number): void;
+  lambMoments(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    w1: number,
+    b1: number,
+    w2: number,
+    b2: number,
+    bc1: number,
+    bc2: number,
+    eps: number,
+    epsRoot: number,
+    wd: number,
+  ): number;
+  lambApply(
+    p: number,
+    m: number,
+    v: number,
+    n: number,
+    bc1: number,
+    bc2: number,
+    eps: number,
+    epsRoot: number,
+    wd: number,
+    nlr: number,
+    tr: number,
+  ): void;
 }
 
 const PAGE = 65536;
@@ -58,10 +151,15 @@ export const TASK_CAP = 4096;
 export const PACK = TASKS + TASK_CAP * 64;
 // Control words (Int32 indices from CTRL): the job, then per worker w (1..7) its posted
 // job number, its acknowledged job number and whether it has started.
-const NTASK = 0, NEXT = 1;
-const JOB = (w: number): number => 8 + w * 4, ACKW = (w: number): number => 9 + w * 4, READYW = (w: number): number => 10 + w * 4;
+const NTASK = 0,
+  NEXT = 1;
+const JOB = (w: number): number => 8 + w * 4,
+  ACKW = (w: number): number => 9 + w * 4,
+  READYW = (w: number): number => 10 + w * 4;
 // Task kinds (first Int32 of a task).
-export const TASK_GEMM = 0, TASK_BINARY = 1, TASK_UNARY = 2;
+export const TASK_GEMM = 0,
+  TASK_BINARY = 1,
+  TASK_UNARY = 2;
 
 function decode(b64: string): Uint8Array {
   return new Uint8Array(Buffer.from(b64, 'base64'));
@@ -115,8 +213,10 @@ export function planAlloc(top: number, n: number, byteLength: number): { p: numb
   if (!Number.isSafeInteger(n) || n < 0) throw new BackendError(`wasm: invalid scratch request of ${n} float32 slots`);
   const end = Math.ceil((top + n * 4) / 64) * 64;
   if (end > MAX_PAGES * PAGE) {
-    throw new BackendError(`wasm: an op needs ${end} bytes of scratch, more than the ${MAX_PAGES * PAGE} bytes (4 GiB) ` +
-      `a wasm32 memory can address; use smaller tensors or the reference kernels (setCpuKernels('reference'))`);
+    throw new BackendError(
+      `wasm: an op needs ${end} bytes of scratch, more than the ${MAX_PAGES * PAGE} bytes (4 GiB) ` +
+        `a wasm32 memory can address; use smaller tensors or the reference kernels (setCpuKernels('reference'))`,
+    );
   }
   if (end <= byteLength) return { p: top, top: end, grow: 0 };
   const pages = byteLength / PAGE;
@@ -173,7 +273,10 @@ for (;;) {
 }
 `;
 
-let wanted = Math.max(1, Math.min(MAX_THREADS, Number(envFlag('TAPEGRAD_THREADS') ?? '') || Math.min(availableParallelism(), 4)));
+let wanted = Math.max(
+  1,
+  Math.min(MAX_THREADS, Number(envFlag('TAPEGRAD_THREADS') ?? '') || Math.min(availableParallelism(), 4)),
+);
 const workers: Worker[] = [];
 let dead = false;
 
@@ -194,7 +297,9 @@ function readyWorkers(): number[] {
       workerData: { module: wasmModule, memory, ctrl: CTRL, tasks: TASKS, pack: PACK + w * PACK_BYTES, w },
     });
     worker.unref();
-    worker.on('error', () => { dead = true; });
+    worker.on('error', () => {
+      dead = true;
+    });
     workers.push(worker);
   }
   const ready: number[] = [];
@@ -214,9 +319,40 @@ function runLocal(i: number): void {
   const T = I32;
   const t = (TASKS >> 2) + i * 16;
   switch (T[t]) {
-    case TASK_GEMM: K.gemm(T[t + 1]!, T[t + 2]!, T[t + 3]!, T[t + 4]!, T[t + 5]!, T[t + 6]!, T[t + 7]!, T[t + 8]!, T[t + 9]!, T[t + 10]!, T[t + 11]!, T[t + 12]!, PACK); break;
-    case TASK_BINARY: K.binary(T[t + 1]!, T[t + 2]!, T[t + 3]!, T[t + 4]!, T[t + 5]!, T[t + 6]!, T[t + 7]!, T[t + 8]!, T[t + 9]!, T[t + 10]!); break;
-    case TASK_UNARY: K.unary(T[t + 1]!, T[t + 2]!, T[t + 3]!, T[t + 4]!); break;
+    case TASK_GEMM:
+      K.gemm(
+        T[t + 1]!,
+        T[t + 2]!,
+        T[t + 3]!,
+        T[t + 4]!,
+        T[t + 5]!,
+        T[t + 6]!,
+        T[t + 7]!,
+        T[t + 8]!,
+        T[t + 9]!,
+        T[t + 10]!,
+        T[t + 11]!,
+        T[t + 12]!,
+        PACK,
+      );
+      break;
+    case TASK_BINARY:
+      K.binary(
+        T[t + 1]!,
+        T[t + 2]!,
+        T[t + 3]!,
+        T[t + 4]!,
+        T[t + 5]!,
+        T[t + 6]!,
+        T[t + 7]!,
+        T[t + 8]!,
+        T[t + 9]!,
+        T[t + 10]!,
+      );
+      break;
+    case TASK_UNARY:
+      K.unary(T[t + 1]!, T[t + 2]!, T[t + 3]!, T[t + 4]!);
+      break;
   }
 }
 

@@ -82,9 +82,14 @@ function grow(x: Tensor, axis: number, k: number): Tensor {
 }
 
 /** Exports `model` (evaluated in eval mode) to ONNX bytes. See `exportOnnx`. */
-export function exportOnnxBytes(model: Exportable, exampleInputs: readonly Tensor[], options: ExportOnnxOptions = {}): Uint8Array {
+export function exportOnnxBytes(
+  model: Exportable,
+  exampleInputs: readonly Tensor[],
+  options: ExportOnnxOptions = {},
+): Uint8Array {
   for (const k of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(k)) throw new ValueError(`exportOnnx: unknown option '${k}' (known: ${OPTION_KEYS.join(', ')})`);
+    if (!OPTION_KEYS.includes(k))
+      throw new ValueError(`exportOnnx: unknown option '${k}' (known: ${OPTION_KEYS.join(', ')})`);
   }
   const opset = options.opset ?? 17;
   if (!Number.isInteger(opset) || opset < 13 || opset > 21) {
@@ -103,7 +108,8 @@ export function exportOnnxBytes(model: Exportable, exampleInputs: readonly Tenso
   if (isModule) {
     for (const [k, p] of model.namedParameters()) named.set(p, k);
     const withBuffers = model as unknown as { namedBuffers?: () => [string, Tensor][] };
-    if (typeof withBuffers.namedBuffers === 'function') for (const [k, b] of withBuffers.namedBuffers()) named.set(b, k);
+    if (typeof withBuffers.namedBuffers === 'function')
+      for (const [k, b] of withBuffers.namedBuffers()) named.set(b, k);
   }
 
   // Growth per distinct dynamic-axis name: 1, 2, 3… so each name's sizes can be told apart.
@@ -129,7 +135,9 @@ export function exportOnnxBytes(model: Exportable, exampleInputs: readonly Tenso
       let y = x;
       for (const [a, s] of inputAxes[i]!) {
         if (a < 0 || a >= x.ndim || !Number.isInteger(a)) {
-          throw new ValueError(`exportOnnx: dynamic axis ${a} of '${inputNames[i]}' is out of range for shape [${x.shape}]`);
+          throw new ValueError(
+            `exportOnnx: dynamic axis ${a} of '${inputNames[i]}' is out of range for shape [${x.shape}]`,
+          );
         }
         y = grow(y, a, growth.get(s)!);
       }
@@ -141,7 +149,9 @@ export function exportOnnxBytes(model: Exportable, exampleInputs: readonly Tenso
   }
 
   if (t1.records.length !== t2.records.length || t1.records.some((r, k) => r.op !== t2.records[k]!.op)) {
-    throw new ExportError('exportOnnx: the ops the model runs depend on the size of a dynamic axis; export with fixed sizes');
+    throw new ExportError(
+      'exportOnnx: the ops the model runs depend on the size of a dynamic axis; export with fixed sizes',
+    );
   }
   const twinOf = new Map<Tensor, Tensor>();
   exampleInputs.forEach((x, i) => twinOf.set(x, inputs2[i]!));
@@ -168,7 +178,8 @@ export function exportOnnxBytes(model: Exportable, exampleInputs: readonly Tenso
   const g = new GraphBuilder();
   const names = new Map<Tensor, string>();
   exampleInputs.forEach((x, i) => {
-    if (names.has(x)) throw new ValueError(`exportOnnx: the same tensor is passed as inputs '${names.get(x)}' and '${inputNames[i]}'`);
+    if (names.has(x))
+      throw new ValueError(`exportOnnx: the same tensor is passed as inputs '${names.get(x)}' and '${inputNames[i]}'`);
     names.set(x, g.fresh(inputNames[i]!));
   });
   const isDynamic = (t: Tensor): boolean[] => {
@@ -189,7 +200,8 @@ export function exportOnnxBytes(model: Exportable, exampleInputs: readonly Tenso
   /** A constant filled with one value whose shape follows dynamic axes (zeros for an initial state): Expand. */
   const dynamicFill = (t: Tensor, tw: Tensor): string | null => {
     const v = t.data[0];
-    if (v === undefined || tw.ndim !== t.ndim || ![t.data, tw.data].every((d) => d.every((x) => Object.is(x, v)))) return null;
+    if (v === undefined || tw.ndim !== t.ndim || ![t.data, tw.data].every((d) => d.every((x) => Object.is(x, v))))
+      return null;
     const dims: string[] = [];
     for (const [i, d] of t.shape.entries()) {
       const piece = d === tw.shape[i] ? g.int64s([d], 'dim') : dimFromInput(d, tw.shape[i]!);
@@ -203,7 +215,11 @@ export function exportOnnxBytes(model: Exportable, exampleInputs: readonly Tenso
   const constant = (t: Tensor, rec: TraceRecord): string => {
     const param = named.get(t);
     const tw = twinOf.get(t) ?? t;
-    if (param === undefined && tw !== t && (tw.shape.some((d, i) => d !== t.shape[i]) || tw.data.some((v, i) => !Object.is(v, t.data[i])))) {
+    if (
+      param === undefined &&
+      tw !== t &&
+      (tw.shape.some((d, i) => d !== t.shape[i]) || tw.data.some((v, i) => !Object.is(v, t.data[i])))
+    ) {
       const filled = tw.shape.some((d, i) => d !== t.shape[i]) ? dynamicFill(t, tw) : null;
       if (filled !== null) {
         names.set(t, filled);
@@ -213,7 +229,12 @@ export function exportOnnxBytes(model: Exportable, exampleInputs: readonly Tenso
         `exportOnnx: a constant of shape [${t.shape}] read by '${rec.op}' (recorded at ${rec.where}) depends on the size of a dynamic axis`,
       );
     }
-    const name = g.initializer(g.fresh(param ?? 'const'), t.shape, onnxDType(t.dtype, `constant '${param ?? 'const'}'`), t.data);
+    const name = g.initializer(
+      g.fresh(param ?? 'const'),
+      t.shape,
+      onnxDType(t.dtype, `constant '${param ?? 'const'}'`),
+      t.data,
+    );
     names.set(t, name);
     return name;
   };

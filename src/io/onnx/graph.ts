@@ -6,7 +6,14 @@ import { encodeMessage, type Field } from './proto.js';
 /** onnx.proto's TensorProto.DataType values. */
 export const ONNX_BOOL = 9;
 export const ONNX_INT64 = 7;
-const ONNX_DTYPES: Readonly<Record<string, number>> = { float32: 1, float64: 11, int32: 6, uint8: 2, int8: 3, int16: 5 };
+const ONNX_DTYPES: Readonly<Record<string, number>> = {
+  float32: 1,
+  float64: 11,
+  int32: 6,
+  uint8: 2,
+  int8: 3,
+  int16: 5,
+};
 
 export function onnxDType(dtype: DType, what: string): number {
   const t = ONNX_DTYPES[dtype];
@@ -86,39 +93,67 @@ export class GraphBuilder {
             n: 1,
             msg: [
               { n: 1, int: v.elemType },
-              { n: 2, msg: v.dims.map((d): Field => ({ n: 1, msg: [typeof d === 'number' ? { n: 1, int: d } : { n: 2, str: d }] })) },
+              {
+                n: 2,
+                msg: v.dims.map(
+                  (d): Field => ({ n: 1, msg: [typeof d === 'number' ? { n: 1, int: d } : { n: 2, str: d }] }),
+                ),
+              },
             ],
           },
         ],
       },
     ];
     const attr = (a: Attr): Field[] => {
-      if ('i' in a) return [{ n: 1, str: a.name }, { n: 3, int: a.i }, { n: 20, int: 2 }];
-      if ('f' in a) return [{ n: 1, str: a.name }, { n: 2, float: a.f }, { n: 20, int: 1 }];
-      if ('s' in a) return [{ n: 1, str: a.name }, { n: 4, str: a.s }, { n: 20, int: 3 }];
-      return [{ n: 1, str: a.name }, { n: 8, ints: a.ints }, { n: 20, int: 7 }];
+      if ('i' in a)
+        return [
+          { n: 1, str: a.name },
+          { n: 3, int: a.i },
+          { n: 20, int: 2 },
+        ];
+      if ('f' in a)
+        return [
+          { n: 1, str: a.name },
+          { n: 2, float: a.f },
+          { n: 20, int: 1 },
+        ];
+      if ('s' in a)
+        return [
+          { n: 1, str: a.name },
+          { n: 4, str: a.s },
+          { n: 20, int: 3 },
+        ];
+      return [
+        { n: 1, str: a.name },
+        { n: 8, ints: a.ints },
+        { n: 20, int: 7 },
+      ];
     };
     const graph: Field[] = [
-      ...this.nodes.map((nd): Field => ({
-        n: 1,
-        msg: [
-          ...nd.inputs.map((s): Field => ({ n: 1, str: s })),
-          ...nd.outputs.map((s): Field => ({ n: 2, str: s })),
-          { n: 3, str: nd.name },
-          { n: 4, str: nd.opType },
-          ...nd.attrs.map((a): Field => ({ n: 5, msg: attr(a) })),
-        ],
-      })),
+      ...this.nodes.map(
+        (nd): Field => ({
+          n: 1,
+          msg: [
+            ...nd.inputs.map((s): Field => ({ n: 1, str: s })),
+            ...nd.outputs.map((s): Field => ({ n: 2, str: s })),
+            { n: 3, str: nd.name },
+            { n: 4, str: nd.opType },
+            ...nd.attrs.map((a): Field => ({ n: 5, msg: attr(a) })),
+          ],
+        }),
+      ),
       { n: 2, str: 'tapegrad' },
-      ...this.initializers.map((t): Field => ({
-        n: 5,
-        msg: [
-          ...(t.dims.length ? [{ n: 1, ints: t.dims }] : []),
-          { n: 2, int: t.elemType },
-          { n: 8, str: t.name },
-          { n: 9, raw: t.raw },
-        ],
-      })),
+      ...this.initializers.map(
+        (t): Field => ({
+          n: 5,
+          msg: [
+            ...(t.dims.length ? [{ n: 1, ints: t.dims }] : []),
+            { n: 2, int: t.elemType },
+            { n: 8, str: t.name },
+            { n: 9, raw: t.raw },
+          ],
+        }),
+      ),
       ...opts.inputs.map((v): Field => ({ n: 11, msg: valueInfo(v) })),
       ...opts.outputs.map((v): Field => ({ n: 12, msg: valueInfo(v) })),
     ];

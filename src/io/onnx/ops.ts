@@ -40,51 +40,82 @@ interface ConvAttrs {
   readonly groups: number;
 }
 interface PoolGeom {
-  readonly h: number; readonly w: number; readonly kh: number; readonly kw: number; readonly ho: number;
-  readonly wo: number; readonly sh: number; readonly sw: number; readonly ph: number; readonly pw: number;
-  readonly dh: number; readonly dw: number;
+  readonly h: number;
+  readonly w: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly ho: number;
+  readonly wo: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly ph: number;
+  readonly pw: number;
+  readonly dh: number;
+  readonly dw: number;
 }
 
-const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 
 const attrsOf = <A>(c: EmitCtx): A => c.rec.attrs as A;
-const simple = (opType: string): Emitter => (c) => {
-  c.g.node(opType, c.rec.inputs.map((_, i) => c.input(i)), [], c.out);
-};
+const simple =
+  (opType: string): Emitter =>
+  (c) => {
+    c.g.node(
+      opType,
+      c.rec.inputs.map((_, i) => c.input(i)),
+      [],
+      c.out,
+    );
+  };
 /** A scalar constant of `dtype`, broadcast by ONNX's elementwise ops. */
 function scalar(g: GraphBuilder, v: number, dtype: DType): string {
   const data = dtype === 'float64' ? Float64Array.of(v) : dtype === 'int32' ? Int32Array.of(v) : Float32Array.of(v);
   return g.initializer(g.fresh('scalar'), [], onnxDType(dtype, 'a constant'), data);
 }
 /** ONNX comparisons give booleans; ours give 0/1 in the inputs' dtype. */
-const compare = (opType: string, negate = false): Emitter => (c) => {
-  let b = c.g.node(opType, [c.input(0), c.input(1)]);
-  if (negate) b = c.g.node('Not', [b]);
-  c.g.node('Cast', [b], [{ name: 'to', i: onnxDType(c.rec.out.dtype, 'a comparison') }], c.out);
-};
+const compare =
+  (opType: string, negate = false): Emitter =>
+  (c) => {
+    let b = c.g.node(opType, [c.input(0), c.input(1)]);
+    if (negate) b = c.g.node('Not', [b]);
+    c.g.node('Cast', [b], [{ name: 'to', i: onnxDType(c.rec.out.dtype, 'a comparison') }], c.out);
+  };
 /** Reductions: axes become an input in opset 13 (ReduceSum) / 18 (ReduceMax, ReduceMin). */
-const reduce = (opType: string, axesAsInputFrom: number): Emitter => (c) => {
-  const { axes, keepdim } = attrsOf<{ axes: readonly number[]; keepdim: boolean }>(c);
-  if (axes.length === 0) {
-    c.g.node('Identity', [c.input(0)], [], c.out);
-    return;
-  }
-  const keep: Attr = { name: 'keepdims', i: keepdim ? 1 : 0 };
-  if (c.opset >= axesAsInputFrom) c.g.node(opType, [c.input(0), c.g.int64s(axes, 'axes')], [keep], c.out);
-  else c.g.node(opType, [c.input(0)], [keep, { name: 'axes', ints: axes }], c.out);
-};
-const argReduce = (opType: string): Emitter => (c) => {
-  const { axis, keepdim } = attrsOf<{ axis: number; keepdim: boolean }>(c);
-  const idx = c.g.node(opType, [c.input(0)], [{ name: 'axis', i: axis }, { name: 'keepdims', i: keepdim ? 1 : 0 }]);
-  c.g.node('Cast', [idx], [{ name: 'to', i: onnxDType(c.rec.out.dtype, opType) }], c.out);
-};
-const swapLast = (rank: number): number[] => [...Array(rank).keys()].map((i) => (i === rank - 2 ? rank - 1 : i === rank - 1 ? rank - 2 : i));
+const reduce =
+  (opType: string, axesAsInputFrom: number): Emitter =>
+  (c) => {
+    const { axes, keepdim } = attrsOf<{ axes: readonly number[]; keepdim: boolean }>(c);
+    if (axes.length === 0) {
+      c.g.node('Identity', [c.input(0)], [], c.out);
+      return;
+    }
+    const keep: Attr = { name: 'keepdims', i: keepdim ? 1 : 0 };
+    if (c.opset >= axesAsInputFrom) c.g.node(opType, [c.input(0), c.g.int64s(axes, 'axes')], [keep], c.out);
+    else c.g.node(opType, [c.input(0)], [keep, { name: 'axes', ints: axes }], c.out);
+  };
+const argReduce =
+  (opType: string): Emitter =>
+  (c) => {
+    const { axis, keepdim } = attrsOf<{ axis: number; keepdim: boolean }>(c);
+    const idx = c.g.node(
+      opType,
+      [c.input(0)],
+      [
+        { name: 'axis', i: axis },
+        { name: 'keepdims', i: keepdim ? 1 : 0 },
+      ],
+    );
+    c.g.node('Cast', [idx], [{ name: 'to', i: onnxDType(c.rec.out.dtype, opType) }], c.out);
+  };
+const swapLast = (rank: number): number[] =>
+  [...Array(rank).keys()].map((i) => (i === rank - 2 ? rank - 1 : i === rank - 1 ? rank - 2 : i));
 
 /** A target shape from the two traces: a dynamic entry becomes 0 (copy the input's dim) or one -1. */
 function reshapeTarget(c: EmitCtx): number[] {
-  const target = attrsOf<readonly number[]>(c), target2 = c.twin.attrs as readonly number[];
-  const x = c.rec.inputs[0]!, dynIn = c.dynamic(0);
+  const target = attrsOf<readonly number[]>(c),
+    target2 = c.twin.attrs as readonly number[];
+  const x = c.rec.inputs[0]!,
+    dynIn = c.dynamic(0);
   let inferred = false;
   return target.map((d, i) => {
     if (d === target2[i]) return d;
@@ -96,12 +127,37 @@ function reshapeTarget(c: EmitCtx): number[] {
 }
 
 const UNARY: Readonly<Record<string, string>> = {
-  neg: 'Neg', exp: 'Exp', log: 'Log', sqrt: 'Sqrt', abs: 'Abs', tanh: 'Tanh', sigmoid: 'Sigmoid', relu: 'Relu',
-  sign: 'Sign', sin: 'Sin', cos: 'Cos', erf: 'Erf', floor: 'Floor', ceil: 'Ceil', round: 'Round', tan: 'Tan',
-  asin: 'Asin', acos: 'Acos', atan: 'Atan', sinh: 'Sinh', cosh: 'Cosh', reciprocal: 'Reciprocal',
+  neg: 'Neg',
+  exp: 'Exp',
+  log: 'Log',
+  sqrt: 'Sqrt',
+  abs: 'Abs',
+  tanh: 'Tanh',
+  sigmoid: 'Sigmoid',
+  relu: 'Relu',
+  sign: 'Sign',
+  sin: 'Sin',
+  cos: 'Cos',
+  erf: 'Erf',
+  floor: 'Floor',
+  ceil: 'Ceil',
+  round: 'Round',
+  tan: 'Tan',
+  asin: 'Asin',
+  acos: 'Acos',
+  atan: 'Atan',
+  sinh: 'Sinh',
+  cosh: 'Cosh',
+  reciprocal: 'Reciprocal',
 };
 const BINARY: Readonly<Record<string, string>> = {
-  add: 'Add', sub: 'Sub', mul: 'Mul', div: 'Div', pow: 'Pow', maximum: 'Max', minimum: 'Min',
+  add: 'Add',
+  sub: 'Sub',
+  mul: 'Mul',
+  div: 'Div',
+  pow: 'Pow',
+  maximum: 'Max',
+  minimum: 'Min',
 };
 
 export const EMITTERS: Readonly<Record<string, Emitter>> = {
@@ -157,8 +213,11 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
     c.g.node('Transpose', [c.input(0)], [{ name: 'perm', ints: attrsOf<readonly number[]>(c) }], c.out);
   },
   expand: (c) => {
-    const shape = attrsOf<readonly number[]>(c), shape2 = c.twin.attrs as readonly number[];
-    const x = c.rec.inputs[0]!, dynIn = c.dynamic(0), lead = shape.length - x.ndim;
+    const shape = attrsOf<readonly number[]>(c),
+      shape2 = c.twin.attrs as readonly number[];
+    const x = c.rec.inputs[0]!,
+      dynIn = c.dynamic(0),
+      lead = shape.length - x.ndim;
     const target = shape.map((d, i) => {
       if (d === shape2[i]) return d;
       // Expand broadcasts: a 1 keeps the input's (dynamic) size there.
@@ -169,10 +228,18 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
   },
   slice: (c) => {
     const { starts, steps } = attrsOf<{ starts: readonly number[]; steps: readonly number[] }>(c);
-    const x = c.rec.inputs[0]!, x2 = c.twin.inputs[0]!, out = c.rec.out, out2 = c.twin.out;
-    const axes: number[] = [], s: bigint[] = [], e: bigint[] = [], st: number[] = [];
+    const x = c.rec.inputs[0]!,
+      x2 = c.twin.inputs[0]!,
+      out = c.rec.out,
+      out2 = c.twin.out;
+    const axes: number[] = [],
+      s: bigint[] = [],
+      e: bigint[] = [],
+      st: number[] = [];
     x.shape.forEach((n, a) => {
-      const start = starts[a]!, step = steps[a]!, len = out.shape[a]!;
+      const start = starts[a]!,
+        step = steps[a]!,
+        len = out.shape[a]!;
       if (n !== x2.shape[a]) {
         // A dynamic axis must be taken whole.
         if (start !== 0 || step !== 1 || len !== n || out2.shape[a] !== x2.shape[a]) {
@@ -192,12 +259,22 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
       return;
     }
     const g = c.g;
-    g.node('Slice', [c.input(0), g.int64s(s, 'starts'), g.int64s(e, 'ends'), g.int64s(axes, 'axes'), g.int64s(st, 'steps')], [], c.out);
+    g.node(
+      'Slice',
+      [c.input(0), g.int64s(s, 'starts'), g.int64s(e, 'ends'), g.int64s(axes, 'axes'), g.int64s(st, 'steps')],
+      [],
+      c.out,
+    );
   },
   sliceScatter: (c) => {
     // Zeros with `src` written at `starts` (step 1): a constant Pad, which is how `pad` is built.
-    const { starts, steps, shape } = attrsOf<{ starts: readonly number[]; steps: readonly number[]; shape: readonly number[] }>(c);
-    const src = c.rec.inputs[0]!, twin = c.twin.attrs as { shape: readonly number[] };
+    const { starts, steps, shape } = attrsOf<{
+      starts: readonly number[];
+      steps: readonly number[];
+      shape: readonly number[];
+    }>(c);
+    const src = c.rec.inputs[0]!,
+      twin = c.twin.attrs as { shape: readonly number[] };
     if (steps.some((s) => s !== 1)) c.fail('sliceScatter with steps other than 1 has no ONNX mapping');
     const after = shape.map((n, a) => n - starts[a]! - src.shape[a]!);
     const after2 = twin.shape.map((n, a) => n - starts[a]! - c.twin.inputs[0]!.shape[a]!);
@@ -205,7 +282,12 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
     c.g.node('Pad', [c.input(0), c.g.int64s([...starts, ...after], 'pads')], [{ name: 'mode', s: 'constant' }], c.out);
   },
   concat: (c) => {
-    c.g.node('Concat', c.rec.inputs.map((_, i) => c.input(i)), [{ name: 'axis', i: attrsOf<{ axis: number }>(c).axis }], c.out);
+    c.g.node(
+      'Concat',
+      c.rec.inputs.map((_, i) => c.input(i)),
+      [{ name: 'axis', i: attrsOf<{ axis: number }>(c).axis }],
+      c.out,
+    );
   },
   gather: (c) => {
     const idx = c.g.node('Cast', [c.input(1)], [{ name: 'to', i: ONNX_INT64 }]);
@@ -213,24 +295,34 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
   },
   conv2d: (c) => {
     const a = attrsOf<ConvAttrs>(c); // inputs: x, weight and (fused) bias
-    c.g.node('Conv', c.rec.inputs.map((_, i) => c.input(i)), [
-      { name: 'strides', ints: a.stride },
-      { name: 'pads', ints: [...a.padBegin, ...a.padEnd] },
-      { name: 'dilations', ints: a.dilation },
-      { name: 'group', i: a.groups },
-    ], c.out);
+    c.g.node(
+      'Conv',
+      c.rec.inputs.map((_, i) => c.input(i)),
+      [
+        { name: 'strides', ints: a.stride },
+        { name: 'pads', ints: [...a.padBegin, ...a.padEnd] },
+        { name: 'dilations', ints: a.dilation },
+        { name: 'group', i: a.groups },
+      ],
+      c.out,
+    );
   },
   convTranspose2d: (c) => {
     const a = attrsOf<ConvAttrs & { inSize: readonly [number, number] }>(c);
     const w = c.rec.inputs[1]!;
-    c.g.node('ConvTranspose', c.rec.inputs.map((_, i) => c.input(i)), [
-      { name: 'kernel_shape', ints: [w.shape[2]!, w.shape[3]!] },
-      { name: 'strides', ints: a.stride },
-      { name: 'dilations', ints: a.dilation },
-      { name: 'group', i: a.groups },
-      { name: 'pads', ints: [...a.padBegin, ...a.padEnd] },
-      { name: 'output_shape', ints: a.inSize },
-    ], c.out);
+    c.g.node(
+      'ConvTranspose',
+      c.rec.inputs.map((_, i) => c.input(i)),
+      [
+        { name: 'kernel_shape', ints: [w.shape[2]!, w.shape[3]!] },
+        { name: 'strides', ints: a.stride },
+        { name: 'dilations', ints: a.dilation },
+        { name: 'group', i: a.groups },
+        { name: 'pads', ints: [...a.padBegin, ...a.padEnd] },
+        { name: 'output_shape', ints: a.inSize },
+      ],
+      c.out,
+    );
   },
   maxPool2dIndices: (c) => {
     // Our indices are flat within each plane; ONNX's are flat over the whole NCHW tensor: take them mod H·W.
@@ -243,12 +335,19 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
     const fits = (ceil: boolean): boolean =>
       size(g.h, g.kh, g.sh, g.ph, g.dh, ceil) === g.ho && size(g.w, g.kw, g.sw, g.pw, g.dw, ceil) === g.wo;
     const ceil = fits(false) ? 0 : fits(true) ? 1 : c.fail('max pooling whose output size ONNX cannot reproduce');
-    const values = c.g.fresh('maxpool_values'), flat = c.g.fresh('maxpool_indices');
+    const values = c.g.fresh('maxpool_values'),
+      flat = c.g.fresh('maxpool_indices');
     c.g.nodes.push({
-      opType: 'MaxPool', inputs: [c.input(0)], outputs: [values, flat], name: `MaxPool_${c.g.nodes.length}`,
+      opType: 'MaxPool',
+      inputs: [c.input(0)],
+      outputs: [values, flat],
+      name: `MaxPool_${c.g.nodes.length}`,
       attrs: [
-        { name: 'kernel_shape', ints: [g.kh, g.kw] }, { name: 'strides', ints: [g.sh, g.sw] },
-        { name: 'pads', ints: pads }, { name: 'dilations', ints: [g.dh, g.dw] }, { name: 'ceil_mode', i: ceil },
+        { name: 'kernel_shape', ints: [g.kh, g.kw] },
+        { name: 'strides', ints: [g.sh, g.sw] },
+        { name: 'pads', ints: pads },
+        { name: 'dilations', ints: [g.dh, g.dw] },
+        { name: 'ceil_mode', i: ceil },
       ],
     });
     const inPlane = c.g.node('Mod', [flat, c.g.int64s([g.h * g.w], 'plane')]);
@@ -269,7 +368,9 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
   },
   gelu: (c) => {
     const { approximate } = attrsOf<{ approximate: 'none' | 'tanh' }>(c);
-    const g = c.g, x = c.input(0), dt = c.rec.inputs[0]!.dtype;
+    const g = c.g,
+      x = c.input(0),
+      dt = c.rec.inputs[0]!.dtype;
     if (approximate === 'tanh') {
       // x·σ(2u), u = √(2/π)(x + 0.044715x³)
       const x3 = g.node('Mul', [g.node('Mul', [x, x]), x]);
