@@ -2,7 +2,9 @@
  * How each traced op becomes ONNX nodes: one emitter per op name. An op without an entry is refused by
  * `exportOnnx` with an error naming it and where it was recorded.
  */
+import type { PoolGeom } from '../../backend/backend.js';
 import type { DType } from '../../dtype.js';
+import type { ConvAttrs } from '../../ops/conv.js';
 import type { Tensor } from '../../tensor.js';
 import { type Attr, type GraphBuilder, ONNX_BOOL, ONNX_INT64, onnxDType } from './graph.js';
 
@@ -31,28 +33,6 @@ export interface EmitCtx {
   fail(msg: string): never;
 }
 export type Emitter = (c: EmitCtx) => void;
-
-interface ConvAttrs {
-  readonly stride: readonly number[];
-  readonly padBegin: readonly number[];
-  readonly padEnd: readonly number[];
-  readonly dilation: readonly number[];
-  readonly groups: number;
-}
-interface PoolGeom {
-  readonly h: number;
-  readonly w: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly ho: number;
-  readonly wo: number;
-  readonly sh: number;
-  readonly sw: number;
-  readonly ph: number;
-  readonly pw: number;
-  readonly dh: number;
-  readonly dw: number;
-}
 
 const INT64_MIN = -(2n ** 63n);
 
