@@ -6,7 +6,14 @@
  * for evaluation, switched by `train()` and `eval()` as in the reference.
  */
 import { ValueError } from '../errors.js';
-import { defineOptimizer, zerosFor, type OptimizerDef, type OptimizerStateDict, type Optimizer } from './optimizer.js';
+import {
+  type BaseGroupOptions,
+  defineOptimizer,
+  type Optimizer,
+  type OptimizerDef,
+  type OptimizerStateDict,
+  zerosFor,
+} from './optimizer.js';
 import {
   getUpdateKernel,
   lerp,
@@ -99,15 +106,14 @@ export const adamwScheduleFree: OptimizerDef<AdamWScheduleFreeOptions, AdamWSche
   },
 };
 
-type AnySF =
-  | Optimizer<SGDScheduleFreeOptions, SGDScheduleFreeState>
-  | Optimizer<AdamWScheduleFreeOptions, AdamWScheduleFreeState>;
+/** Any Schedule-Free optimizer: its states carry `trainMode` and `z`. */
+type AnySF<O extends BaseGroupOptions, S extends ScheduleFreeState> = Optimizer<O, S>;
 /** β of the x/z interpolation: SGD's momentum, AdamW's β1. */
 const betaOf = (g: object): number =>
   'momentum' in g ? (g.momentum as number) : (g as { betas: [number, number] }).betas[0];
 
 /** Moves every parameter with state between y (train) and x (eval), as the reference's train()/eval(). */
-function swap(opt: AnySF, toTrain: boolean): void {
+function swap<O extends BaseGroupOptions, S extends ScheduleFreeState>(opt: AnySF<O, S>, toTrain: boolean): void {
   for (const group of opt.paramGroups) {
     const beta = betaOf(group);
     for (const p of group.params) {
@@ -126,66 +132,53 @@ const notTraining = (name: string) =>
     `${name}.step: the optimizer is in eval mode; call opt.train() before training and opt.eval() before evaluating or saving`,
   );
 /** After a load, the mode is the one the saved parameters were in (unchanged when no state was saved). */
-const modeAfterLoad = (opt: AnySF, current: boolean): boolean => {
+const modeAfterLoad = <O extends BaseGroupOptions, S extends ScheduleFreeState>(
+  opt: AnySF<O, S>,
+  current: boolean,
+): boolean => {
   const modes = [...opt.state.values()].map((s) => s.trainMode === 1);
   return modes.length === 0 ? current : modes.some(Boolean);
 };
+
+/** An optimizer class over `def` with the reference's `train()`/`eval()` swap; `step` refuses eval mode. */
+function withTrainEval<O extends BaseGroupOptions, S extends ScheduleFreeState>(def: OptimizerDef<O, S>) {
+  return class extends defineOptimizer(def) {
+    /** True after `train()`: the parameters hold y, where gradients are taken. */
+    trainMode = false;
+    /** Switches the parameters to y for training (the reference's `train()`). */
+    train(): void {
+      if (!this.trainMode) swap(this, true);
+      this.trainMode = true;
+    }
+    /** Switches the parameters to the average x, for evaluation and checkpoints (the reference's `eval()`). */
+    eval(): void {
+      if (this.trainMode) swap(this, false);
+      this.trainMode = false;
+    }
+    /** One update (train mode only); true when it was applied. */
+    override step(): boolean;
+    /** One update after re-evaluating the loss with `closure` (train mode only); returns the closure's value. */
+    override step<L>(closure: () => L): L;
+    override step<L>(closure?: () => L): boolean | L {
+      if (!this.trainMode) throw notTraining(this.name);
+      return closure === undefined ? super.step() : super.step(closure);
+    }
+    override loadStateDict(sd: OptimizerStateDict): void {
+      super.loadStateDict(sd);
+      this.trainMode = modeAfterLoad(this, this.trainMode);
+    }
+  };
+}
 
 /**
  * Schedule-Free SGD: with c = weight_k/Σweight, g = ∇f(y) + wd·y:
  * y ← (1−c)·y + c·z + γ(β(1−c) − 1)·g; z ← z − γ·g; x = average of the z's, y = (1−β)·z + β·x.
  * Starts in eval mode: call `train()` before stepping and `eval()` before evaluating or saving.
  */
-export class SGDScheduleFree extends defineOptimizer(sgdScheduleFree) {
-  /** True after `train()`: the parameters hold y, where gradients are taken. */
-  trainMode = false;
-  /** Switches the parameters to y for training (the reference's `train()`). */
-  train(): void {
-    if (!this.trainMode) swap(this, true);
-    this.trainMode = true;
-  }
-  /** Switches the parameters to the average x, for evaluation and checkpoints (the reference's `eval()`). */
-  eval(): void {
-    if (this.trainMode) swap(this, false);
-    this.trainMode = false;
-  }
-  override step(): boolean;
-  override step<L>(closure: () => L): L;
-  override step<L>(closure?: () => L): boolean | L {
-    if (!this.trainMode) throw notTraining(this.name);
-    return closure === undefined ? super.step() : super.step(closure);
-  }
-  override loadStateDict(sd: OptimizerStateDict): void {
-    super.loadStateDict(sd);
-    this.trainMode = modeAfterLoad(this, this.trainMode);
-  }
-}
+export class SGDScheduleFree extends withTrainEval(sgdScheduleFree) {}
 
 /**
  * Schedule-Free AdamW: SGDScheduleFree's interpolation with the AdamW direction
  * u = g/(√(v/(1−β2^(k+1))) + ε) + wd·y and β = β1. Starts in eval mode (see SGDScheduleFree).
  */
-export class AdamWScheduleFree extends defineOptimizer(adamwScheduleFree) {
-  /** True after `train()`: the parameters hold y, where gradients are taken. */
-  trainMode = false;
-  /** Switches the parameters to y for training (the reference's `train()`). */
-  train(): void {
-    if (!this.trainMode) swap(this, true);
-    this.trainMode = true;
-  }
-  /** Switches the parameters to the average x, for evaluation and checkpoints (the reference's `eval()`). */
-  eval(): void {
-    if (this.trainMode) swap(this, false);
-    this.trainMode = false;
-  }
-  override step(): boolean;
-  override step<L>(closure: () => L): L;
-  override step<L>(closure?: () => L): boolean | L {
-    if (!this.trainMode) throw notTraining(this.name);
-    return closure === undefined ? super.step() : super.step(closure);
-  }
-  override loadStateDict(sd: OptimizerStateDict): void {
-    super.loadStateDict(sd);
-    this.trainMode = modeAfterLoad(this, this.trainMode);
-  }
-}
+export class AdamWScheduleFree extends withTrainEval(adamwScheduleFree) {}
