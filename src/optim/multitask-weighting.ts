@@ -8,7 +8,7 @@
 import { ValueError } from '../errors.js';
 import { Tensor, tensor } from '../tensor.js';
 import { multiTaskBackward, type MultiTaskReport } from './multitask.js';
-import { checkNumber, show } from './validate.js';
+import { checkKeys, checkNumber, show } from './validate.js';
 
 /** What the task-weighting schemes' `backward` reports: `multiTaskBackward`'s report plus the weights. */
 export interface WeightingReport extends MultiTaskReport {
@@ -16,14 +16,6 @@ export interface WeightingReport extends MultiTaskReport {
   weights: number[];
 }
 
-function checkKeys(op: string, options: object, known: readonly string[]): void {
-  if (options === null || typeof options !== 'object') {
-    throw new ValueError(`${op}: options must be an object, got ${show(options)}`);
-  }
-  for (const k of Object.keys(options)) {
-    if (!known.includes(k)) throw new ValueError(`${op}: unknown option ${k} (known: ${known.join(', ')})`);
-  }
-}
 function checkLosses(op: string, losses: readonly Tensor[], n: number): number[] {
   if (!Array.isArray(losses) || losses.length !== n) {
     throw new ValueError(`${op}: expected ${n} losses, got ${show(Array.isArray(losses) ? losses.length : losses)}`);

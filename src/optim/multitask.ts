@@ -8,7 +8,7 @@
 import { ValueError } from '../errors.js';
 import { defaultGenerator, permutation, type Generator } from '../random.js';
 import { Tensor, tensor } from '../tensor.js';
-import { checkNumber, show } from './validate.js';
+import { checkKeys, checkNumber, show } from './validate.js';
 
 /** The gradient-combination methods of multiTaskBackward. */
 export type MultiTaskMethod = 'weighted' | 'pcgrad' | 'mgda' | 'cagrad' | 'imtl-g' | 'aligned-mtl';
@@ -103,14 +103,7 @@ export function multiTaskBackward(
     if (!(p instanceof Tensor) || !p.requiresGrad)
       throw new ValueError(`${op}: parameter ${i} must be a Tensor that requires grad`);
   });
-  if (options === null || typeof options !== 'object') {
-    throw new ValueError(`${op}: options must be an object, got ${show(options)}`);
-  }
-  for (const k of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.includes(k)) {
-      throw new ValueError(`${op}: unknown option ${k} (known: ${KNOWN_OPTIONS.join(', ')})`);
-    }
-  }
+  checkKeys(op, options, KNOWN_OPTIONS);
   const method = options.method ?? 'weighted';
   if (!METHODS.includes(method)) {
     throw new ValueError(

@@ -6,7 +6,7 @@
 import { ValueError } from '../errors.js';
 import { decodeValue, encodeValue, type StateJson } from './codec.js';
 import type { BaseGroupOptions, Optimizer, ParamGroup, ParamState } from './optimizer.js';
-import { checkBoolean, checkNumber, show } from './validate.js';
+import { checkBoolean, checkKeys, checkNumber, show } from './validate.js';
 
 /** Any optimizer (schedulers only read and write each group's lr, and momentum/betas for OneCycleLR). */
 export type AnyOptimizer = Optimizer<BaseGroupOptions, ParamState>;
@@ -693,16 +693,6 @@ export class ReduceLROnPlateau {
   }
 }
 
-/** Refuses option keys outside `known`, naming the known ones. */
-function checkKeys(op: string, options: object | undefined, known: readonly string[]): void {
-  if (options === undefined) return;
-  if (options === null || typeof options !== 'object') {
-    throw new ValueError(`${op}: options must be an object, got ${show(options)}`);
-  }
-  for (const k of Object.keys(options)) {
-    if (!known.includes(k)) throw new ValueError(`${op}: unknown option ${k} (known: ${known.join(', ')})`);
-  }
-}
 /** A number or one number per param group, as PyTorch's _format_param. */
 function perGroupOf(op: string, name: string, optimizer: AnyOptimizer, v: unknown, r: { min?: number } = {}): number[] {
   const n = optimizer.paramGroups.length;

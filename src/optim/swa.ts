@@ -9,7 +9,7 @@ import type { Module } from '../nn/module.js';
 import { bumpVersion, noGrad } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import { LRScheduler, type AnyOptimizer } from './schedulers.js';
-import { checkBoolean, checkNumber, show } from './validate.js';
+import { checkBoolean, checkKeys, checkNumber, show } from './validate.js';
 
 /** `torch.lerp` as ATen computes it (two formulas split at |w| < 0.5), so EMA matches PyTorch bit for bit. */
 const lerp = (a: number, b: number, w: number): number => (Math.abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w));
@@ -110,10 +110,7 @@ export class AveragedModel<M extends Module> {
     if (options === null || typeof options !== 'object') {
       throw new ValueError(`${op}: options { module } are required, got ${show(options)}`);
     }
-    const known = ['module', 'avgFn', 'multiAvgFn', 'useBuffers'];
-    for (const k of Object.keys(options)) {
-      if (!known.includes(k)) throw new ValueError(`${op}: unknown option ${k} (known: ${known.join(', ')})`);
-    }
+    checkKeys(op, options, ['module', 'avgFn', 'multiAvgFn', 'useBuffers']);
     if (options.avgFn !== undefined && options.multiAvgFn !== undefined) {
       throw new ValueError(`${op}: only one of avgFn and multiAvgFn should be provided`);
     }
@@ -290,10 +287,7 @@ export class SWALR extends LRScheduler {
     if (options === null || typeof options !== 'object') {
       throw new ValueError(`${op}: options { swaLr } are required, got ${show(options)}`);
     }
-    const known = ['swaLr', 'annealEpochs', 'annealStrategy'];
-    for (const k of Object.keys(options)) {
-      if (!known.includes(k)) throw new ValueError(`${op}: unknown option ${k} (known: ${known.join(', ')})`);
-    }
+    checkKeys(op, options, ['swaLr', 'annealEpochs', 'annealStrategy']);
     const n = optimizer.paramGroups.length,
       v = options.swaLr;
     const list = typeof v === 'number' ? Array.from({ length: n }, () => v) : Array.isArray(v) ? [...v] : [];

@@ -31,6 +31,16 @@ const describe = (r: RangeSpec): string => {
 };
 
 /** Throws `ValueError` "`op`: option `name` must be …, got `v`" unless v is a finite number in range. */
+/** Refuses option keys outside `known`, naming the known ones (undefined options are none). */
+export function checkKeys(op: string, options: object | undefined, known: readonly string[]): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object') {
+    throw new ValueError(`${op}: options must be an object, got ${show(options)}`);
+  }
+  for (const k of Object.keys(options)) {
+    if (!known.includes(k)) throw new ValueError(`${op}: unknown option ${k} (known: ${known.join(', ')})`);
+  }
+}
 export function checkNumber(op: string, name: string, v: unknown, r: RangeSpec = {}): number {
   const ok =
     typeof v === 'number' &&
