@@ -16,6 +16,8 @@ const { gpuStats, setGpuKernelCacheSize, setGpuThresholds } = tuning;
 import type { BinaryOp, UnaryOp } from '../../src/backend/backend.js';
 
 const REQUIRE = process.env['TAPEGRAD_REQUIRE_GPU'] === '1';
+/** TAPEGRAD_GPU_MODE=webgpu|headlessgl runs the suite in that mode (setBackend reads it); unset: the default pick. */
+const MODE = process.env['TAPEGRAD_GPU_MODE'];
 let unavailable = '';
 try {
   setBackend('gpu');
@@ -79,7 +81,7 @@ function close(gpu: ArrayLike<number>, cpu: ArrayLike<number>, atol: number, rto
 const SIZES: readonly (readonly number[])[] = [[1], [7], [257], [1000, 3]];
 
 // ---- the suite ------------------------------------------------------------------------------
-describe.skipIf(unavailable !== '' && !REQUIRE)('GPU backend (gpu.js on headless-gl)', () => {
+describe.skipIf(unavailable !== '' && !REQUIRE)(`GPU backend (${MODE ?? 'default'} mode)`, () => {
   beforeAll(() => {
     if (unavailable) throw new Error(`TAPEGRAD_REQUIRE_GPU=1 but the GPU backend cannot start: ${unavailable}`);
   });
@@ -90,7 +92,8 @@ describe.skipIf(unavailable !== '' && !REQUIRE)('GPU backend (gpu.js on headless
     setBackend('gpu');
     const info = backendInfo();
     expect(info.name).toBe('gpu');
-    expect(info.gpuMode).toBe('headlessgl');
+    if (MODE) expect(info.gpuMode).toBe(MODE);
+    else expect(['webgpu', 'headlessgl']).toContain(info.gpuMode);
     const before = gpuStats().runs;
     const y = data([7], 1).add(1);
     expect(y.deviceBuffer?.device).toBe('gpu');
