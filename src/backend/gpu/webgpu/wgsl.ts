@@ -137,10 +137,10 @@ export const UNARY_WGSL: Record<UnaryOp, [string, string[]] | null> = {
   atan: null,
   asin: null,
   acos: null,
-  floor: ['floor(x)', []],
-  ceil: ['ceil(x)', []],
+  floor: null,
+  ceil: null,
   round: null,
-  trunc: ['trunc(x)', []],
+  trunc: null,
   log2: null,
   log10: null,
 };
