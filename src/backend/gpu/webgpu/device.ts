@@ -32,6 +32,7 @@ export interface WebGpuRuntime {
 
 const START_TIMEOUT_MS = 30_000;
 const READ_TIMEOUT_MS = 120_000;
+const EXIT_TIMEOUT_MS = 10_000;
 const FIX_INSTALL =
   'Install the optional peer dependency with `npm install webgpu@0.6.2` and a Vulkan driver Dawn accepts ' +
   '(NVIDIA: the proprietary driver with its Vulkan ICD; software: Mesa >= 24 lavapipe, on Debian 12 ' +
@@ -103,6 +104,15 @@ function boot(): WebGpuRuntime {
     throw new BackendError(`WebGPU backend cannot start: ${msg.error ?? 'unknown error'}. ${FIX_INSTALL}`);
   }
   worker = w;
+  // Let the worker finish the queued commands before the process exits: terminating it inside a
+  // Dawn call aborts the process (exit code 134) instead of exiting normally.
+  process.once('exit', () => {
+    try {
+      if (worker) readSync(-1, 0, EXIT_TIMEOUT_MS);
+    } catch {
+      // exiting anyway
+    }
+  });
   const d = msg.desc;
   const software =
     d.isFallbackAdapter || d.architecture === 'software' || SOFTWARE.test(`${d.description} ${d.device}`);
@@ -197,10 +207,10 @@ export function launch(src: string, ins: readonly Input[], scalars: Float32Array
   return buf;
 }
 
-function readSync(id: number, n: number): Float32Array {
+function readSync(id: number, n: number, ms = READ_TIMEOUT_MS): Float32Array {
   const sab = answerBuffer(n);
   post({ t: 'read', id, n, sab });
-  const r = waitFor(sab, READ_TIMEOUT_MS, 'readback');
+  const r = waitFor(sab, ms, 'readback');
   if (!r.ok) throw new BackendError(`WebGPU kernel failed: ${r.text}`);
   return r.floats;
 }
@@ -213,12 +223,22 @@ interface AtomicsAsync {
     ms: number,
   ): { async: false; value: string } | { async: true; value: Promise<string> };
 }
+let asyncReads = 0;
 async function readAsync(id: number, n: number): Promise<Float32Array> {
   const sab = answerBuffer(n);
   post({ t: 'read', id, n, sab });
   const head = new Int32Array(sab, 0, 2);
   const w = (Atomics as unknown as AtomicsAsync).waitAsync(head, 0, 0, READ_TIMEOUT_MS);
-  if (w.async && (await w.value) === 'timed-out') throw new BackendError('WebGPU readback: the worker did not answer');
+  if (w.async) {
+    // Atomics.waitAsync does not keep the event loop alive, and the worker is unref'd: hold it
+    // while a read is pending, or `await t.dataAsync()` at the end of a script exits the process.
+    if (asyncReads++ === 0) worker?.ref();
+    try {
+      if ((await w.value) === 'timed-out') throw new BackendError('WebGPU readback: the worker did not answer');
+    } finally {
+      if (--asyncReads === 0) worker?.unref();
+    }
+  }
   const r = decode(sab);
   if (!r.ok) throw new BackendError(`WebGPU kernel failed: ${r.text}`);
   return r.floats;

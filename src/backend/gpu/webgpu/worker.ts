@@ -24,6 +24,14 @@ let device = null;
 // The instance and adapter must stay reachable: if the GC collects dawn.node's instance, the device's
 // mutexes go with it (hangs in mapAsync, 'std::system_error: Invalid argument').
 const keep = [];
+// Pending maps must be held from a root too: dawn.node's buffer owns its mapAsync promise, and a
+// buffer reachable only from the awaiting frame is collected mid-map ("Promise not resolved").
+const inflight = new Set();
+async function held(obj, promise) {
+  const entry = [obj, promise];
+  inflight.add(entry);
+  try { return await promise; } finally { inflight.delete(entry); }
+}
 let pending = null;
 const queue = [];
 let busy = false;
@@ -129,7 +137,7 @@ function run(m) {
 
 async function read(m) {
   if (m.id === -1) {
-    await device.queue.onSubmittedWorkDone();
+    await held(device.queue, device.queue.onSubmittedWorkDone());
     if (pending !== null) { const e = pending; pending = null; return answer(m.sab, 2, null, e); }
     return answer(m.sab, 1, new Float32Array(0));
   }
@@ -140,13 +148,15 @@ async function read(m) {
   const enc = device.createCommandEncoder();
   enc.copyBufferToBuffer(b, 0, staging, 0, bytes);
   device.queue.submit([enc.finish()]);
-  await staging.mapAsync(1);
+  await held(staging, staging.mapAsync(1));
   if (trace) trace({ t: 'mapped', id: m.id });
-  const floats = new Float32Array(staging.getMappedRange().slice(0, m.n * 4));
+  if (pending !== null) {
+    staging.destroy();
+    const e = pending; pending = null; return answer(m.sab, 2, null, e);
+  }
+  answer(m.sab, 1, new Float32Array(staging.getMappedRange(), 0, m.n)); // copied once, into the shared memory
   staging.unmap();
   staging.destroy();
-  if (pending !== null) { const e = pending; pending = null; return answer(m.sab, 2, null, e); }
-  answer(m.sab, 1, floats);
 }
 
 const trace = workerData.debug ? (m) => require('node:fs').writeSync(2, 'webgpu worker: ' + m.t + ' ' +
