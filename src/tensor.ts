@@ -158,7 +158,9 @@ export class Tensor {
   /** The value of a one-element tensor, read back without blocking (see {@link Tensor.dataAsync}). */
   async itemAsync(): Promise<number> {
     if (this.size !== 1)
-      throw new ShapeError(`itemAsync: tensor of shape ${fmt(this.shape)} has ${this.size} elements, expected exactly 1`);
+      throw new ShapeError(
+        `itemAsync: tensor of shape ${fmt(this.shape)} has ${this.size} elements, expected exactly 1`,
+      );
     return (await this.dataAsync())[0]!;
   }
   /** PyTorch-style printout: values (summarised past a threshold), shape, dtype, device, requiresGrad or op. */

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { launch } from '../../src/backend/gpu/webgpu/device.js';
-import { BackendError, Tensor, backendInfo, randn, setBackend, tensor, tuning } from '../../src/index.js';
+import { BackendError, type Tensor, backendInfo, randn, setBackend, tensor, tuning } from '../../src/index.js';
 
 const { gpuStats } = tuning;
 const REQUIRE = process.env['TAPEGRAD_REQUIRE_GPU'] === '1' && process.env['TAPEGRAD_GPU_MODE'] === 'webgpu';
