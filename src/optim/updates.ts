@@ -1102,6 +1102,19 @@ const lambFused: UpdateKernels['lamb'] = (param, grad, m, v, h, count) => {
   for (const f of fusedUpdates()) if (f.lamb?.(param, grad, m, v, h, count)) return;
   lambUpdate(param, grad, m, v, h, count);
 };
+/** Muon and Adafactor through an offered fused kernel (float32 WebAssembly), else the reference (issue 14). */
+const muonFused: UpdateKernels['muon'] = (param, grad, buf, rows, cols, h) => {
+  const fused = fusedUpdates();
+  if (fused.length > 0) {
+    const lr = muonAdjustedLr(h, rows, cols);
+    for (const f of fused) if (f.muon?.(param, grad, buf, rows, cols, h, lr)) return;
+  }
+  muonUpdate(param, grad, buf, rows, cols, h);
+};
+const adafactorFused: UpdateKernels['adafactor'] = (param, grad, rowVar, colVar, variance, shape, h, step) => {
+  for (const f of fusedUpdates()) if (f.adafactor?.(param, grad, rowVar, colVar, variance, shape, h, step)) return;
+  adafactorUpdate(param, grad, rowVar, colVar, variance, shape, h, step);
+};
 /** What the optimizers call by default: the reference updates, with adam and sgd picking up offered fused kernels. */
 const defaults: UpdateKernels = {
   ...builtin,
@@ -1109,6 +1122,8 @@ const defaults: UpdateKernels = {
   sgd: sgdFused,
   adamwScheduleFree: adamwScheduleFreeFused,
   lamb: lambFused,
+  muon: muonFused,
+  adafactor: adafactorFused,
 };
 
 const kernels: { -readonly [K in UpdateKernelName]: UpdateKernels[K] } = { ...defaults };
