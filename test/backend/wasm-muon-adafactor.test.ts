@@ -4,9 +4,10 @@
  * and apply are bit-identical (Muon with nsSteps 0); Muon's Newton–Schulz steps (f32 GEMM against
  * double dot products) agree to float32 rounding. And their registration through the cpu backend.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { adafactorStep, muonStep } from '../../src/backend/wasm/optim.js';
+import * as W from '../../src/backend/wasm/index.js';
 import {
   adafactorUpdate,
   getUpdateKernel,
@@ -169,6 +170,28 @@ describe('wasm Muon vs muonUpdate (float32)', () => {
       check([[b1, b2]]);
       check([[p1, p2]], 1e-6, 1e-5);
     }
+  });
+});
+
+describe('wasm Muon on two threads', () => {
+  const threads = W.getNumThreads();
+  afterAll(() => {
+    W.setNumThreads(threads);
+    W.setWasmThresholds({ parallelFlops: 1e7 });
+  });
+  it('splits the Newton–Schulz GEMMs by rows and gives the same bits as one thread', () => {
+    const c: MuonCase = { rows: 70, cols: 150, seed: 3, wd: 0.1, nesterov: true, momentum: 0.95, adjustLrFn: null };
+    W.setNumThreads(1);
+    const one = runMuon(c, 5);
+    W.setNumThreads(2);
+    W.setWasmThresholds({ parallelFlops: 0 });
+    expect(W.startThreads(20_000)).toBe(2);
+    const two = runMuon(c, 5);
+    check([
+      [two.p1, one.p1],
+      [two.b1, one.b1],
+    ]);
+    check([[two.p1, two.p2]], 1e-6, 1e-5);
   });
 });
 
