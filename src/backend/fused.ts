@@ -42,7 +42,7 @@ export interface LambStepHyper {
   readonly weightDecay: number;
 }
 
-/** Muon hyper-parameters for one step (the fields of optim's MuonOptions that the update reads, lr already adjusted). */
+/** Muon hyper-parameters for one step (optim's MuonOptions; lr scales the weight decay, the step uses adjustedLr). */
 export interface MuonStepHyper {
   readonly lr: number;
   readonly weightDecay: number;

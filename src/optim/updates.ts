@@ -7,8 +7,8 @@
  * vectorised CPU kernels may fuse a multiply-add; we cannot, hence ~1e-15 relative, not 0).
  * Scalars that PyTorch computes in Python (bias corrections, step sizes) are computed here
  * in JS doubles the same way. The declarations in this folder call these through `getUpdateKernel`,
- * whose defaults for adam and sgd first try the fused kernels backends offer (backend/fused.ts:
- * WebAssembly, GPU); a user can replace any of them with `setUpdateKernel`.
+ * whose defaults for adam, sgd, adamwScheduleFree, lamb, muon and adafactor first try the fused kernels
+ * backends offer (backend/fused.ts: WebAssembly, GPU); a user can replace any of them with `setUpdateKernel`.
  */
 
 import { fusedUpdates } from '../backend/fused.js';
@@ -1115,7 +1115,7 @@ const adafactorFused: UpdateKernels['adafactor'] = (param, grad, rowVar, colVar,
   for (const f of fusedUpdates()) if (f.adafactor?.(param, grad, rowVar, colVar, variance, shape, h, step)) return;
   adafactorUpdate(param, grad, rowVar, colVar, variance, shape, h, step);
 };
-/** What the optimizers call by default: the reference updates, with adam and sgd picking up offered fused kernels. */
+/** What the optimizers call by default: the reference updates, the six above picking up offered fused kernels. */
 const defaults: UpdateKernels = {
   ...builtin,
   adam: adamFused,
