@@ -115,7 +115,7 @@ function start(name: 'gpu' | 'auto', want: GpuMode | undefined): Runtime | WebGp
   let why: string;
   try {
     web = startWebGpu();
-    why = 'its adapter is a software one';
+    why = `its adapter, ${web.renderer}, is a software one; setBackend('gpu') or gpuMode: 'webgpu' would use it`;
   } catch (e) {
     if (!(e instanceof BackendError)) throw e;
     if (want === 'webgpu') throw e;
