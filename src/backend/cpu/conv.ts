@@ -10,11 +10,16 @@ import type { ConvGeom, PoolGeom } from '../backend.js';
 import * as K from './kernels.js';
 import { wasmEnabled } from './mode.js';
 import * as W from '../wasm/index.js';
+import * as WC from '../wasm/conv.js';
 
 export type { ConvGeom, PoolGeom } from '../backend.js';
 
 type Ctor = new (n: number) => TypedArray;
 const make = (like: TypedArray, n: number): TypedArray => new (like.constructor as Ctor)(n);
+/** Whether the WebAssembly kernels (../wasm/conv.ts, tested against these) take the call: float32 and enabled. */
+const wasm32 = (...a: (TypedArray | null)[]): boolean =>
+  wasmEnabled() && a.every((v) => v === null || v instanceof Float32Array);
+type F = Float32Array;
 
 /** out = op(a) @ op(b) with broadcast batch dims, through the fastest kernel that takes it. */
 export function gemm(
@@ -103,6 +108,8 @@ export function conv2d(
   bias: TypedArray | null = null,
   keep: ((col: TypedArray) => void) | null = null,
 ): TypedArray {
+  const fast = wasm32(x, w, bias) ? WC.conv2d(x as F, w as F, bias as F | null, g, o) : null;
+  if (fast) return fast;
   const G = g.groups,
     kg = (g.c / G) * g.kh * g.kw,
     L = g.ho * g.wo;
@@ -125,6 +132,8 @@ export function conv2d(
 
 /** x [N, C, H, W] = convᵀ(y [N, O, Ho, Wo], w): the adjoint of conv2d in its input. */
 export function conv2dInput(y: TypedArray, w: TypedArray, g: ConvGeom, o: number): TypedArray {
+  const fast = wasm32(y, w) ? WC.conv2dInput(y as F, w as F, g, o) : null;
+  if (fast) return fast;
   const G = g.groups,
     kg = (g.c / G) * g.kh * g.kw,
     L = g.ho * g.wo;
@@ -144,6 +153,8 @@ export function conv2dWeight(
   o: number,
   cached: TypedArray | null = null,
 ): TypedArray {
+  const fast = wasm32(x, gy) ? WC.conv2dWeight(x as F, gy as F, g, o) : null;
+  if (fast) return fast;
   const G = g.groups,
     kg = (g.c / G) * g.kh * g.kw,
     L = g.ho * g.wo;
@@ -170,6 +181,8 @@ export function conv2dWeight(
  * and NaN-propagating as PyTorch (a NaN wins). Padding never wins.
  */
 export function maxPoolIndices(x: TypedArray, g: PoolGeom): Int32Array {
+  const fast = wasm32(x) ? WC.maxPool(x as F, g) : null;
+  if (fast) return fast.idx;
   const { planes, h: H, w: Wd, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw } = g;
   const out = new Int32Array(planes * ho * wo);
   let k = 0;
@@ -219,6 +232,7 @@ export function maxPoolIndices(x: TypedArray, g: PoolGeom): Int32Array {
 
 /** out[p, k] = x[p, idx[p, k]] over planes of `hw` values (the values at pooling winners). */
 export function planeGather(x: TypedArray, idx: Int32Array, hw: number, per: number, out: TypedArray): void {
+  if (wasm32(x, out) && WC.planeGather(x as F, idx, hw, per, out as F)) return;
   const planes = idx.length / per;
   for (let p = 0, k = 0; p < planes; p++) {
     const b = p * hw;
@@ -227,6 +241,7 @@ export function planeGather(x: TypedArray, idx: Int32Array, hw: number, per: num
 }
 /** The adjoint of planeGather: out (zeroed) [p, idx[p, k]] += g[p, k]. */
 export function planeScatter(g: TypedArray, idx: Int32Array, hw: number, per: number, out: TypedArray): void {
+  if (wasm32(g, out) && WC.planeScatter(g as F, idx, hw, per, out as F)) return;
   const planes = idx.length / per;
   out.fill(0);
   for (let p = 0, k = 0; p < planes; p++) {

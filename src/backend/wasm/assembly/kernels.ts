@@ -656,3 +656,6 @@ export function lambApply(
     store<f32>(p + q, pv + nlr * (u * tr));
   }
 }
+
+// ---- convolution and pooling (issue 12) -----------------------------------------------------
+export { im2col, col2im, addBias, transposeBatched, maxPool, planeScatter, planeGather } from './conv';
