@@ -192,47 +192,52 @@ describe('wasm conv kernels vs the reference', () => {
   });
 });
 
-const poolGeom = fc
-  .record({
-    planes: fc.integer({ min: 1, max: 5 }),
-    h: fc.integer({ min: 1, max: 13 }),
-    w: fc.integer({ min: 1, max: 13 }),
-    kh: fc.integer({ min: 1, max: 4 }),
-    kw: fc.integer({ min: 1, max: 4 }),
-    sh: fc.integer({ min: 1, max: 3 }),
-    sw: fc.integer({ min: 1, max: 3 }),
-    ph: fc.integer({ min: 0, max: 2 }),
-    pw: fc.integer({ min: 0, max: 2 }),
-    dh: fc.integer({ min: 1, max: 2 }),
-    dw: fc.integer({ min: 1, max: 2 }),
-    seed: fc.integer(),
-    special: fc.constantFrom('none', 'ties', 'nan'),
-  })
-  .map((r): { g: PoolGeom; seed: number; special: string } => ({
-    g: {
-      planes: r.planes,
-      h: r.h,
-      w: r.w,
-      kh: r.kh,
-      kw: r.kw,
-      ho: outLen(r.h, r.kh, r.sh, Math.min(r.ph, r.kh >> 1), r.dh),
-      wo: outLen(r.w, r.kw, r.sw, Math.min(r.pw, r.kw >> 1), r.dw),
-      sh: r.sh,
-      sw: r.sw,
-      ph: Math.min(r.ph, r.kh >> 1),
-      pw: Math.min(r.pw, r.kw >> 1),
-      dh: r.dh,
-      dw: r.dw,
-    },
-    seed: r.seed,
-    special: r.special,
-  }))
-  .filter(({ g }) => g.ho >= 1 && g.wo >= 1);
+/** Pooling geometries; `quad` forces the 2×2 stride-2 unpadded windows of the vectorised path. */
+const poolGeomOf = (quad: boolean) =>
+  fc
+    .record({
+      planes: fc.integer({ min: 1, max: 5 }),
+      h: fc.integer({ min: quad ? 2 : 1, max: quad ? 23 : 13 }),
+      w: fc.integer({ min: quad ? 2 : 1, max: quad ? 23 : 13 }),
+      kh: quad ? fc.constant(2) : fc.integer({ min: 1, max: 4 }),
+      kw: quad ? fc.constant(2) : fc.integer({ min: 1, max: 4 }),
+      sh: quad ? fc.constant(2) : fc.integer({ min: 1, max: 3 }),
+      sw: quad ? fc.constant(2) : fc.integer({ min: 1, max: 3 }),
+      ph: quad ? fc.constant(0) : fc.integer({ min: 0, max: 2 }),
+      pw: quad ? fc.constant(0) : fc.integer({ min: 0, max: 2 }),
+      dh: quad ? fc.constant(1) : fc.integer({ min: 1, max: 2 }),
+      dw: quad ? fc.constant(1) : fc.integer({ min: 1, max: 2 }),
+      seed: fc.integer(),
+      special: fc.constantFrom('none', 'ties', 'nan'),
+    })
+    .map((r): { g: PoolGeom; seed: number; special: string } => ({
+      g: {
+        planes: r.planes,
+        h: r.h,
+        w: r.w,
+        kh: r.kh,
+        kw: r.kw,
+        ho: outLen(r.h, r.kh, r.sh, Math.min(r.ph, r.kh >> 1), r.dh),
+        wo: outLen(r.w, r.kw, r.sw, Math.min(r.pw, r.kw >> 1), r.dw),
+        sh: r.sh,
+        sw: r.sw,
+        ph: Math.min(r.ph, r.kh >> 1),
+        pw: Math.min(r.pw, r.kw >> 1),
+        dh: r.dh,
+        dw: r.dw,
+      },
+      seed: r.seed,
+      special: r.special,
+    }))
+    .filter(({ g }) => g.ho >= 1 && g.wo >= 1);
 
 describe('wasm max pooling vs the reference', () => {
-  it('winner indices and values (first on ties, a NaN wins), gather and scatter', () => {
+  it.each([
+    ['any window', false],
+    ['2×2 stride 2 (vectorised)', true],
+  ])('winner indices and values (first on ties, a NaN wins), gather and scatter: %s', (_name, quad) => {
     fc.assert(
-      fc.property(poolGeom, ({ g, seed, special }) => {
+      fc.property(poolGeomOf(quad), ({ g, seed, special }) => {
         const x = rnd(g.planes * g.h * g.w, seed);
         // Ties: few distinct values; NaNs: a sprinkle of them.
         if (special === 'ties') x.forEach((v, i) => (x[i] = Math.round(v * 2)));

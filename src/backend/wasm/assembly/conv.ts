@@ -136,11 +136,40 @@ export function maxPool(
   sh: i32, sw: i32, ph: i32, pw: i32, dh: i32, dw: i32, idx: usize, val: usize,
 ): void {
   let k: usize = 0;
+  // 2×2 windows at stride 2 without padding: four windows per step, branch-free.
+  const quad = kh == 2 && kw == 2 && sh == 2 && sw == 2 && dh == 1 && dw == 1 && ph == 0 && pw == 0;
   for (let p = 0; p < planes; p++) {
     const xb = x + <usize>p * H * W * 4;
     for (let oh = 0; oh < ho; oh++) {
       const h0 = oh * sh - ph;
-      for (let ow = 0; ow < wo; ow++, k++) {
+      let ow = 0;
+      if (quad && h0 + 1 < H) {
+        const r0 = xb + <usize>(h0 * W) * 4, r1 = r0 + <usize>W * 4;
+        let q = i32x4.add(i32x4.splat(h0 * W), i32x4(0, 2, 4, 6));
+        const one = i32x4.splat(1), down = i32x4.splat(W), eight = i32x4.splat(8);
+        for (; ow * 2 + 8 <= W && ow + 4 <= wo; ow += 4, k += 4) {
+          const a0 = v128.load(r0 + <usize>ow * 8), a1 = v128.load(r0 + <usize>ow * 8, 16);
+          const b0 = v128.load(r1 + <usize>ow * 8), b1 = v128.load(r1 + <usize>ow * 8, 16);
+          let best = i32x4.shuffle(a0, a1, 0, 2, 4, 6);
+          let bi = q;
+          const c1 = i32x4.shuffle(a0, a1, 1, 3, 5, 7);
+          let m = takes(c1, best);
+          best = v128.bitselect(c1, best, m);
+          bi = v128.bitselect(i32x4.add(q, one), bi, m);
+          const c2 = i32x4.shuffle(b0, b1, 0, 2, 4, 6);
+          m = takes(c2, best);
+          best = v128.bitselect(c2, best, m);
+          bi = v128.bitselect(i32x4.add(q, down), bi, m);
+          const c3 = i32x4.shuffle(b0, b1, 1, 3, 5, 7);
+          m = takes(c3, best);
+          best = v128.bitselect(c3, best, m);
+          bi = v128.bitselect(i32x4.add(i32x4.add(q, down), one), bi, m);
+          v128.store(idx + k * 4, bi);
+          v128.store(val + k * 4, best);
+          q = i32x4.add(q, eight);
+        }
+      }
+      for (; ow < wo; ow++, k++) {
         const w0 = ow * sw - pw;
         let best = -1, bv: f32 = -Infinity;
         if (kh == 2 && kw == 2 && dh == 1 && dw == 1 && h0 >= 0 && w0 >= 0 && h0 + 1 < H && w0 + 1 < W) {
@@ -175,6 +204,11 @@ export function maxPool(
       }
     }
   }
+}
+
+/** Lanes where candidate c replaces the running best b: c > b, or c is NaN and b is not. */
+@inline function takes(c: v128, b: v128): v128 {
+  return v128.or(f32x4.gt(c, b), v128.and(f32x4.ne(c, c), f32x4.eq(b, b)));
 }
 
 /** out [planes, hw] = 0, then out[p, idx[p, k]] += g[p, k] for k < per (the adjoint of the gather). */
