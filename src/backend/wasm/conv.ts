@@ -81,6 +81,10 @@ interface ConvExports {
     idx: number,
     val: number,
   ): void;
+  padPlanes(x: number, P: number, ...geom: number[]): void;
+  convDirect(xp: number, w: number, bias: number, hasBias: number, y: number, ...geom: number[]): void;
+  spreadRows(g: number, P: number, ho: number, wo: number, Wp: number, F: number, g2: number): void;
+  convDirectWeight(xp: number, g2: number, gw: number, ...geom: number[]): void;
   planeScatter(g: number, idx: number, planes: number, per: number, hw: number, out: number): void;
   planeGather(x: number, idx: number, planes: number, per: number, hw: number, out: number): void;
 }
@@ -103,6 +107,29 @@ const geo = (g: ConvGeom): [number, number, number, number, number, number, numb
   g.ho,
   g.wo,
 ];
+
+/** Taps per output (C/groups·kh·kw) up to which a stride-1 conv runs directly, without a column matrix. */
+const DIRECT_TAPS = 27;
+const direct = (g: ConvGeom): boolean => g.sh === 1 && g.sw === 1 && (g.c / g.groups) * g.kh * g.kw <= DIRECT_TAPS;
+/**
+ * The direct kernels' layout: padded rows of wp floats, hp of them; output planes of f floats (ho·wp
+ * rounded up to 16 lanes); padded input planes of ps floats (f plus the farthest tap, so every read is in).
+ */
+function padded(g: ConvGeom): { hp: number; wp: number; f: number; ps: number } {
+  const wp = g.wo + (g.kw - 1) * g.dw,
+    hp = g.ho + (g.kh - 1) * g.dh;
+  const f = Math.ceil((g.ho * wp) / 16) * 16;
+  return { hp, wp, f, ps: f + (g.kh - 1) * g.dh * wp + (g.kw - 1) * g.dw };
+}
+/** Copies x in and pads it (padPlanes); returns the padded planes' address. */
+function padIn(x: Float32Array, g: ConvGeom): number {
+  const { hp, wp, ps } = padded(g);
+  const px = alloc(x.length),
+    pp = alloc(g.n * g.c * ps);
+  put(x, px);
+  KC.padPlanes(px, g.n * g.c, g.h, g.w, g.ph, g.pw, hp, wp, ps, pp);
+  return pp;
+}
 
 /**
  * Runs GEMM tasks [a, ars, acs, b, brs, bcs, c, m, k, n] (rows 0..m each) on the pool when the work is
@@ -132,6 +159,21 @@ export function conv2d(
     ck = g.c * g.kh * g.kw,
     L = g.ho * g.wo,
     chw = g.c * g.h * g.w;
+  if (direct(g)) {
+    const { wp, f, ps } = padded(g);
+    if (!fits(x.length + g.n * g.c * ps + w.length + o + g.n * o * L + f + 64)) return null;
+    reset();
+    const pp = padIn(x, g),
+      pw = alloc(w.length),
+      pb = alloc(o),
+      py = alloc(g.n * o * L),
+      pr = alloc(f);
+    put(w, pw);
+    if (bias) put(bias, pb);
+    const geom = [g.n, g.c, o, g.groups, wp, ps, f, g.kh, g.kw, g.ho, g.wo, g.dh, g.dw, pr];
+    KC.convDirect(pp, pw, pb, bias ? 1 : 0, py, ...geom);
+    return take(py, g.n * o * L);
+  }
   if (!fits(x.length + w.length + g.n * (ck + o) * L + o + 64)) return null;
   reset();
   const px = alloc(x.length),
@@ -200,6 +242,19 @@ export function conv2dWeight(x: Float32Array, gy: Float32Array, g: ConvGeom, o: 
     L = g.ho * g.wo,
     NL = g.n * L,
     chw = g.c * g.h * g.w;
+  if (direct(g)) {
+    const { wp, f, ps } = padded(g);
+    if (!fits(x.length + g.n * g.c * ps + gy.length + g.n * o * f + o * kg + 64)) return null;
+    reset();
+    const pp = padIn(x, g),
+      pg = alloc(gy.length),
+      p2 = alloc(g.n * o * f),
+      pr = alloc(o * kg);
+    put(gy, pg);
+    KC.spreadRows(pg, g.n * o, g.ho, g.wo, wp, f, p2);
+    KC.convDirectWeight(pp, p2, pr, g.n, g.c, o, g.groups, wp, ps, f, g.kh, g.kw, g.dh, g.dw);
+    return take(pr, o * kg);
+  }
   if (!fits(x.length + 2 * gy.length + ck * NL + o * kg + 64)) return null;
   reset();
   const px = alloc(x.length),

@@ -232,3 +232,104 @@ export function planeGather(x: usize, idx: usize, planes: i32, per: i32, hw: i32
     for (let j = 0; j < per; j++, k++) store<f32>(out + k * 4, load<f32>(xb + <usize>load<i32>(idx + k * 4) * 4));
   }
 }
+
+// ---- direct convolution (stride 1) for few taps per output: no column matrix ----------------------
+// With C/groups·kh·kw small (the first layer of a CNN: 1·3·3), a GEMM over the column matrix is all packing
+// and edges. At stride 1 an output plane laid out with the padded input's row length Wp is a 1-D
+// convolution of the flat padded plane: output f reads input f + i·dh·Wp + j·dw. So each output plane is
+// computed sixteen lanes at a time over its whole flat length (the Wp − wo columns past each row are
+// computed and dropped), and the weight gradient is a flat dot product per tap.
+
+/** xp [P planes of PS floats]: x [P, H, W] placed at row ph, column pw of a Wp-wide grid, zero elsewhere. */
+export function padPlanes(x: usize, P: i32, H: i32, W: i32, ph: i32, pw: i32, Hp: i32, Wp: i32, PS: i32, xp: usize): void {
+  memory.fill(xp, 0, <usize>P * PS * 4);
+  const n = min(W, Wp - pw), rows = min(H, Hp - ph);
+  if (n <= 0) return;
+  for (let p = 0; p < P; p++) {
+    for (let r = 0; r < rows; r++) {
+      copyRun(xp + (<usize>p * PS + <usize>((r + ph) * Wp + pw)) * 4, x + <usize>((p * H + r) * W) * 4, n);
+    }
+  }
+}
+
+/**
+ * y [N, O, ho, wo] = bias + Σ over the group's channels and taps of w · xp shifted, from the padded planes
+ * of padPlanes (PS floats each, rows of Wp). `row` is scratch of F floats (F a multiple of 16, ≥ ho·Wp).
+ */
+export function convDirect(
+  xp: usize, w: usize, bias: usize, hasBias: bool, y: usize, N: i32, C: i32, O: i32, G: i32,
+  Wp: i32, PS: i32, F: i32, kh: i32, kw: i32, ho: i32, wo: i32, dh: i32, dw: i32, row: usize,
+): void {
+  const cg = C / G, og = O / G, taps = cg * kh * kw;
+  for (let n = 0; n < N; n++) {
+    for (let o = 0; o < O; o++) {
+      const wt = w + <usize>(o * taps) * 4;
+      const b: f32 = hasBias ? load<f32>(bias + <usize>o * 4) : 0;
+      const xg = xp + <usize>(n * C + (o / og) * cg) * PS * 4;
+      for (let f = 0; f < F; f += 16) {
+        let a0 = f32x4.splat(b), a1 = a0, a2 = a0, a3 = a0;
+        let t = 0;
+        for (let c = 0; c < cg; c++) {
+          for (let i = 0; i < kh; i++) {
+            const src0 = xg + (<usize>c * PS + <usize>(i * dh * Wp + f)) * 4;
+            for (let j = 0; j < kw; j++, t++) {
+              const wv = f32x4.splat(load<f32>(wt + <usize>t * 4));
+              const q = src0 + <usize>(j * dw) * 4;
+              a0 = f32x4.add(a0, f32x4.mul(wv, v128.load(q)));
+              a1 = f32x4.add(a1, f32x4.mul(wv, v128.load(q, 16)));
+              a2 = f32x4.add(a2, f32x4.mul(wv, v128.load(q, 32)));
+              a3 = f32x4.add(a3, f32x4.mul(wv, v128.load(q, 48)));
+            }
+          }
+        }
+        const d = row + <usize>f * 4;
+        v128.store(d, a0); v128.store(d, a1, 16); v128.store(d, a2, 32); v128.store(d, a3, 48);
+      }
+      const yp = y + <usize>((n * O + o) * ho * wo) * 4;
+      for (let oh = 0; oh < ho; oh++) copyRun(yp + <usize>(oh * wo) * 4, row + <usize>(oh * Wp) * 4, wo);
+    }
+  }
+}
+
+/** g2 [P planes of F floats] = g [P, ho, wo] on rows of Wp, zero past each row's wo values and past ho·Wp. */
+export function spreadRows(g: usize, P: i32, ho: i32, wo: i32, Wp: i32, F: i32, g2: usize): void {
+  memory.fill(g2, 0, <usize>P * F * 4);
+  for (let p = 0; p < P; p++) {
+    for (let oh = 0; oh < ho; oh++) {
+      copyRun(g2 + (<usize>p * F + <usize>(oh * Wp)) * 4, g + <usize>((p * ho + oh) * wo) * 4, wo);
+    }
+  }
+}
+
+/** gw [O, C/G, kh, kw] = Σₙ Σ_f g2[n, o, f] · xp[n, c, f + i·dh·Wp + j·dw]: convDirect's adjoint in w. */
+export function convDirectWeight(
+  xp: usize, g2: usize, gw: usize, N: i32, C: i32, O: i32, G: i32,
+  Wp: i32, PS: i32, F: i32, kh: i32, kw: i32, dh: i32, dw: i32,
+): void {
+  const cg = C / G, og = O / G, taps = cg * kh * kw;
+  for (let o = 0; o < O; o++) {
+    let t = 0;
+    for (let c = 0; c < cg; c++) {
+      for (let i = 0; i < kh; i++) {
+        for (let j = 0; j < kw; j++, t++) {
+          let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+          for (let n = 0; n < N; n++) {
+            const xr = xp + (<usize>(n * C + (o / og) * cg + c) * PS + <usize>(i * dh * Wp + j * dw)) * 4;
+            const g = g2 + <usize>(n * O + o) * F * 4;
+            for (let f = 0; f < F; f += 16) {
+              const q = <usize>f * 4;
+              a0 = f32x4.add(a0, f32x4.mul(v128.load(g + q), v128.load(xr + q)));
+              a1 = f32x4.add(a1, f32x4.mul(v128.load(g + q, 16), v128.load(xr + q, 16)));
+              a2 = f32x4.add(a2, f32x4.mul(v128.load(g + q, 32), v128.load(xr + q, 32)));
+              a3 = f32x4.add(a3, f32x4.mul(v128.load(g + q, 48), v128.load(xr + q, 48)));
+            }
+          }
+          const a = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+          const sum = f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + f32x4.extract_lane(a, 2) +
+            f32x4.extract_lane(a, 3);
+          store<f32>(gw + <usize>(o * taps + t) * 4, sum);
+        }
+      }
+    }
+  }
+}

@@ -658,4 +658,7 @@ export function lambApply(
 }
 
 // ---- convolution and pooling (issue 12) -----------------------------------------------------
-export { im2col, col2im, addBias, transposeBatched, maxPool, planeScatter, planeGather } from './conv';
+export {
+  im2col, col2im, addBias, transposeBatched, maxPool, planeScatter, planeGather, padPlanes, convDirect, spreadRows,
+  convDirectWeight,
+} from './conv';
