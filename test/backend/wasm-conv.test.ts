@@ -256,6 +256,17 @@ describe('wasm max pooling vs the reference', () => {
         const got = new Float32Array(idx.length);
         expect(WC.planeGather(x, idx, hw, per, got)).toBe(true);
         expect(Array.from(got)).toEqual(Array.from(vals));
+        // Through the dispatching kernels: the gather after a WebAssembly max pool takes its values,
+        // and only for the same input.
+        const viaPool = new Float32Array(idx.length);
+        R.planeGather(x, R.maxPoolIndices(x, g), hw, per, viaPool);
+        expect(Array.from(viaPool)).toEqual(Array.from(vals));
+        const other = rnd(x.length, seed + 5),
+          otherVals = new Float32Array(idx.length),
+          otherRef = new Float32Array(idx.length);
+        R.planeGather(other, R.maxPoolIndices(x, g), hw, per, otherVals);
+        ref(() => R.planeGather(other, idx, hw, per, otherRef));
+        expect(Array.from(otherVals)).toEqual(Array.from(otherRef));
         const gr = rnd(idx.length, seed + 1),
           s1 = new Float32Array(x.length).fill(NaN),
           s2 = new Float32Array(x.length);

@@ -182,6 +182,7 @@ export function conv2dWeight(
  */
 export function maxPoolIndices(x: TypedArray, g: PoolGeom): Int32Array {
   const fast = wasm32(x) ? WC.maxPool(x as F, g) : null;
+  if (fast) pooled.set(fast.idx, { x, val: fast.val });
   if (fast) return fast.idx;
   const { planes, h: H, w: Wd, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw } = g;
   const out = new Int32Array(planes * ho * wo);
@@ -230,8 +231,13 @@ export function maxPoolIndices(x: TypedArray, g: PoolGeom): Int32Array {
   return out;
 }
 
+/** The winners' values of a WebAssembly max pool by its index array, for the gather that follows it (once). */
+const pooled = new WeakMap<Int32Array, { x: TypedArray; val: Float32Array }>();
 /** out[p, k] = x[p, idx[p, k]] over planes of `hw` values (the values at pooling winners). */
 export function planeGather(x: TypedArray, idx: Int32Array, hw: number, per: number, out: TypedArray): void {
+  const hit = pooled.get(idx);
+  if (hit) pooled.delete(idx);
+  if (hit && hit.x === x && hit.val.length === out.length) return out.set(hit.val);
   if (wasm32(x, out) && WC.planeGather(x as F, idx, hw, per, out as F)) return;
   const planes = idx.length / per;
   for (let p = 0, k = 0; p < planes; p++) {

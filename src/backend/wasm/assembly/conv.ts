@@ -143,11 +143,14 @@ export function maxPool(
     for (let oh = 0; oh < ho; oh++) {
       const h0 = oh * sh - ph;
       let ow = 0;
-      if (quad && h0 + 1 < H) {
+      if (quad && h0 + 1 < H && wo >= 4 && 2 * wo <= W) {
+        // Four windows per step; the last step is moved back to end at wo (rewriting a few winners).
         const r0 = xb + <usize>(h0 * W) * 4, r1 = r0 + <usize>W * 4;
-        let q = i32x4.add(i32x4.splat(h0 * W), i32x4(0, 2, 4, 6));
-        const one = i32x4.splat(1), down = i32x4.splat(W), eight = i32x4.splat(8);
-        for (; ow * 2 + 8 <= W && ow + 4 <= wo; ow += 4, k += 4) {
+        const one = i32x4.splat(1), down = i32x4.splat(W);
+        const k0 = k;
+        for (;;) {
+          if (ow + 4 > wo) ow = wo - 4;
+          const q = i32x4.add(i32x4.splat(h0 * W + 2 * ow), i32x4(0, 2, 4, 6));
           const a0 = v128.load(r0 + <usize>ow * 8), a1 = v128.load(r0 + <usize>ow * 8, 16);
           const b0 = v128.load(r1 + <usize>ow * 8), b1 = v128.load(r1 + <usize>ow * 8, 16);
           let best = i32x4.shuffle(a0, a1, 0, 2, 4, 6);
@@ -164,10 +167,14 @@ export function maxPool(
           m = takes(c3, best);
           best = v128.bitselect(c3, best, m);
           bi = v128.bitselect(i32x4.add(i32x4.add(q, down), one), bi, m);
-          v128.store(idx + k * 4, bi);
-          v128.store(val + k * 4, best);
-          q = i32x4.add(q, eight);
+          const at = k0 + <usize>ow;
+          v128.store(idx + at * 4, bi);
+          v128.store(val + at * 4, best);
+          ow += 4;
+          if (ow >= wo) break;
         }
+        k = k0 + <usize>wo;
+        continue;
       }
       for (; ow < wo; ow++, k++) {
         const w0 = ow * sw - pw;
