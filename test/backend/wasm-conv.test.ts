@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as R from '../../src/backend/cpu/conv.js';
+import * as Kr from '../../src/backend/cpu/kernels.js';
 import { enableWasm } from '../../src/backend/cpu/mode.js';
 import type { ConvGeom, PoolGeom } from '../../src/backend/backend.js';
 import * as W from '../../src/backend/wasm/index.js';
@@ -276,5 +277,43 @@ describe('wasm max pooling vs the reference', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('wasm comparisons (relu backward is g · (x > 0)) vs the reference', () => {
+  const ops = ['gt', 'ge', 'lt', 'le', 'eq', 'ne'] as const;
+  it('agree bitwise with ties, NaN and −0, same shape and broadcast', () => {
+    W.forceWasm(true);
+    try {
+      fc.assert(
+        fc.property(
+          fc.constantFrom(...ops),
+          fc.integer({ min: 1, max: 9 }),
+          fc.integer({ min: 1, max: 40 }),
+          fc.constantFrom('same', 'scalar', 'row', 'column'),
+          fc.integer(),
+          (op, r, c, how, seed) => {
+            // Few distinct values, so ties are common; a NaN and a −0 among them.
+            const vals = (n: number, s: number) =>
+              rnd(n, s).map((v, i) => (i % 11 === 3 ? NaN : i % 7 === 2 ? -0 : Math.round(v * 2)));
+            const os = [r, c];
+            const bs = how === 'same' ? os : how === 'scalar' ? [] : how === 'row' ? [1, c] : [r, 1];
+            const a = vals(r * c, seed),
+              b = vals(
+                bs.reduce((p, q) => p * q, 1),
+                seed + 1,
+              );
+            const o1 = new Float32Array(r * c),
+              o2 = new Float32Array(r * c);
+            expect(W.binary(op, a, os, b, bs, o1, os)).toBe(true);
+            ref(() => Kr.binary(op, a, os, b, bs, o2, os));
+            expect(Array.from(o1)).toEqual(Array.from(o2));
+          },
+        ),
+        { numRuns: 300 },
+      );
+    } finally {
+      W.forceWasm(false);
+    }
   });
 });
