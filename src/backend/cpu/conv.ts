@@ -237,7 +237,10 @@ const pooled = new WeakMap<Int32Array, { x: TypedArray; val: Float32Array }>();
 export function planeGather(x: TypedArray, idx: Int32Array, hw: number, per: number, out: TypedArray): void {
   const hit = pooled.get(idx);
   if (hit) pooled.delete(idx);
-  if (hit && hit.x === x && hit.val.length === out.length) return out.set(hit.val);
+  if (hit && hit.x === x && hit.val.length === out.length) {
+    out.set(hit.val);
+    return;
+  }
   if (wasm32(x, out) && WC.planeGather(x as F, idx, hw, per, out as F)) return;
   const planes = idx.length / per;
   for (let p = 0, k = 0; p < planes; p++) {
