@@ -1,8 +1,9 @@
 /**
- * Convolution and pooling kernels over plain typed arrays (NCHW, row-major). Convolutions are
- * im2col + the packed GEMM: the column matrix is built once per call and multiplied by the
- * weight through the matmul kernel's transpose flags (WebAssembly SIMD for float32, the
- * reference loop otherwise), so no transposed copy of anything is made.
+ * Convolution and pooling kernels over plain typed arrays (NCHW, row-major). float32 goes to the
+ * WebAssembly kernels of ../wasm/conv.ts when they are on; what follows each such call is the
+ * TypeScript reference they are tested against: im2col + the packed GEMM, the column matrix built
+ * once per call and multiplied by the weight through the matmul kernel's transpose flags, so no
+ * transposed copy of anything is made.
  */
 import type { TypedArray } from '../../dtype.js';
 import type { Shape } from '../../shape.js';

@@ -97,7 +97,7 @@ const put = (src: Float32Array | Int32Array, p: number): void => {
 const take = (p: number, n: number): Float32Array => F32.slice(p / 4, p / 4 + n);
 const fits = (floats: number): boolean => floats * 4 <= SCRATCH_LIMIT;
 
-/** The geometry arguments im2col/col2im take after the image pointer: C, H, W, kh, kw, ho, wo, strides, pads, dils. */
+/** The first geometry arguments of im2col/col2im: C, H, W, kh, kw, ho, wo (strides, pads, dilations follow). */
 const geo = (g: ConvGeom): [number, number, number, number, number, number, number] => [
   g.c,
   g.h,
@@ -190,8 +190,8 @@ export function conv2d(
   const tasks: number[][] = [];
   for (let n = 0; n < g.n; n++) {
     for (let q = 0; q < G; q++) {
-      tasks.push([pw + q * og * kg * 4, kg, 1, pc + (n * ck + q * kg) * L * 4, L, 1, py + (n * o + q * og) * L * 4]);
-      tasks[tasks.length - 1]!.push(og, kg, L);
+      const b = pc + (n * ck + q * kg) * L * 4;
+      tasks.push([pw + q * og * kg * 4, kg, 1, b, L, 1, py + (n * o + q * og) * L * 4, og, kg, L]);
     }
   }
   gemms(tasks, 2 * g.n * o * kg * L);
@@ -219,8 +219,8 @@ export function conv2dInput(gy: Float32Array, w: Float32Array, g: ConvGeom, o: n
   for (let n = 0; n < g.n; n++) {
     for (let q = 0; q < G; q++) {
       // A = wᵍ read transposed: element (i, p) = w[q·og + p, i].
-      tasks.push([pw + q * og * kg * 4, 1, kg, pg + (n * o + q * og) * L * 4, L, 1, pc + (n * ck + q * kg) * L * 4]);
-      tasks[tasks.length - 1]!.push(kg, og, L);
+      const b = pg + (n * o + q * og) * L * 4;
+      tasks.push([pw + q * og * kg * 4, 1, kg, b, L, 1, pc + (n * ck + q * kg) * L * 4, kg, og, L]);
     }
   }
   gemms(tasks, 2 * g.n * o * kg * L);
