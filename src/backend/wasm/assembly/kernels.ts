@@ -675,3 +675,6 @@ export {
   im2col, col2im, addBias, transposeBatched, maxPool, planeScatter, planeGather, padPlanes, convDirect, spreadRows,
   convDirectWeight,
 } from './conv';
+
+// ---- Muon and Adafactor (issue 14): assembly/optim.ts ---------------------------------
+export * from './optim';
