@@ -14,7 +14,8 @@
  * Views never go stale: `read()` copies, so no array handed out ever aliases a block that a
  * later op may reuse (and a shared memory's buffer is never detached by `memory.grow`).
  */
-import { BackendError } from '../../errors.js';
+import { BackendError, ValueError } from '../../errors.js';
+import { checkOptions } from '../../validate.js';
 import type { DeviceStorage } from '../backend.js';
 import { F32, f32Index, pool } from './runtime.js';
 
@@ -203,4 +204,27 @@ export function settle(): void {
 export function residentAddress(x: { readonly deviceBuffer: DeviceStorage | null }): number {
   const d = x.deviceBuffer;
   return d instanceof WasmBuffer && !d.disposed ? d.address() : -1;
+}
+
+/**
+ * Sets whether float32 WASM kernels keep their results resident in WebAssembly memory, and the
+ * bounds of that resident set (least recently used blocks past them are spilled to the JS heap);
+ * `'default'` restores the defaults. Returns the limits now in force. Turning residency off
+ * leaves existing resident tensors as they are (they still read and migrate as usual).
+ */
+export function setWasmMemoryLimits(next: Partial<WasmMemoryLimits> | 'default'): WasmMemoryLimits {
+  const op = 'setWasmMemoryLimits';
+  const o = next === 'default' ? DEFAULT_WASM_LIMITS : checkOptions(op, next, ['resident', 'maxBlocks', 'maxBytes']);
+  if (o.resident !== undefined && typeof o.resident !== 'boolean') {
+    throw new ValueError(`${op}: resident must be a boolean, got ${String(o.resident)}`);
+  }
+  for (const key of ['maxBlocks', 'maxBytes'] as const) {
+    const v = o[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)) {
+      throw new ValueError(`${op}: ${key} must be a non-negative integer, got ${String(v)}`);
+    }
+  }
+  Object.assign(limits, o);
+  settle();
+  return { ...limits };
 }
