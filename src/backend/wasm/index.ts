@@ -1,9 +1,10 @@
 /**
  * WebAssembly SIMD kernels for float32, behind plain functions over typed arrays. Each returns
  * true when it handled the call, false when the caller should use the reference kernel.
- * Tensors keep ordinary Float32Arrays: inputs are copied into WebAssembly memory and results
+ * These take ordinary Float32Arrays: inputs are copied into WebAssembly memory and results
  * copied out (streaming ops do this in cache-sized chunks, so the copies cost L2 bandwidth,
- * not DRAM bandwidth). See docs/performance.md for why tensor data does not live in wasm memory.
+ * not DRAM bandwidth). resident.ts runs the same kernels on resident storage (storage.ts)
+ * without the copies; docs/performance.md says when each is used.
  */
 import { checkNonNegative, checkOptions } from '../../validate.js';
 import type { AdamStepHyper as AdamOptions, SgdStepHyper as SGDOptions } from '../fused.js';

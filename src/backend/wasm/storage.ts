@@ -20,25 +20,35 @@ import type { DeviceStorage } from '../backend.js';
 import { F32, f32Index, pool } from './runtime.js';
 
 /**
- * Bounds of the resident set. Defaults measured on the MLP and GELU benchmarks (see
- * docs/performance.md): a small set keeps the blocks a training step reuses warm in cache.
+ * Bounds of the resident set. In a loop that never yields, dead results wait in the set until
+ * they are spilled, so the limits are also what such a loop holds in wasm memory: the defaults
+ * hold a transformer step's saved activations (docs/performance.md) and little more.
  */
 export interface WasmMemoryLimits {
   /** Whether float32 WASM kernels return resident outputs (default true; false: host arrays as before). */
   resident: boolean;
-  /** Most resident blocks at once (default 4096). */
+  /** Most resident blocks at once (default 1024). */
   maxBlocks: number;
-  /** Most bytes in resident blocks at once (default 256 MiB). */
+  /** Most bytes in resident blocks at once (default 64 MiB). */
   maxBytes: number;
 }
 export const DEFAULT_WASM_LIMITS: Readonly<WasmMemoryLimits> = Object.freeze({
   resident: true,
-  maxBlocks: 4096,
-  maxBytes: 256 * 2 ** 20,
+  maxBlocks: 1024,
+  maxBytes: 64 * 2 ** 20,
 });
+/** A limit from the environment (a non-negative integer times `scale`), or the default. */
+function envLimit(name: string, scale: number, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const x = Number(v);
+  if (!Number.isSafeInteger(x) || x < 0) throw new ValueError(`${name}: expected a non-negative integer, got '${v}'`);
+  return x * scale;
+}
 export const limits: WasmMemoryLimits = {
-  ...DEFAULT_WASM_LIMITS,
   resident: process.env['TAPEGRAD_WASM_RESIDENT'] !== '0',
+  maxBlocks: envLimit('TAPEGRAD_WASM_MAX_BLOCKS', 1, DEFAULT_WASM_LIMITS.maxBlocks),
+  maxBytes: envLimit('TAPEGRAD_WASM_MAX_MB', 2 ** 20, DEFAULT_WASM_LIMITS.maxBytes),
 };
 
 /** Counters of the WASM memory (see `tuning.wasmMemoryStats`). */
