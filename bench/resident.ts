@@ -149,4 +149,3 @@ for (const c of cases) {
   const mem = `blocks created ${st.created}, spilled ${st.spilled}, released ${st.released}, finalized ${st.finalized}`;
   console.log(`${c.name}: ${line.join(' | ')}${c.ab ? ` (${mem})` : ''}`);
 }
-
