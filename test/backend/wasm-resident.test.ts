@@ -3,12 +3,15 @@
  * the block pool, spilling under limits, release in backward, values equal with the switch on
  * and off, flat pool memory over a synchronous training loop, and `.data` views that never go stale.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { gelu, manualSeed, nn, optim, randn, tensor, tuning, type Tensor } from '../../src/index.js';
 import { BackendError, ValueError } from '../../src/errors.js';
 import { BlockPool, classBytes, classOf } from '../../src/backend/wasm/pool.js';
 import { residentAddress } from '../../src/backend/wasm/storage.js';
+import { memory } from '../../src/backend/wasm/runtime.js';
 
 const { setWasmMemoryLimits, wasmMemoryStats } = tuning;
 afterEach(() => {
@@ -96,6 +99,35 @@ describe('resident storage', () => {
     expect(a.data).toBe(d);
     d[0] = 42; // a host tensor now: writes through .data are the tensor's own
     expect(a.data[0]).toBe(42);
+  });
+
+  it('a view read before the memory grows keeps its values, and kernels see the grown memory', () => {
+    const a = randn([1000]).mul(3);
+    const d = a.data;
+    const snapshot = Array.from(d);
+    const before = memory.buffer.byteLength;
+    const big = randn([1 << 21]).add(1); // 8 MiB more: the pool grows the memory
+    expect(memory.buffer.byteLength).toBeGreaterThan(before);
+    expect(Array.from(d)).toEqual(snapshot);
+    const s = big.sum().item();
+    let ref = 0;
+    for (const v of big.data) ref += v;
+    expect(Math.abs(s - ref) / ref).toBeLessThan(1e-5);
+  });
+
+  it('the garbage collector returns the blocks of dropped tensors once the event loop turns', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const x = randn([4096]);
+    const f0 = wasmMemoryStats().finalized;
+    (() => {
+      for (let k = 0; k < 50; k++) x.mul(k);
+    })();
+    for (let k = 0; k < 20 && wasmMemoryStats().finalized - f0 < 50; k++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(wasmMemoryStats().finalized - f0).toBeGreaterThanOrEqual(50);
   });
 
   it('spills least recently used blocks past the limits; spilled tensors keep their values', () => {
