@@ -1,7 +1,7 @@
 /**
  * A/B of WASM residency (tuning.setWasmMemoryLimits({ resident })) in one process, rounds
  * interleaved, CPU time per call (process.cpuUsage, all threads), medians and quartiles, and wall-time medians:
- *   npx tsx bench/resident.ts [--rounds=N] [--tf] [--only=substring] [--max-blocks=N] [--max-mb=N]
+ *   npx tsx bench/resident.ts [--rounds=N] [--tf] [--only=substring] [--max-blocks=N] [--max-mb=N] [--host-first]
  * Workloads: add 1e6 float32 (host inputs, result dropped, as bench/run.ts), add 1e6 with
  * resident inputs and the result disposed (TF.js's own lifetime rule), GELU [16,32,256]
  * forward+backward, the MLP 784-128-10 b64 Adam step; with --tf, TF.js-WASM add and GELU too.
@@ -123,7 +123,7 @@ const quart = (v: number[]): [number, number, number] => {
 manualSeed(0);
 for (const c of cases) {
   if (only && !c.name.includes(only)) continue;
-  const modes = c.ab ? [true, false] : [true];
+  const modes = c.ab ? (args.includes('--host-first') ? [false, true] : [true, false]) : [true];
   const bodies = modes.map((on) => {
     tuning.setWasmMemoryLimits({ ...limits, resident: on });
     const f = c.make();
