@@ -71,6 +71,7 @@ export interface WasmMemoryStats {
   poolBytesInUse: number;
 }
 const counts = { residentBlocks: 0, residentBytes: 0, created: 0, spilled: 0, released: 0, finalized: 0 };
+/** What resident storage and the block pool hold now, and how many blocks were spilled, released and finalized. */
 export function wasmMemoryStats(): WasmMemoryStats {
   return { ...counts, poolCarvedBytes: pool.counters.carved, poolBytesInUse: pool.counters.bytesInUse };
 }
