@@ -5,7 +5,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { gelu, manualSeed, nn, optim, randn, tensor, tuning, type Tensor } from '../../src/index.js';
 import { BackendError, ValueError } from '../../src/errors.js';
@@ -14,6 +14,10 @@ import { residentAddress } from '../../src/backend/wasm/storage.js';
 import { memory } from '../../src/backend/wasm/runtime.js';
 
 const { setWasmMemoryLimits, wasmMemoryStats } = tuning;
+// Small tensors keep the tests fast: let every float32 result of 64+ elements be resident.
+beforeEach(() => {
+  setWasmMemoryLimits({ minResidentElements: 0 });
+});
 afterEach(() => {
   setWasmMemoryLimits('default');
 });
@@ -60,7 +64,7 @@ describe('resident storage', () => {
     const x = randn([8, 16]),
       y = randn([16]);
     expect(isResident(x.add(y))).toBe(true);
-    expect(isResident(x.matmul(randn([16, 4])))).toBe(true);
+    expect(isResident(x.matmul(randn([16, 8])))).toBe(true);
     expect(isResident(x.softmax(-1))).toBe(true);
     expect(isResident(x.sum(0))).toBe(true);
     const d = randn([8, 16], { dtype: 'float64' });
@@ -73,6 +77,15 @@ describe('resident storage', () => {
     expect(i.add(i).deviceBuffer).toBeNull();
     setWasmMemoryLimits({ resident: false });
     expect(x.add(y).deviceBuffer).toBeNull();
+  });
+
+  it('by default small results stay on the host unless an input is resident', () => {
+    setWasmMemoryLimits('default');
+    const x = randn([8, 16]);
+    expect(x.exp().deviceBuffer).toBeNull();
+    const big = randn([128, 128]).exp();
+    expect(isResident(big)).toBe(true);
+    expect(isResident(big.sum(0))).toBe(true); // 128 values, but read in place from a resident input
   });
 
   it('`.data` views stay valid after later ops reuse the freed blocks', () => {
@@ -167,6 +180,7 @@ describe('resident storage', () => {
   it('refuses bad limits', () => {
     expect(() => setWasmMemoryLimits({ maxBlocks: -1 })).toThrow(ValueError);
     expect(() => setWasmMemoryLimits({ maxBytes: 1.5 })).toThrow(/non-negative integer/);
+    expect(() => setWasmMemoryLimits({ minResidentElements: Number.NaN })).toThrow(/minResidentElements/);
     expect(() => setWasmMemoryLimits({ resident: 1 as unknown as boolean })).toThrow(/boolean/);
     expect(() => setWasmMemoryLimits({ maxBlock: 3 } as never)).toThrow(/unknown option 'maxBlock'/);
   });
@@ -174,7 +188,7 @@ describe('resident storage', () => {
 
 describe('values with residency on and off', () => {
   const run = (on: boolean, f: () => Tensor): number[] => {
-    setWasmMemoryLimits({ resident: on });
+    setWasmMemoryLimits({ resident: on, minResidentElements: 0 });
     try {
       return Array.from(f().data);
     } finally {

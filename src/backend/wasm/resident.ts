@@ -17,8 +17,16 @@ const source = (x: BufferView): Src => {
   const p = residentAddress(x);
   return p >= 0 ? p : (x.data as Float32Array);
 };
-/** Whether a float32 op of `n` output elements should run here. */
-const applies = (n: number): boolean => limits.resident && n > 0 && (wasmForced() || n >= minElements);
+/**
+ * Whether a float32 op of `n` output elements over `inputs` runs here: residency on, not tiny, and
+ * either a large result or an input already resident (reading it in place beats migrating it).
+ */
+function applies(n: number, ...inputs: (BufferView | null)[]): boolean {
+  if (!limits.resident || n === 0) return false;
+  if (wasmForced()) return true;
+  if (n < minElements) return false;
+  return n >= limits.minResidentElements || inputs.some((x) => x !== null && residentAddress(x) >= 0);
+}
 /** The address of elements [off, off+len) of `s`: in place when resident, else copied to scratch `tmp`. */
 function at(s: Src, off: number, len: number, tmp: number): number {
   if (typeof s === 'number') return s + off * 4;
@@ -31,7 +39,8 @@ const chunkScratch = (s: Src, n: number): number => (typeof s === 'number' ? 0 :
 function whole(s: Src, n: number): number {
   if (typeof s === 'number') return s;
   const p = alloc(n);
-  F32.set(s.subarray(0, n), f32Index(p));
+  if (n === 1) F32[f32Index(p)] = s[0]!;
+  else F32.set(s.subarray(0, n), f32Index(p));
   return p;
 }
 function done(buf: WasmBuffer, shape: Shape): Buf {
@@ -42,7 +51,7 @@ function done(buf: WasmBuffer, shape: Shape): Buf {
 export function unary(op: UnaryOp, x: BufferView): Buf | null {
   const code = UN[op],
     n = x.size;
-  if (code === undefined || !applies(n)) return null;
+  if (code === undefined || !applies(n, x)) return null;
   const s = source(x);
   reset();
   const { buf, p } = residentBlock(n);
@@ -54,27 +63,28 @@ export function unary(op: UnaryOp, x: BufferView): Buf | null {
   return done(buf, x.shape);
 }
 
+/** Operand layouts the binary kernel streams: full (row stride C, or one row), row vector, column, scalar. */
+const known = (r: number, c: number, C: number): boolean => (c === 1 && (r === C || r === 0)) || (c === 0 && r <= 1);
+/** Whether an operand has a value per output element. */
+const full = (r: number, c: number, R: number, C: number): boolean => c === 1 && (r === C || R === 1);
+
 export function binary(op: BinaryOp, a: BufferView, b: BufferView, os: Shape): Buf | null {
   const code = BIN[op],
     total = sizeOf(os);
-  if (code === undefined || !applies(total)) return null;
+  if (code === undefined || !applies(total, a, b)) return null;
   const g = collapse2(os, broadcastStrides(a.shape, os), broadcastStrides(b.shape, os));
   if (g === null) return null;
   const [R, C, ar, ac, br, bc] = g;
-  // Operand layouts the kernel streams: full (row stride C or one row), row vector, column, scalar.
-  const known = (r: number, c: number): boolean => (c === 1 && (r === C || r === 0)) || (c === 0 && r <= 1);
-  if (!known(ar, ac) || !known(br, bc)) return null;
+  if (!known(ar, ac, C) || !known(br, bc, C)) return null;
   const sa = source(a),
     sb = source(b);
   reset();
   const { buf, p } = residentBlock(total);
-  const full = (r: number, c: number): boolean => c === 1 && (r === C || R === 1);
+  const fa = full(ar, ac, R, C),
+    fb = full(br, bc, R, C);
   // Broadcast operands are small: placed once (row vector C, column R, scalar 1 values).
-  const place = (s: Src, r: number, c: number): number => (full(r, c) ? 0 : whole(s, c ? C : r ? R : 1));
-  const pa = place(sa, ar, ac),
-    pb = place(sb, br, bc);
-  const fa = full(ar, ac),
-    fb = full(br, bc);
+  const pa = fa ? 0 : whole(sa, ac ? C : ar ? R : 1),
+    pb = fb ? 0 : whole(sb, bc ? C : br ? R : 1);
   if (R === 1) {
     const ta = fa ? chunkScratch(sa, Math.min(C, CHUNK)) : 0,
       tb = fb ? chunkScratch(sb, Math.min(C, CHUNK)) : 0;
@@ -102,7 +112,7 @@ export function binary(op: BinaryOp, a: BufferView, b: BufferView, os: Shape): B
 export function sum(x: BufferView, axes: readonly number[]): Buf | null {
   const xs = x.shape,
     n = x.size;
-  if (!applies(n)) return null;
+  if (!applies(n, x)) return null;
   const plan = sumPlan(xs, axes);
   if (plan === null) return null;
   const [O, Rd, I] = plan;
@@ -139,7 +149,7 @@ export function softmax(x: BufferView, axis: number, log: boolean): Buf | null {
   const shape = x.shape,
     n = x.size,
     C = shape[axis] ?? 1;
-  if (axis !== shape.length - 1 || !applies(n) || C * 8 > SCRATCH_LIMIT) return null;
+  if (axis !== shape.length - 1 || !applies(n, x) || C * 8 > SCRATCH_LIMIT) return null;
   const R = n / C,
     rowsPer = Math.max(1, Math.floor(CHUNK / C));
   const s = source(x);
@@ -156,7 +166,7 @@ export function softmax(x: BufferView, axis: number, log: boolean): Buf | null {
 /** GELU(x) (g null) or g · GELU′(x), exact or tanh form. */
 export function gelu(x: BufferView, g: BufferView | null, tanh: boolean): Buf | null {
   const n = x.size;
-  if (!applies(n)) return null;
+  if (!applies(n, x, g)) return null;
   const mode = (tanh ? 1 : 0) | (g ? 2 : 0);
   const sx = source(x),
     sg = g ? source(g) : null;
@@ -176,7 +186,7 @@ export function gelu(x: BufferView, g: BufferView | null, tanh: boolean): Buf | 
 export function matmul(a: BufferView, b: BufferView, os: Shape, ta: boolean, tb: boolean): Buf | null {
   const total = sizeOf(os);
   const k = ta ? a.shape[a.shape.length - 2]! : a.shape[a.shape.length - 1]!;
-  if (!limits.resident || total === 0 || k === 0 || (!wasmForced() && total * k < 512)) return null;
+  if (k === 0 || !applies(total, a, b) || (!wasmForced() && total * k < 512)) return null;
   const sa = source(a),
     sb = source(b);
   const hostBytes = (typeof sa === 'number' ? 0 : sa.length) + (typeof sb === 'number' ? 0 : sb.length);
@@ -190,7 +200,7 @@ export function matmul(a: BufferView, b: BufferView, os: Shape, ta: boolean, tb:
 /** A float32 copy of x in a new resident block (clone, float32 → float32 cast). */
 export function copy(x: BufferView): Buf | null {
   const n = x.size;
-  if (!applies(n)) return null;
+  if (!applies(n, x)) return null;
   const s = source(x);
   const { buf, p } = residentBlock(n);
   if (typeof s === 'number') F32.copyWithin(f32Index(p), f32Index(s), f32Index(s) + n);

@@ -31,11 +31,17 @@ export interface WasmMemoryLimits {
   maxBlocks: number;
   /** Most bytes in resident blocks at once (default 64 MiB). */
   maxBytes: number;
+  /**
+   * Smaller results stay on the host unless an input is resident (default 16384, 64 KiB): below
+   * it the bookkeeping of a block measured no cheaper than the copies it saves.
+   */
+  minResidentElements: number;
 }
 export const DEFAULT_WASM_LIMITS: Readonly<WasmMemoryLimits> = Object.freeze({
   resident: true,
   maxBlocks: 1024,
   maxBytes: 64 * 2 ** 20,
+  minResidentElements: 16384,
 });
 /** A limit from the environment (a non-negative integer times `scale`), or the default. */
 function envLimit(name: string, scale: number, fallback: number): number {
@@ -49,6 +55,7 @@ export const limits: WasmMemoryLimits = {
   resident: process.env['TAPEGRAD_WASM_RESIDENT'] !== '0',
   maxBlocks: envLimit('TAPEGRAD_WASM_MAX_BLOCKS', 1, DEFAULT_WASM_LIMITS.maxBlocks),
   maxBytes: envLimit('TAPEGRAD_WASM_MAX_MB', 2 ** 20, DEFAULT_WASM_LIMITS.maxBytes),
+  minResidentElements: DEFAULT_WASM_LIMITS.minResidentElements,
 };
 
 /** Counters of the WASM memory (see `tuning.wasmMemoryStats`). */
@@ -231,11 +238,14 @@ export function residentAddress(x: { readonly deviceBuffer: DeviceStorage | null
  */
 export function setWasmMemoryLimits(next: Partial<WasmMemoryLimits> | 'default'): WasmMemoryLimits {
   const op = 'setWasmMemoryLimits';
-  const o = next === 'default' ? DEFAULT_WASM_LIMITS : checkOptions(op, next, ['resident', 'maxBlocks', 'maxBytes']);
+  const o =
+    next === 'default'
+      ? DEFAULT_WASM_LIMITS
+      : checkOptions(op, next, ['resident', 'maxBlocks', 'maxBytes', 'minResidentElements']);
   if (o.resident !== undefined && typeof o.resident !== 'boolean') {
     throw new ValueError(`${op}: resident must be a boolean, got ${String(o.resident)}`);
   }
-  for (const key of ['maxBlocks', 'maxBytes'] as const) {
+  for (const key of ['maxBlocks', 'maxBytes', 'minResidentElements'] as const) {
     const v = o[key];
     if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)) {
       throw new ValueError(`${op}: ${key} must be a non-negative integer, got ${String(v)}`);
