@@ -10,6 +10,7 @@ import * as F from './fused.js';
 import { enableWasm, wasmEnabled } from './mode.js';
 import * as W from '../wasm/index.js';
 import * as WR from '../wasm/resident.js';
+import { adafactorStep, muonStep } from '../wasm/optim.js';
 
 /** Which CPU kernels run: the WebAssembly ones or the plain TypeScript reference. */
 export type CpuKernels = 'wasm' | 'reference';
@@ -49,6 +50,14 @@ const wasmUpdates: FusedUpdates = {
     W.lambStep(p, g, m, v, h, count);
     return true;
   },
+  muon: (p, g, b, rows, cols, h, lr) => isF32(p) && isF32(g) && isF32(b) && muonStep(p, g, b, rows, cols, h, lr),
+  adafactor: (p, g, r, c, v, shape, h, step) =>
+    isF32(p) &&
+    isF32(g) &&
+    (r === null || isF32(r)) &&
+    (c === null || isF32(c)) &&
+    (v === null || isF32(v)) &&
+    adafactorStep(p, g, r, c, v, shape, h, step),
 };
 offerFusedUpdates('wasm', wasmEnabled() ? wasmUpdates : null);
 export const getCpuKernels = (): CpuKernels => (wasmEnabled() ? 'wasm' : 'reference');

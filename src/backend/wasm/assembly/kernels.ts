@@ -656,3 +656,6 @@ export function lambApply(
     store<f32>(p + q, pv + nlr * (u * tr));
   }
 }
+
+// ---- Muon and Adafactor (issue 14): assembly/optim.ts ---------------------------------
+export * from './optim';
