@@ -16,7 +16,7 @@ import { memory } from '../../src/backend/wasm/runtime.js';
 const { setWasmMemoryLimits, wasmMemoryStats } = tuning;
 // Small tensors keep the tests fast: let every float32 result of 64+ elements be resident.
 beforeEach(() => {
-  setWasmMemoryLimits({ minResidentElements: 0 });
+  setWasmMemoryLimits({ resident: true, minResidentElements: 0 });
 });
 afterEach(() => {
   setWasmMemoryLimits('default');
