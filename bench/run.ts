@@ -139,6 +139,16 @@ async function main(): Promise<void> {
             y = randn([n]);
           return op === 'exp' ? () => void x.exp() : op === 'add' ? () => void x.add(y) : () => void x.mul(y);
         }),
+        // TF.js's lifetime rule: inputs in wasm memory (resident), each result disposed.
+        tgImpl('tapegrad-resident-disposed', THREADS, () => {
+          const x = randn([n]).add(0),
+            y = randn([n]).add(0);
+          return op === 'exp'
+            ? () => x.exp().dispose()
+            : op === 'add'
+              ? () => x.add(y).dispose()
+              : () => x.mul(y).dispose();
+        }),
         ...(['wasm', 'cpu'] as const).map((be) =>
           tfImpl(be, () => {
             const x = tf.randomNormal([n]),

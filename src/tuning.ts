@@ -5,6 +5,8 @@
  */
 export { setNumThreads } from './backend/wasm/runtime.js';
 export { wasmInfo, setWasmThresholds } from './backend/wasm/index.js';
+export { setWasmMemoryLimits, wasmMemoryStats } from './backend/wasm/storage.js';
+export type { WasmMemoryLimits, WasmMemoryStats } from './backend/wasm/storage.js';
 export { setGpuThresholds, gpuStats, setGpuKernelCacheSize, setGpuMemoryLimits } from './backend/gpu/index.js';
 export type { GpuThresholds, GpuStats, GpuMemoryLimits } from './backend/gpu/index.js';
 export { setCpuKernels } from './backend/cpu/index.js';

@@ -9,6 +9,7 @@ import * as K from './kernels.js';
 import * as F from './fused.js';
 import { enableWasm, wasmEnabled } from './mode.js';
 import * as W from '../wasm/index.js';
+import * as WR from '../wasm/resident.js';
 import { adafactorStep, muonStep } from '../wasm/optim.js';
 
 /** Which CPU kernels run: the WebAssembly ones or the plain TypeScript reference. */
@@ -70,6 +71,8 @@ const mapOps = <K extends string, V>(ops: readonly K[], f: (op: K) => V): { [P i
 const unary =
   (op: UnaryOp) =>
   (x: BufferView): Buf => {
+    const r = f32(x) ? WR.unary(op, x) : null;
+    if (r) return r;
     const o = out(x.shape, x.dtype);
     if (f32(x) && W.unary(op, f32a(x), o.data as Float32Array)) return o;
     K.unary(op, x.data, o.data);
@@ -78,6 +81,8 @@ const unary =
 const binary =
   (op: BinaryOp) =>
   (a: BufferView, b: BufferView, os: Shape): Buf => {
+    const r = f32(a, b) ? WR.binary(op, a, b, os) : null;
+    if (r) return r;
     const o = out(os, a.dtype);
     if (f32(a, b) && W.binary(op, f32a(a), a.shape, f32a(b), b.shape, o.data as Float32Array, os)) return o;
     K.binary(op, a.data, a.shape, b.data, b.shape, o.data, os);
@@ -86,6 +91,8 @@ const binary =
 const reduce =
   (op: ReduceOp) =>
   (x: BufferView, axes: readonly number[]): Buf => {
+    const r = op === 'sum' && f32(x) ? WR.sum(x, axes) : null;
+    if (r) return r;
     const o = out(
       x.shape.map((d, i) => (axes.includes(i) ? 1 : d)),
       x.dtype,
@@ -118,6 +125,8 @@ export const cpuKernels: Kernels = {
     return o;
   },
   matmul(a, b, os, ta, tb) {
+    const r = f32(a, b) ? WR.matmul(a, b, os, ta, tb) : null;
+    if (r) return r;
     const o = out(os, a.dtype);
     if (f32(a, b) && W.matmul(f32a(a), a.shape, f32a(b), b.shape, o.data as Float32Array, os, ta, tb)) return o;
     K.matmul(a.data, a.shape, b.data, b.shape, o.data, os, ta, tb);
@@ -214,6 +223,8 @@ export const cpuKernels: Kernels = {
     return o;
   },
   cast(x, dtype: DType) {
+    const r = dtype === 'float32' && f32(x) ? WR.copy(x) : null;
+    if (r) return r;
     const o = out(x.shape, dtype);
     o.data.set(x.data);
     return o;
@@ -224,12 +235,16 @@ export const cpuKernels: Kernels = {
     return o;
   },
   softmax(x, axis) {
+    const r = f32(x) ? WR.softmax(x, axis, false) : null;
+    if (r) return r;
     const o = out(x.shape, x.dtype);
     if (f32(x) && W.softmax(f32a(x), x.shape, axis, o.data as Float32Array, false)) return o;
     F.softmax(x.data, x.shape, axis, o.data);
     return o;
   },
   logSoftmax(x, axis) {
+    const r = f32(x) ? WR.softmax(x, axis, true) : null;
+    if (r) return r;
     const o = out(x.shape, x.dtype);
     if (f32(x) && W.softmax(f32a(x), x.shape, axis, o.data as Float32Array, true)) return o;
     F.logSoftmax(x.data, x.shape, axis, o.data);
@@ -242,12 +257,16 @@ export const cpuKernels: Kernels = {
     return o;
   },
   gelu(x, tanh) {
+    const r = f32(x) ? WR.gelu(x, null, tanh) : null;
+    if (r) return r;
     const o = out(x.shape, x.dtype);
     if (f32(x) && W.gelu(f32a(x), null, o.data as Float32Array, tanh)) return o;
     F.gelu(x.data, tanh, o.data);
     return o;
   },
   geluBackward(g, x, tanh) {
+    const r = f32(g, x) ? WR.gelu(x, g, tanh) : null;
+    if (r) return r;
     const o = out(x.shape, x.dtype);
     if (f32(g, x) && W.gelu(f32a(x), f32a(g), o.data as Float32Array, tanh)) return o;
     F.geluBackward(g.data, x.data, tanh, o.data);

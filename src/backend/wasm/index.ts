@@ -1,9 +1,10 @@
 /**
  * WebAssembly SIMD kernels for float32, behind plain functions over typed arrays. Each returns
  * true when it handled the call, false when the caller should use the reference kernel.
- * Tensors keep ordinary Float32Arrays: inputs are copied into WebAssembly memory and results
+ * These take ordinary Float32Arrays: inputs are copied into WebAssembly memory and results
  * copied out (streaming ops do this in cache-sized chunks, so the copies cost L2 bandwidth,
- * not DRAM bandwidth). See docs/performance.md for why tensor data does not live in wasm memory.
+ * not DRAM bandwidth). resident.ts runs the same kernels on resident storage (storage.ts)
+ * without the copies; docs/performance.md says when each is used.
  */
 import { checkNonNegative, checkOptions } from '../../validate.js';
 import type { AdamStepHyper as AdamOptions, SgdStepHyper as SGDOptions } from '../fused.js';
@@ -54,6 +55,8 @@ let forceAll = false;
 export function forceWasm(on: boolean): void {
   forceAll = on;
 }
+/** @internal Whether forceWasm is on. */
+export const wasmForced = (): boolean => forceAll;
 /** Sets the sizes below which WASM kernels stay on one thread (`parallelFlops`) or are skipped (`minElements`). */
 export function setWasmThresholds(t: { parallelFlops?: number; minElements?: number }): void {
   checkOptions('setWasmThresholds', t, ['parallelFlops', 'minElements']);
@@ -64,39 +67,30 @@ export function setWasmThresholds(t: { parallelFlops?: number; minElements?: num
 }
 
 /** Elements per chunk for streaming ops: three 64 KiB buffers stay in L2. */
-const CHUNK = 16384;
+export const CHUNK = 16384;
 
 const copyIn = (src: Float32Array, p: number): void => F32.set(src, f32Index(p));
 const view = (p: number, n: number): Float32Array => F32.subarray(f32Index(p), f32Index(p) + n);
 
 // ---- matmul -----------------------------------------------------------------------------
 
-/** out = op(a) @ op(b) with broadcast batch dims (the contract of Backend.matmul). */
-export function matmul(
-  a: Float32Array,
+/** out = op(a) @ op(b) over operands already in WASM memory at byte addresses pa, pb, pc (shapes as, bs, os). */
+export function gemmAt(
+  pa: number,
   as: Shape,
-  b: Float32Array,
+  pb: number,
   bs: Shape,
-  out: Float32Array,
+  pc: number,
   os: Shape,
   ta: boolean,
   tb: boolean,
-): boolean {
+): void {
   const nd = os.length;
   const m = os[nd - 2]!,
     n = os[nd - 1]!,
     k = ta ? as[as.length - 2]! : as[as.length - 1]!;
   const batch = os.slice(0, nd - 2);
   const nb = sizeOf(batch);
-  if (nb === 0 || m * n === 0) return true;
-  if (!forceAll && m * n * k * nb < 512) return false;
-  if ((a.length + b.length + out.length) * 4 > SCRATCH_LIMIT) return false;
-  reset();
-  const pa = alloc(a.length),
-    pb = alloc(b.length),
-    pc = alloc(out.length);
-  copyIn(a, pa);
-  copyIn(b, pb);
   const [ars, acs] = ta ? [1, m] : [k, 1];
   const [brs, bcs] = tb ? [1, k] : [n, 1];
   const aB = broadcastStrides(as.slice(0, -2), batch).map((s) => s * m * k);
@@ -155,16 +149,58 @@ export function matmul(
     }
     runTasks(t);
   }
-  out.set(view(pc, out.length));
+}
+
+/** out = op(a) @ op(b) with broadcast batch dims (the contract of Backend.matmul). */
+export function matmul(
+  a: Float32Array,
+  as: Shape,
+  b: Float32Array,
+  bs: Shape,
+  out: Float32Array,
+  os: Shape,
+  ta: boolean,
+  tb: boolean,
+): boolean {
+  const nd = os.length;
+  const m = os[nd - 2]!,
+    n = os[nd - 1]!,
+    k = ta ? as[as.length - 2]! : as[as.length - 1]!;
+  const batch = os.slice(0, nd - 2);
+  const nb = sizeOf(batch);
+  if (nb === 0 || m * n === 0) return true;
+  if (!forceAll && m * n * k * nb < 512) return false;
+  if ((a.length + b.length + out.length) * 4 > SCRATCH_LIMIT) return false;
+  reset();
+  const pa = alloc(a.length),
+    pb = alloc(b.length),
+    pc = alloc(out.length);
+  copyIn(a, pa);
+  copyIn(b, pb);
+  gemmAt(pa, as, pb, bs, pc, os, ta, tb);
+  // In chunks: one large copy out of shared memory into a fresh array is ~2.7× slower (storage.ts).
+  for (let s = 0; s < out.length; s += CHUNK) out.set(view(pc + s * 4, Math.min(CHUNK, out.length - s)), s);
   return true;
 }
 
 // ---- elementwise ------------------------------------------------------------------------
 
-const BIN: Partial<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
-// Comparisons (1 or 0, in the input dtype): relu's backward is g · (x > 0) (issue 12's CNN step).
-Object.assign(BIN, { gt: 6, ge: 7, lt: 8, le: 9, eq: 10, ne: 11 });
-const UN: Partial<Record<UnaryOp, number>> = { neg: 0, abs: 1, sqrt: 2, relu: 3, exp: 4, sigmoid: 5 };
+// Comparisons (codes 6–11) give 1 or 0 in the input dtype: relu's backward is g · (x > 0) (issue 12's CNN step).
+export const BIN: Partial<Record<BinaryOp, number>> = {
+  add: 0,
+  sub: 1,
+  mul: 2,
+  div: 3,
+  maximum: 4,
+  minimum: 5,
+  gt: 6,
+  ge: 7,
+  lt: 8,
+  le: 9,
+  eq: 10,
+  ne: 11,
+};
+export const UN: Partial<Record<UnaryOp, number>> = { neg: 0, abs: 1, sqrt: 2, relu: 3, exp: 4, sigmoid: 5 };
 
 export function unary(op: UnaryOp, x: Float32Array, out: Float32Array): boolean {
   const code = UN[op];
@@ -187,7 +223,11 @@ export function unary(op: UnaryOp, x: Float32Array, out: Float32Array): boolean 
  * Collapses out-shape `os` and the operands' broadcast strides into at most two dims
  * (rows R, cols C) with row/col strides per operand, or null when that is impossible.
  */
-function collapse2(os: Shape, sa: number[], sb: number[]): [number, number, number, number, number, number] | null {
+export function collapse2(
+  os: Shape,
+  sa: number[],
+  sb: number[],
+): [number, number, number, number, number, number] | null {
   const dims: number[] = [],
     A: number[] = [],
     B: number[] = [];
@@ -287,10 +327,8 @@ export function binary(
 
 // ---- reductions -------------------------------------------------------------------------
 
-/** Sum over `axes` (sorted, distinct) of x with shape xs into out (reduced axes kept as 1). */
-export function sum(x: Float32Array, xs: Shape, axes: readonly number[], out: Float32Array): boolean {
-  if (!forceAll && x.length < minElements) return false;
-  if (x.length === 0) return false;
+/** Sum over `axes` of shape xs as (outer O, reduced Rd, inner I), or null when the reduced axes are not one block. */
+export function sumPlan(xs: Shape, axes: readonly number[]): [number, number, number] | null {
   // Collapse to (outer O, reduced Rd, inner I): needs the reduced axes to form one block.
   let O = 1,
     Rd = 1,
@@ -312,10 +350,20 @@ export function sum(x: Float32Array, xs: Shape, axes: readonly number[], out: Fl
         I *= d;
       }
     } else {
-      if (red) return false;
+      if (red) return null;
       I *= d;
     }
   }
+  return [O, Rd, I];
+}
+
+/** Sum over `axes` (sorted, distinct) of x with shape xs into out (reduced axes kept as 1). */
+export function sum(x: Float32Array, xs: Shape, axes: readonly number[], out: Float32Array): boolean {
+  if (!forceAll && x.length < minElements) return false;
+  if (x.length === 0) return false;
+  const plan = sumPlan(xs, axes);
+  if (plan === null) return false;
+  const [O, Rd, I] = plan;
   reset();
   if (I === 1) {
     // Row sums: out[o] = sum of row o (length Rd), chunked by rows.

@@ -6,7 +6,8 @@
  *   [CTRL, CTRL+64)          control words for the thread pool (Int32, Atomics)
  *   [TASKS, TASKS+TASK_CAP*64)  task table, 16 Int32 per task
  *   [PACK, PACK+MAX_THREADS*packBytes)  per-thread GEMM packing scratch
- *   [DATA, …)                per-op scratch: inputs copied in, outputs copied out, reset per op
+ *   [DATA, …)                blocks of pool.ts: per-op scratch (inputs copied in, outputs copied out,
+ *                            returned per op) and resident tensor storage (storage.ts)
  */
 import { ValueError } from '../../errors.js';
 import { availableParallelism } from 'node:os';
@@ -14,6 +15,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { BackendError } from '../../errors.js';
 import { RELAXED_WASM, SIMD_WASM } from './binary.js';
+import { BlockPool } from './pool.js';
 
 // The WebAssembly JS API, typed locally (lib ES2022 and @types/node 20 do not declare it).
 interface WasmMemory {
@@ -196,11 +198,6 @@ export let F32 = new Float32Array(memory.buffer);
 export let I32 = new Int32Array(memory.buffer);
 const ctl = new Int32Array(memory.buffer, CTRL, 64);
 
-let top = DATA;
-/** Starts a new op: everything allocated by the previous one is dropped. */
-export function reset(): void {
-  top = DATA;
-}
 /** wasm32 addresses: one memory holds at most 65536 pages of 64 KiB = 4 GiB. */
 export const MAX_PAGES = 65536;
 /**
@@ -224,20 +221,32 @@ export function planAlloc(top: number, n: number, byteLength: number): { p: numb
   const target = Math.min(MAX_PAGES, Math.max(pages + need, Math.ceil(pages * 1.25)));
   return { p: top, top: end, grow: target - pages };
 }
-/** Allocates `n` float32 slots (64-byte aligned) in the per-op scratch, growing memory if needed. */
-export function alloc(n: number): number {
-  const plan = planAlloc(top, n, memory.buffer.byteLength);
-  if (plan.grow > 0) {
-    try {
-      memory.grow(plan.grow);
-    } catch (e) {
-      throw new BackendError(`wasm: could not grow the scratch memory to ${plan.top} bytes (${(e as Error).message})`);
-    }
-    F32 = new Float32Array(memory.buffer);
-    I32 = new Int32Array(memory.buffer);
+/** Makes the memory at least `end` bytes long (in pages, by at least 25% at a time); re-creates the views. */
+function growTo(end: number): void {
+  const plan = planAlloc(end, 0, memory.buffer.byteLength);
+  if (plan.grow <= 0) return;
+  try {
+    memory.grow(plan.grow);
+  } catch (e) {
+    throw new BackendError(`wasm: could not grow the memory to ${plan.top} bytes (${(e as Error).message})`);
   }
-  top = plan.top;
-  return plan.p;
+  F32 = new Float32Array(memory.buffer);
+  I32 = new Int32Array(memory.buffer);
+}
+/** Every block above DATA: per-op scratch (below) and resident tensor storage (storage.ts). */
+export const pool = new BlockPool(DATA, growTo, MAX_PAGES * PAGE);
+const scratch: number[] = [];
+/** Starts a new op: the scratch blocks of the previous one go back to the pool. */
+export function reset(): void {
+  for (const p of scratch) pool.give(p);
+  scratch.length = 0;
+}
+/** Allocates `n` float32 slots (64-byte aligned) of per-op scratch, growing memory if needed. */
+export function alloc(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new BackendError(`wasm: invalid scratch request of ${n} float32 slots`);
+  const p = pool.take(n * 4);
+  scratch.push(p);
+  return p;
 }
 /** Index of the float32 at byte address `p` (a double division: `p >> 2` wraps past 2 GiB). */
 export const f32Index = (p: number): number => p / 4;

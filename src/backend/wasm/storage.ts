@@ -1,0 +1,257 @@
+/**
+ * Resident float32 tensor storage: values in a block of the shared WebAssembly.Memory (pool.ts),
+ * so a WASM kernel reads its inputs in place and writes its output straight into a new block
+ * (no copy in, no copy out, no fresh JS array per op).
+ *
+ * Lifetime, as for GPU textures (gpu/runtime.ts): a block is refcounted over its handles
+ * (`share()` for reshape views); it goes back to the pool when every handle is disposed —
+ * deterministically at the end of a backward pass (tape.ts release scopes), when `.data`
+ * migrates a tensor to host memory, or by a FinalizationRegistry once the event loop turns.
+ * Finalizers never run inside a synchronous loop, so the resident set has limits: past them
+ * the least recently used blocks are spilled (their values copied to a JS Float32Array, which
+ * V8 frees synchronously like any array) and the block is reused.
+ *
+ * Views never go stale: `read()` copies, so no array handed out ever aliases a block that a
+ * later op may reuse (and a shared memory's buffer is never detached by `memory.grow`).
+ */
+import { BackendError, ValueError } from '../../errors.js';
+import { checkOptions } from '../../validate.js';
+import type { DeviceStorage } from '../backend.js';
+import { F32, f32Index, pool } from './runtime.js';
+
+/**
+ * Bounds of the resident set. In a loop that never yields, dead results wait in the set until
+ * they are spilled, so the limits are also what such a loop holds in wasm memory: the defaults
+ * hold a transformer step's saved activations (docs/performance.md) and little more.
+ */
+export interface WasmMemoryLimits {
+  /** Whether float32 WASM kernels return resident outputs (default true; false: host arrays as before). */
+  resident: boolean;
+  /** Most resident blocks at once (default 1024). */
+  maxBlocks: number;
+  /** Most bytes in resident blocks at once (default 64 MiB). */
+  maxBytes: number;
+  /**
+   * Smaller results stay on the host unless an input is resident (default 16384, 64 KiB): below
+   * it the bookkeeping of a block measured no cheaper than the copies it saves.
+   */
+  minResidentElements: number;
+}
+export const DEFAULT_WASM_LIMITS: Readonly<WasmMemoryLimits> = Object.freeze({
+  resident: true,
+  maxBlocks: 1024,
+  maxBytes: 64 * 2 ** 20,
+  minResidentElements: 16384,
+});
+/** A limit from the environment (a non-negative integer times `scale`), or the default. */
+function envLimit(name: string, scale: number, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const x = Number(v);
+  if (!Number.isSafeInteger(x) || x < 0) throw new ValueError(`${name}: expected a non-negative integer, got '${v}'`);
+  return x * scale;
+}
+export const limits: WasmMemoryLimits = {
+  resident: process.env['TAPEGRAD_WASM_RESIDENT'] !== '0',
+  maxBlocks: envLimit('TAPEGRAD_WASM_MAX_BLOCKS', 1, DEFAULT_WASM_LIMITS.maxBlocks),
+  maxBytes: envLimit('TAPEGRAD_WASM_MAX_MB', 2 ** 20, DEFAULT_WASM_LIMITS.maxBytes),
+  minResidentElements: DEFAULT_WASM_LIMITS.minResidentElements,
+};
+
+/** Counters of the WASM memory (see `tuning.wasmMemoryStats`). */
+export interface WasmMemoryStats {
+  /** Resident blocks alive now. */
+  residentBlocks: number;
+  /** Bytes of values in resident blocks now. */
+  residentBytes: number;
+  /** Resident blocks created so far. */
+  created: number;
+  /** Blocks spilled to the JS heap because the set was over its limits. */
+  spilled: number;
+  /** Blocks freed because their last handle was disposed (release scopes, `.data`, `dispose()`). */
+  released: number;
+  /** Blocks freed by the garbage collector's finalizers. */
+  finalized: number;
+  /** Bytes of WebAssembly memory the block pool has carved (its high-water mark, never shrinks). */
+  poolCarvedBytes: number;
+  /** Bytes of pool blocks in use now (resident tensors and the current op's scratch). */
+  poolBytesInUse: number;
+}
+const counts = { residentBlocks: 0, residentBytes: 0, created: 0, spilled: 0, released: 0, finalized: 0 };
+/** What resident storage and the block pool hold now, and how many blocks were spilled, released and finalized. */
+export function wasmMemoryStats(): WasmMemoryStats {
+  return { ...counts, poolCarvedBytes: pool.counters.carved, poolBytesInUse: pool.counters.bytesInUse };
+}
+/** @internal For tests. */
+export function resetWasmMemoryCounters(): void {
+  counts.created = counts.spilled = counts.released = counts.finalized = 0;
+}
+
+const COPY_CHUNK = 16384;
+/** Resident blocks, least recently used first (a Map keeps insertion order; a use re-inserts). */
+const lru = new Map<Block, true>();
+
+/** A refcounted block, or (once spilled) its values in a JS array. */
+class Block {
+  refs = 1;
+  cpu: Float32Array | null = null;
+  /** Registry tokens of the handles: a spill unregisters them (the values then live in `cpu`). */
+  readonly tokens = new Set<object>();
+  #p: number;
+  constructor(
+    p: number,
+    readonly n: number,
+  ) {
+    this.#p = p;
+    counts.residentBlocks++;
+    counts.residentBytes += n * 4;
+    counts.created++;
+    lru.set(this, true);
+  }
+  /** The block's address (marks it recently used), or -1 once spilled. */
+  use(): number {
+    if (this.#p >= 0) {
+      lru.delete(this);
+      lru.set(this, true);
+    }
+    return this.#p;
+  }
+  get spilled(): boolean {
+    return this.#p < 0;
+  }
+  /** A copy of the values. */
+  copy(): Float32Array {
+    if (this.#p < 0) return this.cpu!.slice();
+    const i = f32Index(this.#p),
+      n = this.n,
+      out = new Float32Array(n);
+    // In 16 Ki-element pieces: one large copy out of shared memory into a fresh array measured
+    // 2.7× slower on Node 20 (0.43 against 0.16 ms for 512 KiB).
+    for (let o = 0; o < n; o += COPY_CHUNK) out.set(F32.subarray(i + o, i + Math.min(n, o + COPY_CHUNK)), o);
+    return out;
+  }
+  spill(): void {
+    if (this.#p < 0) return;
+    this.cpu = this.copy();
+    this.#free();
+    counts.spilled++;
+    for (const t of this.tokens) registry.unregister(t);
+    this.tokens.clear();
+  }
+  #free(): void {
+    pool.give(this.#p);
+    this.#p = -1;
+    lru.delete(this);
+    counts.residentBlocks--;
+    counts.residentBytes -= this.n * 4;
+  }
+  release(finalized: boolean): void {
+    if (--this.refs > 0) return;
+    if (this.#p >= 0) {
+      this.#free();
+      if (finalized) counts.finalized++;
+      else counts.released++;
+    }
+    this.cpu = null;
+  }
+}
+
+/** Safety net: a handle collected without dispose() releases its reference. */
+const registry = new FinalizationRegistry<Block>((b) => b.release(true));
+
+/** One handle onto a resident block (a Tensor's `deviceBuffer`, device 'wasm'). */
+export class WasmBuffer implements DeviceStorage {
+  readonly device = 'wasm';
+  #b: Block | null;
+  readonly #token = {};
+  constructor(b: Block) {
+    this.#b = b;
+    if (!b.spilled) {
+      registry.register(this, b, this.#token);
+      b.tokens.add(this.#token);
+    }
+  }
+  /** Float32 values held. */
+  get length(): number {
+    return this.#b?.n ?? 0;
+  }
+  get disposed(): boolean {
+    return this.#b === null;
+  }
+  /** The values' byte address in the WASM memory (marks the block recently used), or -1 once spilled. */
+  address(): number {
+    if (this.#b === null) throw new BackendError('wasm: resident buffer used after dispose()');
+    return this.#b.use();
+  }
+  read(): Float32Array {
+    const b = this.#b;
+    if (b === null) throw new BackendError('wasm: resident buffer read after dispose()');
+    // A spilled block's array is handed over when no other handle can see it (as gpu/runtime.ts does).
+    if (b.cpu !== null && b.refs === 1) return b.cpu;
+    return b.copy();
+  }
+  dispose(): void {
+    const b = this.#b;
+    if (b === null) return;
+    this.#b = null;
+    registry.unregister(this.#token);
+    b.tokens.delete(this.#token);
+    b.release(false);
+  }
+  share(): DeviceStorage {
+    const b = this.#b;
+    if (b === null) throw new BackendError('wasm: resident buffer shared after dispose()');
+    b.refs++;
+    return new WasmBuffer(b);
+  }
+}
+
+/** A new resident block of `n` float32 values (uninitialised) and its address. Call `settle()` after the kernel. */
+export function residentBlock(n: number): { buf: WasmBuffer; p: number } {
+  const p = pool.take(Math.max(n, 1) * 4);
+  return { buf: new WasmBuffer(new Block(p, n)), p };
+}
+
+/**
+ * Spills least-recently-used blocks until the set is within its limits. Kernels call it after they
+ * ran, so a block spilled here is never one of the running op's inputs or its output.
+ */
+export function settle(): void {
+  if (counts.residentBlocks <= limits.maxBlocks && counts.residentBytes <= limits.maxBytes) return;
+  for (const b of lru.keys()) {
+    if (counts.residentBlocks <= limits.maxBlocks && counts.residentBytes <= limits.maxBytes) return;
+    b.spill();
+  }
+}
+
+/** The resident address of a float32 tensor's values, or -1 when they are not in a live block. */
+export function residentAddress(x: { readonly deviceBuffer: DeviceStorage | null }): number {
+  const d = x.deviceBuffer;
+  return d instanceof WasmBuffer && !d.disposed ? d.address() : -1;
+}
+
+/**
+ * Sets whether float32 WASM kernels keep their results resident in WebAssembly memory, and the
+ * bounds of that resident set (least recently used blocks past them are spilled to the JS heap);
+ * `'default'` restores the defaults. Returns the limits now in force. Turning residency off
+ * leaves existing resident tensors as they are (they still read and migrate as usual).
+ */
+export function setWasmMemoryLimits(next: Partial<WasmMemoryLimits> | 'default'): WasmMemoryLimits {
+  const op = 'setWasmMemoryLimits';
+  const o =
+    next === 'default'
+      ? DEFAULT_WASM_LIMITS
+      : checkOptions(op, next, ['resident', 'maxBlocks', 'maxBytes', 'minResidentElements']);
+  if (o.resident !== undefined && typeof o.resident !== 'boolean') {
+    throw new ValueError(`${op}: resident must be a boolean, got ${String(o.resident)}`);
+  }
+  for (const key of ['maxBlocks', 'maxBytes', 'minResidentElements'] as const) {
+    const v = o[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)) {
+      throw new ValueError(`${op}: ${key} must be a non-negative integer, got ${String(v)}`);
+    }
+  }
+  Object.assign(limits, o);
+  settle();
+  return { ...limits };
+}
