@@ -1,11 +1,13 @@
 /**
- * Normalisations, as composites of primitives (so their gradients, of any order, come from the
- * primitives'): batchNorm, layerNorm, groupNorm, rmsNorm, with PyTorch's arguments and defaults.
+ * Normalisations with PyTorch's arguments and defaults: layerNorm, rmsNorm and groupNorm run the fused
+ * layerNorm primitive (norm-fused.ts; their composites are the oracles in fused-oracles.ts); batchNorm,
+ * which normalises over every axis but the channels, stays a composite of primitives.
  */
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { fmt } from '../shape.js';
 import { noGrad } from '../tape.js';
 import { Tensor } from '../tensor.js';
+import { normalize } from './norm-fused.js';
 import { checkKeys } from './options.js';
 
 /** Options of `batchNorm` (torch.nn.functional.batch_norm). */
@@ -127,17 +129,7 @@ export function layerNorm(
   const axes = lastAxes(x, shape, op);
   const w = checkParam(opts.weight, shape, 'weight', op),
     b = checkParam(opts.bias, shape, 'bias', op);
-  const d = x.sub(x.mean(axes, true));
-  let y = d.div(
-    d
-      .mul(d)
-      .mean(axes, true)
-      .add(checkEps(opts.eps ?? 1e-5, op))
-      .sqrt(),
-  );
-  if (w) y = y.mul(w);
-  if (b) y = y.add(b);
-  return y;
+  return normalize(x, axes.length, checkEps(opts.eps ?? 1e-5, op), false, w, b);
 }
 
 /** Group normalisation: channels of x [N, C, …] in `numGroups` groups, each normalised over channels and positions. */
@@ -152,17 +144,9 @@ export function groupNorm(x: Tensor, numGroups: number, opts: LayerNormFnOptions
   }
   const w = checkParam(opts.weight, [c], 'weight', op),
     b = checkParam(opts.bias, [c], 'bias', op);
-  const g = x.reshape([n, numGroups, -1]);
-  const d = g.sub(g.mean(2, true));
-  let y = d
-    .div(
-      d
-        .mul(d)
-        .mean(2, true)
-        .add(checkEps(opts.eps ?? 1e-5, op))
-        .sqrt(),
-    )
-    .reshape(x.shape);
+  let y = normalize(x.reshape([n, numGroups, -1]), 1, checkEps(opts.eps ?? 1e-5, op), false, null, null).reshape(
+    x.shape,
+  );
   const view = [1, c, ...x.shape.slice(2).map(() => 1)];
   if (w) y = y.mul(w.reshape(view));
   if (b) y = y.add(b.reshape(view));
@@ -185,6 +169,5 @@ export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], 
   const axes = lastAxes(x, shape, op);
   const w = checkParam(opts.weight, shape, 'weight', op);
   const eps = checkEps(opts.eps ?? (x.dtype === 'float64' ? 2.220446049250313e-16 : 1.1920928955078125e-7), op);
-  const y = x.div(x.mul(x).mean(axes, true).add(eps).sqrt());
-  return w ? y.mul(w) : y;
+  return normalize(x, axes.length, eps, true, w, null);
 }

@@ -9,6 +9,8 @@ import * as K from './kernels.js';
 import * as F from './fused.js';
 import { enableWasm, wasmEnabled } from './mode.js';
 import * as W from '../wasm/index.js';
+import * as WN from '../wasm/norm.js';
+import * as N from './norm.js';
 
 /** Which CPU kernels run: the WebAssembly ones or the plain TypeScript reference. */
 export type CpuKernels = 'wasm' | 'reference';
@@ -242,6 +244,20 @@ export const cpuKernels: Kernels = {
     const o = out(x.shape, x.dtype);
     if (f32(g, x) && W.gelu(f32a(x), f32a(g), o.data as Float32Array, tanh)) return o;
     F.geluBackward(g.data, x.data, tanh, o.data);
+    return o;
+  },
+  layerNorm(x, w, b, n, eps, rms) {
+    const o = out(x.shape, x.dtype);
+    const wf = w && f32a(w),
+      bf = b && f32a(b);
+    if (f32(x, ...(w ? [w] : []), ...(b ? [b] : [])) && WN.layerNorm(f32a(x), wf, bf, f32a(o), n, eps, rms)) return o;
+    N.layerNorm(x.data, w ? w.data : null, b ? b.data : null, n, eps, rms, o.data);
+    return o;
+  },
+  layerNormBackward(g, x, n, eps, rms) {
+    const o = out(x.shape, x.dtype);
+    if (f32(g, x) && WN.layerNormBackward(f32a(g), f32a(x), f32a(o), n, eps, rms)) return o;
+    N.layerNormBackward(g.data, x.data, n, eps, rms, o.data);
     return o;
   },
   argsort(x, axis, descending) {

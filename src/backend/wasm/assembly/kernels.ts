@@ -656,3 +656,6 @@ export function lambApply(
     store<f32>(p + q, pv + nlr * (u * tr));
   }
 }
+
+// Layer / RMS normalisation rows (norm.ts).
+export { layerNormRows, layerNormBackRows } from './norm';
