@@ -38,7 +38,9 @@ for (const [, v] of rows) {
   kernels += v.ms / steps;
   calls += v.calls / steps;
 }
-console.log(`step ${total.toFixed(1)} ms; kernels ${kernels.toFixed(1)} ms in ${calls} calls; rest ${(total - kernels).toFixed(1)} ms`);
+console.log(
+  `step ${total.toFixed(1)} ms; kernels ${kernels.toFixed(1)} ms in ${calls} calls; rest ${(total - kernels).toFixed(1)} ms`,
+);
 for (const [k, v] of rows)
   console.log(
     `${k.padEnd(22)} ${String(v.calls / steps).padStart(5)} calls ${(v.ms / steps).toFixed(2).padStart(7)} ms` +

@@ -5,7 +5,8 @@
 import { setNumThreads, startThreads } from '../src/backend/wasm/index.js';
 import { tapegradGpt } from './lib/gpt.js';
 
-const arg = (k: string, d: number): number => Number(process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d);
+const arg = (k: string, d: number): number =>
+  Number(process.argv.find((a) => a.startsWith(`--${k}=`))?.slice(k.length + 3) ?? d);
 const threads = arg('threads', 2),
   n = arg('steps', 30);
 setNumThreads(threads);
@@ -13,11 +14,16 @@ if (threads > 1) startThreads();
 const s = tapegradGpt();
 for (let i = 0; i < 5; i++) s.step();
 const ts: number[] = [];
+const c0 = process.cpuUsage();
 for (let i = 0; i < n; i++) {
   const t0 = performance.now();
   s.step();
   ts.push(performance.now() - t0);
 }
+const cpu = process.cpuUsage(c0);
 ts.sort((a, b) => a - b);
 const q = (p: number): string => ts[Math.min(n - 1, Math.floor(p * n))]!.toFixed(1);
-console.log(`gpt step ms (${threads} threads, ${n} steps): median ${q(0.5)}, min ${q(0)}, p90 ${q(0.9)}`);
+console.log(
+  `gpt step ms (${threads} threads, ${n} steps): median ${q(0.5)}, min ${q(0)}, p90 ${q(0.9)}; ` +
+    `process CPU ${((cpu.user + cpu.system) / 1e3 / n).toFixed(1)} ms/step`,
+);

@@ -167,11 +167,19 @@ export function attentionCore(
  *   dV = Pᵀ g,  dP = g Vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dQ = scale · dS K,  dK = scale · dSᵀ Q,  dMask = dS,
  * written with Tensor ops, so it is differentiable again (second order). The composite stays its test oracle.
  */
-export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, scale: number): Tensor {
+export function fusedAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  mask: Tensor | null,
+  scale: number,
+  causal = false,
+): Tensor {
+  // A causal mask keeps column 0 of every row, so no row is all −∞ and the plain softmax is safe.
   const weights = (qq: Tensor, kk: Tensor, m: Tensor | null): Tensor => {
     let s = qq.matmul(kk, { transB: true }).mul(scale);
     if (m) s = s.add(m);
-    return m ? safeSoftmax(s) : s.softmax(-1);
+    return m && !causal ? safeSoftmax(s) : s.softmax(-1);
   };
   const op = defineOp({
     name: 'scaledDotProductAttention',
@@ -202,7 +210,7 @@ export function scaledDotProductAttention(
   opts: ScaledDotProductAttentionOptions = {},
 ): Tensor {
   const { mask, scale, p } = setup(q, k, v, opts);
-  if (p === 0 && (opts.fused ?? true)) return fusedAttention(q, k, v, mask, scale);
+  if (p === 0 && (opts.fused ?? true)) return fusedAttention(q, k, v, mask, scale, opts.isCausal === true);
   return attentionCore(q, k, v, mask, scale, p, opts.generator).output;
 }
 

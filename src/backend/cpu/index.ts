@@ -177,33 +177,17 @@ export const cpuKernels: Kernels = {
   gather(x, axis, index) {
     const o = out(index.shape, x.dtype);
     const xd = x.data,
-      od = o.data;
-    K.indexWalk(
-      x.shape,
-      axis,
-      index.data,
-      index.shape,
-      (i, xo) => {
-        od[i] = xd[xo]!;
-      },
-      'gather',
-    );
+      od = o.data,
+      offs = K.indexOffsets(x.shape, axis, index.data, index.shape, 'gather');
+    for (let i = 0; i < offs.length; i++) od[i] = xd[offs[i]!]!;
     return o;
   },
   scatterAdd(shape, axis, index, src) {
     const o = out(shape, src.dtype);
     const sd = src.data,
-      od = o.data;
-    K.indexWalk(
-      shape,
-      axis,
-      index.data,
-      index.shape,
-      (i, xo) => {
-        od[xo]! += sd[i]!;
-      },
-      'scatterAdd',
-    );
+      od = o.data,
+      offs = K.indexOffsets(shape, axis, index.data, index.shape, 'scatterAdd');
+    for (let i = 0; i < offs.length; i++) od[offs[i]!]! += sd[i]!;
     return o;
   },
   cast(x, dtype: DType) {

@@ -389,29 +389,32 @@ export function stridedWrite(
   });
 }
 
-/** Shared walk for gather/scatterAdd: calls f(indexPos, xOffset) for each index element. */
-export function indexWalk(
+/** Flat offsets into x (shape xs) of every index element along `axis` (index shape is), range-checked. */
+export function indexOffsets(
   xs: Shape,
   axis: number,
   idx: TypedArray,
   is: Shape,
-  f: (i: number, xo: number) => void,
   op: string,
-): void {
+): Int32Array | Float64Array {
   const xst = stridesOf(xs);
   const stIdx = xst.map((s, d) => (d === axis ? 0 : s));
-  const dim = xs[axis]!;
-  forEachRow(is, [stIdx], (offs, len, inner, row) => {
-    let xo = offs[0]!;
-    for (let i = 0; i < len; i++, xo += inner[0]!) {
-      const p = row * len + i;
+  const dim = xs[axis]!,
+    step = xst[axis]!;
+  const offs = sizeOf(xs) > 0x7fffffff ? new Float64Array(idx.length) : new Int32Array(idx.length);
+  const ints = idx instanceof Int32Array;
+  forEachRow(is, [stIdx], (base, len, inner, row) => {
+    let xo = base[0]!;
+    const s = inner[0]!;
+    for (let i = 0, p = row * len; i < len; i++, p++, xo += s) {
       let j = idx[p]!;
-      if (!Number.isInteger(j) || j < -dim || j >= dim)
+      if (!(j >= -dim && j < dim) || (!ints && !Number.isInteger(j)))
         throw new IndexError(`${op}: index ${j} is out of range for axis ${axis} of size ${dim}`);
       if (j < 0) j += dim;
-      f(p, xo + j * xst[axis]!);
+      offs[p] = xo + j * step;
     }
   });
+  return offs;
 }
 
 /**
