@@ -215,7 +215,10 @@ export const cpuKernels: Kernels = {
   softmaxCrossEntropy(x, t) {
     const [n, c] = x.shape as [number, number];
     const o = out([n], x.dtype);
-    F.softmaxCrossEntropy(x.data, n, c, t.data, o.data);
+    const lsm = f32(x) ? new Float32Array(n * c) : null;
+    if (lsm && W.softmax(f32a(x), x.shape, 1, lsm, true)) {
+      for (let i = 0, td = t.data; i < n; i++) o.data[i] = -lsm[i * c + td[i]!]!;
+    } else F.softmaxCrossEntropy(x.data, n, c, t.data, o.data);
     return o;
   },
   gelu(x, tanh) {
