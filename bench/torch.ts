@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { gelu, randn, type Tensor } from '../src/index.js';
 import { setNumThreads, startThreads, wasmInfo } from '../src/backend/wasm/index.js';
 import { tapegradMlp } from './lib/mlp.js';
+import { tapegradGpt } from './lib/gpt.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -78,6 +79,14 @@ const workloads: Record<string, [() => () => void, number, string]> = {
   ],
   'gelu erf [16,32,256] fwd+bwd': [() => geluStep('none'), 1, 'steps/s'],
   'gelu tanh [16,32,256] fwd+bwd': [() => geluStep('tanh'), 1, 'steps/s'],
+  'gpt 2x64 h4 T32 b16 adamw': [
+    () => {
+      const s = tapegradGpt();
+      return () => s.step();
+    },
+    1,
+    'steps/s',
+  ],
 };
 void keep;
 

@@ -1,6 +1,7 @@
 """The GPT-style character-model AdamW step of bench/lib/gpt.ts in PyTorch (the model of examples/lib/gpt.ts:
 2 layers, d=64, 4 heads, T=32, batch 16, vocabulary 83, pre-norm blocks, exact GELU, F.scaled_dot_product_attention
-with is_causal (nanoGPT's masked softmax on torch < 2), AdamW with decay on the matrices only). Prints a JSON list of milliseconds per step, one per round.
+with is_causal (nanoGPT's masked softmax on torch < 2), AdamW with decay on the matrices only). Run as a script it prints a JSON list of
+milliseconds per step, one per round; bench/peers/torch_peer.py imports gpt_step.
 
 Usage: python3 torch_gpt.py THREADS ROUNDS SECONDS_PER_ROUND
 """
@@ -12,9 +13,6 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-threads, rounds, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-torch.set_num_threads(threads)
-torch.manual_seed(0)
 V, T, L, H, C, B = 83, 32, 2, 4, 64, 16
 
 
@@ -59,28 +57,38 @@ class Gpt(nn.Module):
         return self.lm_head(self.ln_f(x))
 
 
-model = Gpt()
-decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and not n.startswith(("wte", "wpe"))]
-other = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and not n.startswith(("wte", "wpe")))]
-opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}],
-                        lr=1e-3, betas=(0.9, 0.99))
-x = torch.randint(0, V, (B, T))
-y = torch.randint(0, V, (B, T))
+def gpt_step():
+    """A fresh model, its AdamW and a fixed random batch; returns the training-step closure."""
+    torch.manual_seed(0)
+    model = Gpt()
+    named = list(model.named_parameters())
+    is_decay = lambda n, p: p.dim() >= 2 and not n.startswith(("wte", "wpe"))
+    decay = [p for n, p in named if is_decay(n, p)]
+    other = [p for n, p in named if not is_decay(n, p)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}],
+                            lr=1e-3, betas=(0.9, 0.99))
+    x = torch.randint(0, V, (B, T))
+    y = torch.randint(0, V, (B, T))
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(x).view(-1, V), y.view(-1)).backward()
+        opt.step()
+
+    return step
 
 
-def step():
-    opt.zero_grad()
-    F.cross_entropy(model(x).view(-1, V), y.view(-1)).backward()
-    opt.step()
-
-
-for _ in range(10):
-    step()
-out = []
-for _ in range(rounds):
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
+if __name__ == "__main__":
+    threads, rounds, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+    torch.set_num_threads(threads)
+    step = gpt_step()
+    for _ in range(10):
         step()
-        n += 1
-    out.append((time.perf_counter() - t0) / n * 1e3)
-print(json.dumps(out))
+    out = []
+    for _ in range(rounds):
+        n, t0 = 0, time.perf_counter()
+        while time.perf_counter() - t0 < seconds:
+            step()
+            n += 1
+        out.append((time.perf_counter() - t0) / n * 1e3)
+    print(json.dumps(out))

@@ -4,10 +4,14 @@ Usage: python3 torch_peer.py THREADS SECONDS_PER_WORKLOAD [only-substring]
 Workloads and their metric (higher is better) match bench/torch.ts.
 """
 import json
+import os
 import sys
 import time
 
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from torch_gpt import gpt_step  # noqa: E402  (the GPT-style step of bench/lib/gpt.ts)
 
 threads, budget = int(sys.argv[1]), float(sys.argv[2])
 only = sys.argv[3] if len(sys.argv) > 3 else ""
@@ -66,6 +70,7 @@ workloads = {
     "mlp 784-512-512-10 b128 adam": (mlp([784, 512, 512, 10], 128), 1),
     "gelu erf [16,32,256] fwd+bwd": (gelu("none"), 1),
     "gelu tanh [16,32,256] fwd+bwd": (gelu("tanh"), 1),
+    "gpt 2x64 h4 T32 b16 adamw": (gpt_step(), 1),  # steps/s
 }
 out = {}
 for name, (fn, work) in workloads.items():
