@@ -16,6 +16,7 @@ import { defineOp } from '../autograd/custom.js';
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { defaultGenerator, rand, type Generator } from '../random.js';
 import { fmt } from '../shape.js';
+import { isGradEnabled } from '../tape.js';
 import { Tensor } from '../tensor.js';
 
 /** Options of `scaledDotProductAttention` (torch.nn.functional.scaled_dot_product_attention). */
@@ -181,13 +182,17 @@ export function fusedAttention(
     if (m) s = s.add(m);
     return m && !causal ? safeSoftmax(s) : s.softmax(-1);
   };
+  // The forward's weights, kept for a first-order backward (a createGraph backward recomputes them
+  // with recording on, so they are differentiable); released once used.
+  let kept: Tensor | null = null;
   const op = defineOp({
     name: 'scaledDotProductAttention',
-    forward: (qq, kk, vv, m) => weights(qq!, kk!, m ?? null).matmul(vv!),
+    forward: (qq, kk, vv, m) => (kept = weights(qq!, kk!, m ?? null)).matmul(vv!),
     backward: (g, ...xs) => {
       const [qq, kk, vv] = xs as [Tensor, Tensor, Tensor];
       const m = mask ? xs[3]! : null;
-      const p = weights(qq, kk, m);
+      const p = kept && !isGradEnabled() ? kept : weights(qq, kk, m);
+      kept = null;
       const dv = p.matmul(g, { transA: true });
       const dp = g.matmul(vv, { transB: true });
       const ds = p.mul(dp.sub(dp.mul(p).sum(-1, true)));
