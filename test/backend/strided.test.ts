@@ -1,7 +1,11 @@
-/** The CPU strided copy / write (permute, expand, slice, sliceScatter) against a naive index walk, any rank. */
+/**
+ * The CPU strided copy / write (permute, expand, slice, sliceScatter) against a naive index walk, any
+ * rank; and the WebAssembly strided copy (float32 and int32, bit for bit) against the reference.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { stridedCopy, stridedWrite } from '../../src/backend/cpu/kernels.js';
+import { merge4, stridedCopy, stridedWrite } from '../../src/backend/cpu/kernels.js';
+import * as WS from '../../src/backend/wasm/strided.js';
 
 /** Flat offsets base + Σ idx·stride over `shape`, in row-major order. */
 function offsets(shape: readonly number[], strides: readonly number[], base: number): number[] {
@@ -71,5 +75,43 @@ describe('strided copy and write', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('WebAssembly strided copy', () => {
+  it('equals the reference copy for float32 and int32 (runs of any length, broadcasts, offsets)', () => {
+    fc.assert(
+      fc.property(geometry, fc.boolean(), ({ shape, strides, base }, ints) => {
+        const m = merge4(shape, strides);
+        if (!m) return;
+        const offs = offsets(shape, strides, base);
+        const len = Math.max(0, ...offs) + 1;
+        const x = ints
+          ? Int32Array.from({ length: len }, (_, i) => i * 7 - 3)
+          : Float32Array.from({ length: len }, (_, i) => i * 1.5 - 2);
+        const want = ints ? new Int32Array(offs.length) : new Float32Array(offs.length);
+        const got = ints ? new Int32Array(offs.length) : new Float32Array(offs.length);
+        stridedCopy(x, base, strides, want, shape);
+        expect(WS.stridedCopy(x, base, m, got, true)).toBe(true);
+        expect(Array.from(got)).toEqual(Array.from(want));
+      }),
+      { numRuns: 300 },
+    );
+  });
+  it('permute, expand and slice of tensors large enough to take the WebAssembly path', async () => {
+    const { randn, tensor } = await import('../../src/index.js');
+    const x = randn([16, 32, 4, 16]);
+    const p = x.permute([0, 2, 1, 3]);
+    for (const [b, t, h, e] of [
+      [3, 7, 2, 5],
+      [15, 31, 3, 15],
+    ] as const)
+      expect(p.data[((b * 4 + h) * 32 + t) * 16 + e]).toBe(x.data[((b * 32 + t) * 4 + h) * 16 + e]);
+    const idx = tensor(Int32Array.from({ length: 512 }, (_, i) => (i * 5) % 83)).reshape([512, 1]);
+    const ex = idx.expand([512, 64]);
+    expect(ex.data[300 * 64 + 17]).toBe((300 * 5) % 83);
+    const s = x.reshape([512, 64]).slice([null, [16, 48]]);
+    expect(s.shape).toEqual([512, 32]);
+    expect(s.data[100 * 32 + 3]).toBe(x.data[100 * 64 + 19]);
   });
 });

@@ -10,6 +10,7 @@ import * as F from './fused.js';
 import { enableWasm, wasmEnabled } from './mode.js';
 import * as W from '../wasm/index.js';
 import * as WN from '../wasm/norm.js';
+import * as WS from '../wasm/strided.js';
 import * as N from './norm.js';
 
 /** Which CPU kernels run: the WebAssembly ones or the plain TypeScript reference. */
@@ -98,6 +99,17 @@ const argReduce =
     return o;
   };
 
+/** K.stridedCopy of x into o (same dtype), through WebAssembly for 32-bit values where that is faster. */
+function copy(x: BufferView, base: number, strides: readonly number[], o: Buf): void {
+  const xd = x.data,
+    od = o.data;
+  if (wasmEnabled() && !(xd instanceof Float64Array) && !(od instanceof Float64Array)) {
+    const m = K.merge4(o.shape, strides);
+    if (m && WS.stridedCopy(xd, base, m, od)) return;
+  }
+  K.stridedCopy(xd, base, strides, od, o.shape);
+}
+
 /** The CPU kernel table (the reference kernels are the oracle for every faster backend). */
 export const cpuKernels: Kernels = {
   ...mapOps(K.UNARY_OPS, unary),
@@ -121,30 +133,28 @@ export const cpuKernels: Kernels = {
     const st = stridesOf(x.shape);
     const os = perm.map((p) => x.shape[p]!);
     const o = out(os, x.dtype);
-    K.stridedCopy(
-      x.data,
+    copy(
+      x,
       0,
       perm.map((p) => st[p]!),
-      o.data,
-      os,
+      o,
     );
     return o;
   },
   expand(x, shape) {
     const o = out(shape, x.dtype);
-    K.stridedCopy(x.data, 0, broadcastStrides(x.shape, shape), o.data, shape);
+    copy(x, 0, broadcastStrides(x.shape, shape), o);
     return o;
   },
   slice(x, starts, steps, os) {
     const st = stridesOf(x.shape);
     const o = out(os, x.dtype);
     const base = starts.reduce((acc, s, i) => acc + s * st[i]!, 0);
-    K.stridedCopy(
-      x.data,
+    copy(
+      x,
       base,
       st.map((s, i) => s * steps[i]!),
-      o.data,
-      os,
+      o,
     );
     return o;
   },

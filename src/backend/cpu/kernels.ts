@@ -360,8 +360,8 @@ export function matmul(
  * `shape` walked through `strides` as at most 4 nested loops: size-1 axes dropped, axes contiguous
  * in the strided operand merged; [d0, d1, d2, d3, s0, s1, s2, s3], or null when more than 4 remain.
  */
-type Loops4 = [number, number, number, number, number, number, number, number];
-function merge4(shape: Shape, strides: readonly number[]): Loops4 | null {
+export type Loops4 = [number, number, number, number, number, number, number, number];
+export function merge4(shape: Shape, strides: readonly number[]): Loops4 | null {
   const d: number[] = [],
     st: number[] = [];
   for (let i = 0; i < shape.length; i++) {

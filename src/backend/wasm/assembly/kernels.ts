@@ -659,3 +659,6 @@ export function lambApply(
 
 // Layer / RMS normalisation rows (norm.ts).
 export { layerNormRows, layerNormBackRows } from './norm';
+
+// Strided copy (strided.ts).
+export { stridedCopy4 } from './strided';
