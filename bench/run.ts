@@ -226,6 +226,52 @@ async function main(): Promise<void> {
     ),
   ]);
 
+  // ---- Muon and Adafactor steps: the fused WebAssembly kernels vs the reference update (issue 14) ----
+  // 'tapegrad' is the default (fused, float32), 'tapegrad-unfused' the TypeScript reference kernel.
+  const reference = {
+    muon: () => optim.setUpdateKernel('muon', optim.muonUpdate),
+    adafactor: () => optim.setUpdateKernel('adafactor', optim.adafactorUpdate),
+  };
+  const fusedVsReference = (name: 'muon' | 'adafactor', make: () => optim.Optimizer): Impl[] =>
+    [true, false].map((fused) =>
+      tgImpl(fused ? 'tapegrad' : 'tapegrad-unfused', THREADS, () => {
+        const opt = make();
+        return () => {
+          if (!fused) reference[name]();
+          opt.step();
+          if (!fused) optim.resetUpdateKernel(name);
+        };
+      }),
+    );
+  const withGrad = (shape: number[]): nn.Parameter => {
+    const p = new nn.Parameter(randn(shape));
+    p.grad = randn(shape);
+    return p;
+  };
+  for (const [r, c] of quick
+    ? [[128, 128]]
+    : [
+        [256, 256],
+        [256, 1024],
+      ]) {
+    await suite(
+      `muon step [${r},${c}]`,
+      'steps/s',
+      'steps/s',
+      1,
+      fusedVsReference('muon', () => new optim.Muon([withGrad([r!, c!])], { lr: 0.02 })),
+    );
+  }
+  for (const shape of quick ? [[256, 256]] : [[1024, 1024], [4096, 256], [1 << 20]]) {
+    await suite(
+      `adafactor step [${shape.join(',')}]`,
+      'steps/s',
+      'steps/s',
+      1,
+      fusedVsReference('adafactor', () => new optim.Adafactor([withGrad(shape)], { lr: 1e-2, weightDecay: 0.01 })),
+    );
+  }
+
   // ---- MLP training steps ---------------------------------------------------------------
   const mlps: [number[], number][] = quick
     ? [[[784, 128, 10], 64]]

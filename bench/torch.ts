@@ -2,7 +2,9 @@
  * tapegrad vs PyTorch (CPU), an optional peer: runs only where `python3 -c 'import torch'` works
  * (tries `python3`, then `/usr/bin/python3`). Rounds alternate between a PyTorch process and
  * tapegrad in this process, with the same thread count (torch.set_num_threads); medians of rounds.
- *   npx tsx bench/torch.ts [--quick] [--rounds=N] [--only=substring] [--out=file]
+ * Then peak RSS: each training workload for 1,000 steps (--quick: 30) in its own tapegrad and
+ * PyTorch process, a plain synchronous loop (no tidy/dispose), maxRSS as the OS reports it.
+ *   npx tsx bench/torch.ts [--quick] [--rounds=N] [--only=substring] [--no-rss] [--out=file]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,9 +12,10 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gelu, randn, type Tensor } from '../src/index.js';
+import { tapegradCnn } from './lib/cnn.js';
+import { tapegradGpt } from './lib/gpt.js';
 import { setNumThreads, startThreads, wasmInfo } from '../src/backend/wasm/index.js';
 import { tapegradMlp } from './lib/mlp.js';
-import { tapegradGpt } from './lib/gpt.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -45,6 +48,18 @@ function medianSeconds(fn: () => void): number {
   times.sort((a, b) => a - b);
   return times[times.length >> 1]!;
 }
+const step = (s: { step(): void }) => () => s.step();
+const TINY_OPS = 300;
+/** The same chain as torch_peer.py's tiny_ops: the per-op cost of recording and backward. */
+const tinyOps = () => {
+  const x = randn([8]).requiresGrad_();
+  return () => {
+    x.grad = null;
+    let h = x;
+    for (let i = 0; i < TINY_OPS / 3; i++) h = h.mul(0.9).add(0.1).tanh();
+    h.sum().backward();
+  };
+};
 const geluStep = (approximate: 'none' | 'tanh') => {
   const x = randn([16, 32, 256]).requiresGrad_(),
     g = randn([16, 32, 256]);
@@ -79,14 +94,9 @@ const workloads: Record<string, [() => () => void, number, string]> = {
   ],
   'gelu erf [16,32,256] fwd+bwd': [() => geluStep('none'), 1, 'steps/s'],
   'gelu tanh [16,32,256] fwd+bwd': [() => geluStep('tanh'), 1, 'steps/s'],
-  'gpt 2x64 h4 T32 b16 adamw': [
-    () => {
-      const s = tapegradGpt();
-      return () => s.step();
-    },
-    1,
-    'steps/s',
-  ],
+  'gpt 2x64 h4 T32 b16 adamw': [() => step(tapegradGpt()), 1, 'steps/s'],
+  'cnn lenet b32 adam': [() => step(tapegradCnn(32)), 1, 'steps/s'],
+  '300 tiny ops + backward': [tinyOps, TINY_OPS / 1e6, 'Mops/s'],
 };
 void keep;
 
@@ -134,11 +144,38 @@ const table = names.map((n) => {
     torchRounds: pt[n],
   };
 });
+
+// Peak RSS of the training workloads, each in its own process (tapegrad and PyTorch alternately).
+const rss: { workload: string; steps: number; tapegradMB: number; torchMB: number; ratio: number }[] = [];
+if (!args.includes('--no-rss')) {
+  const steps = quick ? 30 : 1000;
+  for (const n of names.filter((x) => workloads[x]![2] === 'steps/s' && !x.startsWith('gelu'))) {
+    const t = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(here, 'rss-child.ts'), 'tapegrad', String(steps), n],
+      {
+        encoding: 'utf8',
+      },
+    );
+    if (t.status !== 0) throw new Error(`rss child failed:\n${t.stderr}`);
+    const p = spawnSync(py, [join(here, 'peers', 'torch_peer.py'), String(THREADS), '--rss', n, String(steps)], {
+      encoding: 'utf8',
+    });
+    if (p.status !== 0) throw new Error(`torch rss peer failed:\n${p.stderr}`);
+    const last = (o: string) => JSON.parse(o.trim().split('\n').pop()!) as { maxRssMB: number };
+    const tMB = last(t.stdout).maxRssMB,
+      pMB = last(p.stdout).maxRssMB;
+    rss.push({ workload: n, steps, tapegradMB: tMB, torchMB: pMB, ratio: tMB / pMB });
+  }
+  console.log('\n| peak RSS | steps | tapegrad MB | PyTorch MB | tapegrad ÷ PyTorch |\n|---|---:|---:|---:|---:|');
+  for (const r of rss)
+    console.log(`| ${r.workload} | ${r.steps} | ${r.tapegradMB} | ${r.torchMB} | ${r.ratio.toFixed(2)} |`);
+}
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(
   out,
   JSON.stringify(
-    { date: new Date().toISOString(), node: process.version, torch: torchVersion, threads: THREADS, table },
+    { date: new Date().toISOString(), node: process.version, torch: torchVersion, threads: THREADS, table, rss },
     null,
     2,
   ) + '\n',

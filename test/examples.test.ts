@@ -23,7 +23,7 @@ const expectedFiles: Record<string, readonly string[]> = {
   'mnist.ts': ['loss-curves.svg', 'best-model.safetensors'],
   'optimizers-rosenbrock.ts': ['optimizers-rosenbrock-loss.svg', 'optimizers-rosenbrock-paths.svg'],
   'multi-task.ts': ['multi-task.svg'],
-  'optimizer-zoo.ts': ['optimizer-zoo.svg'],
+  'optimizer-zoo.ts': ['optimizer-zoo.svg', 'optimizer-zoo-cnn.svg'],
   'char-transformer.ts': ['char-transformer.svg'],
   'recommender.ts': ['recommender.svg'],
   'sequence-lstm.ts': ['sequence-lstm.svg'],
@@ -67,6 +67,9 @@ describe('examples run with --quick', () => {
         expect(stdout).toMatch(/\| optimizer\s+\| best lr \(of grid\) \| steps to loss [\d.]+ \| time to target \|/);
         for (const m of ['GD', 'Adam', 'Lion', 'SGDScheduleFree', 'AdamWScheduleFree', 'Prodigy', 'Lamb', 'Lars'])
           expect(stdout).toContain(`| ${m} `);
+        // Both tasks: the MLP and the CNN each print a table with every optimizer, Muon included.
+        expect(stdout).toMatch(/MNIST 784-128-10 MLP: [\s\S]*\| Muon \+ AdamW [\s\S]*MNIST LeNet-ish CNN/);
+        expect(stdout).toMatch(/MNIST LeNet-ish CNN \(examples\/mnist-cnn\.ts\): [\s\S]*\| Muon \+ AdamW /);
       }
       if (file === 'char-transformer.ts') expect(stdout).toMatch(/validation: \d+\.\d+ bits\/char vs unigram \d+\.\d+/);
       if (file === 'recommender.ts') expect(stdout).toMatch(/\| rank-8 MF \(\d+ epochs\) \| \d+\.\d+ \|/);

@@ -42,6 +42,26 @@ export interface LambStepHyper {
   readonly weightDecay: number;
 }
 
+/** Muon hyper-parameters for one step (optim's MuonOptions; lr scales the weight decay, the step uses adjustedLr). */
+export interface MuonStepHyper {
+  readonly lr: number;
+  readonly weightDecay: number;
+  readonly momentum: number;
+  readonly nesterov: boolean;
+  readonly nsCoefficients: readonly [number, number, number];
+  readonly eps: number;
+  readonly nsSteps: number;
+}
+/** Adafactor hyper-parameters for one step (the fields of optim's AdafactorOptions). */
+export interface AdafactorStepHyper {
+  readonly lr: number;
+  readonly beta2Decay: number;
+  readonly eps: readonly [number | null, number];
+  readonly d: number;
+  readonly weightDecay: number;
+  readonly maximize: boolean;
+}
+
 export interface FusedUpdates {
   /** Adam/AdamW (no AMSGrad) at 1-based `step`; true when it ran. */
   adam(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: AdamStepHyper, step: number): boolean;
@@ -59,6 +79,27 @@ export interface FusedUpdates {
   ): boolean;
   /** LAMB at 1-based `count` (the trust ratio over the whole tensor); true when it ran. */
   lamb?(param: FloatArray, grad: FloatArray, m: FloatArray, v: FloatArray, h: LambStepHyper, count: number): boolean;
+  /** Muon on a rows×cols matrix with the shape-adjusted lr `adjustedLr`; true when it ran. */
+  muon?(
+    param: FloatArray,
+    grad: FloatArray,
+    buf: FloatArray,
+    rows: number,
+    cols: number,
+    h: MuonStepHyper,
+    adjustedLr: number,
+  ): boolean;
+  /** Adafactor at 1-based `step`: rowVar and colVar for ≥ 2-D `shape`, else variance; true when it ran. */
+  adafactor?(
+    param: FloatArray,
+    grad: FloatArray,
+    rowVar: FloatArray | null,
+    colVar: FloatArray | null,
+    variance: FloatArray | null,
+    shape: readonly number[],
+    h: AdafactorStepHyper,
+    step: number,
+  ): boolean;
 }
 
 /** Who may offer kernels, in the order they are asked. */

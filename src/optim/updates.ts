@@ -7,8 +7,8 @@
  * vectorised CPU kernels may fuse a multiply-add; we cannot, hence ~1e-15 relative, not 0).
  * Scalars that PyTorch computes in Python (bias corrections, step sizes) are computed here
  * in JS doubles the same way. The declarations in this folder call these through `getUpdateKernel`,
- * whose defaults for adam and sgd first try the fused kernels backends offer (backend/fused.ts:
- * WebAssembly, GPU); a user can replace any of them with `setUpdateKernel`.
+ * whose defaults for adam, sgd, adamwScheduleFree, lamb, muon and adafactor first try the fused kernels
+ * backends offer (backend/fused.ts: WebAssembly, GPU); a user can replace any of them with `setUpdateKernel`.
  */
 
 import { fusedUpdates } from '../backend/fused.js';
@@ -1102,13 +1102,28 @@ const lambFused: UpdateKernels['lamb'] = (param, grad, m, v, h, count) => {
   for (const f of fusedUpdates()) if (f.lamb?.(param, grad, m, v, h, count)) return;
   lambUpdate(param, grad, m, v, h, count);
 };
-/** What the optimizers call by default: the reference updates, with adam and sgd picking up offered fused kernels. */
+/** Muon and Adafactor through an offered fused kernel (float32 WebAssembly), else the reference (issue 14). */
+const muonFused: UpdateKernels['muon'] = (param, grad, buf, rows, cols, h) => {
+  const fused = fusedUpdates();
+  if (fused.length > 0) {
+    const lr = muonAdjustedLr(h, rows, cols);
+    for (const f of fused) if (f.muon?.(param, grad, buf, rows, cols, h, lr)) return;
+  }
+  muonUpdate(param, grad, buf, rows, cols, h);
+};
+const adafactorFused: UpdateKernels['adafactor'] = (param, grad, rowVar, colVar, variance, shape, h, step) => {
+  for (const f of fusedUpdates()) if (f.adafactor?.(param, grad, rowVar, colVar, variance, shape, h, step)) return;
+  adafactorUpdate(param, grad, rowVar, colVar, variance, shape, h, step);
+};
+/** What the optimizers call by default: the reference updates, the six above picking up offered fused kernels. */
 const defaults: UpdateKernels = {
   ...builtin,
   adam: adamFused,
   sgd: sgdFused,
   adamwScheduleFree: adamwScheduleFreeFused,
   lamb: lambFused,
+  muon: muonFused,
+  adafactor: adafactorFused,
 };
 
 const kernels: { -readonly [K in UpdateKernelName]: UpdateKernels[K] } = { ...defaults };

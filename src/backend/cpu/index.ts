@@ -12,6 +12,7 @@ import * as W from '../wasm/index.js';
 import * as WN from '../wasm/norm.js';
 import * as WS from '../wasm/strided.js';
 import * as N from './norm.js';
+import { adafactorStep, muonStep } from '../wasm/optim.js';
 
 /** Which CPU kernels run: the WebAssembly ones or the plain TypeScript reference. */
 export type CpuKernels = 'wasm' | 'reference';
@@ -51,6 +52,14 @@ const wasmUpdates: FusedUpdates = {
     W.lambStep(p, g, m, v, h, count);
     return true;
   },
+  muon: (p, g, b, rows, cols, h, lr) => isF32(p) && isF32(g) && isF32(b) && muonStep(p, g, b, rows, cols, h, lr),
+  adafactor: (p, g, r, c, v, shape, h, step) =>
+    isF32(p) &&
+    isF32(g) &&
+    (r === null || isF32(r)) &&
+    (c === null || isF32(c)) &&
+    (v === null || isF32(v)) &&
+    adafactorStep(p, g, r, c, v, shape, h, step),
 };
 offerFusedUpdates('wasm', wasmEnabled() ? wasmUpdates : null);
 export const getCpuKernels = (): CpuKernels => (wasmEnabled() ? 'wasm' : 'reference');

@@ -657,6 +657,9 @@ export function lambApply(
   }
 }
 
+// ---- Muon and Adafactor (issue 14): assembly/optim.ts ---------------------------------
+export * from './optim';
+
 // Layer / RMS normalisation rows (norm.ts).
 export { layerNormRows, layerNormBackRows } from './norm';
 
