@@ -52,7 +52,10 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   // gradient is one product too instead of a batch of products summed over the batch.
   let out =
     a2.ndim > 2 && b2.ndim === 2 && !ta
-      ? mm(a2.reshape([-1, a2.shape[a2.ndim - 1]!]), b2, false, tb).reshape([...a2.shape.slice(0, -1), -1])
+      ? mm(a2.reshape([a2.shape.slice(0, -1).reduce((p, d) => p * d, 1), a2.shape.at(-1)!]), b2, false, tb).reshape([
+          ...a2.shape.slice(0, -1),
+          b2.shape[tb ? 0 : 1]!,
+        ])
       : mm(a2, b2, ta, tb);
   if (b.ndim === 1) out = out.squeeze(-1);
   if (a.ndim === 1) out = out.squeeze(out.ndim - (b.ndim === 1 ? 1 : 2));
