@@ -67,28 +67,33 @@ export function batchNorm(
     eps = checkEps(opts.eps ?? 1e-5, op);
   if (!(momentum >= 0 && momentum <= 1)) throw new ValueError(`${op}: momentum must be in [0, 1], got ${momentum}`);
   const view = [1, c, ...x.shape.slice(2).map(() => 1)];
-  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  const count = x.size / c;
+  const count = c === 0 ? 0 : x.size / c;
   let y: Tensor;
   if (training || rm === null) {
     if (count <= 1 && training)
       throw new ValueError(
         `${op}: expected more than 1 value per channel when` + ` training, got input ${fmt(x.shape)}`,
       );
-    const mu = x.mean(axes, true);
-    const d = x.sub(mu);
-    const v = d.mul(d).mean(axes, true);
-    y = d.div(v.add(eps).sqrt());
+    // Channels first, [C, N·∏spatial], then the fused row normalisation (norm-fused.ts) and back.
+    const perm = [1, 0, ...x.shape.slice(2).map((_, i) => i + 2)];
+    const xc = x.permute(perm).reshape([c, count]);
+    y = normalize(xc, 1, eps, false, null, null)
+      .reshape(perm.map((p) => x.shape[p]!))
+      .permute(perm);
     if (training && rm !== null && rv !== null) {
       noGrad(() => {
-        const m = mu.data,
-          vv = v.data,
+        const d = xc.data,
           rmd = rm.data,
           rvd = rv.data,
           unbias = count / (count - 1);
         for (let i = 0; i < c; i++) {
-          rmd[i] = (1 - momentum) * rmd[i]! + momentum * m[i]!;
-          rvd[i] = (1 - momentum) * rvd[i]! + momentum * vv[i]! * unbias;
+          let m = 0,
+            q = 0;
+          for (let j = i * count; j < (i + 1) * count; j++) m += d[j]!;
+          m /= count;
+          for (let j = i * count; j < (i + 1) * count; j++) q += (d[j]! - m) ** 2;
+          rmd[i] = (1 - momentum) * rmd[i]! + momentum * m;
+          rvd[i] = (1 - momentum) * rvd[i]! + momentum * (q / count) * unbias;
         }
       });
     }

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { grad, groupNorm, layerNorm, rmsNorm, Tensor } from '../../src/index.js';
+import { batchNorm, grad, groupNorm, layerNorm, rmsNorm, Tensor, tensor } from '../../src/index.js';
 import { layerNormComposite, rmsNormComposite } from '../../src/ops/fused-oracles.js';
 import * as N from '../../src/backend/cpu/norm.js';
 import * as WN from '../../src/backend/wasm/norm.js';
@@ -114,6 +114,36 @@ const f32 = (n: number, seed: number, scale = 1): Float32Array => {
   const t = rnd([n], seed);
   return Float32Array.from(t.data, (v) => v * scale);
 };
+describe('batchNorm in training runs the fused rows over [C, N·H·W]', () => {
+  // the composite it replaced: statistics over every axis but the channels
+  const oracle = (x: Tensor, w: Tensor, b: Tensor): Tensor => {
+    const axes = [0, 2, 3];
+    const d = x.sub(x.mean(axes, true));
+    const view = [1, x.shape[1]!, 1, 1];
+    return d.div(d.mul(d).mean(axes, true).add(1e-5).sqrt()).mul(w.reshape(view)).add(b.reshape(view));
+  };
+  it('equals the composite (value, gradients, Hessian-vector product) and updates the running statistics', () => {
+    agree(
+      (x, w, b) => batchNorm(x, null, null, { weight: w, bias: b, training: true }),
+      oracle,
+      [rnd([3, 2, 2, 3], 16), rnd([2], 17), rnd([2], 18)],
+      16,
+    );
+    const x = rnd([3, 2, 2, 3], 19);
+    const rm = tensor([0.5, -1], { dtype: 'float64' }),
+      rv = tensor([2, 0.5], { dtype: 'float64' });
+    batchNorm(x, rm, rv, { training: true, momentum: 0.2 });
+    for (let c = 0; c < 2; c++) {
+      const vals: number[] = [];
+      for (let n = 0; n < 3; n++) for (let k = 0; k < 6; k++) vals.push(x.data[n * 12 + c * 6 + k]!);
+      const m = vals.reduce((a, b) => a + b, 0) / 18;
+      const v = vals.reduce((a, b) => a + (b - m) ** 2, 0) / 17;
+      expect(rm.data[c]).toBeCloseTo(0.8 * [0.5, -1][c]! + 0.2 * m, 12);
+      expect(rv.data[c]).toBeCloseTo(0.8 * [2, 0.5][c]! + 0.2 * v, 12);
+    }
+  });
+});
+
 describe('WebAssembly layerNorm row kernels equal the float64 reference', () => {
   it('forward and backward, any row length (tails), affine or not, layer or rms', () => {
     fc.assert(
