@@ -1,6 +1,9 @@
 /**
  * Times (and, under `node --cpu-prof`, profiles) the GPT-style training step of bench/lib/gpt.ts alone:
  *   npx tsx bench/gpt-prof.ts [--steps=N] [--threads=T]
+ *   node --cpu-prof --import tsx bench/gpt-prof.ts --threads=1   (one .cpuprofile per thread)
+ * Prints wall-clock quantiles and the process CPU time per step (steadier than wall time on a shared
+ * machine). The PyTorch peer of the same step: npx tsx bench/torch.ts --only=gpt.
  */
 import { setNumThreads, startThreads } from '../src/backend/wasm/index.js';
 import { tapegradGpt } from './lib/gpt.js';
