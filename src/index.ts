@@ -186,6 +186,7 @@ export type {
 } from './io/index.js';
 export { setBackend, backendInfo } from './backend/gpu/index.js';
 export type { BackendInfo, GpuThresholds, GpuStats, GpuMemoryLimits } from './backend/gpu/index.js';
+export type { GpuMode, SetBackendOptions } from './backend/gpu/index.js';
 /** Performance knobs: setNumThreads, setWasmThresholds, setGpuThresholds, setGpuKernelCacheSize, setCpuKernels, wasmInfo, gpuStats. */
 export * as tuning from './tuning.js';
 export { setPrintOptions, getPrintOptions } from './format.js';

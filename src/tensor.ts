@@ -136,6 +136,33 @@ export class Tensor {
       throw new ShapeError(`item: tensor of shape ${fmt(this.shape)} has ${this.size} elements, expected exactly 1`);
     return this.data[0]!;
   }
+  /**
+   * The values, row-major, without blocking the thread: a WebGPU-resident tensor is read back
+   * while the event loop keeps running (the synchronous {@link Tensor.data} blocks on it instead).
+   * On CPU and headless-gl tensors it resolves to the same values as `.data`.
+   */
+  async dataAsync(): Promise<TypedArray> {
+    if (this.#data === null) {
+      const dev = this.#device as (DeviceBuffer & { readAsync?: () => Promise<TypedArray> }) | null;
+      if (dev && typeof dev.readAsync === 'function') {
+        const values = await dev.readAsync();
+        if (this.#data === null && this.#device === dev) {
+          this.#data = values;
+          dev.dispose();
+          this.#device = null;
+        }
+      }
+    }
+    return this.data;
+  }
+  /** The value of a one-element tensor, read back without blocking (see {@link Tensor.dataAsync}). */
+  async itemAsync(): Promise<number> {
+    if (this.size !== 1)
+      throw new ShapeError(
+        `itemAsync: tensor of shape ${fmt(this.shape)} has ${this.size} elements, expected exactly 1`,
+      );
+    return (await this.dataAsync())[0]!;
+  }
   /** PyTorch-style printout: values (summarised past a threshold), shape, dtype, device, requiresGrad or op. */
   toString(): string {
     return formatTensor(this.#device ? this.#device.read() : this.#data!, {

@@ -1,6 +1,7 @@
 /**
  * Start-up failures of the GPU backend. This file runs everywhere (no display needed): it removes
- * DISPLAY before the first start attempt, so headless-gl cannot get a context.
+ * DISPLAY before the first start attempt, so headless-gl cannot get a context. It asks for the
+ * headless-gl mode explicitly (a WebGPU adapter needs no display and may well start).
  */
 import { describe, expect, it, vi } from 'vitest';
 import { BackendError, tensor } from '../../src/index.js';
@@ -12,7 +13,7 @@ describe.skipIf(process.platform !== 'linux')('GPU backend start-up errors', () 
   it("setBackend('gpu') throws a BackendError that says why and how to fix it", () => {
     let err: unknown;
     try {
-      setBackend('gpu');
+      setBackend('gpu', { gpuMode: 'headlessgl' });
     } catch (e) {
       err = e;
     }
@@ -28,8 +29,8 @@ describe.skipIf(process.platform !== 'linux')('GPU backend start-up errors', () 
   it("setBackend('auto') falls back to the CPU with one warning", () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     try {
-      setBackend('auto');
-      setBackend('auto');
+      setBackend('auto', { gpuMode: 'headlessgl' });
+      setBackend('auto', { gpuMode: 'headlessgl' });
       expect(warn).toHaveBeenCalledTimes(1);
       expect(String(warn.mock.calls[0]![0])).toMatch(/setBackend\('auto'\) is using the CPU/);
       const info = backendInfo();
@@ -42,7 +43,20 @@ describe.skipIf(process.platform !== 'linux')('GPU backend start-up errors', () 
     }
   });
 
-  it('rejects unknown backend names', () => {
+  it('rejects unknown backend names, GPU modes and options', () => {
     expect(() => setBackend('tpu' as 'cpu')).toThrow(/unknown backend "tpu"/);
+    expect(() => setBackend('gpu', { gpuMode: 'cuda' as 'webgpu' })).toThrow(
+      /setBackend: options.gpuMode must be 'webgpu' or 'headlessgl', got "cuda"/,
+    );
+    expect(() => setBackend('gpu', { mode: 'webgpu' } as never)).toThrow(/mode/);
+    const saved = process.env['TAPEGRAD_GPU_MODE'];
+    process.env['TAPEGRAD_GPU_MODE'] = 'metal';
+    try {
+      expect(() => setBackend('auto')).toThrow(/TAPEGRAD_GPU_MODE must be 'webgpu' or 'headlessgl', got "metal"/);
+    } finally {
+      if (saved === undefined) delete process.env['TAPEGRAD_GPU_MODE'];
+      else process.env['TAPEGRAD_GPU_MODE'] = saved;
+    }
+    expect(backendInfo().name).toBe('cpu');
   });
 });

@@ -1,8 +1,9 @@
 /**
- * GPU backend parity, residency and training tests. They run real WebGL shaders through
- * headless-gl, so they need an X display: `xvfb-run -a npx vitest run test/backend/gpu`
- * (or `npm run test:gpu`). Without one the suite is skipped with a note, unless
- * TAPEGRAD_REQUIRE_GPU=1 (CI sets it), which turns "cannot start" into a failure.
+ * GPU backend parity, residency and training tests, in either GPU mode: WGSL through WebGPU
+ * (`TAPEGRAD_GPU_MODE=webgpu npx vitest run test/backend/gpu`, `npm run test:gpu:webgpu`) or WebGL
+ * shaders through headless-gl, which needs an X display (`npm run test:gpu`). Without a GPU the
+ * suite is skipped with a note (also on a software WebGPU adapter picked by default, see
+ * gpu-probe.ts), unless TAPEGRAD_REQUIRE_GPU=1 (CI sets it), which turns "cannot start" into a failure.
  *
  * Float32 tolerance (documented in docs/gpu.md): |gpu − cpu| ≤ atol + rtol·|cpu| with
  *   elementwise/movement/where: atol 1e-6, rtol 2e-6 (exact ops: add/mul/…/permute are bit-equal)
@@ -14,19 +15,12 @@ import { Generator, Tensor, backendInfo, matmul, optim, setBackend, tensor, tuni
 
 const { gpuStats, setGpuKernelCacheSize, setGpuThresholds } = tuning;
 import type { BinaryOp, UnaryOp } from '../../src/backend/backend.js';
+import { MODE, REQUIRE, gpuUnavailable } from './gpu-probe.js';
 
-const REQUIRE = process.env['TAPEGRAD_REQUIRE_GPU'] === '1';
-let unavailable = '';
-try {
-  setBackend('gpu');
-} catch (e) {
-  unavailable = (e as Error).message;
-} finally {
-  setBackend('cpu');
-}
+const unavailable = gpuUnavailable();
 if (unavailable && !REQUIRE) {
   console.warn(
-    `[tapegrad] GPU suite skipped: ${unavailable}\n  Run it with: xvfb-run -a npx vitest run test/backend/gpu (or npm run test:gpu)`,
+    `[tapegrad] GPU suite skipped: ${unavailable}\n  Run it with: npm run test:gpu (headless-gl, X display) or npm run test:gpu:webgpu`,
   );
 }
 
@@ -79,7 +73,7 @@ function close(gpu: ArrayLike<number>, cpu: ArrayLike<number>, atol: number, rto
 const SIZES: readonly (readonly number[])[] = [[1], [7], [257], [1000, 3]];
 
 // ---- the suite ------------------------------------------------------------------------------
-describe.skipIf(unavailable !== '' && !REQUIRE)('GPU backend (gpu.js on headless-gl)', () => {
+describe.skipIf(unavailable !== '' && !REQUIRE)(`GPU backend (${MODE ?? 'default'} mode)`, () => {
   beforeAll(() => {
     if (unavailable) throw new Error(`TAPEGRAD_REQUIRE_GPU=1 but the GPU backend cannot start: ${unavailable}`);
   });
@@ -90,7 +84,8 @@ describe.skipIf(unavailable !== '' && !REQUIRE)('GPU backend (gpu.js on headless
     setBackend('gpu');
     const info = backendInfo();
     expect(info.name).toBe('gpu');
-    expect(info.gpuMode).toBe('headlessgl');
+    if (MODE) expect(info.gpuMode).toBe(MODE);
+    else expect(['webgpu', 'headlessgl']).toContain(info.gpuMode);
     const before = gpuStats().runs;
     const y = data([7], 1).add(1);
     expect(y.deviceBuffer?.device).toBe('gpu');

@@ -1,8 +1,9 @@
 /**
- * Convolution and pooling kernels over plain typed arrays (NCHW, row-major). Convolutions are
- * im2col + the packed GEMM: the column matrix is built once per call and multiplied by the
- * weight through the matmul kernel's transpose flags (WebAssembly SIMD for float32, the
- * reference loop otherwise), so no transposed copy of anything is made.
+ * Convolution and pooling kernels over plain typed arrays (NCHW, row-major). float32 goes to the
+ * WebAssembly kernels of ../wasm/conv.ts when they are on; what follows each such call is the
+ * TypeScript reference they are tested against: im2col + the packed GEMM, the column matrix built
+ * once per call and multiplied by the weight through the matmul kernel's transpose flags, so no
+ * transposed copy of anything is made.
  */
 import type { TypedArray } from '../../dtype.js';
 import type { Shape } from '../../shape.js';
@@ -10,11 +11,16 @@ import type { ConvGeom, PoolGeom } from '../backend.js';
 import * as K from './kernels.js';
 import { wasmEnabled } from './mode.js';
 import * as W from '../wasm/index.js';
+import * as WC from '../wasm/conv.js';
 
 export type { ConvGeom, PoolGeom } from '../backend.js';
 
 type Ctor = new (n: number) => TypedArray;
 const make = (like: TypedArray, n: number): TypedArray => new (like.constructor as Ctor)(n);
+/** Whether the WebAssembly kernels (../wasm/conv.ts, tested against these) take the call: float32 and enabled. */
+const wasm32 = (...a: (TypedArray | null)[]): boolean =>
+  wasmEnabled() && a.every((v) => v === null || v instanceof Float32Array);
+type F = Float32Array;
 
 /** out = op(a) @ op(b) with broadcast batch dims, through the fastest kernel that takes it. */
 export function gemm(
@@ -103,6 +109,8 @@ export function conv2d(
   bias: TypedArray | null = null,
   keep: ((col: TypedArray) => void) | null = null,
 ): TypedArray {
+  const fast = wasm32(x, w, bias) ? WC.conv2d(x as F, w as F, bias as F | null, g, o) : null;
+  if (fast) return fast;
   const G = g.groups,
     kg = (g.c / G) * g.kh * g.kw,
     L = g.ho * g.wo;
@@ -125,6 +133,8 @@ export function conv2d(
 
 /** x [N, C, H, W] = convᵀ(y [N, O, Ho, Wo], w): the adjoint of conv2d in its input. */
 export function conv2dInput(y: TypedArray, w: TypedArray, g: ConvGeom, o: number): TypedArray {
+  const fast = wasm32(y, w) ? WC.conv2dInput(y as F, w as F, g, o) : null;
+  if (fast) return fast;
   const G = g.groups,
     kg = (g.c / G) * g.kh * g.kw,
     L = g.ho * g.wo;
@@ -144,6 +154,8 @@ export function conv2dWeight(
   o: number,
   cached: TypedArray | null = null,
 ): TypedArray {
+  const fast = wasm32(x, gy) ? WC.conv2dWeight(x as F, gy as F, g, o) : null;
+  if (fast) return fast;
   const G = g.groups,
     kg = (g.c / G) * g.kh * g.kw,
     L = g.ho * g.wo;
@@ -170,6 +182,9 @@ export function conv2dWeight(
  * and NaN-propagating as PyTorch (a NaN wins). Padding never wins.
  */
 export function maxPoolIndices(x: TypedArray, g: PoolGeom): Int32Array {
+  const fast = wasm32(x) ? WC.maxPool(x as F, g) : null;
+  if (fast) pooled.set(fast.idx, { x, val: fast.val });
+  if (fast) return fast.idx;
   const { planes, h: H, w: Wd, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw } = g;
   const out = new Int32Array(planes * ho * wo);
   let k = 0;
@@ -217,8 +232,17 @@ export function maxPoolIndices(x: TypedArray, g: PoolGeom): Int32Array {
   return out;
 }
 
+/** The winners' values of a WebAssembly max pool by its index array, for the gather that follows it (once). */
+const pooled = new WeakMap<Int32Array, { x: TypedArray; val: Float32Array }>();
 /** out[p, k] = x[p, idx[p, k]] over planes of `hw` values (the values at pooling winners). */
 export function planeGather(x: TypedArray, idx: Int32Array, hw: number, per: number, out: TypedArray): void {
+  const hit = pooled.get(idx);
+  if (hit) pooled.delete(idx);
+  if (hit && hit.x === x && hit.val.length === out.length) {
+    out.set(hit.val);
+    return;
+  }
+  if (wasm32(x, out) && WC.planeGather(x as F, idx, hw, per, out as F)) return;
   const planes = idx.length / per;
   for (let p = 0, k = 0; p < planes; p++) {
     const b = p * hw;
@@ -227,6 +251,7 @@ export function planeGather(x: TypedArray, idx: Int32Array, hw: number, per: num
 }
 /** The adjoint of planeGather: out (zeroed) [p, idx[p, k]] += g[p, k]. */
 export function planeScatter(g: TypedArray, idx: Int32Array, hw: number, per: number, out: TypedArray): void {
+  if (wasm32(g, out) && WC.planeScatter(g as F, idx, hw, per, out as F)) return;
   const planes = idx.length / per;
   out.fill(0);
   for (let p = 0, k = 0; p < planes; p++) {

@@ -6,7 +6,11 @@ import { checkOptions } from '../../validate.js';
 import { BackendError, ValueError } from '../../errors.js';
 import { getMode, installDevice, type BackendName } from '../dispatch.js';
 import { DEFAULT_THRESHOLDS, gpuBackend, thresholds, type GpuThresholds } from './backend.js';
-import { installGpuUpdates, uninstallGpuUpdates } from './optim.js';
+import { gpuUpdates, uninstallGpuUpdates } from './optim.js';
+import { offerFusedUpdates } from '../fused.js';
+import { webgpuBackend } from './webgpu/backend.js';
+import { enforceWebGpuLimits, setWebGpuCacheCapacity, startWebGpu, type WebGpuRuntime } from './webgpu/device.js';
+import { webgpuUpdates } from './webgpu/optim.js';
 import {
   DEFAULT_MEMORY_LIMITS,
   enforceLimits,
@@ -30,18 +34,32 @@ export interface BackendInfo {
   name: 'cpu' | 'gpu';
   /** What setBackend asked for. */
   requested: BackendName;
-  /** gpu.js mode when the GPU is in use (only real GPU modes are ever used). */
-  gpuMode?: 'headlessgl';
-  /** GL renderer and version strings, when started. */
+  /** The GPU mode in use: 'webgpu' (Dawn, WGSL shaders) or 'headlessgl' (gpu.js on WebGL 1). */
+  gpuMode?: GpuMode;
+  /** The WebGPU adapter, or the GL renderer and version strings, when started. */
   renderer?: string;
+  /** True when the adapter is a software one (llvmpipe, lavapipe, SwiftShader): slower than the CPU backend. */
+  softwareAdapter?: boolean;
   /** Why 'auto' is running on the CPU, when it is. */
   reason?: string;
   /** The size thresholds above which ops go to the GPU. */
   thresholds: GpuThresholds;
 }
 
+/** A GPU mode: WebGPU through the `webgpu` package (Dawn), or gpu.js on headless-gl. */
+export type GpuMode = 'webgpu' | 'headlessgl';
+/** Options of {@link setBackend}. */
+export interface SetBackendOptions {
+  /**
+   * Which GPU mode to use. Default: the `TAPEGRAD_GPU_MODE` environment variable if set, else
+   * WebGPU when the `webgpu` package finds an adapter, then headless-gl ('auto' skips a software
+   * WebGPU adapter, since it is slower than the CPU kernels).
+   */
+  gpuMode?: GpuMode;
+}
+
 let requested: BackendName = 'cpu';
-let rt: Runtime | null = null;
+let rt: Runtime | WebGpuRuntime | null = null;
 let fallbackReason: string | undefined;
 let warned = false;
 
@@ -51,9 +69,16 @@ let warned = false;
  * 'auto': the GPU for float32 ops above the thresholds (or whose inputs are already on the GPU);
  * if the GPU cannot start, the CPU, with one console warning. float64 and int32 always run on the CPU.
  */
-export function setBackend(name: BackendName): void {
+export function setBackend(name: BackendName, options: SetBackendOptions = {}): void {
   if (name !== 'cpu' && name !== 'gpu' && name !== 'auto') {
     throw new ValueError(`setBackend: unknown backend ${JSON.stringify(name)} (expected 'auto', 'cpu' or 'gpu')`);
+  }
+  const { gpuMode } = checkOptions('setBackend', options, ['gpuMode']);
+  const envMode = process.env['TAPEGRAD_GPU_MODE'] || undefined;
+  const want = gpuMode ?? envMode;
+  if (want !== undefined && want !== 'webgpu' && want !== 'headlessgl') {
+    const what = gpuMode !== undefined ? 'options.gpuMode' : 'TAPEGRAD_GPU_MODE';
+    throw new ValueError(`setBackend: ${what} must be 'webgpu' or 'headlessgl', got ${JSON.stringify(want)}`);
   }
   requested = name;
   fallbackReason = undefined;
@@ -63,7 +88,7 @@ export function setBackend(name: BackendName): void {
     return;
   }
   try {
-    rt = startRuntime();
+    rt = start(name, want);
   } catch (e) {
     if (name === 'gpu' || !(e instanceof BackendError)) {
       installDevice(null, 'cpu');
@@ -78,8 +103,32 @@ export function setBackend(name: BackendName): void {
     }
     return;
   }
-  installDevice(gpuBackend, name);
-  installGpuUpdates();
+  const web = rt.mode === 'webgpu';
+  installDevice(web ? webgpuBackend : gpuBackend, name);
+  offerFusedUpdates('gpu', web ? webgpuUpdates : gpuUpdates);
+}
+
+/** Starts the requested GPU mode, or the first that works: WebGPU (hardware for 'auto'), then headless-gl. */
+function start(name: 'gpu' | 'auto', want: GpuMode | undefined): Runtime | WebGpuRuntime {
+  if (want === 'headlessgl') return startRuntime();
+  let web: WebGpuRuntime | null = null;
+  let why: string;
+  try {
+    web = startWebGpu();
+    why = `its adapter, ${web.renderer}, is a software one; setBackend('gpu') or gpuMode: 'webgpu' would use it`;
+  } catch (e) {
+    if (!(e instanceof BackendError)) throw e;
+    if (want === 'webgpu') throw e;
+    why = e.message;
+  }
+  if (web && (name === 'gpu' || !web.software || want === 'webgpu')) return web;
+  try {
+    return startRuntime();
+  } catch (e) {
+    if (!(e instanceof BackendError)) throw e;
+    if (web && name === 'gpu') return web;
+    throw new BackendError(`${e.message} (WebGPU not used: ${why})`);
+  }
 }
 
 /** The current backend, what was requested and the GPU thresholds. */
@@ -89,6 +138,7 @@ export function backendInfo(): BackendInfo {
   if (onGpu && rt) {
     info.gpuMode = rt.mode;
     info.renderer = rt.renderer;
+    if (rt.mode === 'webgpu') info.softwareAdapter = rt.software;
   }
   if (fallbackReason !== undefined) info.reason = fallbackReason;
   return info;
@@ -119,6 +169,7 @@ export function gpuStats(reset = false): GpuStats {
 export function setGpuKernelCacheSize(n: number): void {
   if (!Number.isFinite(n) || n < 1) throw new ValueError(`setGpuKernelCacheSize: expected a positive number, got ${n}`);
   setCacheCapacity(n);
+  setWebGpuCacheCapacity(n);
 }
 
 /**
@@ -141,5 +192,6 @@ export function setGpuMemoryLimits(limits: Partial<GpuMemoryLimits> | 'default')
   }
   Object.assign(memoryLimits, next);
   enforceLimits();
+  enforceWebGpuLimits();
   return { ...memoryLimits };
 }

@@ -162,6 +162,8 @@ export function matmul(
 // ---- elementwise ------------------------------------------------------------------------
 
 const BIN: Partial<Record<BinaryOp, number>> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
+// Comparisons (1 or 0, in the input dtype): relu's backward is g · (x > 0) (issue 12's CNN step).
+Object.assign(BIN, { gt: 6, ge: 7, lt: 8, le: 9, eq: 10, ne: 11 });
 const UN: Partial<Record<UnaryOp, number>> = { neg: 0, abs: 1, sqrt: 2, relu: 3, exp: 4, sigmoid: 5 };
 
 export function unary(op: UnaryOp, x: Float32Array, out: Float32Array): boolean {

@@ -175,7 +175,8 @@ export function gemm(
 }
 
 // ---- elementwise --------------------------------------------------------------------
-// Binary op codes: 0 add, 1 sub, 2 mul, 3 div, 4 maximum, 5 minimum.
+// Binary op codes: 0 add, 1 sub, 2 mul, 3 div, 4 maximum, 5 minimum;
+// comparisons, 1 or 0 (relu's backward is g · (x > 0)): 6 gt, 7 ge, 8 lt, 9 le, 10 eq, 11 ne.
 // Unary op codes: 0 neg, 1 abs, 2 sqrt, 3 relu, 4 exp, 5 sigmoid.
 
 @inline function vbin(op: i32, x: v128, y: v128): v128 {
@@ -185,7 +186,13 @@ export function gemm(
     case 2: return f32x4.mul(x, y);
     case 3: return f32x4.div(x, y);
     case 4: return v128.bitselect(x, y, v128.or(f32x4.gt(x, y), f32x4.ne(x, x)));
-    default: return v128.bitselect(x, y, v128.or(f32x4.lt(x, y), f32x4.ne(x, x)));
+    case 5: return v128.bitselect(x, y, v128.or(f32x4.lt(x, y), f32x4.ne(x, x)));
+    case 6: return v128.and(f32x4.gt(x, y), f32x4.splat(1));
+    case 7: return v128.and(f32x4.ge(x, y), f32x4.splat(1));
+    case 8: return v128.and(f32x4.lt(x, y), f32x4.splat(1));
+    case 9: return v128.and(f32x4.le(x, y), f32x4.splat(1));
+    case 10: return v128.and(f32x4.eq(x, y), f32x4.splat(1));
+    default: return v128.and(f32x4.ne(x, y), f32x4.splat(1));
   }
 }
 @inline function sbin(op: i32, x: f32, y: f32): f32 {
@@ -195,7 +202,13 @@ export function gemm(
     case 2: return x * y;
     case 3: return x / y;
     case 4: return x > y || x != x ? x : y;
-    default: return x < y || x != x ? x : y;
+    case 5: return x < y || x != x ? x : y;
+    case 6: return x > y ? 1 : 0;
+    case 7: return x >= y ? 1 : 0;
+    case 8: return x < y ? 1 : 0;
+    case 9: return x <= y ? 1 : 0;
+    case 10: return x == y ? 1 : 0;
+    default: return x != y ? 1 : 0;
   }
 }
 
@@ -656,6 +669,12 @@ export function lambApply(
     store<f32>(p + q, pv + nlr * (u * tr));
   }
 }
+
+// ---- convolution and pooling (issue 12) -----------------------------------------------------
+export {
+  im2col, col2im, addBias, transposeBatched, maxPool, planeScatter, planeGather, padPlanes, convDirect, spreadRows,
+  convDirectWeight,
+} from './conv';
 
 // ---- Muon and Adafactor (issue 14): assembly/optim.ts ---------------------------------
 export * from './optim';
