@@ -136,6 +136,13 @@ export type KernelSigs = { readonly [P in UnaryOp]: (x: In) => Buf } & {
   readonly gelu: (x: In, tanh: boolean) => Buf;
   /** g · GELU′(x), same shapes. */
   readonly geluBackward: (g: In, x: In, tanh: boolean) => Buf;
+  /**
+   * Each row of `n` trailing values normalised, (x − mean)/√(var + eps) with the biased variance
+   * (`rms`: x/√(mean x² + eps)), then · w + b where given (n values each); same shape.
+   */
+  readonly layerNorm: (x: In, w: In | null, b: In | null, n: number, eps: number, rms: boolean) => Buf;
+  /** Jᵀg of layerNorm without affine at x, per row of `n`: r·(g − mean g − x̂·mean(g·x̂)) (`rms`: no mean g). */
+  readonly layerNormBackward: (g: In, x: In, n: number, eps: number, rms: boolean) => Buf;
   /** Stable sort order along `axis` (int32, x's shape); NaN sorts above every number, as PyTorch. */
   readonly argsort: (x: In, axis: number, descending: boolean) => Buf;
   /**

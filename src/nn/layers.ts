@@ -9,6 +9,7 @@ import { ones, tensor, Tensor, zeros } from '../tensor.js';
 import * as init from './init.js';
 import { checkOptions } from '../validate.js';
 import { asIndex } from '../ops/indexing.js';
+import { normalize } from '../ops/norm-fused.js';
 import { floatDType, Module, Parameter, type UnaryModule } from './module.js';
 
 /** Options every layer with parameters takes. */
@@ -228,14 +229,8 @@ export class LayerNorm extends Module {
         `LayerNorm: expected input of shape […, ${this.normalizedShape.join(', ')}], got ${fmt(x.shape)}`,
       );
     }
-    const axes = Array.from({ length: k }, (_, i) => x.ndim - k + i);
-    const mu = x.mean(axes, true);
-    const d = x.sub(mu);
-    const v = d.mul(d).mean(axes, true);
-    let y = d.div(v.add(this.eps).sqrt());
-    if (this.weight) y = y.mul(this.weight);
-    if (this.bias) y = y.add(this.bias);
-    return y;
+    // the fused layerNorm primitive (ops/norm-fused.ts): one kernel forward, one for the input gradient
+    return normalize(x, k, this.eps, false, this.weight, this.bias);
   }
   protected override extraRepr(): string {
     return `${fmt(this.normalizedShape)}, eps=${this.eps}${this.weight ? '' : ', no affine'}`;

@@ -16,6 +16,7 @@ import { defineOp } from '../autograd/custom.js';
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { defaultGenerator, rand, type Generator } from '../random.js';
 import { fmt } from '../shape.js';
+import { isGradEnabled } from '../tape.js';
 import { Tensor } from '../tensor.js';
 
 /** Options of `scaledDotProductAttention` (torch.nn.functional.scaled_dot_product_attention). */
@@ -167,19 +168,31 @@ export function attentionCore(
  *   dV = Pᵀ g,  dP = g Vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dQ = scale · dS K,  dK = scale · dSᵀ Q,  dMask = dS,
  * written with Tensor ops, so it is differentiable again (second order). The composite stays its test oracle.
  */
-export function fusedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, scale: number): Tensor {
+export function fusedAttention(
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  mask: Tensor | null,
+  scale: number,
+  causal = false,
+): Tensor {
+  // A causal mask keeps column 0 of every row, so no row is all −∞ and the plain softmax is safe.
   const weights = (qq: Tensor, kk: Tensor, m: Tensor | null): Tensor => {
     let s = qq.matmul(kk, { transB: true }).mul(scale);
     if (m) s = s.add(m);
-    return m ? safeSoftmax(s) : s.softmax(-1);
+    return m && !causal ? safeSoftmax(s) : s.softmax(-1);
   };
+  // The forward's weights, kept for a first-order backward (a createGraph backward recomputes them
+  // with recording on, so they are differentiable); released once used.
+  let kept: Tensor | null = null;
   const op = defineOp({
     name: 'scaledDotProductAttention',
-    forward: (qq, kk, vv, m) => weights(qq!, kk!, m ?? null).matmul(vv!),
+    forward: (qq, kk, vv, m) => (kept = weights(qq!, kk!, m ?? null)).matmul(vv!),
     backward: (g, ...xs) => {
       const [qq, kk, vv] = xs as [Tensor, Tensor, Tensor];
       const m = mask ? xs[3]! : null;
-      const p = weights(qq, kk, m);
+      const p = kept && !isGradEnabled() ? kept : weights(qq, kk, m);
+      kept = null;
       const dv = p.matmul(g, { transA: true });
       const dp = g.matmul(vv, { transB: true });
       const ds = p.mul(dp.sub(dp.mul(p).sum(-1, true)));
@@ -202,7 +215,7 @@ export function scaledDotProductAttention(
   opts: ScaledDotProductAttentionOptions = {},
 ): Tensor {
   const { mask, scale, p } = setup(q, k, v, opts);
-  if (p === 0 && (opts.fused ?? true)) return fusedAttention(q, k, v, mask, scale);
+  if (p === 0 && (opts.fused ?? true)) return fusedAttention(q, k, v, mask, scale, opts.isCausal === true);
   return attentionCore(q, k, v, mask, scale, p, opts.generator).output;
 }
 

@@ -16,6 +16,7 @@ import { AutogradError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import type { ConvAttrs, ConvTAttrs, ConvWAttrs, UnfoldAttrs } from './conv.js';
 import type { PlaneAttrs, PlaneScatterAttrs, PoolIdxAttrs } from './pool.js';
+import type { NormAttrs } from './norm-fused.js';
 
 export type { Primitive } from '../backend/backend.js';
 
@@ -80,6 +81,9 @@ export type Sigs = { readonly [P in UnaryOp]: Sig<T1, null> } & { readonly [P in
   readonly softmaxCrossEntropy: Sig<T2, null>;
   readonly gelu: Sig<T1, { readonly approximate: 'none' | 'tanh' }>;
   readonly geluBackward: Sig<T2, { readonly approximate: 'none' | 'tanh' }>;
+  /** Inputs x, then the weight and the bias where the attrs say so. */
+  readonly layerNorm: Sig<readonly [Tensor, ...Tensor[]], NormAttrs>;
+  readonly layerNormBackward: Sig<T2, NormAttrs>;
   readonly argsort: Sig<T1, { readonly axis: number; readonly descending: boolean }>;
   /** Inputs x, weight and an optional bias. */
   readonly conv2d: Sig<readonly [Tensor, Tensor, ...Tensor[]], ConvAttrs>;

@@ -22,3 +22,17 @@ export function geluComposite(x: Tensor, approximate: 'none' | 'tanh' = 'none'):
   }
   return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
 }
+/** The composite layer normalisation over the trailing `dims` axes (biased variance): the oracle of layerNorm. */
+export function layerNormComposite(x: Tensor, dims: number, eps = 1e-5, weight?: Tensor, bias?: Tensor): Tensor {
+  const axes = Array.from({ length: dims }, (_, i) => x.ndim - dims + i);
+  const d = x.sub(x.mean(axes, true));
+  const y = d.div(d.mul(d).mean(axes, true).add(eps).sqrt());
+  const yw = weight ? y.mul(weight) : y;
+  return bias ? yw.add(bias) : yw;
+}
+/** The composite RMS normalisation over the trailing `dims` axes: the oracle of rmsNorm. */
+export function rmsNormComposite(x: Tensor, dims: number, eps: number, weight?: Tensor): Tensor {
+  const axes = Array.from({ length: dims }, (_, i) => x.ndim - dims + i);
+  const y = x.div(x.mul(x).mean(axes, true).add(eps).sqrt());
+  return weight ? y.mul(weight) : y;
+}

@@ -46,7 +46,17 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
     throw new ShapeError(`matmul: operands must be at least 1-D, got shapes ${fmt(a.shape)} and ${fmt(b.shape)}`);
   const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;
   const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
-  let out = mm(a2, b2, opts.transA ?? false, opts.transB ?? false);
+  const ta = opts.transA ?? false,
+    tb = opts.transB ?? false;
+  // A batched a against a matrix b (a Linear on [B, T, C]): one GEMM over the folded rows, so b's
+  // gradient is one product too instead of a batch of products summed over the batch.
+  let out =
+    a2.ndim > 2 && b2.ndim === 2 && !ta
+      ? mm(a2.reshape([a2.shape.slice(0, -1).reduce((p, d) => p * d, 1), a2.shape.at(-1)!]), b2, false, tb).reshape([
+          ...a2.shape.slice(0, -1),
+          b2.shape[tb ? 0 : 1]!,
+        ])
+      : mm(a2, b2, ta, tb);
   if (b.ndim === 1) out = out.squeeze(-1);
   if (a.ndim === 1) out = out.squeeze(out.ndim - (b.ndim === 1 ? 1 : 2));
   return out;

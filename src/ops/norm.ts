@@ -1,11 +1,13 @@
 /**
- * Normalisations, as composites of primitives (so their gradients, of any order, come from the
- * primitives'): batchNorm, layerNorm, groupNorm, rmsNorm, with PyTorch's arguments and defaults.
+ * Normalisations with PyTorch's arguments and defaults: layerNorm, rmsNorm and groupNorm run the fused
+ * layerNorm primitive (norm-fused.ts; their composites are the oracles in fused-oracles.ts); batchNorm,
+ * which normalises over every axis but the channels, stays a composite of primitives.
  */
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { fmt } from '../shape.js';
 import { noGrad } from '../tape.js';
 import { Tensor } from '../tensor.js';
+import { normalize } from './norm-fused.js';
 import { checkKeys } from './options.js';
 
 /** Options of `batchNorm` (torch.nn.functional.batch_norm). */
@@ -65,28 +67,33 @@ export function batchNorm(
     eps = checkEps(opts.eps ?? 1e-5, op);
   if (!(momentum >= 0 && momentum <= 1)) throw new ValueError(`${op}: momentum must be in [0, 1], got ${momentum}`);
   const view = [1, c, ...x.shape.slice(2).map(() => 1)];
-  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
-  const count = x.size / c;
+  const count = c === 0 ? 0 : x.size / c;
   let y: Tensor;
   if (training || rm === null) {
     if (count <= 1 && training)
       throw new ValueError(
         `${op}: expected more than 1 value per channel when` + ` training, got input ${fmt(x.shape)}`,
       );
-    const mu = x.mean(axes, true);
-    const d = x.sub(mu);
-    const v = d.mul(d).mean(axes, true);
-    y = d.div(v.add(eps).sqrt());
+    // Channels first, [C, N·∏spatial], then the fused row normalisation (norm-fused.ts) and back.
+    const perm = [1, 0, ...x.shape.slice(2).map((_, i) => i + 2)];
+    const xc = x.permute(perm).reshape([c, count]);
+    y = normalize(xc, 1, eps, false, null, null)
+      .reshape(perm.map((p) => x.shape[p]!))
+      .permute(perm);
     if (training && rm !== null && rv !== null) {
       noGrad(() => {
-        const m = mu.data,
-          vv = v.data,
+        const d = xc.data,
           rmd = rm.data,
           rvd = rv.data,
           unbias = count / (count - 1);
         for (let i = 0; i < c; i++) {
-          rmd[i] = (1 - momentum) * rmd[i]! + momentum * m[i]!;
-          rvd[i] = (1 - momentum) * rvd[i]! + momentum * vv[i]! * unbias;
+          let m = 0,
+            q = 0;
+          for (let j = i * count; j < (i + 1) * count; j++) m += d[j]!;
+          m /= count;
+          for (let j = i * count; j < (i + 1) * count; j++) q += (d[j]! - m) ** 2;
+          rmd[i] = (1 - momentum) * rmd[i]! + momentum * m;
+          rvd[i] = (1 - momentum) * rvd[i]! + momentum * (q / count) * unbias;
         }
       });
     }
@@ -127,17 +134,7 @@ export function layerNorm(
   const axes = lastAxes(x, shape, op);
   const w = checkParam(opts.weight, shape, 'weight', op),
     b = checkParam(opts.bias, shape, 'bias', op);
-  const d = x.sub(x.mean(axes, true));
-  let y = d.div(
-    d
-      .mul(d)
-      .mean(axes, true)
-      .add(checkEps(opts.eps ?? 1e-5, op))
-      .sqrt(),
-  );
-  if (w) y = y.mul(w);
-  if (b) y = y.add(b);
-  return y;
+  return normalize(x, axes.length, checkEps(opts.eps ?? 1e-5, op), false, w, b);
 }
 
 /** Group normalisation: channels of x [N, C, …] in `numGroups` groups, each normalised over channels and positions. */
@@ -152,17 +149,9 @@ export function groupNorm(x: Tensor, numGroups: number, opts: LayerNormFnOptions
   }
   const w = checkParam(opts.weight, [c], 'weight', op),
     b = checkParam(opts.bias, [c], 'bias', op);
-  const g = x.reshape([n, numGroups, -1]);
-  const d = g.sub(g.mean(2, true));
-  let y = d
-    .div(
-      d
-        .mul(d)
-        .mean(2, true)
-        .add(checkEps(opts.eps ?? 1e-5, op))
-        .sqrt(),
-    )
-    .reshape(x.shape);
+  let y = normalize(x.reshape([n, numGroups, -1]), 1, checkEps(opts.eps ?? 1e-5, op), false, null, null).reshape(
+    x.shape,
+  );
   const view = [1, c, ...x.shape.slice(2).map(() => 1)];
   if (w) y = y.mul(w.reshape(view));
   if (b) y = y.add(b.reshape(view));
@@ -185,6 +174,5 @@ export function rmsNorm(x: Tensor, normalizedShape: number | readonly number[], 
   const axes = lastAxes(x, shape, op);
   const w = checkParam(opts.weight, shape, 'weight', op);
   const eps = checkEps(opts.eps ?? (x.dtype === 'float64' ? 2.220446049250313e-16 : 1.1920928955078125e-7), op);
-  const y = x.div(x.mul(x).mean(axes, true).add(eps).sqrt());
-  return w ? y.mul(w) : y;
+  return normalize(x, axes.length, eps, true, w, null);
 }

@@ -16,6 +16,7 @@ import { maxPool2dIndicesDef, maxPoolGatherDef, maxPoolScatterDef } from './pool
 import { argReduceDefs, reduceDefs } from './reduce.js';
 import { cumsumDef } from './scan.js';
 import { fusedDefs } from './fused.js';
+import { normDefs } from './norm-fused.js';
 import { argsortDef } from './sort.js';
 
 export type { Primitive } from '../backend/backend.js';
@@ -39,6 +40,7 @@ export const registry: Registry = {
   scatterAdd: scatterAddDef,
   cumsum: cumsumDef,
   ...fusedDefs,
+  ...normDefs,
   argsort: argsortDef,
   conv2d: conv2dDef,
   convTranspose2d: convTranspose2dDef,

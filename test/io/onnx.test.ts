@@ -279,6 +279,21 @@ describe('exportOnnx: the example models, run by ONNX Runtime at several batch s
     await check(gpt, make, 1e-5);
   });
 
+  it('the layerNorm primitive: LayerNorm (affine or not), RMSNorm, GroupNorm at opsets 13, 17 and 18', async () => {
+    manualSeed(5);
+    const ln = new nn.LayerNorm([3, 4]),
+      plain = new nn.LayerNorm(4, { elementwiseAffine: false }),
+      rms = new nn.RMSNorm(4, { eps: 1e-6 }),
+      gn = new nn.GroupNorm(2, 6);
+    for (const p of [...ln.parameters(), ...rms.parameters(), ...gn.parameters()]) p.data.set(randn(p.shape).data);
+    for (const opset of [13, 17, 18]) {
+      await check(ln, (n) => randn([n, 3, 4]), 1e-5, [1, 3], opset);
+      await check(plain, (n) => randn([n, 2, 4]), 1e-5, [1, 3], opset);
+      await check(rms, (n) => randn([n, 5, 4]), 1e-5, [1, 3], opset);
+      await check(gn, (n) => randn([n, 6, 2]), 1e-5, [1, 3], opset);
+    }
+  });
+
   it('LSTM and GRU (batch first, 2 layers, bidirectional)', async () => {
     manualSeed(4);
     const lstm = new nn.LSTM(4, 6, { numLayers: 2, batchFirst: true, bidirectional: true });

@@ -8,6 +8,7 @@ import { erf } from '../../src/backend/cpu/kernels.js';
 import { gelu, crossEntropy } from '../../src/index.js';
 import { conv2d, convTranspose2d, fold, maxPool2d, ones, unfold } from '../../src/index.js';
 import { apply } from '../../src/ops/define.js';
+import { layerNorm, rmsNorm } from '../../src/index.js';
 import { rnd } from '../helpers.js';
 import {
   conv2dRef,
@@ -408,6 +409,56 @@ const forward: { readonly [P in Primitive]: () => void } = {
       const want = 0.5 * (1 + erf(v / Math.SQRT2)) + (v * Math.exp(-0.5 * v * v)) / Math.sqrt(2 * Math.PI);
       expect(x.grad!.data[i]).toBeCloseTo(want, 14);
     });
+  },
+  layerNorm: () => {
+    // torch.nn.functional.layer_norm(x, [3], w, b, 1e-5) (torch 1.13, float64); rms_norm by hand in torch
+    const x = tensor(
+        [
+          [1, 2, 4],
+          [-1, 0.5, 3],
+        ],
+        { dtype: 'float64' },
+      ),
+      w = tensor([0.5, 1, 2], { dtype: 'float64' }),
+      b = tensor([0.1, 0, -0.2], { dtype: 'float64' });
+    const ln = [-0.43452076572514897, -0.2672603828625746, 2.4726038286257435, -0.4555828790463038];
+    const rms = [0.18898222300588385, 0.7559288920235354, 3.0237155680941417, -0.27050085081474223];
+    for (const xx of [x, x.to('float32')]) {
+      const digits = xx.dtype === 'float64' ? 12 : 5;
+      const [ww, bb] = [w.to(xx.dtype), b.to(xx.dtype)];
+      layerNorm(xx, 3, { weight: ww, bias: bb })
+        .data.slice(0, 4)
+        .forEach((v, i) => expect(v).toBeCloseTo(ln[i]!, digits));
+      rmsNorm(xx, [3], { weight: ww, eps: 1e-6 })
+        .data.slice(0, 4)
+        .forEach((v, i) => expect(v).toBeCloseTo(rms[i]!, digits));
+    }
+  },
+  layerNormBackward: () => {
+    // x.grad and w.grad of (layer_norm(x, [3], w, b) · g).sum() in torch 1.13 (float64)
+    const x = tensor(
+      [
+        [1, 2, 4],
+        [-1, 0.5, 3],
+      ],
+      { dtype: 'float64', requiresGrad: true },
+    );
+    const w = tensor([0.5, 1, 2], { dtype: 'float64', requiresGrad: true });
+    const g = tensor(
+      [
+        [0.3, -1, 2],
+        [1, 1, -0.5],
+      ],
+      { dtype: 'float64' },
+    );
+    layerNorm(x, 3, { weight: w, bias: tensor([0.1, 0, -0.2], { dtype: 'float64' }) })
+      .mul(g)
+      .sum()
+      .backward();
+    const gx = [0.8361331837943704, -1.254217300224002, 0.4180841164296323, -0.26284362468786193];
+    const gw = [-1.431878217527697, 0.06523024502755503, 2.01600588066193];
+    gx.forEach((v, i) => expect(x.grad!.data[i]).toBeCloseTo(v, 12));
+    gw.forEach((v, i) => expect(w.grad!.data[i]).toBeCloseTo(v, 12));
   },
   conv2d: () => {
     const x = tensor([

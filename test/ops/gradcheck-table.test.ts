@@ -49,6 +49,18 @@ const geluVjp =
   (x: Tensor, g: Tensor): Tensor =>
     grad((y: Tensor) => gelu(y, approximate).mul(g).sum(), { createGraph: true })(x) as Tensor;
 import { convAttrsOf, convCases, convOpts, convTCases } from './conv-oracle.js';
+import { groupNorm, layerNorm, rmsNorm } from '../../src/ops/norm.js';
+import { layerNormComposite, rmsNormComposite } from '../../src/ops/fused-oracles.js';
+
+/** The input gradient of layerNorm (or rmsNorm) with a weight, as a function of x, g and w (reaches layerNormBackward). */
+const normVjp =
+  (rms: boolean) =>
+  (x: Tensor, g: Tensor, w: Tensor): Tensor =>
+    grad(
+      (y: Tensor) =>
+        (rms ? rmsNorm(y, y.shape.at(-1)!, { weight: w }) : layerNorm(y, y.shape.at(-1)!, { weight: w })).mul(g).sum(),
+      { createGraph: true },
+    )(x) as Tensor;
 
 type Kind = 'any' | 'pos' | 'away0';
 interface Row {
@@ -409,6 +421,42 @@ const primitives: { readonly [P in Primitive]: Rows | NoGradient } = {
       second: true,
     },
   ],
+  layerNorm: [
+    { name: 'layerNorm (fused)', f: (x) => layerNorm(x, 3), shapes: [[[2, 3]], [[2, 2, 3]]], second: true },
+    {
+      name: 'layerNorm (fused, weight and bias, 2 dims)',
+      f: (x, w, b) => layerNorm(x, [2, 3], { weight: w, bias: b }),
+      shapes: [
+        [
+          [2, 2, 3],
+          [2, 3],
+          [2, 3],
+        ],
+      ],
+      second: true,
+    },
+    {
+      name: 'rmsNorm (fused, weight)',
+      f: (x, w) => rmsNorm(x, 4, { weight: w }),
+      shapes: [[[3, 4], [4]]],
+      second: true,
+    },
+    { name: 'groupNorm (fused rows)', f: (x) => groupNorm(x, 2), shapes: [[[2, 4, 3]]], second: true },
+  ],
+  layerNormBackward: [
+    {
+      name: 'layerNormBackward in x and g (weight)',
+      f: normVjp(false),
+      shapes: [[[2, 3], [2, 3], [3]]],
+      second: true,
+    },
+    {
+      name: 'layerNormBackward (rms) in x and g',
+      f: normVjp(true),
+      shapes: [[[2, 4], [2, 4], [4]]],
+      second: true,
+    },
+  ],
   // issue 12
   expm1: [unary('expm1', (x) => x.expm1())],
   log2: [unary('log2', (x) => x.log2(), 'pos')],
@@ -473,6 +521,8 @@ const composites: Row[] = [
   { name: 'clamp', f: (x) => x.clamp(-0.5, 0.7), shapes: [[[2, 3]]] },
   { name: 'gelu (erf, composite oracle)', f: (x) => geluComposite(x), shapes: [[[2, 3]]], second: true },
   { name: 'gelu (tanh, composite oracle)', f: (x) => geluComposite(x, 'tanh'), shapes: [[[2, 3]]] },
+  { name: 'layerNorm (composite oracle)', f: (x) => layerNormComposite(x, 1), shapes: [[[2, 3]]], second: true },
+  { name: 'rmsNorm (composite oracle)', f: (x) => rmsNormComposite(x, 1, 1e-6), shapes: [[[2, 3]]], second: true },
   { name: 'softplus', f: (x) => x.softplus(), shapes: [[[2, 3]]], kinds: ['away0'], second: true },
   {
     name: 'mseLoss',

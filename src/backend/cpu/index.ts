@@ -10,6 +10,9 @@ import * as F from './fused.js';
 import { enableWasm, wasmEnabled } from './mode.js';
 import * as W from '../wasm/index.js';
 import * as WR from '../wasm/resident.js';
+import * as WN from '../wasm/norm.js';
+import * as WS from '../wasm/strided.js';
+import * as N from './norm.js';
 import { adafactorStep, muonStep } from '../wasm/optim.js';
 
 /** Which CPU kernels run: the WebAssembly ones or the plain TypeScript reference. */
@@ -112,6 +115,17 @@ const argReduce =
     return o;
   };
 
+/** K.stridedCopy of x into o (same dtype), through WebAssembly for 32-bit values where that is faster. */
+function copy(x: BufferView, base: number, strides: readonly number[], o: Buf): void {
+  const xd = x.data,
+    od = o.data;
+  if (wasmEnabled() && !(xd instanceof Float64Array) && !(od instanceof Float64Array)) {
+    const m = K.merge4(o.shape, strides);
+    if (m && WS.stridedCopy(xd, base, m, od)) return;
+  }
+  K.stridedCopy(xd, base, strides, od, o.shape);
+}
+
 /** The CPU kernel table (the reference kernels are the oracle for every faster backend). */
 export const cpuKernels: Kernels = {
   ...mapOps(K.UNARY_OPS, unary),
@@ -137,30 +151,28 @@ export const cpuKernels: Kernels = {
     const st = stridesOf(x.shape);
     const os = perm.map((p) => x.shape[p]!);
     const o = out(os, x.dtype);
-    K.stridedCopy(
-      x.data,
+    copy(
+      x,
       0,
       perm.map((p) => st[p]!),
-      o.data,
-      os,
+      o,
     );
     return o;
   },
   expand(x, shape) {
     const o = out(shape, x.dtype);
-    K.stridedCopy(x.data, 0, broadcastStrides(x.shape, shape), o.data, shape);
+    copy(x, 0, broadcastStrides(x.shape, shape), o);
     return o;
   },
   slice(x, starts, steps, os) {
     const st = stridesOf(x.shape);
     const o = out(os, x.dtype);
     const base = starts.reduce((acc, s, i) => acc + s * st[i]!, 0);
-    K.stridedCopy(
-      x.data,
+    copy(
+      x,
       base,
       st.map((s, i) => s * steps[i]!),
-      o.data,
-      os,
+      o,
     );
     return o;
   },
@@ -193,33 +205,17 @@ export const cpuKernels: Kernels = {
   gather(x, axis, index) {
     const o = out(index.shape, x.dtype);
     const xd = x.data,
-      od = o.data;
-    K.indexWalk(
-      x.shape,
-      axis,
-      index.data,
-      index.shape,
-      (i, xo) => {
-        od[i] = xd[xo]!;
-      },
-      'gather',
-    );
+      od = o.data,
+      offs = K.indexOffsets(x.shape, axis, index.data, index.shape, 'gather');
+    for (let i = 0; i < offs.length; i++) od[i] = xd[offs[i]!]!;
     return o;
   },
   scatterAdd(shape, axis, index, src) {
     const o = out(shape, src.dtype);
     const sd = src.data,
-      od = o.data;
-    K.indexWalk(
-      shape,
-      axis,
-      index.data,
-      index.shape,
-      (i, xo) => {
-        od[xo]! += sd[i]!;
-      },
-      'scatterAdd',
-    );
+      od = o.data,
+      offs = K.indexOffsets(shape, axis, index.data, index.shape, 'scatterAdd');
+    for (let i = 0; i < offs.length; i++) od[offs[i]!]! += sd[i]!;
     return o;
   },
   cast(x, dtype: DType) {
@@ -253,7 +249,10 @@ export const cpuKernels: Kernels = {
   softmaxCrossEntropy(x, t) {
     const [n, c] = x.shape as [number, number];
     const o = out([n], x.dtype);
-    F.softmaxCrossEntropy(x.data, n, c, t.data, o.data);
+    const lsm = f32(x) ? new Float32Array(n * c) : null;
+    if (lsm && W.softmax(f32a(x), x.shape, 1, lsm, true)) {
+      for (let i = 0, td = t.data; i < n; i++) o.data[i] = -lsm[i * c + td[i]!]!;
+    } else F.softmaxCrossEntropy(x.data, n, c, t.data, o.data);
     return o;
   },
   gelu(x, tanh) {
@@ -270,6 +269,20 @@ export const cpuKernels: Kernels = {
     const o = out(x.shape, x.dtype);
     if (f32(g, x) && W.gelu(f32a(x), f32a(g), o.data as Float32Array, tanh)) return o;
     F.geluBackward(g.data, x.data, tanh, o.data);
+    return o;
+  },
+  layerNorm(x, w, b, n, eps, rms) {
+    const o = out(x.shape, x.dtype);
+    const wf = w && f32a(w),
+      bf = b && f32a(b);
+    if (f32(x, ...(w ? [w] : []), ...(b ? [b] : [])) && WN.layerNorm(f32a(x), wf, bf, f32a(o), n, eps, rms)) return o;
+    N.layerNorm(x.data, w ? w.data : null, b ? b.data : null, n, eps, rms, o.data);
+    return o;
+  },
+  layerNormBackward(g, x, n, eps, rms) {
+    const o = out(x.shape, x.dtype);
+    if (f32(g, x) && WN.layerNormBackward(f32a(g), f32a(x), f32a(o), n, eps, rms)) return o;
+    N.layerNormBackward(g.data, x.data, n, eps, rms, o.data);
     return o;
   },
   argsort(x, axis, descending) {

@@ -356,6 +356,24 @@ export function matmul(
   });
 }
 
+/**
+ * `shape` walked through `strides` as at most 4 nested loops: size-1 axes dropped, axes contiguous
+ * in the strided operand merged; [d0, d1, d2, d3, s0, s1, s2, s3], or null when more than 4 remain.
+ */
+export type Loops4 = [number, number, number, number, number, number, number, number];
+export function merge4(shape: Shape, strides: readonly number[]): Loops4 | null {
+  const d: number[] = [],
+    st: number[] = [];
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i] === 1) continue;
+    const l = d.length - 1;
+    if (l >= 0 && st[l] === strides[i]! * shape[i]!) (d[l] = d[l]! * shape[i]!), (st[l] = strides[i]!);
+    else d.push(shape[i]!), st.push(strides[i]!);
+  }
+  if (d.length > 4) return null;
+  while (d.length < 4) d.unshift(1), st.unshift(0);
+  return [...d, ...st] as Loops4;
+}
 /** Copies x, read through arbitrary strides `xsStrides` laid over `os`, plus a base offset, into contiguous `out`. */
 export function stridedCopy(
   x: TypedArray,
@@ -364,6 +382,19 @@ export function stridedCopy(
   out: TypedArray,
   os: Shape,
 ): void {
+  const m = merge4(os, xStrides);
+  if (m) {
+    const [d0, d1, d2, n, s0, s1, s2, s3] = m;
+    let o = 0;
+    for (let a = 0; a < d0; a++)
+      for (let b = 0; b < d1; b++)
+        for (let c = 0; c < d2; c++) {
+          let ix = base + a * s0 + b * s1 + c * s2;
+          if (s3 === 1 && n >= 256) out.set(x.subarray(ix, ix + n), o), (o += n);
+          else for (let e = 0; e < n; e++, ix += s3) out[o++] = x[ix]!;
+        }
+    return;
+  }
   forEachRow(os, [xStrides], (offs, len, inner, row) => {
     let ix = base + offs[0]!,
       o = row * len;
@@ -381,6 +412,16 @@ export function stridedWrite(
   base: number,
   oStrides: readonly number[],
 ): void {
+  const m = merge4(ss, oStrides);
+  if (m) {
+    const [d0, d1, d2, n, s0, s1, s2, s3] = m;
+    let i = 0;
+    for (let a = 0; a < d0; a++)
+      for (let b = 0; b < d1; b++)
+        for (let c = 0; c < d2; c++)
+          for (let e = 0, io = base + a * s0 + b * s1 + c * s2; e < n; e++, io += s3) out[io] = src[i++]!;
+    return;
+  }
   forEachRow(ss, [oStrides], (offs, len, inner, row) => {
     let io = base + offs[0]!,
       s = row * len;
@@ -389,29 +430,32 @@ export function stridedWrite(
   });
 }
 
-/** Shared walk for gather/scatterAdd: calls f(indexPos, xOffset) for each index element. */
-export function indexWalk(
+/** Flat offsets into x (shape xs) of every index element along `axis` (index shape is), range-checked. */
+export function indexOffsets(
   xs: Shape,
   axis: number,
   idx: TypedArray,
   is: Shape,
-  f: (i: number, xo: number) => void,
   op: string,
-): void {
+): Int32Array | Float64Array {
   const xst = stridesOf(xs);
   const stIdx = xst.map((s, d) => (d === axis ? 0 : s));
-  const dim = xs[axis]!;
-  forEachRow(is, [stIdx], (offs, len, inner, row) => {
-    let xo = offs[0]!;
-    for (let i = 0; i < len; i++, xo += inner[0]!) {
-      const p = row * len + i;
+  const dim = xs[axis]!,
+    step = xst[axis]!;
+  const offs = sizeOf(xs) > 0x7fffffff ? new Float64Array(idx.length) : new Int32Array(idx.length);
+  const ints = idx instanceof Int32Array;
+  forEachRow(is, [stIdx], (base, len, inner, row) => {
+    let xo = base[0]!;
+    const s = inner[0]!;
+    for (let i = 0, p = row * len; i < len; i++, p++, xo += s) {
       let j = idx[p]!;
-      if (!Number.isInteger(j) || j < -dim || j >= dim)
+      if (!(j >= -dim && j < dim) || (!ints && !Number.isInteger(j)))
         throw new IndexError(`${op}: index ${j} is out of range for axis ${axis} of size ${dim}`);
       if (j < 0) j += dim;
-      f(p, xo + j * xst[axis]!);
+      offs[p] = xo + j * step;
     }
   });
+  return offs;
 }
 
 /**

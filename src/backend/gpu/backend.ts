@@ -256,6 +256,8 @@ const kernels: DeviceKernels = {
   softmaxCrossEntropy: REFERENCE,
   gelu: REFERENCE,
   geluBackward: REFERENCE,
+  layerNorm: REFERENCE,
+  layerNormBackward: REFERENCE,
   argsort: REFERENCE,
   // Convolution and pooling: no shaders yet (the CPU's im2col + GEMM kernels run).
   conv2d: REFERENCE,

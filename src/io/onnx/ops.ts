@@ -6,6 +6,7 @@ import type { PoolGeom } from '../../backend/backend.js';
 import type { DType } from '../../dtype.js';
 import type { ConvAttrs } from '../../ops/conv.js';
 import type { Tensor } from '../../tensor.js';
+import type { NormAttrs } from '../../ops/norm-fused.js';
 import { type Attr, type GraphBuilder, ONNX_BOOL, ONNX_INT64, onnxDType } from './graph.js';
 
 /** One traced application: the op's name, inputs, attributes and output, and where user code called it. */
@@ -362,7 +363,44 @@ export const EMITTERS: Readonly<Record<string, Emitter>> = {
     const e = g.node('Erf', [g.node('Mul', [x, scalar(g, Math.SQRT1_2, dt)])]);
     g.node('Mul', [g.node('Mul', [x, scalar(g, 0.5, dt)]), g.node('Add', [e, scalar(g, 1, dt)])], [], c.out);
   },
+  layerNorm: (c) => layerNormEmit(c),
 };
+/**
+ * layerNorm: LayerNormalization from opset 17 (a ones Scale when there is no weight); RMS normalisation,
+ * and every form before opset 17, as ReduceMean / Sub / Mul / Add / Sqrt / Div.
+ */
+function layerNormEmit(c: EmitCtx): void {
+  const a = attrsOf<NormAttrs>(c);
+  const g = c.g,
+    x = c.input(0),
+    xin = c.rec.inputs[0]!,
+    dt = xin.dtype;
+  const w = a.weight ? c.input(1) : null,
+    b = a.bias ? c.input(a.weight ? 2 : 1) : null;
+  if (!a.rms && c.opset >= 17) {
+    const shape = xin.shape.slice(xin.ndim - a.dims);
+    const ones = dt === 'float64' ? new Float64Array(a.n).fill(1) : new Float32Array(a.n).fill(1);
+    const scale = w ?? g.initializer(g.fresh('ones'), shape, onnxDType(dt, 'layerNorm'), ones);
+    const attrs = [
+      { name: 'axis', i: -a.dims },
+      { name: 'epsilon', f: a.eps },
+    ];
+    g.node('LayerNormalization', [x, scale, ...(b ? [b] : [])], attrs, c.out);
+    return;
+  }
+  const axes = Array.from({ length: a.dims }, (_, i) => xin.ndim - a.dims + i);
+  const keep = { name: 'keepdims', i: 1 };
+  const mean = (t: string): string =>
+    c.opset >= 18
+      ? g.node('ReduceMean', [t, g.int64s(axes, 'axes')], [keep])
+      : g.node('ReduceMean', [t], [{ name: 'axes', ints: axes }, keep]);
+  const d = a.rms ? x : g.node('Sub', [x, mean(x)]);
+  const s = g.node('Sqrt', [g.node('Add', [mean(g.node('Mul', [d, d])), scalar(g, a.eps, dt)])]);
+  let y = g.node('Div', [d, s]);
+  if (w) y = g.node('Mul', [y, w]);
+  if (b) y = g.node('Add', [y, b]);
+  g.node('Identity', [y], [], c.out);
+}
 /** Softmax / LogSoftmax take any axis from opset 13; before it they flatten to 2-D, right only for the last axis. */
 function softmaxLike(c: EmitCtx, opType: string): void {
   const { axis } = attrsOf<{ axis: number }>(c);

@@ -678,3 +678,9 @@ export {
 
 // ---- Muon and Adafactor (issue 14): assembly/optim.ts ---------------------------------
 export * from './optim';
+
+// Layer / RMS normalisation rows (norm.ts).
+export { layerNormRows, layerNormBackRows } from './norm';
+
+// Strided copy (strided.ts).
+export { stridedCopy4 } from './strided';

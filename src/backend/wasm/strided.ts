@@ -1,0 +1,39 @@
+/**
+ * The strided copy behind permute, expand and slice (float32 or int32, bit for bit) in WebAssembly:
+ * short contiguous runs (a head's 16 values in an attention permute) cost a JavaScript loop several
+ * nanoseconds a value; the SIMD loop copies them 4 at a time. Long runs stay in JavaScript
+ * (`TypedArray.set` is a memcpy), as do float64 and tiny copies.
+ */
+import { alloc, I32, K, reset, SCRATCH_LIMIT } from './runtime.js';
+
+interface StridedExports {
+  stridedCopy4(x: number, o: number, d0: number, d1: number, d2: number, n: number, ...s: number[]): void;
+}
+const KS = K as unknown as StridedExports;
+
+/**
+ * out = x read through the loops [d0, d1, d2, n, s0, s1, s2, s3] (element strides) from `base`;
+ * false (nothing written) when the JavaScript copy should run instead.
+ */
+export function stridedCopy(
+  x: Float32Array | Int32Array,
+  base: number,
+  loops: readonly number[],
+  out: Float32Array | Int32Array,
+  force = false,
+): boolean {
+  const [d0, d1, d2, n, s0, s1, s2, s3] = loops as [number, number, number, number, number, number, number, number];
+  if (out.length === 0) return true;
+  if (!force && (n >= 256 || out.length < 2048)) return false;
+  // the span of x the loops read, from base
+  const hi = (d0 - 1) * s0 + (d1 - 1) * s1 + (d2 - 1) * s2 + (n - 1) * s3;
+  if ((hi + 1 + out.length) * 4 > SCRATCH_LIMIT || s0 < 0 || s1 < 0 || s2 < 0 || s3 < 0) return false;
+  reset();
+  const px = alloc(hi + 1),
+    po = alloc(out.length);
+  const bits = (a: Float32Array | Int32Array): Int32Array => new Int32Array(a.buffer, a.byteOffset, a.length);
+  I32.set(bits(x).subarray(base, base + hi + 1), px / 4);
+  KS.stridedCopy4(px, po, d0, d1, d2, n, s0, s1, s2, s3);
+  bits(out).set(I32.subarray(po / 4, po / 4 + out.length));
+  return true;
+}
