@@ -2,7 +2,7 @@
  * Loads the WebAssembly kernels synchronously over one shared WebAssembly.Memory and runs
  * parallel work on persistent worker threads that instantiate the same module over the
  * same memory. Memory layout (bytes), chosen here, never by the module:
- *   [0, 64K)                 reserved (the module's own globals/stack, none used today)
+ *   [0, 64K)                 the module's own static data (constant tables from 1024), no stack
  *   [CTRL, CTRL+64)          control words for the thread pool (Int32, Atomics)
  *   [TASKS, TASKS+TASK_CAP*64)  task table, 16 Int32 per task
  *   [PACK, PACK+MAX_THREADS*packBytes)  per-thread GEMM packing scratch

@@ -266,30 +266,40 @@ export function binary(op: i32, a: usize, ar: i32, ac: i32, b: usize, br: i32, b
 
 // exp for f32x4: x = k*ln2 + r, |r| <= ln2/2, degree-6 polynomial, 2^k by exponent bits.
 // Max error ~1.5 ulp over the float range; overflow to inf, underflow to 0, NaN kept.
+// The polynomial constants of vexp and vphi, four lanes each, as a static table: a load (often folded
+// into the arithmetic instruction) is cheaper than V8 rematerialising a v128.const in every iteration.
+const VK: usize = memory.data<f32>([88.72284, 88.72284, 88.72284, 88.72284, -103.97208, -103.97208, -103.97208, -103.97208, 1.44269504, 1.44269504, 1.44269504, 1.44269504, 12582912.0, 12582912.0, 12582912.0, 12582912.0, 0.693145752, 0.693145752, 0.693145752, 0.693145752, 1.42860677e-6, 1.42860677e-6, 1.42860677e-6, 1.42860677e-6, 1.0 / 720.0, 1.0 / 720.0, 1.0 / 720.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 120.0, 1.0 / 120.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 24.0, 1.0 / 24.0, 1.0 / 24.0, 1.0 / 6.0, 1.0 / 6.0, 1.0 / 6.0, 1.0 / 6.0, 0.5, 0.5, 0.5, 0.5, 1.0, 1.0, 1.0, 1.0, Infinity, Infinity, Infinity, Infinity, 0, 0, 0, 0, 0.70710678, 0.70710678, 0.70710678, 0.70710678, 1, 1, 1, 1, 0.17087277, 0.17087277, 0.17087277, 0.17087277, -0.82215223, -0.82215223, -0.82215223, -0.82215223, 1.48851587, 1.48851587, 1.48851587, 1.48851587, -1.13520398, -1.13520398, -1.13520398, -1.13520398, 0.27886807, 0.27886807, 0.27886807, 0.27886807, -0.18628806, -0.18628806, -0.18628806, -0.18628806, 0.09678418, 0.09678418, 0.09678418, 0.09678418, 0.37409196, 0.37409196, 0.37409196, 0.37409196, 1.00002368, 1.00002368, 1.00002368, 1.00002368, -1.26551223, -1.26551223, -1.26551223, -1.26551223]);
+@inline function kc(i: i32): v128 {
+  return v128.load(VK + (<usize>i << 4));
+}
+
 @inline function vexp(x: v128): v128 {
-  const hi = f32x4.splat(88.72284);
-  const lo = f32x4.splat(-103.97208);
-  const xc = f32x4.min(f32x4.max(x, lo), hi);
-  const k = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504)));
-  let r = f32x4.sub(xc, f32x4.mul(k, f32x4.splat(0.693145752)));
-  r = f32x4.sub(r, f32x4.mul(k, f32x4.splat(1.42860677e-6)));
-  let p = f32x4.splat(1.0 / 720.0);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  const hi = kc(0);
+  const lo = kc(1);
+  // pmin/pmax are single instructions (min/max's NaN rules cost several); NaN is restored below.
+  const xc = f32x4.pmin(f32x4.pmax(x, lo), hi);
+  // Round to nearest even by the 1.5·2^23 shifter: its low mantissa bits are then the integer k.
+  const shifted = f32x4.add(f32x4.mul(xc, kc(2)), kc(3));
+  const k = f32x4.sub(shifted, kc(3));
+  let r = f32x4.sub(xc, f32x4.mul(k, kc(4)));
+  r = f32x4.sub(r, f32x4.mul(k, kc(5)));
+  let p = kc(6);
+  p = f32x4.add(f32x4.mul(p, r), kc(7));
+  p = f32x4.add(f32x4.mul(p, r), kc(8));
+  p = f32x4.add(f32x4.mul(p, r), kc(9));
+  p = f32x4.add(f32x4.mul(p, r), kc(10));
+  p = f32x4.add(f32x4.mul(p, r), kc(11));
+  p = f32x4.add(f32x4.mul(p, r), kc(11));
   // 2^k split in two factors so k in [-150, 128] never overflows the exponent field.
-  const ki = i32x4.trunc_sat_f32x4_s(k);
+  const ki = i32x4.sub(shifted, i32x4.splat(0x4b400000));
   const k1 = i32x4.shr_s(ki, 1);
   const k2 = i32x4.sub(ki, k1);
   const s1 = i32x4.shl(i32x4.add(k1, i32x4.splat(127)), 23);
   const s2 = i32x4.shl(i32x4.add(k2, i32x4.splat(127)), 23);
   let y = f32x4.mul(f32x4.mul(p, s1), s2);
   // Exact over/underflow and NaN passthrough.
-  y = v128.bitselect(f32x4.splat(Infinity), y, f32x4.gt(x, hi));
-  y = v128.bitselect(f32x4.splat(0), y, f32x4.lt(x, lo));
+  y = v128.bitselect(kc(12), y, f32x4.gt(x, hi));
+  y = v128.bitselect(kc(13), y, f32x4.lt(x, lo));
   return v128.bitselect(x, y, f32x4.ne(x, x));
 }
 
@@ -466,20 +476,20 @@ export function sgd(
 // Φ(x) and x·φ(x) through erfc(|x|/√2) = t·exp(−z² + P(t)), t = 1/(1 + |z|/2) (Numerical Recipes'
 // erfcc, fractional error < 1.2e-7 everywhere), so the tails keep their relative accuracy.
 @inline function vphi(x: v128): v128 {
-  const z = f32x4.abs(f32x4.mul(x, f32x4.splat(0.70710678)));
-  const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), f32x4.mul(z, f32x4.splat(0.5))));
-  let p = f32x4.splat(0.17087277);
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.82215223));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.48851587));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.13520398));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.27886807));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.18628806));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.09678418));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.37409196));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.00002368));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.26551223));
-  const half = f32x4.mul(f32x4.mul(t, vexp(f32x4.sub(p, f32x4.mul(z, z)))), f32x4.splat(0.5)); // erfc(z)/2
-  return v128.bitselect(f32x4.sub(f32x4.splat(1), half), half, f32x4.ge(x, f32x4.splat(0)));
+  const z = f32x4.abs(f32x4.mul(x, kc(14)));
+  const t = f32x4.div(kc(15), f32x4.add(kc(15), f32x4.mul(z, kc(10))));
+  let p = kc(16);
+  p = f32x4.add(f32x4.mul(p, t), kc(17));
+  p = f32x4.add(f32x4.mul(p, t), kc(18));
+  p = f32x4.add(f32x4.mul(p, t), kc(19));
+  p = f32x4.add(f32x4.mul(p, t), kc(20));
+  p = f32x4.add(f32x4.mul(p, t), kc(21));
+  p = f32x4.add(f32x4.mul(p, t), kc(22));
+  p = f32x4.add(f32x4.mul(p, t), kc(23));
+  p = f32x4.add(f32x4.mul(p, t), kc(24));
+  p = f32x4.add(f32x4.mul(p, t), kc(25));
+  const half = f32x4.mul(f32x4.mul(t, vexp(f32x4.sub(p, f32x4.mul(z, z)))), kc(10)); // erfc(z)/2
+  return v128.bitselect(f32x4.sub(kc(15), half), half, f32x4.ge(x, kc(13)));
 }
 // mode: bit 0 = tanh form, bit 1 = backward (o = g · GELU′(x)); otherwise o = GELU(x).
 @inline function vgelu(mode: i32, x: v128, g: v128): v128 {
