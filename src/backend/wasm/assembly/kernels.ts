@@ -284,12 +284,12 @@ const VK: usize = memory.data<f32>([88.72284, 88.72284, 88.72284, 88.72284, -103
   let r = f32x4.sub(xc, f32x4.mul(k, kc(4)));
   r = f32x4.sub(r, f32x4.mul(k, kc(5)));
   let p = kc(6);
-  p = f32x4.add(f32x4.mul(p, r), kc(7));
-  p = f32x4.add(f32x4.mul(p, r), kc(8));
-  p = f32x4.add(f32x4.mul(p, r), kc(9));
-  p = f32x4.add(f32x4.mul(p, r), kc(10));
-  p = f32x4.add(f32x4.mul(p, r), kc(11));
-  p = f32x4.add(f32x4.mul(p, r), kc(11));
+  p = fma(p, r, kc(7));
+  p = fma(p, r, kc(8));
+  p = fma(p, r, kc(9));
+  p = fma(p, r, kc(10));
+  p = fma(p, r, kc(11));
+  p = fma(p, r, kc(11));
   // 2^k split in two factors so k in [-150, 128] never overflows the exponent field.
   const ki = i32x4.sub(shifted, i32x4.splat(0x4b400000));
   const k1 = i32x4.shr_s(ki, 1);
@@ -479,15 +479,15 @@ export function sgd(
   const z = f32x4.abs(f32x4.mul(x, kc(14)));
   const t = f32x4.div(kc(15), f32x4.add(kc(15), f32x4.mul(z, kc(10))));
   let p = kc(16);
-  p = f32x4.add(f32x4.mul(p, t), kc(17));
-  p = f32x4.add(f32x4.mul(p, t), kc(18));
-  p = f32x4.add(f32x4.mul(p, t), kc(19));
-  p = f32x4.add(f32x4.mul(p, t), kc(20));
-  p = f32x4.add(f32x4.mul(p, t), kc(21));
-  p = f32x4.add(f32x4.mul(p, t), kc(22));
-  p = f32x4.add(f32x4.mul(p, t), kc(23));
-  p = f32x4.add(f32x4.mul(p, t), kc(24));
-  p = f32x4.add(f32x4.mul(p, t), kc(25));
+  p = fma(p, t, kc(17));
+  p = fma(p, t, kc(18));
+  p = fma(p, t, kc(19));
+  p = fma(p, t, kc(20));
+  p = fma(p, t, kc(21));
+  p = fma(p, t, kc(22));
+  p = fma(p, t, kc(23));
+  p = fma(p, t, kc(24));
+  p = fma(p, t, kc(25));
   const half = f32x4.mul(f32x4.mul(t, vexp(f32x4.sub(p, f32x4.mul(z, z)))), kc(10)); // erfc(z)/2
   return v128.bitselect(f32x4.sub(kc(15), half), half, f32x4.ge(x, kc(13)));
 }
