@@ -15,7 +15,7 @@ import { gelu, randn, type Tensor } from '../src/index.js';
 import { tapegradCnn } from './lib/cnn.js';
 import { tapegradGpt } from './lib/gpt.js';
 import { setNumThreads, startThreads, wasmInfo } from '../src/backend/wasm/index.js';
-import { tapegradMlp } from './lib/mlp.js';
+import { childImports, tapegradMlp } from './lib/mlp.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -152,7 +152,7 @@ if (!args.includes('--no-rss')) {
   for (const n of names.filter((x) => workloads[x]![2] === 'steps/s' && !x.startsWith('gelu'))) {
     const t = spawnSync(
       process.execPath,
-      ['--import', 'tsx', join(here, 'rss-child.ts'), 'tapegrad', String(steps), n],
+      [...childImports(), join(here, 'rss-child.ts'), 'tapegrad', String(steps), n],
       {
         encoding: 'utf8',
       },
