@@ -4,7 +4,7 @@
  * tapegrad in this process, with the same thread count (torch.set_num_threads); medians of rounds.
  * Then peak RSS: each training workload for 1,000 steps (--quick: 30) in its own tapegrad and
  * PyTorch process, a plain synchronous loop (no tidy/dispose), maxRSS as the OS reports it.
- *   npx tsx bench/torch.ts [--quick] [--rounds=N] [--only=substring] [--no-rss] [--out=file]
+ *   npx tsx bench/torch.ts [--quick] [--rounds=N] [--threads=N] [--only=substring] [--no-rss] [--out=file]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,7 +25,7 @@ const only = args.find((a) => a.startsWith('--only='))?.slice(7) ?? '';
 const out =
   args.find((a) => a.startsWith('--out='))?.slice(6) ??
   join(here, 'results', quick ? 'torch-quick.json' : 'torch.json');
-const THREADS = Math.min(2, availableParallelism());
+const THREADS = Number(args.find((a) => a.startsWith('--threads='))?.slice(10) ?? Math.min(2, availableParallelism()));
 const BUDGET = quick ? 0.1 : 1;
 
 function findPython(): string | null {
