@@ -176,6 +176,9 @@ describe('exportOnnx', () => {
     // The same message written by an independent encoder (dims packed, fields in number order).
     const m = onnx.ModelProto.decode(bytes);
     expect(m.graph!.node!.map((n) => n.opType)).toEqual(['MatMul', 'Relu']);
+    // producer_version is the package's version.
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(m.producerVersion).toBe(pkg.version);
     expect(Buffer.from(onnx.ModelProto.encode(m).finish()).toString('hex')).toBe(GOLDEN_TINY);
   });
 
@@ -215,7 +218,7 @@ describe('exportOnnx', () => {
 });
 
 const GOLDEN_TINY =
-  '0808120874617065677261641a05302e322e303ab0010a2b0a06696e707574300a05636f6e737412086d61746d756c5f301a084d61744d756c5f3022064d61744d756c0a210a086d61746d756c5f3012076f7574707574301a0652656c755f31220452656c75120874617065677261642a1f0a02020210014205636f6e73744a100000803f0000004000004040000080405a180a06696e70757430120e0a0c080112080a0208010a02080262190a076f757470757430120e0a0c080112080a0208010a02080242021011';
+  '0808120874617065677261641a05302e332e303ab0010a2b0a06696e707574300a05636f6e737412086d61746d756c5f301a084d61744d756c5f3022064d61744d756c0a210a086d61746d756c5f3012076f7574707574301a0652656c755f31220452656c75120874617065677261642a1f0a02020210014205636f6e73744a100000803f0000004000004040000080405a180a06696e70757430120e0a0c080112080a0208010a02080262190a076f757470757430120e0a0c080112080a0208010a02080242021011';
 
 describe('exportOnnx: the example models, run by ONNX Runtime at several batch sizes', () => {
   const check = async (
