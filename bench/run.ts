@@ -15,7 +15,7 @@ import { gelu, manualSeed, randn, optim, nn, type Tensor } from '../src/index.js
 import { geluComposite } from '../src/ops/fused-oracles.js';
 import { getNumThreads, setNumThreads, startThreads, wasmInfo } from '../src/backend/wasm/index.js';
 import { initTf, tf, useTf, type TfBackend } from './lib/tf.js';
-import { tapegradMlp, tfMlp, type Step } from './lib/mlp.js';
+import { childImports, tapegradMlp, tfMlp, type Step } from './lib/mlp.js';
 import { tapegradGpt, tfGpt } from './lib/gpt.js';
 import { tapegradCnn, tfCnn, tfCnnError, torchCnn } from './lib/cnn.js';
 
@@ -351,7 +351,7 @@ async function main(): Promise<void> {
   if (!args.includes('--no-rss') && (!only || 'rss'.includes(only))) {
     const steps = quick ? 30 : 1000;
     for (const impl of ['tapegrad', 'tfjs-wasm', 'tfjs-cpu']) {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'rss-child.ts'), impl, String(steps)], {
+      const r = spawnSync(process.execPath, [...childImports(), join(here, 'rss-child.ts'), impl, String(steps)], {
         encoding: 'utf8',
       });
       if (r.status !== 0) throw new Error(`rss child ${impl} failed:\n${r.stderr}`);

@@ -4,7 +4,7 @@
  * tapegrad in this process, with the same thread count (torch.set_num_threads); medians of rounds.
  * Then peak RSS: each training workload for 1,000 steps (--quick: 30) in its own tapegrad and
  * PyTorch process, a plain synchronous loop (no tidy/dispose), maxRSS as the OS reports it.
- *   npx tsx bench/torch.ts [--quick] [--rounds=N] [--only=substring] [--no-rss] [--out=file]
+ *   npx tsx bench/torch.ts [--quick] [--rounds=N] [--threads=N] [--only=substring] [--no-rss] [--out=file]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { gelu, randn, type Tensor } from '../src/index.js';
 import { tapegradCnn } from './lib/cnn.js';
 import { tapegradGpt } from './lib/gpt.js';
 import { setNumThreads, startThreads, wasmInfo } from '../src/backend/wasm/index.js';
-import { tapegradMlp } from './lib/mlp.js';
+import { childImports, tapegradMlp } from './lib/mlp.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -25,7 +25,7 @@ const only = args.find((a) => a.startsWith('--only='))?.slice(7) ?? '';
 const out =
   args.find((a) => a.startsWith('--out='))?.slice(6) ??
   join(here, 'results', quick ? 'torch-quick.json' : 'torch.json');
-const THREADS = Math.min(2, availableParallelism());
+const THREADS = Number(args.find((a) => a.startsWith('--threads='))?.slice(10) ?? Math.min(2, availableParallelism()));
 const BUDGET = quick ? 0.1 : 1;
 
 function findPython(): string | null {
@@ -152,7 +152,7 @@ if (!args.includes('--no-rss')) {
   for (const n of names.filter((x) => workloads[x]![2] === 'steps/s' && !x.startsWith('gelu'))) {
     const t = spawnSync(
       process.execPath,
-      ['--import', 'tsx', join(here, 'rss-child.ts'), 'tapegrad', String(steps), n],
+      [...childImports(), join(here, 'rss-child.ts'), 'tapegrad', String(steps), n],
       {
         encoding: 'utf8',
       },

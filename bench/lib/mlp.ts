@@ -61,3 +61,9 @@ export function tfMlp(tf: typeof TF, sizes: readonly number[], batch: number): S
     },
   };
 }
+
+/** Node flags for a benchmark child process: tsx, and bench/dist-hook.mjs when the parent times dist/. */
+export function childImports(): string[] {
+  const hook = new URL('../dist-hook.mjs', import.meta.url).pathname;
+  return [...(process.env['TAPEGRAD_BENCH_DIST'] === '1' ? ['--import', hook] : []), '--import', 'tsx'];
+}

@@ -287,7 +287,7 @@ export function exportOnnxBytes(
     elemType: onnxDType(x.dtype, `input '${inputNames[i]}'`),
     dims: x.shape.map((d, a) => inputAxes[i]!.get(a) ?? d),
   }));
-  return g.encode({ opset, inputs, outputs, producerVersion: '0.2.0' });
+  return g.encode({ opset, inputs, outputs, producerVersion: '0.3.0' });
 }
 
 /**
