@@ -177,8 +177,7 @@ export function fusedAttention(
   causal = false,
 ): Tensor {
   // A causal mask keeps column 0 of every row, so no row is all −∞ and the plain softmax is safe.
-  // Without recording, the [.., L, S] temporaries belong to no graph: free their resident blocks as soon as
-  // the next op has read them (a synchronous loop never runs finalizers, so they would be spilled later).
+  // Unrecorded [.., L, S] temporaries are freed once read (a synchronous loop never runs finalizers).
   const weights = (qq: Tensor, kk: Tensor, m: Tensor | null): Tensor => {
     const free = !isGradEnabled() && activeTracer() === null;
     const s0 = qq.matmul(kk, { transB: true });
@@ -202,7 +201,6 @@ export function fusedAttention(
       const ds = p.mul(dp.sub(dp.mul(p).sum(-1, true)));
       const dq = ds.matmul(kk).mul(scale);
       const dk = ds.matmul(qq, { transA: true }).mul(scale);
-      // The forward's weights are read: free their block (a recomputed p belongs to the backward's scope).
       if (p !== dv && p !== ds && !isGradEnabled() && activeTracer() === null) p.dispose();
       return mask ? [dq, dk, dv, mask.requiresGrad ? ds : null] : [dq, dk, dv];
     },
@@ -210,11 +208,8 @@ export function fusedAttention(
   return mask ? op(q, k, v, mask) : op(q, k, v);
 }
 
-/** Returns `next`, first freeing `prev`'s device block when `free` and `next` is a different tensor. */
-function then(prev: Tensor, next: Tensor, free: boolean): Tensor {
-  if (free && next !== prev) prev.dispose();
-  return next;
-}
+/** `next`, having freed `prev`'s device block when `free` (and next is another tensor). */
+const then = (prev: Tensor, next: Tensor, free: boolean): Tensor => (free && next !== prev && prev.dispose(), next);
 
 /**
  * `torch.nn.functional.scaled_dot_product_attention`: q [..., L, E], k [..., S, E], v [..., S, Ev]

@@ -10,17 +10,8 @@ export function asIndex(index: Tensor | readonly number[], op: string, size?: nu
   if (Array.isArray(index)) checkIndexValues(op, 'index', index, size, where); // before Int32Array.from truncates
   const t = index instanceof Tensor ? index : tensor(Int32Array.from(index));
   if (t.requiresGrad) throw new DTypeError(`${op}: index tensors cannot require gradients`);
-  if (index instanceof Tensor && !int32InRange(t.data, size)) checkIndexValues(op, 'index', t.data, size, where);
+  if (index instanceof Tensor) checkIndexValues(op, 'index', t.data, size, where);
   return t;
-}
-
-/** A fast pass for the common case (int32 entries, all in [0, size)); false sends the caller to the full check. */
-function int32InRange(d: unknown, size: number | undefined): boolean {
-  if (!(d instanceof Int32Array)) return false;
-  const n = size ?? 0x7fffffff;
-  let ok = true;
-  for (let i = 0; i < d.length; i++) ok = ok && d[i]! >= 0 && d[i]! < n;
-  return ok;
 }
 
 export const gatherDef: OpDef<'gather'> = {

@@ -5,7 +5,6 @@ import type { ArgReduceOp, Backend, BinaryOp, BufferView, Kernels, ReduceOp, Una
 import { Buf, hostBuf, view } from '../buffer.js';
 import { offerFusedUpdates, type FloatArray, type FusedUpdates } from '../fused.js';
 import * as KC from './conv.js';
-import { gatherRows, rowsFit, scatterAddRows } from './gather.js';
 import * as K from './kernels.js';
 import * as F from './fused.js';
 import { enableWasm, wasmEnabled } from './mode.js';
@@ -206,35 +205,16 @@ export const cpuKernels: Kernels = {
   gather(x, axis, index) {
     const o = out(index.shape, x.dtype);
     const xd = x.data,
-      od = o.data;
-    const id = index.data;
-    if (
-      id instanceof Int32Array &&
-      (xd instanceof Float32Array || xd instanceof Float64Array) &&
-      rowsFit(x.shape, axis, index.shape)
-    ) {
-      gatherRows(xd, x.shape[0]!, id, od as typeof xd, id.length / index.shape[0]! || 1);
-      return o;
-    }
-    const offs = K.indexOffsets(x.shape, axis, index.data, index.shape, 'gather');
+      od = o.data,
+      offs = K.indexOffsets(x.shape, axis, index.data, index.shape, 'gather');
     for (let i = 0; i < offs.length; i++) od[i] = xd[offs[i]!]!;
     return o;
   },
   scatterAdd(shape, axis, index, src) {
     const o = out(shape, src.dtype);
     const sd = src.data,
-      od = o.data;
-    const id = index.data;
-    if (
-      id instanceof Int32Array &&
-      (sd instanceof Float32Array || sd instanceof Float64Array) &&
-      rowsFit(shape, axis, index.shape) &&
-      index.shape.every((d, i) => d === src.shape[i])
-    ) {
-      scatterAddRows(sd, shape[0]!, id, od as typeof sd, id.length / index.shape[0]! || 1);
-      return o;
-    }
-    const offs = K.indexOffsets(shape, axis, index.data, index.shape, 'scatterAdd');
+      od = o.data,
+      offs = K.indexOffsets(shape, axis, index.data, index.shape, 'scatterAdd');
     for (let i = 0; i < offs.length; i++) od[offs[i]!]! += sd[i]!;
     return o;
   },
