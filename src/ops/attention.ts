@@ -16,7 +16,7 @@ import { defineOp } from '../autograd/custom.js';
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { defaultGenerator, rand, type Generator } from '../random.js';
 import { fmt } from '../shape.js';
-import { isGradEnabled } from '../tape.js';
+import { activeTracer, isGradEnabled } from '../tape.js';
 import { Tensor } from '../tensor.js';
 
 /** Options of `scaledDotProductAttention` (torch.nn.functional.scaled_dot_product_attention). */
@@ -177,10 +177,13 @@ export function fusedAttention(
   causal = false,
 ): Tensor {
   // A causal mask keeps column 0 of every row, so no row is all −∞ and the plain softmax is safe.
+  // Unrecorded [.., L, S] temporaries are freed once read (a synchronous loop never runs finalizers).
   const weights = (qq: Tensor, kk: Tensor, m: Tensor | null): Tensor => {
-    let s = qq.matmul(kk, { transB: true }).mul(scale);
-    if (m) s = s.add(m);
-    return m && !causal ? safeSoftmax(s) : s.softmax(-1);
+    const free = !isGradEnabled() && activeTracer() === null;
+    const s0 = qq.matmul(kk, { transB: true });
+    let s = then(s0, s0.mul(scale), free);
+    if (m) s = then(s, s.add(m), free);
+    return then(s, m && !causal ? safeSoftmax(s) : s.softmax(-1), free);
   };
   // The forward's weights, kept for a first-order backward (a createGraph backward recomputes them
   // with recording on, so they are differentiable); released once used.
@@ -198,11 +201,15 @@ export function fusedAttention(
       const ds = p.mul(dp.sub(dp.mul(p).sum(-1, true)));
       const dq = ds.matmul(kk).mul(scale);
       const dk = ds.matmul(qq, { transA: true }).mul(scale);
+      if (p !== dv && p !== ds && !isGradEnabled() && activeTracer() === null) p.dispose();
       return mask ? [dq, dk, dv, mask.requiresGrad ? ds : null] : [dq, dk, dv];
     },
   });
   return mask ? op(q, k, v, mask) : op(q, k, v);
 }
+
+/** `next`, having freed `prev`'s device block when `free` (and next is another tensor). */
+const then = (prev: Tensor, next: Tensor, free: boolean): Tensor => (free && next !== prev && prev.dispose(), next);
 
 /**
  * `torch.nn.functional.scaled_dot_product_attention`: q [..., L, E], k [..., S, E], v [..., S, Ev]
