@@ -1,7 +1,7 @@
 /**
  * Regenerates the measured tables of docs/performance.md (between its `bench:begin` and
  * `bench:end` markers) from benchmark result files of one run:
- *   npx tsx bench/report.ts <label>=<bench/run.ts json>[,<bench/torch.ts json>] …
+ *   npx tsx bench/report.ts <label>=[<bench/run.ts json>][,<bench/torch.ts json>] …
  * e.g. `node20=bench/results/node20.json,bench/results/torch-node20.json`. Nothing is typed in
  * by hand: every number in the section comes from the files named.
  */
@@ -56,30 +56,34 @@ for (const arg of process.argv.slice(2)) {
   const [label, files] = arg.split('=') as [string, string | undefined];
   if (!files) throw new Error(`report: expected label=run.json[,torch.json], got '${arg}'`);
   const [runPath, torchPath] = files.split(',');
-  const run = read<RunFile>(runPath!);
-  out.push(
-    `### ${label}: Node ${run.node}, ${run.date.slice(0, 16).replace('T', ' ')} UTC`,
-    '',
-    `${run.cpu}, ${run.cores} cores, ${run.memGiB} GiB; WASM threads ${run.wasm.threads}, relaxed SIMD ` +
-      `${run.wasm.relaxedSimd ? 'on' : 'off'}. Medians of benny samples, every implementation in the same process ` +
-      `(\`${runPath}\`).`,
-    '',
-    '| benchmark | unit | tapegrad | tapegrad (1 thread) | TF.js-WASM | TF.js-CPU | ÷ TF.js-WASM | ÷ TF.js-CPU |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
-  );
-  for (const t of run.table) {
+  if (runPath) {
+    const run = read<RunFile>(runPath);
     out.push(
-      `| ${t.suite} | ${t.unit} | ${f(t.tapegrad)} | ${f(t.tapegrad1t)} | ${f(t.tfjsWasm)} | ${f(t.tfjsCpu)} | ` +
-        `${ratio(t.tapegrad, t.tfjsWasm)} | ${ratio(t.tapegrad, t.tfjsCpu)} |`,
+      `### ${label}: Node ${run.node}, ${run.date.slice(0, 16).replace('T', ' ')} UTC`,
+      '',
+      `${run.cpu}, ${run.cores} cores, ${run.memGiB} GiB; WASM threads ${run.wasm.threads}, relaxed SIMD ` +
+        `${run.wasm.relaxedSimd ? 'on' : 'off'}. Medians of benny samples, every implementation in the same process ` +
+        `(\`${runPath}\`).`,
+      '',
+      '| benchmark | unit | tapegrad | tapegrad (1 thread) | TF.js-WASM | TF.js-CPU | ÷ TF.js-WASM | ÷ TF.js-CPU |',
+      '|---|---|---:|---:|---:|---:|---:|---:|',
     );
+    for (const t of run.table) {
+      out.push(
+        `| ${t.suite} | ${t.unit} | ${f(t.tapegrad)} | ${f(t.tapegrad1t)} | ${f(t.tfjsWasm)} | ${f(t.tfjsCpu)} | ` +
+          `${ratio(t.tapegrad, t.tfjsWasm)} | ${ratio(t.tapegrad, t.tfjsCpu)} |`,
+      );
+    }
+    const py = run.rows.filter((r) => r.impl === 'pytorch');
+    for (const r of py) out.push('', `PyTorch on \`${r.suite}\` in the same run: ${f(r.value)}.`);
+  } else {
+    out.push(`### ${label}`);
   }
-  const py = run.rows.filter((r) => r.impl === 'pytorch');
-  for (const r of py) out.push('', `PyTorch on \`${r.suite}\` in the same run: ${f(r.value)}.`);
   if (torchPath) {
     const t = read<TorchFile>(torchPath);
     out.push(
       '',
-      `Against PyTorch ${t.torch} CPU (\`${torchPath}\`, ${t.date.slice(0, 16).replace('T', ' ')} UTC): ` +
+      `Against PyTorch ${t.torch} CPU (\`${torchPath}\`, Node ${t.node}, ${t.date.slice(0, 16).replace('T', ' ')} UTC): ` +
         `${t.threads} threads each, processes interleaved round by round, medians of rounds (PyTorch's rounds in brackets).`,
       '',
       '| workload | unit | tapegrad | PyTorch | tapegrad ÷ PyTorch |',
