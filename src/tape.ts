@@ -90,10 +90,7 @@ let sink: Tensor[] | null = null;
 export function noteCreated(t: Tensor): void {
   if (sink !== null && t.deviceBuffer !== null) sink.push(t);
 }
-/**
- * Runs `fn` in a release scope: device buffers of tensors created by ops inside it are disposed
- * when it returns, except those of the tensors `keep` names (they pass to an enclosing scope).
- */
+/** Runs `fn` in a release scope: device buffers its ops create are disposed at its end, but `keep`'s pass outwards. */
 export function withReleaseScope<T>(fn: () => T, keep: () => Iterable<Tensor | null>): T {
   const prev = sink;
   const mine: Tensor[] = [];
@@ -107,9 +104,22 @@ export function withReleaseScope<T>(fn: () => T, keep: () => Iterable<Tensor | n
   const kept = new Set<Tensor | null>(keep());
   for (const t of mine) {
     if (kept.has(t)) prev?.push(t);
-    else t.deviceBuffer?.dispose();
+    else if (!handedOut.has(t)) t.deviceBuffer?.dispose();
   }
   return result;
+}
+const handedOut = new WeakSet<Tensor>();
+/** @internal Runs user code inside a backward pass (a defineOp backward, a checkpoint's recompute): tensors it is handed or makes may be kept by it, so none is released. */
+export function runUserCode<T>(handed: readonly Tensor[] | null, fn: () => T): T {
+  if (handed === null) return fn();
+  for (const t of handed) handedOut.add(t);
+  const prev = sink;
+  sink = null;
+  try {
+    return fn();
+  } finally {
+    sink = prev;
+  }
 }
 /** Sees every op applied (recording or not): how `exportOnnx` traces a forward pass. */
 export type Tracer = (op: string, inputs: readonly Tensor[], attrs: unknown, out: Tensor) => void;

@@ -7,7 +7,7 @@
  */
 import { AutogradError, ValueError } from '../errors.js';
 import { getRngState, setRngState } from '../random.js';
-import { enableGrad, isGradEnabled, newNodeId, versionOf } from '../tape.js';
+import { enableGrad, isGradEnabled, newNodeId, runUserCode, versionOf } from '../tape.js';
 import { checkVersions } from '../ops/define.js';
 import { Tensor } from '../tensor.js';
 import { runBackward } from './backward.js';
@@ -71,7 +71,7 @@ export function checkpoint<Args extends Tensor[]>(fn: (...inputs: Args) => Tenso
       setRngState(rng);
       let yr: Tensor;
       try {
-        yr = enableGrad(() => fn(...inputs));
+        yr = runUserCode([g], () => enableGrad(() => fn(...inputs)));
       } finally {
         setRngState(now);
       }

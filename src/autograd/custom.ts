@@ -1,7 +1,7 @@
 /** User-defined ops: a forward and a backward in one call, usable like any built-in. */
 import { AutogradError, ValueError } from '../errors.js';
 import { apply, type Def, type Grads } from '../ops/define.js';
-import { noGrad, type CustomOpName } from '../tape.js';
+import { noGrad, runUserCode, type CustomOpName } from '../tape.js';
 import { asTensor, Tensor, type TensorLike } from '../tensor.js';
 
 /** How `defineOp` builds a differentiable op: its forward and backward (like torch.autograd.Function). */
@@ -38,7 +38,9 @@ function checkGrads(name: string, r: unknown, inputs: readonly Tensor[]): Grads 
 }
 
 /** Defines an op from a forward and a backward; returns a function that behaves like a built-in. */
-export function defineOp(spec: CustomOpSpec): (...inputs: TensorLike[]) => Tensor {
+export const defineOp = (spec: CustomOpSpec): ((...inputs: TensorLike[]) => Tensor) => defineOpWith(true, spec);
+/** @internal defineOp; `user: false` for built-ins whose backward keeps nothing (its temporaries are released). */
+export function defineOpWith(user: boolean, spec: CustomOpSpec): (...inputs: TensorLike[]) => Tensor {
   const { name } = spec;
   if (typeof spec.forward !== 'function' || typeof spec.backward !== 'function') {
     throw new ValueError(`defineOp(${name}): forward and backward must both be functions`);
@@ -62,7 +64,10 @@ export function defineOp(spec: CustomOpSpec): (...inputs: TensorLike[]) => Tenso
         if (out === null) throw new ValueError(`${name}: forward did not run`);
         return out;
       },
-      backward: (g, ctx) => checkGrads(name, spec.backward(g, ...ctx.inputs, ctx.out), ctx.inputs),
+      backward: (g, c) => {
+        const gi = runUserCode(user ? [g] : null, () => spec.backward(g, ...c.inputs, c.out));
+        return checkGrads(name, gi, c.inputs);
+      },
     };
     return apply(def, inputs, null);
   };

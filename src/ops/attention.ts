@@ -12,7 +12,7 @@
  * so a layer passes `training ? p : 0`.
  */
 import { checkOptions } from '../validate.js';
-import { defineOp } from '../autograd/custom.js';
+import { defineOpWith } from '../autograd/custom.js';
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { defaultGenerator, rand, type Generator } from '../random.js';
 import { fmt } from '../shape.js';
@@ -188,7 +188,7 @@ export function fusedAttention(
   // The forward's weights, kept for a first-order backward (a createGraph backward recomputes them
   // with recording on, so they are differentiable); released once used.
   let kept: Tensor | null = null;
-  const op = defineOp({
+  const op = defineOpWith(false, {
     name: 'scaledDotProductAttention',
     forward: (qq, kk, vv, m) => (kept = weights(qq!, kk!, m ?? null)).matmul(vv!),
     backward: (g, ...xs) => {

@@ -79,3 +79,36 @@ describe('defineOp', () => {
     expect(grad((x: Tensor) => softplus(x).sum())(tensor([0], { dtype: 'float64' })).item()).toBe(0.5);
   });
 });
+
+describe('defineOp: tensors a user backward is handed or makes stay valid after backward', () => {
+  it('keeps stashed gradients readable (float32, large enough to live in WebAssembly memory)', async () => {
+    const { checkpoint, randn } = await import('../../src/index.js');
+    const x = randn([256, 256]).requiresGrad_();
+    const seen: Tensor[] = [];
+    const double = defineOp({
+      name: 'stashingDouble',
+      forward: (a: Tensor) => a.mul(2),
+      backward: (g: Tensor) => {
+        const r = g.mul(2);
+        seen.push(g, r);
+        return r;
+      },
+    });
+    double(x).exp().sum().backward();
+    const e = x.mul(2).exp().data;
+    expect(seen[0]!.data[5]).toBe(e[5]); // g = exp(2x)
+    expect(seen[1]!.data[5]).toBe(x.grad!.data[5]);
+    // A checkpointed segment's recompute runs user code in backward too.
+    const kept: Tensor[] = [];
+    x.grad = null;
+    checkpoint((a: Tensor) => {
+      const h = a.mul(3);
+      kept.push(h);
+      return h.tanh();
+    }, x)
+      .sum()
+      .backward();
+    expect(kept).toHaveLength(2);
+    expect(kept[1]!.data[7]).toBe(Math.fround(x.data[7]! * 3)); // the recompute's h, made during backward
+  });
+});
