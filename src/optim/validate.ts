@@ -81,7 +81,7 @@ export interface Field<T> {
 /** The option table of an options type: the compiler demands a field for every option. */
 export type Fields<O> = { readonly [K in keyof O]-?: Field<O[K]> };
 
-/** A finite number in `range` (default `{}`: any finite number). */
+/** A finite number in `range` (default `{}`: every finite number). */
 export const num = (def: number, range: RangeSpec = {}): Field<number> => ({
   default: def,
   check: (where, name, v) => void checkNumber(where, name, v, range),

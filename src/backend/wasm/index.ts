@@ -443,6 +443,26 @@ export function softmax(x: Float32Array, shape: Shape, axis: number, out: Float3
 // ---- optimizer updates ------------------------------------------------------------------
 // Same contracts as the FusedUpdates of backend/fused.ts (float32, no AMSGrad), offered by the cpu backend.
 
+/**
+ * Runs `kernel` over n elements in CHUNK-sized pieces through one scratch slot per array: slot i is
+ * filled from `ins[i]` and copied back to `outs[i]` after the kernel (either may be null: no copy).
+ */
+function chunked(
+  n: number,
+  ins: readonly (Float32Array | null)[],
+  outs: readonly (Float32Array | null)[],
+  kernel: (slots: readonly number[], len: number) => void,
+): void {
+  reset();
+  const slots = ins.map(() => alloc(Math.min(n, CHUNK)));
+  for (let s = 0; s < n; s += CHUNK) {
+    const len = Math.min(CHUNK, n - s);
+    ins.forEach((a, i) => a && copyIn(a.subarray(s, s + len), slots[i]!));
+    kernel(slots, len);
+    outs.forEach((a, i) => a && a.set(view(slots[i]!, len), s));
+  }
+}
+
 /** One Adam/AdamW step (1-based `step`) in place over float32 params p, grads g and moments m, v. */
 export function adamStep(
   p: Float32Array,
@@ -452,30 +472,17 @@ export function adamStep(
   h: AdamOptions,
   step: number,
 ): void {
-  const n = p.length;
   const [beta1, beta2] = h.betas,
     dwd = h.decoupledWeightDecay ? h.weightDecay : 0,
     wd = h.weightDecay - dwd;
   const bc1 = 1 - beta1 ** step,
     bc2 = 1 - beta2 ** step;
-  reset();
-  const c = Math.min(n, CHUNK);
-  const pp = alloc(c),
-    pg = alloc(c),
-    pm = alloc(c),
-    pv = alloc(c);
-  for (let s = 0; s < n; s += CHUNK) {
-    const len = Math.min(CHUNK, n - s),
-      e = s + len;
-    copyIn(p.subarray(s, e), pp);
-    copyIn(g.subarray(s, e), pg);
-    copyIn(m.subarray(s, e), pm);
-    copyIn(v.subarray(s, e), pv);
+  chunked(p.length, [p, g, m, v], [p, null, m, v], ([pp, pg, pm, pv], len) =>
     K.adam(
-      pp,
-      pg,
-      pm,
-      pv,
+      pp!,
+      pg!,
+      pm!,
+      pv!,
       len,
       h.lr / bc1,
       1 - beta1,
@@ -487,11 +494,8 @@ export function adamStep(
       wd,
       1 - h.lr * dwd,
       h.maximize ? -1 : 1,
-    );
-    p.set(view(pp, len), s);
-    m.set(view(pm, len), s);
-    v.set(view(pv, len), s);
-  }
+    ),
+  );
 }
 
 /** One SGD step in place; `buf` is the momentum buffer (null or ignored when momentum is 0). */
@@ -502,23 +506,12 @@ export function sgdStep(
   h: SGDOptions,
   firstStep: boolean,
 ): void {
-  const n = p.length;
-  reset();
-  const c = Math.min(n, CHUNK);
-  const pp = alloc(c),
-    pg = alloc(c),
-    pb = alloc(c);
   const mom = h.momentum !== 0 && buf !== null;
-  for (let s = 0; s < n; s += CHUNK) {
-    const len = Math.min(CHUNK, n - s),
-      e = s + len;
-    copyIn(p.subarray(s, e), pp);
-    copyIn(g.subarray(s, e), pg);
-    if (mom && !firstStep) copyIn(buf.subarray(s, e), pb);
+  chunked(p.length, [p, g, mom && !firstStep ? buf : null], [p, null, mom ? buf : null], ([pp, pg, pb], len) =>
     K.sgd(
-      pp,
-      pg,
-      pb,
+      pp!,
+      pg!,
+      pb!,
       len,
       h.lr,
       mom ? h.momentum : 0,
@@ -527,10 +520,8 @@ export function sgdStep(
       h.nesterov ? 1 : 0,
       firstStep ? 1 : 0,
       h.maximize ? -1 : 1,
-    );
-    p.set(view(pp, len), s);
-    if (mom) buf.set(view(pb, len), s);
-  }
+    ),
+  );
 }
 
 // ---- Schedule-Free AdamW and LAMB (issue 14) ---------------------------------------------
@@ -547,29 +538,13 @@ export function adamwScheduleFreeStep(
   sc: { readonly lr: number; readonly ckp1: number },
   k: number,
 ): void {
-  const n = y.length,
-    [beta1, beta2] = h.betas,
+  const [beta1, beta2] = h.betas,
     { lr, ckp1 } = sc;
   const a = lr * (beta1 * (1 - ckp1) - 1),
     bc2 = 1 - beta2 ** (k + 1);
-  reset();
-  const c = Math.min(n, CHUNK);
-  const py = alloc(c),
-    pg = alloc(c),
-    pz = alloc(c),
-    pv = alloc(c);
-  for (let s = 0; s < n; s += CHUNK) {
-    const len = Math.min(CHUNK, n - s),
-      e = s + len;
-    copyIn(y.subarray(s, e), py);
-    copyIn(g.subarray(s, e), pg);
-    copyIn(z.subarray(s, e), pz);
-    copyIn(v.subarray(s, e), pv);
-    K.adamwScheduleFree(py, pg, pz, pv, len, ckp1, a, lr, beta2, 1 - beta2, bc2, h.eps, h.weightDecay);
-    y.set(view(py, len), s);
-    z.set(view(pz, len), s);
-    v.set(view(pv, len), s);
-  }
+  chunked(y.length, [y, g, z, v], [y, null, z, v], ([py, pg, pz, pv], len) =>
+    K.adamwScheduleFree(py!, pg!, pz!, pv!, len, ckp1, a, lr, beta2, 1 - beta2, bc2, h.eps, h.weightDecay),
+  );
 }
 
 /** One LAMB step (1-based count) in place over float32 params p, grads g and moments m, v. */
@@ -581,41 +556,20 @@ export function lambStep(
   h: LambStepHyper,
   count: number,
 ): void {
-  const n = p.length,
-    [b1, b2] = h.betas,
+  const [b1, b2] = h.betas,
     { eps, epsRoot, weightDecay: wd } = h;
   const bc1 = 1 - b1 ** count,
     bc2 = 1 - b2 ** count;
-  reset();
-  const c = Math.min(n, CHUNK);
-  const pp = alloc(c),
-    pg = alloc(c),
-    pm = alloc(c),
-    pv = alloc(c);
   let uu = 0,
     pn = 0;
-  for (let s = 0; s < n; s += CHUNK) {
-    const len = Math.min(CHUNK, n - s),
-      e = s + len;
-    copyIn(p.subarray(s, e), pp);
-    copyIn(g.subarray(s, e), pg);
-    copyIn(m.subarray(s, e), pm);
-    copyIn(v.subarray(s, e), pv);
-    uu += K.lambMoments(pp, pg, pm, pv, len, 1 - b1, b1, 1 - b2, b2, bc1, bc2, eps, epsRoot, wd);
-    pn += K.sumSquares(pp, len);
-    m.set(view(pm, len), s);
-    v.set(view(pv, len), s);
-  }
+  chunked(p.length, [p, g, m, v], [null, null, m, v], ([pp, pg, pm, pv], len) => {
+    uu += K.lambMoments(pp!, pg!, pm!, pv!, len, 1 - b1, b1, 1 - b2, b2, bc1, bc2, eps, epsRoot, wd);
+    pn += K.sumSquares(pp!, len);
+  });
   const pNorm = Math.sqrt(pn),
     uNorm = Math.sqrt(uu);
   const tr = pNorm === 0 || uNorm === 0 ? 1 : pNorm / uNorm;
-  for (let s = 0; s < n; s += CHUNK) {
-    const len = Math.min(CHUNK, n - s),
-      e = s + len;
-    copyIn(p.subarray(s, e), pp);
-    copyIn(m.subarray(s, e), pm);
-    copyIn(v.subarray(s, e), pv);
-    K.lambApply(pp, pm, pv, len, bc1, bc2, eps, epsRoot, wd, -h.lr, tr);
-    p.set(view(pp, len), s);
-  }
+  chunked(p.length, [p, m, v], [p, null, null], ([pp, pm, pv], len) =>
+    K.lambApply(pp!, pm!, pv!, len, bc1, bc2, eps, epsRoot, wd, -h.lr, tr),
+  );
 }
