@@ -79,6 +79,32 @@ describe('resident storage', () => {
     expect(x.add(y).deviceBuffer).toBeNull();
   });
 
+  it('permute, slice and expand of a resident tensor read it in place: resident results, equal to the host copy', () => {
+    const shapes = fc
+      .tuple(fc.integer({ min: 64, max: 70 }), fc.array(fc.integer({ min: 1, max: 5 }), { maxLength: 3 }))
+      .map(([a, rest]) => [a, ...rest]);
+    fc.assert(
+      fc.property(shapes, fc.integer({ min: 0, max: 1000 }), (shape, seed) => {
+        manualSeed(seed);
+        const host = randn(shape),
+          res = host.add(0);
+        expect(isResident(res)).toBe(true);
+        const perm = shape.map((_, i) => i).reverse();
+        const cases: [Tensor, Tensor][] = [
+          [host.permute(perm), res.permute(perm)],
+          [host.slice(shape.map((d) => [d > 1 ? 1 : 0, d])), res.slice(shape.map((d) => [d > 1 ? 1 : 0, d]))],
+          [host.unsqueeze(0).expand([3, ...shape]), res.unsqueeze(0).expand([3, ...shape])],
+        ];
+        for (const [h, r] of cases) {
+          expect(isResident(r)).toBe(true);
+          expect(r.shape).toEqual(h.shape);
+          expect(new Uint32Array(r.data.slice().buffer)).toEqual(new Uint32Array(h.data.slice().buffer));
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('by default small results stay on the host unless an input is resident', () => {
     setWasmMemoryLimits('default');
     const x = randn([8, 16]);

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { batchNorm, grad, groupNorm, layerNorm, rmsNorm, Tensor, tensor } from '../../src/index.js';
+import { batchNorm, grad, groupNorm, layerNorm, rmsNorm, Tensor, tensor, tuning } from '../../src/index.js';
+import type { BufferView } from '../../src/backend/buffer.js';
 import { layerNormComposite, rmsNormComposite } from '../../src/ops/fused-oracles.js';
 import * as N from '../../src/backend/cpu/norm.js';
 import * as WN from '../../src/backend/wasm/norm.js';
@@ -144,8 +145,26 @@ describe('batchNorm in training runs the fused rows over [C, N·H·W]', () => {
   });
 });
 
+/**
+ * A kernel input over `a`: a host tensor, or (resident) the same values in a resident WebAssembly
+ * block (`mul(1)` is exact), which the kernels read in place.
+ */
+function input(a: Float32Array, shape: number[], resident: boolean): BufferView {
+  const t = new Tensor(a, shape);
+  if (!resident) return t;
+  tuning.setWasmMemoryLimits({ minResidentElements: 0 });
+  const r = t.mul(1);
+  tuning.setWasmMemoryLimits('default');
+  if (a.length >= 64) expect(r.deviceBuffer?.device).toBe('wasm');
+  return r;
+}
+const run = (r: { data: ArrayLike<number> } | null): ArrayLike<number> => {
+  expect(r).not.toBeNull();
+  return r!.data;
+};
+
 describe('WebAssembly layerNorm row kernels equal the float64 reference', () => {
-  it('forward and backward, any row length (tails), affine or not, layer or rms', () => {
+  it('forward and backward, any row length (tails), affine or not, layer or rms, host or resident inputs', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 4 }),
@@ -154,18 +173,20 @@ describe('WebAssembly layerNorm row kernels equal the float64 reference', () => 
         fc.boolean(),
         fc.boolean(),
         fc.integer({ min: 0, max: 1000 }),
-        (rows, n, rms, hasW, hasB, seed) => {
+        fc.boolean(),
+        (rows, n, rms, hasW, hasB, seed, res) => {
           const x = f32(rows * n, seed, 3),
             g = f32(rows * n, seed + 1),
             w = hasW ? f32(n, seed + 2) : null,
             b = hasB ? f32(n, seed + 3) : null;
-          const want = new Float64Array(rows * n),
-            got = new Float32Array(rows * n);
+          const want = new Float64Array(rows * n);
+          const [xv, gv] = [input(x, [rows, n], res), input(g, [rows, n], res)],
+            wv = w && input(w, [n], res),
+            bv = b && input(b, [n], res);
           N.layerNorm(x, w, b, n, 1e-5, rms, want);
-          expect(WN.layerNorm(x, w, b, got, n, 1e-5, rms)).toBe(true);
-          closeArr(got, want, 2e-5);
+          closeArr(run(WN.layerNorm(xv, wv, bv, n, 1e-5, rms)), want, 2e-5);
           N.layerNormBackward(g, x, n, 1e-5, rms, want);
-          expect(WN.layerNormBackward(g, x, got, n, 1e-5, rms)).toBe(true);
+          const got = run(WN.layerNormBackward(gv, xv, n, 1e-5, rms));
           // the input gradient scales with 1/σ: compare relative to the row's largest value
           closeArr(got, want, 1e-4 * (1 + Math.max(...want.map(Math.abs))));
         },
@@ -178,18 +199,19 @@ describe('WebAssembly layerNorm row kernels equal the float64 reference', () => 
       [700, 64],
       [3, 20000],
     ] as const) {
-      const x = f32(rows * n, rows, 2),
-        g = f32(rows * n, n),
-        w = f32(n, 5),
-        b = f32(n, 6);
-      const want = new Float64Array(rows * n),
-        got = new Float32Array(rows * n);
-      N.layerNorm(x, w, b, n, 1e-5, false, want);
-      WN.layerNorm(x, w, b, got, n, 1e-5, false);
-      closeArr(got, want, 2e-5);
-      N.layerNormBackward(g, x, n, 1e-5, false, want);
-      WN.layerNormBackward(g, x, got, n, 1e-5, false);
-      closeArr(got, want, 2e-4);
+      for (const res of [false, true]) {
+        const x = f32(rows * n, rows, 2),
+          g = f32(rows * n, n),
+          w = f32(n, 5),
+          b = f32(n, 6);
+        const want = new Float64Array(rows * n);
+        const xv = input(x, [rows, n], res),
+          gv = input(g, [rows, n], res);
+        N.layerNorm(x, w, b, n, 1e-5, false, want);
+        closeArr(run(WN.layerNorm(xv, input(w, [n], res), input(b, [n], res), n, 1e-5, false)), want, 2e-5);
+        N.layerNormBackward(g, x, n, 1e-5, false, want);
+        closeArr(run(WN.layerNormBackward(gv, xv, n, 1e-5, false)), want, 2e-4);
+      }
     }
   });
   it('float32 layerNorm through the public API matches float64 (the WebAssembly path)', () => {

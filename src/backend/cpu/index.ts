@@ -115,15 +115,16 @@ const argReduce =
     return o;
   };
 
-/** K.stridedCopy of x into o (same dtype), through WebAssembly for 32-bit values where that is faster. */
-function copy(x: BufferView, base: number, strides: readonly number[], o: Buf): void {
-  const xd = x.data,
-    od = o.data;
-  if (wasmEnabled() && !(xd instanceof Float64Array) && !(od instanceof Float64Array)) {
-    const m = K.merge4(o.shape, strides);
-    if (m && WS.stridedCopy(xd, base, m, od)) return;
-  }
-  K.stridedCopy(xd, base, strides, od, o.shape);
+/** x read through `strides` from `base` into a new buffer of shape os: resident in WebAssembly when x is, else on the host. */
+function copy(x: BufferView, base: number, strides: readonly number[], os: Shape): Buf {
+  const m = wasmEnabled() && x.dtype !== 'float64' ? K.merge4(os, strides) : null;
+  const r = m && x.dtype === 'float32' ? WS.stridedResident(x, base, m, os) : null;
+  if (r) return r;
+  const o = out(os, x.dtype),
+    xd = x.data;
+  if (!(m && WS.stridedCopy(xd as Float32Array | Int32Array, base, m, o.data as Float32Array | Int32Array)))
+    K.stridedCopy(xd, base, strides, o.data, os);
+  return o;
 }
 
 /** The CPU kernel table (the reference kernels are the oracle for every faster backend). */
@@ -149,32 +150,23 @@ export const cpuKernels: Kernels = {
   reshape: view,
   permute(x, perm) {
     const st = stridesOf(x.shape);
-    const os = perm.map((p) => x.shape[p]!);
-    const o = out(os, x.dtype);
-    copy(
+    return copy(
       x,
       0,
       perm.map((p) => st[p]!),
-      o,
+      perm.map((p) => x.shape[p]!),
     );
-    return o;
   },
-  expand(x, shape) {
-    const o = out(shape, x.dtype);
-    copy(x, 0, broadcastStrides(x.shape, shape), o);
-    return o;
-  },
+  expand: (x, shape) => copy(x, 0, broadcastStrides(x.shape, shape), shape),
   slice(x, starts, steps, os) {
     const st = stridesOf(x.shape);
-    const o = out(os, x.dtype);
     const base = starts.reduce((acc, s, i) => acc + s * st[i]!, 0);
-    copy(
+    return copy(
       x,
       base,
       st.map((s, i) => s * steps[i]!),
-      o,
+      os,
     );
-    return o;
   },
   sliceScatter(src, shape, starts, steps) {
     const st = stridesOf(shape);
@@ -272,16 +264,16 @@ export const cpuKernels: Kernels = {
     return o;
   },
   layerNorm(x, w, b, n, eps, rms) {
+    const r = f32(x, ...(w ? [w] : []), ...(b ? [b] : [])) ? WN.layerNorm(x, w, b, n, eps, rms) : null;
+    if (r) return r;
     const o = out(x.shape, x.dtype);
-    const wf = w && f32a(w),
-      bf = b && f32a(b);
-    if (f32(x, ...(w ? [w] : []), ...(b ? [b] : [])) && WN.layerNorm(f32a(x), wf, bf, f32a(o), n, eps, rms)) return o;
     N.layerNorm(x.data, w ? w.data : null, b ? b.data : null, n, eps, rms, o.data);
     return o;
   },
   layerNormBackward(g, x, n, eps, rms) {
+    const r = f32(g, x) ? WN.layerNormBackward(g, x, n, eps, rms) : null;
+    if (r) return r;
     const o = out(x.shape, x.dtype);
-    if (f32(g, x) && WN.layerNormBackward(f32a(g), f32a(x), f32a(o), n, eps, rms)) return o;
     N.layerNormBackward(g.data, x.data, n, eps, rms, o.data);
     return o;
   },

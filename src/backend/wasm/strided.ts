@@ -4,7 +4,10 @@
  * nanoseconds a value; the SIMD loop copies them 4 at a time. Long runs stay in JavaScript
  * (`TypedArray.set` is a memcpy), as do float64 and tiny copies.
  */
+import { Buf, type BufferView } from '../buffer.js';
+import { sizeOf, type Shape } from '../../shape.js';
 import { alloc, I32, K, reset, SCRATCH_LIMIT } from './runtime.js';
+import { limits, residentAddress, residentBlock, settle } from './storage.js';
 
 interface StridedExports {
   stridedCopy4(x: number, o: number, d0: number, d1: number, d2: number, n: number, ...s: number[]): void;
@@ -36,4 +39,20 @@ export function stridedCopy(
   KS.stridedCopy4(px, po, d0, d1, d2, n, s0, s1, s2, s3);
   bits(out).set(I32.subarray(po / 4, po / 4 + out.length));
   return true;
+}
+
+/**
+ * x (float32, in a resident block) read through the loops from `base` into a new resident block of
+ * shape `os`, in place (no copy in or out); null when x is not resident or a stride is negative.
+ */
+export function stridedResident(x: BufferView, base: number, loops: readonly number[], os: Shape): Buf | null {
+  const px = residentAddress(x),
+    n = sizeOf(os);
+  if (px < 0 || n === 0 || !limits.resident) return null;
+  const [d0, d1, d2, m, s0, s1, s2, s3] = loops as [number, number, number, number, number, number, number, number];
+  if (s0 < 0 || s1 < 0 || s2 < 0 || s3 < 0) return null;
+  const { buf, p } = residentBlock(n);
+  KS.stridedCopy4(px + base * 4, p, d0, d1, d2, m, s0, s1, s2, s3);
+  settle();
+  return new Buf(buf, os, 'float32');
 }
