@@ -38,6 +38,7 @@ import {
   pad,
   rand,
   randint,
+  sliceScatter,
   randn,
   saveSafetensors,
   scatterAdd,
@@ -253,6 +254,14 @@ const rows: [string, () => unknown, Cls, string | RegExp][] = [
   ['options not an object', () => zeros([2], 'float64' as never), ValueError, 'zeros: options must be an object'],
   // 15. named errors where bare RangeError/TypeError escaped
   ['expand([-1, 2])', () => ones([2]).expand([-1, 2]), ShapeError, 'expand: invalid target shape [-1,2]'],
+  [
+    'sliceScatter past the end',
+    () => sliceScatter(ones([65, 2]), [68, 5], [1, 0], [2, 1]),
+    ShapeError,
+    'sliceScatter: src [65,2] at [1,0] step [2,1] does not fit in [68,5]',
+  ],
+  ['sliceScatter rank', () => sliceScatter(ones([2]), [4, 4], [0, 0], [1, 1]), ShapeError, 'does not fit in [4,4]'],
+  ['sliceScatter step 0', () => sliceScatter(ones([2]), [4], [0], [0]), ShapeError, 'step [0]'],
   ['expand(2)', () => ones([2]).expand(2 as never), ShapeError, 'expand: shape must be an array'],
   ['arange(0, Infinity)', () => arange(0, Infinity), ValueError, 'arange: start and stop must be finite'],
   ['arange(0, 1e12)', () => arange(0, 1e12), ShapeError, 'more than the 4294967295 one tensor can hold'],

@@ -146,7 +146,19 @@ export const sliceDef: OpDef<'slice'> = {
 export const sliceScatterDef: OpDef<'sliceScatter'> = {
   name: 'sliceScatter',
   kind: 'other',
-  shape: (_x, a) => a.shape,
+  shape([src], { shape, starts, steps }) {
+    const fits = (d: number, i: number): boolean => {
+      const a = starts[i]!,
+        b = a + (d - 1) * steps[i]!;
+      return (
+        d === 0 || (Number.isInteger(steps[i]) && steps[i] !== 0 && Math.min(a, b) >= 0 && Math.max(a, b) < shape[i]!)
+      );
+    };
+    if ([shape, starts, steps].every((l) => l.length === src.ndim) && src.shape.every(fits)) return shape;
+    throw new ShapeError(
+      `sliceScatter: src ${fmt(src.shape)} at [${starts}] step [${steps}] does not fit in ${fmt(shape)}`,
+    );
+  },
   forward: (k, [src], a) => k.sliceScatter(src, a.shape, a.starts, a.steps),
   backward: (g, { inputs: [src], attrs }) => [apply(sliceDef, [g], { ...attrs, shape: src.shape })],
 };

@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { gelu, manualSeed, nn, optim, randn, tensor, tuning, type Tensor } from '../../src/index.js';
+import { gelu, manualSeed, nn, optim, randn, sliceScatter, tensor, tuning, type Tensor } from '../../src/index.js';
 import { BackendError, ValueError } from '../../src/errors.js';
 import { BlockPool, classBytes, classOf } from '../../src/backend/wasm/pool.js';
 import { residentAddress } from '../../src/backend/wasm/storage.js';
@@ -79,7 +79,7 @@ describe('resident storage', () => {
     expect(x.add(y).deviceBuffer).toBeNull();
   });
 
-  it('permute, slice and expand of a resident tensor read it in place: resident results, equal to the host copy', () => {
+  it('permute, slice, expand and sliceScatter of a resident tensor read it in place: resident results, equal to the host copy', () => {
     const shapes = fc
       .tuple(fc.integer({ min: 64, max: 70 }), fc.array(fc.integer({ min: 1, max: 5 }), { maxLength: 3 }))
       .map(([a, rest]) => [a, ...rest]);
@@ -95,6 +95,10 @@ describe('resident storage', () => {
           [host.slice(shape.map((d) => [d > 1 ? 1 : 0, d])), res.slice(shape.map((d) => [d > 1 ? 1 : 0, d]))],
           [host.unsqueeze(0).expand([3, ...shape]), res.unsqueeze(0).expand([3, ...shape])],
         ];
+        const starts = shape.map((d) => (d > 2 ? 1 : 0)),
+          steps = shape.map((d) => (d > 3 ? 2 : 1)),
+          big = shape.map((d, i) => starts[i]! + (d - 1) * steps[i]! + 3);
+        cases.push([sliceScatter(host, big, starts, steps), sliceScatter(res, big, starts, steps)]);
         for (const [h, r] of cases) {
           expect(isResident(r)).toBe(true);
           expect(r.shape).toEqual(h.shape);

@@ -115,6 +115,11 @@ const argReduce =
     return o;
   };
 
+/** Reads a[p] (a permutation's pick). */
+const at =
+  (a: readonly number[]) =>
+  (p: number): number =>
+    a[p]!;
 /** x read through `strides` from `base` into a new buffer of shape os: resident in WebAssembly when x is, else on the host. */
 function copy(x: BufferView, base: number, strides: readonly number[], os: Shape): Buf {
   const m = wasmEnabled() && x.dtype !== 'float64' ? K.merge4(os, strides) : null;
@@ -148,15 +153,7 @@ export const cpuKernels: Kernels = {
     return o;
   },
   reshape: view,
-  permute(x, perm) {
-    const st = stridesOf(x.shape);
-    return copy(
-      x,
-      0,
-      perm.map((p) => st[p]!),
-      perm.map((p) => x.shape[p]!),
-    );
-  },
+  permute: (x, perm) => copy(x, 0, perm.map(at(stridesOf(x.shape))), perm.map(at(x.shape))),
   expand: (x, shape) => copy(x, 0, broadcastStrides(x.shape, shape), shape),
   slice(x, starts, steps, os) {
     const st = stridesOf(x.shape);
@@ -170,15 +167,13 @@ export const cpuKernels: Kernels = {
   },
   sliceScatter(src, shape, starts, steps) {
     const st = stridesOf(shape);
+    const base = starts.reduce((acc, s, i) => acc + s * st[i]!, 0),
+      os = st.map((s, i) => s * steps[i]!);
+    const m = wasmEnabled() && src.dtype === 'float32' ? K.merge4(src.shape, os) : null;
+    const r = m && WS.stridedWriteResident(src, shape, base, m);
+    if (r) return r;
     const o = out(shape, src.dtype);
-    const base = starts.reduce((acc, s, i) => acc + s * st[i]!, 0);
-    K.stridedWrite(
-      src.data,
-      src.shape,
-      o.data,
-      base,
-      st.map((s, i) => s * steps[i]!),
-    );
+    K.stridedWrite(src.data, src.shape, o.data, base, os);
     return o;
   },
   concat(xs, axis, os) {

@@ -6,11 +6,12 @@
  */
 import { Buf, type BufferView } from '../buffer.js';
 import { sizeOf, type Shape } from '../../shape.js';
-import { alloc, I32, K, reset, SCRATCH_LIMIT } from './runtime.js';
+import { alloc, F32, f32Index, I32, K, reset, SCRATCH_LIMIT } from './runtime.js';
 import { limits, residentAddress, residentBlock, settle } from './storage.js';
 
 interface StridedExports {
   stridedCopy4(x: number, o: number, d0: number, d1: number, d2: number, n: number, ...s: number[]): void;
+  stridedWrite4(x: number, o: number, d0: number, d1: number, d2: number, n: number, ...s: number[]): void;
 }
 const KS = K as unknown as StridedExports;
 
@@ -55,4 +56,26 @@ export function stridedResident(x: BufferView, base: number, loops: readonly num
   KS.stridedCopy4(px + base * 4, p, d0, d1, d2, m, s0, s1, s2, s3);
   settle();
   return new Buf(buf, os, 'float32');
+}
+
+/**
+ * A zero-filled resident block of `shape` with src (float32, resident) written through the loops from
+ * `base`: sliceScatter in place; null when src is not resident or a stride is negative.
+ */
+export function stridedWriteResident(
+  src: BufferView,
+  shape: Shape,
+  base: number,
+  loops: readonly number[],
+): Buf | null {
+  const ps = residentAddress(src),
+    n = sizeOf(shape);
+  if (ps < 0 || n === 0 || !limits.resident) return null;
+  const [d0, d1, d2, m, s0, s1, s2, s3] = loops as [number, number, number, number, number, number, number, number];
+  if (s0 < 0 || s1 < 0 || s2 < 0 || s3 < 0) return null;
+  const { buf, p } = residentBlock(n);
+  F32.fill(0, f32Index(p), f32Index(p) + n);
+  KS.stridedWrite4(ps, p + base * 4, d0, d1, d2, m, s0, s1, s2, s3);
+  settle();
+  return new Buf(buf, shape, 'float32');
 }

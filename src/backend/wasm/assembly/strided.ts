@@ -28,3 +28,26 @@ export function stridedCopy4(
     }
   }
 }
+
+/** o[a·s0 + b·s1 + c·s2 + e·s3] = x (contiguous) for a < d0, b < d1, c < d2, e < n: stridedCopy4's adjoint (sliceScatter). */
+export function stridedWrite4(
+  x: usize, o: usize, d0: i32, d1: i32, d2: i32, n: i32, s0: i32, s1: i32, s2: i32, s3: i32,
+): void {
+  let px = x;
+  const n4 = n & ~3;
+  for (let a = 0; a < d0; a++) {
+    for (let b = 0; b < d1; b++) {
+      for (let c = 0; c < d2; c++) {
+        const po = o + <usize>(a * s0 + b * s1 + c * s2) * 4;
+        if (s3 == 1) {
+          let e = 0;
+          for (; e < n4; e += 4) v128.store(po + <usize>e * 4, v128.load(px + <usize>e * 4));
+          for (; e < n; e++) store<u32>(po + <usize>e * 4, load<u32>(px + <usize>e * 4));
+        } else {
+          for (let e = 0; e < n; e++) store<u32>(po + <usize>(e * s3) * 4, load<u32>(px + <usize>e * 4));
+        }
+        px += <usize>n * 4;
+      }
+    }
+  }
+}
