@@ -247,7 +247,7 @@ describe('a synchronous training loop without tidy or dispose', () => {
   });
 });
 
-describe('large resident elementwise ops split across threads', () => {
+describe('large resident elementwise ops and GELU split across threads', () => {
   afterEach(() => tuning.setNumThreads(2));
   it('are bitwise equal for 1 and 2 threads and equal to the host values (same shape, scalar, rows, columns)', () => {
     manualSeed(7);
@@ -269,6 +269,16 @@ describe('large resident elementwise ops split across threads', () => {
       ['exp', () => x.exp()],
       ['sigmoid', () => x.sigmoid()],
       ['neg', () => x.neg()],
+      ['gelu', () => gelu(x)],
+      ['gelu tanh', () => gelu(x, 'tanh')],
+      [
+        'gelu backward',
+        () => {
+          const v = x.detach().requiresGrad_();
+          gelu(v).backward(y);
+          return v.grad!;
+        },
+      ],
     ];
     const run = (threads: number, resident = true): Float32Array[] => {
       tuning.setNumThreads(threads);

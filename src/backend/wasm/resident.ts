@@ -19,6 +19,7 @@ import {
   setTask,
   TASK_BINARY,
   TASK_CAP,
+  TASK_GELU,
   TASK_UNARY,
   threadsAvailable,
 } from './runtime.js';
@@ -249,6 +250,16 @@ export function gelu(x: BufferView, g: BufferView | null, tanh: boolean): Buf | 
     sg = g ? source(g) : null;
   reset();
   const { buf, p } = residentBlock(n);
+  // Both operands resident: split across the threads like unary.
+  if (typeof sx === 'number' && (sg === null || typeof sg === 'number') && elementwiseThreads(n) > 1) {
+    const threads = elementwiseThreads(n);
+    const step = taskSize(n, threads);
+    let t = 0;
+    for (let o = 0; o < n; o += step)
+      setTask(t++, TASK_GELU, [mode, sx + o * 4, sg === null ? 0 : sg + o * 4, p + o * 4, Math.min(step, n - o)]);
+    runTasks(t);
+    return done(buf, x.shape);
+  }
   const c = Math.min(n, CHUNK);
   const tx = chunkScratch(sx, c),
     tg = sg === null ? 0 : chunkScratch(sg, c);

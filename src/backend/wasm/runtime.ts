@@ -161,7 +161,8 @@ const JOB = (w: number): number => 8 + w * 4,
 // Task kinds (first Int32 of a task).
 export const TASK_GEMM = 0,
   TASK_BINARY = 1,
-  TASK_UNARY = 2;
+  TASK_UNARY = 2,
+  TASK_GELU = 3;
 
 function decode(b64: string): Uint8Array {
   return new Uint8Array(Buffer.from(b64, 'base64'));
@@ -281,6 +282,7 @@ for (;;) {
       case ${TASK_GEMM}: K.gemm(T[t+1], T[t+2], T[t+3], T[t+4], T[t+5], T[t+6], T[t+7], T[t+8], T[t+9], T[t+10], T[t+11], T[t+12], pack); break;
       case ${TASK_BINARY}: K.binary(T[t+1], T[t+2], T[t+3], T[t+4], T[t+5], T[t+6], T[t+7], T[t+8], T[t+9], T[t+10]); break;
       case ${TASK_UNARY}: K.unary(T[t+1], T[t+2], T[t+3], T[t+4]); break;
+      case ${TASK_GELU}: K.gelu(T[t+1], T[t+2], T[t+3], T[t+4], T[t+5]); break;
     }
   }
   Atomics.store(c, ACK, seen);
@@ -367,6 +369,9 @@ function runLocal(i: number): void {
       break;
     case TASK_UNARY:
       K.unary(T[t + 1]!, T[t + 2]!, T[t + 3]!, T[t + 4]!);
+      break;
+    case TASK_GELU:
+      K.gelu(T[t + 1]!, T[t + 2]!, T[t + 3]!, T[t + 4]!, T[t + 5]!);
       break;
   }
 }
