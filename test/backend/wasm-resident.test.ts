@@ -11,7 +11,8 @@ import { gelu, manualSeed, nn, optim, randn, sliceScatter, tensor, tuning, type 
 import { BackendError, ValueError } from '../../src/errors.js';
 import { BlockPool, classBytes, classOf } from '../../src/backend/wasm/pool.js';
 import { residentAddress } from '../../src/backend/wasm/storage.js';
-import { memory } from '../../src/backend/wasm/runtime.js';
+import { memory, startThreads } from '../../src/backend/wasm/runtime.js';
+import { PARALLEL_ELEMENTS } from '../../src/backend/wasm/resident.js';
 
 const { setWasmMemoryLimits, wasmMemoryStats } = tuning;
 // Small tensors keep the tests fast: let every float32 result of 64+ elements be resident.
@@ -273,5 +274,58 @@ describe('a synchronous training loop without tidy or dispose', () => {
     expect(s.created).toBeGreaterThan(2000 * 4); // the loop did run resident
     expect(new Set(carved.slice(1)).size).toBe(1); // no growth after the first 400 steps
     expect(last).toBeLessThan(first);
+  });
+});
+
+describe('large resident elementwise ops and GELU split across threads', () => {
+  afterEach(() => tuning.setNumThreads(2));
+  it('are bitwise equal for 1 and 2 threads and equal to the host values (same shape, scalar, rows, columns)', () => {
+    manualSeed(7);
+    const n = PARALLEL_ELEMENTS + 1237; // not a multiple of a task: a ragged last task and a scalar tail
+    const x = randn([n]).add(0),
+      y = randn([n]).add(0).abs().add(0.5);
+    const m = randn([3 * 97, 1031]).add(0),
+      row = randn([1031]),
+      col = randn([3 * 97, 1]);
+    const cases: [string, () => Tensor][] = [
+      ['add', () => x.add(y)],
+      ['div', () => x.div(y)],
+      ['maximum', () => x.maximum(y)],
+      ['gt', () => x.gt(y)],
+      ['scalar mul', () => x.mul(1.7)],
+      ['scalar rsub', () => tensor(2).sub(x)],
+      ['row bias', () => m.add(row)],
+      ['column scale', () => m.mul(col)],
+      ['exp', () => x.exp()],
+      ['sigmoid', () => x.sigmoid()],
+      ['neg', () => x.neg()],
+      ['gelu', () => gelu(x)],
+      ['gelu tanh', () => gelu(x, 'tanh')],
+      [
+        'gelu backward',
+        () => {
+          const v = x.detach().requiresGrad_();
+          gelu(v).backward(y);
+          return v.grad!;
+        },
+      ],
+    ];
+    const run = (threads: number, resident = true): Float32Array[] => {
+      tuning.setNumThreads(threads);
+      if (threads > 1) expect(startThreads(20_000)).toBe(threads);
+      return cases.map(([name, f]) => {
+        const r = f();
+        expect(isResident(r), name).toBe(resident);
+        return Float32Array.from(r.data as Float32Array);
+      });
+    };
+    const one = run(1),
+      two = run(2);
+    setWasmMemoryLimits({ resident: false });
+    const host = run(1, false);
+    cases.forEach(([name], i) => {
+      expect(Buffer.from(two[i]!.buffer).equals(Buffer.from(one[i]!.buffer)), name).toBe(true);
+      expect(Buffer.from(host[i]!.buffer).equals(Buffer.from(one[i]!.buffer)), name).toBe(true);
+    });
   });
 });

@@ -7,7 +7,22 @@
 import type { BinaryOp, UnaryOp } from '../backend.js';
 import { Buf, type BufferView } from '../buffer.js';
 import { broadcastStrides, sizeOf, type Shape } from '../../shape.js';
-import { alloc, F32, f32Index, K, memory, reset, SCRATCH_LIMIT } from './runtime.js';
+import {
+  alloc,
+  F32,
+  f32Index,
+  K,
+  memory,
+  reset,
+  runTasks,
+  SCRATCH_LIMIT,
+  setTask,
+  TASK_BINARY,
+  TASK_CAP,
+  TASK_GELU,
+  TASK_UNARY,
+  threadsAvailable,
+} from './runtime.js';
 import { BIN, CHUNK, collapse2, gemmAt, minElements, sumPlan, UN, wasmForced } from './index.js';
 import { limits, residentAddress, residentBlock, settle, type WasmBuffer } from './storage.js';
 
@@ -43,6 +58,20 @@ function whole(s: Src, n: number): number {
   else F32.set(s.subarray(0, n), f32Index(p));
   return p;
 }
+/**
+ * Elementwise ops over resident operands from this many output elements on are split across the
+ * worker threads (below it, waking a worker costs more than it saves; measured on 2 cores).
+ */
+export const PARALLEL_ELEMENTS = 1 << 17;
+/** Elements per task of a threaded elementwise op (a multiple of 16: chunks start 64-byte aligned). */
+const TASK_ELEMENTS = 1 << 16;
+/** How many threads an elementwise op over `n` resident elements uses (1: run it here). */
+const elementwiseThreads = (n: number): number => (n >= PARALLEL_ELEMENTS ? threadsAvailable() : 1);
+/** Splits [0, n) into tasks of about TASK_ELEMENTS, at least 2 per thread, 16-element aligned. */
+function taskSize(n: number, threads: number): number {
+  const per = Math.min(TASK_ELEMENTS, Math.ceil(n / (2 * threads)));
+  return Math.max(Math.ceil(per / 16) * 16, Math.ceil(n / TASK_CAP / 16) * 16);
+}
 function done(buf: WasmBuffer, shape: Shape): Buf {
   settle();
   return new Buf(buf, shape, 'float32');
@@ -55,6 +84,14 @@ export function unary(op: UnaryOp, x: BufferView): Buf | null {
   const s = source(x);
   reset();
   const { buf, p } = residentBlock(n);
+  const threads = typeof s === 'number' ? elementwiseThreads(n) : 1;
+  if (typeof s === 'number' && threads > 1) {
+    const step = taskSize(n, threads);
+    let t = 0;
+    for (let o = 0; o < n; o += step) setTask(t++, TASK_UNARY, [code, s + o * 4, p + o * 4, Math.min(step, n - o)]);
+    runTasks(t);
+    return done(buf, x.shape);
+  }
   const tx = chunkScratch(s, Math.min(n, CHUNK));
   for (let o = 0; o < n; o += CHUNK) {
     const len = Math.min(CHUNK, n - o);
@@ -85,6 +122,47 @@ export function binary(op: BinaryOp, a: BufferView, b: BufferView, os: Shape): B
   // Broadcast operands are small: placed once (row vector C, column R, scalar 1 values).
   const pa = fa ? 0 : whole(sa, ac ? C : ar ? R : 1),
     pb = fb ? 0 : whole(sb, bc ? C : br ? R : 1);
+  // Resident full operands (broadcast ones are placed above): split into tasks, by columns when
+  // there is one row, else by whole rows; each output element is computed as on one thread.
+  const threads = (!fa || typeof sa === 'number') && (!fb || typeof sb === 'number') ? elementwiseThreads(total) : 1;
+  if (threads > 1) {
+    const qa = fa ? (sa as number) : pa,
+      qb = fb ? (sb as number) : pb;
+    let t = 0;
+    if (R === 1) {
+      const step = taskSize(C, threads);
+      for (let o = 0; o < C; o += step)
+        setTask(t++, TASK_BINARY, [
+          code,
+          qa + ac * o * 4,
+          0,
+          ac,
+          qb + bc * o * 4,
+          0,
+          bc,
+          p + o * 4,
+          1,
+          Math.min(step, C - o),
+        ]);
+    } else {
+      const rows = Math.max(1, Math.round(taskSize(total, threads) / C));
+      for (let r0 = 0; r0 < R; r0 += rows)
+        setTask(t++, TASK_BINARY, [
+          code,
+          qa + r0 * ar * 4,
+          ar,
+          ac,
+          qb + r0 * br * 4,
+          br,
+          bc,
+          p + r0 * C * 4,
+          Math.min(rows, R - r0),
+          C,
+        ]);
+    }
+    runTasks(t);
+    return done(buf, os);
+  }
   if (R === 1) {
     const ta = fa ? chunkScratch(sa, Math.min(C, CHUNK)) : 0,
       tb = fb ? chunkScratch(sb, Math.min(C, CHUNK)) : 0;
@@ -172,6 +250,16 @@ export function gelu(x: BufferView, g: BufferView | null, tanh: boolean): Buf | 
     sg = g ? source(g) : null;
   reset();
   const { buf, p } = residentBlock(n);
+  // Both operands resident: split across the threads like unary.
+  if (typeof sx === 'number' && (sg === null || typeof sg === 'number') && elementwiseThreads(n) > 1) {
+    const threads = elementwiseThreads(n);
+    const step = taskSize(n, threads);
+    let t = 0;
+    for (let o = 0; o < n; o += step)
+      setTask(t++, TASK_GELU, [mode, sx + o * 4, sg === null ? 0 : sg + o * 4, p + o * 4, Math.min(step, n - o)]);
+    runTasks(t);
+    return done(buf, x.shape);
+  }
   const c = Math.min(n, CHUNK);
   const tx = chunkScratch(sx, c),
     tg = sg === null ? 0 : chunkScratch(sg, c);

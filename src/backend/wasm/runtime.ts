@@ -161,7 +161,8 @@ const JOB = (w: number): number => 8 + w * 4,
 // Task kinds (first Int32 of a task).
 export const TASK_GEMM = 0,
   TASK_BINARY = 1,
-  TASK_UNARY = 2;
+  TASK_UNARY = 2,
+  TASK_GELU = 3;
 
 function decode(b64: string): Uint8Array {
   return new Uint8Array(Buffer.from(b64, 'base64'));
@@ -255,6 +256,8 @@ export const SCRATCH_LIMIT = 65536 * PAGE - DATA - (1 << 20);
 
 // ---- threads --------------------------------------------------------------------------
 
+/** How long (µs) an idle worker spins for the next job before it sleeps on Atomics.wait. */
+const SPIN_US = Number(envFlag('TAPEGRAD_SPIN_US') ?? 50);
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, ctrl, tasks, pack, w } = workerData;
@@ -264,6 +267,10 @@ const JOB = 8 + w * 4, ACK = 9 + w * 4, READY = 10 + w * 4;
 let seen = Atomics.load(c, JOB);
 Atomics.store(c, READY, 1);
 for (;;) {
+  // Spin up to ${SPIN_US} µs for the next job before sleeping: waking a sleeping worker takes ~15 µs,
+  // more than a whole elementwise op of 1e5 values, and ops come back to back in a training step.
+  const until = performance.now() + ${SPIN_US / 1000};
+  for (let k = 1; Atomics.load(c, JOB) === seen && ((k & 255) !== 0 || performance.now() < until); k++);
   Atomics.wait(c, JOB, seen);
   seen = Atomics.load(c, JOB);
   const T = new Int32Array(memory.buffer);
@@ -275,6 +282,7 @@ for (;;) {
       case ${TASK_GEMM}: K.gemm(T[t+1], T[t+2], T[t+3], T[t+4], T[t+5], T[t+6], T[t+7], T[t+8], T[t+9], T[t+10], T[t+11], T[t+12], pack); break;
       case ${TASK_BINARY}: K.binary(T[t+1], T[t+2], T[t+3], T[t+4], T[t+5], T[t+6], T[t+7], T[t+8], T[t+9], T[t+10]); break;
       case ${TASK_UNARY}: K.unary(T[t+1], T[t+2], T[t+3], T[t+4]); break;
+      case ${TASK_GELU}: K.gelu(T[t+1], T[t+2], T[t+3], T[t+4], T[t+5]); break;
     }
   }
   Atomics.store(c, ACK, seen);
@@ -361,6 +369,9 @@ function runLocal(i: number): void {
       break;
     case TASK_UNARY:
       K.unary(T[t + 1]!, T[t + 2]!, T[t + 3]!, T[t + 4]!);
+      break;
+    case TASK_GELU:
+      K.gelu(T[t + 1]!, T[t + 2]!, T[t + 3]!, T[t + 4]!, T[t + 5]!);
       break;
   }
 }

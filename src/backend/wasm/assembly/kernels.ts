@@ -217,6 +217,16 @@ export function gemm(
  * (same shape, scalar, row-broadcast bias and column broadcast all land here).
  */
 export function binary(op: i32, a: usize, ar: i32, ac: i32, b: usize, br: i32, bc: i32, o: usize, R: i32, C: i32): void {
+  // add, sub, mul and div get loops of their own (the op a constant after inlining, no switch per vector).
+  switch (op) {
+    case 0: binaryLoops(0, a, ar, ac, b, br, bc, o, R, C); break;
+    case 1: binaryLoops(1, a, ar, ac, b, br, bc, o, R, C); break;
+    case 2: binaryLoops(2, a, ar, ac, b, br, bc, o, R, C); break;
+    case 3: binaryLoops(3, a, ar, ac, b, br, bc, o, R, C); break;
+    default: binaryLoops(op, a, ar, ac, b, br, bc, o, R, C);
+  }
+}
+@inline function binaryLoops(op: i32, a: usize, ar: i32, ac: i32, b: usize, br: i32, bc: i32, o: usize, R: i32, C: i32): void {
   const n4 = C & ~3;
   for (let r = 0; r < R; r++) {
     const pa = a + <usize>r * ar * 4, pb = b + <usize>r * br * 4, po = o + <usize>r * C * 4;
