@@ -309,7 +309,7 @@ function convDirectRange(
 /**
  * gw [O, C/G, kh, kw] = Σₙ Σ_f g[n, o, f] · xp[n, c, f + i·dh·Wp + j·dw] (convDirect's adjoint in w) for
  * output channels [o0, o1), g [N, O, ho, wo] read as rows of Wp (spread into `buf`, F floats, per (n, o)).
- * Nine taps at a time share each loaded gradient vector; `acc` holds 4 lanes per (o, tap), summed over n
+ * A 3×3 kernel's nine taps share each loaded gradient vector; `acc` holds 4 lanes per (o, tap), summed over n
  * in order, so the result does not depend on how the channels are split.
  */
 function convDirectWeightRange(
@@ -327,36 +327,38 @@ function convDirectWeightRange(
       const xg = xp + <usize>(n * C + (o / og) * cg) * PS * 4;
       const ab = acc + <usize>(o * taps) * 16;
       let t = 0;
-      for (; t + 9 <= taps; t += 9) {
-        const p0 = xg + tapOff(t, kh, kw, PS, Wp, dh, dw), p1 = xg + tapOff(t + 1, kh, kw, PS, Wp, dh, dw);
-        const p2 = xg + tapOff(t + 2, kh, kw, PS, Wp, dh, dw), p3 = xg + tapOff(t + 3, kh, kw, PS, Wp, dh, dw);
-        const p4 = xg + tapOff(t + 4, kh, kw, PS, Wp, dh, dw), p5 = xg + tapOff(t + 5, kh, kw, PS, Wp, dh, dw);
-        const p6 = xg + tapOff(t + 6, kh, kw, PS, Wp, dh, dw), p7 = xg + tapOff(t + 7, kh, kw, PS, Wp, dh, dw);
-        const p8 = xg + tapOff(t + 8, kh, kw, PS, Wp, dh, dw);
-        let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0;
-        for (let f = 0; f < F; f += 4) {
-          const q = <usize>f * 4;
-          const g = v128.load(buf + q);
-          a0 = f32x4.add(a0, f32x4.mul(g, v128.load(p0 + q)));
-          a1 = f32x4.add(a1, f32x4.mul(g, v128.load(p1 + q)));
-          a2 = f32x4.add(a2, f32x4.mul(g, v128.load(p2 + q)));
-          a3 = f32x4.add(a3, f32x4.mul(g, v128.load(p3 + q)));
-          a4 = f32x4.add(a4, f32x4.mul(g, v128.load(p4 + q)));
-          a5 = f32x4.add(a5, f32x4.mul(g, v128.load(p5 + q)));
-          a6 = f32x4.add(a6, f32x4.mul(g, v128.load(p6 + q)));
-          a7 = f32x4.add(a7, f32x4.mul(g, v128.load(p7 + q)));
-          a8 = f32x4.add(a8, f32x4.mul(g, v128.load(p8 + q)));
+      if (kh == 3 && kw == 3 && dw == 1) {
+        // One channel's 3×3 taps per pass: three row pointers with the column taps at fixed offsets.
+        const end = buf + <usize>F * 4, rs = <usize>(dh * Wp) * 4;
+        for (; t < taps; t += 9) {
+          let x0 = xg + <usize>(t / 9) * PS * 4, x1 = x0 + rs, x2 = x1 + rs;
+          let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0;
+          for (let gq = buf; gq < end; gq += 16) {
+            const g = v128.load(gq);
+            a0 = f32x4.add(a0, f32x4.mul(g, v128.load(x0)));
+            a1 = f32x4.add(a1, f32x4.mul(g, v128.load(x0, 4)));
+            a2 = f32x4.add(a2, f32x4.mul(g, v128.load(x0, 8)));
+            a3 = f32x4.add(a3, f32x4.mul(g, v128.load(x1)));
+            a4 = f32x4.add(a4, f32x4.mul(g, v128.load(x1, 4)));
+            a5 = f32x4.add(a5, f32x4.mul(g, v128.load(x1, 8)));
+            a6 = f32x4.add(a6, f32x4.mul(g, v128.load(x2)));
+            a7 = f32x4.add(a7, f32x4.mul(g, v128.load(x2, 4)));
+            a8 = f32x4.add(a8, f32x4.mul(g, v128.load(x2, 8)));
+            x0 += 16;
+            x1 += 16;
+            x2 += 16;
+          }
+          const d = ab + <usize>t * 16;
+          v128.store(d, f32x4.add(v128.load(d), a0));
+          v128.store(d, f32x4.add(v128.load(d, 16), a1), 16);
+          v128.store(d, f32x4.add(v128.load(d, 32), a2), 32);
+          v128.store(d, f32x4.add(v128.load(d, 48), a3), 48);
+          v128.store(d, f32x4.add(v128.load(d, 64), a4), 64);
+          v128.store(d, f32x4.add(v128.load(d, 80), a5), 80);
+          v128.store(d, f32x4.add(v128.load(d, 96), a6), 96);
+          v128.store(d, f32x4.add(v128.load(d, 112), a7), 112);
+          v128.store(d, f32x4.add(v128.load(d, 128), a8), 128);
         }
-        const d = ab + <usize>t * 16;
-        v128.store(d, f32x4.add(v128.load(d), a0));
-        v128.store(d, f32x4.add(v128.load(d, 16), a1), 16);
-        v128.store(d, f32x4.add(v128.load(d, 32), a2), 32);
-        v128.store(d, f32x4.add(v128.load(d, 48), a3), 48);
-        v128.store(d, f32x4.add(v128.load(d, 64), a4), 64);
-        v128.store(d, f32x4.add(v128.load(d, 80), a5), 80);
-        v128.store(d, f32x4.add(v128.load(d, 96), a6), 96);
-        v128.store(d, f32x4.add(v128.load(d, 112), a7), 112);
-        v128.store(d, f32x4.add(v128.load(d, 128), a8), 128);
       }
       for (; t < taps; t++) {
         const p = xg + tapOff(t, kh, kw, PS, Wp, dh, dw);
@@ -380,7 +382,7 @@ function convDirectWeightRange(
   }
 }
 /** Byte offset of tap t = (c, i, j) in the padded planes. */
-@inline function tapOff(t: i32, kh: i32, kw: i32, PS: i32, Wp: i32, dh: i32, dw: i32): usize {
+function tapOff(t: i32, kh: i32, kw: i32, PS: i32, Wp: i32, dh: i32, dw: i32): usize {
   const c = t / (kh * kw), r = t - c * kh * kw, i = r / kw, j = r - i * kw;
   return (<usize>c * PS + <usize>(i * dh * Wp + j * dw)) * 4;
 }
