@@ -167,8 +167,9 @@ function padIn(x: Src, g: ConvGeom): number {
   return pp;
 }
 
-/** Work (flops; for pooling, input elements) from which a conv or pooling kernel splits across threads. */
-export const splitAt = { conv: 2e6, pool: 65536 };
+/** Work (flops; for pooling, input elements) from which a conv or pooling kernel splits across threads (measured:
+ * splitting conv1 (3.6 MFLOP) or the pooling kernels made the 2-thread CNN step slower, 224 against 254 steps/s). */
+export const splitAt = { conv: 1e7, pool: 1e9 };
 /** Threads (so scratch slots) for `work` over `total` units: one below the threshold or without workers. */
 const threadsFor = (work: number, total: number, at: number): number =>
   work >= Math.min(at, parallelFlops) ? Math.max(1, Math.min(threadsAvailable(), total, TASK_CAP)) : 1;
