@@ -193,6 +193,70 @@ describe('wasm conv kernels vs the reference', () => {
   });
 });
 
+it('the LeNet shapes give the same bits on one and two threads (conv, both gradients, pooling)', () => {
+  W.setWasmThresholds({ parallelFlops: 0 });
+  W.setNumThreads(2);
+  expect(W.startThreads(20_000)).toBe(2);
+  for (const [c, h, o] of [
+    [1, 28, 8],
+    [8, 14, 16],
+  ] as const) {
+    const g: ConvGeom = {
+      n: 32,
+      c,
+      h,
+      w: h,
+      kh: 3,
+      kw: 3,
+      ho: h,
+      wo: h,
+      sh: 1,
+      sw: 1,
+      ph: 1,
+      pw: 1,
+      dh: 1,
+      dw: 1,
+      groups: 1,
+    };
+    const pg: PoolGeom = {
+      planes: 32 * o,
+      h,
+      w: h,
+      kh: 2,
+      kw: 2,
+      ho: h / 2,
+      wo: h / 2,
+      sh: 2,
+      sw: 2,
+      ph: 0,
+      pw: 0,
+      dh: 1,
+      dw: 1,
+    };
+    const x = rnd(32 * c * h * h, c + 7),
+      w = rnd(o * c * 9, o + 7),
+      b = rnd(o, 3),
+      gy = rnd(32 * o * h * h, h + 7);
+    const all = (): Float32Array[] => {
+      const idx = WC.maxPoolIndicesAt(gy, pg)!;
+      const per = pg.ho * pg.wo;
+      return [
+        WC.conv2d(x, w, b, g, o)!,
+        WC.conv2dInput(gy, w, g, o)!,
+        WC.conv2dWeight(x, gy, g, o)!,
+        new Float32Array(idx.buffer),
+        WC.planeGatherAt(gy, idx, h * h, per, false) as Float32Array,
+        WC.planeScatterAt(rnd(idx.length, 5), idx, h * h, per, gy.length, false) as Float32Array,
+      ];
+    };
+    W.setNumThreads(1);
+    const one = all();
+    W.setNumThreads(2);
+    const two = all();
+    one.forEach((a, i) => expect(Buffer.from(two[i]!.buffer).equals(Buffer.from(a.buffer)), `result ${i}`).toBe(true));
+  }
+});
+
 /** Pooling geometries; `quad` forces the 2×2 stride-2 unpadded windows of the vectorised path. */
 const poolGeomOf = (quad: boolean) =>
   fc

@@ -133,7 +133,7 @@ function copy(x: BufferView, base: number, strides: readonly number[], os: Shape
 }
 
 /** The CPU kernel table (the reference kernels are the oracle for every faster backend). */
-export const cpuKernels: Kernels = {
+export const cpuKernels: Kernels = W.withWasmConv({
   ...mapOps(K.UNARY_OPS, unary),
   ...mapOps(K.BINARY_OPS, binary),
   ...mapOps(K.REDUCE_OPS, reduce),
@@ -306,7 +306,7 @@ export const cpuKernels: Kernels = {
     KC.planeScatter(g.data, idx.data as Int32Array, hw, idx.shape[idx.shape.length - 1]!, o.data);
     return o;
   },
-};
+});
 
 /** The reference backend: always present, pure TypeScript (plus WebAssembly for float32 hot paths). */
 export const cpu: Backend = { name: 'cpu', kernels: cpuKernels };

@@ -32,6 +32,7 @@ import {
 } from './runtime.js';
 
 export { setNumThreads, getNumThreads, startThreads };
+export { withWasmConv } from './convops.js';
 
 /** What the WebAssembly kernels run with here. */
 export function wasmInfo(): {

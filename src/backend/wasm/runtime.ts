@@ -63,6 +63,8 @@ export interface KernelExports {
     C: number,
   ): void;
   unary(op: number, x: number, o: number, n: number): void;
+  /** A range of conv or pooling work (assembly/conv.ts): kind, Int32 arguments at prm, [lo, hi), scratch slot. */
+  convTask(id: number, prm: number, lo: number, hi: number, slot: number, pack: number): void;
   gelu(mode: number, x: number, g: number, o: number, n: number): void;
   softmaxRows(x: number, o: number, R: number, C: number, log: number): void;
   sumRows(x: number, o: number, R: number, C: number): void;
@@ -162,7 +164,8 @@ const JOB = (w: number): number => 8 + w * 4,
 export const TASK_GEMM = 0,
   TASK_BINARY = 1,
   TASK_UNARY = 2,
-  TASK_GELU = 3;
+  TASK_GELU = 3,
+  TASK_CONV = 4;
 
 function decode(b64: string): Uint8Array {
   return new Uint8Array(Buffer.from(b64, 'base64'));
@@ -283,6 +286,7 @@ for (;;) {
       case ${TASK_BINARY}: K.binary(T[t+1], T[t+2], T[t+3], T[t+4], T[t+5], T[t+6], T[t+7], T[t+8], T[t+9], T[t+10]); break;
       case ${TASK_UNARY}: K.unary(T[t+1], T[t+2], T[t+3], T[t+4]); break;
       case ${TASK_GELU}: K.gelu(T[t+1], T[t+2], T[t+3], T[t+4], T[t+5]); break;
+      case ${TASK_CONV}: K.convTask(T[t+1], T[t+2], T[t+3], T[t+4], T[t+5], pack); break;
     }
   }
   Atomics.store(c, ACK, seen);
@@ -372,6 +376,9 @@ function runLocal(i: number): void {
       break;
     case TASK_GELU:
       K.gelu(T[t + 1]!, T[t + 2]!, T[t + 3]!, T[t + 4]!, T[t + 5]!);
+      break;
+    case TASK_CONV:
+      K.convTask(T[t + 1]!, T[t + 2]!, T[t + 3]!, T[t + 4]!, T[t + 5]!, PACK);
       break;
   }
 }

@@ -736,8 +736,8 @@ export function lambApply(
 
 // ---- convolution and pooling (issue 12) -----------------------------------------------------
 export {
-  im2col, col2im, addBias, transposeBatched, maxPool, planeScatter, planeGather, padPlanes, convDirect, spreadRows,
-  convDirectWeight,
+  im2col, col2im, addBias, transposeBatched, maxPool, planeScatter, planeGather, padPlanes, convDirect,
+  convTask,
 } from './conv';
 
 // ---- Muon and Adafactor (issue 14): assembly/optim.ts ---------------------------------
