@@ -159,7 +159,9 @@ const NTASK = 0,
   NEXT = 1;
 const JOB = (w: number): number => 8 + w * 4,
   ACKW = (w: number): number => 9 + w * 4,
-  READYW = (w: number): number => 10 + w * 4;
+  READYW = (w: number): number => 10 + w * 4,
+  /** A worker's part in the current job: 0 none (or withdrawn), 1 invited, 2 joined (it will acknowledge). */
+  STATEW = (w: number): number => 11 + w * 4;
 // Task kinds (first Int32 of a task).
 export const TASK_GEMM = 0,
   TASK_BINARY = 1,
@@ -259,23 +261,30 @@ export const SCRATCH_LIMIT = 65536 * PAGE - DATA - (1 << 20);
 
 // ---- threads --------------------------------------------------------------------------
 
-/** How long (µs) an idle worker spins for the next job before it sleeps on Atomics.wait. */
-const SPIN_US = Number(envFlag('TAPEGRAD_SPIN_US') ?? 50);
+/**
+ * How long (µs) an idle worker spins for the next job before it sleeps on Atomics.wait (env
+ * TAPEGRAD_SPIN_US, default 0). A worker that is still asleep when the caller has finished every task is
+ * withdrawn from the job instead of waited for, so waking costs the caller nothing; spinning measured
+ * slower on 2-vCPU machines (the spinning thread takes the core the calling thread needs).
+ */
+const SPIN_US = Number(envFlag('TAPEGRAD_SPIN_US') ?? 0);
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, ctrl, tasks, pack, w } = workerData;
 const K = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const c = new Int32Array(memory.buffer, ctrl, 64);
-const JOB = 8 + w * 4, ACK = 9 + w * 4, READY = 10 + w * 4;
+const JOB = 8 + w * 4, ACK = 9 + w * 4, READY = 10 + w * 4, ST = 11 + w * 4;
 let seen = Atomics.load(c, JOB);
 Atomics.store(c, READY, 1);
 for (;;) {
-  // Spin up to ${SPIN_US} µs for the next job before sleeping: waking a sleeping worker takes ~15 µs,
-  // more than a whole elementwise op of 1e5 values, and ops come back to back in a training step.
+  // Spin up to ${SPIN_US} µs for the next job before sleeping (waking a sleeping worker takes ~15 µs).
   const until = performance.now() + ${SPIN_US / 1000};
   for (let k = 1; Atomics.load(c, JOB) === seen && ((k & 255) !== 0 || performance.now() < until); k++);
   Atomics.wait(c, JOB, seen);
   seen = Atomics.load(c, JOB);
+  // Join the job unless the caller already finished it alone and withdrew the invitation (ST 1 → 0).
+  if (Atomics.compareExchange(c, ST, 1, 2) !== 1) continue;
+  seen = Atomics.load(c, JOB); // the job now running: the caller cannot post another until this one's ack
   const T = new Int32Array(memory.buffer);
   const n = Atomics.load(c, ${NTASK});
   let i;
@@ -415,6 +424,7 @@ export function runTasks(n: number): void {
   Atomics.store(ctl, NEXT, 0);
   const seqs = helpers.map((w) => {
     const s = (Atomics.load(ctl, JOB(w)) + 1) | 0;
+    Atomics.store(ctl, STATEW(w), 1);
     Atomics.store(ctl, JOB(w), s);
     Atomics.notify(ctl, JOB(w));
     return s;
@@ -423,6 +433,8 @@ export function runTasks(n: number): void {
   while ((i = Atomics.add(ctl, NEXT, 1)) < n) runLocal(i);
   const deadline = Date.now() + 120_000;
   helpers.forEach((w, j) => {
+    // A worker that has not woken up yet is not waited for: every task is done, so withdraw its invitation.
+    if (Atomics.compareExchange(ctl, STATEW(w), 1, 0) === 1) return;
     const want = seqs[j]!;
     for (let spin = 0; ; spin++) {
       const cur = Atomics.load(ctl, ACKW(w));
