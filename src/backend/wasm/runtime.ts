@@ -284,7 +284,7 @@ for (;;) {
   seen = Atomics.load(c, JOB);
   // Join the job unless the caller already finished it alone and withdrew the invitation (ST 1 → 0).
   if (Atomics.compareExchange(c, ST, 1, 2) !== 1) continue;
-  seen = Atomics.load(c, JOB); // the job now running: the caller cannot post another until this one's ack
+  seen = Atomics.load(c, JOB); // the job invited (stored before ST), which cannot change until this ack
   const T = new Int32Array(memory.buffer);
   const n = Atomics.load(c, ${NTASK});
   let i;
@@ -424,8 +424,9 @@ export function runTasks(n: number): void {
   Atomics.store(ctl, NEXT, 0);
   const seqs = helpers.map((w) => {
     const s = (Atomics.load(ctl, JOB(w)) + 1) | 0;
-    Atomics.store(ctl, STATEW(w), 1);
+    // The job number first: a worker that sees the invitation (ST 1) then reads this job's number.
     Atomics.store(ctl, JOB(w), s);
+    Atomics.store(ctl, STATEW(w), 1);
     Atomics.notify(ctl, JOB(w));
     return s;
   });
