@@ -167,9 +167,12 @@ function padIn(x: Src, g: ConvGeom): number {
   return pp;
 }
 
-/** Work (flops; for pooling, input elements) from which a conv or pooling kernel splits across threads (measured:
- * splitting conv1 (3.6 MFLOP) or the pooling kernels made the 2-thread CNN step slower, 224 against 254 steps/s). */
-export const splitAt = { conv: 1e7, pool: 1e9 };
+/**
+ * Work (flops; for pooling, input elements) from which a conv or pooling kernel splits across threads. Measured on
+ * 2 vCPUs: splitting conv1 (3.6 MFLOP) or the pooling kernels made the 2-thread CNN step slower (224 against 254
+ * steps/s), and so did splitting conv2 (14 MFLOP per op: 212–240 against 257–268 steps/s on one thread each).
+ */
+export const splitAt = { conv: 1e8, pool: 1e9 };
 /** Threads (so scratch slots) for `work` over `total` units: one below the threshold or without workers. */
 const threadsFor = (work: number, total: number, at: number): number =>
   work >= Math.min(at, parallelFlops) ? Math.max(1, Math.min(threadsAvailable(), total, TASK_CAP)) : 1;
