@@ -145,7 +145,7 @@ export function binary(op: BinaryOp, a: BufferView, b: BufferView, os: Shape): B
           Math.min(step, C - o),
         ]);
     } else {
-      const rows = Math.max(1, Math.round(taskSize(total, threads) / C));
+      const rows = Math.max(1, Math.round(taskSize(total, threads) / C), Math.ceil(R / TASK_CAP));
       for (let r0 = 0; r0 < R; r0 += rows)
         setTask(t++, TASK_BINARY, [
           code,

@@ -340,6 +340,7 @@ function readyWorkers(): number[] {
 
 /** Writes task i of the task table (16 Int32 slots; slot 0 = kind). */
 export function setTask(i: number, kind: number, args: readonly number[]): void {
+  if (i >= TASK_CAP || args.length > 15) throw new BackendError(`wasm: task ${i} does not fit the task table`);
   const t = (TASKS >> 2) + i * 16;
   I32[t] = kind;
   for (let j = 0; j < args.length; j++) I32[t + 1 + j] = args[j]!;
