@@ -12,6 +12,7 @@ import * as W from '../wasm/index.js';
 import * as WR from '../wasm/resident.js';
 import * as WN from '../wasm/norm.js';
 import * as WS from '../wasm/strided.js';
+import { withWasmConv } from '../wasm/convops.js';
 import * as N from './norm.js';
 import { adafactorStep, muonStep } from '../wasm/optim.js';
 
@@ -133,7 +134,7 @@ function copy(x: BufferView, base: number, strides: readonly number[], os: Shape
 }
 
 /** The CPU kernel table (the reference kernels are the oracle for every faster backend). */
-export const cpuKernels: Kernels = W.withWasmConv({
+export const cpuKernels: Kernels = withWasmConv({
   ...mapOps(K.UNARY_OPS, unary),
   ...mapOps(K.BINARY_OPS, binary),
   ...mapOps(K.REDUCE_OPS, reduce),

@@ -32,7 +32,6 @@ import {
 } from './runtime.js';
 
 export { setNumThreads, getNumThreads, startThreads };
-export { withWasmConv } from './convops.js';
 
 /** What the WebAssembly kernels run with here. */
 export function wasmInfo(): {
