@@ -76,6 +76,21 @@ for (const arg of process.argv.slice(2)) {
     }
     const py = run.rows.filter((r) => r.impl === 'pytorch');
     for (const r of py) out.push('', `PyTorch on \`${r.suite}\` in the same run: ${f(r.value)}.`);
+    const kept = run.rows.filter((r) => r.impl === 'tapegrad-resident-disposed');
+    if (kept.length > 0) {
+      out.push(
+        '',
+        "tapegrad with TF.js's lifetime rule (inputs resident in WebAssembly memory, each result disposed):",
+        '',
+      );
+      out.push('| benchmark | unit | tapegrad | TF.js-WASM | ÷ TF.js-WASM |', '|---|---|---:|---:|---:|');
+      for (const r of kept) {
+        const t = run.table.find((x) => x.suite === r.suite);
+        out.push(
+          `| ${r.suite} | ${t?.unit ?? ''} | ${f(r.value)} | ${f(t?.tfjsWasm)} | ${ratio(r.value, t?.tfjsWasm)} |`,
+        );
+      }
+    }
   } else {
     out.push(`### ${label}`);
   }
