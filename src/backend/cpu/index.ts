@@ -171,7 +171,7 @@ export const cpuKernels: Kernels = withWasmConv({
     const base = starts.reduce((acc, s, i) => acc + s * st[i]!, 0),
       os = st.map((s, i) => s * steps[i]!);
     const m = wasmEnabled() && src.dtype === 'float32' ? K.merge4(src.shape, os) : null;
-    const r = m && WS.stridedWriteResident(src, shape, base, m);
+    const r = m && WS.stridedResident(src, base, m, shape, true);
     if (r) return r;
     const o = out(shape, src.dtype);
     K.stridedWrite(src.data, src.shape, o.data, base, os);

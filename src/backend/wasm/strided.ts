@@ -43,39 +43,27 @@ export function stridedCopy(
 }
 
 /**
- * x (float32, in a resident block) read through the loops from `base` into a new resident block of
- * shape `os`, in place (no copy in or out); null when x is not resident or a stride is negative.
+ * In place over x (float32, in a resident block), into a new resident block of shape `os`: x read through
+ * the loops from `base` (permute, expand, slice), or with `scatter` the block zeroed and x written through
+ * the loops from `base` (sliceScatter). Null when x is not resident or a stride is negative.
  */
-export function stridedResident(x: BufferView, base: number, loops: readonly number[], os: Shape): Buf | null {
+export function stridedResident(
+  x: BufferView,
+  base: number,
+  loops: readonly number[],
+  os: Shape,
+  scatter = false,
+): Buf | null {
   const px = residentAddress(x),
     n = sizeOf(os);
   if (px < 0 || n === 0 || !limits.resident) return null;
   const [d0, d1, d2, m, s0, s1, s2, s3] = loops as [number, number, number, number, number, number, number, number];
   if (s0 < 0 || s1 < 0 || s2 < 0 || s3 < 0) return null;
   const { buf, p } = residentBlock(n);
-  KS.stridedCopy4(px + base * 4, p, d0, d1, d2, m, s0, s1, s2, s3);
+  if (scatter) {
+    F32.fill(0, f32Index(p), f32Index(p) + n);
+    KS.stridedWrite4(px, p + base * 4, d0, d1, d2, m, s0, s1, s2, s3);
+  } else KS.stridedCopy4(px + base * 4, p, d0, d1, d2, m, s0, s1, s2, s3);
   settle();
   return new Buf(buf, os, 'float32');
-}
-
-/**
- * A zero-filled resident block of `shape` with src (float32, resident) written through the loops from
- * `base`: sliceScatter in place; null when src is not resident or a stride is negative.
- */
-export function stridedWriteResident(
-  src: BufferView,
-  shape: Shape,
-  base: number,
-  loops: readonly number[],
-): Buf | null {
-  const ps = residentAddress(src),
-    n = sizeOf(shape);
-  if (ps < 0 || n === 0 || !limits.resident) return null;
-  const [d0, d1, d2, m, s0, s1, s2, s3] = loops as [number, number, number, number, number, number, number, number];
-  if (s0 < 0 || s1 < 0 || s2 < 0 || s3 < 0) return null;
-  const { buf, p } = residentBlock(n);
-  F32.fill(0, f32Index(p), f32Index(p) + n);
-  KS.stridedWrite4(ps, p + base * 4, d0, d1, d2, m, s0, s1, s2, s3);
-  settle();
-  return new Buf(buf, shape, 'float32');
 }

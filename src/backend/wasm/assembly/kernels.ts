@@ -283,15 +283,8 @@ const VK: usize = memory.data<f32>([88.72284, 88.72284, 88.72284, 88.72284, -103
   return v128.load(VK + (<usize>i << 4));
 }
 
-@inline function vexp(x: v128): v128 {
-  const hi = kc(0);
-  const lo = kc(1);
-  // pmin/pmax are single instructions (min/max's NaN rules cost several); NaN is restored below.
-  // Lanes below lo (−∞: masked softmax entries) compute e^0 and are replaced by 0 at the end: run
-  // through, they would produce subnormal intermediates, which cost a microcode assist each (a causal
-  // softmax ran 2.4× slower).
-  const under = f32x4.lt(x, lo);
-  const xc = v128.andnot(f32x4.pmin(f32x4.pmax(x, lo), hi), under);
+/** e^xc for xc already clamped to [lo, hi]: x = k·ln2 + r, a degree-6 polynomial in r, 2^k by exponent bits. */
+@inline function vexpCore(xc: v128): v128 {
   // Round to nearest even by the 1.5·2^23 shifter: its low mantissa bits are then the integer k.
   const shifted = f32x4.add(f32x4.mul(xc, kc(2)), kc(3));
   const k = f32x4.sub(shifted, kc(3));
@@ -310,7 +303,19 @@ const VK: usize = memory.data<f32>([88.72284, 88.72284, 88.72284, 88.72284, -103
   const k2 = i32x4.sub(ki, k1);
   const s1 = i32x4.shl(i32x4.add(k1, i32x4.splat(127)), 23);
   const s2 = i32x4.shl(i32x4.add(k2, i32x4.splat(127)), 23);
-  let y = f32x4.mul(f32x4.mul(p, s1), s2);
+  return f32x4.mul(f32x4.mul(p, s1), s2);
+}
+
+@inline function vexp(x: v128): v128 {
+  const hi = kc(0);
+  const lo = kc(1);
+  // pmin/pmax are single instructions (min/max's NaN rules cost several); NaN is restored below.
+  // Lanes below lo (−∞: masked softmax entries) compute e^0 and are replaced by 0 at the end: run
+  // through, they would produce subnormal intermediates, which cost a microcode assist each (a causal
+  // softmax ran 2.4× slower).
+  const under = f32x4.lt(x, lo);
+  const xc = v128.andnot(f32x4.pmin(f32x4.pmax(x, lo), hi), under);
+  let y = vexpCore(xc);
   // Exact over/underflow and NaN passthrough.
   y = v128.bitselect(kc(12), y, f32x4.gt(x, hi));
   y = v128.bitselect(kc(13), y, under);
@@ -320,24 +325,7 @@ const VK: usize = memory.data<f32>([88.72284, 88.72284, 88.72284, 88.72284, -103
 /** vexp for x ≤ 0 or NaN (no overflow to guard, NaN propagates through the arithmetic): fewer steps. */
 @inline function vexpNeg(x: v128): v128 {
   const under = f32x4.lt(x, kc(1));
-  const xc = v128.andnot(x, under);
-  const shifted = f32x4.add(f32x4.mul(xc, kc(2)), kc(3));
-  const k = f32x4.sub(shifted, kc(3));
-  let r = f32x4.sub(xc, f32x4.mul(k, kc(4)));
-  r = f32x4.sub(r, f32x4.mul(k, kc(5)));
-  let p = kc(6);
-  p = fma(p, r, kc(7));
-  p = fma(p, r, kc(8));
-  p = fma(p, r, kc(9));
-  p = fma(p, r, kc(10));
-  p = fma(p, r, kc(11));
-  p = fma(p, r, kc(11));
-  const ki = i32x4.sub(shifted, i32x4.splat(0x4b400000));
-  const k1 = i32x4.shr_s(ki, 1);
-  const k2 = i32x4.sub(ki, k1);
-  const s1 = i32x4.shl(i32x4.add(k1, i32x4.splat(127)), 23);
-  const s2 = i32x4.shl(i32x4.add(k2, i32x4.splat(127)), 23);
-  return v128.andnot(f32x4.mul(f32x4.mul(p, s1), s2), under);
+  return v128.andnot(vexpCore(v128.andnot(x, under)), under);
 }
 
 @inline function vun(op: i32, x: v128): v128 {
