@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { gelu, manualSeed, nn, optim, randn, sliceScatter, tensor, tuning, type Tensor } from '../../src/index.js';
 import { BackendError, ValueError } from '../../src/errors.js';
 import { BlockPool, classBytes, classOf } from '../../src/backend/wasm/pool.js';
-import { residentAddress } from '../../src/backend/wasm/storage.js';
+import { residentAddress, type WasmBuffer } from '../../src/backend/wasm/storage.js';
 import { memory, startThreads } from '../../src/backend/wasm/runtime.js';
 import { PARALLEL_ELEMENTS } from '../../src/backend/wasm/resident.js';
 
@@ -23,6 +23,8 @@ afterEach(() => {
   setWasmMemoryLimits('default');
 });
 const isResident = (t: Tensor): boolean => t.deviceBuffer?.device === 'wasm';
+/** In a live block of wasm memory (not spilled). */
+const inWasm = (t: Tensor): boolean => residentAddress(t) >= 0;
 
 describe('block pool', () => {
   it('size classes are increasing 64-byte multiples that hold their requests, within 1.2× above 1 KiB', () => {
@@ -189,6 +191,37 @@ describe('resident storage', () => {
     expect(Array.from(held[0]!.add(held[1]!).data)).toEqual(Array.from(xd, (v) => Math.fround(v)));
     setWasmMemoryLimits({ maxBytes: 0 });
     expect(wasmMemoryStats().residentBlocks).toBe(0);
+  });
+
+  it('a spilled tensor feeds kernels in place and comes back into wasm memory on its second use', () => {
+    setWasmMemoryLimits({ maxBlocks: 2 });
+    const base = randn([4096]);
+    const xs = Array.from(base.data);
+    const x = base.add(0),
+      z = randn([4096]).add(0);
+    expect(isResident(x)).toBe(true);
+    for (let k = 0; k < 3; k++) void z.mul(k); // dead results push x out of the set
+    expect(x.deviceBuffer).not.toBeNull();
+    expect(inWasm(x)).toBe(false);
+    const r0 = wasmMemoryStats().restored;
+    const once = x.mul(2); // read in place: not migrated to the host, not restored yet
+    expect(x.deviceBuffer).not.toBeNull();
+    expect(wasmMemoryStats().restored - r0).toBe(0);
+    const twice = x.mul(3); // the second read restores it
+    expect(wasmMemoryStats().restored - r0).toBe(1);
+    expect(inWasm(x)).toBe(true);
+    expect(Array.from(once.data)).toEqual(xs.map((v) => Math.fround(v * 2)));
+    expect(Array.from(twice.data)).toEqual(xs.map((v) => Math.fround(v * 3)));
+    expect(Array.from(x.data)).toEqual(xs);
+    // A spilled block whose array was handed out (read() by its only handle) is never restored.
+    const y = randn([4096]).add(0);
+    for (let k = 0; k < 3; k++) void z.mul(k);
+    expect(inWasm(y)).toBe(false);
+    const h = y.deviceBuffer as WasmBuffer;
+    const yd = h.read();
+    expect(h.source()).toBe(yd);
+    expect(h.source()).toBe(yd);
+    expect(h.read()).toBe(yd);
   });
 
   it('backward releases the resident buffers it creates, except the gradients it hands out', () => {

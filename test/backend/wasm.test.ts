@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as Kr from '../../src/backend/cpu/kernels.js';
 import * as W from '../../src/backend/wasm/index.js';
+import { gemmParts } from '../../src/backend/wasm/runtime.js';
 import { adamUpdate, sgdUpdate, type AdamOptions } from '../../src/optim/updates.js';
 import { broadcastShapes, sizeOf } from '../../src/shape.js';
 import type { BinaryOp, UnaryOp } from '../../src/backend/backend.js';
@@ -102,28 +103,75 @@ describe('wasm matmul vs reference', () => {
     });
   }
 
-  it('is bitwise identical on one and two threads, at sizes that cross every block edge', () => {
+  it('is bitwise identical on one and two threads (row and column parts), at sizes that cross every block edge', () => {
     W.setWasmThresholds({ parallelFlops: 0 });
     for (const [m, k, n] of [
       [131, 263, 1031],
       [1, 300, 9],
       [257, 1, 17],
       [64, 513, 64],
+      [24, 258, 2100],
+      [3, 0, 400],
     ] as const) {
-      const a = rnd(m * k, m),
-        b = rnd(k * n, n);
-      const outs = [1, 2].map((t) => {
-        W.setNumThreads(t);
-        if (t > 1) W.startThreads(20_000);
-        const o = new Float32Array(m * n);
-        W.matmul(a, [k, m], b, [n, k], o, [m, n], true, true);
-        return o;
-      });
-      expect(same(outs[0]!, outs[1]!)).toBe(true);
-      const ref = new Float32Array(m * n);
-      Kr.matmul(a, [k, m], b, [n, k], ref, [m, n], true, true);
-      expect(close(outs[0]!, ref, 2e-6 * Math.sqrt(k) + 1e-6, 1e-5)).toBeNull();
+      for (const [ta, tb] of [
+        [false, false],
+        [false, true],
+        [true, false],
+        [true, true],
+      ] as const) {
+        const as = ta ? [k, m] : [m, k],
+          bs = tb ? [n, k] : [k, n];
+        const a = rnd(m * k, m),
+          b = rnd(k * n, n);
+        const outs = [1, 2].map((t) => {
+          W.setNumThreads(t);
+          if (t > 1) W.startThreads(20_000);
+          const o = new Float32Array(m * n).fill(NaN);
+          W.matmul(a, as, b, bs, o, [m, n], ta, tb);
+          return o;
+        });
+        expect(same(outs[0]!, outs[1]!)).toBe(true);
+        const ref = new Float32Array(m * n);
+        Kr.matmul(a, as, b, bs, ref, [m, n], ta, tb);
+        expect(close(outs[0]!, ref, 2e-6 * Math.sqrt(k) + 1e-6, 1e-5)).toBeNull();
+      }
     }
+  });
+
+  it('splits a product into row parts or column parts, whichever packs less again', () => {
+    expect(gemmParts(128, 512, 1)).toEqual([[0, 128, 0, 512]]);
+    expect(gemmParts(1024, 1024, 2)).toEqual([
+      [0, 256, 0, 1024],
+      [256, 512, 0, 1024],
+      [512, 768, 0, 1024],
+      [768, 1024, 0, 1024],
+    ]);
+    expect(gemmParts(128, 784, 2)).toEqual([
+      [0, 128, 0, 200],
+      [0, 128, 200, 400],
+      [0, 128, 400, 600],
+      [0, 128, 600, 784],
+    ]);
+    expect(gemmParts(8, 30, 2)).toEqual([[0, 8, 0, 30]]); // too small to split
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3000 }),
+        fc.integer({ min: 1, max: 3000 }),
+        fc.integer({ min: 1, max: 8 }),
+        (m, n, t) => {
+          const parts = gemmParts(m, n, t);
+          expect(parts.length).toBeLessThanOrEqual(2 * t);
+          // the parts tile the product exactly, in order
+          let covered = 0;
+          for (const [r0, r1, c0, c1] of parts) {
+            expect(r1 > r0 && c1 > c0).toBe(true);
+            covered += (r1 - r0) * (c1 - c0);
+            if (parts.length > 1) expect(r1 - r0 === m || c1 - c0 === n).toBe(true);
+          }
+          expect(covered).toBe(m * n);
+        },
+      ),
+    );
   });
 
   it('handles k = 0 (zeros) and empty outputs', () => {

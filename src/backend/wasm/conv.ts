@@ -24,7 +24,7 @@ import {
   threadsAvailable,
 } from './runtime.js';
 import type { BufferView } from '../buffer.js';
-import { limits, residentAddress, residentBlock, settle, type WasmBuffer } from './storage.js';
+import { limits, residentBlock, settle, srcOf as storageSrc, type WasmBuffer } from './storage.js';
 
 /** The exports of assembly/conv.ts (pointers are byte offsets; see there). */
 interface ConvExports {
@@ -129,10 +129,7 @@ function sink(n: number, resident: boolean): { p: number; done: () => Out } {
 export const keepResident = (n: number, ...xs: (Src | null)[]): boolean =>
   limits.resident && n > 0 && (n >= limits.minResidentElements || xs.some((s) => typeof s === 'number'));
 /** An input's source: its resident address when it has one, else its host values. */
-export const srcOf = (x: BufferView): Src => {
-  const p = residentAddress(x);
-  return p >= 0 ? p : (x.data as Float32Array);
-};
+export const srcOf: (x: BufferView) => Src = storageSrc;
 
 /** The first geometry arguments of im2col/col2im: C, H, W, kh, kw, ho, wo (strides, pads, dilations follow). */
 const geo = (g: ConvGeom): [number, number, number, number, number, number, number] => [
@@ -299,12 +296,28 @@ export function conv2dWeight(x: Src, gy: Src, g: ConvGeom, o: number): Float32Ar
   for (let q = 0; q < G; q++) {
     for (let r0 = 0; r0 < kg; r0 += rows) {
       const r1 = Math.min(kg, r0 + rows);
-      tasks.push([pc + q * kg * NL * 4, NL, 1, pt + q * og * 4, o, 1, pr + q * kg * og * 4, kg, NL, og, r0, r1]);
+      tasks.push([pc + q * kg * NL * 4, NL, 1, pt + q * og * 4, o, 1, pr + q * kg * og * 4, kg, NL, og, r0, r1, 0, og]);
     }
   }
   if (threads === 1 || tasks.length > TASK_CAP) {
     for (const t of tasks)
-      K.gemm(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, t[8]!, t[9]!, t[10]!, t[11]!, PACK);
+      K.gemm(
+        t[0]!,
+        t[1]!,
+        t[2]!,
+        t[3]!,
+        t[4]!,
+        t[5]!,
+        t[6]!,
+        t[7]!,
+        t[8]!,
+        t[9]!,
+        t[10]!,
+        t[11]!,
+        t[12]!,
+        t[13]!,
+        PACK,
+      );
   } else {
     tasks.forEach((t, i) => setTask(i, TASK_GEMM, t));
     runTasks(tasks.length);

@@ -20,6 +20,7 @@ import {
   runTasks,
   setTask,
   TASK_CAP,
+  gemmParts,
   TASK_GEMM,
   threadsAvailable,
   SCRATCH_LIMIT,
@@ -97,10 +98,9 @@ export function gemmAt(
   const bB = broadcastStrides(bs.slice(0, -2), batch).map((s) => s * k * n);
   const flops = 2 * m * n * k * nb;
   const threads = flops >= parallelFlops ? threadsAvailable() : 1;
-  // Split each product into row ranges (multiples of 4, the tile height) when there are fewer
-  // products than threads; otherwise one task per product.
-  const splits = nb >= threads ? 1 : Math.max(1, Math.min(Math.ceil(m / 40), Math.ceil(threads / nb) * 2));
-  if (threads === 1 || nb * splits > TASK_CAP) {
+  // Split each product (gemmParts) when there are fewer products than threads; otherwise one task per product.
+  const parts = gemmParts(m, n, nb >= threads ? 1 : Math.ceil(threads / nb));
+  if (threads === 1 || nb * parts.length > TASK_CAP) {
     const idx = new Array<number>(batch.length).fill(0);
     for (let i = 0; i < nb; i++) {
       let ao = 0,
@@ -109,14 +109,13 @@ export function gemmAt(
         ao += idx[d]! * aB[d]!;
         bo += idx[d]! * bB[d]!;
       }
-      K.gemm(pa + ao * 4, ars, acs, pb + bo * 4, brs, bcs, pc + i * m * n * 4, m, k, n, 0, m, PACK);
+      K.gemm(pa + ao * 4, ars, acs, pb + bo * 4, brs, bcs, pc + i * m * n * 4, m, k, n, 0, m, 0, n, PACK);
       for (let d = batch.length - 1; d >= 0; d--) {
         if (++idx[d]! < batch[d]!) break;
         idx[d] = 0;
       }
     }
   } else {
-    const rows = Math.ceil(m / splits / 4) * 4;
     const idx = new Array<number>(batch.length).fill(0);
     let t = 0;
     for (let i = 0; i < nb; i++) {
@@ -126,22 +125,8 @@ export function gemmAt(
         ao += idx[d]! * aB[d]!;
         bo += idx[d]! * bB[d]!;
       }
-      for (let r0 = 0; r0 < m; r0 += rows) {
-        setTask(t++, TASK_GEMM, [
-          pa + ao * 4,
-          ars,
-          acs,
-          pb + bo * 4,
-          brs,
-          bcs,
-          pc + i * m * n * 4,
-          m,
-          k,
-          n,
-          r0,
-          Math.min(m, r0 + rows),
-        ]);
-      }
+      for (const q of parts)
+        setTask(t++, TASK_GEMM, [pa + ao * 4, ars, acs, pb + bo * 4, brs, bcs, pc + i * m * n * 4, m, k, n, ...q]);
       for (let d = batch.length - 1; d >= 0; d--) {
         if (++idx[d]! < batch[d]!) break;
         idx[d] = 0;

@@ -8,7 +8,7 @@
 import { Buf, hostBuf, type BufferView } from '../buffer.js';
 import { CHUNK, minElements, wasmForced } from './index.js';
 import { alloc, F32, f32Index, K, reset, SCRATCH_LIMIT } from './runtime.js';
-import { limits, residentAddress, residentBlock, settle } from './storage.js';
+import { limits, residentAddress, residentBlock, settle, srcOf } from './storage.js';
 
 interface NormExports {
   layerNormRows(x: number, w: number, b: number, o: number, R: number, C: number, eps: number, rms: number): void;
@@ -25,10 +25,10 @@ function residentOut(n: number, inputs: readonly BufferView[]): boolean {
 }
 /** A whole small host input (a gain or bias row) copied to scratch; a resident one: its address. */
 function whole(x: BufferView): number {
-  const p = residentAddress(x);
-  if (p >= 0) return p;
+  const s = srcOf(x);
+  if (typeof s === 'number') return s;
   const q = alloc(x.size);
-  F32.set(x.data as Float32Array, f32Index(q));
+  F32.set(s, f32Index(q));
   return q;
 }
 
@@ -45,10 +45,7 @@ function rows(
   const R = total / n,
     per = Math.max(1, Math.floor(CHUNK / n)),
     c = Math.min(R, per) * n;
-  const srcs = inputs.map((a) => {
-    const p = residentAddress(a);
-    return p >= 0 ? p : (a.data as Float32Array);
-  });
+  const srcs = inputs.map(srcOf);
   const scratch = srcs.map((s) => (typeof s === 'number' ? 0 : alloc(c)));
   const res = residentOut(total, inputs) ? residentBlock(total) : null;
   const host = res ? null : hostBuf(x.shape, 'float32'),

@@ -13,12 +13,10 @@ import {
   f32Index,
   K,
   memory,
-  PACK,
   reset,
   runTasks,
   SCRATCH_LIMIT,
-  setTask,
-  TASK_GEMM,
+  runGemm,
   threadsAvailable,
 } from './runtime.js';
 
@@ -61,7 +59,7 @@ const view = (p: number, n: number): Float32Array => F32.subarray(f32Index(p), f
 /** ATen's lerp, as `lerp` in src/optim/updates.ts (backend/ does not import optim/). */
 const lerp = (a: number, b: number, w: number): number => (Math.abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w));
 
-/** C = A @ B (m×k by k×n, strided operands) in WebAssembly memory, split by rows over the threads as matmul does. */
+/** C = A @ B (m×k by k×n, strided operands) in WebAssembly memory, split over the threads as matmul does. */
 function gemm(
   a: number,
   ars: number,
@@ -74,17 +72,7 @@ function gemm(
   k: number,
   n: number,
 ): void {
-  const threads = 2 * m * n * k >= parallelFlops ? threadsAvailable() : 1;
-  if (threads === 1) {
-    K.gemm(a, ars, acs, b, brs, bcs, c, m, k, n, 0, m, PACK);
-    return;
-  }
-  const splits = Math.max(1, Math.min(Math.ceil(m / 40), threads * 2));
-  const rows = Math.ceil(m / splits / 4) * 4;
-  let t = 0;
-  for (let r0 = 0; r0 < m; r0 += rows)
-    setTask(t++, TASK_GEMM, [a, ars, acs, b, brs, bcs, c, m, k, n, r0, Math.min(m, r0 + rows)]);
-  runTasks(t);
+  runGemm([a, ars, acs, b, brs, bcs, c, m, k, n], 2 * m * n * k >= parallelFlops ? threadsAvailable() : 1);
 }
 
 /**

@@ -24,14 +24,10 @@ import {
   threadsAvailable,
 } from './runtime.js';
 import { BIN, CHUNK, collapse2, gemmAt, minElements, sumPlan, UN, wasmForced } from './index.js';
-import { limits, residentAddress, residentBlock, settle, type WasmBuffer } from './storage.js';
+import { limits, residentAddress, residentBlock, settle, srcOf as source, type WasmBuffer } from './storage.js';
 
 /** An input: its resident byte address, or its host values. */
 type Src = number | Float32Array;
-const source = (x: BufferView): Src => {
-  const p = residentAddress(x);
-  return p >= 0 ? p : (x.data as Float32Array);
-};
 /**
  * Whether a float32 op of `n` output elements over `inputs` runs here: residency on, not tiny, and
  * either a large result or an input already resident (reading it in place beats migrating it).

@@ -48,6 +48,8 @@ export interface KernelExports {
     n: number,
     r0: number,
     r1: number,
+    c0: number,
+    c1: number,
     pack: number,
   ): void;
   binary(
@@ -291,7 +293,7 @@ for (;;) {
   while ((i = Atomics.add(c, ${NEXT}, 1)) < n) {
     const t = (tasks >> 2) + i * 16;
     switch (T[t]) {
-      case ${TASK_GEMM}: K.gemm(T[t+1], T[t+2], T[t+3], T[t+4], T[t+5], T[t+6], T[t+7], T[t+8], T[t+9], T[t+10], T[t+11], T[t+12], pack); break;
+      case ${TASK_GEMM}: K.gemm(T[t+1], T[t+2], T[t+3], T[t+4], T[t+5], T[t+6], T[t+7], T[t+8], T[t+9], T[t+10], T[t+11], T[t+12], T[t+13], T[t+14], pack); break;
       case ${TASK_BINARY}: K.binary(T[t+1], T[t+2], T[t+3], T[t+4], T[t+5], T[t+6], T[t+7], T[t+8], T[t+9], T[t+10]); break;
       case ${TASK_UNARY}: K.unary(T[t+1], T[t+2], T[t+3], T[t+4]); break;
       case ${TASK_GELU}: K.gelu(T[t+1], T[t+2], T[t+3], T[t+4], T[t+5]); break;
@@ -338,6 +340,41 @@ function readyWorkers(): number[] {
   return ready;
 }
 
+/**
+ * The [r0, r1, c0, c1) parts of an m×n product for `threads` threads, about two per thread: row
+ * ranges (multiples of the 4-row tile) or column ranges (multiples of 8), whichever packs less
+ * again. Every row part packs all of B (k×n), every column part all of A (m×k), so a short wide
+ * product (a batch through a wide layer) splits its columns. Results do not depend on the parts.
+ */
+export function gemmParts(m: number, n: number, threads: number): [number, number, number, number][] {
+  if (threads <= 1) return [[0, m, 0, n]];
+  const cols = n > m,
+    len = cols ? n : m,
+    unit = cols ? 8 : 4;
+  const parts = Math.max(1, Math.min(Math.ceil(len / (10 * unit)), threads * 2));
+  const step = Math.ceil(len / parts / unit) * unit;
+  const out: [number, number, number, number][] = [];
+  for (let s = 0; s < len; s += step) {
+    const e = Math.min(len, s + step);
+    out.push(cols ? [0, m, s, e] : [s, e, 0, n]);
+  }
+  return out;
+}
+/** GEMM operands as K.gemm takes them before the part: a, ars, acs, b, brs, bcs, c, m, k, n. */
+export type GemmArgs = readonly [number, number, number, number, number, number, number, number, number, number];
+/**
+ * C = op(A) @ op(B) over `threads` threads (as many as are running): the parts of gemmParts as
+ * tasks, or one call on this thread.
+ */
+export function runGemm(g: GemmArgs, threads: number): void {
+  const parts = gemmParts(g[7], g[9], threads);
+  if (parts.length === 1 || threads <= 1) K.gemm(...g, 0, g[7], 0, g[9], PACK);
+  else {
+    parts.forEach((q, i) => setTask(i, TASK_GEMM, [...g, ...q]));
+    runTasks(parts.length);
+  }
+}
+
 /** Writes task i of the task table (16 Int32 slots; slot 0 = kind). */
 export function setTask(i: number, kind: number, args: readonly number[]): void {
   if (i >= TASK_CAP || args.length > 15) throw new BackendError(`wasm: task ${i} does not fit the task table`);
@@ -364,6 +401,8 @@ function runLocal(i: number): void {
         T[t + 10]!,
         T[t + 11]!,
         T[t + 12]!,
+        T[t + 13]!,
+        T[t + 14]!,
         PACK,
       );
       break;

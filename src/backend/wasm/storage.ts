@@ -9,7 +9,10 @@
  * migrates a tensor to host memory, or by a FinalizationRegistry once the event loop turns.
  * Finalizers never run inside a synchronous loop, so the resident set has limits: past them
  * the least recently used blocks are spilled (their values copied to a JS Float32Array, which
- * V8 frees synchronously like any array) and the block is reused.
+ * V8 frees synchronously like any array) and the block is reused. Kernels read a spilled block's
+ * values where they are (`srcOf`; the tensor is not migrated), and a spilled block used a second
+ * time comes back into wasm memory: dead results of a loop that never yields push hot tensors
+ * out of the set, and without this they would be copied in on every use from then on.
  *
  * Views never go stale: `read()` copies, so no array handed out ever aliases a block that a
  * later op may reuse (and a shared memory's buffer is never detached by `memory.grow`).
@@ -68,6 +71,8 @@ export interface WasmMemoryStats {
   created: number;
   /** Blocks spilled to the JS heap because the set was over its limits. */
   spilled: number;
+  /** Spilled blocks brought back into wasm memory because kernels kept reading them. */
+  restored: number;
   /** Blocks freed because their last handle was disposed (release scopes, `.data`, `dispose()`). */
   released: number;
   /** Blocks freed by the garbage collector's finalizers. */
@@ -77,14 +82,14 @@ export interface WasmMemoryStats {
   /** Bytes of pool blocks in use now (resident tensors and the current op's scratch). */
   poolBytesInUse: number;
 }
-const counts = { residentBlocks: 0, residentBytes: 0, created: 0, spilled: 0, released: 0, finalized: 0 };
+const counts = { residentBlocks: 0, residentBytes: 0, created: 0, spilled: 0, restored: 0, released: 0, finalized: 0 };
 /** What resident storage and the block pool hold now, and how many blocks were spilled, released and finalized. */
 export function wasmMemoryStats(): WasmMemoryStats {
   return { ...counts, poolCarvedBytes: pool.counters.carved, poolBytesInUse: pool.counters.bytesInUse };
 }
 /** @internal For tests. */
 export function resetWasmMemoryCounters(): void {
-  counts.created = counts.spilled = counts.released = counts.finalized = 0;
+  counts.created = counts.spilled = counts.restored = counts.released = counts.finalized = 0;
 }
 
 const COPY_CHUNK = 16384;
@@ -95,17 +100,28 @@ const lru = new Map<Block, true>();
 class Block {
   refs = 1;
   cpu: Float32Array | null = null;
-  /** Registry tokens of the handles: a spill unregisters them (the values then live in `cpu`). */
+  /**
+   * Registry tokens of the handles. A spill unregisters them: the registry holds its values
+   * strongly until a finalizer runs, which in a loop that never yields would keep every spilled
+   * array alive.
+   */
   readonly tokens = new Set<object>();
+  /** Kernel reads since the spill; the second one restores the block (`source()`). */
+  #spilledReads = 0;
+  /** Set once `cpu` is handed to a reader as its own: from then on the block stays spilled. */
+  #handedOut = false;
   #p: number;
   constructor(
     p: number,
     readonly n: number,
   ) {
     this.#p = p;
-    counts.residentBlocks++;
-    counts.residentBytes += n * 4;
+    this.#enter();
     counts.created++;
+  }
+  #enter(): void {
+    counts.residentBlocks++;
+    counts.residentBytes += this.n * 4;
     lru.set(this, true);
   }
   /** The block's address (marks it recently used), or -1 once spilled. */
@@ -134,9 +150,41 @@ class Block {
     if (this.#p < 0) return;
     this.cpu = this.copy();
     this.#free();
+    this.#spilledReads = 0;
     counts.spilled++;
     for (const t of this.tokens) registry.unregister(t);
     this.tokens.clear();
+  }
+  /**
+   * A kernel's view of the values, read through `handle`: the address (restoring a spilled block
+   * read twice), or `cpu` to read only.
+   */
+  source(handle: WasmBuffer, token: object): number | Float32Array {
+    if (this.#p >= 0 || this.#restore(handle, token)) return this.use();
+    return this.cpu!;
+  }
+  /**
+   * Brings a spilled block back, unless it was handed out, has other handles (unregistered: they
+   * could not release it), or would take over a quarter of the set's bytes.
+   */
+  #restore(handle: WasmBuffer, token: object): boolean {
+    if (++this.#spilledReads < 2 || this.#handedOut || this.refs !== 1) return false;
+    if (!limits.resident || this.n * 16 > limits.maxBytes) return false;
+    const p = pool.take(this.n * 4),
+      cpu = this.cpu!;
+    for (let o = 0; o < this.n; o += COPY_CHUNK) F32.set(cpu.subarray(o, o + COPY_CHUNK), f32Index(p) + o);
+    this.#p = p;
+    this.cpu = null;
+    this.#enter();
+    registry.register(handle, this, token);
+    this.tokens.add(token);
+    counts.restored++;
+    return true;
+  }
+  /** The spilled values, to keep (no other handle may see them). */
+  handOut(): Float32Array {
+    this.#handedOut = true;
+    return this.cpu!;
   }
   #free(): void {
     pool.give(this.#p);
@@ -183,11 +231,16 @@ export class WasmBuffer implements DeviceStorage {
     if (this.#b === null) throw new BackendError('wasm: resident buffer used after dispose()');
     return this.#b.use();
   }
+  /** Block.source(): a kernel's view of the values. */
+  source(): number | Float32Array {
+    if (this.#b === null) throw new BackendError('wasm: resident buffer used after dispose()');
+    return this.#b.source(this, this.#token);
+  }
   read(): Float32Array {
     const b = this.#b;
     if (b === null) throw new BackendError('wasm: resident buffer read after dispose()');
     // A spilled block's array is handed over when no other handle can see it (as gpu/runtime.ts does).
-    if (b.cpu !== null && b.refs === 1) return b.cpu;
+    if (b.cpu !== null && b.refs === 1) return b.handOut();
     return b.copy();
   }
   dispose(): void {
@@ -222,6 +275,19 @@ export function settle(): void {
     if (counts.residentBlocks <= limits.maxBlocks && counts.residentBytes <= limits.maxBytes) return;
     b.spill();
   }
+}
+
+/**
+ * A float32 kernel input: its resident address, or host values to copy in (read only). A spilled
+ * block is read where it is, and restored on its second read; other tensors give `.data`.
+ */
+export function srcOf(x: {
+  readonly deviceBuffer: DeviceStorage | null;
+  readonly data: unknown;
+}): number | Float32Array {
+  const d = x.deviceBuffer;
+  if (d instanceof WasmBuffer && !d.disposed) return d.source();
+  return x.data as Float32Array;
 }
 
 /** The resident address of a float32 tensor's values, or -1 when they are not in a live block. */

@@ -427,7 +427,7 @@ export function convTask(id: i32, prm: usize, lo: i32, hi: i32, slot: i32, pack:
         im2col(xn, C, H, W, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw, col, L);
         for (let q = 0; q < G; q++) {
           gemm(w + <usize>(q * og * kg) * 4, kg, 1, col + <usize>(q * kg * L) * 4, L, 1, yn + <usize>(q * og * L) * 4,
-            og, kg, L, 0, og, pack);
+            og, kg, L, 0, og, 0, L, pack);
         }
         if (arg(prm, 3) != 0) addBias(yn, <usize>arg(prm, 2), 1, O, L);
       } else {
@@ -435,7 +435,7 @@ export function convTask(id: i32, prm: usize, lo: i32, hi: i32, slot: i32, pack:
         const gyn = x + <usize>(n * O * L) * 4, gxn = y + <usize>(n * C * H * W) * 4;
         for (let q = 0; q < G; q++) {
           gemm(w + <usize>(q * og * kg) * 4, 1, kg, gyn + <usize>(q * og * L) * 4, L, 1, col + <usize>(q * kg * L) * 4,
-            kg, og, L, 0, kg, pack);
+            kg, og, L, 0, kg, 0, L, pack);
         }
         col2im(col, L, C, H, W, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw, gxn);
       }

@@ -61,12 +61,49 @@ function micro(kc: i32, ap: usize, bp: usize, cp: usize, ldc: usize, first: bool
   v128.store(cp, c30); v128.store(cp, c31, 16);
 }
 
+/** Stores the 4x4 transpose of rows r0..r3 (4 floats each) as 4 vectors `step` bytes apart from dst. */
+@inline function storeT4(dst: usize, step: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + step, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * step, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * step, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}
+
 /** Packs rows [i0, i0+mc) x cols [p0, p0+kc) of A into 4-row strips, k-major, zero-padded. */
 function packA(dst: usize, a: usize, ars: i32, acs: i32, i0: i32, mc: i32, p0: i32, kc: i32): void {
   for (let s = 0; s < mc; s += MR) {
     const rows = min(MR, mc - s);
     const base = a + (<usize>(i0 + s) * ars + <usize>p0 * acs) * 4;
-    if (rows == MR) {
+    if (rows == MR && acs == 1) {
+      // Rows contiguous in k (A not transposed): 4x4 transposes, then the odd columns.
+      const r1 = <usize>ars * 4;
+      let src = base;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        storeT4(dst, 16, v128.load(src), v128.load(src + r1), v128.load(src + 2 * r1), v128.load(src + 3 * r1));
+        src += 16;
+        dst += 64;
+      }
+      for (; p < kc; p++) {
+        store<f32>(dst, load<f32>(src));
+        store<f32>(dst, load<f32>(src + r1), 4);
+        store<f32>(dst, load<f32>(src + 2 * r1), 8);
+        store<f32>(dst, load<f32>(src + 3 * r1), 12);
+        src += 4;
+        dst += 16;
+      }
+    } else if (rows == MR && ars == 1) {
+      // A transposed: the strip's 4 values at each k are contiguous.
+      const step = <usize>acs * 4;
+      let src = base;
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src));
+        src += step;
+        dst += 16;
+      }
+    } else if (rows == MR) {
       const r1 = <usize>ars * 4;
       const step = <usize>acs * 4;
       let src = base;
@@ -103,6 +140,23 @@ function packB(dst: usize, b: usize, brs: i32, bcs: i32, p0: i32, kc: i32, j0: i
         src += step;
         dst += 32;
       }
+    } else if (cols == NR && brs == 1) {
+      // Columns contiguous in k (B transposed, a weight as nn.Linear stores it): two 4x4 transposes per 4 k.
+      const c1 = <usize>bcs * 4;
+      let src = base;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        storeT4(dst, 32, v128.load(src), v128.load(src + c1), v128.load(src + 2 * c1), v128.load(src + 3 * c1));
+        const s4 = src + 4 * c1;
+        storeT4(dst + 16, 32, v128.load(s4), v128.load(s4 + c1), v128.load(s4 + 2 * c1), v128.load(s4 + 3 * c1));
+        src += 16;
+        dst += 128;
+      }
+      for (; p < kc; p++) {
+        let q = src;
+        for (let c = 0; c < NR; c++) { store<f32>(dst, load<f32>(q)); dst += 4; q += c1; }
+        src += 4;
+      }
     } else if (cols == NR) {
       const c1 = <usize>bcs * 4;
       const step = <usize>brs * 4;
@@ -124,23 +178,23 @@ function packB(dst: usize, b: usize, brs: i32, bcs: i32, p0: i32, kc: i32, j0: i
 }
 
 /**
- * Rows [r0, r1) of C = op(A) @ op(B), C row-major with n columns. C need not be zeroed.
- * `pack` is this thread's scratch of PACK_BYTES.
+ * Rows [r0, r1) x columns [c0, c1) of C = op(A) @ op(B), C row-major with n columns. C need not
+ * be zeroed. `pack` is this thread's scratch of PACK_BYTES.
  */
 export function gemm(
   a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32, c: usize,
-  m: i32, k: i32, n: i32, r0: i32, r1: i32, pack: usize,
+  m: i32, k: i32, n: i32, r0: i32, r1: i32, c0: i32, c1: i32, pack: usize,
 ): void {
   const pa = pack;
   const pb = pack + <usize>(MC * KC) * 4;
   const tile = pb + <usize>(KC * NC) * 4;
   const ldc = <usize>n * 4;
   if (k == 0) {
-    for (let i = r0; i < r1; i++) memory.fill(c + <usize>i * ldc, 0, ldc);
+    for (let i = r0; i < r1; i++) memory.fill(c + <usize>i * ldc + <usize>c0 * 4, 0, <usize>(c1 - c0) * 4);
     return;
   }
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = min(NC, n - jc);
+  for (let jc = c0; jc < c1; jc += NC) {
+    const nc = min(NC, c1 - jc);
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min(KC, k - pc);
       const first = pc == 0;
