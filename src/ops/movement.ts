@@ -1,5 +1,5 @@
 import { IndexError, ShapeError, DTypeError, ValueError } from '../errors.js';
-import { fmt, normAxes, normAxis, sizeOf, type Shape } from '../shape.js';
+import { checkShape, fmt, normAxes, normAxis, sizeOf, type Shape } from '../shape.js';
 import { expectTensor, ones, type Tensor } from '../tensor.js';
 import { describeValue } from '../validate.js';
 
@@ -150,13 +150,13 @@ export const sliceScatterDef: OpDef<'sliceScatter'> = {
     const fits = (d: number, i: number): boolean => {
       const a = starts[i]!,
         b = a + (d - 1) * steps[i]!;
-      return (
-        d === 0 || (Number.isInteger(steps[i]) && steps[i] !== 0 && Math.min(a, b) >= 0 && Math.max(a, b) < shape[i]!)
-      );
+      const ok = Number.isInteger(a) && Number.isInteger(steps[i]) && steps[i] !== 0 && Math.min(a, b) >= 0;
+      return d === 0 || (ok && Math.max(a, b) < shape[i]!);
     };
-    if ([shape, starts, steps].every((l) => l.length === src.ndim) && src.shape.every(fits)) return shape;
+    const lists = [shape, starts, steps].every((l) => Array.isArray(l) && l.length === src.ndim);
+    if (lists && (checkShape(shape, 'sliceScatter'), src.shape.every(fits))) return shape;
     throw new ShapeError(
-      `sliceScatter: src ${fmt(src.shape)} at [${starts}] step [${steps}] does not fit in ${fmt(shape)}`,
+      `sliceScatter: src ${fmt(src.shape)} at [${starts}] step [${steps}] does not fit in [${shape}]`,
     );
   },
   forward: (k, [src], a) => k.sliceScatter(src, a.shape, a.starts, a.steps),

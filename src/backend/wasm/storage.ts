@@ -140,7 +140,9 @@ class Block {
     if (this.#p < 0) return this.cpu!.slice();
     const i = f32Index(this.#p),
       n = this.n,
-      out = new Float32Array(n);
+      // Not zero-filled (every value is written below): a spill of a transformer step's dead
+      // activations measured 2.0 against 2.6 ms per step with zeroed arrays (fresh pages).
+      out = new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
     // In 16 Ki-element pieces: one large copy out of shared memory into a fresh array measured
     // 2.7× slower on Node 20 (0.43 against 0.16 ms for 512 KiB).
     for (let o = 0; o < n; o += COPY_CHUNK) out.set(F32.subarray(i + o, i + Math.min(n, o + COPY_CHUNK)), o);

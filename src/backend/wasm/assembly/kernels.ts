@@ -789,4 +789,4 @@ export * from './optim';
 export { layerNormRows, layerNormBackRows } from './norm';
 
 // Strided copy (strided.ts).
-export { stridedCopy4, stridedWrite4 } from './strided';
+export { stridedCopy4, stridedWrite4, zero } from './strided';

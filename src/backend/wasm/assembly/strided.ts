@@ -51,3 +51,8 @@ export function stridedWrite4(
     }
   }
 }
+
+/** Zeroes `bytes` bytes from p (bulk memory: `TypedArray.fill` on a shared memory stores one element at a time). */
+export function zero(p: usize, bytes: usize): void {
+  memory.fill(p, 0, bytes);
+}
