@@ -3,6 +3,7 @@ import type { DType } from '../dtype.js';
 import { DTypeError, IndexError, ShapeError, ValueError } from '../errors.js';
 import { gelu } from '../ops/composite.js';
 import { matmul } from '../ops/matmul.js';
+import { activeTracer } from '../tape.js';
 import { defaultGenerator, rand, type Generator } from '../random.js';
 import { fmt } from '../shape.js';
 import { ones, tensor, Tensor, zeros } from '../tensor.js';
@@ -80,7 +81,12 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor {
     checkInput('Linear', x, this.weight.dtype, this.inFeatures, `[…, ${this.inFeatures}]`);
     const y = matmul(x, this.weight, { transB: true });
-    return this.bias ? y.add(this.bias) : y;
+    if (!this.bias) return y;
+    const out = y.add(this.bias);
+    // Nothing reads x·Wᵀ again (add's backward needs no values, matmul's needs x and W): its block goes
+    // back to the pool now instead of waiting, in a loop that never yields, to be spilled.
+    if (out !== y && activeTracer() === null) y.dispose();
+    return out;
   }
   protected override extraRepr(): string {
     return `${this.inFeatures} → ${this.outFeatures}${this.bias ? '' : ', no bias'}${this.weight.dtype === 'float64' ? ', float64' : ''}`;

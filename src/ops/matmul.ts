@@ -1,5 +1,6 @@
 import { DTypeError, ShapeError } from '../errors.js';
-import { broadcastShapes, fmt } from '../shape.js';
+import { broadcastShapes, fmt, sizeOf } from '../shape.js';
+import { activeTracer } from '../tape.js';
 import { expectTensor, type Tensor } from '../tensor.js';
 import { checkOptions } from '../validate.js';
 import { apply, type OpDef } from './define.js';
@@ -48,15 +49,14 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   const b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
   const ta = opts.transA ?? false,
     tb = opts.transB ?? false;
-  // A batched a against a matrix b (a Linear on [B, T, C]): one GEMM over the folded rows, so b's
-  // gradient is one product too instead of a batch of products summed over the batch.
-  let out =
-    a2.ndim > 2 && b2.ndim === 2 && !ta
-      ? mm(a2.reshape([a2.shape.slice(0, -1).reduce((p, d) => p * d, 1), a2.shape.at(-1)!]), b2, false, tb).reshape([
-          ...a2.shape.slice(0, -1),
-          b2.shape[tb ? 0 : 1]!,
-        ])
-      : mm(a2, b2, ta, tb);
+  // A batched a against a matrix b (a Linear on [B, T, C]): one GEMM over the folded rows, so b's gradient is
+  // one product too. Nothing reads the folded product again (the view holds its values): its handle goes now.
+  const fold = a2.ndim > 2 && b2.ndim === 2 && !ta;
+  const o2 = fold
+    ? mm(a2.reshape([sizeOf(a2.shape.slice(0, -1)), a2.shape.at(-1)!]), b2, false, tb)
+    : mm(a2, b2, ta, tb);
+  let out = fold ? o2.reshape([...a2.shape.slice(0, -1), b2.shape[tb ? 0 : 1]!]) : o2;
+  if (out !== o2 && activeTracer() === null) o2.dispose();
   if (b.ndim === 1) out = out.squeeze(-1);
   if (a.ndim === 1) out = out.squeeze(out.ndim - (b.ndim === 1 ? 1 : 2));
   return out;

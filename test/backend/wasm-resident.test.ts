@@ -224,6 +224,31 @@ describe('resident storage', () => {
     expect(h.read()).toBe(yd);
   });
 
+  it('nn.Linear keeps one resident block per output: the product before the bias is released at once', () => {
+    const lin = new nn.Linear(64, 192);
+    for (const shape of [
+      [512, 64],
+      [16, 32, 64],
+    ]) {
+      const x = randn(shape).add(0).requiresGrad_();
+      const s0 = wasmMemoryStats();
+      const y = lin.forward(x);
+      const s1 = wasmMemoryStats();
+      expect(s1.residentBlocks - s0.residentBlocks).toBe(1);
+      expect(isResident(y)).toBe(true);
+      // the gradients are those of the composite x·Wᵀ + b
+      const gy = randn(y.shape);
+      y.backward(gy);
+      const g2 = (a: Tensor) => a.reshape([-1, a.shape.at(-1)!]);
+      const wantW = g2(gy).matmul(g2(x.detach()), { transA: true }),
+        wantB = g2(gy).sum(0);
+      expect(Array.from(lin.weight.grad!.data)).toEqual(Array.from(wantW.data));
+      expect(Array.from(lin.bias!.grad!.data)).toEqual(Array.from(wantB.data));
+      expect(Array.from(x.grad!.data)).toEqual(Array.from(gy.matmul(lin.weight.detach()).data));
+      lin.zeroGrad();
+    }
+  });
+
   it('backward releases the resident buffers it creates, except the gradients it hands out', () => {
     const w = randn([32, 32]).requiresGrad_();
     const x = randn([16, 32]);
