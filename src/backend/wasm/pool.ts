@@ -23,9 +23,12 @@ export function classOf(bytes: number): number {
 }
 /** The bytes of a block of class `c` (64-byte multiples, strictly increasing in c). */
 export function classBytes(c: number): number {
-  if (c < LINEAR) return (c + 1) * MIN;
-  return Math.ceil((16 * MIN * 2 ** ((c - LINEAR) / 4)) / MIN) * MIN;
+  return SIZES[c] ?? sizeOfClass(c);
 }
+const sizeOfClass = (c: number): number =>
+  c < LINEAR ? (c + 1) * MIN : Math.ceil((16 * MIN * 2 ** ((c - LINEAR) / 4)) / MIN) * MIN;
+/** The classes up to 4 GiB, computed once: every take and give looks its class's size up. */
+const SIZES = Array.from({ length: 128 }, (_, c) => sizeOfClass(c));
 /** How many classes above its own a request may take from a free list. */
 const SLACK = 3;
 
