@@ -8,6 +8,7 @@ import { defaultGenerator, rand, type Generator } from '../random.js';
 import { fmt } from '../shape.js';
 import { ones, tensor, Tensor, zeros } from '../tensor.js';
 import * as init from './init.js';
+import { embeddingRows } from './embedding-rows.js';
 import { checkOptions } from '../validate.js';
 import { asIndex } from '../ops/indexing.js';
 import { normalize } from '../ops/norm-fused.js';
@@ -284,7 +285,7 @@ export class Embedding extends Module {
   forward(indices: Tensor | readonly number[]): Tensor {
     const idx = asIndex(indices, 'Embedding', this.numEmbeddings, `${this.numEmbeddings} embeddings`);
     const flat = idx.ndim === 1 ? idx : idx.reshape([-1]);
-    let rows = this.weight.indexSelect(0, flat);
+    let rows = embeddingRows(this.weight, flat);
     // Padding positions output zeros and send no gradient to the padding row (as torch's padding_idx).
     if (this.paddingIdx !== null) rows = rows.mul(flat.ne(this.paddingIdx).to(rows.dtype).reshape([-1, 1]));
     return rows.reshape([...idx.shape, this.embeddingDim]);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   gradcheck,
+  gradgradcheck,
   nn,
   Generator,
   manualSeed,
@@ -80,6 +81,35 @@ describe('layers: gradcheck in float64', () => {
       [w],
     );
     expect(r.ok).toBe(true);
+  });
+  it('Embedding: the fused row lookup equals indexSelect bit for bit, and is differentiable twice', () => {
+    const e = new nn.Embedding(7, 5, { generator: new Generator(4) });
+    const idx = tensor(
+      [
+        [0, 6, 2],
+        [2, 2, 5],
+        [1, 0, 6],
+        [3, 3, 3],
+      ],
+      { dtype: 'int32' },
+    );
+    const w = new Tensor(Float32Array.from(e.weight.data), e.weight.shape).requiresGrad_();
+    const gy = rnd([4, 3, 5], 3).to('float32');
+    const y = e.forward(idx);
+    y.backward(gy);
+    const ref = w.indexSelect(0, idx.reshape([-1])).reshape([4, 3, 5]);
+    ref.backward(gy);
+    expect(Array.from(y.data)).toEqual(Array.from(ref.data));
+    expect(Array.from(e.weight.grad!.data)).toEqual(Array.from(w.grad!.data));
+    const e64 = new nn.Embedding(5, 3, f64);
+    const w64 = new Tensor(Float64Array.from(e64.weight.data), e64.weight.shape).requiresGrad_();
+    const flat = tensor([4, 0, 4, 1], { dtype: 'int32' });
+    const f = (wt: Tensor): Tensor => {
+      setPath(e64, 'weight', wt);
+      return e64.forward(flat).mul(e64.forward(flat)); // second derivative ≠ 0
+    };
+    expect(gradcheck(f, [w64]).ok).toBe(true);
+    expect(gradgradcheck(f, [w64]).ok).toBe(true);
   });
   it('Sequential MLP and Flatten', () => {
     const g = new Generator(3);
