@@ -23,8 +23,7 @@ import {
   TASK_GEMM,
   threadsAvailable,
 } from './runtime.js';
-import type { BufferView } from '../buffer.js';
-import { limits, residentBlock, settle, srcOf as storageSrc, type WasmBuffer } from './storage.js';
+import { limits, residentBlock, settle, type WasmBuffer } from './storage.js';
 
 /** The exports of assembly/conv.ts (pointers are byte offsets; see there). */
 interface ConvExports {
@@ -128,8 +127,6 @@ function sink(n: number, resident: boolean): { p: number; done: () => Out } {
 /** Whether an output of `n` values stays resident: residency on, and large or read from a resident input. */
 export const keepResident = (n: number, ...xs: (Src | null)[]): boolean =>
   limits.resident && n > 0 && (n >= limits.minResidentElements || xs.some((s) => typeof s === 'number'));
-/** An input's source: its resident address when it has one, else its host values. */
-export const srcOf: (x: BufferView) => Src = storageSrc;
 
 /** The first geometry arguments of im2col/col2im: C, H, W, kh, kw, ho, wo (strides, pads, dilations follow). */
 const geo = (g: ConvGeom): [number, number, number, number, number, number, number] => [

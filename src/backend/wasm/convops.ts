@@ -8,10 +8,11 @@ import type { Kernels } from '../backend.js';
 import { Buf, type BufferView } from '../buffer.js';
 import { wasmEnabled } from '../cpu/mode.js';
 import * as WC from './conv.js';
+import { srcOf } from './storage.js';
 
 const on = (...xs: (BufferView | null)[]): boolean =>
   wasmEnabled() && xs.every((x) => x === null || x.dtype === 'float32');
-const src = (x: BufferView | null): WC.Src | null => (x === null ? null : WC.srcOf(x));
+const src = (x: BufferView | null): WC.Src | null => (x === null ? null : srcOf(x));
 const idxOf = (x: BufferView): Int32Array | null => (x.data instanceof Int32Array ? x.data : null);
 
 /** `k` with its conv and pooling kernels run on (resident) WebAssembly memory where they apply. */

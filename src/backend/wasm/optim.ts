@@ -7,18 +7,7 @@
  */
 import type { AdafactorStepHyper, MuonStepHyper } from '../fused.js';
 import { parallelFlops } from './index.js';
-import {
-  alloc,
-  F32,
-  f32Index,
-  K,
-  memory,
-  reset,
-  runTasks,
-  SCRATCH_LIMIT,
-  runGemm,
-  threadsAvailable,
-} from './runtime.js';
+import { alloc, F32, f32Index, K, memory, reset, SCRATCH_LIMIT, runGemm, threadsAvailable } from './runtime.js';
 
 /** The kernels of assembly/optim.ts (booleans as 0/1). */
 interface OptimExports {

@@ -368,7 +368,7 @@ export type GemmArgs = readonly [number, number, number, number, number, number,
  */
 export function runGemm(g: GemmArgs, threads: number): void {
   const parts = gemmParts(g[7], g[9], threads);
-  if (parts.length === 1 || threads <= 1) K.gemm(...g, 0, g[7], 0, g[9], PACK);
+  if (parts.length === 1) K.gemm(...g, 0, g[7], 0, g[9], PACK);
   else {
     parts.forEach((q, i) => setTask(i, TASK_GEMM, [...g, ...q]));
     runTasks(parts.length);

@@ -140,8 +140,8 @@ class Block {
     if (this.#p < 0) return this.cpu!.slice();
     const i = f32Index(this.#p),
       n = this.n,
-      // Not zero-filled (every value is written below): a spill of a transformer step's dead
-      // activations measured 2.0 against 2.6 ms per step with zeroed arrays (fresh pages).
+      // Not zero-filled (every value is written below): the GPT step's spills measured 1.7–2.0 ms
+      // per step against 2.2–3.0 with zeroed arrays (noisy rounds; zeroing touches fresh pages).
       out = new Float32Array(Buffer.allocUnsafeSlow(n * 4).buffer, 0, n);
     // In 16 Ki-element pieces: one large copy out of shared memory into a fresh array measured
     // 2.7× slower on Node 20 (0.43 against 0.16 ms for 512 KiB).
