@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import { BackendError } from '../../errors.js';
-import type { DeviceStorage as DeviceBuffer } from '../backend.js';
+import { Block, Handle } from '../refcounted.js';
 import { NATIVE, type ArgKind, type KernelSource } from './source.js';
 
 // ---- the slice of gpu.js and gl we use ------------------------------------------------------
@@ -322,20 +322,15 @@ export function runKernel(
   return buf;
 }
 
-/** @internal A refcounted output texture, or (once spilled) its values in CPU memory. */
-export class Storage {
-  refs = 1;
-  /** The values after a spill (the texture is deleted then). */
-  cpu: Float32Array | null = null;
-  /** Registry tokens of the handles: a spilled storage unregisters them, so the registry (whose
-   *  callbacks never run in a loop that never yields) does not keep its values alive. */
-  readonly tokens = new Set<object>();
+/** @internal A refcounted output texture, or (once spilled) its values in CPU memory (refcounted.ts). */
+export class Storage extends Block {
   #tex: GTexture | null;
   constructor(
     tex: GTexture,
     readonly entry: Entry,
     readonly size: number,
   ) {
+    super();
     this.#tex = tex;
     entry.live++;
     stats.liveTextures++;
@@ -351,23 +346,15 @@ export class Storage {
     return this.#tex === null;
   }
   /** Reads the values back; the texture stays. */
-  readTexture(): Float32Array {
+  readDevice(): Float32Array {
+    stats.reads++;
     const v = this.#tex!.toArray();
     if (v instanceof Float32Array && v.length === this.size) return v;
     if (v instanceof Float32Array) return v.slice(0, this.size);
     return Float32Array.from(v as ArrayLike<number>).subarray(0, this.size);
   }
-  /** Moves the values to CPU memory and frees the texture. */
-  spill(): void {
-    if (this.#tex === null) return;
-    stats.reads++;
-    this.cpu = this.readTexture();
-    this.#free();
-    stats.spilled++;
-    for (const t of this.tokens) registry.unregister(t);
-    this.tokens.clear();
-  }
-  #free(): void {
+  protected free(how: 'spill' | 'release' | 'finalize'): void {
+    if (how === 'spill') stats.spilled++;
     this.#tex!.delete();
     this.#tex = null;
     resident.delete(this);
@@ -376,63 +363,26 @@ export class Storage {
     this.entry.live--;
     maybeDestroy(this.entry);
   }
-  release(): void {
-    if (--this.refs > 0) return;
-    if (this.#tex !== null) this.#free();
-    this.cpu = null;
-  }
 }
-
-/** Safety net: a handle collected without dispose() releases its reference. */
-const registry = new FinalizationRegistry<Storage>((s) => s.release());
 
 /**
  * A GPU-resident float32 buffer: one handle onto a refcounted texture. `share()` makes another
  * handle (reshape views); the texture is deleted when the last handle is disposed or collected.
  */
-export class GpuBuffer implements DeviceBuffer {
+export class GpuBuffer extends Handle<Storage> {
   readonly device = 'gpu';
-  #s: Storage | null;
-  /** Unregister token (held weakly by the registry, strongly by the storage until it spills). */
-  readonly #token = {};
   constructor(s: Storage) {
-    this.#s = s;
-    if (!s.spilled) {
-      registry.register(this, s, this.#token);
-      s.tokens.add(this.#token);
-    }
+    super(s, 'GPU buffer');
   }
-  get disposed(): boolean {
-    return this.#s === null;
+  protected another(s: Storage): GpuBuffer {
+    return new GpuBuffer(s);
   }
   /** True when the values were moved to CPU memory (the pool was over its limits): read() is free then. */
   get spilled(): boolean {
-    return this.#s !== null && this.#s.spilled;
+    return !this.disposed && this.block('used').spilled;
   }
   /** @internal The gpu.js texture, passed straight to the next kernel. */
   get texture(): GTexture {
-    if (!this.#s) throw new BackendError('GPU buffer used after dispose()');
-    return this.#s.tex;
-  }
-  read(): Float32Array {
-    const s = this.#s;
-    if (!s) throw new BackendError('GPU buffer read after dispose()');
-    if (s.cpu !== null) return s.refs > 1 ? s.cpu.slice() : s.cpu;
-    stats.reads++;
-    return s.readTexture();
-  }
-  dispose(): void {
-    const s = this.#s;
-    if (!s) return;
-    this.#s = null;
-    registry.unregister(this.#token);
-    s.tokens.delete(this.#token);
-    s.release();
-  }
-  share(): DeviceBuffer {
-    const s = this.#s;
-    if (!s) throw new BackendError('GPU buffer shared after dispose()');
-    s.refs++;
-    return new GpuBuffer(s);
+    return this.block('used').tex;
   }
 }

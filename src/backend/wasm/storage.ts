@@ -3,8 +3,9 @@
  * so a WASM kernel reads its inputs in place and writes its output straight into a new block
  * (no copy in, no copy out, no fresh JS array per op).
  *
- * Lifetime, as for GPU textures (gpu/runtime.ts): a block is refcounted over its handles
- * (`share()` for reshape views); it goes back to the pool when every handle is disposed —
+ * Lifetime, as for GPU textures (the Block and Handle of ../refcounted.ts, which all three device
+ * storages share): a block is refcounted over its handles (`share()` for reshape views); it goes
+ * back to the pool when every handle is disposed —
  * deterministically at the end of a backward pass (tape.ts release scopes), when `.data`
  * migrates a tensor to host memory, or by a FinalizationRegistry once the event loop turns.
  * Finalizers never run inside a synchronous loop, so the resident set has limits: past them
@@ -17,9 +18,10 @@
  * Views never go stale: `read()` copies, so no array handed out ever aliases a block that a
  * later op may reuse (and a shared memory's buffer is never detached by `memory.grow`).
  */
-import { BackendError, ValueError } from '../../errors.js';
+import { ValueError } from '../../errors.js';
 import { checkOptions } from '../../validate.js';
 import type { DeviceStorage } from '../backend.js';
+import { Block, Handle } from '../refcounted.js';
 import { F32, f32Index, pool } from './runtime.js';
 
 /**
@@ -94,19 +96,11 @@ export function resetWasmMemoryCounters(): void {
 
 const COPY_CHUNK = 16384;
 /** Resident blocks, least recently used first (a Map keeps insertion order; a use re-inserts). */
-const lru = new Map<Block, true>();
+const lru = new Map<WasmBlock, true>();
 
-/** A refcounted block, or (once spilled) its values in a JS array. */
-class Block {
-  refs = 1;
-  cpu: Float32Array | null = null;
-  /**
-   * Registry tokens of the handles. A spill unregisters them: the registry holds its values
-   * strongly until a finalizer runs, which in a loop that never yields would keep every spilled
-   * array alive.
-   */
-  readonly tokens = new Set<object>();
-  /** Kernel reads since the spill; the second one restores the block (`source()`). */
+/** A refcounted block of the pool, or (once spilled) its values in a JS array (refcounted.ts). */
+class WasmBlock extends Block {
+  /** Kernel reads since the spill; the second one restores the block (`restore()`). */
   #spilledReads = 0;
   /** Set once `cpu` is handed to a reader as its own: from then on the block stays spilled. */
   #handedOut = false;
@@ -115,6 +109,7 @@ class Block {
     p: number,
     readonly n: number,
   ) {
+    super();
     this.#p = p;
     this.#enter();
     counts.created++;
@@ -135,9 +130,7 @@ class Block {
   get spilled(): boolean {
     return this.#p < 0;
   }
-  /** A copy of the values. */
-  copy(): Float32Array {
-    if (this.#p < 0) return this.cpu!.slice();
+  readDevice(): Float32Array {
     const i = f32Index(this.#p),
       n = this.n,
       // Not zero-filled (every value is written below): the GPT step's spills measured 1.7–2.0 ms
@@ -148,28 +141,21 @@ class Block {
     for (let o = 0; o < n; o += COPY_CHUNK) out.set(F32.subarray(i + o, i + Math.min(n, o + COPY_CHUNK)), o);
     return out;
   }
-  spill(): void {
-    if (this.#p < 0) return;
-    this.cpu = this.copy();
-    this.#free();
-    this.#spilledReads = 0;
-    counts.spilled++;
-    for (const t of this.tokens) registry.unregister(t);
-    this.tokens.clear();
+  protected free(how: 'spill' | 'release' | 'finalize'): void {
+    pool.give(this.#p);
+    this.#p = -1;
+    lru.delete(this);
+    counts.residentBlocks--;
+    counts.residentBytes -= this.n * 4;
+    if (how === 'spill') this.#spilledReads = 0;
+    counts[how === 'spill' ? 'spilled' : how === 'finalize' ? 'finalized' : 'released']++;
   }
   /**
-   * A kernel's view of the values, read through `handle`: the address (restoring a spilled block
-   * read twice), or `cpu` to read only.
+   * Counts a kernel's read of the spilled block and brings it back on the second one, unless it was
+   * handed out, has other handles (unregistered at the spill: they could not release it), or would
+   * take over a quarter of the set's bytes. True when it is resident again.
    */
-  source(handle: WasmBuffer, token: object): number | Float32Array {
-    if (this.#p >= 0 || this.#restore(handle, token)) return this.use();
-    return this.cpu!;
-  }
-  /**
-   * Brings a spilled block back, unless it was handed out, has other handles (unregistered: they
-   * could not release it), or would take over a quarter of the set's bytes.
-   */
-  #restore(handle: WasmBuffer, token: object): boolean {
+  restore(): boolean {
     if (++this.#spilledReads < 2 || this.#handedOut || this.refs !== 1) return false;
     if (!limits.resident || this.n * 16 > limits.maxBytes) return false;
     const p = pool.take(this.n * 4),
@@ -178,93 +164,47 @@ class Block {
     this.#p = p;
     this.cpu = null;
     this.#enter();
-    registry.register(handle, this, token);
-    this.tokens.add(token);
     counts.restored++;
     return true;
   }
-  /** The spilled values, to keep (no other handle may see them). */
-  handOut(): Float32Array {
+  override handOut(): Float32Array {
     this.#handedOut = true;
     return this.cpu!;
   }
-  #free(): void {
-    pool.give(this.#p);
-    this.#p = -1;
-    lru.delete(this);
-    counts.residentBlocks--;
-    counts.residentBytes -= this.n * 4;
-  }
-  release(finalized: boolean): void {
-    if (--this.refs > 0) return;
-    if (this.#p >= 0) {
-      this.#free();
-      if (finalized) counts.finalized++;
-      else counts.released++;
-    }
-    this.cpu = null;
-  }
 }
 
-/** Safety net: a handle collected without dispose() releases its reference. */
-const registry = new FinalizationRegistry<Block>((b) => b.release(true));
-
 /** One handle onto a resident block (a Tensor's `deviceBuffer`, device 'wasm'). */
-export class WasmBuffer implements DeviceStorage {
+export class WasmBuffer extends Handle<WasmBlock> {
   readonly device = 'wasm';
-  #b: Block | null;
-  readonly #token = {};
-  constructor(b: Block) {
-    this.#b = b;
-    if (!b.spilled) {
-      registry.register(this, b, this.#token);
-      b.tokens.add(this.#token);
-    }
+  constructor(b: WasmBlock) {
+    super(b, 'wasm: resident buffer');
+  }
+  protected another(b: WasmBlock): WasmBuffer {
+    return new WasmBuffer(b);
   }
   /** Float32 values held. */
   get length(): number {
-    return this.#b?.n ?? 0;
-  }
-  get disposed(): boolean {
-    return this.#b === null;
+    return this.disposed ? 0 : this.block('used').n;
   }
   /** The values' byte address in the WASM memory (marks the block recently used), or -1 once spilled. */
   address(): number {
-    if (this.#b === null) throw new BackendError('wasm: resident buffer used after dispose()');
-    return this.#b.use();
+    return this.block('used').use();
   }
-  /** Block.source(): a kernel's view of the values. */
+  /**
+   * A kernel's view of the values: the address, restoring a spilled block on its second read (the
+   * handle is then registered with the finalizer again), or the spilled values to read only.
+   */
   source(): number | Float32Array {
-    if (this.#b === null) throw new BackendError('wasm: resident buffer used after dispose()');
-    return this.#b.source(this, this.#token);
-  }
-  read(): Float32Array {
-    const b = this.#b;
-    if (b === null) throw new BackendError('wasm: resident buffer read after dispose()');
-    // A spilled block's array is handed over when no other handle can see it (as gpu/runtime.ts does).
-    if (b.cpu !== null && b.refs === 1) return b.handOut();
-    return b.copy();
-  }
-  dispose(): void {
-    const b = this.#b;
-    if (b === null) return;
-    this.#b = null;
-    registry.unregister(this.#token);
-    b.tokens.delete(this.#token);
-    b.release(false);
-  }
-  share(): DeviceStorage {
-    const b = this.#b;
-    if (b === null) throw new BackendError('wasm: resident buffer shared after dispose()');
-    b.refs++;
-    return new WasmBuffer(b);
+    const b = this.block('used');
+    if (b.spilled && b.restore()) this.track();
+    return b.spilled ? b.cpu! : b.use();
   }
 }
 
 /** A new resident block of `n` float32 values (uninitialised) and its address. Call `settle()` after the kernel. */
 export function residentBlock(n: number): { buf: WasmBuffer; p: number } {
   const p = pool.take(Math.max(n, 1) * 4);
-  return { buf: new WasmBuffer(new Block(p, n)), p };
+  return { buf: new WasmBuffer(new WasmBlock(p, n)), p };
 }
 
 /**

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BackendError } from '../../../errors.js';
-import type { DeviceStorage } from '../../backend.js';
+import { Block, Handle } from '../../refcounted.js';
 import { memoryLimits, stats } from '../runtime.js';
 import { WORKER_SOURCE } from './worker.js';
 
@@ -258,16 +258,14 @@ export function enforceWebGpuLimits(keep: Slot | null = null): void {
   }
 }
 
-/** @internal A refcounted device buffer of the worker, or (once spilled) its values in CPU memory. */
-export class Slot {
-  refs = 1;
-  cpu: Float32Array | null = null;
-  readonly tokens = new Set<object>();
+/** @internal A refcounted device buffer of the worker, or (once spilled) its values in CPU memory (refcounted.ts). */
+export class Slot extends Block {
   #live = true;
   constructor(
     readonly id: number,
     readonly size: number,
   ) {
+    super();
     stats.liveTextures++;
     stats.liveBytes += size * 4;
     resident.set(this, true);
@@ -280,89 +278,46 @@ export class Slot {
     resident.set(this, true);
   }
   readDevice(): Float32Array {
+    stats.reads++;
     return readSync(this.id, this.size);
   }
   readDeviceAsync(): Promise<Float32Array> {
+    stats.reads++;
     return readAsync(this.id, this.size);
   }
-  spill(): void {
-    if (!this.#live) return;
-    stats.reads++;
-    this.cpu = this.readDevice();
-    this.#free();
-    stats.spilled++;
-    for (const t of this.tokens) registry.unregister(t);
-    this.tokens.clear();
-  }
-  #free(): void {
+  protected free(how: 'spill' | 'release' | 'finalize'): void {
+    if (how === 'spill') stats.spilled++;
     this.#live = false;
     resident.delete(this);
     stats.liveTextures--;
     stats.liveBytes -= this.size * 4;
     if (worker) worker.postMessage({ t: 'free', id: this.id });
   }
-  release(): void {
-    if (--this.refs > 0) return;
-    if (this.#live) this.#free();
-    this.cpu = null;
-  }
 }
 
-const registry = new FinalizationRegistry<Slot>((s) => s.release());
-
 /** A GPU-resident float32 buffer in WebGPU mode: one handle onto a refcounted device buffer. */
-export class WgpuBuffer implements DeviceStorage {
+export class WgpuBuffer extends Handle<Slot> {
   readonly device = 'gpu';
-  #s: Slot | null;
-  readonly #token = {};
   constructor(s: Slot) {
-    this.#s = s;
-    if (!s.spilled) {
-      registry.register(this, s, this.#token);
-      s.tokens.add(this.#token);
-    }
+    super(s, 'GPU buffer');
   }
-  get disposed(): boolean {
-    return this.#s === null;
+  protected another(s: Slot): WgpuBuffer {
+    return new WgpuBuffer(s);
   }
   get spilled(): boolean {
-    return this.#s !== null && this.#s.spilled;
+    return !this.disposed && this.block('used').spilled;
   }
   /** @internal The worker's id of the buffer (kernels take it directly). */
   get id(): number {
-    const s = this.#s;
-    if (!s) throw new BackendError('GPU buffer used after dispose()');
+    const s = this.block('used');
     if (s.spilled) throw new BackendError('GPU buffer used after it was spilled to CPU memory');
     s.touch();
     return s.id;
   }
-  read(): Float32Array {
-    const s = this.#s;
-    if (!s) throw new BackendError('GPU buffer read after dispose()');
-    if (s.cpu !== null) return s.refs > 1 ? s.cpu.slice() : s.cpu;
-    stats.reads++;
-    return s.readDevice();
-  }
   /** Reads the values back without blocking the thread (the worker maps the buffer meanwhile). */
   async readAsync(): Promise<Float32Array> {
-    const s = this.#s;
-    if (!s) throw new BackendError('GPU buffer read after dispose()');
+    const s = this.block('read');
     if (s.cpu !== null) return s.refs > 1 ? s.cpu.slice() : s.cpu;
-    stats.reads++;
     return s.readDeviceAsync();
-  }
-  dispose(): void {
-    const s = this.#s;
-    if (!s) return;
-    this.#s = null;
-    registry.unregister(this.#token);
-    s.tokens.delete(this.#token);
-    s.release();
-  }
-  share(): DeviceStorage {
-    const s = this.#s;
-    if (!s) throw new BackendError('GPU buffer shared after dispose()');
-    s.refs++;
-    return new WgpuBuffer(s);
   }
 }
