@@ -56,7 +56,7 @@ export abstract class Handle<B extends Block> implements DeviceStorage {
   constructor(
     b: B,
     /** Names the storage in errors ('GPU buffer'). */
-    readonly label: string,
+    protected readonly label: string,
   ) {
     this.#b = b;
     if (!b.spilled) this.track();
