@@ -1,7 +1,8 @@
 /**
  * The row lookup of nn.Embedding as one op each way, instead of `indexSelect` (a gather over an
  * index expanded to [N, D], then a scatter-add of the same size backward): one contiguous copy of
- * D values per index forward and one accumulation per index backward (GPT step: 0.66 → 0.07 ms).
+ * D values per index forward and one accumulation per index backward (a GPT step's token embedding,
+ * forward + backward: 557 → 116 µs).
  * Each direction's backward is the other one, so the lookup is differentiable to any order. The
  * indices come checked (`asIndex`: integers in [−V, V)).
  */
